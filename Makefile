@@ -1,0 +1,51 @@
+# The three commands a person needs: make run, make test, make bench.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CONFIG ?= config/filterd.example.yaml
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench lint format system-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Debian tools the tests and benchmarks drive as real peers (dnsmasq, dnsperf, dig).
+system-deps:
+	@missing=""; \
+	command -v dnsmasq >/dev/null || missing="$$missing dnsmasq-base"; \
+	command -v dnsperf >/dev/null || missing="$$missing dnsperf"; \
+	command -v dig >/dev/null || missing="$$missing dnsutils"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+run: $(STAMP)
+	@mkdir -p var
+	@echo "filterd starting with $(CONFIG)"
+	@echo "query it with:  dig @127.0.0.1 -p 1053 example.com"
+	@echo "metrics at:     http://127.0.0.1:9153/metrics    (Ctrl-C to stop)"
+	$(VENV)/bin/filterd run --config $(CONFIG)
+
+test: $(STAMP) system-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest -q
+
+bench: $(STAMP) system-deps
+	$(PY) -m bench
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var build *.egg-info
