@@ -1,0 +1,92 @@
+"""``python -m bench [BENCHMARK ...] [--quick] [--only filterd|dnsmasq]``.
+
+Benchmarks are modules with ``NAME``, ``run(options, pinning)``, ``summary(data)`` and
+``failed(data)``; add one to ``BENCHMARKS`` to make it selectable by name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import types
+from datetime import UTC, datetime
+from typing import NoReturn
+
+from bench import forwarder, machine
+from bench.options import REPO_ROOT, SERVERS, RunOptions
+from bench.report import utc_stamp, write_results
+
+BENCHMARKS: dict[str, types.ModuleType] = {forwarder.NAME: forwarder}
+
+
+def parse_args(argv: list[str]) -> tuple[list[str], RunOptions]:
+    """Benchmarks to run (default: all) and the shared options."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "benchmarks",
+        nargs="*",
+        metavar="BENCHMARK",
+        help=f"which to run: {', '.join(BENCHMARKS)} (default: all)",
+    )
+    parser.add_argument("--quick", action="store_true", help="short phases, ~1 minute smoke run")
+    parser.add_argument("--only", choices=SERVERS, help="measure just this server")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.benchmarks) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    names = args.benchmarks or list(BENCHMARKS)
+    servers = (args.only,) if args.only else SERVERS
+    return names, RunOptions(quick=args.quick, servers=servers)
+
+
+def _terminate(signum: int, _frame: object) -> NoReturn:
+    """Turn SIGTERM/SIGHUP into an exception so every started process is stopped."""
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected benchmarks; 0 unless something could not run (MISS is still 0)."""
+    names, options = parse_args(sys.argv[1:] if argv is None else argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))  # tests.support, when run from elsewhere
+
+    pinning = machine.choose_pinning()
+    host = machine.describe(pinning)  # before pinning ourselves: records every usable CPU
+    machine.pin_self(pinning)
+    if not pinning.enabled:
+        print("warning: fewer than two CPUs available; running unpinned", file=sys.stderr)
+
+    status = 0
+    for name in names:
+        module = BENCHMARKS[name]
+        stamp = utc_stamp()
+        started = datetime.now(UTC)
+        try:
+            data = module.run(options, pinning)
+        except KeyboardInterrupt:
+            print("\ninterrupted; all started processes stopped", file=sys.stderr)
+            return 130
+        except Exception as exc:  # report and move on to the next benchmark
+            print(f"[{name}] could not run: {exc!r}", file=sys.stderr)
+            status = 1
+            continue
+        data = {
+            "started_utc": started.isoformat(timespec="seconds"),
+            "duration_seconds": round((datetime.now(UTC) - started).total_seconds(), 1),
+            "machine": host,
+            **data,
+        }
+        path = write_results(name, data, options.results_dir, stamp)
+        print()
+        print(module.summary(data))
+        print(f"\nresults: {path.relative_to(REPO_ROOT)} (and {name}-latest.json)")
+        if module.failed(data):
+            status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

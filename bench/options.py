@@ -1,0 +1,38 @@
+"""Options shared by every benchmark, so a new benchmark module needs no argument parsing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+SERVERS: tuple[str, ...] = ("filterd", "dnsmasq")
+"""The servers compared side by side; --only picks one of them."""
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = REPO_ROOT / "bench" / "results"
+
+
+@dataclass(frozen=True)
+class Durations:
+    """How long each measured phase runs; --quick shortens them for a smoke run."""
+
+    saturate_seconds: float
+    latency_seconds: float
+
+
+FULL = Durations(saturate_seconds=15, latency_seconds=10)
+QUICK = Durations(saturate_seconds=4, latency_seconds=4)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What the command line asked for."""
+
+    quick: bool
+    servers: tuple[str, ...]
+    results_dir: Path = RESULTS_DIR
+
+    @property
+    def durations(self) -> Durations:
+        """Phase lengths for this run."""
+        return QUICK if self.quick else FULL

@@ -1,0 +1,42 @@
+"""Assemble answers for a client from a question and encoded sections."""
+
+from __future__ import annotations
+
+from filterd.query import Query
+from filterd.wire import AD, EDNS_UDP_SIZE, HEADER, RR_FIXED, T_OPT, reply_flags
+
+_OPT_PLAIN = b"\x00" + RR_FIXED.pack(T_OPT, EDNS_UDP_SIZE, 0, 0)
+_OPT_DO = b"\x00" + RR_FIXED.pack(T_OPT, EDNS_UDP_SIZE, 0x8000, 0)
+
+
+def client_opt(query: Query) -> bytes:
+    """Our OPT record for this client: none if it sent none, DO echoed if it did."""
+    edns = query.edns
+    if edns is None:
+        return b""
+    return _OPT_DO if edns.do else _OPT_PLAIN
+
+
+def build_answer(
+    query: Query, rcode: int, upstream_flags: int, counts: tuple[int, int, int], body: bytes
+) -> bytes:
+    """Header + the client's own question bytes + sections + OPT.
+
+    The AD bit is passed on only to clients that asked for DNSSEC data (RFC 6840 5.8).
+    """
+    opt = client_opt(query)
+    ad = (
+        upstream_flags & AD if (query.edns is not None and query.edns.do) or query.flags & AD else 0
+    )
+    header = HEADER.pack(
+        query.qid,
+        reply_flags(query.flags, rcode, ad),
+        1,
+        counts[0],
+        counts[1],
+        counts[2] + (1 if opt else 0),
+    )
+    return header + query.question + body + opt
+
+
+NO_RECORDS = (0, 0, 0)

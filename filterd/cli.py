@@ -1,0 +1,71 @@
+"""The `filterd` command: run the daemon, or check a config file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from filterd.config import ConfigError, load_config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="filterd", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the DNS server")
+    run.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
+    run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    check = commands.add_parser("check-config", help="validate a config file")
+    check.add_argument("file", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "check-config":
+        return check_config(args.file)
+    return run_daemon(args.config, args.log_level)
+
+
+def check_config(path: Path) -> int:
+    """Print each problem as `key.path: reason`; exit 1 when there is any."""
+    try:
+        load_config(path)
+    except ConfigError as err:
+        for problem in err.problems:
+            print(problem)
+        return 1
+    print(f"{path}: ok")
+    return 0
+
+
+def run_daemon(path: Path, level: str) -> int:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(path)
+    except ConfigError as err:
+        print(f"filterd: refusing to start, {path} has problems:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    from filterd.daemon import Daemon  # imported late: check-config stays light
+
+    try:
+        import uvloop
+    except ImportError:
+        uvloop = None
+
+    async def main_task() -> None:
+        await Daemon(config, path).run()
+
+    try:
+        if uvloop is not None:
+            uvloop.run(main_task())
+        else:
+            asyncio.run(main_task())
+    except OSError as err:
+        print(f"filterd: cannot start: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

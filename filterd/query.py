@@ -1,0 +1,57 @@
+"""What flows through the chain: one Query in, one Reply out.
+
+Both are NamedTuples rather than frozen dataclasses: equally immutable, and about four times
+cheaper to build, which matters at 100,000 queries a second.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from typing import NamedTuple
+
+from filterd.wire import Edns
+
+
+class Transport(enum.Enum):
+    UDP = "udp"
+    TCP = "tcp"
+
+
+class Reason(enum.Enum):
+    """Why an answer is what it is; shown in the query log and the metrics."""
+
+    FORWARDED = "forwarded"  # fresh from an upstream
+    CACHED = "cached"  # from the cache
+    STALE = "stale"  # every upstream failed; an expired answer was served (RFC 8767)
+    LOCAL = "local"  # answered by filterd itself (RFC 8482 ANY, private reverse lookups)
+    REBINDING = "rebinding"  # a public name pointed inside the home; answered empty
+    NO_UPSTREAM = "no_upstream"  # no upstream answered: SERVFAIL
+
+
+class Query(NamedTuple):
+    """One client question, parsed once at the socket."""
+
+    client: str  # source address
+    transport: Transport
+    qid: int
+    flags: int
+    qname: bytes  # wire form, lower case
+    qtype: int
+    qclass: int
+    question: bytes  # question section as received (case kept), echoed in the answer
+    edns: Edns | None
+    received: float  # monotonic seconds
+    key: bytes  # cache key: lower-case question plus the DO and CD bits
+
+
+class Reply(NamedTuple):
+    """A complete answer for the client (the server truncates it for UDP if needed)."""
+
+    wire: bytes
+    rcode: int
+    reason: Reason
+    cached: bool
+
+
+Stage = Callable[[Query], "Reply | Awaitable[Reply]"]

@@ -1,0 +1,33 @@
+"""Per-client token bucket: generous enough for a page load, firm against a flood."""
+
+from __future__ import annotations
+
+
+class RateLimiter:
+    """Each client address refills `rate` tokens a second up to `burst`; a query costs one."""
+
+    MAX_CLIENTS = 65_536
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._buckets: dict[str, list[float]] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self.rate > 0
+
+    def allow(self, client: str, now: float) -> bool:
+        bucket = self._buckets.get(client)
+        if bucket is None:
+            if len(self._buckets) >= self.MAX_CLIENTS:
+                self._buckets.clear()
+            self._buckets[client] = [self.burst - 1, now]
+            return True
+        tokens = min(self.burst, bucket[0] + (now - bucket[1]) * self.rate)
+        bucket[1] = now
+        if tokens < 1:
+            bucket[0] = tokens
+            return False
+        bucket[0] = tokens - 1
+        return True

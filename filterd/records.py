@@ -1,0 +1,153 @@
+"""Resource records of an upstream answer: decode them safely and encode them again.
+
+Upstream answers are taken apart once, on a cache miss, so they can be checked (bailiwick,
+rebinding) and re-encoded without compression pointers into records that were dropped.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import NamedTuple
+
+from filterd.wire import (
+    HEADER,
+    RR_FIXED,
+    T_CNAME,
+    T_DNAME,
+    T_MX,
+    T_NS,
+    T_PTR,
+    T_SOA,
+    T_SRV,
+    FormatError,
+    read_name,
+)
+
+# Types whose RDATA holds names that may be compressed (RFC 3597 section 4): name offsets.
+_NAME_ONLY = {T_NS, T_CNAME, T_PTR, T_DNAME}
+
+
+class Record(NamedTuple):
+    """One record with its owner and any names in its RDATA decompressed (lower case owner)."""
+
+    owner: bytes  # lower-case wire name
+    rtype: int
+    rclass: int
+    ttl: int
+    rdata: bytes  # self-contained: names inside are uncompressed
+
+
+class Message(NamedTuple):
+    """An upstream answer split into sections."""
+
+    qid: int
+    flags: int
+    question: bytes
+    answer: list[Record]
+    authority: list[Record]
+    additional: list[Record]  # without OPT
+
+
+def decode_message(data: bytes) -> Message:
+    """Decode a whole answer; any structural fault raises FormatError."""
+    if len(data) < 12:
+        raise FormatError("shorter than a header")
+    qid, flags, qd, an, ns, ar = HEADER.unpack_from(data)
+    if qd != 1:
+        raise FormatError("answer does not carry exactly one question")
+    _, pos = read_name(data, 12)
+    pos += 4
+    if pos > len(data):
+        raise FormatError("question truncated")
+    question = data[12:pos]
+    sections: list[list[Record]] = []
+    opt_seen = False
+    for count in (an, ns, ar):
+        records: list[Record] = []
+        for _ in range(count):
+            record, pos = _decode_record(data, pos)
+            if record.rtype == 41:  # OPT belongs to the hop, not to the answer
+                if opt_seen:
+                    raise FormatError("more than one OPT record")
+                opt_seen = True
+                continue
+            records.append(record)
+        sections.append(records)
+    return Message(qid, flags, question, sections[0], sections[1], sections[2])
+
+
+def _decode_record(data: bytes, pos: int) -> tuple[Record, int]:
+    owner, pos = read_name(data, pos)
+    if pos + 10 > len(data):
+        raise FormatError("record truncated")
+    rtype, rclass, ttl, rdlen = RR_FIXED.unpack_from(data, pos)
+    start = pos + 10
+    end = start + rdlen
+    if end > len(data):
+        raise FormatError("record data truncated")
+    rdata = _expand_rdata(data, rtype, start, end)
+    return Record(owner.lower(), rtype, rclass, ttl & 0x7FFFFFFF, rdata), end
+
+
+def _expand_rdata(data: bytes, rtype: int, start: int, end: int) -> bytes:
+    """RDATA with embedded names decompressed, so the record stands on its own."""
+    if rtype in _NAME_ONLY:
+        name, after = read_name(data, start)
+        _check_end(after, end)
+        return name
+    if rtype == T_MX:
+        name, after = read_name(data, start + 2)
+        _check_end(after, end)
+        return data[start : start + 2] + name
+    if rtype == T_SRV:
+        name, after = read_name(data, start + 6)
+        _check_end(after, end)
+        return data[start : start + 6] + name
+    if rtype == T_SOA:
+        mname, pos = read_name(data, start)
+        rname, pos = read_name(data, pos)
+        _check_end(pos + 20, end)
+        return mname + rname + data[pos : pos + 20]
+    return data[start:end]
+
+
+def _check_end(actual: int, expected: int) -> None:
+    if actual != expected:
+        raise FormatError("record data length does not match its contents")
+
+
+def soa_negative_ttl(record: Record) -> int:
+    """RFC 2308: a negative answer lives min(SOA TTL, SOA MINIMUM)."""
+    minimum = struct.unpack_from("!I", record.rdata, len(record.rdata) - 4)[0]
+    return min(record.ttl, minimum)
+
+
+class Encoded(NamedTuple):
+    """Sections after the question, ready to follow any copy of the same question."""
+
+    body: bytes
+    counts: tuple[int, int, int]
+    ttl_offsets: tuple[int, ...]  # offsets of each record's TTL within body
+    ttls: tuple[int, ...]
+
+
+def encode_sections(
+    qname: bytes, sections: tuple[list[Record], list[Record], list[Record]], ttl_of
+) -> Encoded:
+    """Encode records after a question; owners equal to the question name point at it.
+
+    ttl_of(record) gives the TTL to store (clamped by the cache's bounds).
+    """
+    body = bytearray()
+    offsets: list[int] = []
+    ttls: list[int] = []
+    for records in sections:
+        for record in records:
+            body += b"\xc0\x0c" if record.owner == qname else record.owner
+            ttl = ttl_of(record)
+            offsets.append(len(body) + 4)
+            ttls.append(ttl)
+            body += RR_FIXED.pack(record.rtype, record.rclass, ttl, len(record.rdata))
+            body += record.rdata
+    counts = (len(sections[0]), len(sections[1]), len(sections[2]))
+    return Encoded(bytes(body), counts, tuple(offsets), tuple(ttls))

@@ -1,0 +1,170 @@
+"""Clean an upstream answer before it is cached or forwarded.
+
+Two checks, both client-agnostic so they sit below the cache:
+- bailiwick: records that do not belong to the question's chain are stripped, so an answer for
+  a.example cannot carry records for bank.example;
+- rebinding: a public name resolving to a private, loopback or link-local address is answered
+  empty, unless the name is on the allow list (local devices, Plex and the like).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+from collections.abc import Iterable
+
+from filterd.records import Message, Record
+from filterd.wire import (
+    T_A,
+    T_AAAA,
+    T_CNAME,
+    T_DNAME,
+    T_HTTPS,
+    T_MX,
+    T_NS,
+    T_SOA,
+    T_SRV,
+    T_SVCB,
+    is_subdomain,
+    read_name,
+)
+
+_REBIND_NETS = [
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "::/128",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10",
+    )
+]
+_DNSSEC_TYPES = {46, 47, 50}  # RRSIG, NSEC, NSEC3 prove negative answers within the zone
+
+
+def chain_names(qname: bytes, answer: list[Record]) -> set[bytes]:
+    """The question name plus every name a CNAME (or DNAME) in the answer leads to."""
+    names = {qname}
+    for _ in range(len(answer)):  # each pass can only add one link of the chain
+        grew = False
+        for record in answer:
+            if record.rtype == T_CNAME and record.owner in names:
+                target = record.rdata.lower()
+                if target not in names:
+                    names.add(target)
+                    grew = True
+        if not grew:
+            break
+    return names
+
+
+def strip_out_of_bailiwick(qname: bytes, message: Message) -> tuple[Message, int]:
+    """Keep only records that answer this question; return the message and how many went."""
+    names = chain_names(qname, message.answer)
+
+    def in_answer(record: Record) -> bool:
+        if record.rtype == T_DNAME:
+            return any(is_subdomain(name, record.owner) for name in names)
+        return record.owner in names
+
+    answer = [r for r in message.answer if in_answer(r)]
+    zones = {
+        r.owner
+        for r in message.authority
+        if r.rtype in (T_SOA, T_NS) and any(is_subdomain(n, r.owner) for n in names)
+    }
+
+    def in_authority(record: Record) -> bool:
+        if record.rtype in _DNSSEC_TYPES:
+            return any(is_subdomain(record.owner, zone) for zone in zones)
+        return record.owner in zones
+
+    authority = [r for r in message.authority if in_authority(r)]
+    targets = _named_targets(answer + authority)
+    bailiwick = zones or {_parent(qname)}
+    additional = [
+        r
+        for r in message.additional
+        if r.owner in targets and any(is_subdomain(r.owner, z) for z in bailiwick)
+    ]
+    removed = (
+        len(message.answer)
+        + len(message.authority)
+        + len(message.additional)
+        - len(answer)
+        - len(authority)
+        - len(additional)
+    )
+    return message._replace(answer=answer, authority=authority, additional=additional), removed
+
+
+def _named_targets(records: Iterable[Record]) -> set[bytes]:
+    """Names that additional records may legitimately describe (NS, MX and SRV targets)."""
+    targets: set[bytes] = set()
+    for record in records:
+        if record.rtype == T_NS:
+            targets.add(record.rdata.lower())
+        elif record.rtype == T_MX:
+            targets.add(record.rdata[2:].lower())
+        elif record.rtype == T_SRV:
+            targets.add(record.rdata[6:].lower())
+    return targets
+
+
+def _parent(name: bytes) -> bytes:
+    if name == b"\x00":
+        return name
+    return name[name[0] + 1 :] or b"\x00"
+
+
+def is_rebinding_address(packed: bytes) -> bool:
+    """True for addresses a public name must never point at from inside the home."""
+    address = ipaddress.ip_address(packed)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in net for net in _REBIND_NETS if net.version == address.version)
+
+
+def record_addresses(record: Record) -> list[bytes]:
+    """Packed addresses a record would send a client to (A, AAAA, and SVCB/HTTPS hints)."""
+    if record.rtype == T_A and len(record.rdata) == 4:
+        return [record.rdata]
+    if record.rtype == T_AAAA and len(record.rdata) == 16:
+        return [record.rdata]
+    if record.rtype in (T_SVCB, T_HTTPS):
+        return _svcb_hints(record.rdata)
+    return []
+
+
+def _svcb_hints(rdata: bytes) -> list[bytes]:
+    """ipv4hint (key 4) and ipv6hint (key 6) addresses of SVCB/HTTPS RDATA (RFC 9460)."""
+    try:
+        _, pos = read_name(rdata, 2)
+    except Exception:
+        return []
+    hints: list[bytes] = []
+    while pos + 4 <= len(rdata):
+        key, length = struct.unpack_from("!HH", rdata, pos)
+        value = rdata[pos + 4 : pos + 4 + length]
+        pos += 4 + length
+        size = 4 if key == 4 else 16 if key == 6 else 0
+        if size:
+            hints.extend(value[i : i + size] for i in range(0, len(value) - size + 1, size))
+    return hints
+
+
+def rebinds(message: Message, names: set[bytes], allowed: tuple[bytes, ...]) -> bool:
+    """True when the answer points a name that is not allowed at an inside address."""
+    if any(is_subdomain(name, zone) for name in names for zone in allowed):
+        return False
+    return any(
+        is_rebinding_address(address)
+        for record in message.answer + message.additional
+        for address in record_addresses(record)
+    )

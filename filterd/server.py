@@ -1,0 +1,247 @@
+"""The sockets: asyncio UDP and TCP servers that turn packets into Queries and send Replies.
+
+The UDP hot path stays synchronous when it can: rate limit, access check, parse, and a cache
+hit are answered inside datagram_received without creating a task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import struct
+from collections import Counter
+from collections.abc import Awaitable
+from dataclasses import dataclass
+
+from filterd.acl import ClientAcl
+from filterd.answers import client_opt
+from filterd.clock import Clock
+from filterd.metrics import Metrics
+from filterd.query import Query, Reply, Stage, Transport
+from filterd.ratelimit import RateLimiter
+from filterd.wire import (
+    CD,
+    REFUSED,
+    Drop,
+    Reject,
+    answer_limit,
+    error_reply,
+    parse_query,
+    truncated,
+)
+
+log = logging.getLogger(__name__)
+
+UDP_RECEIVE_BUFFER = 4 * 1024 * 1024  # absorbs bursts while the loop is busy
+MAX_TCP_PIPELINE = 32  # outstanding answers per TCP connection
+MAX_TCP_CONNECTIONS = 512
+
+
+@dataclass(frozen=True, slots=True)
+class TcpLimits:
+    idle_timeout: float = 10.0
+    max_connections_per_client: int = 16
+
+
+class DnsService:
+    """What both transports share: admission, parsing, the chain, and fitting the answer."""
+
+    def __init__(
+        self, chain: Stage, acl: ClientAcl, limiter: RateLimiter, metrics: Metrics, clock: Clock
+    ) -> None:
+        self.chain = chain
+        self.acl = acl
+        self.limiter = limiter
+        self.metrics = metrics
+        self.clock = clock
+
+    def handle(self, data: bytes, host: str, transport: Transport) -> bytes | Awaitable | None:
+        """The answer bytes, None for no answer, or an awaitable of either."""
+        now = self.clock.monotonic()
+        limiter = self.limiter
+        if limiter.rate > 0 and not limiter.allow(host, now):
+            self.metrics.dropped["rate_limited"] += 1
+            return None
+        try:
+            parsed = parse_query(data)
+        except Drop:
+            self.metrics.dropped["not_a_query"] += 1
+            return None
+        except Reject as reject:
+            self.metrics.malformed[reject.reason] += 1
+            return error_reply(reject)
+        if not self.acl.allows(host):
+            self.metrics.dropped["refused_client"] += 1
+            return error_reply(
+                Reject(REFUSED, "client", parsed.qid, parsed.flags, parsed.question, parsed.edns)
+            )
+        edns = parsed.edns
+        bits = (1 if edns is not None and edns.do else 0) | (2 if parsed.flags & CD else 0)
+        qname = parsed.qname.lower()
+        query = Query(
+            host,
+            transport,
+            parsed.qid,
+            parsed.flags,
+            qname,
+            parsed.qtype,
+            parsed.qclass,
+            parsed.question,
+            edns,
+            now,
+            qname + parsed.question[-4:] + _BITS[bits],
+        )
+        reply = self.chain(query)
+        if type(reply) is Reply:
+            return fit(query, reply)
+        return self._finish(query, reply)
+
+    async def _finish(self, query: Query, pending: Awaitable[Reply]) -> bytes:
+        return fit(query, await pending)
+
+
+_BITS = [bytes([i]) for i in range(4)]
+
+
+def fit(query: Query, reply: Reply) -> bytes:
+    """The reply as sent: over UDP, a TC=1 stub when it exceeds what the client can take."""
+    wire = reply.wire
+    if query.transport is Transport.UDP and len(wire) > answer_limit(query.edns):
+        flags = struct.unpack_from("!H", wire, 2)[0]
+        return truncated(query.qid, flags, query.question, client_opt(query))
+    return wire
+
+
+class UdpServer(asyncio.DatagramProtocol):
+    """One UDP socket. Synchronous answers are sent at once; the rest when they complete."""
+
+    def __init__(self, service: DnsService) -> None:
+        self.service = service
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple) -> None:
+        try:
+            result = self.service.handle(data, addr[0], Transport.UDP)
+        except Exception:  # one bad packet must never stop the server
+            log.exception("unexpected error handling a UDP packet")
+            return
+        if result is None:
+            return
+        if type(result) is bytes:
+            self.transport.sendto(result, addr)
+            return
+        task = asyncio.ensure_future(result)
+        task.add_done_callback(lambda done: self._send_later(done, addr))
+
+    def _send_later(self, done: asyncio.Future, addr: tuple) -> None:
+        if done.cancelled():
+            return
+        error = done.exception()
+        if error is not None:
+            log.error("unexpected error answering a UDP query", exc_info=error)
+            return
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.sendto(done.result(), addr)
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("UDP error: %s", exc)
+
+
+class TcpServer:
+    """DNS over TCP (RFC 7766): pipelining, idle timeout, per-client connection cap."""
+
+    def __init__(self, service: DnsService, limits: TcpLimits, metrics: Metrics) -> None:
+        self.service = service
+        self.limits = limits
+        self.metrics = metrics
+        self.connections: Counter[str] = Counter()
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        host = writer.get_extra_info("peername")[0]
+        if (
+            self.connections[host] >= self.limits.max_connections_per_client
+            or sum(self.connections.values()) >= MAX_TCP_CONNECTIONS
+        ):
+            self.metrics.tcp_rejected += 1
+            writer.close()
+            return
+        self.connections[host] += 1
+        pending: set[asyncio.Task] = set()
+        try:
+            await self._read_loop(reader, writer, host, pending)
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            if pending:
+                await asyncio.wait(pending, timeout=5)
+            self.connections[host] -= 1
+            if not self.connections[host]:
+                del self.connections[host]
+            writer.close()
+
+    async def _read_loop(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        host: str,
+        pending: set[asyncio.Task],
+    ) -> None:
+        """Read length-prefixed messages; each must arrive whole within the idle timeout."""
+        while True:
+            async with asyncio.timeout(self.limits.idle_timeout):
+                length = struct.unpack("!H", await reader.readexactly(2))[0]
+                message = await reader.readexactly(length)
+            result = self.service.handle(message, host, Transport.TCP)
+            if result is None:
+                continue
+            if type(result) is bytes:
+                _write_message(writer, result)
+                continue
+            task = asyncio.ensure_future(result)
+            pending.add(task)
+            task.add_done_callback(lambda done: self._write_later(done, writer, pending))
+            if len(pending) >= MAX_TCP_PIPELINE:
+                await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+
+    @staticmethod
+    def _write_later(
+        done: asyncio.Task, writer: asyncio.StreamWriter, pending: set[asyncio.Task]
+    ) -> None:
+        pending.discard(done)
+        if done.cancelled() or done.exception() is not None or writer.is_closing():
+            return
+        _write_message(writer, done.result())
+
+
+def _write_message(writer: asyncio.StreamWriter, message: bytes) -> None:
+    writer.write(struct.pack("!H", len(message)) + message)
+
+
+def bind_udp(host: str, port: int) -> socket.socket:
+    """A UDP socket on host:port; IPv6 sockets are v6-only so v4 and v6 can share a port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    if family == socket.AF_INET6:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RECEIVE_BUFFER)
+    sock.bind((host, port))
+    sock.setblocking(False)
+    return sock
+
+
+def bind_tcp(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if family == socket.AF_INET6:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock

@@ -1,0 +1,89 @@
+"""The answer cache in the chain: hits answered from bytes, misses coalesced and fetched.
+
+Identical questions in flight share one upstream exchange. When the upstreams fail, an expired
+answer is served with TTL 30 (RFC 8767); with nothing stale the client gets SERVFAIL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from filterd.answers import NO_RECORDS, build_answer
+from filterd.cache import AnswerCache, Entry
+from filterd.clock import Clock
+from filterd.query import Query, Reason, Reply
+from filterd.stages.upstream_stage import Outcome
+from filterd.wire import SERVFAIL
+
+log = logging.getLogger(__name__)
+
+Fetch = Callable[[Query], Awaitable[Outcome | None]]
+
+
+class CacheStage:
+    """Answers from the cache, or fetches once per distinct question and stores the result."""
+
+    def __init__(self, cache: AnswerCache, fetch: Fetch, clock: Clock) -> None:
+        self.cache = cache
+        self.fetch = fetch
+        self.clock = clock
+        self._inflight: dict[bytes, asyncio.Future[Outcome | None]] = {}
+
+    def __call__(self, query: Query) -> Reply | Awaitable[Reply]:
+        now = int(self.clock.monotonic())
+        entry = self.cache.get(query.key, now)
+        if entry is not None:
+            wire = build_answer(
+                query, entry.rcode, entry.upstream_flags, entry.counts, entry.body_at(now)
+            )
+            return Reply(wire, entry.rcode, Reason.CACHED, True)
+        return self._miss(query)
+
+    async def _miss(self, query: Query) -> Reply:
+        pending = self._inflight.get(query.key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._fetch_and_store(query))
+            self._inflight[query.key] = pending
+            pending.add_done_callback(lambda _: self._inflight.pop(query.key, None))
+        outcome = await asyncio.shield(pending)
+        if outcome is None or outcome.rcode == SERVFAIL:
+            stale = self.cache.get_stale(query.key, int(self.clock.monotonic()))
+            if stale is not None:
+                return self._stale_reply(query, stale)
+        if outcome is None:
+            return Reply(
+                build_answer(query, SERVFAIL, 0, NO_RECORDS, b""),
+                SERVFAIL,
+                Reason.NO_UPSTREAM,
+                False,
+            )
+        encoded = outcome.encoded
+        wire = build_answer(query, outcome.rcode, outcome.flags, encoded.counts, encoded.body)
+        return Reply(wire, outcome.rcode, outcome.reason, False)
+
+    async def _fetch_and_store(self, query: Query) -> Outcome | None:
+        try:
+            outcome = await self.fetch(query)
+        except Exception:  # a bug below must cost one SERVFAIL, never the server
+            log.exception("resolving %r failed", query.qname)
+            return None
+        if outcome is None or outcome.ttl <= 0:
+            return outcome
+        now = int(self.clock.monotonic())
+        if outcome.rcode == SERVFAIL and self.cache.get_stale(query.key, now) is not None:
+            return outcome  # keep the good answer we have for serve-stale
+        stale_age = 0 if outcome.rcode == SERVFAIL else self.cache.limits.stale_max_age
+        self.cache.put(
+            query.key,
+            Entry(outcome.rcode, outcome.flags, outcome.encoded, now, outcome.ttl, stale_age),
+        )
+        return outcome
+
+    @staticmethod
+    def _stale_reply(query: Query, entry: Entry) -> Reply:
+        wire = build_answer(
+            query, entry.rcode, entry.upstream_flags, entry.counts, entry.stale_body()
+        )
+        return Reply(wire, entry.rcode, Reason.STALE, True)

@@ -1,0 +1,49 @@
+"""Log and count every answer: the query log entry and the metrics, whatever answered it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+from filterd.clock import Clock
+from filterd.metrics import Metrics
+from filterd.query import Query, Reply, Stage
+from filterd.querylog import QueryLog
+
+
+class LogStage:
+    """Records the reply of the stages below it, synchronously on the hot path when it can."""
+
+    def __init__(self, below: Stage, querylog: QueryLog, metrics: Metrics, clock: Clock) -> None:
+        self.below = below
+        self.querylog = querylog
+        self.metrics = metrics
+        self.clock = clock
+
+    def __call__(self, query: Query) -> Reply | Awaitable[Reply]:
+        reply = self.below(query)
+        if type(reply) is Reply:
+            self._record(query, reply)
+            return reply
+        return self._after(query, reply)
+
+    async def _after(self, query: Query, pending: Awaitable[Reply]) -> Reply:
+        reply = await pending
+        self._record(query, reply)
+        return reply
+
+    def _record(self, query: Query, reply: Reply) -> None:
+        clock = self.clock
+        latency = clock.monotonic() - query.received
+        self.metrics.answered(reply.rcode, reply.reason, latency)
+        self.querylog.record(
+            (
+                clock.time(),
+                query.client,
+                query.qname,
+                query.qtype,
+                reply.rcode,
+                reply.reason.value,
+                latency,
+                reply.cached,
+            )
+        )

@@ -1,0 +1,248 @@
+"""Our upstream client: the only code that talks to the resolvers filterd forwards to.
+
+Each query gets a fresh socket (so a fresh random source port from the kernel) and a random ID;
+a reply is accepted only from the upstream's address and port, with that ID, QR=1 and the exact
+question we sent (RFC 5452). Anything else is counted and ignored. TC=1 is retried over TCP.
+Upstreams are tried in order, skipping those in backoff; when none answers the caller gets None
+and answers SERVFAIL, never NXDOMAIN.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import socket
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from filterd.clock import Clock
+from filterd.records import Message, decode_message
+from filterd.wire import EDNS_UDP_SIZE, HEADER, QR, RD, REFUSED, RR_FIXED, T_OPT, TC, FormatError
+
+MAX_BACKOFF = 10.0  # seconds: a returning upstream is noticed within this
+FAILURES_BEFORE_BACKOFF = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One configured upstream, host and port as written in the config."""
+
+    host: str
+    port: int
+
+    @property
+    def label(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def family(self) -> int:
+        return socket.AF_INET6 if ":" in self.host else socket.AF_INET
+
+
+class Health:
+    """Consecutive failures and backoff of one upstream."""
+
+    __slots__ = ("down_until", "failures")
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.down_until = 0.0
+
+    def succeeded(self) -> None:
+        self.failures = 0
+        self.down_until = 0.0
+
+    def failed(self, now: float) -> None:
+        self.failures += 1
+        over = self.failures - FAILURES_BEFORE_BACKOFF
+        if over >= 0:
+            self.down_until = now + min(MAX_BACKOFF, 0.5 * 2**over)
+
+    def usable(self, now: float) -> bool:
+        return now >= self.down_until
+
+
+class UpstreamFailure(Exception):
+    """One attempt at one upstream failed; `kind` names how, for the metrics."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+ErrorSink = Callable[[str, str], None]  # (upstream label, kind) -> None
+
+
+def build_query(qid: int, qname: bytes, qtype: int, qclass: int, do: bool, cd: bool) -> bytes:
+    """Our query to an upstream: RD set, CD copied, EDNS with our 1232-byte size and DO copied."""
+    flags = RD | (0x0010 if cd else 0)
+    opt = b"\x00" + RR_FIXED.pack(T_OPT, EDNS_UDP_SIZE, 0x8000 if do else 0, 0)
+    return HEADER.pack(qid, flags, 1, 0, 0, 1) + qname + struct.pack("!HH", qtype, qclass) + opt
+
+
+def reply_matches(reply: bytes, qid: int, question: bytes) -> bool:
+    """RFC 5452 checks: same ID, a response, standard opcode, one question, the same bytes."""
+    if len(reply) < 12 + len(question):
+        return False
+    rid, flags, qdcount = struct.unpack_from("!HHH", reply)
+    return (
+        rid == qid
+        and flags & QR != 0
+        and flags & 0x7800 == 0
+        and qdcount == 1
+        and reply[12 : 12 + len(question)] == question
+    )
+
+
+class _Exchange(asyncio.DatagramProtocol):
+    """Waits on one fresh UDP socket for the genuine reply; counts everything else."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        qid: int,
+        question: bytes,
+        on_forged: Callable[[], None],
+        result: asyncio.Future[bytes],
+    ) -> None:
+        self.endpoint = endpoint
+        self.qid = qid
+        self.question = question
+        self.on_forged = on_forged
+        self.result = result
+
+    def datagram_received(self, data: bytes, addr: tuple) -> None:
+        if self.result.done():
+            return
+        if (
+            addr[0] != self.endpoint.host
+            or addr[1] != self.endpoint.port
+            or not reply_matches(data, self.qid, self.question)
+        ):
+            self.on_forged()
+            return
+        self.result.set_result(data)
+
+    def error_received(self, exc: Exception) -> None:
+        if not self.result.done():
+            self.result.set_exception(UpstreamFailure("unreachable"))
+
+
+class UpstreamClient:
+    """Forwards questions through the ordered upstream list with health tracking."""
+
+    def __init__(
+        self, endpoints: list[Endpoint], timeout: float, clock: Clock, on_error: ErrorSink
+    ) -> None:
+        self.clock = clock
+        self.on_error = on_error
+        self.configure(endpoints, timeout)
+
+    def configure(self, endpoints: list[Endpoint], timeout: float) -> None:
+        """Adopt a new upstream list (config reload); known upstreams keep their health."""
+        old = getattr(self, "health", {})
+        self.endpoints = list(endpoints)
+        self.timeout = timeout
+        self.health = {e: old.get(e, Health()) for e in self.endpoints}
+
+    def order(self, now: float) -> list[Endpoint]:
+        """Usable upstreams in config order; empty when all are in backoff."""
+        return [e for e in self.endpoints if self.health[e].usable(now)]
+
+    async def resolve(
+        self, qname: bytes, qtype: int, qclass: int, do: bool, cd: bool
+    ) -> Message | None:
+        """The first genuine answer from the upstream list, or None when none gave one.
+
+        The whole attempt is bounded by twice the per-upstream timeout.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 2 * self.timeout
+        for endpoint in self.order(self.clock.monotonic()):
+            remaining = deadline - loop.time()
+            if remaining <= 0.01:
+                break
+            try:
+                reply = await self._ask(
+                    endpoint, qname, qtype, qclass, do, cd, min(self.timeout, remaining)
+                )
+            except UpstreamFailure as failure:
+                self.on_error(endpoint.label, failure.kind)
+                self.health[endpoint].failed(self.clock.monotonic())
+                continue
+            self.health[endpoint].succeeded()
+            return reply
+        return None
+
+    async def _ask(
+        self,
+        endpoint: Endpoint,
+        qname: bytes,
+        qtype: int,
+        qclass: int,
+        do: bool,
+        cd: bool,
+        timeout: float,
+    ) -> Message:
+        qid = secrets.randbits(16)
+        query = build_query(qid, qname, qtype, qclass, do, cd)
+        question = query[12 : 12 + len(qname) + 4]
+        started = asyncio.get_running_loop().time()
+        reply = await self._udp(endpoint, query, qid, question, timeout)
+        if reply[2] & (TC >> 8):
+            remaining = timeout - (asyncio.get_running_loop().time() - started)
+            qid = secrets.randbits(16)
+            query = build_query(qid, qname, qtype, qclass, do, cd)
+            reply = await self._tcp(endpoint, query, qid, question, max(remaining, 0.05))
+        if reply[3] & 0xF == REFUSED:  # this upstream will not serve us; try the next
+            raise UpstreamFailure("refused")
+        try:
+            return decode_message(reply)
+        except FormatError:
+            raise UpstreamFailure("malformed") from None
+
+    async def _udp(
+        self, endpoint: Endpoint, query: bytes, qid: int, question: bytes, timeout: float
+    ) -> bytes:
+        loop = asyncio.get_running_loop()
+        result: asyncio.Future[bytes] = loop.create_future()
+        bind = "::" if endpoint.family == socket.AF_INET6 else "0.0.0.0"
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: _Exchange(
+                endpoint, qid, question, lambda: self.on_error(endpoint.label, "forged"), result
+            ),
+            local_addr=(bind, 0),
+            family=endpoint.family,
+        )
+        try:
+            transport.sendto(query, (endpoint.host, endpoint.port))
+            return await asyncio.wait_for(result, timeout)
+        except TimeoutError:
+            raise UpstreamFailure("timeout") from None
+        finally:
+            transport.close()
+
+    async def _tcp(
+        self, endpoint: Endpoint, query: bytes, qid: int, question: bytes, timeout: float
+    ) -> bytes:
+        writer = None
+        try:
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_connection(endpoint.host, endpoint.port)
+                writer.write(struct.pack("!H", len(query)) + query)
+                await writer.drain()
+                while True:
+                    length = struct.unpack("!H", await reader.readexactly(2))[0]
+                    reply = await reader.readexactly(length)
+                    if reply_matches(reply, qid, question):
+                        return reply
+                    self.on_error(endpoint.label, "forged")
+        except TimeoutError:
+            raise UpstreamFailure("timeout") from None
+        except (OSError, asyncio.IncompleteReadError):
+            raise UpstreamFailure("tcp") from None
+        finally:
+            if writer is not None:
+                writer.close()

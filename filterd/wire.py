@@ -1,0 +1,340 @@
+"""DNS wire format: the few operations the hot path needs, on raw bytes.
+
+dnslib would build a Python object per record; parsing a query that way costs ~30 us, slicing the
+name out of the bytes ~0.3 us. Everything here works on bytes and offsets, and every loop is
+bounded so hostile packets (pointer loops, over-long names) fail fast with FormatError.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import NamedTuple
+
+HEADER = struct.Struct("!HHHHHH")
+U16 = struct.Struct("!H")
+U32 = struct.Struct("!I")
+RR_FIXED = struct.Struct("!HHIH")  # type, class, ttl, rdlength
+
+# Header flag bits.
+QR = 0x8000
+AA = 0x0400
+TC = 0x0200
+RD = 0x0100
+RA = 0x0080
+AD = 0x0020
+CD = 0x0010
+
+# Response codes.
+NOERROR = 0
+FORMERR = 1
+SERVFAIL = 2
+NXDOMAIN = 3
+NOTIMP = 4
+REFUSED = 5
+BADVERS = 16  # extended: upper bits travel in the OPT record
+
+# Record types we look at.
+T_A = 1
+T_NS = 2
+T_CNAME = 5
+T_SOA = 6
+T_PTR = 12
+T_HINFO = 13
+T_MX = 15
+T_AAAA = 28
+T_SRV = 33
+T_DNAME = 39
+T_OPT = 41
+T_SVCB = 64
+T_HTTPS = 65
+T_ANY = 255
+
+MAX_NAME = 255
+MAX_POINTERS = 64  # a legal 255-octet name never needs more than 127; 64 is ample in practice
+EDNS_UDP_SIZE = 1232  # DNS Flag Day 2020
+PLAIN_UDP_SIZE = 512
+
+
+class FormatError(Exception):
+    """The message is malformed; the peer gets FORMERR (or SERVFAIL for upstream answers)."""
+
+
+class Edns(NamedTuple):
+    """What the client's OPT record asked for."""
+
+    udp_size: int
+    do: bool
+    version: int
+
+
+class ParsedQuery(NamedTuple):
+    """The parts of a client query the server needs, with the question kept as raw bytes."""
+
+    qid: int
+    flags: int
+    qname: bytes  # wire form, case as received
+    qtype: int
+    qclass: int
+    question: bytes  # qname + qtype + qclass, as received
+    edns: Edns | None
+
+
+class Reject(Exception):
+    """A query that gets an error answer instead of resolution (FORMERR, NOTIMP, BADVERS)."""
+
+    def __init__(
+        self,
+        rcode: int,
+        reason: str,
+        qid: int,
+        flags: int,
+        question: bytes = b"",
+        edns: Edns | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.rcode = rcode
+        self.reason = reason
+        self.qid = qid
+        self.flags = flags
+        self.question = question
+        self.edns = edns
+
+
+class Drop(Exception):
+    """A packet that gets no answer at all (too short to answer, or itself a response)."""
+
+
+def skip_question_name(data: bytes, pos: int) -> int:
+    """Return the offset after an uncompressed name; compression is refused in a question.
+
+    A pointer inside the first name of a message can only point into that name or the header,
+    so it is always a loop or garbage (RFC 9267).
+    """
+    end = len(data)
+    start = pos
+    while True:
+        if pos >= end:
+            raise FormatError("name runs past the end")
+        length = data[pos]
+        if length == 0:
+            pos += 1
+            break
+        if length & 0xC0:
+            raise FormatError("compression pointer or reserved label type in question")
+        pos += length + 1
+        if pos - start > MAX_NAME - 1:
+            raise FormatError("name longer than 255 octets")
+    return pos
+
+
+def read_name(data: bytes, pos: int) -> tuple[bytes, int]:
+    """Decode a possibly compressed name at pos: (uncompressed wire name, offset after it).
+
+    Pointers must point strictly backwards and are capped in number, so loops, forward pointers
+    and pointer chains end in FormatError in bounded time.
+    """
+    end = len(data)
+    labels: list[bytes] = []
+    total = 1
+    after = -1
+    pointers = 0
+    limit = pos  # a pointer must land before the earliest offset seen so far
+    while True:
+        if pos >= end:
+            raise FormatError("name runs past the end")
+        length = data[pos]
+        if length == 0:
+            if after < 0:
+                after = pos + 1
+            break
+        kind = length & 0xC0
+        if kind == 0xC0:
+            if pos + 1 >= end:
+                raise FormatError("truncated compression pointer")
+            target = ((length & 0x3F) << 8) | data[pos + 1]
+            if target >= limit:
+                raise FormatError("compression pointer does not point backwards")
+            pointers += 1
+            if pointers > MAX_POINTERS:
+                raise FormatError("too many compression pointers")
+            if after < 0:
+                after = pos + 2
+            pos = limit = target
+            continue
+        if kind:
+            raise FormatError("reserved label type")
+        if pos + 1 + length > end:
+            raise FormatError("label runs past the end")
+        total += length + 1
+        if total > MAX_NAME:
+            raise FormatError("name longer than 255 octets")
+        labels.append(data[pos : pos + 1 + length])
+        pos += 1 + length
+    return b"".join(labels) + b"\x00", after
+
+
+def parse_query(data: bytes) -> ParsedQuery:
+    """Parse a client query, raising Drop or Reject for anything that must not be resolved."""
+    if len(data) < 12:
+        raise Drop("shorter than a header")
+    qid, flags, qdcount, ancount, nscount, arcount = HEADER.unpack_from(data)
+    if flags & QR:
+        raise Drop("a response sent as a query")
+    if flags & 0x7800:
+        raise Reject(NOTIMP, "opcode", qid, flags)
+    if qdcount != 1:
+        raise Reject(FORMERR, "qdcount", qid, flags)
+    try:
+        qend = skip_question_name(data, 12)
+    except FormatError as err:
+        raise Reject(FORMERR, str(err), qid, flags) from None
+    if qend + 4 > len(data):
+        raise Reject(FORMERR, "question truncated", qid, flags)
+    qtype, qclass = struct.unpack_from("!HH", data, qend)
+    question = data[12 : qend + 4]
+    edns = None
+    if ancount or nscount or arcount:
+        try:
+            edns = _find_edns(data, qend + 4, ancount + nscount, arcount)
+        except FormatError as err:
+            raise Reject(FORMERR, str(err), qid, flags, question) from None
+    if edns is not None and edns.version != 0:
+        raise Reject(BADVERS, "edns version", qid, flags, question, edns)
+    return ParsedQuery(qid, flags, data[12:qend], qtype, qclass, question, edns)
+
+
+def _find_edns(data: bytes, pos: int, before: int, arcount: int) -> Edns | None:
+    """Walk the records after the question and return the one OPT record's facts."""
+    if before:
+        pos = skip_records(data, pos, before)
+    edns = None
+    for _ in range(arcount):
+        owner_pos = pos
+        _, pos = read_name(data, pos)
+        if pos + 10 > len(data):
+            raise FormatError("record truncated")
+        rtype, rclass, ttl, rdlen = RR_FIXED.unpack_from(data, pos)
+        pos += 10 + rdlen
+        if pos > len(data):
+            raise FormatError("record data truncated")
+        if rtype == T_OPT:
+            if edns is not None:
+                raise FormatError("more than one OPT record")
+            if data[owner_pos] != 0:
+                raise FormatError("OPT owner is not the root")
+            edns = Edns(max(rclass, PLAIN_UDP_SIZE), bool(ttl & 0x8000), (ttl >> 16) & 0xFF)
+    return edns
+
+
+def skip_records(data: bytes, pos: int, count: int) -> int:
+    """Return the offset after count resource records, checking every length."""
+    end = len(data)
+    for _ in range(count):
+        _, pos = read_name(data, pos)
+        if pos + 10 > end:
+            raise FormatError("record truncated")
+        pos += 10 + U16.unpack_from(data, pos + 8)[0]
+        if pos > end:
+            raise FormatError("record data truncated")
+    return pos
+
+
+def opt_record(edns: Edns | None, ext_rcode: int = 0, options: bytes = b"") -> bytes:
+    """Our OPT record for an answer to a client that sent EDNS (empty if it did not)."""
+    if edns is None:
+        return b""
+    ttl = (ext_rcode << 24) | (0x8000 if edns.do else 0)
+    return b"\x00" + RR_FIXED.pack(T_OPT, EDNS_UDP_SIZE, ttl, len(options)) + options
+
+
+def answer_limit(edns: Edns | None) -> int:
+    """Largest UDP answer the client can take (RFC 6891, capped at 1232 for fragmentation)."""
+    if edns is None:
+        return PLAIN_UDP_SIZE
+    return min(edns.udp_size, EDNS_UDP_SIZE)
+
+
+def reply_flags(query_flags: int, rcode: int, extra: int = 0) -> int:
+    """Header flags of our answer: QR and RA set, RD and CD copied from the query."""
+    return QR | RA | (query_flags & (RD | CD)) | extra | (rcode & 0xF)
+
+
+def error_reply(reject: Reject) -> bytes:
+    """FORMERR / NOTIMP / BADVERS / REFUSED answer, echoing the question when it parsed."""
+    has_question = 1 if reject.question else 0
+    opt = opt_record(reject.edns, reject.rcode >> 4)
+    opcode = reject.flags & 0x7800
+    header = HEADER.pack(
+        reject.qid,
+        reply_flags(reject.flags, reject.rcode) | opcode,
+        has_question,
+        0,
+        0,
+        1 if opt else 0,
+    )
+    return header + reject.question + opt
+
+
+def truncated(qid: int, flags: int, question: bytes, opt: bytes) -> bytes:
+    """A valid TC=1 answer holding only the question (and OPT), telling the client to use TCP."""
+    return HEADER.pack(qid, flags | TC, 1, 0, 0, 1 if opt else 0) + question + opt
+
+
+def name_to_text(wire: bytes) -> str:
+    """Presentation form of a wire name, lower case, with unsafe bytes escaped as \\DDD.
+
+    The escape keeps `<`, quotes, control and non-UTF-8 bytes inert wherever a name is shown.
+    """
+    if wire == b"\x00" or not wire:
+        return "."
+    out: list[str] = []
+    pos = 0
+    while pos < len(wire):
+        length = wire[pos]
+        if length == 0:
+            break
+        label = wire[pos + 1 : pos + 1 + length].lower()
+        pos += 1 + length
+        if all(_PLAIN[b] for b in label):
+            out.append(label.decode("ascii"))
+        else:
+            out.append("".join(chr(b) if _PLAIN[b] else f"\\{b:03d}" for b in label))
+    return ".".join(out)
+
+
+def text_to_wire(name: str) -> bytes:
+    """Wire form of a presentation name (plain ASCII labels; used for config and tests)."""
+    name = name.strip().rstrip(".").lower()
+    if not name:
+        return b"\x00"
+    out = bytearray()
+    for label in name.split("."):
+        raw = label.encode("idna") if not label.isascii() else label.encode()
+        if not raw or len(raw) > 63:
+            raise ValueError(f"bad label {label!r} in {name!r}")
+        out.append(len(raw))
+        out += raw
+    out.append(0)
+    if len(out) > MAX_NAME:
+        raise ValueError(f"name longer than 255 octets: {name!r}")
+    return bytes(out)
+
+
+def is_subdomain(name: bytes, parent: bytes) -> bool:
+    """True when wire name `name` equals `parent` or lies under it (both lower case)."""
+    if parent == b"\x00":
+        return True
+    if not name.endswith(parent):
+        return False
+    if len(name) == len(parent):
+        return True
+    # The match must start on a label boundary: walk the labels of name.
+    cut = len(name) - len(parent)
+    pos = 0
+    while pos < cut:
+        pos += name[pos] + 1
+    return pos == cut
+
+
+_SAFE = set(b"abcdefghijklmnopqrstuvwxyz0123456789-_*")
+_PLAIN = [b in _SAFE for b in range(256)]
