@@ -154,7 +154,8 @@ class Daemon:
         self.service.acl = ClientAcl(new.allow_clients)
         self.service.limiter = _limiter(new)
         self.tcp.limits = new.tcp
-        self.querylog.retention_days = new.query_log.retention_days
+        if new.query_log.retention_days != old.query_log.retention_days:
+            self.querylog.set_retention(new.query_log.retention_days)
         self.config = new
         log.info("config reloaded")
 
@@ -167,7 +168,7 @@ class Daemon:
             server.close()
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
-        await asyncio.to_thread(self.querylog.close)
+        await self.querylog.close()
         log.info("filterd stopped; query log flushed (%d entries written)", self.querylog.written)
 
 

@@ -18,8 +18,11 @@ class Transport(enum.Enum):
     TCP = "tcp"
 
 
-class Reason(enum.Enum):
-    """Why an answer is what it is; shown in the query log and the metrics."""
+class Reason(enum.StrEnum):
+    """Why an answer is what it is; shown in the query log and the metrics.
+
+    A StrEnum because it is hashed for every answer (metrics): a plain Enum hashes in Python.
+    """
 
     FORWARDED = "forwarded"  # fresh from an upstream
     CACHED = "cached"  # from the cache

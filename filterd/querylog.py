@@ -1,99 +1,79 @@
-"""The query log: SQLite (WAL), fed through a queue that never blocks DNS.
+"""The query log as the DNS process sees it: a queue that never blocks DNS.
 
-The event loop appends a tuple to a deque (atomic under the GIL, no lock, no I/O); a writer
-thread drains it in batches. When the queue is full the entry is dropped and counted, and when
-the disk fails (full, read-only) logging stops for a while but DNS goes on.
+The event loop appends a tuple to a deque; every 100 ms the queue goes, marshal'd, down a pipe
+to the writer process (filterd/querylog_writer.py), which owns SQLite. When the writer falls
+behind and the pipe is full, entries are dropped and counted rather than slowing answers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
-import contextlib
 import logging
-import sqlite3
-import threading
+import marshal
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
-from filterd.metrics import rcode_name
-from filterd.wire import name_to_text
+from filterd.querylog_writer import FRAME
 
 log = logging.getLogger(__name__)
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS queries (
-    id INTEGER PRIMARY KEY,
-    ts REAL NOT NULL,           -- unix seconds
-    client TEXT NOT NULL,       -- source address
-    name TEXT NOT NULL,         -- lower case, unsafe bytes escaped as \\DDD
-    qtype TEXT NOT NULL,        -- A, AAAA, HTTPS, or TYPE65534
-    rcode TEXT NOT NULL,        -- NOERROR, NXDOMAIN, SERVFAIL...
-    reason TEXT NOT NULL,       -- forwarded, cached, stale, local, rebinding, no_upstream
-    latency_ms REAL NOT NULL,
-    cached INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS queries_ts ON queries(ts);
-"""
-QTYPE_NAMES = {
-    1: "A",
-    2: "NS",
-    5: "CNAME",
-    6: "SOA",
-    12: "PTR",
-    13: "HINFO",
-    15: "MX",
-    16: "TXT",
-    28: "AAAA",
-    33: "SRV",
-    35: "NAPTR",
-    43: "DS",
-    48: "DNSKEY",
-    64: "SVCB",
-    65: "HTTPS",
-    255: "ANY",
-}
 
 # (wall time, client, wire name, qtype, rcode, reason value, latency seconds, cached)
 Entry = tuple[float, str, bytes, int, int, str, float, bool]
 
-
-def qtype_name(qtype: int) -> str:
-    return QTYPE_NAMES.get(qtype, f"TYPE{qtype}")
-
-
-def open_database(path: Path) -> sqlite3.Connection:
-    """Open (creating if needed) the database in WAL mode so readers never block the writer."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, check_same_thread=False, timeout=5)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.executescript(SCHEMA)
-    db.commit()
-    return db
+FLUSH_INTERVAL = 0.1
+RESTART_INTERVAL = 10.0
+MAX_PENDING_BYTES = 16 * 1024 * 1024  # bytes waiting for the pipe before entries are dropped
 
 
 class QueryLog:
-    """Batched, bounded, never-blocking query log writer."""
-
-    FLUSH_INTERVAL = 0.5
-    BATCH = 5000
-    PRUNE_INTERVAL = 3600.0
+    """Bounded, never-blocking feed of query log entries to the writer process."""
 
     def __init__(self, path: Path, retention_days: int, queue_size: int) -> None:
         self.path = path
         self.retention_days = retention_days
         self.queue_size = queue_size
         self._queue: collections.deque[Entry] = collections.deque()
-        self.written = 0
+        self._pending = bytearray()
+        self.sent = 0
         self.dropped = 0
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._db = open_database(path)
-        self._thread = threading.Thread(target=self._run, name="querylog", daemon=True)
-        self._next_prune = 0.0
+        self.written = 0
+        self.writer_dropped = 0
+        self._process: subprocess.Popen[bytes] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._next_restart = 0.0
+        self._base = (0, 0)  # counts confirmed by writers that have since died
 
     def start(self) -> None:
-        self._thread.start()
+        """Start the writer process and the periodic flush on the running loop."""
+        self._spawn()
+        self._schedule()
+
+    def _spawn(self) -> None:
+        self._process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "filterd.querylog_writer",
+                str(self.path),
+                str(self.retention_days),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        os.set_blocking(self._process.stdin.fileno(), False)
+        loop = asyncio.get_running_loop()
+        loop.add_reader(self._process.stdout.fileno(), self._read_report)
+
+    def _schedule(self) -> None:
+        self._timer = asyncio.get_running_loop().call_later(FLUSH_INTERVAL, self._tick)
+
+    def _tick(self) -> None:
+        self.flush()
+        self._schedule()
 
     def record(self, entry: Entry) -> None:
         """Queue one entry; drop and count it if the writer is too far behind."""
@@ -102,73 +82,91 @@ class QueryLog:
         else:
             self.dropped += 1
 
-    def stats(self) -> dict[str, int]:
-        return {"written": self.written, "dropped": self.dropped, "queued": len(self._queue)}
+    def set_retention(self, days: int) -> None:
+        self.retention_days = days
+        self._pending += _frame(days)
 
-    def close(self) -> None:
-        """Stop the writer after it has written everything queued (SIGTERM path)."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-        else:
-            self._write_batch()
-        self._db.close()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.FLUSH_INTERVAL)
-            self._wake.clear()
-            while self._write_batch() == self.BATCH:
+    def flush(self) -> None:
+        """Hand everything queued to the pipe, as far as it will take it without blocking."""
+        if self._queue:
+            batch = list(self._queue)
+            self._queue.clear()
+            if len(self._pending) > MAX_PENDING_BYTES:
+                self.dropped += len(batch)
+            else:
+                self._pending += _frame(batch)
+                self.sent += len(batch)
+        if self._pending and self._process is not None:
+            if self._process.poll() is not None:
+                self._restart_when_due()
+                return
+            try:
+                written = os.write(self._process.stdin.fileno(), self._pending)
+                del self._pending[:written]
+            except BlockingIOError:
                 pass
-            self._prune_if_due()
-        while self._write_batch():
-            pass
+            except OSError as err:
+                log.error("query log pipe failed: %s", err)
 
-    def _write_batch(self) -> int:
-        queue = self._queue
-        batch = []
-        for _ in range(min(len(queue), self.BATCH)):
-            ts, client, name, qtype, rcode, reason, latency, cached = queue.popleft()
-            batch.append(
-                (
-                    ts,
-                    client,
-                    name_to_text(name),
-                    qtype_name(qtype),
-                    rcode_name(rcode),
-                    reason,
-                    round(latency * 1000, 3),
-                    int(cached),
-                )
-            )
-        if not batch:
-            return 0
-        try:
-            self._db.executemany(
-                "INSERT INTO queries (ts, client, name, qtype, rcode, reason, latency_ms, cached)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                batch,
-            )
-            self._db.commit()
-            self.written += len(batch)
-        except sqlite3.Error as err:
-            self.dropped += len(batch)
-            log.warning("query log write failed, %d entries dropped: %s", len(batch), err)
-            with contextlib.suppress(sqlite3.Error):
-                self._db.rollback()
-            time.sleep(1.0)
-        return len(batch)
-
-    def _prune_if_due(self) -> None:
-        now = time.time()
-        if now < self._next_prune:
+    def _restart_when_due(self) -> None:
+        """Restart a dead writer at most every RESTART_INTERVAL; meanwhile entries queue."""
+        now = time.monotonic()
+        if now < self._next_restart:
             return
-        self._next_prune = now + self.PRUNE_INTERVAL
+        self._next_restart = now + RESTART_INTERVAL
+        log.error("query log writer exited (%s); restarting it", self._process.returncode)
+        asyncio.get_running_loop().remove_reader(self._process.stdout.fileno())
+        # Whatever the dead writer had not confirmed is lost; count it and start clean.
+        self.dropped += max(self.sent - self.written - self.writer_dropped, 0)
+        self.sent = self.written + self.writer_dropped
+        self._base = (self.written, self.writer_dropped)
+        self._pending.clear()
+        self._spawn()
+
+    def _read_report(self) -> None:
+        line = self._process.stdout.readline()
+        if not line:
+            asyncio.get_running_loop().remove_reader(self._process.stdout.fileno())
+            return
+        self._take_report(line)
+
+    def _take_report(self, line: bytes) -> None:
+        parts = line.split()
+        if len(parts) == 4:
+            self.written = self._base[0] + int(parts[1])
+            self.writer_dropped = self._base[1] + int(parts[3])
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "written": self.written,
+            "dropped": self.dropped + self.writer_dropped,
+            "queued": len(self._queue),
+        }
+
+    async def close(self) -> None:
+        """Send what is queued, close the pipe, and wait for the writer to finish (SIGTERM)."""
+        if self._timer is not None:
+            self._timer.cancel()
+        process = self._process
+        if process is None:
+            return
+        self.flush()
+        asyncio.get_running_loop().remove_reader(process.stdout.fileno())
+        os.set_blocking(process.stdin.fileno(), True)
         try:
-            self._db.execute(
-                "DELETE FROM queries WHERE ts < ?", (now - self.retention_days * 86400,)
-            )
-            self._db.commit()
-        except sqlite3.Error as err:
-            log.warning("query log pruning failed: %s", err)
+            if self._pending:
+                process.stdin.write(bytes(self._pending))
+            process.stdin.close()
+        except OSError as err:
+            log.error("query log pipe failed while stopping: %s", err)
+        try:
+            await asyncio.to_thread(process.wait, 15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        for line in process.stdout.read().split(b"\n"):
+            self._take_report(line)
+
+
+def _frame(payload: object) -> bytes:
+    body = marshal.dumps(payload)
+    return FRAME.pack(len(body)) + body

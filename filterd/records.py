@@ -50,6 +50,7 @@ class Message(NamedTuple):
 
 def decode_message(data: bytes) -> Message:
     """Decode a whole answer; any structural fault raises FormatError."""
+    data = bytes(data)
     if len(data) < 12:
         raise FormatError("shorter than a header")
     qid, flags, qd, an, ns, ar = HEADER.unpack_from(data)

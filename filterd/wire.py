@@ -55,6 +55,10 @@ EDNS_UDP_SIZE = 1232  # DNS Flag Day 2020
 PLAIN_UDP_SIZE = 512
 
 
+_unpack_header = HEADER.unpack_from
+_unpack_rr = RR_FIXED.unpack_from
+
+
 class FormatError(Exception):
     """The message is malformed; the peer gets FORMERR (or SERVFAIL for upstream answers)."""
 
@@ -104,29 +108,6 @@ class Drop(Exception):
     """A packet that gets no answer at all (too short to answer, or itself a response)."""
 
 
-def skip_question_name(data: bytes, pos: int) -> int:
-    """Return the offset after an uncompressed name; compression is refused in a question.
-
-    A pointer inside the first name of a message can only point into that name or the header,
-    so it is always a loop or garbage (RFC 9267).
-    """
-    end = len(data)
-    start = pos
-    while True:
-        if pos >= end:
-            raise FormatError("name runs past the end")
-        length = data[pos]
-        if length == 0:
-            pos += 1
-            break
-        if length & 0xC0:
-            raise FormatError("compression pointer or reserved label type in question")
-        pos += length + 1
-        if pos - start > MAX_NAME - 1:
-            raise FormatError("name longer than 255 octets")
-    return pos
-
-
 def read_name(data: bytes, pos: int) -> tuple[bytes, int]:
     """Decode a possibly compressed name at pos: (uncompressed wire name, offset after it).
 
@@ -174,33 +155,63 @@ def read_name(data: bytes, pos: int) -> tuple[bytes, int]:
 
 
 def parse_query(data: bytes) -> ParsedQuery:
-    """Parse a client query, raising Drop or Reject for anything that must not be resolved."""
-    if len(data) < 12:
+    """Parse a client query, raising Drop or Reject for anything that must not be resolved.
+
+    The question name must be uncompressed: a pointer inside the first name of a message can
+    only point into that name or the header, so it is always a loop or garbage (RFC 9267).
+    """
+    size = len(data)
+    if size < 12:
         raise Drop("shorter than a header")
-    qid, flags, qdcount, ancount, nscount, arcount = HEADER.unpack_from(data)
+    qid, flags, qdcount, ancount, nscount, arcount = _unpack_header(data)
     if flags & QR:
         raise Drop("a response sent as a query")
     if flags & 0x7800:
         raise Reject(NOTIMP, "opcode", qid, flags)
     if qdcount != 1:
         raise Reject(FORMERR, "qdcount", qid, flags)
-    try:
-        qend = skip_question_name(data, 12)
-    except FormatError as err:
-        raise Reject(FORMERR, str(err), qid, flags) from None
-    if qend + 4 > len(data):
+    pos = 12
+    while True:
+        if pos >= size:
+            raise Reject(FORMERR, "name runs past the end", qid, flags)
+        length = data[pos]
+        if not length:
+            break
+        if length > 63:
+            raise Reject(FORMERR, "compression pointer or bad label in question", qid, flags)
+        pos += length + 1
+        if pos > 12 + MAX_NAME - 1:
+            raise Reject(FORMERR, "name longer than 255 octets", qid, flags)
+    qend = pos + 1
+    end = qend + 4
+    if end > size:
         raise Reject(FORMERR, "question truncated", qid, flags)
-    qtype, qclass = struct.unpack_from("!HH", data, qend)
-    question = data[12 : qend + 4]
+    question = data[12:end]
     edns = None
-    if ancount or nscount or arcount:
+    if arcount == 1 and not ancount and not nscount and size >= end + 11 and data[end] == 0:
+        rtype, rclass, ttl, rdlen = _unpack_rr(data, end + 1)
+        if rtype == T_OPT and end + 11 + rdlen == size:  # the usual case: one OPT, last
+            edns = Edns(
+                rclass if rclass > PLAIN_UDP_SIZE else PLAIN_UDP_SIZE,
+                bool(ttl & 0x8000),
+                (ttl >> 16) & 0xFF,
+            )
+    if edns is None and (ancount or nscount or arcount):
         try:
-            edns = _find_edns(data, qend + 4, ancount + nscount, arcount)
+            edns = _find_edns(data, end, ancount + nscount, arcount)
         except FormatError as err:
             raise Reject(FORMERR, str(err), qid, flags, question) from None
-    if edns is not None and edns.version != 0:
+    if edns is not None and edns.version:
         raise Reject(BADVERS, "edns version", qid, flags, question, edns)
-    return ParsedQuery(qid, flags, data[12:qend], qtype, qclass, question, edns)
+    return ParsedQuery(
+        qid,
+        flags,
+        data[12:qend],
+        question[-4] << 8 | question[-3],
+        question[-2] << 8 | question[-1],
+        question,
+        edns,
+    )
 
 
 def _find_edns(data: bytes, pos: int, before: int, arcount: int) -> Edns | None:
@@ -285,21 +296,20 @@ def name_to_text(wire: bytes) -> str:
 
     The escape keeps `<`, quotes, control and non-UTF-8 bytes inert wherever a name is shown.
     """
-    if wire == b"\x00" or not wire:
-        return "."
     out: list[str] = []
     pos = 0
-    while pos < len(wire):
+    end = len(wire)
+    while pos < end:
         length = wire[pos]
         if length == 0:
             break
         label = wire[pos + 1 : pos + 1 + length].lower()
         pos += 1 + length
-        if all(_PLAIN[b] for b in label):
-            out.append(label.decode("ascii"))
-        else:
+        if label.translate(None, _SAFE_BYTES):
             out.append("".join(chr(b) if _PLAIN[b] else f"\\{b:03d}" for b in label))
-    return ".".join(out)
+        else:
+            out.append(label.decode("ascii"))
+    return ".".join(out) if out else "."
 
 
 def text_to_wire(name: str) -> bytes:
@@ -336,5 +346,5 @@ def is_subdomain(name: bytes, parent: bytes) -> bool:
     return pos == cut
 
 
-_SAFE = set(b"abcdefghijklmnopqrstuvwxyz0123456789-_*")
-_PLAIN = [b in _SAFE for b in range(256)]
+_SAFE_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789-_*"
+_PLAIN = [b in _SAFE_BYTES for b in range(256)]

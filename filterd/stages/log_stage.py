@@ -15,9 +15,10 @@ class LogStage:
 
     def __init__(self, below: Stage, querylog: QueryLog, metrics: Metrics, clock: Clock) -> None:
         self.below = below
-        self.querylog = querylog
-        self.metrics = metrics
-        self.clock = clock
+        self.monotonic = clock.monotonic
+        self.time = clock.time
+        self.answered = metrics.answered
+        self.record = querylog.record
 
     def __call__(self, query: Query) -> Reply | Awaitable[Reply]:
         reply = self.below(query)
@@ -32,12 +33,11 @@ class LogStage:
         return reply
 
     def _record(self, query: Query, reply: Reply) -> None:
-        clock = self.clock
-        latency = clock.monotonic() - query.received
-        self.metrics.answered(reply.rcode, reply.reason, latency)
-        self.querylog.record(
+        latency = self.monotonic() - query.received
+        self.answered(reply.rcode, reply.reason, latency)
+        self.record(
             (
-                clock.time(),
+                self.time(),
                 query.client,
                 query.qname,
                 query.qtype,

@@ -1,0 +1,44 @@
+"""Fixtures: a real scripted upstream process and a real filterd process per test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.filterd_process import FilterdProcess
+from tests.support.upstream_process import ScriptedUpstream
+
+
+@pytest.fixture(scope="session")
+def upstream() -> Iterator[ScriptedUpstream]:
+    """One scripted upstream for the session; tests use unique names to avoid sharing."""
+    with ScriptedUpstream() as up:
+        yield up
+
+
+@pytest.fixture
+def start_filterd(tmp_path: Path, upstream: ScriptedUpstream
+                  ) -> Iterator[Callable[..., FilterdProcess]]:
+    """Start filterd with config overrides; every one started is stopped after the test."""
+    started: list[FilterdProcess] = []
+
+    def start(upstreams: list[str] | None = None, env: dict[str, str] | None = None,
+              **overrides: Any) -> FilterdProcess:
+        workdir = tmp_path / f"filterd{len(started)}"
+        workdir.mkdir()
+        process = FilterdProcess(workdir, upstreams or [upstream.addr], **overrides)
+        started.append(process)
+        return process.start(env=env)
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def filterd(start_filterd: Callable[..., FilterdProcess]) -> FilterdProcess:
+    """filterd with the test config, forwarding to the session's scripted upstream."""
+    return start_filterd()

@@ -1,0 +1,116 @@
+"""Run the real filterd daemon as a separate process on free loopback ports, for tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.support.dns_client import udp_exchange
+from tests.support.upstream_process import PROJECT_ROOT
+
+READY_PROBE = b"\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x05ready\x04test\x00\x00\xff\x00\x01"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free for both UDP and TCP on host."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind((host, 0))
+            port = tcp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                try:
+                    udp.bind((host, port))
+                except OSError:
+                    continue
+            return port
+    raise RuntimeError("no free port")
+
+
+class FilterdProcess:
+    """`python -m filterd run --config FILE` with a config written for this test."""
+
+    def __init__(self, workdir: Path, upstreams: list[str], **overrides: Any) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.metrics_port = free_port()
+        self.config_path = workdir / "filterd.yaml"
+        self.db_path = workdir / "filterd.db"
+        self.log_path = workdir / "filterd.log"
+        self.config: dict[str, Any] = {
+            "listen": [f"127.0.0.1:{self.port}"],
+            "upstreams": upstreams,
+            "upstream_timeout": 0.5,
+            "database": str(self.db_path),
+            "metrics": f"127.0.0.1:{self.metrics_port}",
+            "rate_limit": {"queries_per_second": 0},
+        }
+        self.config.update(overrides)
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def write_config(self, config: dict[str, Any] | None = None, text: str | None = None) -> None:
+        if text is None:
+            text = yaml.safe_dump(config if config is not None else self.config)
+        self.config_path.write_text(text)
+
+    def start(self, env: dict[str, str] | None = None) -> FilterdProcess:
+        self.write_config()
+        run_env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), **(env or {}))
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "filterd", "run", "--config", str(self.config_path)],
+                cwd=self.workdir, env=run_env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"filterd exited early:\n{self.log()}")
+            if udp_exchange(self.port, READY_PROBE, timeout=0.2) is not None:
+                return self
+        raise RuntimeError(f"filterd did not answer within 15 s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def signal(self, sig: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout: float = 10) -> int:
+        """SIGTERM, wait; returns the exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+    def metrics(self) -> str:
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode()
+
+    def metric(self, name: str, **labels: str) -> float:
+        """Sum of a metric's samples whose labels include the given ones (0 when absent)."""
+        total = 0.0
+        for line in self.metrics().splitlines():
+            if line.startswith("#") or not line.startswith(name):
+                continue
+            head, _, value = line.rpartition(" ")
+            metric, _, label_text = head.partition("{")
+            if metric != name:
+                continue
+            if all(f'{k}="{v}"' in label_text for k, v in labels.items()):
+                total += float(value)
+        return total
