@@ -12,12 +12,13 @@ import collections
 import logging
 import marshal
 import os
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from filterd.querylog_writer import FRAME
+from filterd.querylog_writer import FRAME, open_database
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,20 @@ class QueryLog:
         self._base = (0, 0)  # counts confirmed by writers that have since died
 
     def start(self) -> None:
-        """Start the writer process and the periodic flush on the running loop."""
+        """Create the schema, start the writer process and the periodic flush.
+
+        The schema is made here, before DNS is served, so readers never see a file without
+        its table; a database that cannot be opened is reported and DNS starts anyway.
+        """
+        try:
+            open_database(self.path).close()
+        except (sqlite3.Error, OSError) as err:
+            log.error(
+                "query log database %s cannot be opened, queries will not be logged "
+                "until it can: %s",
+                self.path,
+                err,
+            )
         self._spawn()
         self._schedule()
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import socket
 import struct
 
-from dnslib import DNSRecord, EDNS0
+from dnslib import EDNS0, DNSRecord
 
 
-def udp_exchange(port: int, data: bytes, timeout: float = 3.0, host: str = "127.0.0.1",
-                 source: str | None = None) -> bytes | None:
+def udp_exchange(
+    port: int, data: bytes, timeout: float = 3.0, host: str = "127.0.0.1", source: str | None = None
+) -> bytes | None:
     """Send one datagram, return the first reply (or None on timeout)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
@@ -23,8 +24,9 @@ def udp_exchange(port: int, data: bytes, timeout: float = 3.0, host: str = "127.
             return None
 
 
-def tcp_exchange(port: int, data: bytes, timeout: float = 3.0,
-                 host: str = "127.0.0.1") -> bytes | None:
+def tcp_exchange(
+    port: int, data: bytes, timeout: float = 3.0, host: str = "127.0.0.1"
+) -> bytes | None:
     """Send one length-prefixed message over a new TCP connection, return the reply."""
     with socket.create_connection((host, port), timeout=timeout) as sock:
         sock.sendall(struct.pack("!H", len(data)) + data)
@@ -51,16 +53,18 @@ def _read_exactly(sock: socket.socket, n: int) -> bytes | None:
     return data
 
 
-def make_query(name: str, qtype: str = "A", edns: bool = False, do: bool = False,
-               bufsize: int = 1232) -> DNSRecord:
+def make_query(
+    name: str, qtype: str = "A", edns: bool = False, do: bool = False, bufsize: int = 1232
+) -> DNSRecord:
     record = DNSRecord.question(name, qtype)
     if edns or do:
         record.add_ar(EDNS0(udp_len=bufsize, flags="do" if do else ""))
     return record
 
 
-def ask(port: int, name: str, qtype: str = "A", tcp: bool = False, timeout: float = 3.0,
-        **kwargs) -> DNSRecord | None:
+def ask(
+    port: int, name: str, qtype: str = "A", tcp: bool = False, timeout: float = 3.0, **kwargs
+) -> DNSRecord | None:
     """Ask filterd a question; the parsed reply, or None when nothing came back."""
     query = make_query(name, qtype, **kwargs)
     exchange = tcp_exchange if tcp else udp_exchange

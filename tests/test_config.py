@@ -1,0 +1,117 @@
+"""Config files: the example loads, and every mistake is named by its key with the reason."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from filterd.config import ConfigError, load_config, parse_config
+from tests.support.upstream_process import PROJECT_ROOT
+
+EXAMPLE = PROJECT_ROOT / "config" / "filterd.example.yaml"
+MINIMAL = 'listen: ["127.0.0.1:1053"]\nupstreams: ["127.0.0.1:5353"]\n'
+
+
+def check_config(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "filterd", "check-config", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=30,
+    )
+
+
+def test_example_config_loads_and_documents_every_key():
+    config = load_config(EXAMPLE)
+    assert [str(a) for a in config.listen] == ["127.0.0.1:1053", "[::1]:1053"]
+    assert config.cache.max_bytes == 64 * 2**20
+    text = EXAMPLE.read_text()
+    for key in (
+        "listen",
+        "upstreams",
+        "upstream_timeout",
+        "allow_clients",
+        "database",
+        "metrics",
+        "cache",
+        "rate_limit",
+        "query_log",
+        "rebinding",
+        "tcp",
+    ):
+        assert f"\n{key}:" in text
+        # every top-level key has a comment right above it or above its block
+        before = text.split(f"\n{key}:")[0].rstrip().splitlines()[-1]
+        assert before.lstrip().startswith("#"), f"{key} is not documented"
+
+
+def test_check_config_accepts_the_example():
+    result = check_config(EXAMPLE)
+    assert result.returncode == 0
+    assert "ok" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            MINIMAL + "cache:\n  max_ttl: soon\n",
+            "cache.max_ttl: expected a whole number, got 'soon'",
+        ),
+        (MINIMAL + "cache:\n  max_entires: 5\n", "cache.max_entires: unknown key"),
+        (MINIMAL + "colour: blue\n", "colour: unknown key"),
+        ('listen: ["127.0.0.1"]\nupstreams: ["127.0.0.1:53"]\n', "listen[0]: expected host:port"),
+        ('listen: ["127.0.0.1:1053"]\n', "upstreams: required"),
+        ('listen: ["::1:53"]\nupstreams: ["127.0.0.1:53"]\n', "listen[0]: write IPv6 addresses"),
+        (MINIMAL + 'upstreams: ["dns.example:53"]\n', "upstreams[0]: expected an IP address"),
+        (MINIMAL + "allow_clients: [10.0.0.0/33]\n", "allow_clients[0]: expected a network"),
+        (MINIMAL + "upstream_timeout: 30\n", "upstream_timeout: must be between 0.05 and 5"),
+        (MINIMAL + "rebinding:\n  protect: sometimes\n", "rebinding.protect: expected true"),
+        (MINIMAL + "cache:\n  min_ttl: 600\n  max_ttl: 60\n", "cache.min_ttl: must not exceed"),
+        (MINIMAL + "tcp: 5\n", "tcp: expected a mapping"),
+    ],
+)
+def test_each_mistake_is_named_by_key_and_reason(text, expected):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text)
+    assert any(problem.startswith(expected) for problem in caught.value.problems), (
+        caught.value.problems
+    )
+
+
+def test_yaml_syntax_errors_and_python_tags_are_refused():
+    with pytest.raises(ConfigError) as caught:
+        parse_config(MINIMAL + "cache: [unclosed\n")
+    assert "line" in caught.value.problems[0]
+    with pytest.raises(ConfigError) as caught:
+        parse_config(MINIMAL + "database: !!python/object/apply:os.system ['touch /tmp/pwned']\n")
+    assert "constructor" in caught.value.problems[0]
+
+
+def test_check_config_prints_every_problem_and_exits_1(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text('listen: ["127.0.0.1:99999"]\nupstreams: []\ncache: {min_ttl: -1}\n')
+    result = check_config(bad)
+    assert result.returncode == 1
+    lines = result.stdout.strip().splitlines()
+    assert any(line.startswith("listen[0]: expected host:port") for line in lines)
+    assert any(line.startswith("upstreams: expected a non-empty list") for line in lines)
+    assert any(line.startswith("cache.min_ttl: must be between 0 and 3600") for line in lines)
+
+
+def test_run_refuses_a_bad_config_without_starting(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("listen: nope\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "filterd", "run", "--config", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert "listen: expected a non-empty list" in result.stderr
