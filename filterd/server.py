@@ -70,6 +70,9 @@ class DnsService:
             self.metrics.dropped["not_a_query"] += 1
             return None
         except Reject as reject:
+            if not self.acl.allows(host):  # outsiders learn nothing, not even FORMERR
+                self.metrics.dropped["refused_client"] += 1
+                return None
             self.metrics.malformed[reject.reason] += 1
             return error_reply(reject)
         if not self.acl.allows(host):
