@@ -199,11 +199,12 @@ class _Validator:
             self.fail(path, f"expected host:port with a port from 1 to 65535, got {value!r}")
             return None
         try:
-            ipaddress.ip_address(host)
+            address = ipaddress.ip_address(host)
         except ValueError:
             self.fail(path, f"expected an IP address, got {host!r}")
             return None
-        return HostPort(host, int(port))
+        # Canonical spelling: replies are matched against it (the kernel reports "::1").
+        return HostPort(str(address), int(port))
 
     def host_ports(self, raw: Any, path: str) -> tuple[HostPort, ...]:
         if not isinstance(raw, list) or not raw:

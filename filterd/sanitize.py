@@ -159,9 +159,13 @@ def _svcb_hints(rdata: bytes) -> list[bytes]:
     return hints
 
 
-def rebinds(message: Message, names: set[bytes], allowed: tuple[bytes, ...]) -> bool:
-    """True when the answer points a name that is not allowed at an inside address."""
-    if any(is_subdomain(name, zone) for name in names for zone in allowed):
+def rebinds(message: Message, qname: bytes, allowed: tuple[bytes, ...]) -> bool:
+    """True when the answer for a name that is not allowed points at an inside address.
+
+    Only the asked name can be allowed: a CNAME from a public name into an allowed zone
+    (plex.direct is a public wildcard) must not carry an inside address through.
+    """
+    if any(is_subdomain(qname, zone) for zone in allowed):
         return False
     return any(
         is_rebinding_address(address)

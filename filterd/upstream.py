@@ -42,19 +42,28 @@ class Endpoint:
 
 
 class Health:
-    """Consecutive failures and backoff of one upstream."""
+    """Consecutive failures and backoff of one upstream.
 
-    __slots__ = ("down_until", "failures")
+    Repeated failures of one question count once: a single broken name (a slow authoritative
+    server, an app retrying) must not put the whole upstream, and so every device, in backoff.
+    """
+
+    __slots__ = ("down_until", "failures", "last_failed")
 
     def __init__(self) -> None:
         self.failures = 0
         self.down_until = 0.0
+        self.last_failed = b""
 
     def succeeded(self) -> None:
         self.failures = 0
         self.down_until = 0.0
+        self.last_failed = b""
 
-    def failed(self, now: float) -> None:
+    def failed(self, now: float, question: bytes) -> None:
+        if question == self.last_failed:
+            return
+        self.last_failed = question
         self.failures += 1
         over = self.failures - FAILURES_BEFORE_BACKOFF
         if over >= 0:
@@ -170,7 +179,9 @@ class UpstreamClient:
                 )
             except UpstreamFailure as failure:
                 self.on_error(endpoint.label, failure.kind)
-                self.health[endpoint].failed(self.clock.monotonic())
+                self.health[endpoint].failed(
+                    self.clock.monotonic(), qname + struct.pack("!H", qtype)
+                )
                 continue
             self.health[endpoint].succeeded()
             return reply

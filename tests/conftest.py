@@ -20,13 +20,15 @@ def upstream() -> Iterator[ScriptedUpstream]:
 
 
 @pytest.fixture
-def start_filterd(tmp_path: Path, upstream: ScriptedUpstream
-                  ) -> Iterator[Callable[..., FilterdProcess]]:
+def start_filterd(
+    tmp_path: Path, upstream: ScriptedUpstream
+) -> Iterator[Callable[..., FilterdProcess]]:
     """Start filterd with config overrides; every one started is stopped after the test."""
     started: list[FilterdProcess] = []
 
-    def start(upstreams: list[str] | None = None, env: dict[str, str] | None = None,
-              **overrides: Any) -> FilterdProcess:
+    def start(
+        upstreams: list[str] | None = None, env: dict[str, str] | None = None, **overrides: Any
+    ) -> FilterdProcess:
         workdir = tmp_path / f"filterd{len(started)}"
         workdir.mkdir()
         process = FilterdProcess(workdir, upstreams or [upstream.addr], **overrides)

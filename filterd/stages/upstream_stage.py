@@ -12,7 +12,7 @@ from filterd.cache import CacheLimits
 from filterd.metrics import Metrics
 from filterd.query import Query, Reason
 from filterd.records import Encoded, Message, Record, encode_sections, soa_negative_ttl
-from filterd.sanitize import chain_names, rebinds, strip_out_of_bailiwick
+from filterd.sanitize import rebinds, strip_out_of_bailiwick
 from filterd.upstream import UpstreamClient
 from filterd.wire import NOERROR, NXDOMAIN, SERVFAIL, T_SOA
 
@@ -63,7 +63,7 @@ class UpstreamStage:
         self.metrics.bailiwick_stripped += removed
         rcode = message.flags & 0xF
         policy = self.rebinding
-        if policy.protect and rebinds(message, chain_names(qname, message.answer), policy.allowed):
+        if policy.protect and rebinds(message, qname, policy.allowed):
             empty = encode_sections(qname, ([], [], []), lambda r: 0)
             return Outcome(NOERROR, message.flags, empty, 0, Reason.REBINDING)
         ttl, ttl_of = self._ttl_policy(rcode, message)

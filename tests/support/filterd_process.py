@@ -17,7 +17,9 @@ import yaml
 from tests.support.dns_client import udp_exchange
 from tests.support.upstream_process import PROJECT_ROOT
 
-READY_PROBE = b"\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x05ready\x04test\x00\x00\xff\x00\x01"
+READY_PROBE = (
+    b"\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x05ready\x04test\x00\x00\xff\x00\x01"
+)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -67,7 +69,10 @@ class FilterdProcess:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "filterd", "run", "--config", str(self.config_path)],
-                cwd=self.workdir, env=run_env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.workdir,
+                env=run_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
