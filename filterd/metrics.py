@@ -86,15 +86,16 @@ class MetricsCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         m = self.metrics
-        answers = CounterMetricFamily(
+        yield labelled(
+            CounterMetricFamily,
             "filterd_queries",
             "Queries answered, by answer code and reason.",
-            labels=["rcode", "reason"],
+            ["rcode", "reason"],
+            {
+                (rcode_name(rcode), reason.value): n
+                for (rcode, reason), n in m.answers.copy().items()
+            },
         )
-        for (rcode, reason), n in m.answers.copy().items():
-            answers.add_metric([rcode_name(rcode), reason.value], n)
-        yield answers
-
         buckets, total = [], 0
         for bound, n in zip((*LATENCY_BOUNDS, float("inf")), list(m.latency_buckets), strict=True):
             total += n
@@ -107,84 +108,85 @@ class MetricsCollector(Collector):
         )
 
         cache = self.cache_stats()
-        yield CounterMetricFamily(
-            "filterd_cache_hits", "Answers served from the cache.", value=cache["hits"]
+        log = self.querylog_stats()
+        counters = (
+            ("filterd_cache_hits", "Answers served from the cache.", cache["hits"]),
+            ("filterd_cache_misses", "Questions not in the cache.", cache["misses"]),
+            ("filterd_cache_evictions", "Entries evicted to stay in bounds.", cache["evictions"]),
+            (
+                "filterd_rate_limited",
+                "Queries dropped by the per-client rate limit.",
+                m.dropped["rate_limited"],
+            ),
+            (
+                "filterd_bailiwick_stripped_records",
+                "Upstream records removed as out of bailiwick.",
+                m.bailiwick_stripped,
+            ),
+            (
+                "filterd_tcp_rejected_connections",
+                "TCP connections refused by the per-client cap.",
+                m.tcp_rejected,
+            ),
+            ("filterd_querylog_written", "Query log entries written.", log["written"]),
+            (
+                "filterd_querylog_dropped",
+                "Query log entries dropped because the writer fell behind or the database failed.",
+                log["dropped"],
+            ),
         )
-        yield CounterMetricFamily(
-            "filterd_cache_misses", "Questions not in the cache.", value=cache["misses"]
-        )
-        yield CounterMetricFamily(
-            "filterd_cache_evictions",
-            "Entries evicted to stay in bounds.",
-            value=cache["evictions"],
-        )
+        for name, documentation, value in counters:
+            yield CounterMetricFamily(name, documentation, value=value)
+        yield GaugeMetricFamily("filterd_cache_entries", "Entries in the cache.", cache["entries"])
         yield GaugeMetricFamily(
-            "filterd_cache_entries", "Entries in the cache.", value=cache["entries"]
-        )
-        yield GaugeMetricFamily(
-            "filterd_cache_bytes", "Approximate bytes held by the cache.", value=cache["bytes"]
+            "filterd_cache_bytes", "Approximate bytes held by the cache.", cache["bytes"]
         )
 
-        errors = CounterMetricFamily(
+        yield labelled(
+            CounterMetricFamily,
             "filterd_upstream_errors",
             "Failed or forged upstream exchanges, by upstream and kind.",
-            labels=["upstream", "kind"],
+            ["upstream", "kind"],
+            m.upstream_errors.copy(),
         )
-        for (upstream, kind), n in m.upstream_errors.copy().items():
-            errors.add_metric([upstream, kind], n)
-        yield errors
-        up = GaugeMetricFamily(
-            "filterd_upstream_up", "1 when the upstream is not in backoff.", labels=["upstream"]
+        yield labelled(
+            GaugeMetricFamily,
+            "filterd_upstream_up",
+            "1 when the upstream is not in backoff.",
+            ["upstream"],
+            {(label,): int(usable) for label, usable in self.upstream_stats().items()},
         )
-        for label, usable in self.upstream_stats().items():
-            up.add_metric([label], 1 if usable else 0)
-        yield up
-
-        malformed = CounterMetricFamily(
+        yield labelled(
+            CounterMetricFamily,
             "filterd_malformed_queries",
             "Client packets refused as malformed, by problem.",
-            labels=["problem"],
+            ["problem"],
+            {(problem,): n for problem, n in m.malformed.copy().items()},
         )
-        for problem, n in m.malformed.copy().items():
-            malformed.add_metric([problem], n)
-        yield malformed
-        dropped = CounterMetricFamily(
-            "filterd_dropped_queries", "Client packets not resolved, by cause.", labels=["cause"]
+        yield labelled(
+            CounterMetricFamily,
+            "filterd_dropped_queries",
+            "Client packets not resolved, by cause.",
+            ["cause"],
+            {(cause,): n for cause, n in m.dropped.copy().items()},
         )
-        for cause, n in m.dropped.copy().items():
-            dropped.add_metric([cause], n)
-        yield dropped
-        yield CounterMetricFamily(
-            "filterd_rate_limited",
-            "Queries dropped by the per-client rate limit.",
-            value=m.dropped["rate_limited"],
+        yield labelled(
+            CounterMetricFamily,
+            "filterd_config_reloads",
+            "Config reloads by outcome.",
+            ["outcome"],
+            {(outcome,): n for outcome, n in m.reloads.copy().items()},
         )
-        yield CounterMetricFamily(
-            "filterd_bailiwick_stripped_records",
-            "Upstream records removed as out of bailiwick.",
-            value=m.bailiwick_stripped,
-        )
-        yield CounterMetricFamily(
-            "filterd_tcp_rejected_connections",
-            "TCP connections refused by the per-client cap.",
-            value=m.tcp_rejected,
-        )
-        reloads = CounterMetricFamily(
-            "filterd_config_reloads", "Config reloads by outcome.", labels=["outcome"]
-        )
-        for outcome, n in m.reloads.copy().items():
-            reloads.add_metric([outcome], n)
-        yield reloads
 
-        log = self.querylog_stats()
-        yield CounterMetricFamily(
-            "filterd_querylog_written", "Query log entries written.", value=log["written"]
-        )
-        yield CounterMetricFamily(
-            "filterd_querylog_dropped",
-            "Query log entries dropped because the writer fell behind or the database failed.",
-            value=log["dropped"],
-        )
+
+def labelled(
+    family, name: str, documentation: str, labels: list[str], samples: dict[tuple[str, ...], float]
+) -> Metric:
+    """A metric family with one sample per label combination."""
+    metric = family(name, documentation, labels=labels)
+    for values, value in samples.items():
+        metric.add_metric(list(values), value)
+    return metric
 
 
 def make_registry(collector: MetricsCollector) -> CollectorRegistry:
