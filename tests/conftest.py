@@ -1,4 +1,4 @@
-"""Fixtures: a real scripted upstream process and a real filterd process per test."""
+"""Fixtures: a real scripted upstream process and real filterd processes (per test, per module)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,17 @@ def upstream() -> Iterator[ScriptedUpstream]:
     """One scripted upstream for the session; tests use unique names to avoid sharing."""
     with ScriptedUpstream() as up:
         yield up
+
+
+@pytest.fixture(scope="module")
+def shared(
+    tmp_path_factory: pytest.TempPathFactory, upstream: ScriptedUpstream
+) -> Iterator[FilterdProcess]:
+    """One filterd with the test config for a whole module (saves a start per test)."""
+    process = FilterdProcess(tmp_path_factory.mktemp("shared-filterd"), [upstream.addr])
+    process.start()
+    yield process
+    process.stop()
 
 
 @pytest.fixture

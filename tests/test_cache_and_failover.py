@@ -9,38 +9,26 @@ from __future__ import annotations
 
 import itertools
 import socket
-import threading
 import time
-import uuid
 
 import pytest
 from dnslib import QTYPE, RR, A, DNSRecord
 
-from tests.support.dns_client import addresses, ask, assert_still_serving, make_query, rcode
-from tests.support.filterd_process import FilterdProcess
+from tests.support.dns_client import (
+    addresses,
+    ask,
+    assert_still_serving,
+    make_query,
+    rcode,
+    timed_ask,
+)
+from tests.support.filterd_process import UPSTREAM_TIMEOUT, FilterdProcess
+from tests.support.handler_upstream import HandlerUpstream
+from tests.support.names import unique
 from tests.support.scripted_upstream import SOA_MINIMUM, default_a
 from tests.support.upstream_process import ScriptedUpstream
 
-TIMEOUT = 0.5  # upstream_timeout in the test config (tests/support/filterd_process.py)
-
-
 # ---------------------------------------------------------------------------------- helpers
-
-
-def unique(prefix: str, zone: str = "example") -> str:
-    """A name nobody else asks for: the upstream is shared and filterd caches."""
-    return f"{prefix}{uuid.uuid4().hex[:10]}.{zone}"
-
-
-def timed_ask(port: int, name: str, qtype: str = "A", **kwargs) -> tuple[DNSRecord | None, float]:
-    started = time.monotonic()
-    reply = ask(port, name, qtype, **kwargs)
-    return reply, time.monotonic() - started
-
-
-def asked_upstream(up: ScriptedUpstream, name: str) -> list[dict]:
-    """The upstream's log entries for this name (case-insensitive)."""
-    return [q for q in up.queries() if q["name"].lower() == name.lower()]
 
 
 def soa_of(reply: DNSRecord):
@@ -49,47 +37,10 @@ def soa_of(reply: DNSRecord):
     return soas[0]
 
 
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory, upstream: ScriptedUpstream):
-    """One filterd for the tests that only make successful upstream exchanges (saves startups)."""
-    process = FilterdProcess(tmp_path_factory.mktemp("shared-filterd"), [upstream.addr])
-    process.start()
-    yield process
-    process.stop()
-
-
-class RecordingUpstream:
-    """A tiny loopback UDP upstream in a thread that records (query ID, source port)."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.1)
-        self.addr = f"127.0.0.1:{self.sock.getsockname()[1]}"
-        self.seen: list[tuple[int, int]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data, peer = self.sock.recvfrom(4096)
-            except TimeoutError:
-                continue
-            query = DNSRecord.parse(data)
-            self.seen.append((query.header.id, peer[1]))
-            reply = query.reply()
-            reply.add_answer(RR(query.q.qname, QTYPE.A, ttl=300, rdata=A("192.0.2.1")))
-            self.sock.sendto(reply.pack(), peer)
-
-    def __enter__(self) -> RecordingUpstream:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.sock.close()
+def answer_192_0_2_1(query: DNSRecord) -> DNSRecord:
+    reply = query.reply()
+    reply.add_answer(RR(query.q.qname, QTYPE.A, ttl=300, rdata=A("192.0.2.1")))
+    return reply
 
 
 # -------------------------------------------------------------------------------- TTLs
@@ -103,7 +54,7 @@ def test_ttl_counts_down_in_cache(shared: FilterdProcess, upstream: ScriptedUpst
     second = ask(shared.port, name)
     assert addresses(second) == addresses(first)
     assert 297 <= second.rr[0].ttl <= 299, "a cached answer's TTL must count down"
-    assert len(asked_upstream(upstream, name)) == 1
+    assert len(upstream.queries_for(name)) == 1
 
 
 def test_cache_min_and_max_ttl_clamp(start_filterd, upstream: ScriptedUpstream):
@@ -113,7 +64,7 @@ def test_cache_min_and_max_ttl_clamp(start_filterd, upstream: ScriptedUpstream):
     assert [rr.ttl for rr in reply.rr] == [60], "TTL 5 is raised to min_ttl"
     again = ask(filterd.port, short)
     assert 58 <= again.rr[0].ttl <= 60
-    assert len(asked_upstream(upstream, short)) == 1, "kept for min_ttl, not for 5 s"
+    assert len(upstream.queries_for(short)) == 1, "kept for min_ttl, not for 5 s"
 
     long = unique("ttl100000-")
     reply = ask(filterd.port, long)
@@ -131,7 +82,7 @@ def test_ttl_zero_answer_not_cached(shared: FilterdProcess, upstream: ScriptedUp
         reply = ask(shared.port, name)
         assert addresses(reply) == [default_a(name)]
         assert [rr.ttl for rr in reply.rr] == [0]
-    assert len(asked_upstream(upstream, name)) == 2, "a TTL 0 answer must not be cached"
+    assert len(upstream.queries_for(name)) == 2, "a TTL 0 answer must not be cached"
 
 
 # --------------------------------------------------------------------- negative caching
@@ -152,7 +103,7 @@ def test_negative_answers_cached_with_soa(
             assert soa.ttl == SOA_MINIMUM
         else:
             assert SOA_MINIMUM - 2 <= soa.ttl <= SOA_MINIMUM
-    assert len(asked_upstream(upstream, name)) == 1, "the negative answer was not cached"
+    assert len(upstream.queries_for(name)) == 1, "the negative answer was not cached"
 
 
 def test_negative_ttl_capped_by_negative_max_ttl(start_filterd, upstream: ScriptedUpstream):
@@ -165,7 +116,7 @@ def test_negative_ttl_capped_by_negative_max_ttl(start_filterd, upstream: Script
     assert rcode(nodata) == "NOERROR"
     assert soa_of(nodata).ttl == 10
     assert rcode(ask(filterd.port, name)) == "NXDOMAIN"
-    assert len(asked_upstream(upstream, name)) == 1
+    assert len(upstream.queries_for(name)) == 1
     assert_still_serving(filterd.port)
 
 
@@ -177,7 +128,7 @@ def test_upstream_servfail_cached_briefly(shared: FilterdProcess, upstream: Scri
     name = unique("servfail-")
     assert rcode(ask(shared.port, name)) == "SERVFAIL"
     assert rcode(ask(shared.port, name)) == "SERVFAIL"
-    assert len(asked_upstream(upstream, name)) == 1
+    assert len(upstream.queries_for(name)) == 1
     assert_still_serving(shared.port)
 
 
@@ -187,7 +138,7 @@ def test_upstream_servfail_expires_after_servfail_ttl(start_filterd, upstream: S
     assert rcode(ask(filterd.port, name)) == "SERVFAIL"
     time.sleep(1.5)
     assert rcode(ask(filterd.port, name)) == "SERVFAIL"
-    assert len(asked_upstream(upstream, name)) == 2, "a SERVFAIL must not be kept past 1 s"
+    assert len(upstream.queries_for(name)) == 2, "a SERVFAIL must not be kept past 1 s"
     assert_still_serving(filterd.port)
 
 
@@ -214,7 +165,7 @@ def test_identical_concurrent_queries_coalesced(shared: FilterdProcess, upstream
     assert len(replies) == 20
     assert all(addresses(r) == [default_a(name)] for r in replies)
     assert [str(r.q.qname) for r in replies] == [f"{n}." for n in asked], "question echoed"
-    assert len(asked_upstream(upstream, name)) == 1, "identical questions must share one query"
+    assert len(upstream.queries_for(name)) == 1, "identical questions must share one query"
 
 
 # --------------------------------------------------------------------------- failover
@@ -230,10 +181,12 @@ def test_failover_to_second_upstream_and_backoff(start_filterd, upstream: Script
             reply, elapsed = timed_ask(filterd.port, name)
             assert rcode(reply) == "NOERROR"
             assert addresses(reply) == [default_a(name)], "answer must come from the second"
-            assert len(asked_upstream(upstream, name)) == 1
-            assert elapsed < 2 * TIMEOUT + 0.3
+            assert len(upstream.queries_for(name)) == 1
+            assert elapsed < 2 * UPSTREAM_TIMEOUT + 0.3
             latencies.append(elapsed)
-        assert min(latencies) >= TIMEOUT * 0.8, "the first upstream was tried first each time"
+        assert min(latencies) >= UPSTREAM_TIMEOUT * 0.8, (
+            "the first upstream was tried first each time"
+        )
         # Three failures in a row put the dead upstream into backoff: answers are fast now.
         name = unique("failover-")
         reply, elapsed = timed_ask(filterd.port, name)
@@ -250,15 +203,15 @@ def test_failover_to_second_upstream_and_backoff(start_filterd, upstream: Script
         while time.monotonic() < deadline:
             name = unique("failback-")
             assert addresses(ask(filterd.port, name)) == [default_a(name)]
-            if asked_upstream(first, name):
+            if first.queries_for(name):
                 break
             time.sleep(0.2)
-        assert asked_upstream(first, name), "the first upstream was not used again"
-        assert not asked_upstream(upstream, name)
+        assert first.queries_for(name), "the first upstream was not used again"
+        assert not upstream.queries_for(name)
         later = unique("failback-")
         assert addresses(ask(filterd.port, later)) == [default_a(later)]
-        assert len(asked_upstream(first, later)) == 1
-        assert not asked_upstream(upstream, later)
+        assert len(first.queries_for(later)) == 1
+        assert not upstream.queries_for(later)
         assert filterd.metric("filterd_upstream_up", upstream=first.addr) == 1
         assert_still_serving(filterd.port)
 
@@ -270,7 +223,7 @@ def test_upstream_order_respected_when_healthy(start_filterd, upstream: Scripted
         for name in names:
             assert addresses(ask(filterd.port, name)) == [default_a(name)]
         for name in names:
-            assert len(asked_upstream(upstream, name)) == 1, "the first upstream is preferred"
+            assert len(upstream.queries_for(name)) == 1, "the first upstream is preferred"
         assert second.queries() == [], "the second upstream is only for failover"
         assert_still_serving(filterd.port)
 
@@ -279,7 +232,7 @@ def test_upstream_order_respected_when_healthy(start_filterd, upstream: Scripted
 
 
 def test_upstream_queries_use_random_ids_and_ports(start_filterd):
-    with RecordingUpstream() as recorder:
+    with HandlerUpstream(answer_192_0_2_1) as recorder:
         filterd = start_filterd(upstreams=[recorder.addr])
         for _ in range(20):
             assert addresses(ask(filterd.port, unique("random-"))) == ["192.0.2.1"]
@@ -303,13 +256,13 @@ def test_do_bit_cached_separately(shared: FilterdProcess, upstream: ScriptedUpst
     with_do = ask(shared.port, name, do=True)
     without = ask(shared.port, name)
     assert addresses(with_do) == addresses(without) == [default_a(name)]
-    sent = asked_upstream(upstream, name)
+    sent = upstream.queries_for(name)
     assert sorted(q["do"] for q in sent) == [False, True], "each variant must reach upstream"
 
     again_do = ask(shared.port, name, do=True)
     again = ask(shared.port, name)
     assert addresses(again_do) == addresses(again) == [default_a(name)]
-    assert len(asked_upstream(upstream, name)) == 2, "both variants are cached"
+    assert len(upstream.queries_for(name)) == 2, "both variants are cached"
     opt = [rr for rr in again_do.ar if rr.rtype == QTYPE.OPT]
     assert opt and opt[0].ttl & 0x8000, "DO is echoed to a client that set it"
     assert not any(rr.rtype == QTYPE.OPT for rr in again.ar), "no OPT for a client without EDNS"

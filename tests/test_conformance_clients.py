@@ -130,17 +130,6 @@ def assert_no_reply(port: int, data: bytes, tcp: bool) -> None:
     assert extra is None, "an unexpected extra answer came"
 
 
-@pytest.fixture(scope="module")
-def shared(
-    tmp_path_factory: pytest.TempPathFactory, upstream: ScriptedUpstream
-) -> Iterator[FilterdProcess]:
-    """One filterd with the test config for the stateless cases (saves a start per case)."""
-    process = FilterdProcess(tmp_path_factory.mktemp("filterd"), [upstream.addr])
-    process.start()
-    yield process
-    process.stop()
-
-
 @pytest.fixture
 def server(shared: FilterdProcess) -> Iterator[FilterdProcess]:
     """The shared filterd; after the test it must still serve and have logged no traceback."""
@@ -153,6 +142,16 @@ def server(shared: FilterdProcess) -> Iterator[FilterdProcess]:
 
 def malformed_count(process: FilterdProcess) -> float:
     return process.metric("filterd_malformed_queries_total")
+
+
+def assert_fast_counted_formerr(process: FilterdProcess, packet: bytes, tcp: bool) -> None:
+    """`packet` gets FORMERR well within a second and adds one to the malformed-query count."""
+    before = malformed_count(process)
+    started = time.monotonic()
+    reply = exchange(process.port, packet, tcp)
+    assert time.monotonic() - started < SECOND
+    assert_error_reply(reply, FORMERR)
+    assert malformed_count(process) == before + 1
 
 
 TRANSPORTS = [pytest.param(False, id="udp"), pytest.param(True, id="tcp")]
@@ -208,12 +207,7 @@ FORMERR_CASES = {
 @pytest.mark.parametrize("packet", FORMERR_CASES.values(), ids=FORMERR_CASES.keys())
 def test_malformed_query_gets_formerr(server: FilterdProcess, packet: bytes, tcp: bool) -> None:
     """Items 1, 2, 4, 5, 6, 12: a broken query gets FORMERR (never resolved) and is counted."""
-    before = malformed_count(server)
-    started = time.monotonic()
-    reply = exchange(server.port, packet, tcp)
-    assert time.monotonic() - started < SECOND
-    assert_error_reply(reply, FORMERR)
-    assert malformed_count(server) == before + 1
+    assert_fast_counted_formerr(server, packet, tcp)
 
 
 def test_self_pointer_is_counted_by_problem(server: FilterdProcess) -> None:
@@ -277,12 +271,7 @@ def test_pointer_chain_gets_fast_formerr(
     """Item 3: ~1,300 chained pointers in an 8 KiB message: fast FORMERR, no RecursionError."""
     packet = build()
     assert len(packet) == DATAGRAM
-    before = malformed_count(server)
-    started = time.monotonic()
-    reply = exchange(server.port, packet, tcp)
-    assert time.monotonic() - started < SECOND
-    assert_error_reply(reply, FORMERR)
-    assert malformed_count(server) == before + 1
+    assert_fast_counted_formerr(server, packet, tcp)
     assert "RecursionError" not in server.log()
 
 

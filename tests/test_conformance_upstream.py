@@ -13,38 +13,20 @@ import socket
 import sqlite3
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from dnslib import CNAME, HTTPS, QTYPE, RCODE, RR, A, DNSRecord
 
-from tests.support.dns_client import addresses, ask, assert_still_serving, rcode
-from tests.support.filterd_process import FilterdProcess
+from tests.support.dns_client import addresses, ask, assert_still_serving, rcode, timed_ask
+from tests.support.filterd_process import UPSTREAM_TIMEOUT, FilterdProcess
+from tests.support.handler_upstream import HandlerUpstream
+from tests.support.names import unique
 from tests.support.scripted_upstream import EVIL_IP, default_a
 from tests.support.upstream_process import ScriptedUpstream
 
-TIMEOUT = 0.5  # upstream_timeout in the test config (tests/support/filterd_process.py)
-
-
 # ---------------------------------------------------------------------------------- helpers
-
-
-def unique(prefix: str, zone: str = "example") -> str:
-    """A name nobody else asks for: the upstream is shared and filterd caches."""
-    return f"{prefix}{uuid.uuid4().hex[:10]}.{zone}"
-
-
-def timed_ask(port: int, name: str, qtype: str = "A", **kwargs) -> tuple[DNSRecord | None, float]:
-    started = time.monotonic()
-    reply = ask(port, name, qtype, **kwargs)
-    return reply, time.monotonic() - started
-
-
-def asked_upstream(up: ScriptedUpstream, name: str) -> list[dict]:
-    """The upstream's log entries for this name (case-insensitive)."""
-    return [q for q in up.queries() if q["name"].lower() == name.lower()]
 
 
 def all_records(reply: DNSRecord) -> list:
@@ -81,60 +63,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory, upstream: ScriptedUpstream):
-    """One filterd for the tests that only make successful upstream exchanges (saves startups)."""
-    process = FilterdProcess(tmp_path_factory.mktemp("shared-filterd"), [upstream.addr])
-    process.start()
-    yield process
-    process.stop()
-
-
 @pytest.fixture
 def black_hole() -> Iterator[str]:
     """A loopback UDP port that receives queries and never answers: a silent upstream."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
         yield f"127.0.0.1:{sock.getsockname()[1]}"
-
-
-class HandlerUpstream:
-    """A loopback UDP upstream in a thread whose answers come from `handler(query)`.
-
-    For answers the scripted upstream cannot give (one name answering, then failing;
-    hand-made record sets). `handler` returns the reply, or None to stay silent.
-    """
-
-    def __init__(self, handler: Callable[[DNSRecord], DNSRecord | None]) -> None:
-        self.handler = handler
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.1)
-        self.addr = f"127.0.0.1:{self.sock.getsockname()[1]}"
-        self.asked: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data, peer = self.sock.recvfrom(4096)
-            except TimeoutError:
-                continue
-            query = DNSRecord.parse(data)
-            self.asked.append(str(query.q.qname).rstrip(".").lower())
-            reply = self.handler(query)
-            if reply is not None:
-                self.sock.sendto(reply.pack(), peer)
-
-    def __enter__(self) -> HandlerUpstream:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self.sock.close()
 
 
 # ------------------------------------------------------------- 16: silent upstream, stale
@@ -150,9 +84,9 @@ def test_16_silent_upstream_gives_servfail_not_nxdomain(
     assert reply is not None, "no answer at all for a silent upstream"
     assert rcode(reply) == "SERVFAIL"
     assert elapsed < 2.5, f"SERVFAIL took {elapsed:.2f} s"
-    assert elapsed >= TIMEOUT * 0.8, "answered before the upstream could have timed out"
+    assert elapsed >= UPSTREAM_TIMEOUT * 0.8, "answered before the upstream could have timed out"
     assert not reply.rr
-    assert len(asked_upstream(upstream, name)) == 1
+    assert len(upstream.queries_for(name)) == 1
     assert querylog_reasons(filterd, name) == ["no_upstream"]
     assert_still_serving(filterd.port)
 
@@ -235,7 +169,7 @@ def test_17_forged_reply_ignored_and_counted(
     cached = ask(shared.port, name)
     assert EVIL_IP not in addresses(cached)
     assert addresses(cached) == [default_a(name)]
-    assert len(asked_upstream(upstream, name)) == 1, "second answer should come from the cache"
+    assert len(upstream.queries_for(name)) == 1, "second answer should come from the cache"
     assert_still_serving(shared.port)
 
 
@@ -247,7 +181,7 @@ def test_17_genuine_reply_accepted_whatever_the_address_spelling(start_filterd, 
         filterd = start_filterd(upstreams=[f"{written}:{v6.port}"])
         name = unique("v6-")
         reply = ask(filterd.port, name)
-        assert len(asked_upstream(v6, name)) == 1
+        assert len(v6.queries_for(name)) == 1
         assert rcode(reply) == "NOERROR", (
             f"upstream {written}:{v6.port} answered, but filterd replied {rcode(reply)}"
         )
@@ -269,7 +203,7 @@ def test_18_out_of_bailiwick_records_stripped(shared: FilterdProcess, upstream: 
         assert "bank.example." not in owners, f"bank.example record in the answer ({attempt})"
         assert "ns.evil.example." not in owners, f"ns.evil.example record ({attempt})"
         assert EVIL_IP not in {str(rr.rdata) for rr in all_records(reply)}, attempt
-    assert len(asked_upstream(upstream, name)) == 1
+    assert len(upstream.queries_for(name)) == 1
     assert shared.metric("filterd_bailiwick_stripped_records_total") >= stripped_before + 4
     assert_still_serving(shared.port)
 
@@ -387,7 +321,7 @@ def test_20_broken_tcp_answer_gives_servfail_in_time(filterd: FilterdProcess, pr
     reply, elapsed = timed_ask(filterd.port, name)
     assert reply is not None
     assert rcode(reply) == "SERVFAIL"
-    assert elapsed < 2 * TIMEOUT + 0.3, f"SERVFAIL took {elapsed:.2f} s"
+    assert elapsed < 2 * UPSTREAM_TIMEOUT + 0.3, f"SERVFAIL took {elapsed:.2f} s"
     assert filterd.metric("filterd_upstream_errors_total") >= 1
     assert_still_serving(filterd.port)
 
@@ -430,12 +364,12 @@ def test_21_truncated_udp_answer_retried_over_tcp(
     assert rcode(reply) == "NOERROR"
     assert not reply.header.tc
     assert sorted(addresses(reply)) == full
-    transports = [q["transport"] for q in asked_upstream(upstream, name)]
+    transports = [q["transport"] for q in upstream.queries_for(name)]
     assert transports == ["udp", "tcp"], transports
 
     cached = ask(shared.port, name)
     assert sorted(addresses(cached)) == full, "the truncated answer must not be cached"
-    assert len(asked_upstream(upstream, name)) == 2, "second answer should come from the cache"
+    assert len(upstream.queries_for(name)) == 2, "second answer should come from the cache"
     assert_still_serving(shared.port)
 
 
@@ -444,7 +378,7 @@ def test_21_large_answer_over_tcp_client(shared: FilterdProcess, upstream: Scrip
     reply = ask(shared.port, name, tcp=True)
     assert rcode(reply) == "NOERROR"
     assert len(addresses(reply)) == 100
-    assert "tcp" in [q["transport"] for q in asked_upstream(upstream, name)]
+    assert "tcp" in [q["transport"] for q in upstream.queries_for(name)]
     udp = ask(shared.port, name)
     assert udp.header.tc, "100 records do not fit a 512-byte UDP answer"
 
@@ -458,7 +392,7 @@ def test_21_malformed_upstream_answer_gives_servfail(
     assert reply is not None
     assert rcode(reply) == "SERVFAIL"
     assert not reply.rr
-    assert elapsed < 2 * TIMEOUT + 0.3
+    assert elapsed < 2 * UPSTREAM_TIMEOUT + 0.3
     assert shared.metric("filterd_upstream_errors_total", kind="malformed") == before + 1
     assert_still_serving(shared.port)
 
@@ -482,7 +416,7 @@ def test_22_all_upstreams_down_fast_servfail_then_recovery(start_filterd):
         while fast_in_a_row < 3 and time.monotonic() < deadline:
             reply, elapsed = timed_ask(filterd.port, unique("down-"))
             assert rcode(reply) == "SERVFAIL", "never NXDOMAIN or silence when upstreams are down"
-            assert elapsed < 2 * TIMEOUT + 0.5, f"SERVFAIL took {elapsed:.2f} s"
+            assert elapsed < 2 * UPSTREAM_TIMEOUT + 0.5, f"SERVFAIL took {elapsed:.2f} s"
             fast_in_a_row = fast_in_a_row + 1 if elapsed < 0.1 else 0
             if fast_in_a_row:
                 up = [filterd.metric("filterd_upstream_up", upstream=a) for a in upstreams]

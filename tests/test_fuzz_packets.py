@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import socket
 import struct
-from collections.abc import Iterator
 
-import pytest
 from dnslib import EDNS0, QTYPE, DNSHeader, DNSQuestion, DNSRecord
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.dns_client import assert_still_serving
 from tests.support.filterd_process import FilterdProcess
-from tests.support.upstream_process import ScriptedUpstream
 
 QTYPES = ["A", "AAAA", "MX", "TXT", "HTTPS", "SOA", "PTR", "ANY", "CNAME", "SRV"]
 LABEL = st.from_regex(r"[a-z0-9]{1,12}", fullmatch=True)
@@ -62,16 +59,6 @@ def mutated(draw: st.DrawFn) -> bytes:
 PACKETS = st.one_of(mutated(), st.binary(max_size=600), valid_queries())
 
 
-@pytest.fixture(scope="module")
-def fuzz_target(
-    tmp_path_factory: pytest.TempPathFactory, upstream: ScriptedUpstream
-) -> Iterator[FilterdProcess]:
-    process = FilterdProcess(tmp_path_factory.mktemp("fuzz"), [upstream.addr])
-    process.start()
-    yield process
-    process.stop()
-
-
 def send_udp(port: int, packets: list[bytes]) -> None:
     """Send every packet; read whatever answers are already there, without waiting."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -95,16 +82,16 @@ def send_tcp(port: int, packets: list[bytes]) -> None:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(packets=st.lists(PACKETS, min_size=1, max_size=8), tcp=st.booleans())
 def test_server_survives_mangled_packets(
-    fuzz_target: FilterdProcess, packets: list[bytes], tcp: bool
+    shared: FilterdProcess, packets: list[bytes], tcp: bool
 ) -> None:
     """No packet, or run of packets, on either transport stops filterd from answering."""
-    (send_tcp if tcp else send_udp)(fuzz_target.port, packets)
-    assert_still_serving(fuzz_target.port)
+    (send_tcp if tcp else send_udp)(shared.port, packets)
+    assert_still_serving(shared.port)
 
 
-def test_no_traceback_after_fuzzing(fuzz_target: FilterdProcess) -> None:
+def test_no_traceback_after_fuzzing(shared: FilterdProcess) -> None:
     """Runs after the fuzz test: the process is alive and never logged a traceback."""
-    assert fuzz_target.proc is not None and fuzz_target.proc.poll() is None
-    assert_still_serving(fuzz_target.port)
-    log = fuzz_target.log()
+    assert shared.proc is not None and shared.proc.poll() is None
+    assert_still_serving(shared.port)
+    log = shared.log()
     assert "Traceback" not in log, log[max(log.find("Traceback") - 500, 0) :][:3000]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import time
 
 from dnslib import EDNS0, DNSRecord
 
@@ -74,6 +75,13 @@ def ask(
     reply = DNSRecord.parse(raw)
     assert reply.header.id == query.header.id
     return reply
+
+
+def timed_ask(port: int, name: str, qtype: str = "A", **kwargs) -> tuple[DNSRecord | None, float]:
+    """`ask`, and how many seconds the answer (or the timeout) took."""
+    started = time.monotonic()
+    reply = ask(port, name, qtype, **kwargs)
+    return reply, time.monotonic() - started
 
 
 def rcode(reply: DNSRecord | None) -> str | None:

@@ -21,6 +21,8 @@ READY_PROBE = (
     b"\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x05ready\x04test\x00\x00\xff\x00\x01"
 )
 
+UPSTREAM_TIMEOUT = 0.5  # upstream_timeout in the test config
+
 
 def free_port(host: str = "127.0.0.1") -> int:
     """A port free for both UDP and TCP on host."""
@@ -50,7 +52,7 @@ class FilterdProcess:
         self.config: dict[str, Any] = {
             "listen": [f"127.0.0.1:{self.port}"],
             "upstreams": upstreams,
-            "upstream_timeout": 0.5,
+            "upstream_timeout": UPSTREAM_TIMEOUT,
             "database": str(self.db_path),
             "metrics": f"127.0.0.1:{self.metrics_port}",
             "rate_limit": {"queries_per_second": 0},

@@ -119,6 +119,10 @@ class ScriptedUpstream:
         text = self.log_path.read_text(encoding="utf-8")
         return [json.loads(line) for line in text.splitlines(keepends=True) if line.endswith("\n")]
 
+    def queries_for(self, name: str) -> list[dict[str, Any]]:
+        """The logged queries for this name (case-insensitive), oldest first."""
+        return [q for q in self.queries() if q["name"].lower() == name.lower()]
+
     def wait_queries(self, count: int, timeout: float = 2.0) -> list[dict[str, Any]]:
         """Poll the log until it holds at least ``count`` queries (or the timeout passes)."""
         deadline = time.monotonic() + timeout
