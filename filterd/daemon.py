@@ -65,15 +65,16 @@ class Daemon:
         """Bind every socket (failing loudly if one cannot be bound), then announce readiness."""
         loop = asyncio.get_running_loop()
         for address in self.config.listen:
-            udp = bind_udp(address.host, address.port)
+            try:
+                udp = bind_udp(address.host, address.port)
+                tcp = bind_tcp(address.host, address.port)
+            except OSError as err:
+                raise OSError(err.errno, f"cannot listen on {address}: {err.strerror}") from None
             transport, _ = await loop.create_datagram_endpoint(
                 lambda: UdpServer(self.service), sock=udp
             )
             self._transports.append(transport)
-            server = await asyncio.start_server(
-                self.tcp.serve, sock=bind_tcp(address.host, address.port)
-            )
-            self._tcp_servers.append(server)
+            self._tcp_servers.append(await asyncio.start_server(self.tcp.serve, sock=tcp))
         self.querylog.start()
         if self.config.metrics is not None:
             self._start_metrics()

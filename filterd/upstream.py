@@ -147,14 +147,14 @@ class UpstreamClient:
     ) -> None:
         self.clock = clock
         self.on_error = on_error
+        self.health: dict[Endpoint, Health] = {}
         self.configure(endpoints, timeout)
 
     def configure(self, endpoints: list[Endpoint], timeout: float) -> None:
         """Adopt a new upstream list (config reload); known upstreams keep their health."""
-        old = getattr(self, "health", {})
         self.endpoints = list(endpoints)
         self.timeout = timeout
-        self.health = {e: old.get(e, Health()) for e in self.endpoints}
+        self.health = {e: self.health.get(e, Health()) for e in self.endpoints}
 
     def order(self, now: float) -> list[Endpoint]:
         """Usable upstreams in config order; empty when all are in backoff."""

@@ -5,13 +5,15 @@ from __future__ import annotations
 import signal
 import socket
 import sqlite3
+import subprocess
+import sys
 import time
 
 import yaml
 
 from tests.support.dns_client import addresses, ask, assert_still_serving, rcode
 from tests.support.scripted_upstream import default_a
-from tests.support.upstream_process import ScriptedUpstream
+from tests.support.upstream_process import PROJECT_ROOT, ScriptedUpstream
 
 
 def logged_names(db_path) -> list[str]:
@@ -76,3 +78,28 @@ def test_dns_keeps_answering_when_the_database_cannot_be_written(start_filterd, 
     for i in range(5):
         assert rcode(ask(filterd.port, f"no-disk{i}.example")) == "NOERROR"
     assert_still_serving(filterd.port)
+
+
+def test_a_port_in_use_is_reported_by_address(start_filterd, tmp_path):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        port = squatter.getsockname()[1]
+        config = tmp_path / "busy.yaml"
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "listen": [f"127.0.0.1:{port}"],
+                    "upstreams": ["127.0.0.1:9"],
+                    "database": str(tmp_path / "busy.db"),
+                }
+            )
+        )
+        result = subprocess.run(
+            [sys.executable, "-m", "filterd", "run", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            cwd=PROJECT_ROOT,
+            timeout=30,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
