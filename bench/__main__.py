@@ -17,6 +17,9 @@ from bench import forwarder, machine
 from bench.options import REPO_ROOT, SERVERS, RunOptions
 from bench.report import utc_stamp, write_results
 
+BUSY_WARNING = 0.10
+"""Warn when any CPU is busier than this before we start anything."""
+
 BENCHMARKS: dict[str, types.ModuleType] = {forwarder.NAME: forwarder}
 
 
@@ -48,6 +51,9 @@ def _terminate(signum: int, _frame: object) -> NoReturn:
 def main(argv: list[str] | None = None) -> int:
     """Run the selected benchmarks; 0 unless something could not run (MISS is still 0)."""
     names, options = parse_args(sys.argv[1:] if argv is None else argv)
+    # Ctrl-C must reach us even when started with SIGINT ignored (e.g. as a background job),
+    # or a half-finished run would be written as if it were complete.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
     if str(REPO_ROOT) not in sys.path:
@@ -56,6 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     pinning = machine.choose_pinning()
     host = machine.describe(pinning)  # before pinning ourselves: records every usable CPU
     machine.pin_self(pinning)
+    busy = ", ".join(f"cpu{c} {b:.0%}" for c, b in host["cpu_busy_before"].items())
+    print(
+        f"machine: {host['nproc']} CPUs ({host['cpu_model']}), "
+        f"load {host['loadavg_before']['1m']:.2f}, busy before start: {busy}",
+        flush=True,
+    )
+    if max(host["cpu_busy_before"].values(), default=0.0) > BUSY_WARNING:
+        print("warning: the machine is already busy; numbers will be noisy", file=sys.stderr)
     if not pinning.enabled:
         print("warning: fewer than two CPUs available; running unpinned", file=sys.stderr)
 
@@ -89,4 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # before any benchmark started: nothing to clean up
+        sys.exit(130)

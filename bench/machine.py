@@ -6,6 +6,7 @@ import os
 import platform
 import re
 import subprocess
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +69,73 @@ def tool_version(argv: list[str], pattern: str) -> str:
     return match.group(1) if match else "unknown"
 
 
+def cpu_times() -> dict[int, tuple[float, float, float]]:
+    """Per-CPU (busy, steal, total) jiffies from /proc/stat; iowait counts as idle.
+
+    These are tick samples: right for a core that is nearly always busy or nearly always
+    idle, unreliable for one that wakes briefly thousands of times a second."""
+    times: dict[int, tuple[float, float, float]] = {}
+    with open("/proc/stat", encoding="ascii") as f:
+        for line in f:
+            name, *fields = line.split()
+            if name.startswith("cpu") and name != "cpu":
+                values = [float(v) for v in fields[:8]]
+                idle = values[3] + values[4]
+                times[int(name[3:])] = (sum(values) - idle, values[7], sum(values))
+    return times
+
+
+def busy_since(before: dict[int, tuple[float, float, float]]) -> dict[int, dict[str, float]]:
+    """Per CPU since ``before``: share busy, and share stolen by the hypervisor (time this
+    VM wanted the CPU but the host ran something else: a noisy neighbour)."""
+    shares = {}
+    for cpu, (busy, steal, total) in cpu_times().items():
+        if cpu in before:
+            then_busy, then_steal, then_total = before[cpu]
+            elapsed = max(total - then_total, 1.0)
+            shares[cpu] = {
+                "busy": round((busy - then_busy) / elapsed, 3),
+                "steal": round((steal - then_steal) / elapsed, 3),
+            }
+    return shares
+
+
+def background_busy(seconds: float = 1.0) -> dict[int, float]:
+    """How busy each CPU is before we start anything: other work skews every number."""
+    before = cpu_times()
+    time.sleep(seconds)
+    return {cpu: share["busy"] for cpu, share in busy_since(before).items()}
+
+
+def cpu_pressure_seconds() -> float | None:
+    """Total time some runnable task waited for a CPU (PSI), or None without PSI."""
+    try:
+        with open("/proc/pressure/cpu", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("some"):
+                    return int(line.rsplit("total=", 1)[1]) / 1e6
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+QUIET = 0.10
+"""A CPU busier than this (share of one second) means someone else is using the machine."""
+
+
+def wait_quiet(max_seconds: float) -> tuple[float, dict[int, float]]:
+    """Wait (up to ``max_seconds``) until every CPU is below QUIET for a full second.
+
+    On a shared machine (CI, other people's test runs) this avoids measuring through
+    someone else's burst. Returns the seconds waited and the last sample."""
+    started = time.monotonic()
+    while True:
+        busy = background_busy(1.0)
+        waited = time.monotonic() - started
+        if max(busy.values(), default=0.0) <= QUIET or waited >= max_seconds:
+            return round(waited, 1), busy
+
+
 def describe(pinning: Pinning) -> dict[str, Any]:
     """Everything about the host a reader needs to judge the numbers."""
     load1, load5, load15 = os.getloadavg()
@@ -78,6 +146,7 @@ def describe(pinning: Pinning) -> dict[str, Any]:
         "kernel": platform.release(),
         "python": platform.python_version(),
         "loadavg_before": {"1m": load1, "5m": load5, "15m": load15},
+        "cpu_busy_before": background_busy(),
         "pinning": {
             "enabled": pinning.enabled,
             "server_cpu": pinning.server_cpu,

@@ -18,10 +18,11 @@ class Durations:
 
     saturate_seconds: float
     latency_seconds: float
+    max_quiet_wait_seconds: float  # before each server, wait this long at most for idle CPUs
 
 
-FULL = Durations(saturate_seconds=15, latency_seconds=10)
-QUICK = Durations(saturate_seconds=4, latency_seconds=4)
+FULL = Durations(saturate_seconds=15, latency_seconds=10, max_quiet_wait_seconds=30)
+QUICK = Durations(saturate_seconds=4, latency_seconds=4, max_quiet_wait_seconds=5)
 
 
 @dataclass(frozen=True)

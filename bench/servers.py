@@ -56,8 +56,9 @@ def dns_answers(port: int, name: str, timeout: float = 0.5) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout)
         try:
-            sock.sendto(query.pack(), (LOOPBACK, port))
-            data, _ = sock.recvfrom(4096)
+            sock.connect((LOOPBACK, port))  # connected: "port unreachable" fails at once
+            sock.send(query.pack())
+            data = sock.recv(4096)
         except OSError:
             return False
     try:
@@ -107,27 +108,52 @@ class Server:
         return "\n".join(text.splitlines()[-lines:])
 
     def peak_rss_kib(self) -> int:
-        """Peak resident set (VmHWM) of the server and any processes it forked, in KiB."""
-        return sum(_status_kib(pid, "VmHWM") for pid in _process_tree(self.pid))
+        """Peak resident set (VmHWM) of the server and any processes it forked, in KiB.
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU time used so far by the server (all threads and its children)."""
-        tick = os.sysconf("SC_CLK_TCK")
-        total = 0.0
+        Summed over processes, so shared pages count twice and peaks that did not coincide
+        are added: an upper bound, exact for a single process."""
+        return sum(self.peak_rss_by_process().values())
+
+    def peak_rss_by_process(self) -> dict[str, int]:
+        """VmHWM in KiB per process of the server, keyed 'PID name'."""
+        return {
+            f"{pid} {_status_text(pid, 'Name')}": _status_kib(pid, "VmHWM")
+            for pid in _process_tree(self.pid)
+        }
+
+    def sched_seconds(self) -> dict[str, tuple[float, float]]:
+        """Per process of the server ('PID name'): seconds its threads have spent running
+        and runnable-but-waiting for a CPU, from /proc/PID/task/*/schedstat.
+
+        Both are measured in nanoseconds by the scheduler, unlike utime/stime (tick samples,
+        rescaled after the fact) or /proc/stat (ticks, blind to short bursts at low load).
+        Waiting time on a core of its own means someone else was using the core."""
+        found: dict[str, tuple[float, float]] = {}
         for pid in _process_tree(self.pid):
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / tick
-        return total
+            ran = waited = 0
+            with contextlib.suppress(OSError):
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    with contextlib.suppress(OSError, IndexError, ValueError):
+                        fields = (task / "schedstat").read_text().split()
+                        ran += int(fields[0])
+                        waited += int(fields[1])
+            found[f"{pid} {_status_text(pid, 'Name')}"] = (ran / 1e9, waited / 1e9)
+        return found
 
 
-def _status_kib(pid: int, key: str) -> int:
-    """A 'kB' field from /proc/PID/status, 0 if the process is gone."""
+def _status_text(pid: int, key: str) -> str:
+    """A field from /proc/PID/status, '' if the process is gone."""
     with contextlib.suppress(OSError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
+                return line.split(":", 1)[1].strip()
+    return ""
+
+
+def _status_kib(pid: int, key: str) -> int:
+    """A 'kB' field from /proc/PID/status, 0 if absent."""
+    value = _status_text(pid, key).split()
+    return int(value[0]) if value else 0
 
 
 def _process_tree(root: int) -> list[int]:
@@ -189,17 +215,50 @@ def _wait_ready(server: Server, probe_name: str) -> None:
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then SIGKILL if it lingers; only ever this one process group we started."""
-    if process.poll() is not None:
-        return
+    """Stop the server like an operator would (SIGTERM to it, so it shuts its helpers down
+    itself), then make sure nothing of its process group (only ever what it forked) is
+    left: SIGTERM, and SIGKILL for whatever still lingers."""
+    group = process.pid  # start_new_session: the group id is the server's pid
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)
+    if _wait_group(process, group, STOP_TIMEOUT):
+        return
+    _signal_group(group, signal.SIGTERM)
+    if not _wait_group(process, group, STOP_TIMEOUT):
+        _signal_group(group, signal.SIGKILL)
+        _wait_group(process, group, STOP_TIMEOUT)
+
+
+def _signal_group(group: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, sig)
+
+
+def _wait_group(process: subprocess.Popen[bytes], group: int, timeout: float) -> bool:
+    """True once the server is reaped and no other live member of its group remains
+    (a forked helper may still be writing into the temporary directory)."""
+    deadline = time.monotonic() + timeout
     try:
-        process.wait(timeout=STOP_TIMEOUT)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=STOP_TIMEOUT)
+        return False
+    while time.monotonic() < deadline:
+        if not _live_members(group):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _live_members(group: int) -> list[int]:
+    """PIDs in process group ``group`` that are not zombies."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[2]) == group and fields[0] != "Z":
+                    members.append(int(entry.name))
+    return members
 
 
 def filterd_command() -> list[str]:

@@ -20,6 +20,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from filterd.query import Reason
+from filterd.wire import rcode_name
 
 LATENCY_BOUNDS = (
     0.0001,
@@ -37,19 +38,7 @@ LATENCY_BOUNDS = (
     1.0,
     2.5,
 )
-RCODE_NAMES = {
-    0: "NOERROR",
-    1: "FORMERR",
-    2: "SERVFAIL",
-    3: "NXDOMAIN",
-    4: "NOTIMP",
-    5: "REFUSED",
-    16: "BADVERS",
-}
-
-
-def rcode_name(rcode: int) -> str:
-    return RCODE_NAMES.get(rcode, f"RCODE{rcode}")
+FASTEST_BOUND = LATENCY_BOUNDS[0]
 
 
 class Metrics:
@@ -68,7 +57,10 @@ class Metrics:
 
     def answered(self, rcode: int, reason: Reason, seconds: float) -> None:
         self.answers[(rcode, reason)] += 1
-        self.latency_buckets[bisect.bisect_left(LATENCY_BOUNDS, seconds)] += 1
+        if seconds <= FASTEST_BOUND:  # most answers (cache hits): skip the search
+            self.latency_buckets[0] += 1
+        else:
+            self.latency_buckets[bisect.bisect_left(LATENCY_BOUNDS, seconds)] += 1
         self.latency_sum += seconds
 
     def upstream_error(self, upstream: str, kind: str) -> None:

@@ -46,6 +46,7 @@ class Query(NamedTuple):
     edns: Edns | None
     received: float  # monotonic seconds
     key: bytes  # cache key: lower-case question plus the DO and CD bits
+    max_size: int  # largest answer the client can take (512, its EDNS size capped, or TCP's)
 
 
 class Reply(NamedTuple):

@@ -47,6 +47,7 @@ class QueryLog:
         self._timer: asyncio.TimerHandle | None = None
         self._next_restart = 0.0
         self._base = (0, 0)  # counts confirmed by writers that have since died
+        self._closing = False
 
     def start(self) -> None:
         """Create the schema, start the writer process and the periodic flush.
@@ -112,7 +113,8 @@ class QueryLog:
                 self.sent += len(batch)
         if self._pending and self._process is not None:
             if self._process.poll() is not None:
-                self._restart_when_due()
+                if not self._closing:
+                    self._restart_when_due()
                 return
             try:
                 written = os.write(self._process.stdin.fileno(), self._pending)
@@ -159,6 +161,7 @@ class QueryLog:
 
     async def close(self) -> None:
         """Send what is queued, close the pipe, and wait for the writer to finish (SIGTERM)."""
+        self._closing = True
         if self._timer is not None:
             self._timer.cancel()
         process = self._process

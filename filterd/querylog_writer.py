@@ -12,6 +12,7 @@ import contextlib
 import logging
 import marshal
 import os
+import signal
 import sqlite3
 import struct
 import sys
@@ -19,8 +20,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
-from filterd.metrics import rcode_name
-from filterd.wire import name_to_text
+from filterd.wire import name_to_text, rcode_name
 
 log = logging.getLogger("filterd.querylog")
 
@@ -154,6 +154,10 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     database, retention_days = Path(argv[0]), int(argv[1])
     os.nice(WRITER_NICENESS)
+    # Stopping is the daemon's call: it closes the pipe and this process writes what is left
+    # and exits. A signal to the whole group (Ctrl-C, systemd stop) must not lose that tail.
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
     writer = Writer(open_database(database), retention_days)
     for message in read_frames(sys.stdin.buffer):
         if isinstance(message, int):  # a new retention period after a config reload

@@ -23,6 +23,7 @@ from filterd.query import Query, Reply, Stage, Transport
 from filterd.ratelimit import RateLimiter
 from filterd.wire import (
     CD,
+    PLAIN_UDP_SIZE,
     REFUSED,
     Drop,
     Reject,
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 UDP_RECEIVE_BUFFER = 4 * 1024 * 1024  # absorbs bursts while the loop is busy
 MAX_TCP_PIPELINE = 32  # outstanding answers per TCP connection
 MAX_TCP_CONNECTIONS = 512
+TCP_MAX = 65535
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,30 +77,35 @@ class DnsService:
                 return None
             self.metrics.malformed[reject.reason] += 1
             return error_reply(reject)
+        qid, flags, qname, qtype, qclass, question, edns = parsed
         if not self.acl.allows(host):
             self.metrics.dropped["refused_client"] += 1
-            return error_reply(
-                Reject(REFUSED, "client", parsed.qid, parsed.flags, parsed.question, parsed.edns)
-            )
-        edns = parsed.edns
-        bits = (1 if edns is not None and edns.do else 0) | (2 if parsed.flags & CD else 0)
-        qname = parsed.qname.lower()
+            return error_reply(Reject(REFUSED, "client", qid, flags, question, edns))
+        if edns is None:
+            bits = 2 if flags & CD else 0
+            max_size = TCP_MAX if transport is Transport.TCP else PLAIN_UDP_SIZE
+        else:
+            bits = (1 if edns.do else 0) | (2 if flags & CD else 0)
+            max_size = TCP_MAX if transport is Transport.TCP else answer_limit(edns)
+        qname = qname.lower()
         query = Query(
             host,
             transport,
-            parsed.qid,
-            parsed.flags,
+            qid,
+            flags,
             qname,
-            parsed.qtype,
-            parsed.qclass,
-            parsed.question,
+            qtype,
+            qclass,
+            question,
             edns,
             now,
-            qname + parsed.question[-4:] + _BITS[bits],
+            qname + question[-4:] + _BITS[bits],
+            max_size,
         )
         reply = self.chain(query)
         if type(reply) is Reply:
-            return fit(query, reply)
+            wire = reply.wire
+            return wire if len(wire) <= max_size else truncate(query, wire)
         return self._finish(query, reply)
 
     async def _finish(self, query: Query, pending: Awaitable[Reply]) -> bytes:
@@ -109,12 +116,15 @@ _BITS = [bytes([i]) for i in range(4)]
 
 
 def fit(query: Query, reply: Reply) -> bytes:
-    """The reply as sent: over UDP, a TC=1 stub when it exceeds what the client can take."""
+    """The reply as sent: a TC=1 stub when it exceeds what the client can take over UDP."""
     wire = reply.wire
-    if query.transport is Transport.UDP and len(wire) > answer_limit(query.edns):
-        flags = struct.unpack_from("!H", wire, 2)[0]
-        return truncated(query.qid, flags, query.question, client_opt(query))
-    return wire
+    return wire if len(wire) <= query.max_size else truncate(query, wire)
+
+
+def truncate(query: Query, wire: bytes) -> bytes:
+    """A valid TC=1 answer holding only the question (and OPT): the client retries over TCP."""
+    flags = struct.unpack_from("!H", wire, 2)[0]
+    return truncated(query.qid, flags, query.question, client_opt(query))
 
 
 class UdpServer(asyncio.DatagramProtocol):

@@ -32,6 +32,15 @@ NXDOMAIN = 3
 NOTIMP = 4
 REFUSED = 5
 BADVERS = 16  # extended: upper bits travel in the OPT record
+RCODE_NAMES = {
+    0: "NOERROR",
+    1: "FORMERR",
+    2: "SERVFAIL",
+    3: "NXDOMAIN",
+    4: "NOTIMP",
+    5: "REFUSED",
+    16: "BADVERS",
+}
 
 # Record types we look at.
 T_A = 1
@@ -289,6 +298,10 @@ def error_reply(reject: Reject) -> bytes:
 def truncated(qid: int, flags: int, question: bytes, opt: bytes) -> bytes:
     """A valid TC=1 answer holding only the question (and OPT), telling the client to use TCP."""
     return HEADER.pack(qid, flags | TC, 1, 0, 0, 1 if opt else 0) + question + opt
+
+
+def rcode_name(rcode: int) -> str:
+    return RCODE_NAMES.get(rcode, f"RCODE{rcode}")
 
 
 def name_to_text(wire: bytes) -> str:

@@ -103,3 +103,13 @@ def test_a_port_in_use_is_reported_by_address(start_filterd, tmp_path):
         )
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
+
+
+def test_stopping_the_whole_process_group_still_logs_every_query(filterd):
+    names = [f"www.group-stop{i}.example" for i in range(30)]
+    for name in names:
+        assert rcode(ask(filterd.port, name)) == "NOERROR"
+    filterd.signal_group(signal.SIGTERM)
+    assert filterd.proc.wait(10) == 0
+    assert set(names) <= set(logged_names(filterd.db_path))
+    assert "restarting" not in filterd.log()

@@ -32,12 +32,11 @@ class CacheStage:
         self._inflight: dict[bytes, asyncio.Future[Outcome | None]] = {}
 
     def __call__(self, query: Query) -> Reply | Awaitable[Reply]:
-        now = int(self.clock.monotonic())
+        now = int(query.received)
         entry = self.cache.get(query.key, now)
         if entry is not None:
-            wire = build_answer(
-                query, entry.rcode, entry.upstream_flags, entry.counts, entry.body_at(now)
-            )
+            body = entry.patched if entry.patched_at == now else entry.body_at(now)
+            wire = build_answer(query, entry.rcode, entry.upstream_flags, entry.counts, body)
             return Reply(wire, entry.rcode, Reason.CACHED, True)
         return self._miss(query)
 

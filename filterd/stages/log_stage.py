@@ -42,7 +42,7 @@ class LogStage:
                 query.qname,
                 query.qtype,
                 reply.rcode,
-                reply.reason.value,
+                reply.reason._value_,  # the plain str: marshal takes no subclasses
                 latency,
                 reply.cached,
             )

@@ -75,6 +75,7 @@ class FilterdProcess:
                 env=run_env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, as under systemd
             )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -90,6 +91,11 @@ class FilterdProcess:
     def signal(self, sig: int) -> None:
         assert self.proc is not None
         self.proc.send_signal(sig)
+
+    def signal_group(self, sig: int) -> None:
+        """Signal filterd and its helper processes at once, as Ctrl-C or systemd stop do."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, sig)
 
     def stop(self, timeout: float = 10) -> int:
         """SIGTERM, wait; returns the exit code."""
