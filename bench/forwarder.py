@@ -161,6 +161,8 @@ def measure(
         )
         rss_by_process = server.peak_rss_by_process()
         command = server.process.args
+        log_written = server.metric("filterd_querylog_written_total")
+        log_dropped = server.metric("filterd_querylog_dropped_total")
     pct = latency.percentiles_ms or {}
     return {
         "command": [str(a) for a in command] if isinstance(command, list) else str(command),
@@ -178,6 +180,9 @@ def measure(
         "peak_rss_kib": sum(rss_by_process.values()),
         "peak_rss_by_process_kib": rss_by_process,
         "cpu_saturated": sat_cpu,
+        # filterd logs every query; under saturation its writer yields to DNS and drops
+        "querylog_written": log_written,
+        "querylog_dropped": log_dropped,
         "cpu_latency": lat_cpu,
         "saturated": saturated.as_json(),
         "latency": latency.as_json(),
@@ -335,6 +340,11 @@ def summary(data: dict[str, Any]) -> str:
         if len(by_process) > 1:
             parts = ", ".join(f"{k.split(' ', 1)[1]} {v / 1024:.1f}" for k, v in by_process.items())
             lines.append(f"note: {name} peak RSS is the sum over its processes ({parts} MiB)")
+        if res[name].get("querylog_written") is not None:
+            lines.append(
+                f"note: {name} query log: {res[name]['querylog_written']:,.0f} entries written, "
+                f"{res[name]['querylog_dropped']:,.0f} dropped (the writer yields to DNS)"
+            )
         if res[name].get("verify_forwarded_upstream"):
             n = res[name]["verify_forwarded_upstream"]
             lines.append(f"note: {name} forwarded {n} queries upstream on the warm second pass")

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +88,18 @@ class Server:
     port: int
     process: subprocess.Popen[bytes]
     log_path: Path
+    metrics_port: int | None = None  # filterd's Prometheus endpoint
+
+    def metric(self, metric: str) -> float | None:
+        """One unlabelled sample from the server's /metrics, or None when it has none."""
+        if self.metrics_port is None:
+            return None
+        url = f"http://{LOOPBACK}:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            for line in response.read().decode().splitlines():
+                if line.startswith(metric + " "):
+                    return float(line.split()[1])
+        return None
 
     @property
     def pid(self) -> int:
@@ -269,9 +282,8 @@ def filterd_command() -> list[str]:
     return [sys.executable, "-m", "filterd"]
 
 
-def filterd_config(port: int, upstream_addr: str, workdir: Path) -> Path:
+def filterd_config(port: int, upstream_addr: str, workdir: Path, metrics_port: int) -> Path:
     """Write filterd's YAML config: big cache, no rate limit, loopback only."""
-    metrics_port = free_port()
     text = (
         f'listen: ["{LOOPBACK}:{port}"]\n'
         f'upstreams: ["{upstream_addr}"]\n'
@@ -322,8 +334,10 @@ def start(
 ) -> Iterator[Server]:
     """Start server ``name`` ('filterd' or 'dnsmasq') pinned to the server core."""
     port = free_port()
+    metrics_port = None
     if name == "filterd":
-        config = filterd_config(port, upstream_addr, workdir)
+        metrics_port = free_port()
+        config = filterd_config(port, upstream_addr, workdir, metrics_port)
         argv = [*filterd_command(), "run", "--config", str(config)]
     elif name == "dnsmasq":
         argv = dnsmasq_argv(port, upstream_addr, workdir)
@@ -331,4 +345,5 @@ def start(
         raise ValueError(f"unknown server {name!r}")
     pinned = pinning.prefix(pinning.server_cpu) + argv
     with running(name, pinned, port, workdir, probe_name) as server:
+        server.metrics_port = metrics_port
         yield server

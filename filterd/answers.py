@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from filterd.query import Query
-from filterd.wire import AD, EDNS_UDP_SIZE, HEADER, RR_FIXED, T_OPT, reply_flags
+from filterd.wire import AD, CD, EDNS_UDP_SIZE, HEADER, QR, RA, RD, RR_FIXED, T_OPT
 
 _OPT_PLAIN = b"\x00" + RR_FIXED.pack(T_OPT, EDNS_UDP_SIZE, 0, 0)
 _OPT_DO = b"\x00" + RR_FIXED.pack(T_OPT, EDNS_UDP_SIZE, 0x8000, 0)
@@ -22,21 +22,21 @@ def build_answer(
 ) -> bytes:
     """Header + the client's own question bytes + sections + OPT.
 
-    The AD bit is passed on only to clients that asked for DNSSEC data (RFC 6840 5.8).
+    QR and RA set, RD and CD copied; the AD bit is passed on only to clients that asked for
+    DNSSEC data (RFC 6840 5.8). Written out flat: this runs for every cache hit.
     """
-    opt = client_opt(query)
-    ad = (
-        upstream_flags & AD if (query.edns is not None and query.edns.do) or query.flags & AD else 0
-    )
-    header = HEADER.pack(
-        query.qid,
-        reply_flags(query.flags, rcode, ad),
-        1,
-        counts[0],
-        counts[1],
-        counts[2] + (1 if opt else 0),
-    )
-    return header + query.question + body + opt
+    flags = query.flags
+    edns = query.edns
+    reply = QR | RA | (flags & (RD | CD)) | (rcode & 0xF)
+    if edns is None:
+        if flags & AD:
+            reply |= upstream_flags & AD
+        header = HEADER.pack(query.qid, reply, 1, counts[0], counts[1], counts[2])
+        return header + query.question + body
+    if edns.do or flags & AD:
+        reply |= upstream_flags & AD
+    header = HEADER.pack(query.qid, reply, 1, counts[0], counts[1], counts[2] + 1)
+    return header + query.question + body + (_OPT_DO if edns.do else _OPT_PLAIN)
 
 
 NO_RECORDS = (0, 0, 0)

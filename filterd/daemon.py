@@ -38,7 +38,10 @@ class Daemon:
         self.metrics = Metrics()
         self.cache = AnswerCache(config.cache)
         self.querylog = QueryLog(
-            config.database, config.query_log.retention_days, config.query_log.queue_size
+            config.database,
+            config.query_log.retention_days,
+            config.query_log.queue_size,
+            offered=self.metrics.answered_total,
         )
         self.upstream_client = UpstreamClient(
             [Endpoint(u.host, u.port) for u in config.upstreams],

@@ -7,7 +7,6 @@ on the injected registry. No label carries a domain or a client address.
 
 from __future__ import annotations
 
-import bisect
 from collections import Counter
 from collections.abc import Iterator
 
@@ -55,13 +54,9 @@ class Metrics:
         self.tcp_rejected = 0
         self.reloads: Counter[str] = Counter()  # ok / failed
 
-    def answered(self, rcode: int, reason: Reason, seconds: float) -> None:
-        self.answers[(rcode, reason)] += 1
-        if seconds <= FASTEST_BOUND:  # most answers (cache hits): skip the search
-            self.latency_buckets[0] += 1
-        else:
-            self.latency_buckets[bisect.bisect_left(LATENCY_BOUNDS, seconds)] += 1
-        self.latency_sum += seconds
+    def answered_total(self) -> int:
+        """Every answer counted so far (the LogStage counts each one in `answers`)."""
+        return sum(self.answers.copy().values())
 
     def upstream_error(self, upstream: str, kind: str) -> None:
         self.upstream_errors[(upstream, kind)] += 1

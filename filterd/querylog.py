@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from filterd.querylog_writer import FRAME, open_database
@@ -33,11 +34,19 @@ MAX_PENDING_BYTES = 16 * 1024 * 1024  # bytes waiting for the pipe before entrie
 class QueryLog:
     """Bounded, never-blocking feed of query log entries to the writer process."""
 
-    def __init__(self, path: Path, retention_days: int, queue_size: int) -> None:
+    def __init__(
+        self, path: Path, retention_days: int, queue_size: int, offered: Callable[[], int]
+    ) -> None:
+        """`offered()` tells how many entries were ever recorded (the answers counted), so
+        entries pushed out of the full queue can be counted without a check per query."""
         self.path = path
         self.retention_days = retention_days
-        self.queue_size = queue_size
-        self._queue: collections.deque[Entry] = collections.deque()
+        self._offered = offered
+        self._accounted = 0
+        self._queue: collections.deque[Entry] = collections.deque(maxlen=queue_size)
+        # Recording is the deque's own append: no Python frame per query. When the writer
+        # falls this far behind, the oldest entries fall out and are counted at the flush.
+        self.record = self._queue.append
         self._pending = bytearray()
         self.sent = 0
         self.dropped = 0
@@ -90,19 +99,17 @@ class QueryLog:
         self.flush()
         self._schedule()
 
-    def record(self, entry: Entry) -> None:
-        """Queue one entry; drop and count it if the writer is too far behind."""
-        if len(self._queue) < self.queue_size:
-            self._queue.append(entry)
-        else:
-            self.dropped += 1
-
     def set_retention(self, days: int) -> None:
         self.retention_days = days
         self._pending += _frame(days)
 
     def flush(self) -> None:
         """Hand everything queued to the pipe, as far as it will take it without blocking."""
+        offered = self._offered()
+        lost = offered - self._accounted - len(self._queue)
+        self._accounted = offered
+        if lost > 0:
+            self.dropped += lost
         if self._queue:
             batch = list(self._queue)
             self._queue.clear()

@@ -29,6 +29,7 @@ from filterd.wire import (
     Reject,
     answer_limit,
     error_reply,
+    new_tuple,
     parse_query,
     truncated,
 )
@@ -88,7 +89,8 @@ class DnsService:
             bits = (1 if edns.do else 0) | (2 if flags & CD else 0)
             max_size = TCP_MAX if transport is Transport.TCP else answer_limit(edns)
         qname = qname.lower()
-        query = Query(
+        key = qname + question[-4:] + _BITS[bits]
+        fields = (
             host,
             transport,
             qid,
@@ -99,9 +101,10 @@ class DnsService:
             question,
             edns,
             now,
-            qname + question[-4:] + _BITS[bits],
+            key,
             max_size,
         )
+        query = new_tuple(Query, fields)
         reply = self.chain(query)
         if type(reply) is Reply:
             wire = reply.wire

@@ -64,6 +64,8 @@ EDNS_UDP_SIZE = 1232  # DNS Flag Day 2020
 PLAIN_UDP_SIZE = 512
 
 
+# Builds a NamedTuple from a tuple without the Python-level __new__ frame; used on the hot path.
+new_tuple = tuple.__new__
 _unpack_header = HEADER.unpack_from
 _unpack_rr = RR_FIXED.unpack_from
 
@@ -212,15 +214,9 @@ def parse_query(data: bytes) -> ParsedQuery:
             raise Reject(FORMERR, str(err), qid, flags, question) from None
     if edns is not None and edns.version:
         raise Reject(BADVERS, "edns version", qid, flags, question, edns)
-    return ParsedQuery(
-        qid,
-        flags,
-        data[12:qend],
-        question[-4] << 8 | question[-3],
-        question[-2] << 8 | question[-1],
-        question,
-        edns,
-    )
+    qtype = question[-4] << 8 | question[-3]
+    qclass = question[-2] << 8 | question[-1]
+    return new_tuple(ParsedQuery, (qid, flags, data[12:qend], qtype, qclass, question, edns))
 
 
 def _find_edns(data: bytes, pos: int, before: int, arcount: int) -> Edns | None:

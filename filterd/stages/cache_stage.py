@@ -15,7 +15,7 @@ from filterd.cache import AnswerCache, Entry
 from filterd.clock import Clock
 from filterd.query import Query, Reason, Reply
 from filterd.stages.upstream_stage import Outcome
-from filterd.wire import SERVFAIL
+from filterd.wire import SERVFAIL, new_tuple
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ class CacheStage:
         if entry is not None:
             body = entry.patched if entry.patched_at == now else entry.body_at(now)
             wire = build_answer(query, entry.rcode, entry.upstream_flags, entry.counts, body)
-            return Reply(wire, entry.rcode, Reason.CACHED, True)
+            return new_tuple(Reply, (wire, entry.rcode, Reason.CACHED, True))
         return self._miss(query)
 
     async def _miss(self, query: Query) -> Reply:
