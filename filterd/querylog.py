@@ -28,7 +28,7 @@ Entry = tuple[float, str, bytes, int, int, str, float, bool]
 
 FLUSH_INTERVAL = 0.1
 RESTART_INTERVAL = 10.0
-MAX_PENDING_BYTES = 16 * 1024 * 1024  # bytes waiting for the pipe before entries are dropped
+MAX_PENDING_BYTES = 4 * 1024 * 1024  # bytes waiting for the pipe before entries are dropped
 
 
 class QueryLog:
