@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from filterd.records import Encoded
 
-_ENTRY_OVERHEAD = 240  # bytes of Python objects around each entry, measured roughly
+_ENTRY_OVERHEAD = 700  # bytes of Python objects around each entry (slots, headers, LRU slot)
+_PER_RECORD = 48  # a TTL offset and a TTL value: tuple slots and an int object
 _TTL = struct.Struct("!I")
 STALE_TTL = 30  # RFC 8767 recommends 30 s for stale answers
 
@@ -66,7 +67,9 @@ class Entry:
         self.stored = stored
         self.expires = stored + ttl
         self.stale_until = self.expires + stale_max_age
-        self.size = len(encoded.body) + _ENTRY_OVERHEAD
+        # The body twice (as stored and as last patched), the TTL tables, the key and the
+        # Python objects around them: measured with tracemalloc, within 20% for 1-30 records.
+        self.size = 2 * len(encoded.body) + _PER_RECORD * len(encoded.ttls) + _ENTRY_OVERHEAD
         self.patched = encoded.body
         self.patched_at = stored
 
@@ -124,6 +127,7 @@ class AnswerCache:
         old = self._entries.pop(key, None)
         if old is not None:
             self.bytes -= old.size
+        entry.size += len(key)
         self._entries[key] = entry
         self.bytes += entry.size
         self._shrink()

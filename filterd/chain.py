@@ -1,30 +1,41 @@
 """The chain of stages, wired in this one place. Each line says why the stage sits there.
 
-Later issues insert identify (address -> device -> child) at the top, and policy and safe search
-between logging and local answers; the cache stays below them so one child's answer can never
-leak to another.
+Later issues insert identify (address -> device -> child) at the top, extend policy with child
+profiles, and add safe search below policy; the cache stays below them so one child's answer
+can never leak to another.
 """
 
 from __future__ import annotations
 
 from filterd.cache import AnswerCache
 from filterd.clock import Clock
+from filterd.lists.service import Blocklists
 from filterd.metrics import Metrics
 from filterd.query import Stage
 from filterd.querylog import QueryLog
 from filterd.stages.cache_stage import CacheStage
 from filterd.stages.local_answers import LocalAnswers
 from filterd.stages.log_stage import LogStage
+from filterd.stages.policy_stage import PolicyStage
 from filterd.stages.upstream_stage import UpstreamStage
 
 
 def build_chain(
-    upstream: UpstreamStage, cache: AnswerCache, querylog: QueryLog, metrics: Metrics, clock: Clock
+    upstream: UpstreamStage,
+    cache: AnswerCache,
+    querylog: QueryLog,
+    metrics: Metrics,
+    clock: Clock,
+    blocklists: Blocklists,
 ) -> Stage:
     """Compose the stages, innermost first."""
     # Cache: client-agnostic, above the upstream so a hit never leaves the box.
     stage: Stage = CacheStage(cache, upstream, clock)
-    # Local answers (ANY, private reverse zones): above the cache, never forwarded upstream.
+    # Policy: above the cache, so a blocked name is answered locally (even with every upstream
+    # down) and one device's decision never reaches another through a cached answer.
+    stage = PolicyStage(stage, blocklists)
+    # Local answers (canaries, ANY, private reverse zones): above policy, because the DoH and
+    # Private Relay canaries must get exactly NXDOMAIN whatever lists name those domains.
     stage = LocalAnswers(stage)
     # Log/metrics: above everything that answers, so every reply is recorded exactly once.
     stage = LogStage(stage, querylog, metrics, clock)

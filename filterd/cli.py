@@ -19,10 +19,50 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     check = commands.add_parser("check-config", help="validate a config file")
     check.add_argument("file", type=Path)
+    lists = commands.add_parser("lists", help="blocklist maintenance")
+    lists_commands = lists.add_subparsers(dest="lists_command", required=True)
+    update = lists_commands.add_parser(
+        "update", help="download the configured sources and swap in a new index"
+    )
+    update.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
+    update.add_argument(
+        "--offline",
+        action="store_true",
+        help="use only shipped lists, local files and copies already downloaded",
+    )
     args = parser.parse_args(argv)
     if args.command == "check-config":
         return check_config(args.file)
+    if args.command == "lists":
+        return update_lists(args.config, online=not args.offline)
     return run_daemon(args.config, args.log_level)
+
+
+def update_lists(path: Path, online: bool) -> int:
+    """Rebuild the index; print each source's outcome. Exit 1 only when no index was written."""
+    from filterd.lists.update import build_index
+
+    try:
+        config = load_config(path)
+    except ConfigError as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    try:
+        status = build_index(config.blocklists, online=online)
+    except OSError as err:
+        print(f"filterd: blocklist update failed, the previous index stays: {err}", file=sys.stderr)
+        return 1
+    for source in status["sources"]:
+        print(
+            f"{source['category']}: {source['source']}: {source['status']} "
+            f"({source['domains']} domains) {source['reason']}"
+        )
+    print(
+        f"index: {status['domains']} domains in {status['seconds']} s, "
+        f"{status['failures']} source(s) failed"
+    )
+    return 0
 
 
 def check_config(path: Path) -> int:

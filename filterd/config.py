@@ -16,6 +16,8 @@ import yaml
 
 from filterd.acl import Network
 from filterd.cache import CacheLimits
+from filterd.lists.settings import KEYS as BLOCKLIST_KEYS
+from filterd.lists.settings import BlocklistSettings, parse_blocklist_settings
 from filterd.server import TcpLimits
 from filterd.wire import text_to_wire
 
@@ -83,6 +85,7 @@ class Config:
     query_log: QueryLogSettings = field(default_factory=QueryLogSettings)
     rebinding: Rebinding = field(default_factory=Rebinding)
     tcp: TcpLimits = field(default_factory=TcpLimits)
+    blocklists: BlocklistSettings = field(default_factory=BlocklistSettings)
 
 
 def load_config(path: Path) -> Config:
@@ -137,7 +140,7 @@ class _Validator:
         return raw
 
     def config(self, raw: dict[str, Any]) -> Config:
-        known = {f for f in Config.__dataclass_fields__}
+        known = (set(Config.__dataclass_fields__) - {"blocklists"}) | BLOCKLIST_KEYS
         self.mapping(raw, "", known)
         defaults = Config(listen=(), upstreams=())
         for required in ("listen", "upstreams"):
@@ -159,6 +162,7 @@ class _Validator:
             query_log=self.query_log(raw.get("query_log")),
             rebinding=self.rebinding(raw.get("rebinding")),
             tcp=self.tcp(raw.get("tcp")),
+            blocklists=parse_blocklist_settings(self, raw),
         )
 
     def number(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
+import resource
 import signal
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from filterd.cache import AnswerCache
 from filterd.chain import build_chain
 from filterd.clock import Clock, SystemClock
 from filterd.config import Config, ConfigError, load_config
+from filterd.lists.service import Blocklists
 from filterd.metrics import Metrics, MetricsCollector, make_registry
 from filterd.querylog import QueryLog
 from filterd.ratelimit import RateLimiter
@@ -52,8 +55,14 @@ class Daemon:
         self.upstream_stage = UpstreamStage(
             self.upstream_client, config.cache, _rebinding(config), self.metrics
         )
+        self.blocklists = Blocklists(config.blocklists, config_path)
         chain = build_chain(
-            self.upstream_stage, self.cache, self.querylog, self.metrics, self.clock
+            self.upstream_stage,
+            self.cache,
+            self.querylog,
+            self.metrics,
+            self.clock,
+            self.blocklists,
         )
         self.service = DnsService(
             chain, ClientAcl(config.allow_clients), _limiter(config), self.metrics, self.clock
@@ -67,6 +76,8 @@ class Daemon:
     async def start(self) -> None:
         """Bind every socket (failing loudly if one cannot be bound), then announce readiness."""
         loop = asyncio.get_running_loop()
+        raise_file_limit()
+        self.blocklists.load()  # before the first socket: never a moment with no list
         for address in self.config.listen:
             try:
                 udp = bind_udp(address.host, address.port)
@@ -79,6 +90,7 @@ class Daemon:
             self._transports.append(transport)
             self._tcp_servers.append(await asyncio.start_server(self.tcp.serve, sock=tcp))
         self.querylog.start()
+        self.blocklists.start()
         if self.config.metrics is not None:
             self._start_metrics()
         gc.freeze()  # long-lived objects out of the collector's way: no multi-ms pauses
@@ -105,6 +117,7 @@ class Daemon:
                 e.label: self.upstream_client.health[e].usable(self.clock.monotonic())
                 for e in self.upstream_client.endpoints
             },
+            self.blocklists.stats,
         )
         address = self.config.metrics
         self._metrics_server, _ = start_http_server(
@@ -152,6 +165,8 @@ class Daemon:
         self.upstream_client.configure(
             [Endpoint(u.host, u.port) for u in new.upstreams], new.upstream_timeout
         )
+        if new.cache != old.cache or new.rebinding != old.rebinding:
+            self.cache.clear()  # answers cleaned or clamped under the old rules must go
         self.cache.resize(new.cache)
         self.upstream_stage.limits = new.cache
         self.upstream_stage.rebinding = _rebinding(new)
@@ -160,6 +175,7 @@ class Daemon:
         self.tcp.limits = new.tcp
         if new.query_log.retention_days != old.query_log.retention_days:
             self.querylog.set_retention(new.query_log.retention_days)
+        self.blocklists.configure(new.blocklists)
         self.config = new
         log.info("config reloaded")
 
@@ -170,10 +186,20 @@ class Daemon:
             transport.close()
         for server in self._tcp_servers:
             server.close()
+        self.tcp.close_all()
         if self._metrics_server is not None:
-            self._metrics_server.shutdown()
+            await asyncio.to_thread(self._metrics_server.shutdown)
+        await self.blocklists.stop()
         await self.querylog.close()
         log.info("filterd stopped; query log flushed (%d entries written)", self.querylog.written)
+
+
+def raise_file_limit() -> None:
+    """Every upstream lookup in flight holds a socket: allow as many as the system lets us."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def _rebinding(config: Config) -> RebindingPolicy:

@@ -65,8 +65,11 @@ class Metrics:
 class MetricsCollector(Collector):
     """Reads Metrics and the live components when Prometheus scrapes."""
 
-    def __init__(self, metrics: Metrics, cache_stats, querylog_stats, upstream_stats) -> None:
+    def __init__(
+        self, metrics: Metrics, cache_stats, querylog_stats, upstream_stats, lists_stats
+    ) -> None:
         self.metrics = metrics
+        self.lists_stats = lists_stats  # () -> dict (filterd.lists.service.Blocklists.stats)
         self.cache_stats = cache_stats  # () -> dict
         self.querylog_stats = querylog_stats  # () -> dict
         self.upstream_stats = upstream_stats  # () -> dict[label, bool]
@@ -122,6 +125,15 @@ class MetricsCollector(Collector):
                 log["dropped"],
             ),
         )
+        lists = self.lists_stats()
+        counters += (
+            ("filterd_blocklist_swaps", "New blocklist indexes swapped in.", lists["swaps"]),
+            (
+                "filterd_blocklist_swap_failures",
+                "New blocklist index files refused (the previous one stayed).",
+                lists["swap_failures"],
+            ),
+        )
         for name, documentation, value in counters:
             yield CounterMetricFamily(name, documentation, value=value)
         yield GaugeMetricFamily("filterd_cache_entries", "Entries in the cache.", cache["entries"])
@@ -129,6 +141,26 @@ class MetricsCollector(Collector):
             "filterd_cache_bytes", "Approximate bytes held by the cache.", cache["bytes"]
         )
 
+        yield GaugeMetricFamily(
+            "filterd_blocklist_domains", "Domains in the blocklist index.", lists["domains"]
+        )
+        yield GaugeMetricFamily(
+            "filterd_blocklist_source_failures",
+            "List sources that failed at the last update (their last good copy stays in force).",
+            lists["source_failures"],
+        )
+        yield GaugeMetricFamily(
+            "filterd_blocklist_updated_timestamp_seconds",
+            "When the blocklist index was last built.",
+            lists["updated"],
+        )
+        yield labelled(
+            CounterMetricFamily,
+            "filterd_blocklist_updates",
+            "Scheduled blocklist updates run by the daemon, by outcome.",
+            ["outcome"],
+            {(outcome,): n for outcome, n in lists["updates"].items()},
+        )
         yield labelled(
             CounterMetricFamily,
             "filterd_upstream_errors",

@@ -30,6 +30,8 @@ class Reason(enum.StrEnum):
     LOCAL = "local"  # answered by filterd itself (RFC 8482 ANY, private reverse lookups)
     REBINDING = "rebinding"  # a public name pointed inside the home; answered empty
     NO_UPSTREAM = "no_upstream"  # no upstream answered: SERVFAIL
+    BLOCKED = "blocked"  # a category the household blocks
+    HELPLINE = "helpline"  # a support service: never blocked, never written to the query log
 
 
 class Query(NamedTuple):
@@ -56,6 +58,7 @@ class Reply(NamedTuple):
     rcode: int
     reason: Reason
     cached: bool
+    categories: int = 0  # bit mask of the categories that blocked it (filterd.lists.categories)
 
 
 Stage = Callable[[Query], "Reply | Awaitable[Reply]"]

@@ -23,8 +23,9 @@ from filterd.querylog_writer import FRAME, open_database
 
 log = logging.getLogger(__name__)
 
-# (wall time, client, wire name, qtype, rcode, reason value, latency seconds, cached)
-Entry = tuple[float, str, bytes, int, int, str, float, bool]
+# (wall time, client, wire name, qtype, rcode, reason value, latency seconds, cached,
+#  category mask)
+Entry = tuple[float, str, bytes, int, int, str, float, bool, int]
 
 FLUSH_INTERVAL = 0.1
 RESTART_INTERVAL = 10.0

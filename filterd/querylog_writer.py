@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
+from filterd.lists.categories import ids_of
 from filterd.wire import name_to_text, rcode_name
 
 log = logging.getLogger("filterd.querylog")
@@ -34,13 +35,14 @@ CREATE TABLE IF NOT EXISTS queries (
     rcode TEXT NOT NULL,        -- NOERROR, NXDOMAIN, SERVFAIL...
     reason TEXT NOT NULL,       -- forwarded, cached, stale, local, rebinding, no_upstream
     latency_ms REAL NOT NULL,
-    cached INTEGER NOT NULL
+    cached INTEGER NOT NULL,
+    categories TEXT NOT NULL DEFAULT ''  -- comma-separated category ids that blocked it
 );
 CREATE INDEX IF NOT EXISTS queries_ts ON queries(ts);
 """
 INSERT = (
-    "INSERT INTO queries (ts, client, name, qtype, rcode, reason, latency_ms, cached)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO queries (ts, client, name, qtype, rcode, reason, latency_ms, cached,"
+    " categories) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 QTYPE_NAMES = {
     1: "A",
@@ -77,6 +79,9 @@ def open_database(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.executescript(SCHEMA)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(queries)")}
+    if "categories" not in columns:  # a log written before categories existed
+        db.execute("ALTER TABLE queries ADD COLUMN categories TEXT NOT NULL DEFAULT ''")
     db.commit()
     return db
 
@@ -97,10 +102,11 @@ class Writer:
         if len(names) > NAME_MEMO_LIMIT:
             names.clear()
         rows = []
-        for ts, client, wire, qtype, rcode, reason, latency, cached in entries:
+        for ts, client, wire, qtype, rcode, reason, latency, cached, categories in entries:
             name = names.get(wire)
             if name is None:
                 name = names[wire] = name_to_text(wire)
+            listed = ",".join(ids_of(categories)) if categories else ""
             rows.append(
                 (
                     ts,
@@ -111,6 +117,7 @@ class Writer:
                     reason,
                     round(latency * 1000, 3),
                     int(cached),
+                    listed,
                 )
             )
         try:

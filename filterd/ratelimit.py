@@ -21,7 +21,7 @@ class RateLimiter:
         bucket = self._buckets.get(client)
         if bucket is None:
             if len(self._buckets) >= self.MAX_CLIENTS:
-                self._buckets.clear()
+                self._forget_idle(now)
             self._buckets[client] = [self.burst - 1, now]
             return True
         tokens = min(self.burst, bucket[0] + (now - bucket[1]) * self.rate)
@@ -31,3 +31,11 @@ class RateLimiter:
             return False
         bucket[0] = tokens - 1
         return True
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop clients whose bucket has refilled (they are idle); a flooding client keeps its
+        empty bucket, so churning through many addresses cannot reset its limit."""
+        full = self.burst / self.rate if self.rate > 0 else 0
+        self._buckets = {c: b for c, b in self._buckets.items() if now - b[1] < full}
+        if len(self._buckets) >= self.MAX_CLIENTS:
+            self._buckets.clear()

@@ -87,7 +87,8 @@ def _decode_record(data: bytes, pos: int) -> tuple[Record, int]:
     if end > len(data):
         raise FormatError("record data truncated")
     rdata = _expand_rdata(data, rtype, start, end)
-    return Record(owner.lower(), rtype, rclass, ttl & 0x7FFFFFFF, rdata), end
+    ttl = 0 if ttl & 0x80000000 else ttl  # RFC 2181 8: a TTL with the top bit set is 0
+    return Record(owner.lower(), rtype, rclass, ttl, rdata), end
 
 
 def _expand_rdata(data: bytes, rtype: int, start: int, end: int) -> bytes:

@@ -12,8 +12,9 @@ import logging
 import socket
 import struct
 from collections import Counter
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from filterd.acl import ClientAcl
 from filterd.answers import client_opt
@@ -37,9 +38,11 @@ from filterd.wire import (
 log = logging.getLogger(__name__)
 
 UDP_RECEIVE_BUFFER = 4 * 1024 * 1024  # absorbs bursts while the loop is busy
+MAX_WAITING_PER_CLIENT = 256  # queries one client may have waiting on upstreams
 MAX_TCP_PIPELINE = 32  # outstanding answers per TCP connection
 MAX_TCP_CONNECTIONS = 512
 TCP_MAX = 65535
+TCP_WRITE_BUFFER = 64 * 1024  # unread answers held per connection before reading pauses
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +62,15 @@ class DnsService:
         self.limiter = limiter
         self.metrics = metrics
         self.clock = clock
+        self.waiting: dict[str, int] = {}  # per client: queries waiting on an upstream
 
     def handle(self, data: bytes, host: str, transport: Transport) -> bytes | Awaitable | None:
         """The answer bytes, None for no answer, or an awaitable of either."""
         now = self.clock.monotonic()
+        allowed = self.acl.allows(host)
         limiter = self.limiter
-        if limiter.rate > 0 and not limiter.allow(host, now):
+        # Outsiders share one bucket, so spoofed sources cannot reset anyone's limit.
+        if limiter.rate > 0 and not limiter.allow(host if allowed else _OUTSIDERS, now):
             self.metrics.dropped["rate_limited"] += 1
             return None
         try:
@@ -73,13 +79,13 @@ class DnsService:
             self.metrics.dropped["not_a_query"] += 1
             return None
         except Reject as reject:
-            if not self.acl.allows(host):  # outsiders learn nothing, not even FORMERR
+            if not allowed:  # outsiders learn nothing, not even FORMERR
                 self.metrics.dropped["refused_client"] += 1
                 return None
             self.metrics.malformed[reject.reason] += 1
             return error_reply(reject)
         qid, flags, qname, qtype, qclass, question, edns = parsed
-        if not self.acl.allows(host):
+        if not allowed:
             self.metrics.dropped["refused_client"] += 1
             return error_reply(Reject(REFUSED, "client", qid, flags, question, edns))
         if edns is None:
@@ -105,17 +111,30 @@ class DnsService:
             max_size,
         )
         query = new_tuple(Query, fields)
+        waiting = self.waiting
+        if waiting and waiting.get(host, 0) >= MAX_WAITING_PER_CLIENT:
+            self.metrics.dropped["too_many_waiting"] += 1  # one client cannot tie up every socket
+            return None
         reply = self.chain(query)
         if type(reply) is Reply:
             wire = reply.wire
             return wire if len(wire) <= max_size else truncate(query, wire)
+        waiting[host] = waiting.get(host, 0) + 1
         return self._finish(query, reply)
 
-    async def _finish(self, query: Query, pending: Awaitable[Reply]) -> bytes:
-        return fit(query, await pending)
+    async def _finish(self, query: Query, pending: Coroutine[Any, Any, Reply]) -> bytes:
+        try:
+            return fit(query, await pending)
+        finally:
+            left = self.waiting[query.client] - 1
+            if left:
+                self.waiting[query.client] = left
+            else:
+                del self.waiting[query.client]
 
 
 _BITS = [bytes([i]) for i in range(4)]
+_OUTSIDERS = "outside allow_clients"
 
 
 def fit(query: Query, reply: Reply) -> bytes:
@@ -176,9 +195,14 @@ class TcpServer:
         self.limits = limits
         self.metrics = metrics
         self.connections: Counter[str] = Counter()
+        self.writers: set[asyncio.StreamWriter] = set()
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         host = writer.get_extra_info("peername")[0]
+        if not self.service.acl.allows(host):  # outsiders never hold a connection slot
+            self.metrics.dropped["refused_client"] += 1
+            writer.close()
+            return
         if (
             self.connections[host] >= self.limits.max_connections_per_client
             or sum(self.connections.values()) >= MAX_TCP_CONNECTIONS
@@ -187,6 +211,7 @@ class TcpServer:
             writer.close()
             return
         self.connections[host] += 1
+        self.writers.add(writer)
         pending: set[asyncio.Task] = set()
         try:
             await self._read_loop(reader, writer, host, pending)
@@ -198,6 +223,12 @@ class TcpServer:
             self.connections[host] -= 1
             if not self.connections[host]:
                 del self.connections[host]
+            self.writers.discard(writer)
+            writer.close()
+
+    def close_all(self) -> None:
+        """Close every open connection (shutdown: the listening sockets are already closed)."""
+        for writer in list(self.writers):
             writer.close()
 
     async def _read_loop(
@@ -210,6 +241,8 @@ class TcpServer:
         """Read length-prefixed messages; each must arrive whole within the idle timeout."""
         while True:
             async with asyncio.timeout(self.limits.idle_timeout):
+                if writer.transport.get_write_buffer_size() > TCP_WRITE_BUFFER:
+                    await writer.drain()  # a client that does not read stops being read
                 length = struct.unpack("!H", await reader.readexactly(2))[0]
                 message = await reader.readexactly(length)
             result = self.service.handle(message, host, Transport.TCP)

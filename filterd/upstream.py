@@ -42,28 +42,30 @@ class Endpoint:
 
 
 class Health:
-    """Consecutive failures and backoff of one upstream.
+    """Failures and backoff of one upstream.
 
-    Repeated failures of one question count once: a single broken name (a slow authoritative
-    server, an app retrying) must not put the whole upstream, and so every device, in backoff.
+    Backoff needs failures for several different names since the last success: one broken
+    name (a dead domain asked as A, AAAA and HTTPS, an app retrying) says nothing about the
+    upstream, and backing it off would fail every other device's lookups.
     """
 
-    __slots__ = ("down_until", "failures", "last_failed")
+    __slots__ = ("down_until", "failed_names", "failures")
 
     def __init__(self) -> None:
         self.failures = 0
         self.down_until = 0.0
-        self.last_failed = b""
+        self.failed_names: set[bytes] = set()
 
     def succeeded(self) -> None:
         self.failures = 0
         self.down_until = 0.0
-        self.last_failed = b""
+        self.failed_names.clear()
 
-    def failed(self, now: float, question: bytes) -> None:
-        if question == self.last_failed:
+    def failed(self, now: float, name: bytes) -> None:
+        if name in self.failed_names:
             return
-        self.last_failed = question
+        if len(self.failed_names) < FAILURES_BEFORE_BACKOFF * 4:
+            self.failed_names.add(name)
         self.failures += 1
         over = self.failures - FAILURES_BEFORE_BACKOFF
         if over >= 0:
@@ -173,17 +175,16 @@ class UpstreamClient:
             remaining = deadline - loop.time()
             if remaining <= 0.01:
                 break
+            health = self.health[endpoint]  # held: a reload may drop this upstream meanwhile
             try:
                 reply = await self._ask(
                     endpoint, qname, qtype, qclass, do, cd, min(self.timeout, remaining)
                 )
             except UpstreamFailure as failure:
                 self.on_error(endpoint.label, failure.kind)
-                self.health[endpoint].failed(
-                    self.clock.monotonic(), qname + struct.pack("!H", qtype)
-                )
+                health.failed(self.clock.monotonic(), qname)
                 continue
-            self.health[endpoint].succeeded()
+            health.succeeded()
             return reply
         return None
 
@@ -220,18 +221,23 @@ class UpstreamClient:
         loop = asyncio.get_running_loop()
         result: asyncio.Future[bytes] = loop.create_future()
         bind = "::" if endpoint.family == socket.AF_INET6 else "0.0.0.0"
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Exchange(
-                endpoint, qid, question, lambda: self.on_error(endpoint.label, "forged"), result
-            ),
-            local_addr=(bind, 0),
-            family=endpoint.family,
-        )
+        try:
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Exchange(
+                    endpoint, qid, question, lambda: self.on_error(endpoint.label, "forged"), result
+                ),
+                local_addr=(bind, 0),
+                family=endpoint.family,
+            )
+        except OSError:  # no IPv6 here, out of descriptors: this upstream fails, try the next
+            raise UpstreamFailure("socket") from None
         try:
             transport.sendto(query, (endpoint.host, endpoint.port))
             return await asyncio.wait_for(result, timeout)
         except TimeoutError:
             raise UpstreamFailure("timeout") from None
+        except OSError:
+            raise UpstreamFailure("socket") from None
         finally:
             transport.close()
 

@@ -19,6 +19,8 @@ from filterd.wire import SERVFAIL, new_tuple
 
 log = logging.getLogger(__name__)
 
+MAX_INFLIGHT = 2000  # distinct upstream lookups at once, each holding a socket
+
 Fetch = Callable[[Query], Awaitable[Outcome | None]]
 
 
@@ -37,27 +39,24 @@ class CacheStage:
         if entry is not None:
             body = entry.patched if entry.patched_at == now else entry.body_at(now)
             wire = build_answer(query, entry.rcode, entry.upstream_flags, entry.counts, body)
-            return new_tuple(Reply, (wire, entry.rcode, Reason.CACHED, True))
+            return new_tuple(Reply, (wire, entry.rcode, Reason.CACHED, True, 0))
         return self._miss(query)
 
     async def _miss(self, query: Query) -> Reply:
         pending = self._inflight.get(query.key)
+        if pending is None and len(self._inflight) >= MAX_INFLIGHT:
+            return self._failed(query)  # every socket busy: answer now rather than queue
         if pending is None:
             pending = asyncio.ensure_future(self._fetch_and_store(query))
             self._inflight[query.key] = pending
             pending.add_done_callback(lambda _: self._inflight.pop(query.key, None))
         outcome = await asyncio.shield(pending)
-        if outcome is None or outcome.rcode == SERVFAIL:
+        if outcome is None:
+            return self._failed(query)
+        if outcome.rcode == SERVFAIL:
             stale = self.cache.get_stale(query.key, int(self.clock.monotonic()))
             if stale is not None:
                 return self._stale_reply(query, stale)
-        if outcome is None:
-            return Reply(
-                build_answer(query, SERVFAIL, 0, NO_RECORDS, b""),
-                SERVFAIL,
-                Reason.NO_UPSTREAM,
-                False,
-            )
         encoded = outcome.encoded
         wire = build_answer(query, outcome.rcode, outcome.flags, encoded.counts, encoded.body)
         return Reply(wire, outcome.rcode, outcome.reason, False)
@@ -79,6 +78,14 @@ class CacheStage:
             Entry(outcome.rcode, outcome.flags, outcome.encoded, now, outcome.ttl, stale_age),
         )
         return outcome
+
+    def _failed(self, query: Query) -> Reply:
+        """No answer from upstream: the stale answer if there is one, else SERVFAIL."""
+        stale = self.cache.get_stale(query.key, int(self.clock.monotonic()))
+        if stale is not None:
+            return self._stale_reply(query, stale)
+        wire = build_answer(query, SERVFAIL, 0, NO_RECORDS, b"")
+        return Reply(wire, SERVFAIL, Reason.NO_UPSTREAM, False)
 
     @staticmethod
     def _stale_reply(query: Query, entry: Entry) -> Reply:

@@ -5,6 +5,9 @@
 - Reverse lookups for private, loopback and link-local ranges get NXDOMAIN: they mean nothing
   to a public resolver and would leak the home's layout (dnsmasq's bogus-priv).
 - Classes other than IN get REFUSED.
+- Canaries that switch off encrypted DNS and relays which would bypass filtering, for every
+  device: Firefox's DoH canary and iCloud Private Relay get NXDOMAIN, resolver discovery
+  (DDR, RFC 9462) gets NODATA.
 """
 
 from __future__ import annotations
@@ -13,7 +16,16 @@ from collections.abc import Awaitable
 
 from filterd.answers import NO_RECORDS, build_answer
 from filterd.query import Query, Reason, Reply, Stage
-from filterd.wire import NXDOMAIN, REFUSED, RR_FIXED, T_ANY, T_HINFO, is_subdomain, text_to_wire
+from filterd.wire import (
+    NOERROR,
+    NXDOMAIN,
+    REFUSED,
+    RR_FIXED,
+    T_ANY,
+    T_HINFO,
+    is_subdomain,
+    text_to_wire,
+)
 
 _HINFO_RDATA = b"\x07RFC8482\x00"
 _RFC8482_BODY = b"\xc0\x0c" + RR_FIXED.pack(T_HINFO, 1, 3600, len(_HINFO_RDATA)) + _HINFO_RDATA
@@ -36,6 +48,12 @@ PRIVATE_REVERSE_ZONES = tuple(
     )
 )
 _ARPA = text_to_wire("arpa")
+CANARIES = {
+    text_to_wire("use-application-dns.net"): NXDOMAIN,
+    text_to_wire("mask.icloud.com"): NXDOMAIN,
+    text_to_wire("mask-h2.icloud.com"): NXDOMAIN,
+    text_to_wire("_dns.resolver.arpa"): NOERROR,
+}
 
 
 class LocalAnswers:
@@ -53,6 +71,10 @@ class LocalAnswers:
                 build_answer(query, REFUSED, 0, NO_RECORDS, b""), REFUSED, Reason.LOCAL, False
             )
         qname = query.qname
+        canary = CANARIES.get(qname)
+        if canary is not None:
+            wire = build_answer(query, canary, 0, NO_RECORDS, b"")
+            return Reply(wire, canary, Reason.LOCAL, False)
         if qname.endswith(_ARPA) and any(is_subdomain(qname, z) for z in PRIVATE_REVERSE_ZONES):
             return Reply(
                 build_answer(query, NXDOMAIN, 0, NO_RECORDS, b""), NXDOMAIN, Reason.LOCAL, False

@@ -7,7 +7,7 @@ from collections.abc import Awaitable
 
 from filterd.clock import Clock
 from filterd.metrics import FASTEST_BOUND, LATENCY_BOUNDS, Metrics
-from filterd.query import Query, Reply, Stage
+from filterd.query import Query, Reason, Reply, Stage
 from filterd.querylog import QueryLog
 
 
@@ -46,6 +46,8 @@ class LogStage:
         else:
             metrics.latency_buckets[bisect_left(LATENCY_BOUNDS, latency)] += 1
         metrics.latency_sum += latency
+        if reply.reason is Reason.HELPLINE:
+            return  # a child contacting a support service is nobody's business: not logged
         self.record(
             (
                 self.time(),
@@ -56,5 +58,6 @@ class LogStage:
                 reply.reason._value_,  # the plain str: marshal takes no subclasses
                 latency,
                 reply.cached,
+                reply.categories,
             )
         )

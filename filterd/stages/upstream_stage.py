@@ -84,10 +84,13 @@ class UpstreamStage:
 
         if rcode == SERVFAIL:
             return min(limits.servfail_ttl, MAX_SERVFAIL_TTL), per_record
+        soa = next((r for r in message.authority if r.rtype == T_SOA), None)
         if rcode == NOERROR and message.answer:
-            return min(clamp(r.ttl) for r in message.answer), per_record
+            ttl = min(clamp(r.ttl) for r in message.answer)
+            if soa is not None:  # a CNAME chain ending in NODATA lives as a negative answer
+                ttl = min(ttl, clamp(soa_negative_ttl(soa)), limits.negative_max_ttl)
+            return ttl, per_record
         if rcode in (NOERROR, NXDOMAIN):
-            soa = next((r for r in message.authority if r.rtype == T_SOA), None)
             if soa is None:  # RFC 2308 section 5: no SOA, no negative caching
                 return 0, per_record
             negative = min(clamp(soa_negative_ttl(soa)), limits.negative_max_ttl)

@@ -1,0 +1,1 @@
+"""Blocklists: categories, list parsing, downloading, and the compact index filterd serves from."""

@@ -1,0 +1,52 @@
+"""The fixed set of categories carers choose from. Identifiers and bits are stable forever:
+they are stored in compiled indexes, rules files and the query log."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Category(NamedTuple):
+    id: str
+    bit: int
+    description: str  # one line a carer understands
+
+
+CATEGORIES: tuple[Category, ...] = (
+    Category("illegal", 0, "Child sexual abuse material and terrorist content. Always blocked."),
+    Category("adult", 1, "Pornography and sexually explicit sites."),
+    Category("gambling", 2, "Betting, casinos, lotteries and loot-box gambling."),
+    Category("self_harm", 3, "Sites that encourage suicide or self-harm."),
+    Category("eating_disorders", 4, "Pro-anorexia and pro-bulimia communities."),
+    Category("extremism", 5, "Violent extremist and radicalising material."),
+    Category("hate", 6, "Racist, misogynist and other hate sites."),
+    Category("drugs", 7, "Selling or promoting illegal drugs."),
+    Category("weapons_violence", 8, "Weapons sales and graphic violence or gore."),
+    Category("malware_phishing", 9, "Viruses, phishing and other dangerous sites."),
+    Category("scams", 10, "Fake shops, get-rich-quick and other scams."),
+    Category("piracy", 11, "Illegal downloads and streaming of films, music and games."),
+    Category("dating", 12, "Dating and hook-up sites and apps, where adults meet strangers."),
+    Category("social", 13, "Social media: TikTok, Instagram, Snapchat, Facebook and the like."),
+    Category("messaging", 14, "Chat and messaging apps, including anonymous chat with strangers."),
+    Category("gaming", 15, "Online games and game stores."),
+    Category("streaming", 16, "Video and music streaming: YouTube, Netflix, Twitch and the like."),
+    Category("ai_chat", 17, "AI chatbots and companion apps."),
+    Category(
+        "bypass", 18, "VPNs, proxies, encrypted-DNS services and Tor that get round the filter."
+    ),
+)
+BY_ID = {c.id: c for c in CATEGORIES}
+ALWAYS_BLOCKED = frozenset({"illegal"})
+
+
+def mask_of(ids: list[str] | tuple[str, ...] | frozenset[str]) -> int:
+    """Bit mask of category ids (unknown ids raise KeyError: validate first)."""
+    mask = 0
+    for category_id in ids:
+        mask |= 1 << BY_ID[category_id].bit
+    return mask
+
+
+def ids_of(mask: int) -> list[str]:
+    """Category ids in a mask, in the fixed order."""
+    return [c.id for c in CATEGORIES if mask >> c.bit & 1]

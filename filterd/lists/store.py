@@ -1,0 +1,95 @@
+"""The index in force: opened at start, swapped when a newer file appears, never left empty.
+
+The daemon polls the index file's identity every couple of seconds; a new file (written by
+`filterd lists update` beside the old one and renamed over it) is opened and swapped in
+between two queries, so no query is dropped. A file that fails to open is logged and the
+previous index stays in force.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from filterd.lists.index import BlockIndex
+
+log = logging.getLogger(__name__)
+
+MEMO_LIMIT = 200_000  # names whose categories are remembered between index swaps
+HELPLINE = 1 << 31  # set in a name's mask when it is (under) a helpline domain
+
+
+class ListStore:
+    """Categories of a name from the current index, memoised per name."""
+
+    def __init__(self, path: Path, helplines: frozenset[bytes] = frozenset()) -> None:
+        """helplines: wire names of support services; they and their subdomains get HELPLINE."""
+        self.path = path
+        self.helplines = helplines
+        self.index: BlockIndex | None = None
+        self._memo: dict[bytes, int] = {}
+        self.swaps = 0
+        self.swap_failures = 0
+
+    @property
+    def domains(self) -> int:
+        return self.index.domains if self.index is not None else 0
+
+    def categories(self, qname: bytes) -> int:
+        """Category mask of a lower-case wire name (0 when no index is loaded)."""
+        mask = self._memo.get(qname)
+        if mask is None:
+            index = self.index
+            mask = index.categories(qname) if index is not None else 0
+            if self.helplines and self._is_helpline(qname):
+                mask |= HELPLINE
+            if len(self._memo) >= MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[qname] = mask
+        return mask
+
+    def _is_helpline(self, qname: bytes) -> bool:
+        helplines = self.helplines
+        pos = 0
+        while qname[pos]:
+            if qname[pos:] in helplines:
+                return True
+            pos += qname[pos] + 1
+        return False
+
+    def refresh(self) -> bool:
+        """Open the index file if it is new; True when a new index was swapped in."""
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if self.index is not None and self.index.identity == identity:
+            return False
+        try:
+            fresh = BlockIndex(self.path)
+        except (OSError, ValueError) as err:
+            self.swap_failures += 1
+            log.error(
+                "blocklist index %s cannot be used, keeping the previous one: %s", self.path, err
+            )
+            return False
+        old, self.index = self.index, fresh
+        self._memo = {}
+        self.swaps += 1
+        if old is not None:
+            old.close()
+        log.info(
+            "blocklist index loaded: %d domains, %d exceptions", fresh.domains, fresh.exceptions
+        )
+        return True
+
+    def forget(self) -> None:
+        """Drop the per-name memo (after the helplines changed)."""
+        self._memo = {}
+
+    def close(self) -> None:
+        if self.index is not None:
+            self.index.close()
+            self.index = None

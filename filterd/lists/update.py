@@ -1,0 +1,125 @@
+"""Build the blocklist index from the shipped lists and the configured sources.
+
+Each category is the curated list filterd ships for it plus whatever the config subscribes to.
+A source that fails (network, 404, an HTML page, a list that shrank by half) contributes its
+last good copy, so a failure never weakens the filter; with no copy at all the category still
+has the shipped list. The new index is written beside the old one and renamed over it, and the
+running daemon swaps it in within seconds. status.json records every source's outcome for the
+dashboard and the metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from filterd.lists.categories import CATEGORIES
+from filterd.lists.index import IndexBuilder
+from filterd.lists.parse import ParsedList, parse_list
+from filterd.lists.settings import BlocklistSettings
+
+log = logging.getLogger(__name__)
+
+INDEX_NAME = "index.bin"
+STATUS_NAME = "status.json"
+
+
+def index_path(settings: BlocklistSettings) -> Path:
+    return settings.lists_update.directory / INDEX_NAME
+
+
+def status_path(settings: BlocklistSettings) -> Path:
+    return settings.lists_update.directory / STATUS_NAME
+
+
+def build_index(
+    settings: BlocklistSettings, online: bool, fetcher: Callable[..., Any] | None = None
+) -> dict[str, Any]:
+    """Compile the index; return (and save) the status report.
+
+    online=False uses only the shipped lists, local files and copies already downloaded: the
+    daemon's first start must never wait for, or depend on, the network.
+    """
+    from filterd.lists import fetch as fetch_module
+
+    fetcher = fetcher or fetch_module.fetch
+    directory = settings.lists_update.directory
+    state_dir = directory / "sources"
+    started = time.time()
+    builder = IndexBuilder()
+    sources: list[dict[str, Any]] = []
+    per_category: dict[str, int] = {}
+    for category in CATEGORIES:
+        count = 0
+        shipped = settings.lists_update.shipped / f"{category.id}.txt"
+        if shipped.exists():
+            parsed = parse_list(shipped.read_text(encoding="utf-8", errors="replace"))
+            count += _add(builder, parsed, category.bit)
+        for source in settings.lists.get(category.id, ()):
+            report = {"category": category.id, "source": source}
+            if _is_remote(source) and not online:
+                body = fetch_module.stored_body(source, state_dir)
+                report.update(
+                    status="offline",
+                    reason="using the last downloaded copy"
+                    if body is not None
+                    else "not downloaded yet",
+                )
+            else:
+                result = fetcher(source, state_dir)
+                body = result.body
+                report.update(status=result.status, reason=result.reason)
+                if body is None:
+                    body = fetch_module.stored_body(source, state_dir)
+                    if body is not None:
+                        report["reason"] += "; the last good copy stays in force"
+            domains = 0
+            if body is not None:
+                parsed = parse_list(body)
+                domains = _add(builder, parsed, category.bit)
+                report["bad_lines"] = parsed.bad_lines
+            report["domains"] = domains
+            count += domains
+            sources.append(report)
+        per_category[category.id] = count
+    total = builder.write(index_path(settings))
+    status = {
+        "updated": time.time(),
+        "seconds": round(time.time() - started, 3),
+        "online": online,
+        "domains": total,
+        "categories": per_category,
+        "sources": sources,
+        "failures": sum(1 for s in sources if s["status"] == "failed"),
+    }
+    _write_json(status_path(settings), status)
+    return status
+
+
+def _add(builder: IndexBuilder, parsed: ParsedList, bit: int) -> int:
+    builder.add(parsed.blocked, bit)
+    if parsed.allowed:
+        builder.add_exceptions(parsed.allowed, bit)
+    return len(parsed.blocked)
+
+
+def _is_remote(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
+def read_status(settings: BlocklistSettings) -> dict[str, Any] | None:
+    try:
+        return json.loads(status_path(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

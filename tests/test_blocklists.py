@@ -1,0 +1,249 @@
+"""Blocklists as a carer meets them: listed sites are blocked by category, helplines never are."""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from dnslib import EDNS0, DNSRecord
+
+from tests.support.dns_client import addresses, ask, assert_still_serving, rcode, udp_exchange
+from tests.support.upstream_process import PROJECT_ROOT
+
+
+def write_lists(directory: Path, **lists: list[str]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for category, domains in lists.items():
+        (directory / f"{category}.txt").write_text("\n".join(domains) + "\n")
+    return directory
+
+
+@pytest.fixture
+def shipped(tmp_path: Path) -> Path:
+    return write_lists(
+        tmp_path / "shipped",
+        adult=["adult.example", "@@||ok.adult.example^"],
+        social=["social.example"],
+        illegal=["illegal.example"],
+        gambling=["bet.example"],
+        helplines=["childline.example"],
+    )
+
+
+def lists_config(tmp_path: Path, shipped: Path, **extra) -> dict:
+    config = {
+        "lists_update": {
+            "directory": str(tmp_path / "lists"),
+            "shipped": str(shipped),
+            "refresh_hours": 0,
+        },
+        "block_categories": ["adult", "gambling"],
+    }
+    config.update(extra)
+    return config
+
+
+def logged(db_path: Path, name: str, timeout: float = 3.0) -> list[tuple]:
+    deadline = time.monotonic() + timeout
+    rows: list[tuple] = []
+    while time.monotonic() < deadline:
+        with sqlite3.connect(db_path) as db:
+            rows = db.execute(
+                "SELECT reason, categories, rcode FROM queries WHERE name = ?", (name,)
+            ).fetchall()
+        if rows:
+            return rows
+        time.sleep(0.1)
+    return rows
+
+
+def ede_codes(reply: DNSRecord) -> list[int]:
+    codes = []
+    for rr in reply.ar:
+        if rr.rtype == 41:
+            for option in rr.rdata:
+                if option.code == 15:
+                    codes.append(struct.unpack("!H", option.data[:2])[0])
+    return codes
+
+
+def test_a_listed_domain_and_its_subdomains_are_blocked_with_a_null_address(
+    start_filterd, tmp_path, shipped
+):
+    filterd = start_filterd(**lists_config(tmp_path, shipped))
+    for name in ("adult.example", "www.adult.example", "a.b.adult.example"):
+        reply = ask(filterd.port, name)
+        assert rcode(reply) == "NOERROR" and addresses(reply) == ["0.0.0.0"], name
+        assert reply.rr[0].ttl == 10
+    assert addresses(ask(filterd.port, "www.adult.example", "AAAA")) == ["::"]
+    mx = ask(filterd.port, "adult.example", "MX")
+    assert rcode(mx) == "NOERROR" and not mx.rr
+    rows = logged(filterd.db_path, "www.adult.example")
+    assert rows[0][:2] == ("blocked", "adult")
+    assert_still_serving(filterd.port)
+
+
+def test_an_exception_unblocks_a_subdomain(start_filterd, tmp_path, shipped):
+    filterd = start_filterd(**lists_config(tmp_path, shipped))
+    assert addresses(ask(filterd.port, "ok.adult.example")) != ["0.0.0.0"]
+    assert addresses(ask(filterd.port, "www.ok.adult.example")) != ["0.0.0.0"]
+
+
+def test_only_the_households_categories_are_blocked_and_illegal_always(
+    start_filterd, tmp_path, shipped
+):
+    filterd = start_filterd(**lists_config(tmp_path, shipped, block_categories=["gambling"]))
+    assert addresses(ask(filterd.port, "social.example")) != ["0.0.0.0"]
+    assert addresses(ask(filterd.port, "adult.example")) != ["0.0.0.0"]
+    assert addresses(ask(filterd.port, "bet.example")) == ["0.0.0.0"]
+    assert addresses(ask(filterd.port, "www.illegal.example")) == ["0.0.0.0"]
+
+
+def test_blocked_answers_carry_extended_dns_error_15(start_filterd, tmp_path, shipped):
+    filterd = start_filterd(**lists_config(tmp_path, shipped))
+    reply = ask(filterd.port, "bet.example", edns=True)
+    assert ede_codes(reply) == [15]
+    plain = ask(filterd.port, "bet.example")
+    assert not plain.ar, "no OPT for a client that sent no EDNS"
+
+
+@pytest.mark.parametrize(
+    ("style", "expected_rcode", "expected_addresses"),
+    [("nxdomain", "NXDOMAIN", []), ("block_page", "NOERROR", ["192.0.2.80"])],
+)
+def test_blocked_answer_styles(
+    start_filterd, tmp_path, shipped, style, expected_rcode, expected_addresses
+):
+    answer = {"style": style, "ipv4": "192.0.2.80", "ttl": 5}
+    filterd = start_filterd(**lists_config(tmp_path, shipped, blocked_answer=answer))
+    reply = ask(filterd.port, "www.bet.example")
+    assert rcode(reply) == expected_rcode
+    assert addresses(reply) == expected_addresses
+
+
+def test_helplines_are_never_blocked_and_never_logged(start_filterd, tmp_path, shipped):
+    lists = write_lists(
+        tmp_path / "shipped2", adult=["childline.example"], helplines=["childline.example"]
+    )
+    filterd = start_filterd(**lists_config(tmp_path, lists))
+    reply = ask(filterd.port, "www.childline.example")
+    assert rcode(reply) == "NOERROR" and addresses(reply) != ["0.0.0.0"]
+    ask(filterd.port, "after-helpline.example")
+    assert logged(filterd.db_path, "after-helpline.example")
+    assert logged(filterd.db_path, "www.childline.example", timeout=0.5) == []
+    assert filterd.metric("filterd_queries_total", reason="helpline") == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "qtype", "expected"),
+    [
+        ("use-application-dns.net", "A", "NXDOMAIN"),
+        ("mask.icloud.com", "A", "NXDOMAIN"),
+        ("mask-h2.icloud.com", "AAAA", "NXDOMAIN"),
+        ("_dns.resolver.arpa", "SVCB", "NOERROR"),
+    ],
+)
+def test_bypass_canaries_are_answered_locally(filterd, upstream, name, qtype, expected):
+    upstream.clear_log()
+    reply = ask(filterd.port, name, qtype)
+    assert rcode(reply) == expected
+    assert not reply.rr
+    assert upstream.queries_for(name) == []
+
+
+def test_blocked_names_are_answered_with_every_upstream_down(start_filterd, tmp_path, shipped):
+    filterd = start_filterd(upstreams=["127.0.0.1:9"], **lists_config(tmp_path, shipped))
+    started = time.monotonic()
+    reply = ask(filterd.port, "adult.example")
+    assert addresses(reply) == ["0.0.0.0"]
+    assert time.monotonic() - started < 0.5
+    assert rcode(ask(filterd.port, "use-application-dns.net")) == "NXDOMAIN"
+
+
+def update(config_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "filterd", "lists", "update", "--config", str(config_path), *args],
+        capture_output=True,
+        text=True,
+        cwd=config_path.parent,
+        timeout=60,
+    )
+
+
+def test_a_new_index_is_swapped_in_without_a_restart_or_a_lost_query(
+    start_filterd, tmp_path, shipped
+):
+    filterd = start_filterd(**lists_config(tmp_path, shipped))
+    assert addresses(ask(filterd.port, "new-site.example")) != ["0.0.0.0"]
+    write_lists(shipped, adult=["adult.example", "new-site.example"])
+    unanswered: list[int] = []
+    stop = threading.Event()
+
+    def keep_asking() -> None:
+        probe = DNSRecord.question("steady.example", "A").pack()
+        while not stop.is_set():
+            if udp_exchange(filterd.port, probe, timeout=1) is None:
+                unanswered.append(1)
+
+    asker = threading.Thread(target=keep_asking)
+    asker.start()
+    try:
+        result = update(filterd.config_path, "--offline")
+        assert result.returncode == 0, result.stderr
+        deadline = time.monotonic() + 5
+        while addresses(ask(filterd.port, "www.new-site.example")) != ["0.0.0.0"]:
+            assert time.monotonic() < deadline, "the new index was not swapped in"
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        asker.join()
+    assert unanswered == []
+    assert filterd.metric("filterd_blocklist_swaps_total") >= 1
+
+
+def test_a_corrupt_index_file_keeps_the_previous_one(start_filterd, tmp_path, shipped):
+    filterd = start_filterd(**lists_config(tmp_path, shipped))
+    # Replaced the way every writer must (a new file renamed over the old one); the running
+    # daemon keeps serving from its mapping of the previous file.
+    broken = tmp_path / "lists" / "index.bin.new"
+    broken.write_bytes(b"not an index at all")
+    broken.replace(tmp_path / "lists" / "index.bin")
+    deadline = time.monotonic() + 5
+    while filterd.metric("filterd_blocklist_swap_failures_total") < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert addresses(ask(filterd.port, "adult.example")) == ["0.0.0.0"]
+    assert "cannot be used, keeping the previous one" in filterd.log()
+
+
+def test_unknown_category_in_config_is_refused_by_name(tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text(
+        'listen: ["127.0.0.1:1053"]\nupstreams: ["127.0.0.1:53"]\n'
+        "block_categories: [adult, casinos]\nlists:\n  porn: [x.txt]\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "filterd", "check-config", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert "block_categories[1]: unknown category 'casinos'" in result.stdout
+    assert "lists.porn: unknown key" in result.stdout
+
+
+def test_edns_client_gets_opt_with_ede_even_for_aaaa(start_filterd, tmp_path, shipped):
+    filterd = start_filterd(**lists_config(tmp_path, shipped))
+    query = DNSRecord.question("adult.example", "AAAA")
+    query.add_ar(EDNS0(udp_len=1232))
+    reply = DNSRecord.parse(udp_exchange(filterd.port, query.pack()))
+    assert [str(rr.rdata) for rr in reply.rr] == ["::"]
+    assert ede_codes(reply) == [15]
