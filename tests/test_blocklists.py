@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import sqlite3
 import struct
 import subprocess
@@ -247,3 +249,77 @@ def test_edns_client_gets_opt_with_ede_even_for_aaaa(start_filterd, tmp_path, sh
     reply = DNSRecord.parse(udp_exchange(filterd.port, query.pack()))
     assert [str(rr.rdata) for rr in reply.rr] == ["::"]
     assert ede_codes(reply) == [15]
+
+
+class ListServer:
+    """A loopback HTTP server whose one list can be changed or broken by the test."""
+
+    def __init__(self) -> None:
+        self.body = b""
+        self.status = 200
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(server.status)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(server.body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/list.txt"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def list_server():
+    server = ListServer()
+    yield server
+    server.close()
+
+
+def test_update_downloads_a_source_and_a_failed_download_keeps_the_last_good_copy(
+    start_filterd, tmp_path, shipped, list_server
+):
+    list_server.body = b"0.0.0.0 casino-one.example\n0.0.0.0 casino-two.example\n"
+    filterd = start_filterd(
+        **lists_config(tmp_path, shipped, lists={"gambling": [list_server.url]})
+    )
+    result = update(filterd.config_path)
+    assert result.returncode == 0, result.stderr
+    assert "updated" in result.stdout
+    wait_blocked(filterd.port, "casino-two.example")
+
+    list_server.status = 500
+    list_server.body = b"<html>oops</html>"
+    result = update(filterd.config_path)
+    assert result.returncode == 0
+    assert "failed" in result.stdout and "last good copy stays in force" in result.stdout
+    status = json.loads((tmp_path / "lists" / "status.json").read_text())
+    assert status["failures"] == 1
+    time.sleep(2.5)  # give the daemon time to swap in the rebuilt index
+    assert addresses(ask(filterd.port, "casino-two.example")) == ["0.0.0.0"]
+    assert filterd.metric("filterd_blocklist_source_failures") == 1
+
+
+def test_the_daemon_refreshes_sources_on_its_own(start_filterd, tmp_path, shipped, list_server):
+    list_server.body = b"periodic.example\n"
+    config = lists_config(tmp_path, shipped, lists={"gambling": [list_server.url]})
+    config["lists_update"]["refresh_hours"] = 0.0005  # about two seconds
+    filterd = start_filterd(**config)
+    wait_blocked(filterd.port, "www.periodic.example", timeout=15)
+    assert filterd.metric("filterd_blocklist_updates_total", outcome="ok") >= 1
+
+
+def wait_blocked(port: int, name: str, timeout: float = 6.0) -> None:
+    deadline = time.monotonic() + timeout
+    while addresses(ask(port, name)) != ["0.0.0.0"]:
+        assert time.monotonic() < deadline, f"{name} was not blocked within {timeout} s"
+        time.sleep(0.2)

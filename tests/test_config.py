@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
-from filterd.config import ConfigError, load_config, parse_config
+from filterd.config import Config, ConfigError, load_config, parse_config
+from filterd.lists.settings import KEYS as BLOCKLIST_KEYS
 from tests.support.upstream_process import PROJECT_ROOT
 
 EXAMPLE = PROJECT_ROOT / "config" / "filterd.example.yaml"
@@ -30,23 +32,14 @@ def test_example_config_loads_and_documents_every_key():
     assert [str(a) for a in config.listen] == ["127.0.0.1:1053", "[::1]:1053"]
     assert config.cache.max_bytes == 64 * 2**20
     text = EXAMPLE.read_text()
-    for key in (
-        "listen",
-        "upstreams",
-        "upstream_timeout",
-        "allow_clients",
-        "database",
-        "metrics",
-        "cache",
-        "rate_limit",
-        "query_log",
-        "rebinding",
-        "tcp",
-    ):
-        assert f"\n{key}:" in text
-        # every top-level key has a comment right above it or above its block
+    written = set(yaml.safe_load(text))
+    known = (set(Config.__dataclass_fields__) - {"blocklists"}) | BLOCKLIST_KEYS
+    assert written == known, "the example must show every key filterd accepts"
+    for key in written:
+        # every top-level key has a comment right above it
         before = text.split(f"\n{key}:")[0].rstrip().splitlines()[-1]
         assert before.lstrip().startswith("#"), f"{key} is not documented"
+    assert config.blocklists.block_categories == {"illegal", "malware_phishing"}
 
 
 def test_check_config_accepts_the_example():

@@ -95,7 +95,7 @@ class Blocklists:
             if status.get("online"):
                 wait = max(status.get("updated", 0) + period - time.time(), 0)
             else:
-                wait = FIRST_UPDATE_DELAY
+                wait = min(FIRST_UPDATE_DELAY, period)
             await asyncio.sleep(wait)
             await self.run_update()
             self.status = read_status(self.settings) or self.status
