@@ -58,7 +58,7 @@ class Reply(NamedTuple):
     rcode: int
     reason: Reason
     cached: bool
-    categories: int = 0  # bit mask of the categories that blocked it (filterd.lists.categories)
+    categories: int = 0  # bit mask of the categories the name is in (filterd.lists.categories)
 
 
 Stage = Callable[[Query], "Reply | Awaitable[Reply]"]

@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS queries (
     reason TEXT NOT NULL,       -- forwarded, cached, stale, local, rebinding, no_upstream
     latency_ms REAL NOT NULL,
     cached INTEGER NOT NULL,
-    categories TEXT NOT NULL DEFAULT ''  -- comma-separated category ids that blocked it
+    categories TEXT NOT NULL DEFAULT ''  -- comma-separated category ids the name is in
 );
 CREATE INDEX IF NOT EXISTS queries_ts ON queries(ts);
 """

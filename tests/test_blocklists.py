@@ -323,3 +323,17 @@ def wait_blocked(port: int, name: str, timeout: float = 6.0) -> None:
     while addresses(ask(port, name)) != ["0.0.0.0"]:
         assert time.monotonic() < deadline, f"{name} was not blocked within {timeout} s"
         time.sleep(0.2)
+
+
+def test_the_log_names_every_category_of_a_name_blocked_or_not(start_filterd, tmp_path):
+    lists = write_lists(
+        tmp_path / "multi",
+        social=["both.example", "chat.example"],
+        messaging=["chat.example"],
+        gambling=["both.example"],
+    )
+    filterd = start_filterd(**lists_config(tmp_path, lists, block_categories=["gambling"]))
+    assert addresses(ask(filterd.port, "www.both.example")) == ["0.0.0.0"]
+    assert addresses(ask(filterd.port, "chat.example")) != ["0.0.0.0"]
+    assert logged(filterd.db_path, "www.both.example")[0][:2] == ("blocked", "gambling,social")
+    assert logged(filterd.db_path, "chat.example")[0][:2] == ("forwarded", "social,messaging")

@@ -1,7 +1,8 @@
 """Policy: what may be resolved at all. Sits above the cache so decisions are per query.
 
 For now the household floor: categories blocked for every device (`block_categories`, with
-`illegal` always in it). Helplines pass whatever the categories say, and are marked so the
+`illegal` always in it). Every reply carries all the categories its name is in, blocked or
+not, for the query log. Helplines pass whatever the categories say, and are marked so the
 log stage keeps them out of the query log. Child profiles (bedtime, limits) extend this stage.
 """
 
@@ -29,20 +30,22 @@ class PolicyStage:
         if not mask:
             return self.below(query)
         if mask & HELPLINE:
-            return _as_helpline(self.below(query))
+            return _mark(self.below(query), reason=Reason.HELPLINE)
         blocked = mask & self.lists.floor
         if blocked:
             text = "blocked: " + ", ".join(ids_of(blocked))
             wire, rcode = blocked_answer(query, self.lists.answers, EDE_BLOCKED, text)
-            return Reply(wire, rcode, Reason.BLOCKED, False, blocked)
-        return self.below(query)
+            return Reply(wire, rcode, Reason.BLOCKED, False, mask)
+        # Allowed, but the log still says what it is (a social site, a game) for the carers.
+        return _mark(self.below(query), categories=mask)
 
 
-def _as_helpline(reply: Reply | Awaitable[Reply]) -> Reply | Awaitable[Reply]:
+def _mark(reply: Reply | Awaitable[Reply], **changes) -> Reply | Awaitable[Reply]:
+    """The reply from below with some fields replaced, now or when it arrives."""
     if type(reply) is Reply:
-        return reply._replace(reason=Reason.HELPLINE)
-    return _helpline_later(reply)
+        return reply._replace(**changes)
+    return _mark_later(reply, changes)
 
 
-async def _helpline_later(pending: Awaitable[Reply]) -> Reply:
-    return (await pending)._replace(reason=Reason.HELPLINE)
+async def _mark_later(pending: Awaitable[Reply], changes: dict) -> Reply:
+    return (await pending)._replace(**changes)
