@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,8 @@ LOOPBACK = "127.0.0.1"
 """The only address the benchmark ever sends to or listens on."""
 
 READY_TIMEOUT = 10.0
+READY_POLL = 0.1
+"""Seconds between readiness probes (a benchmark timing the start passes a shorter one)."""
 STOP_TIMEOUT = 5.0
 PR_SET_PDEATHSIG = 1
 
@@ -127,6 +129,12 @@ class Server:
         are added: an upper bound, exact for a single process."""
         return sum(self.peak_rss_by_process().values())
 
+    def memory_kib(self, keys: tuple[str, ...] = ("VmRSS", "RssAnon", "RssFile")) -> dict[str, int]:
+        """Current 'kB' fields of /proc/PID/status (VmRSS, RssAnon, RssFile, RssShmem, VmHWM),
+        each summed over the server's processes."""
+        pids = _process_tree(self.pid)
+        return {key: sum(_status_kib(pid, key) for pid in pids) for key in keys}
+
     def peak_rss_by_process(self) -> dict[str, int]:
         """VmHWM in KiB per process of the server, keyed 'PID name'."""
         return {
@@ -188,7 +196,12 @@ def _process_tree(root: int) -> list[int]:
 
 @contextlib.contextmanager
 def running(
-    name: str, argv: list[str], port: int, workdir: Path, probe_name: str
+    name: str,
+    argv: list[str],
+    port: int,
+    workdir: Path,
+    probe_name: str,
+    poll_interval: float = READY_POLL,
 ) -> Iterator[Server]:
     """Start ``argv``, wait until it answers DNS on ``port``, and always stop it afterwards."""
     log_path = workdir / f"{name}.log"
@@ -207,20 +220,20 @@ def running(
             raise ServerError(f"cannot start {name}: {exc}") from exc
     server = Server(name, port, process, log_path)
     try:
-        _wait_ready(server, probe_name)
+        _wait_ready(server, probe_name, poll_interval)
         yield server
     finally:
         stop(process)
 
 
-def _wait_ready(server: Server, probe_name: str) -> None:
+def _wait_ready(server: Server, probe_name: str, poll_interval: float = READY_POLL) -> None:
     """Poll with a real query: a listening socket is not the same as a working server."""
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         server.check_alive()
         if dns_answers(server.port, probe_name):
             return
-        time.sleep(0.1)
+        time.sleep(poll_interval)
     raise ServerError(
         f"{server.name} did not answer on {LOOPBACK}:{server.port} within "
         f"{READY_TIMEOUT:.0f} s:\n{server.log_tail()}"
@@ -282,8 +295,11 @@ def filterd_command() -> list[str]:
     return [sys.executable, "-m", "filterd"]
 
 
-def filterd_config(port: int, upstream_addr: str, workdir: Path, metrics_port: int) -> Path:
-    """Write filterd's YAML config: big cache, no rate limit, loopback only."""
+def filterd_config(
+    port: int, upstream_addr: str, workdir: Path, metrics_port: int, extra: str = ""
+) -> Path:
+    """Write filterd's YAML config: big cache, no rate limit, loopback only; ``extra`` is
+    appended as more top-level YAML lines (e.g. blocklist settings)."""
     text = (
         f'listen: ["{LOOPBACK}:{port}"]\n'
         f'upstreams: ["{upstream_addr}"]\n'
@@ -292,6 +308,7 @@ def filterd_config(port: int, upstream_addr: str, workdir: Path, metrics_port: i
         f'metrics: "{LOOPBACK}:{metrics_port}"\n'
         f"cache: {{max_entries: {CACHE_ENTRIES}, max_megabytes: 256}}\n"
         "rate_limit: {queries_per_second: 0}\n"
+        f"{extra}"
     )
     path = workdir / "filterd.yaml"
     path.write_text(text, encoding="utf-8")
@@ -305,8 +322,11 @@ dnsmasq accepts up to 5,000,000 but preallocates every slot (RSS ~550 MB there, 
 comparison, and 200,000 holds the 10,000 names many times over."""
 
 
-def dnsmasq_argv(port: int, upstream_addr: str, workdir: Path) -> list[str]:
-    """dnsmasq as a plain caching forwarder that reads and writes no system files."""
+def dnsmasq_argv(
+    port: int, upstream_addr: str, workdir: Path, extra: Sequence[str] = ()
+) -> list[str]:
+    """dnsmasq as a plain caching forwarder that reads and writes no system files;
+    ``extra`` options are appended (e.g. ``--addn-hosts=FILE``)."""
     host, upstream_port = upstream_addr.rsplit(":", 1)
     argv = [
         shutil.which("dnsmasq") or "dnsmasq",
@@ -325,25 +345,37 @@ def dnsmasq_argv(port: int, upstream_addr: str, workdir: Path) -> list[str]:
     ]
     if os.geteuid() == 0:
         argv.append("--user=root")  # no switch to 'nobody' (may not exist in containers)
+    argv.extend(extra)
     return argv
 
 
 @contextlib.contextmanager
 def start(
-    name: str, upstream_addr: str, workdir: Path, pinning: Pinning, probe_name: str
+    name: str,
+    upstream_addr: str,
+    workdir: Path,
+    pinning: Pinning,
+    probe_name: str,
+    *,
+    filterd_extra: str = "",
+    dnsmasq_extra: Sequence[str] = (),
+    poll_interval: float = READY_POLL,
 ) -> Iterator[Server]:
-    """Start server ``name`` ('filterd' or 'dnsmasq') pinned to the server core."""
+    """Start server ``name`` ('filterd' or 'dnsmasq') pinned to the server core.
+
+    filterd_extra: more YAML for filterd's config; dnsmasq_extra: more dnsmasq options;
+    poll_interval: seconds between readiness probes."""
     port = free_port()
     metrics_port = None
     if name == "filterd":
         metrics_port = free_port()
-        config = filterd_config(port, upstream_addr, workdir, metrics_port)
+        config = filterd_config(port, upstream_addr, workdir, metrics_port, filterd_extra)
         argv = [*filterd_command(), "run", "--config", str(config)]
     elif name == "dnsmasq":
-        argv = dnsmasq_argv(port, upstream_addr, workdir)
+        argv = dnsmasq_argv(port, upstream_addr, workdir, dnsmasq_extra)
     else:
         raise ValueError(f"unknown server {name!r}")
     pinned = pinning.prefix(pinning.server_cpu) + argv
-    with running(name, pinned, port, workdir, probe_name) as server:
+    with running(name, pinned, port, workdir, probe_name, poll_interval) as server:
         server.metrics_port = metrics_port
         yield server

@@ -7,7 +7,6 @@ import json
 import sqlite3
 import struct
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 from dnslib import EDNS0, DNSRecord
 
 from tests.support.dns_client import addresses, ask, assert_still_serving, rcode, udp_exchange
-from tests.support.upstream_process import PROJECT_ROOT
+from tests.support.filterd_process import run_cli
 
 
 def write_lists(directory: Path, **lists: list[str]) -> Path:
@@ -169,13 +168,7 @@ def test_blocked_names_are_answered_with_every_upstream_down(start_filterd, tmp_
 
 
 def update(config_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "filterd", "lists", "update", "--config", str(config_path), *args],
-        capture_output=True,
-        text=True,
-        cwd=config_path.parent,
-        timeout=60,
-    )
+    return run_cli("lists", "update", "--config", str(config_path), *args, cwd=config_path.parent)
 
 
 def test_a_new_index_is_swapped_in_without_a_restart_or_a_lost_query(
@@ -230,13 +223,7 @@ def test_unknown_category_in_config_is_refused_by_name(tmp_path):
         'listen: ["127.0.0.1:1053"]\nupstreams: ["127.0.0.1:53"]\n'
         "block_categories: [adult, casinos]\nlists:\n  porn: [x.txt]\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "filterd", "check-config", str(config)],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=30,
-    )
+    result = run_cli("check-config", str(config))
     assert result.returncode == 1
     assert "block_categories[1]: unknown category 'casinos'" in result.stdout
     assert "lists.porn: unknown key" in result.stdout

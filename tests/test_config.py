@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import yaml
 
 from filterd.config import Config, ConfigError, load_config, parse_config
 from filterd.lists.settings import KEYS as BLOCKLIST_KEYS
+from tests.support.filterd_process import run_cli
 from tests.support.upstream_process import PROJECT_ROOT
 
 EXAMPLE = PROJECT_ROOT / "config" / "filterd.example.yaml"
@@ -18,13 +18,7 @@ MINIMAL = 'listen: ["127.0.0.1:1053"]\nupstreams: ["127.0.0.1:5353"]\n'
 
 
 def check_config(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "filterd", "check-config", str(path)],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=30,
-    )
+    return run_cli("check-config", str(path))
 
 
 def test_example_config_loads_and_documents_every_key():
@@ -99,12 +93,6 @@ def test_check_config_prints_every_problem_and_exits_1(tmp_path):
 def test_run_refuses_a_bad_config_without_starting(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("listen: nope\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "filterd", "run", "--config", str(bad)],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=30,
-    )
+    result = run_cli("run", "--config", str(bad))
     assert result.returncode == 1
     assert "listen: expected a non-empty list" in result.stderr

@@ -5,29 +5,18 @@ from __future__ import annotations
 import signal
 import socket
 import sqlite3
-import subprocess
-import sys
-import time
 
 import yaml
 
 from tests.support.dns_client import addresses, ask, assert_still_serving, rcode
+from tests.support.filterd_process import run_cli, wait_for
 from tests.support.scripted_upstream import default_a
-from tests.support.upstream_process import PROJECT_ROOT, ScriptedUpstream
+from tests.support.upstream_process import ScriptedUpstream
 
 
 def logged_names(db_path) -> list[str]:
     with sqlite3.connect(db_path) as db:
         return [row[0] for row in db.execute("SELECT name FROM queries")]
-
-
-def wait_for(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def test_sigterm_stops_cleanly_with_every_query_logged(filterd):
@@ -94,13 +83,7 @@ def test_a_port_in_use_is_reported_by_address(start_filterd, tmp_path):
                 }
             )
         )
-        result = subprocess.run(
-            [sys.executable, "-m", "filterd", "run", "--config", str(config)],
-            capture_output=True,
-            text=True,
-            cwd=PROJECT_ROOT,
-            timeout=30,
-        )
+        result = run_cli("run", "--config", str(config))
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
 

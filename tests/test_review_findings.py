@@ -36,19 +36,11 @@ from tests.support.dns_client import (
     tcp_exchange,
     udp_exchange,
 )
+from tests.support.filterd_process import wait_for
 from tests.support.handler_upstream import HandlerUpstream
 from tests.support.names import unique
 from tests.support.scripted_upstream import default_a
 from tests.support.upstream_process import ScriptedUpstream
-
-
-def wait_for(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 def rss_kib(pid: int) -> int:

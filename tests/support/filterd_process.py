@@ -127,3 +127,26 @@ class FilterdProcess:
             if all(f'{k}="{v}"' in label_text for k, v in labels.items()):
                 total += float(value)
         return total
+
+
+def run_cli(
+    *args: str, cwd: Path = PROJECT_ROOT, timeout: float = 60
+) -> subprocess.CompletedProcess:
+    """`python -m filterd ARGS` to completion, output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "filterd", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+    )
+
+
+def wait_for(predicate, timeout: float = 5.0, interval: float = 0.02) -> bool:
+    """Poll predicate until it is true or the timeout passes; its last verdict."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
