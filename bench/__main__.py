@@ -13,14 +13,17 @@ import types
 from datetime import UTC, datetime
 from typing import NoReturn
 
-from bench import forwarder, machine
+from bench import blocklists, forwarder, machine
 from bench.options import REPO_ROOT, SERVERS, RunOptions
 from bench.report import utc_stamp, write_results
 
 BUSY_WARNING = 0.10
 """Warn when any CPU is busier than this before we start anything."""
 
-BENCHMARKS: dict[str, types.ModuleType] = {forwarder.NAME: forwarder}
+BENCHMARKS: dict[str, types.ModuleType] = {
+    forwarder.NAME: forwarder,
+    blocklists.NAME: blocklists,
+}
 
 
 def parse_args(argv: list[str]) -> tuple[list[str], RunOptions]:

@@ -162,8 +162,29 @@ def parse_list(text: str) -> ParsedList:
     """
     blocked: dict[str, None] = {}
     allowed: dict[str, None] = {}
-    bad_raw: list[str] = []  # the first MAX_EXAMPLES bad lines
-    bad = 0
+    counts = LineCounts()
+    for is_exception, name in iter_names(text, counts):
+        (allowed if is_exception else blocked)[name] = None
+    return ParsedList(list(blocked), list(allowed), counts.bad, counts.examples)
+
+
+class LineCounts:
+    """Bad lines seen by iter_names, with the first few kept for messages to the operator."""
+
+    def __init__(self) -> None:
+        self.bad = 0
+        self.examples: list[str] = []
+
+    def add(self, raw: str) -> None:
+        self.bad += 1
+        if self.bad <= MAX_EXAMPLES:
+            self.examples.append(raw[:_MAX_EXAMPLE_CHARS])
+
+
+def iter_names(text: str, counts: LineCounts) -> Iterator[tuple[bool, str]]:
+    """Yield (is_exception, name) line by line, without keeping the names: compiling a list of
+    millions streams them into the index instead of holding them all (duplicates merge there).
+    """
     if text.startswith("\ufeff"):
         text = text[1:]
     normalise = _normalise
@@ -191,7 +212,7 @@ def parse_list(text: str) -> ParsedList:
                     name = normalise(token) if token else None
                     if name is not None:
                         if name not in skipped:
-                            allowed[name] = None
+                            yield True, name
                         continue
                 else:
                     name = None
@@ -207,11 +228,9 @@ def parse_list(text: str) -> ParsedList:
                     if name is None:
                         line_bad = True
                     elif name not in skipped:
-                        blocked[name] = None
+                        yield False, name
                 if line_bad:
-                    bad += 1
-                    if bad <= MAX_EXAMPLES:
-                        bad_raw.append(raw)
+                    counts.add(raw)
                 continue
             else:
                 name = None
@@ -219,14 +238,9 @@ def parse_list(text: str) -> ParsedList:
             name = normalise(line)
 
         if name is None:
-            bad += 1
-            if bad <= MAX_EXAMPLES:
-                bad_raw.append(raw)
+            counts.add(raw)
         elif name not in skipped:
-            blocked[name] = None
-
-    examples = [line[:_MAX_EXAMPLE_CHARS] for line in bad_raw]
-    return ParsedList(list(blocked), list(allowed), bad, examples)
+            yield False, name
 
 
 def _cut_comment(line: str) -> str:

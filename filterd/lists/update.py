@@ -19,7 +19,7 @@ from typing import Any
 
 from filterd.lists.categories import CATEGORIES
 from filterd.lists.index import IndexBuilder
-from filterd.lists.parse import ParsedList, parse_list
+from filterd.lists.parse import LineCounts, iter_names
 from filterd.lists.settings import BlocklistSettings
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,8 @@ def build_index(
         count = 0
         shipped = settings.lists_update.shipped / f"{category.id}.txt"
         if shipped.exists():
-            parsed = parse_list(shipped.read_text(encoding="utf-8", errors="replace"))
-            count += _add(builder, parsed, category.bit)
+            text = shipped.read_text(encoding="utf-8", errors="replace")
+            count += _add(builder, text, category.bit, LineCounts())
         for source in settings.lists.get(category.id, ()):
             report = {"category": category.id, "source": source}
             if _is_remote(source) and not online:
@@ -79,9 +79,10 @@ def build_index(
                         report["reason"] += "; the last good copy stays in force"
             domains = 0
             if body is not None:
-                parsed = parse_list(body)
-                domains = _add(builder, parsed, category.bit)
-                report["bad_lines"] = parsed.bad_lines
+                counts = LineCounts()
+                domains = _add(builder, body, category.bit, counts)
+                report["bad_lines"] = counts.bad
+                body = None  # a large list is released before the next one is read
             report["domains"] = domains
             count += domains
             sources.append(report)
@@ -100,11 +101,14 @@ def build_index(
     return status
 
 
-def _add(builder: IndexBuilder, parsed: ParsedList, bit: int) -> int:
-    builder.add(parsed.blocked, bit)
-    if parsed.allowed:
-        builder.add_exceptions(parsed.allowed, bit)
-    return len(parsed.blocked)
+def _add(builder: IndexBuilder, text: str, bit: int, counts: LineCounts) -> int:
+    """Stream a list's names into the builder; return how many block entries it gave."""
+    add = builder.add_name
+    entries = 0
+    for is_exception, name in iter_names(text, counts):
+        add(name, bit, is_exception)
+        entries += not is_exception
+    return entries
 
 
 def _is_remote(source: str) -> bool:
