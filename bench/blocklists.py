@@ -58,9 +58,10 @@ FIRST_ANSWER_POLL = 0.01
 """Seconds between UDP probes while waiting for the first answer."""
 FIRST_ANSWER_STARTS = 3
 """Starts timed with the big index (1 with --quick); the median is the result."""
-ROUNDS = 2
-"""Alternating saturated rounds (without list, with list) per filterd server (1 with
---quick), so a slow drift of the machine does not favour either side."""
+ROUNDS = 3
+"""Saturated rounds per filterd server (1 with --quick), alternating without list / with
+list / with / without ..., so a drift of the machine favours neither side; the mean is the
+result. Rounds of one server differed by up to 15% on the 2-vCPU dev VM."""
 COMPILE_TIMEOUT = 240.0
 SPOT_CHECKS = 50
 """Names of each kind queried one by one to prove listed names are blocked and others not."""
@@ -73,6 +74,10 @@ COMPILE_TARGET_S_PER_MILLION = 5.0
 FIRST_ANSWER_TARGET_S = 1.0
 THROUGHPUT_TARGET = 0.9
 """filterd with the list should keep at least this share of its throughput without."""
+
+RSS_TARGET_MIN_DOMAINS = 1_000_000
+"""The RSS target is read on lists at least this long: on a smaller one, a MiB of noise in
+the RSS of the whole process becomes several MiB per million."""
 
 MIB = 1024  # KiB per MiB
 
@@ -379,7 +384,8 @@ def measure_filterd_pair(
             results[key]["waited_for_quiet_seconds"] = waited
             results[key]["cpu_busy_before"] = busy
         for n in range(rounds):
-            for key, server in running.items():
+            order = list(running.items())
+            for key, server in order[::-1] if n % 2 else order:  # ABBA: drift cancels
                 print(f"[{NAME}] filterd {key}: saturated round {n + 1}/{rounds} ...", flush=True)
                 results[key]["rounds"].append(
                     _saturate(server, inputs, options.durations.saturate_seconds, pinning)
@@ -495,7 +501,7 @@ def derive(data: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
                 "mib": round(delta, 2),
                 "mib_per_million": round(per_million, 2),
             }
-            if phase == "memory_warm":
+            if phase == "memory_warm" and size >= RSS_TARGET_MIN_DOMAINS:
                 worst_per_million = max(worst_per_million or per_million, per_million)
     base, loaded = _rss(d.get("empty"), "memory_start"), _rss(d.get(label(small)), "memory_warm")
     if base is not None and loaded is not None:
@@ -504,10 +510,13 @@ def derive(data: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             "mib": round(delta, 2),
             "mib_per_million": round(delta / (small / 1e6), 2),
         }
-    compile_rates = [
-        c[str(s)]["seconds_per_million"] for s in (small, big) if "error" not in c[str(s)]
-    ]
-    worst_compile = max(compile_rates) if compile_rates else None
+    # the target is read on the big list: the small one's rate is inflated by the ~0.4 s it
+    # takes any `filterd lists update` to start (see the empty list's time)
+    small_c, big_c = c[str(small)], c[str(big)]
+    worst_compile = big_c.get("seconds_per_million")
+    if "error" not in small_c and "error" not in big_c:
+        marginal = (big_c["seconds"] - small_c["seconds"]) / ((big - small) / 1e6)
+        derived["compile_marginal_seconds_per_million"] = round(marginal, 3)
     big_entry = f.get(label(big), {})
     first = big_entry.get("first_answer_seconds")
     with_list = f.get(label(small), {}).get("throughput_qps")
@@ -523,15 +532,16 @@ def derive(data: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     )
     targets = [
         {
-            "target": f"filterd RSS per million domains (after the mix) <= "
-            f"{RSS_PER_MILLION_TARGET_MIB:g} MiB",
+            "target": f"filterd RSS per million domains (after the mix, lists >= "
+            f"{label(RSS_TARGET_MIN_DOMAINS)}) <= {RSS_PER_MILLION_TARGET_MIB:g} MiB",
             "value": worst_per_million,
             "pass": worst_per_million is not None
             and worst_per_million <= RSS_PER_MILLION_TARGET_MIB,
             "reliable": True,
         },
         {
-            "target": f"compile <= {COMPILE_TARGET_S_PER_MILLION:g} s per million domains",
+            "target": f"compile <= {COMPILE_TARGET_S_PER_MILLION:g} s per million domains "
+            f"({label(big)} list)",
             "value": worst_compile,
             "pass": worst_compile is not None and worst_compile <= COMPILE_TARGET_S_PER_MILLION,
             "reliable": True,
@@ -721,6 +731,11 @@ def summary(data: dict[str, Any]) -> str:
         lines.append(
             f"filterd/dnsmasq throughput with the {label(small)} list: "
             f"{derived['throughput_filterd_over_dnsmasq']:.2f}x"
+        )
+    if derived.get("compile_marginal_seconds_per_million") is not None:
+        lines.append(
+            f"compile, marginal cost from the {label(small)} to the {label(big)} list: "
+            f"{derived['compile_marginal_seconds_per_million']:.2f} s per million"
         )
     big_entry = data["filterd"].get(label(big), {})
     if big_entry.get("first_answer_all_seconds"):

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from filterd.lists.parse import parse_list
+from filterd.lists.parse import LineCounts, iter_names
 
 DEFAULT_MAX_BYTES = 200 * 2**20
 DEFAULT_MAX_SECONDS = 1800.0  # a whole download, however slowly the server trickles bytes
@@ -108,13 +108,13 @@ def _check(
             "captive-portal page",
             0,
         )
-    parsed = parse_list(body)
-    count = len(parsed.blocked) + len(parsed.allowed)
+    counts = LineCounts()
+    count = _count(body, counts)
     if count == 0:
-        if parsed.bad_lines:
-            example = parsed.bad_examples[0]
+        if counts.bad:
+            example = counts.examples[0]
             return (
-                f"the download contained no usable domains ({parsed.bad_lines:,} unreadable "
+                f"the download contained no usable domains ({counts.bad:,} unreadable "
                 f"lines, for example {example!r})",
                 0,
             )
@@ -237,9 +237,10 @@ def fetch(
             tmp_path.unlink()
 
 
-def _count(body: str) -> int:
-    parsed = parse_list(body)
-    return len(parsed.blocked) + len(parsed.allowed)
+def _count(body: str, counts: LineCounts | None = None) -> int:
+    """Entries in a list, streamed: holding millions of names just to count them would cost
+    more memory than the whole compiled index."""
+    return sum(1 for _ in iter_names(body, counts or LineCounts()))
 
 
 def _local_path(url: str) -> Path | None:
