@@ -13,10 +13,11 @@ mkdir -p /opt/filterd /etc/filterd /var/lib/filterd
 cp -a "$src"/. /opt/filterd/
 rm -rf /opt/filterd/.venv /opt/filterd/var
 python3 -m venv /opt/filterd/.venv
-/opt/filterd/.venv/bin/pip install --quiet /opt/filterd
+/opt/filterd/.venv/bin/pip install --quiet -e /opt/filterd  # in place: it reads blocklists/
 if [ ! -f /etc/filterd/filterd.yaml ]; then
   sed -e 's#"127.0.0.1:1053"#"0.0.0.0:53"#' -e 's#"\[::1\]:1053"#"[::]:53"#' \
       -e 's#"var/filterd.db"#"/var/lib/filterd/filterd.db"#' \
+      -e 's#"var/lists"#"/var/lib/filterd/lists"#' \
       /opt/filterd/config/filterd.example.yaml > /etc/filterd/filterd.yaml
 fi
 chown -R filterd:filterd /var/lib/filterd

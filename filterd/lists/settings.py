@@ -16,10 +16,10 @@ from filterd.blocked import BlockStyle
 from filterd.lists.categories import ALWAYS_BLOCKED, BY_ID
 
 DEFAULT_FLOOR = ("illegal", "malware_phishing")
-SHIPPED_LISTS = (
-    Path(os.environ.get("FILTERD_BLOCKLISTS", ""))
-    if os.environ.get("FILTERD_BLOCKLISTS")
-    else Path(__file__).resolve().parents[2] / "blocklists"
+# The curated lists in the project's blocklists/ (the project is installed in place, as
+# `make run` and deploy/install.sh do); FILTERD_BLOCKLISTS points elsewhere if needed.
+SHIPPED_LISTS = Path(
+    os.environ.get("FILTERD_BLOCKLISTS") or Path(__file__).resolve().parents[2] / "blocklists"
 )
 
 
