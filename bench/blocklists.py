@@ -39,7 +39,7 @@ from bench.forwarder import VERIFY, WARM, _measured, _warm, saturate_load
 from bench.machine import Pinning
 from bench.options import RunOptions
 from bench.queries import DOMAIN, NAME_COUNT
-from bench.report import fmt, format_table
+from bench.report import fmt, format_table, target_lines
 
 if TYPE_CHECKING:
     from tests.support.upstream_process import ScriptedUpstream
@@ -749,9 +749,5 @@ def summary(data: dict[str, Any]) -> str:
         for key, entry in data[section].items():
             if "error" in entry:
                 lines.append(f"{section} {key}: NOT RUN: {entry['error'].splitlines()[0]}")
-    for t in data["targets"]:
-        value = fmt(t["value"], 3)
-        verdict = "PASS" if t["pass"] else "MISS"
-        caveat = "" if t["reliable"] else "  UNRELIABLE: machine was busy, run again"
-        lines.append(f"{verdict}  {t['target']}  (measured {value}){caveat}")
+    lines += target_lines(data["targets"])
     return "\n".join(lines)

@@ -17,7 +17,7 @@ from bench.dnsperf import Load
 from bench.machine import Pinning
 from bench.options import RunOptions
 from bench.queries import NAME_COUNT, PROBE_NAME, write_query_file
-from bench.report import fmt, format_table
+from bench.report import fmt, format_table, target_lines
 
 if TYPE_CHECKING:
     from tests.support.upstream_process import ScriptedUpstream
@@ -348,9 +348,5 @@ def summary(data: dict[str, Any]) -> str:
         if res[name].get("verify_forwarded_upstream"):
             n = res[name]["verify_forwarded_upstream"]
             lines.append(f"note: {name} forwarded {n} queries upstream on the warm second pass")
-    for t in data["targets"]:
-        value = fmt(t["value"], 3)
-        verdict = "PASS" if t["pass"] else "MISS"
-        caveat = "" if t["reliable"] else "  UNRELIABLE: machine was busy, run again"
-        lines.append(f"{verdict}  {t['target']}  (measured {value}){caveat}")
+    lines += target_lines(data["targets"])
     return "\n".join(lines)

@@ -60,3 +60,13 @@ def fmt(value: float | None, digits: int = 2, suffix: str = "") -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
     return f"{value:,.{digits}f}{suffix}"
+
+
+def target_lines(targets: list[dict[str, Any]]) -> list[str]:
+    """One PASS/MISS line per target, flagged when the machine was too busy to trust."""
+    lines = []
+    for t in targets:
+        verdict = "PASS" if t["pass"] else "MISS"
+        caveat = "" if t["reliable"] else "  UNRELIABLE: machine was busy, run again"
+        lines.append(f"{verdict}  {t['target']}  (measured {fmt(t['value'], 3)}){caveat}")
+    return lines

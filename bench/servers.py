@@ -23,6 +23,7 @@ from pathlib import Path
 from dnslib import QTYPE, DNSRecord
 
 from bench.machine import Pinning
+from tests.support.filterd_process import free_port
 
 LOOPBACK = "127.0.0.1"
 """The only address the benchmark ever sends to or listens on."""
@@ -36,21 +37,6 @@ PR_SET_PDEATHSIG = 1
 
 class ServerError(RuntimeError):
     """A server could not be started or died during the benchmark."""
-
-
-def free_port() -> int:
-    """A loopback port free for both UDP and TCP right now (DNS servers listen on both)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind((LOOPBACK, 0))
-            port = udp.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind((LOOPBACK, port))
-                except OSError:
-                    continue
-                return port
-    raise ServerError("no free loopback port")
 
 
 def dns_answers(port: int, name: str, timeout: float = 0.5) -> bool:
