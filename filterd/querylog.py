@@ -12,6 +12,7 @@ import collections
 import logging
 import marshal
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -88,6 +89,7 @@ class QueryLog:
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            preexec_fn=ignore_stop_signals,
         )
         os.set_blocking(self._process.stdin.fileno(), False)
         loop = asyncio.get_running_loop()
@@ -190,6 +192,14 @@ class QueryLog:
             process.kill()
         for line in process.stdout.read().split(b"\n"):
             self._take_report(line)
+
+
+def ignore_stop_signals() -> None:
+    """Run in the writer before it starts: ignored signals stay ignored across exec, so a
+    group SIGTERM (Ctrl-C, systemd stop) cannot kill it even while Python is still starting.
+    Stopping is the daemon's call: it closes the pipe and the writer drains it and exits."""
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
 
 
 def _frame(payload: object) -> bytes:

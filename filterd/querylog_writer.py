@@ -170,7 +170,8 @@ def main(argv: list[str]) -> int:
     database, retention_days = Path(argv[0]), int(argv[1])
     lower_priority()
     # Stopping is the daemon's call: it closes the pipe and this process writes what is left
-    # and exits. A signal to the whole group (Ctrl-C, systemd stop) must not lose that tail.
+    # and exits. The daemon starts us with the stop signals already ignored; run by hand, the
+    # same holds from here on.
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)
     writer = Writer(open_database(database), retention_days)
