@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from filterd.query import Query
-from filterd.wire import AD, CD, EDNS_UDP_SIZE, HEADER, QR, RA, RD, RR_FIXED, T_OPT
+from filterd.wire import AD, CD, EDNS_UDP_SIZE, HEADER, QR, RA, RD, Edns, opt_record
 
-_OPT_PLAIN = b"\x00" + RR_FIXED.pack(T_OPT, EDNS_UDP_SIZE, 0, 0)
-_OPT_DO = b"\x00" + RR_FIXED.pack(T_OPT, EDNS_UDP_SIZE, 0x8000, 0)
+# The two OPT records every cached answer ends with, built once by the one OPT builder.
+_OPT_PLAIN = opt_record(Edns(EDNS_UDP_SIZE, False, 0))
+_OPT_DO = opt_record(Edns(EDNS_UDP_SIZE, True, 0))
 
 
 def client_opt(query: Query) -> bytes:

@@ -12,21 +12,7 @@ import struct
 from typing import NamedTuple
 
 from filterd.query import Query
-from filterd.wire import (
-    AD,
-    CD,
-    EDNS_UDP_SIZE,
-    HEADER,
-    NOERROR,
-    NXDOMAIN,
-    QR,
-    RA,
-    RD,
-    RR_FIXED,
-    T_A,
-    T_AAAA,
-    T_OPT,
-)
+from filterd.wire import HEADER, NOERROR, NXDOMAIN, RR_FIXED, T_A, T_AAAA, opt_record, reply_flags
 
 EDE_OPTION = 15
 EDE_BLOCKED = 15
@@ -66,12 +52,7 @@ def blocked_answer(query: Query, how: BlockAnswers, ede_code: int, text: str) ->
     if query.edns is not None:
         extra = text.encode()
         option = struct.pack("!HHH", EDE_OPTION, 2 + len(extra), ede_code) + extra
-        opt = (
-            b"\x00"
-            + RR_FIXED.pack(T_OPT, EDNS_UDP_SIZE, 0x8000 if query.edns.do else 0, len(option))
-            + option
-        )
-    flags = QR | RA | (query.flags & (RD | CD)) | rcode
-    flags &= ~AD
+        opt = opt_record(query.edns, 0, option)
+    flags = reply_flags(query.flags, rcode)
     header = HEADER.pack(query.qid, flags, 1, 1 if body else 0, 0, 1 if opt else 0)
     return header + query.question + body + opt, rcode

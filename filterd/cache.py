@@ -132,9 +132,6 @@ class AnswerCache:
         self.bytes += entry.size
         self._shrink()
 
-    def clamp(self, ttl: int) -> int:
-        return min(max(ttl, self.limits.min_ttl), self.limits.max_ttl)
-
     def resize(self, limits: CacheLimits) -> None:
         """Apply new bounds from a reloaded config, evicting down to them."""
         self.limits = limits

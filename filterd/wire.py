@@ -8,6 +8,7 @@ bounded so hostile packets (pointer loops, over-long names) fail fast with Forma
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from typing import NamedTuple
 
 HEADER = struct.Struct("!HHHHHH")
@@ -337,6 +338,14 @@ def text_to_wire(name: str) -> bytes:
     if len(out) > MAX_NAME:
         raise ValueError(f"name longer than 255 octets: {name!r}")
     return bytes(out)
+
+
+def suffixes(name: bytes) -> Iterator[bytes]:
+    """A wire name and each parent below the root: www.example.com, example.com, com."""
+    pos = 0
+    while name[pos]:
+        yield name[pos:]
+        pos += name[pos] + 1
 
 
 def is_subdomain(name: bytes, parent: bytes) -> bool:

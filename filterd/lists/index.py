@@ -19,8 +19,9 @@ import os
 import struct
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable
 from pathlib import Path
+
+from filterd.wire import suffixes
 
 MAGIC = b"FDIX0001"
 HEADER = struct.Struct("<8sQQ40x")  # magic, domain count, exception count
@@ -91,16 +92,6 @@ class IndexBuilder:
 
     def add_name(self, domain: str, bit: int, exception: bool = False) -> None:
         (self.excepted if exception else self.blocked).add(domain, 1 << bit)
-
-    def add(self, domains: Iterable[str], bit: int) -> None:
-        mask = 1 << bit
-        for domain in domains:
-            self.blocked.add(domain, mask)
-
-    def add_exceptions(self, domains: Iterable[str], bit: int) -> None:
-        mask = 1 << bit
-        for domain in domains:
-            self.excepted.add(domain, mask)
 
     def write(self, path: Path) -> int:
         """Write to path (temp file, fsync, rename); return the number of distinct domains."""
@@ -176,14 +167,12 @@ class BlockIndex:
         for each category, and an exception at the same or a more specific level unblocks."""
         blocked = decided = 0
         with_exceptions = self.exceptions > 0
-        pos = 0
-        while qname[pos]:
-            h = fingerprint(qname[pos:])
+        for suffix in suffixes(qname):
+            h = fingerprint(suffix)
             allow = self._excepted.mask(h) & ~decided if with_exceptions else 0
             block = self._blocked.mask(h) & ~decided & ~allow
             blocked |= block
             decided |= allow | block
-            pos += qname[pos] + 1
         return blocked
 
     def close(self) -> None:

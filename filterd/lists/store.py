@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from filterd.lists.index import BlockIndex
+from filterd.wire import suffixes
 
 log = logging.getLogger(__name__)
 
@@ -42,21 +43,13 @@ class ListStore:
         if mask is None:
             index = self.index
             mask = index.categories(qname) if index is not None else 0
-            if self.helplines and self._is_helpline(qname):
+            helplines = self.helplines
+            if helplines and any(suffix in helplines for suffix in suffixes(qname)):
                 mask |= HELPLINE
             if len(self._memo) >= MEMO_LIMIT:
                 self._memo.clear()
             self._memo[qname] = mask
         return mask
-
-    def _is_helpline(self, qname: bytes) -> bool:
-        helplines = self.helplines
-        pos = 0
-        while qname[pos]:
-            if qname[pos:] in helplines:
-                return True
-            pos += qname[pos] + 1
-        return False
 
     def refresh(self) -> bool:
         """Open the index file if it is new; True when a new index was swapped in."""
