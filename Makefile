@@ -26,8 +26,10 @@ system-deps:
 
 run: $(STAMP)
 	@mkdir -p var
-	@echo "filterd starting with $(CONFIG)"
+	@test -f var/rules.yaml || cp config/rules.example.yaml var/rules.yaml
+	@echo "filterd starting with $(CONFIG) and the rules in var/rules.yaml"
 	@echo "query it with:  dig @127.0.0.1 -p 1053 example.com"
+	@echo "as Sam's tablet: dig @127.0.0.1 -p 1053 -b 127.0.0.2 www.google.co.uk"
 	@echo "metrics at:     http://127.0.0.1:9153/metrics    (Ctrl-C to stop)"
 	$(VENV)/bin/filterd run --config $(CONFIG)
 

@@ -1,8 +1,9 @@
 """The chain of stages, wired in this one place. Each line says why the stage sits there.
 
-Later issues insert identify (address -> device -> child) at the top, extend policy with child
-profiles, and add safe search below policy; the cache stays below them so one child's answer
-can never leak to another.
+Identify (address -> device -> child profile) and safe search live inside the policy stage:
+a Query is immutable and the profile is needed only there, so identifying is one memoised
+lookup in policy rather than a stage of its own; safe search answers through the cache below.
+The cache stays below them so one child's answer can never leak to another.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from filterd.lists.service import Blocklists
 from filterd.metrics import Metrics
 from filterd.query import Stage
 from filterd.querylog import QueryLog
+from filterd.rules.service import RulesService
 from filterd.stages.cache_stage import CacheStage
 from filterd.stages.local_answers import LocalAnswers
 from filterd.stages.log_stage import LogStage
@@ -27,13 +29,15 @@ def build_chain(
     metrics: Metrics,
     clock: Clock,
     blocklists: Blocklists,
+    rules: RulesService,
 ) -> Stage:
     """Compose the stages, innermost first."""
     # Cache: client-agnostic, above the upstream so a hit never leaves the box.
     stage: Stage = CacheStage(cache, upstream, clock)
-    # Policy: above the cache, so a blocked name is answered locally (even with every upstream
-    # down) and one device's decision never reaches another through a cached answer.
-    stage = PolicyStage(stage, blocklists)
+    # Policy (identify, the household floor, the child's rules, safe search, TTL caps): above
+    # the cache, so a blocked name is answered locally (even with every upstream down) and one
+    # device's decision never reaches another through a cached answer.
+    stage = PolicyStage(stage, blocklists, rules, clock)
     # Local answers (canaries, ANY, private reverse zones): above policy, because the DoH and
     # Private Relay canaries must get exactly NXDOMAIN whatever lists name those domains.
     stage = LocalAnswers(stage)

@@ -17,8 +17,13 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="run the DNS server")
     run.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
     run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    check = commands.add_parser("check-config", help="validate a config file")
+    check = commands.add_parser(
+        "check-config", help="validate a config file and the rules file it names"
+    )
     check.add_argument("file", type=Path)
+    check.add_argument(
+        "--rules", type=Path, help="check this rules file instead of the one the config names"
+    )
     lists = commands.add_parser("lists", help="blocklist maintenance")
     lists_commands = lists.add_subparsers(dest="lists_command", required=True)
     update = lists_commands.add_parser(
@@ -32,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.command == "check-config":
-        return check_config(args.file)
+        return check_config(args.file, args.rules)
     if args.command == "lists":
         return update_lists(args.config, online=not args.offline)
     return run_daemon(args.config, args.log_level)
@@ -65,16 +70,28 @@ def update_lists(path: Path, online: bool) -> int:
     return 0
 
 
-def check_config(path: Path) -> int:
-    """Print each problem as `key.path: reason`; exit 1 when there is any."""
+def check_config(path: Path, rules: Path | None = None) -> int:
+    """Print each problem as `key.path: reason` (rules problems prefixed with the rules file's
+    name); exit 1 when there is any."""
+    from filterd.rules.parse import load_rules
+
+    failed = False
     try:
-        load_config(path)
+        rules = rules or load_config(path).rules
+        print(f"{path}: ok")
     except ConfigError as err:
         for problem in err.problems:
             print(problem)
-        return 1
-    print(f"{path}: ok")
-    return 0
+        failed = True
+    if rules is not None:
+        try:
+            loaded = load_rules(rules)
+            print(f"{rules}: ok ({len(loaded.children)} children, {len(loaded.devices)} devices)")
+        except ConfigError as err:
+            for problem in err.problems:
+                print(f"{rules}: {problem}")
+            failed = True
+    return 1 if failed else 0
 
 
 def run_daemon(path: Path, level: str) -> int:

@@ -86,6 +86,7 @@ class Config:
     rebinding: Rebinding = field(default_factory=Rebinding)
     tcp: TcpLimits = field(default_factory=TcpLimits)
     blocklists: BlocklistSettings = field(default_factory=BlocklistSettings)
+    rules: Path | None = None  # the rules file: children, devices, schedules (filterd.rules)
 
 
 def load_config(path: Path) -> Config:
@@ -109,14 +110,14 @@ def parse_config(text: str) -> Config:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(["(file): expected a mapping of keys at the top level"])
-    v = _Validator()
+    v = Validator()
     config = v.config(raw)
     if v.problems:
         raise ConfigError(v.problems)
     return config
 
 
-class _Validator:
+class Validator:
     """Collects problems while converting raw YAML values into typed settings."""
 
     def __init__(self) -> None:
@@ -129,7 +130,7 @@ class _Validator:
         if raw is None:
             return {}
         if not isinstance(raw, dict):
-            self.fail(path, f"expected a mapping, got {_show(raw)}")
+            self.fail(path, f"expected a mapping, got {show(raw)}")
             return {}
         for key in raw:
             if key not in known:
@@ -163,6 +164,7 @@ class _Validator:
             rebinding=self.rebinding(raw.get("rebinding")),
             tcp=self.tcp(raw.get("tcp")),
             blocklists=parse_blocklist_settings(self, raw),
+            rules=None if raw.get("rules") in (None, "") else self.path(raw["rules"], "rules"),
         )
 
     def number(
@@ -180,7 +182,7 @@ class _Validator:
         ok = isinstance(value, int) if integer else isinstance(value, int | float)
         if isinstance(value, bool) or not ok:
             kind = "a whole number" if integer else "a number"
-            self.fail(path, f"expected {kind}, got {_show(value)}")
+            self.fail(path, f"expected {kind}, got {show(value)}")
             return default
         if not lo <= value <= hi:
             self.fail(path, f"must be between {lo:g} and {hi:g}, got {value}")
@@ -189,7 +191,7 @@ class _Validator:
 
     def host_port(self, value: Any, path: str) -> HostPort | None:
         if not isinstance(value, str):
-            self.fail(path, f'expected "host:port", got {_show(value)}')
+            self.fail(path, f'expected "host:port", got {show(value)}')
             return None
         text = value.strip()
         if text.startswith("["):
@@ -212,7 +214,7 @@ class _Validator:
 
     def host_ports(self, raw: Any, path: str) -> tuple[HostPort, ...]:
         if not isinstance(raw, list) or not raw:
-            self.fail(path, f'expected a non-empty list of "host:port", got {_show(raw)}')
+            self.fail(path, f'expected a non-empty list of "host:port", got {show(raw)}')
             return ()
         parsed = [self.host_port(item, f"{path}[{i}]") for i, item in enumerate(raw)]
         return tuple(p for p in parsed if p is not None)
@@ -222,7 +224,7 @@ class _Validator:
 
     def networks(self, raw: Any) -> tuple[Network, ...]:
         if not isinstance(raw, list):
-            self.fail("allow_clients", f"expected a list of networks, got {_show(raw)}")
+            self.fail("allow_clients", f"expected a list of networks, got {show(raw)}")
             return ()
         networks = []
         for i, item in enumerate(raw):
@@ -231,13 +233,13 @@ class _Validator:
             except ValueError:
                 self.fail(
                     f"allow_clients[{i}]",
-                    f"expected a network like 192.168.0.0/16, got {_show(item)}",
+                    f"expected a network like 192.168.0.0/16, got {show(item)}",
                 )
         return tuple(networks)
 
     def path(self, raw: Any, key: str) -> Path:
         if not isinstance(raw, str) or not raw.strip():
-            self.fail(key, f"expected a file path, got {_show(raw)}")
+            self.fail(key, f"expected a file path, got {show(raw)}")
             return Path("var/filterd.db")
         return Path(raw)
 
@@ -295,12 +297,12 @@ class _Validator:
         raw = self.mapping(raw, "rebinding", {"protect", "allow"})
         protect = raw.get("protect", True)
         if not isinstance(protect, bool):
-            self.fail("rebinding.protect", f"expected true or false, got {_show(protect)}")
+            self.fail("rebinding.protect", f"expected true or false, got {show(protect)}")
             protect = True
         allow = raw.get("allow", list(DEFAULT_REBIND_ALLOW))
         names: list[str] = []
         if not isinstance(allow, list):
-            self.fail("rebinding.allow", f"expected a list of domains, got {_show(allow)}")
+            self.fail("rebinding.allow", f"expected a list of domains, got {show(allow)}")
         else:
             for i, item in enumerate(allow):
                 try:
@@ -327,6 +329,6 @@ class _Validator:
         )
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

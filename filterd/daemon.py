@@ -15,15 +15,17 @@ from prometheus_client import start_http_server
 from filterd.acl import ClientAcl
 from filterd.cache import AnswerCache
 from filterd.chain import build_chain
-from filterd.clock import Clock, SystemClock
+from filterd.clock import Clock, clock_from_environment
 from filterd.config import Config, ConfigError, load_config
 from filterd.lists.service import Blocklists
 from filterd.metrics import Metrics, MetricsCollector, make_registry
 from filterd.querylog import QueryLog
 from filterd.ratelimit import RateLimiter
+from filterd.rules.service import RulesService
 from filterd.sdnotify import notify
 from filterd.server import DnsService, TcpServer, UdpServer, bind_tcp, bind_udp
 from filterd.stages.upstream_stage import RebindingPolicy, UpstreamStage
+from filterd.statedb import StateDb
 from filterd.upstream import Endpoint, UpstreamClient
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ class Daemon:
     ) -> None:
         self.config = config
         self.config_path = config_path
-        self.clock = clock or SystemClock()
+        self.clock = clock or clock_from_environment()
         self.metrics = Metrics()
         self.cache = AnswerCache(config.cache)
         self.querylog = QueryLog(
@@ -56,6 +58,7 @@ class Daemon:
             self.upstream_client, config.cache, _rebinding(config), self.metrics
         )
         self.blocklists = Blocklists(config.blocklists, config_path)
+        self.rules = RulesService(config.rules, StateDb(config.database), self.clock)
         chain = build_chain(
             self.upstream_stage,
             self.cache,
@@ -63,6 +66,7 @@ class Daemon:
             self.metrics,
             self.clock,
             self.blocklists,
+            self.rules,
         )
         self.service = DnsService(
             chain, ClientAcl(config.allow_clients), _limiter(config), self.metrics, self.clock
@@ -78,6 +82,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         raise_file_limit()
         self.blocklists.load()  # before the first socket: never a moment with no list
+        self.rules.load()  # likewise: never a moment when a child's rules are not in force
         for address in self.config.listen:
             try:
                 udp = bind_udp(address.host, address.port)
@@ -91,6 +96,7 @@ class Daemon:
             self._tcp_servers.append(await asyncio.start_server(self.tcp.serve, sock=tcp))
         self.querylog.start()
         self.blocklists.start()
+        self.rules.start()
         if self.config.metrics is not None:
             self._start_metrics()
         gc.freeze()  # long-lived objects out of the collector's way: no multi-ms pauses
@@ -118,6 +124,7 @@ class Daemon:
                 for e in self.upstream_client.endpoints
             },
             self.blocklists.stats,
+            self.rules.stats,
         )
         address = self.config.metrics
         self._metrics_server, _ = start_http_server(
@@ -176,6 +183,7 @@ class Daemon:
         if new.query_log.retention_days != old.query_log.retention_days:
             self.querylog.set_retention(new.query_log.retention_days)
         self.blocklists.configure(new.blocklists)
+        self.rules.configure(new.rules)
         self.config = new
         log.info("config reloaded")
 
@@ -190,6 +198,7 @@ class Daemon:
         if self._metrics_server is not None:
             await asyncio.to_thread(self._metrics_server.shutdown)
         await self.blocklists.stop()
+        await self.rules.stop()
         await self.querylog.close()
         log.info("filterd stopped; query log flushed (%d entries written)", self.querylog.written)
 

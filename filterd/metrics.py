@@ -66,13 +66,20 @@ class MetricsCollector(Collector):
     """Reads Metrics and the live components when Prometheus scrapes."""
 
     def __init__(
-        self, metrics: Metrics, cache_stats, querylog_stats, upstream_stats, lists_stats
+        self,
+        metrics: Metrics,
+        cache_stats,
+        querylog_stats,
+        upstream_stats,
+        lists_stats,
+        rules_stats,
     ) -> None:
         self.metrics = metrics
         self.lists_stats = lists_stats  # () -> dict (filterd.lists.service.Blocklists.stats)
         self.cache_stats = cache_stats  # () -> dict
         self.querylog_stats = querylog_stats  # () -> dict
         self.upstream_stats = upstream_stats  # () -> dict[label, bool]
+        self.rules_stats = rules_stats  # () -> dict (filterd.rules.service.RulesService.stats)
 
     def collect(self) -> Iterator[Metric]:
         m = self.metrics
@@ -195,6 +202,22 @@ class MetricsCollector(Collector):
             "Config reloads by outcome.",
             ["outcome"],
             {(outcome,): n for outcome, n in m.reloads.copy().items()},
+        )
+        rules = self.rules_stats()
+        yield labelled(
+            CounterMetricFamily,
+            "filterd_rules_reloads",
+            "Rules file loads by outcome (a failed one leaves the rules in force unchanged).",
+            ["outcome"],
+            {(outcome,): n for outcome, n in rules["loads"].items()},
+        )
+        yield GaugeMetricFamily(
+            "filterd_rules_valid",
+            "1 when the rules file on disk is the one in force; 0 when it was refused.",
+            rules["valid"],
+        )
+        yield GaugeMetricFamily(
+            "filterd_rules_children", "Children with a profile in force.", rules["children"]
         )
 
 

@@ -30,8 +30,15 @@ class Reason(enum.StrEnum):
     LOCAL = "local"  # answered by filterd itself (RFC 8482 ANY, private reverse lookups)
     REBINDING = "rebinding"  # a public name pointed inside the home; answered empty
     NO_UPSTREAM = "no_upstream"  # no upstream answered: SERVFAIL
-    BLOCKED = "blocked"  # a category the household blocks
+    BLOCKED = "blocked"  # a blocked category (the household's, or the child's: see the EDE)
     HELPLINE = "helpline"  # a support service: never blocked, never written to the query log
+    # A child's own rules (filterd.rules.decide has the order in which they apply):
+    PAUSED = "paused"  # a carer paused the child's internet
+    OFFLINE = "offline"  # inside an offline window (bedtime)
+    DENIED = "denied"  # on the child's deny list
+    WALLED_GARDEN = "walled_garden"  # walled-garden mode and not on the allow list
+    LIMIT = "limit"  # a daily limit (overall or the category's) is spent
+    SAFE_SEARCH = "safe_search"  # a search engine or YouTube answered with its safe variant
 
 
 class Query(NamedTuple):
@@ -59,6 +66,7 @@ class Reply(NamedTuple):
     reason: Reason
     cached: bool
     categories: int = 0  # bit mask of the categories the name is in (filterd.lists.categories)
+    child: str = ""  # the child whose rules answered; "" for household rules only
 
 
 Stage = Callable[[Query], "Reply | Awaitable[Reply]"]

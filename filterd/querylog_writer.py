@@ -33,16 +33,17 @@ CREATE TABLE IF NOT EXISTS queries (
     name TEXT NOT NULL,         -- lower case, unsafe bytes escaped as \\DDD
     qtype TEXT NOT NULL,        -- A, AAAA, HTTPS, or TYPE65534
     rcode TEXT NOT NULL,        -- NOERROR, NXDOMAIN, SERVFAIL...
-    reason TEXT NOT NULL,       -- forwarded, cached, stale, local, rebinding, no_upstream
+    reason TEXT NOT NULL,       -- filterd.query.Reason: forwarded, cached, blocked, offline...
     latency_ms REAL NOT NULL,
     cached INTEGER NOT NULL,
-    categories TEXT NOT NULL DEFAULT ''  -- comma-separated category ids the name is in
+    categories TEXT NOT NULL DEFAULT '',  -- comma-separated category ids the name is in
+    child TEXT NOT NULL DEFAULT ''        -- the child whose rules answered ('' for none)
 );
 CREATE INDEX IF NOT EXISTS queries_ts ON queries(ts);
 """
 INSERT = (
     "INSERT INTO queries (ts, client, name, qtype, rcode, reason, latency_ms, cached,"
-    " categories) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " categories, child) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 QTYPE_NAMES = {
     1: "A",
@@ -80,8 +81,9 @@ def open_database(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous=NORMAL")
     db.executescript(SCHEMA)
     columns = {row[1] for row in db.execute("PRAGMA table_info(queries)")}
-    if "categories" not in columns:  # a log written before categories existed
-        db.execute("ALTER TABLE queries ADD COLUMN categories TEXT NOT NULL DEFAULT ''")
+    for added in ("categories", "child"):  # a log written before these columns existed
+        if added not in columns:
+            db.execute(f"ALTER TABLE queries ADD COLUMN {added} TEXT NOT NULL DEFAULT ''")
     db.commit()
     return db
 
@@ -102,7 +104,7 @@ class Writer:
         if len(names) > NAME_MEMO_LIMIT:
             names.clear()
         rows = []
-        for ts, client, wire, qtype, rcode, reason, latency, cached, categories in entries:
+        for ts, client, wire, qtype, rcode, reason, latency, cached, categories, child in entries:
             name = names.get(wire)
             if name is None:
                 name = names[wire] = name_to_text(wire)
@@ -118,6 +120,7 @@ class Writer:
                     round(latency * 1000, 3),
                     int(cached),
                     listed,
+                    child,
                 )
             )
         try:

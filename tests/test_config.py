@@ -36,10 +36,19 @@ def test_example_config_loads_and_documents_every_key():
     assert config.blocklists.block_categories == {"illegal", "malware_phishing"}
 
 
-def test_check_config_accepts_the_example():
-    result = check_config(EXAMPLE)
-    assert result.returncode == 0
-    assert "ok" in result.stdout
+def test_check_config_accepts_the_example_with_the_example_rules():
+    rules = EXAMPLE.parent / "rules.example.yaml"
+    result = run_cli("check-config", str(EXAMPLE), "--rules", str(rules))
+    assert result.returncode == 0, result.stdout
+    assert "rules.example.yaml: ok (2 children" in result.stdout
+
+
+def test_check_config_reports_a_missing_rules_file(tmp_path):
+    config = tmp_path / "filterd.yaml"
+    config.write_text(EXAMPLE.read_text().replace("var/rules.yaml", str(tmp_path / "gone.yaml")))
+    result = check_config(config)
+    assert result.returncode == 1
+    assert "gone.yaml: (file): cannot read" in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,7 @@ KEYS = {"lists", "block_categories", "blocked_answer", "lists_update", "helpline
 
 
 def parse_blocklist_settings(v: Any, raw: dict[str, Any]) -> BlocklistSettings:
-    """v is config._Validator: it collects problems; bad values fall back to defaults."""
+    """v is config.Validator: it collects problems; bad values fall back to defaults."""
     from filterd.lists.parse import normalise_domain
 
     lists: dict[str, tuple[str, ...]] = {}

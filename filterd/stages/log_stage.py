@@ -59,5 +59,6 @@ class LogStage:
                 latency,
                 reply.cached,
                 reply.categories,
+                reply.child,
             )
         )

@@ -1,32 +1,46 @@
-"""Policy: what may be resolved at all. Sits above the cache so decisions are per query.
+"""Policy: what may be resolved, for this device, right now. Sits above the cache.
 
-For now the household floor: categories blocked for every device (`block_categories`, with
-`illegal` always in it). Every reply carries all the categories its name is in, blocked or
-not, for the query log. Helplines pass whatever the categories say, and are marked so the
-log stage keeps them out of the query log. Child profiles (bedtime, limits) extend this stage.
+Identify comes first: the client address gives the device's child profile (filterd.rules),
+or none for a household device. Without a profile only the household floor applies
+(`block_categories`, with `illegal` always in it). With one, filterd.rules.decide.judge
+applies the precedence table; allowed answers go through safe search and have every TTL
+capped at the next change of that child's rules. Every reply carries the categories its name
+is in, for the query log. Helplines pass whatever the categories say, unlogged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
 
-from filterd.blocked import EDE_BLOCKED, blocked_answer
+from filterd.blocked import EDE_BLOCKED, BlockStyle, blocked_answer
+from filterd.clock import Clock
 from filterd.lists.categories import ids_of
 from filterd.lists.service import Blocklists
 from filterd.lists.store import HELPLINE
 from filterd.query import Query, Reason, Reply, Stage
+from filterd.rules.child_state import ChildState
+from filterd.rules.decide import judge
+from filterd.rules.service import RulesService
+from filterd.safesearch import REWRITTEN_TYPES, SafeSearchAnswers, rewrites
+from filterd.ttlcap import cap_ttls
 
 
 class PolicyStage:
-    """Blocks names in the household's blocked categories; lets helplines through unlogged."""
+    """Household floor for every device; the child's profile for a child's device."""
 
-    def __init__(self, below: Stage, lists: Blocklists) -> None:
+    def __init__(self, below: Stage, lists: Blocklists, rules: RulesService, clock: Clock) -> None:
         self.below = below
         self.lists = lists  # its floor and answers change on a config reload
         self.categories = lists.store.categories
+        self.lookup = rules.lookup
+        self.time = clock.time
+        self.safe_search = SafeSearchAnswers(below)
 
     def __call__(self, query: Query) -> Reply | Awaitable[Reply]:
         mask = self.categories(query.qname)
+        child = self.lookup(query.client)
+        if child is not None:
+            return self._child(query, mask, child)
         if not mask:
             return self.below(query)
         if mask & HELPLINE:
@@ -38,6 +52,53 @@ class PolicyStage:
             return Reply(wire, rcode, Reason.BLOCKED, False, mask)
         # Allowed, but the log still says what it is (a social site, a game) for the carers.
         return _mark(self.below(query), categories=mask)
+
+    def _child(self, query: Query, mask: int, child: ChildState) -> Reply | Awaitable[Reply]:
+        now = self.time()
+        profile = child.profile
+        verdict = judge(query.qname, mask, profile, child.now(now), self.lists.floor)
+        cap = child.ttl_cap(now)
+        if verdict.blocked:
+            how = self.lists.answers
+            style = profile.blocked_answer if verdict.ede != EDE_BLOCKED else how.style
+            if style is BlockStyle.BLOCK_PAGE and how.page_v4 is None:
+                style = BlockStyle.NULL  # no block page configured: the null address
+            how = how._replace(style=style, ttl=min(how.ttl, cap))
+            wire, rcode = blocked_answer(query, how, verdict.ede, verdict.text)
+            return Reply(wire, rcode, verdict.reason, False, mask, profile.id)
+        if verdict.counts:
+            child.note_usage(query.qname, mask, now)
+        target = None
+        if query.qtype in REWRITTEN_TYPES:
+            target = rewrites(profile.safe_search).get(query.qname)
+        reply = self.below(query) if target is None else self.safe_search(query, target)
+        if verdict.reason is Reason.HELPLINE:
+            return _finish(reply, cap, mask, profile.id, Reason.HELPLINE)
+        return _finish(reply, cap, mask, profile.id, None)
+
+
+def _finish(
+    reply: Reply | Awaitable[Reply], cap: int, mask: int, child: str, reason: Reason | None
+) -> Reply | Awaitable[Reply]:
+    """The reply from below with TTLs capped and the child and categories marked."""
+    if type(reply) is Reply:
+        return _capped(reply, cap, mask, child, reason)
+    return _finish_later(reply, cap, mask, child, reason)
+
+
+async def _finish_later(
+    pending: Awaitable[Reply], cap: int, mask: int, child: str, reason: Reason | None
+) -> Reply:
+    return _capped(await pending, cap, mask, child, reason)
+
+
+def _capped(reply: Reply, cap: int, mask: int, child: str, reason: Reason | None) -> Reply:
+    return reply._replace(
+        wire=cap_ttls(reply.wire, cap),
+        categories=mask,
+        child=child,
+        reason=reply.reason if reason is None else reason,
+    )
 
 
 def _mark(reply: Reply | Awaitable[Reply], **changes) -> Reply | Awaitable[Reply]:

@@ -1,0 +1,1 @@
+"""Child profiles: the rules file, the schedule, daily usage and the per-query decision."""

@@ -1,0 +1,52 @@
+"""One profile in force in the daemon: its situation, kept until it next changes."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from filterd.rules.decide import Situation, situation
+from filterd.rules.model import Profile
+from filterd.rules.schedule import usage_day
+from filterd.rules.usage import UsageTracker
+
+MEASURING_TTL = 60  # with a daily limit, devices re-ask each minute they stay active
+
+
+class ChildState:
+    """Recomputes what is in force only at the next edge, override expiry or usage change."""
+
+    __slots__ = ("profile", "situation", "tracker", "tz", "until")
+
+    def __init__(self, profile: Profile, tz: ZoneInfo, tracker: UsageTracker) -> None:
+        self.profile = profile
+        self.tz = tz
+        self.tracker = tracker
+        self.until = 0.0
+        self.situation: Situation | None = None
+
+    def now(self, now: float) -> Situation:
+        if now >= self.until or self.situation is None:
+            profile = self.profile
+            today = usage_day(now, profile.limits.reset, self.tz)
+            found = situation(profile, self.tracker.today(profile.id, today), now, self.tz)
+            self.situation = found
+            self.until = found.until
+        return self.situation
+
+    def ttl_cap(self, now: float) -> int:
+        """Seconds an answer may live: never past the next change of this child's rules."""
+        cap = int(self.until - now)
+        if self.profile.limits and cap > MEASURING_TTL:
+            return MEASURING_TTL
+        return max(cap, 0)
+
+    def note_usage(self, qname: bytes, mask: int, now: float) -> None:
+        """Count this minute as used; a new count may spend a limit, so look again."""
+        profile = self.profile
+        if not profile.counts_usage:
+            return
+        minute = int(now // 60)
+        if self.tracker.note(
+            profile.id, qname, mask, minute, lambda: usage_day(now, profile.limits.reset, self.tz)
+        ):
+            self.until = 0.0

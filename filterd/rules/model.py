@@ -1,0 +1,116 @@
+"""What a rules file says, as frozen values: children's profiles, devices and overrides.
+
+Times of day are minutes after local midnight; instants (override expiries) are epoch seconds.
+Domain sets hold wire-form names, matched against the query name and each of its parents.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from filterd.blocked import BlockStyle
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ALL_DAYS = frozenset(range(7))
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Days and a time span; an end before the start runs past midnight into the next day.
+
+    For offline windows `categories` is unused; for allowed_during it is the mask let through.
+    """
+
+    days: frozenset[int]  # 0 = Monday
+    start: int  # minutes after midnight
+    end: int
+    categories: int = 0
+
+
+class YouTube(enum.StrEnum):
+    OFF = "off"
+    MODERATE = "moderate"
+    STRICT = "strict"
+
+
+@dataclass(frozen=True, slots=True)
+class SafeSearch:
+    google: bool = True
+    bing: bool = True
+    duckduckgo: bool = True
+    youtube: YouTube = YouTube.STRICT
+
+
+NO_SAFE_SEARCH = SafeSearch(False, False, False, YouTube.OFF)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Daily limits in minutes; `categories` maps a category id to its limit."""
+
+    overall: int | None = None
+    categories: dict[str, int] = field(default_factory=dict)
+    reset: int = 0  # the time of day at which a new day of usage starts
+
+    def __bool__(self) -> bool:
+        return self.overall is not None or bool(self.categories)
+
+
+class OverrideKind(enum.StrEnum):
+    PAUSE = "pause"  # everything blocked (but always_allow and helplines) until `until`
+    EXTRA_TIME = "extra_time"  # `minutes` more today, for one category or for every limit
+    LIFT_BEDTIME = "lift_bedtime"  # offline windows do not apply until `until`
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    kind: OverrideKind
+    until: float | None  # epoch seconds; None only for a pause that lasts until resumed
+    minutes: int = 0
+    category: str | None = None
+
+    def active(self, now: float) -> bool:
+        return self.until is None or now < self.until
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """Everything that decides a child's answers (after the age preset is applied)."""
+
+    id: str
+    name: str
+    age_band: str
+    block_mask: int
+    allow: frozenset[bytes] = frozenset()
+    deny: frozenset[bytes] = frozenset()
+    always_allow: frozenset[bytes] = frozenset()
+    offline: tuple[Window, ...] = ()
+    allowed_during: tuple[Window, ...] = ()
+    limits: Limits = field(default_factory=Limits)
+    walled_garden: bool = False
+    safe_search: SafeSearch = field(default_factory=SafeSearch)
+    blocked_answer: BlockStyle = BlockStyle.NULL
+    overrides: tuple[Override, ...] = ()
+    counts_usage: bool = True  # False for the built-in profile of unknown devices
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    name: str
+    owner: str | None  # a child id, or None for an adult's or the household's device
+    mac: str | None = None  # lower case, colon separated
+    ip: str | None = None  # canonical text form
+
+
+HOUSEHOLD = "household"  # unknown_devices: the household rules only
+STRICT = "strict"  # unknown_devices: the built-in strict profile
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    timezone: ZoneInfo
+    children: dict[str, Profile]
+    devices: tuple[Device, ...]
+    unknown: Profile | None  # the profile for devices not listed; None: household rules only

@@ -1,0 +1,449 @@
+"""Read and validate a rules file into frozen Rules, reporting every problem by its key path.
+
+Paths name children by id, so a carer reads `children.sam.offline[0].start: expected HH:MM,
+got '9pm'`. Unknown keys and categories are refused; nothing falls back silently. The same
+code checks a file for `filterd check-config`, for the running daemon and for the dashboard.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from filterd.blocked import BlockStyle
+from filterd.config import ConfigError, Validator, show
+from filterd.lists.categories import ALWAYS_BLOCKED, BY_ID, mask_of
+from filterd.lists.index import domain_to_wire
+from filterd.lists.parse import normalise_domain
+from filterd.rules.model import (
+    DAYS,
+    HOUSEHOLD,
+    NO_SAFE_SEARCH,
+    STRICT,
+    Device,
+    Limits,
+    Override,
+    OverrideKind,
+    Profile,
+    Rules,
+    SafeSearch,
+    Window,
+    YouTube,
+)
+from filterd.rules.presets import AGE_BANDS, PRESETS, STRICT_PRESET, Preset
+from filterd.rules.yaml_loader import load_plain
+
+DEFAULT_TIMEZONE = "Europe/London"
+TOP_KEYS = {"timezone", "unknown_devices", "children", "devices"}
+CHILD_KEYS = {
+    "name",
+    "age_band",
+    "block_categories",
+    "allow",
+    "deny",
+    "always_allow",
+    "offline",
+    "allowed_during",
+    "limits",
+    "walled_garden",
+    "safe_search",
+    "blocked_answer",
+    "overrides",
+}
+DAY_GROUPS = {
+    "every_day": frozenset(range(7)),
+    "weekdays": frozenset(range(5)),
+    "weekends": frozenset({5, 6}),
+    "school_nights": frozenset({6, 0, 1, 2, 3}),
+    "weekend_nights": frozenset({4, 5}),
+}
+_HHMM = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
+_DURATION = re.compile(r"(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?")
+_MAC = re.compile(r"[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}")
+_CHILD_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+
+
+class RulesError(ConfigError):
+    """The rules file was refused; `problems` lists each as `key.path: reason`."""
+
+
+def load_rules(path: Path) -> Rules:
+    """Read and validate a rules file; raise RulesError listing every problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise RulesError(
+            [f"(file): cannot read: {err.strerror if isinstance(err, OSError) else err}"]
+        ) from None
+    return parse_rules(text)
+
+
+def parse_rules(text: str) -> Rules:
+    try:
+        raw = load_plain(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise RulesError([f"(file): {where}{problem}"]) from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise RulesError(["(file): expected a mapping of keys at the top level"])
+    reader = _RulesReader()
+    rules = reader.rules(raw)
+    if reader.problems:
+        raise RulesError(reader.problems)
+    return rules
+
+
+class _RulesReader(Validator):
+    """Converts raw YAML values into Rules, collecting problems as it goes."""
+
+    def rules(self, raw: dict[str, Any]) -> Rules:
+        self.mapping(raw, "", TOP_KEYS)
+        tz = self.timezone(raw.get("timezone", DEFAULT_TIMEZONE))
+        children: dict[str, Profile] = {}
+        raw_children = self.mapping(raw.get("children"), "children", None)
+        for child_id, body in raw_children.items():
+            path = f"children.{child_id}"
+            if not isinstance(child_id, str) or not _CHILD_ID.fullmatch(child_id):
+                self.fail(path, "ids are lower-case letters, digits, _ and - (at most 32)")
+                continue
+            profile = self.child(child_id, body, path, tz)
+            if profile is not None:
+                children[child_id] = profile
+        devices = self.devices(raw.get("devices", []), raw_children)
+        return Rules(tz, children, devices, self.unknown(raw.get("unknown_devices", STRICT)))
+
+    def mapping(self, raw: Any, path: str, known: set[str] | None) -> dict[Any, Any]:
+        """Like Validator.mapping; known=None accepts any key (children are keyed by id)."""
+        if known is not None:
+            return super().mapping(raw, path, known)
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            self.fail(path, f"expected a mapping, got {show(raw)}")
+            return {}
+        return raw
+
+    def timezone(self, raw: Any) -> ZoneInfo:
+        try:
+            if isinstance(raw, str) and raw:
+                return ZoneInfo(raw)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+        self.fail("timezone", f"unknown time zone {show(raw)} (for example Europe/London)")
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+    def unknown(self, raw: Any) -> Profile | None:
+        if raw == HOUSEHOLD:
+            return None
+        if raw == STRICT:
+            return preset_profile("unknown_devices", STRICT_PRESET, counts_usage=False)
+        if raw in PRESETS:
+            return preset_profile("unknown_devices", PRESETS[raw], counts_usage=False)
+        choices = ", ".join((STRICT, HOUSEHOLD, *AGE_BANDS))
+        self.fail("unknown_devices", f"expected one of {choices}, got {show(raw)}")
+        return preset_profile("unknown_devices", STRICT_PRESET, counts_usage=False)
+
+    def child(self, child_id: str, raw: Any, path: str, tz: ZoneInfo) -> Profile | None:
+        raw = self.mapping(raw, path, CHILD_KEYS)
+        band = raw.get("age_band")
+        if band not in PRESETS:
+            self.fail(
+                f"{path}.age_band", f"expected one of {', '.join(AGE_BANDS)}, got {show(band)}"
+            )
+            return None
+        preset = PRESETS[band]
+        name = raw.get("name", child_id)
+        if not isinstance(name, str) or not name.strip():
+            self.fail(f"{path}.name", f"expected the child's name, got {show(name)}")
+            name = child_id
+        categories = raw.get("block_categories")
+        block_mask = preset.block_mask
+        if categories is not None:
+            block_mask = mask_of(self.categories(categories, f"{path}.block_categories"))
+        walled = raw.get("walled_garden", False)
+        if not isinstance(walled, bool):
+            self.fail(f"{path}.walled_garden", f"expected true or false, got {show(walled)}")
+            walled = False
+        offline = preset.offline
+        if "offline" in raw:
+            offline = self.windows(raw["offline"], f"{path}.offline", with_categories=False)
+        style_text = raw.get("blocked_answer", BlockStyle.NULL.value)
+        try:
+            style = BlockStyle(style_text)
+        except ValueError:
+            styles = ", ".join(s.value for s in BlockStyle)
+            self.fail(f"{path}.blocked_answer", f"expected one of {styles}, got {show(style_text)}")
+            style = BlockStyle.NULL
+        return Profile(
+            id=child_id,
+            name=name.strip(),
+            age_band=band,
+            block_mask=block_mask | mask_of(ALWAYS_BLOCKED),
+            allow=self.domains(raw.get("allow", []), f"{path}.allow"),
+            deny=self.domains(raw.get("deny", []), f"{path}.deny"),
+            always_allow=self.domains(raw.get("always_allow", []), f"{path}.always_allow"),
+            offline=offline,
+            allowed_during=self.windows(
+                raw.get("allowed_during", []), f"{path}.allowed_during", with_categories=True
+            ),
+            limits=self.limits(raw.get("limits"), f"{path}.limits"),
+            walled_garden=walled,
+            safe_search=self.safe_search(raw.get("safe_search"), f"{path}.safe_search", preset),
+            blocked_answer=style,
+            overrides=self.overrides(raw.get("overrides", []), f"{path}.overrides", tz),
+        )
+
+    def categories(self, raw: Any, path: str) -> list[str]:
+        if not isinstance(raw, list):
+            self.fail(path, f"expected a list of category ids, got {show(raw)}")
+            return []
+        found = []
+        for i, item in enumerate(raw):
+            if item in BY_ID:
+                found.append(item)
+            else:
+                self.fail(
+                    f"{path}[{i}]", f"unknown category {show(item)} (known: {', '.join(BY_ID)})"
+                )
+        return found
+
+    def domains(self, raw: Any, path: str) -> frozenset[bytes]:
+        if not isinstance(raw, list):
+            self.fail(path, f"expected a list of domains, got {show(raw)}")
+            return frozenset()
+        names = set()
+        for i, item in enumerate(raw):
+            domain = normalise_domain(item) if isinstance(item, str) else None
+            if domain is None:
+                self.fail(f"{path}[{i}]", f"not a domain name: {show(item)}")
+            else:
+                names.add(domain_to_wire(domain))
+        return frozenset(names)
+
+    def time_of_day(self, raw: Any, path: str) -> int | None:
+        match = _HHMM.fullmatch(raw.strip()) if isinstance(raw, str) else None
+        if match is None:
+            self.fail(path, f"expected HH:MM, got {show(raw)}")
+            return None
+        return int(match[1]) * 60 + int(match[2])
+
+    def days(self, raw: Any, path: str) -> frozenset[int]:
+        if isinstance(raw, str) and raw in DAY_GROUPS:
+            return DAY_GROUPS[raw]
+        if not isinstance(raw, list) or not raw:
+            groups = ", ".join(DAY_GROUPS)
+            self.fail(
+                path, f"expected a list of days (mon..sun) or one of {groups}, got {show(raw)}"
+            )
+            return frozenset()
+        days = set()
+        for i, item in enumerate(raw):
+            if isinstance(item, str) and item.lower()[:3] in DAYS:
+                days.add(DAYS.index(item.lower()[:3]))
+            else:
+                self.fail(f"{path}[{i}]", f"expected a day mon..sun, got {show(item)}")
+        return frozenset(days)
+
+    def windows(self, raw: Any, path: str, with_categories: bool) -> tuple[Window, ...]:
+        if not isinstance(raw, list):
+            self.fail(path, f"expected a list of windows, got {show(raw)}")
+            return ()
+        known = {"days", "start", "end"} | ({"categories"} if with_categories else set())
+        windows = []
+        for i, item in enumerate(raw):
+            where = f"{path}[{i}]"
+            item = self.mapping(item, where, known)
+            if not item:
+                self.fail(where, "expected days, start and end")
+                continue
+            days = self.days(item.get("days", "every_day"), f"{where}.days")
+            start = self.time_of_day(item.get("start"), f"{where}.start")
+            end = self.time_of_day(item.get("end"), f"{where}.end")
+            categories = 0
+            if with_categories:
+                if "categories" not in item:
+                    self.fail(f"{where}.categories", "required: the categories let through")
+                categories = mask_of(
+                    self.categories(item.get("categories", []), f"{where}.categories")
+                )
+                if categories & mask_of(ALWAYS_BLOCKED):
+                    self.fail(f"{where}.categories", "illegal content cannot be let through")
+            if start is not None and end is not None:
+                windows.append(Window(days, start, end, categories))
+        return tuple(windows)
+
+    def duration(self, raw: Any, path: str) -> int | None:
+        """Minutes from 90, "90m", "2h" or "1h30m"."""
+        if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw <= 24 * 60:
+            return raw
+        if isinstance(raw, str):
+            match = _DURATION.fullmatch(raw.strip().lower())
+            if match and (match[1] or match[2]):
+                minutes = int(match[1] or 0) * 60 + int(match[2] or 0)
+                if minutes <= 24 * 60:
+                    return minutes
+        self.fail(
+            path, f"expected minutes or a duration like 2h or 1h30m (at most 24h), got {show(raw)}"
+        )
+        return None
+
+    def limits(self, raw: Any, path: str) -> Limits:
+        raw = self.mapping(raw, path, {"overall", "reset", *BY_ID})
+        overall = None
+        if "overall" in raw:
+            overall = self.duration(raw["overall"], f"{path}.overall")
+        per_category = {}
+        for key, value in raw.items():
+            if key in BY_ID:
+                minutes = self.duration(value, f"{path}.{key}")
+                if minutes is not None:
+                    per_category[key] = minutes
+        reset = 0
+        if "reset" in raw:
+            reset = self.time_of_day(raw["reset"], f"{path}.reset") or 0
+        return Limits(overall, per_category, reset)
+
+    def safe_search(self, raw: Any, path: str, preset: Preset) -> SafeSearch:
+        if raw is None or raw is True:
+            return preset.safe_search
+        if raw is False:
+            return NO_SAFE_SEARCH
+        raw = self.mapping(raw, path, {"google", "bing", "duckduckgo", "youtube"})
+        engines = {}
+        for engine in ("google", "bing", "duckduckgo"):
+            value = raw.get(engine, getattr(preset.safe_search, engine))
+            if not isinstance(value, bool):
+                self.fail(f"{path}.{engine}", f"expected true or false, got {show(value)}")
+                value = True
+            engines[engine] = value
+        youtube = raw.get("youtube", preset.safe_search.youtube.value)
+        if youtube is False:
+            youtube = YouTube.OFF.value
+        try:
+            mode = YouTube(youtube)
+        except ValueError:
+            modes = ", ".join(m.value for m in YouTube)
+            self.fail(f"{path}.youtube", f"expected one of {modes}, got {show(youtube)}")
+            mode = YouTube.STRICT
+        return SafeSearch(engines["google"], engines["bing"], engines["duckduckgo"], mode)
+
+    def instant(self, raw: Any, path: str, tz: ZoneInfo) -> float | None:
+        """Epoch seconds from "YYYY-MM-DD HH:MM" (home time) or an ISO time with an offset."""
+        moment = raw
+        if isinstance(raw, str):
+            try:
+                moment = datetime.fromisoformat(raw.strip())
+            except ValueError:
+                moment = None
+        if isinstance(moment, datetime):
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=tz)
+            return moment.timestamp()
+        if isinstance(raw, date):
+            return datetime(raw.year, raw.month, raw.day, tzinfo=tz).timestamp()
+        self.fail(path, f'expected a date and time like "2026-11-22 20:00", got {show(raw)}')
+        return None
+
+    def overrides(self, raw: Any, path: str, tz: ZoneInfo) -> tuple[Override, ...]:
+        if not isinstance(raw, list):
+            self.fail(path, f"expected a list of overrides, got {show(raw)}")
+            return ()
+        found = []
+        for i, item in enumerate(raw):
+            where = f"{path}[{i}]"
+            item = self.mapping(item, where, {"kind", "until", "minutes", "category", "note"})
+            try:
+                kind = OverrideKind(item.get("kind"))
+            except ValueError:
+                kinds = ", ".join(k.value for k in OverrideKind)
+                self.fail(f"{where}.kind", f"expected one of {kinds}, got {show(item.get('kind'))}")
+                continue
+            until = None
+            if item.get("until") is not None:
+                until = self.instant(item["until"], f"{where}.until", tz)
+            elif kind is not OverrideKind.PAUSE:
+                self.fail(f"{where}.until", f"required for {kind.value}")
+                continue
+            minutes = 0
+            if kind is OverrideKind.EXTRA_TIME:
+                minutes = self.duration(item.get("minutes"), f"{where}.minutes") or 0
+            elif "minutes" in item:
+                self.fail(f"{where}.minutes", f"only extra_time takes minutes, not {kind.value}")
+            category = item.get("category")
+            if category is not None and (
+                kind is not OverrideKind.EXTRA_TIME or category not in BY_ID
+            ):
+                self.fail(
+                    f"{where}.category",
+                    f"expected a category id for extra_time, got {show(category)}",
+                )
+                category = None
+            found.append(Override(kind, until, minutes, category))
+        return tuple(found)
+
+    def devices(self, raw: Any, children: dict[Any, Any]) -> tuple[Device, ...]:
+        if not isinstance(raw, list):
+            self.fail("devices", f"expected a list of devices, got {show(raw)}")
+            return ()
+        devices = []
+        seen: dict[str, str] = {}
+        for i, item in enumerate(raw):
+            where = f"devices[{i}]"
+            item = self.mapping(item, where, {"name", "mac", "ip", "owner"})
+            mac = ip = None
+            if item.get("mac") is not None:
+                text = str(item["mac"]).strip().lower()
+                if _MAC.fullmatch(text):
+                    mac = text.replace("-", ":")
+                else:
+                    self.fail(
+                        f"{where}.mac",
+                        f"expected a MAC address like aa:bb:cc:dd:ee:ff, got {show(item['mac'])}",
+                    )
+            if item.get("ip") is not None:
+                try:
+                    ip = str(ipaddress.ip_address(str(item["ip"]).strip()))
+                except ValueError:
+                    self.fail(f"{where}.ip", f"expected an IP address, got {show(item['ip'])}")
+            if mac is None and ip is None and "mac" not in item and "ip" not in item:
+                self.fail(where, "needs a mac or an ip address")
+            for key, value in (("mac", mac), ("ip", ip)):
+                if value is not None:
+                    if value in seen:
+                        self.fail(f"{where}.{key}", f"{value} is already listed at {seen[value]}")
+                    seen[value] = where
+            owner = item.get("owner")
+            if owner in (None, "none", False):
+                owner = None
+            elif owner not in children:
+                known = ", ".join(str(c) for c in children) or "none defined"
+                self.fail(
+                    f"{where}.owner", f"unknown child {show(owner)} (children: {known}; or none)"
+                )
+                owner = None
+            name = item.get("name") or mac or ip or where
+            devices.append(Device(str(name), owner, mac, ip))
+        return tuple(devices)
+
+
+def preset_profile(profile_id: str, preset: Preset, counts_usage: bool) -> Profile:
+    """A profile that is exactly a preset (for devices nobody has registered)."""
+    return Profile(
+        id=profile_id,
+        name=profile_id,
+        age_band="",
+        block_mask=preset.block_mask,
+        offline=preset.offline,
+        safe_search=preset.safe_search,
+        counts_usage=counts_usage,
+    )

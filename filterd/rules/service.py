@@ -1,0 +1,226 @@
+"""The rules file inside the running daemon: load, watch, keep the last good rules, count usage.
+
+The file is checked every half second, so a valid edit is answering queries within 2 s. An
+invalid edit is refused with every problem (recorded in filterd.db's status table for the
+dashboard, logged, counted) and the rules in force stay. A copy of the last good file is kept
+beside the database, so even a restart with a broken file keeps the last good rules; with no
+good rules at all every device gets the strict profile (fail closed, never open).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from filterd.clock import Clock
+from filterd.neighbours import read_neighbours
+from filterd.rules.child_state import ChildState
+from filterd.rules.directory import Directory
+from filterd.rules.model import Rules
+from filterd.rules.parse import (
+    DEFAULT_TIMEZONE,
+    RulesError,
+    load_rules,
+    parse_rules,
+    preset_profile,
+)
+from filterd.rules.presets import STRICT_PRESET
+from filterd.rules.schedule import usage_day
+from filterd.rules.usage import UsageTracker, load_background
+from filterd.statedb import StateDb
+
+log = logging.getLogger(__name__)
+
+WATCH_INTERVAL = 0.5  # seconds between looks at the rules file (changes apply within 2 s)
+NEIGHBOUR_INTERVAL = 5.0  # seconds between reads of the kernel's neighbour table
+USAGE_FLUSH_INTERVAL = 5.0  # seconds between writes of usage counts to SQLite
+
+
+def fail_closed_rules() -> Rules:
+    """No good rules at all: every device gets the strict profile."""
+    strict = preset_profile("unknown_devices", STRICT_PRESET, counts_usage=False)
+    return Rules(ZoneInfo(DEFAULT_TIMEZONE), {}, (), strict)
+
+
+class RulesService:
+    """Owns the rules in force and answers `lookup(client)` for the policy stage."""
+
+    def __init__(self, path: Path | None, state: StateDb, clock: Clock) -> None:
+        self.path = path
+        self.state = state
+        self.clock = clock
+        self.good_copy = state.path.parent / "rules.last-good.yaml"
+        self.tracker = UsageTracker(load_background())
+        self.rules: Rules | None = None
+        self.problems: list[str] = []
+        self.loads = {"ok": 0, "failed": 0}
+        self.neighbours: dict[str, str] = {}
+        self.directory: Directory | None = None
+        self._signature: tuple[int, int, int] | None = None
+        self._status: dict[str, Any] | None = None
+        self._tasks: list[asyncio.Task] = []
+
+    def lookup(self, client: str) -> ChildState | None:
+        """The profile in force for a client address; None: household rules only."""
+        directory = self.directory
+        return None if directory is None else directory.lookup(client)
+
+    def load(self) -> None:
+        """At start: restore today's usage, then adopt the rules file (or the last good copy)."""
+        if self.path is None:
+            return
+        yesterday = usage_day(self.clock.time() - 86_400, 0, self._zone())
+        with contextlib.suppress(Exception):  # a damaged database must not stop DNS
+            for day, child, key, minutes, last in self.state.usage_since(yesterday):
+                self.tracker.restore(child, day, key, minutes, last)
+        if self.check():
+            return
+        try:
+            self._adopt(load_rules(self.good_copy))
+            log.warning("rules: using the last good copy, %s", self.good_copy)
+        except RulesError:
+            self._adopt(fail_closed_rules())
+            log.error("rules: no good rules file; every device gets the strict profile")
+
+    def configure(self, path: Path | None) -> None:
+        """The config's `rules` key changed (SIGHUP)."""
+        if path != self.path:
+            self.path = path
+            self._signature = None
+            if path is None:
+                self.rules, self.directory = None, None
+            else:
+                self.check()
+
+    def check(self) -> bool:
+        """Reload when the file changed; True when the rules in force came from the file."""
+        if self.path is None:
+            return False
+        try:
+            info = os.stat(self.path)
+            signature = (info.st_mtime_ns, info.st_size, info.st_ino)
+        except OSError:
+            signature = None
+        if signature is not None and signature == self._signature:
+            return True
+        self._signature = signature
+        try:
+            text = self.path.read_text(encoding="utf-8")
+            rules = parse_rules(text)
+        except (OSError, UnicodeDecodeError) as err:
+            return self._refuse([f"{self.path}: cannot read: {err}"])
+        except RulesError as err:
+            return self._refuse(err.problems)
+        self._adopt(rules)
+        self.loads["ok"] += 1
+        self.problems = []
+        self._status = {"ok": True, "problems": [], "path": str(self.path), "checked": time.time()}
+        self._keep_good_copy(text)
+        log.info("rules loaded: %d children, %d devices", len(rules.children), len(rules.devices))
+        return True
+
+    def _refuse(self, problems: list[str]) -> bool:
+        self.loads["failed"] += 1
+        self.problems = problems
+        self._status = {
+            "ok": False,
+            "problems": problems,
+            "path": str(self.path),
+            "checked": time.time(),
+        }
+        log.error("rules file refused, the rules in force stay:\n  %s", "\n  ".join(problems))
+        return False
+
+    def _adopt(self, rules: Rules) -> None:
+        states = {
+            child_id: ChildState(profile, rules.timezone, self.tracker)
+            for child_id, profile in rules.children.items()
+        }
+        unknown = None
+        if rules.unknown is not None:
+            unknown = ChildState(rules.unknown, rules.timezone, self.tracker)
+        self.rules = rules
+        self.directory = Directory(rules.devices, states, unknown, self.neighbours)
+
+    def _keep_good_copy(self, text: str) -> None:
+        temporary = self.good_copy.with_suffix(".tmp")
+        try:
+            self.good_copy.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(text, encoding="utf-8")
+            os.replace(temporary, self.good_copy)
+        except OSError as err:
+            log.warning("rules: cannot keep a copy of the good rules: %s", err)
+
+    def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._watch()))
+
+    async def _watch(self) -> None:
+        next_neighbours = next_flush = 0.0
+        refresh_clock = getattr(self.clock, "refresh", None)
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL)
+            if refresh_clock is not None:
+                refresh_clock()
+            if self.path is None:
+                continue
+            self.check()
+            now = time.monotonic()
+            directory = self.directory
+            if directory is not None and directory.has_macs() and now >= next_neighbours:
+                next_neighbours = now + NEIGHBOUR_INTERVAL
+                self._set_neighbours(await asyncio.to_thread(read_neighbours))
+            if now >= next_flush:
+                next_flush = now + USAGE_FLUSH_INTERVAL
+                await self.flush()
+
+    def _set_neighbours(self, table: dict[str, str]) -> None:
+        if table != self.neighbours:
+            self.neighbours = table
+            if self.directory is not None:
+                self.directory.neighbours = table
+                self.directory.memo.clear()
+
+    async def flush(self) -> None:
+        """Write changed usage counts and the rules status, in a thread.
+
+        The counts are taken here, on the event loop, which is the only thread that changes
+        them; old days leave memory once written.
+        """
+        rows = self.tracker.take_dirty()
+        self.tracker.forget_before(usage_day(self.clock.time() - 2 * 86_400, 0, self._zone()))
+        status, self._status = self._status, None
+        if rows or status is not None:
+            await asyncio.to_thread(self._write, rows, status)
+
+    def _zone(self) -> ZoneInfo:
+        return self.rules.timezone if self.rules else ZoneInfo(DEFAULT_TIMEZONE)
+
+    def _write(self, rows: list[tuple[str, str, str, int, int]], status: dict | None) -> None:
+        try:
+            if rows:
+                self.state.write_usage(rows)
+            if status is not None:
+                self.state.set_status("rules", status)
+        except Exception as err:  # a full disk stops the record, never DNS
+            log.warning("cannot write usage or status to %s: %s", self.state.path, err)
+
+    def stats(self) -> dict[str, Any]:
+        rules = self.rules
+        return {
+            "loads": dict(self.loads),
+            "valid": int(not self.problems),
+            "children": len(rules.children) if rules else 0,
+        }
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.flush()
+        self.state.close()
