@@ -15,21 +15,24 @@ MEASURING_TTL = 60  # with a daily limit, devices re-ask each minute they stay a
 class ChildState:
     """Recomputes what is in force only at the next edge, override expiry or usage change."""
 
-    __slots__ = ("profile", "situation", "tracker", "tz", "until")
+    __slots__ = ("profile", "since", "situation", "tracker", "tz", "until")
 
     def __init__(self, profile: Profile, tz: ZoneInfo, tracker: UsageTracker) -> None:
         self.profile = profile
         self.tz = tz
         self.tracker = tracker
         self.until = 0.0
+        self.since = 0.0
         self.situation: Situation | None = None
 
     def now(self, now: float) -> Situation:
-        if now >= self.until or self.situation is None:
+        # A clock set back (a Pi has no real-time clock until NTP answers) also recomputes.
+        if now >= self.until or now < self.since or self.situation is None:
             profile = self.profile
             today = usage_day(now, profile.limits.reset, self.tz)
             found = situation(profile, self.tracker.today(profile.id, today), now, self.tz)
             self.situation = found
+            self.since = now
             self.until = found.until
         return self.situation
 
