@@ -18,8 +18,11 @@ if [ ! -f /etc/filterd/filterd.yaml ]; then
   sed -e 's#"127.0.0.1:1053"#"0.0.0.0:53"#' -e 's#"\[::1\]:1053"#"[::]:53"#' \
       -e 's#"var/filterd.db"#"/var/lib/filterd/filterd.db"#' \
       -e 's#"var/lists"#"/var/lib/filterd/lists"#' \
+      -e 's#"var/rules.yaml"#"/var/lib/filterd/rules.yaml"#' \
       /opt/filterd/config/filterd.example.yaml > /etc/filterd/filterd.yaml
 fi
+# The rules file lives with the state: the dashboard rewrites it, filterd watches it.
+[ -f /var/lib/filterd/rules.yaml ] || cp /opt/filterd/config/rules.starter.yaml /var/lib/filterd/rules.yaml
 chown -R filterd:filterd /var/lib/filterd
 install -m 0644 /opt/filterd/deploy/filterd.service /etc/systemd/system/filterd.service
 systemctl daemon-reload
