@@ -176,13 +176,17 @@ def test_unknown_category_in_allowed_during_is_refused():
 
 def test_allowed_during_without_categories_is_refused():
     found = problems(child("allowed_during: [{days: [sat], start: '10:00', end: '12:00'}]"))
-    assert found == ["children.sam.allowed_during[0].categories: required: the categories let through"]
+    assert found == [
+        "children.sam.allowed_during[0].categories: required: the categories let through"
+    ]
 
 
 def test_allowed_during_cannot_let_illegal_through():
     text = child("allowed_during: [{categories: [illegal], start: '10:00', end: '12:00'}]")
     found = problems(text)
-    assert found == ["children.sam.allowed_during[0].categories: illegal content cannot be let through"]
+    assert found == [
+        "children.sam.allowed_during[0].categories: illegal content cannot be let through"
+    ]
 
 
 def test_bad_day_name_is_refused():
@@ -249,9 +253,13 @@ def test_minutes_on_a_pause_is_refused():
 
 
 def test_category_on_extra_time_must_be_known():
-    text = child("overrides: [{kind: extra_time, minutes: 30, category: fun, until: '2026-11-22 20:00'}]")
+    text = child(
+        "overrides: [{kind: extra_time, minutes: 30, category: fun, until: '2026-11-22 20:00'}]"
+    )
     found = problems(text)
-    assert found == ["children.sam.overrides[0].category: expected a category id for extra_time, got 'fun'"]
+    assert found == [
+        "children.sam.overrides[0].category: expected a category id for extra_time, got 'fun'"
+    ]
 
 
 def test_device_owner_must_be_a_child():
@@ -332,16 +340,20 @@ def test_every_problem_is_reported_at_once():
 
 
 def test_override_time_in_november_is_home_time_equal_to_utc():
-    (pause,) = parse_rules(child("overrides: [{kind: pause, until: '2026-11-22 20:00'}]")).children[
-        "sam"
-    ].overrides
+    (pause,) = (
+        parse_rules(child("overrides: [{kind: pause, until: '2026-11-22 20:00'}]"))
+        .children["sam"]
+        .overrides
+    )
     assert pause.until == utc(2026, 11, 22, 20, 0)
 
 
 def test_override_time_in_july_is_british_summer_time():
-    (pause,) = parse_rules(child("overrides: [{kind: pause, until: '2026-07-01 20:00'}]")).children[
-        "sam"
-    ].overrides
+    (pause,) = (
+        parse_rules(child("overrides: [{kind: pause, until: '2026-07-01 20:00'}]"))
+        .children["sam"]
+        .overrides
+    )
     assert pause.until == utc(2026, 7, 1, 19, 0)
 
 
@@ -370,7 +382,7 @@ def test_extra_time_keeps_minutes_and_category():
 def test_override_time_that_is_not_a_date_is_refused():
     found = problems(child("overrides: [{kind: pause, until: tomorrow}]"))
     assert found == [
-        "children.sam.overrides[0].until: expected a date and time like \"2026-11-22 20:00\", "
+        'children.sam.overrides[0].until: expected a date and time like "2026-11-22 20:00", '
         "got 'tomorrow'"
     ]
 

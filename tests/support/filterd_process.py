@@ -58,6 +58,8 @@ class FilterdProcess:
             "rate_limit": {"queries_per_second": 0},
         }
         self.config.update(overrides)
+        if "listen" in overrides:  # the first listen address is the one tests query
+            self.port = int(overrides["listen"][0].rpartition(":")[2])
         self.proc: subprocess.Popen[bytes] | None = None
 
     def write_config(self, config: dict[str, Any] | None = None, text: str | None = None) -> None:
