@@ -13,7 +13,7 @@ import types
 from datetime import UTC, datetime
 from typing import NoReturn
 
-from bench import blocklists, forwarder, machine
+from bench import blocklists, forwarder, machine, profiles
 from bench.options import REPO_ROOT, SERVERS, RunOptions
 from bench.report import utc_stamp, write_results
 
@@ -23,6 +23,7 @@ BUSY_WARNING = 0.10
 BENCHMARKS: dict[str, types.ModuleType] = {
     forwarder.NAME: forwarder,
     blocklists.NAME: blocklists,
+    profiles.NAME: profiles,
 }
 
 

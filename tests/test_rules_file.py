@@ -194,9 +194,17 @@ def test_bad_day_name_is_refused():
     assert found == "children.sam.offline[0].days[1]: expected a day mon..sun, got 'funday'"
 
 
-def test_single_day_must_be_a_list_or_a_group():
-    (found,) = problems(child("offline: [{days: fri, start: '21:00', end: '07:00'}]"))
-    assert found.startswith("children.sam.offline[0].days: expected a list of days (mon..sun)")
+def test_a_single_day_may_be_written_alone_or_in_full():
+    sam = parse_rules(child("offline: [{days: fri, start: '21:00', end: '07:00'}]")).children
+    assert sam["sam"].offline[0].days == frozenset({4})
+    sam = parse_rules(child("offline: [{days: [Saturday], start: '21:00', end: '24:00'}]"))
+    assert sam.children["sam"].offline[0].days == frozenset({5})
+    assert sam.children["sam"].offline[0].end == 0, "24:00 is the next midnight"
+
+
+def test_a_word_that_only_starts_like_a_day_is_refused():
+    (found,) = problems(child("offline: [{days: [monkey], start: '21:00', end: '07:00'}]"))
+    assert found == "children.sam.offline[0].days[0]: expected a day mon..sun, got 'monkey'"
 
 
 def test_bad_time_zone_is_refused():
@@ -418,15 +426,9 @@ def test_unknown_devices_other_value_is_refused():
     )
 
 
-# Known product bug: a list or mapping where a single word belongs crashes the parser
+# A list or mapping where a single word belongs is refused like any other mistake
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="parse.py tests unhashable values with `in` (dict/set lookups): a list or mapping "
-    "raises TypeError instead of RulesError, which RulesService.check() does not catch",
-)
 @pytest.mark.parametrize(
     "text",
     [

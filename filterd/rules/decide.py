@@ -33,7 +33,13 @@ from filterd.lists.categories import BY_ID, ids_of
 from filterd.lists.store import HELPLINE
 from filterd.query import Reason
 from filterd.rules.model import OverrideKind, Profile
-from filterd.rules.schedule import local_minute, next_reset, window_edges, window_open
+from filterd.rules.schedule import (
+    local_minute,
+    next_reset,
+    offset_change_before,
+    window_edges,
+    window_open,
+)
 from filterd.wire import suffixes
 
 OVERALL = "overall"  # the usage key for all active minutes, beside each category's id
@@ -158,9 +164,12 @@ def situation(profile: Profile, usage: Mapping[str, int], now: float, tz: ZoneIn
     if limits:
         edges.append(next_reset(now, limits.reset, tz))
         if limits.overall is not None:
-            overall_spent = usage.get(OVERALL, 0) >= limits.overall + extra_everything
+            # Extra time for one category is time online too: it extends the overall limit.
+            extra_overall = extra_everything + sum(extra.values())
+            overall_spent = usage.get(OVERALL, 0) >= limits.overall + extra_overall
         for category, minutes in limits.categories.items():
             allowance = minutes + extra_everything + extra.get(category, 0)
             if usage.get(category, 0) >= allowance:
                 spent_mask |= 1 << BY_ID[category].bit
-    return Situation(paused, offline, open_mask, spent_mask, overall_spent, min(edges))
+    until = offset_change_before(now, min(edges), tz)
+    return Situation(paused, offline, open_mask, spent_mask, overall_spent, until)

@@ -60,7 +60,7 @@ class Limits:
 
 class OverrideKind(enum.StrEnum):
     PAUSE = "pause"  # everything blocked (but always_allow and helplines) until `until`
-    EXTRA_TIME = "extra_time"  # `minutes` more today, for one category or for every limit
+    EXTRA_TIME = "extra_time"  # `minutes` more on every limit, or on `category` and overall
     LIFT_BEDTIME = "lift_bedtime"  # offline windows do not apply until `until`
 
 

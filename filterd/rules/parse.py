@@ -63,6 +63,7 @@ DAY_GROUPS = {
     "school_nights": frozenset({6, 0, 1, 2, 3}),
     "weekend_nights": frozenset({4, 5}),
 }
+FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _HHMM = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 _DURATION = re.compile(r"(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?")
 _MAC = re.compile(r"[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}")
@@ -143,6 +144,8 @@ class _RulesReader(Validator):
         return ZoneInfo(DEFAULT_TIMEZONE)
 
     def unknown(self, raw: Any) -> Profile | None:
+        if not isinstance(raw, str):
+            raw = show(raw)  # a list or mapping: refused below with what was written
         if raw == HOUSEHOLD:
             return None
         if raw == STRICT:
@@ -156,7 +159,7 @@ class _RulesReader(Validator):
     def child(self, child_id: str, raw: Any, path: str, tz: ZoneInfo) -> Profile | None:
         raw = self.mapping(raw, path, CHILD_KEYS)
         band = raw.get("age_band")
-        if band not in PRESETS:
+        if not isinstance(band, str) or band not in PRESETS:
             self.fail(
                 f"{path}.age_band", f"expected one of {', '.join(AGE_BANDS)}, got {show(band)}"
             )
@@ -209,7 +212,7 @@ class _RulesReader(Validator):
             return []
         found = []
         for i, item in enumerate(raw):
-            if item in BY_ID:
+            if isinstance(item, str) and item in BY_ID:
                 found.append(item)
             else:
                 self.fail(
@@ -230,7 +233,10 @@ class _RulesReader(Validator):
                 names.add(domain_to_wire(domain))
         return frozenset(names)
 
-    def time_of_day(self, raw: Any, path: str) -> int | None:
+    def time_of_day(self, raw: Any, path: str, midnight_end: bool = False) -> int | None:
+        """Minutes after midnight from HH:MM; an end may be 24:00 (the next midnight)."""
+        if midnight_end and raw == "24:00":
+            return 0
         match = _HHMM.fullmatch(raw.strip()) if isinstance(raw, str) else None
         if match is None:
             self.fail(path, f"expected HH:MM, got {show(raw)}")
@@ -240,6 +246,8 @@ class _RulesReader(Validator):
     def days(self, raw: Any, path: str) -> frozenset[int]:
         if isinstance(raw, str) and raw in DAY_GROUPS:
             return DAY_GROUPS[raw]
+        if isinstance(raw, str) and _day(raw) is not None:
+            return frozenset({_day(raw)})
         if not isinstance(raw, list) or not raw:
             groups = ", ".join(DAY_GROUPS)
             self.fail(
@@ -248,8 +256,9 @@ class _RulesReader(Validator):
             return frozenset()
         days = set()
         for i, item in enumerate(raw):
-            if isinstance(item, str) and item.lower()[:3] in DAYS:
-                days.add(DAYS.index(item.lower()[:3]))
+            day = _day(item)
+            if day is not None:
+                days.add(day)
             else:
                 self.fail(f"{path}[{i}]", f"expected a day mon..sun, got {show(item)}")
         return frozenset(days)
@@ -262,13 +271,13 @@ class _RulesReader(Validator):
         windows = []
         for i, item in enumerate(raw):
             where = f"{path}[{i}]"
-            item = self.mapping(item, where, known)
-            if not item:
-                self.fail(where, "expected days, start and end")
+            if not isinstance(item, dict) or not item:
+                self.fail(where, f"expected a mapping with days, start and end, got {show(item)}")
                 continue
+            item = self.mapping(item, where, known)
             days = self.days(item.get("days", "every_day"), f"{where}.days")
             start = self.time_of_day(item.get("start"), f"{where}.start")
-            end = self.time_of_day(item.get("end"), f"{where}.end")
+            end = self.time_of_day(item.get("end"), f"{where}.end", midnight_end=True)
             categories = 0
             if with_categories:
                 if "categories" not in item:
@@ -287,7 +296,10 @@ class _RulesReader(Validator):
         if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw <= 24 * 60:
             return raw
         if isinstance(raw, str):
-            match = _DURATION.fullmatch(raw.strip().lower())
+            text = raw.strip().lower()
+            if text.isdigit():
+                text += "m"
+            match = _DURATION.fullmatch(text)
             if match and (match[1] or match[2]):
                 minutes = int(match[1] or 0) * 60 + int(match[2] or 0)
                 if minutes <= 24 * 60:
@@ -381,7 +393,9 @@ class _RulesReader(Validator):
                 self.fail(f"{where}.minutes", f"only extra_time takes minutes, not {kind.value}")
             category = item.get("category")
             if category is not None and (
-                kind is not OverrideKind.EXTRA_TIME or category not in BY_ID
+                kind is not OverrideKind.EXTRA_TIME
+                or not isinstance(category, str)
+                or category not in BY_ID
             ):
                 self.fail(
                     f"{where}.category",
@@ -423,9 +437,9 @@ class _RulesReader(Validator):
                         self.fail(f"{where}.{key}", f"{value} is already listed at {seen[value]}")
                     seen[value] = where
             owner = item.get("owner")
-            if owner in (None, "none", False):
+            if owner is None or owner is False or owner == "none":
                 owner = None
-            elif owner not in children:
+            elif not isinstance(owner, str) or owner not in children:
                 known = ", ".join(str(c) for c in children) or "none defined"
                 self.fail(
                     f"{where}.owner", f"unknown child {show(owner)} (children: {known}; or none)"
@@ -434,6 +448,17 @@ class _RulesReader(Validator):
             name = item.get("name") or mac or ip or where
             devices.append(Device(str(name), owner, mac, ip))
         return tuple(devices)
+
+
+def _day(raw: Any) -> int | None:
+    """0-6 from mon..sun or monday..sunday (any case); None otherwise."""
+    if not isinstance(raw, str):
+        return None
+    text = raw.strip().lower()
+    for index, short in enumerate(DAYS):
+        if text == short or text == FULL_DAYS[index]:
+            return index
+    return None
 
 
 def preset_profile(profile_id: str, preset: Preset, counts_usage: bool) -> Profile:

@@ -33,11 +33,13 @@ def window_open(window: Window, weekday: int, minute: int) -> bool:
     return (weekday - 1) % 7 in window.days and minute < end
 
 
-def instant(day: date, minute: int, tz: ZoneInfo) -> float:
-    """Epoch seconds of a wall-clock minute on a local day (a minute the clocks skip maps to
-    the same wall time in the old offset, which is just after the change)."""
+def instant(day: date, minute: int, tz: ZoneInfo, fold: int = 0) -> float:
+    """Epoch seconds of a wall-clock minute on a local day. In the hour the clocks repeat,
+    fold=1 gives the second time round; a minute the clocks skip maps to just after the
+    change (offset_change_before puts an edge at the change itself)."""
     hours, minutes = divmod(minute, 60)
-    return datetime(day.year, day.month, day.day, hours, minutes, tzinfo=tz).timestamp()
+    moment = datetime(day.year, day.month, day.day, hours, minutes, tzinfo=tz, fold=fold)
+    return moment.timestamp()
 
 
 def window_edges(window: Window, now: float, tz: ZoneInfo) -> Iterable[float]:
@@ -47,9 +49,10 @@ def window_edges(window: Window, now: float, tz: ZoneInfo) -> Iterable[float]:
         day = today + timedelta(days=offset)
         if day.weekday() not in window.days:
             continue
-        yield instant(day, window.start, tz)
         end_day = day if window.end > window.start else day + timedelta(days=1)
-        yield instant(end_day, window.end, tz)
+        for fold in (0, 1):  # the same instant twice, except in the hour the clocks repeat
+            yield instant(day, window.start, tz, fold)
+            yield instant(end_day, window.end, tz, fold)
 
 
 def next_reset(now: float, reset: int, tz: ZoneInfo) -> float:
@@ -69,3 +72,22 @@ def usage_day(now: float, reset: int, tz: ZoneInfo) -> str:
     if local.hour * 60 + local.minute < reset:
         day -= timedelta(days=1)
     return day.isoformat()
+
+
+def offset_change_before(now: float, until: float, tz: ZoneInfo) -> float:
+    """`until`, or the first clock change (BST/GMT) after `now` if one comes sooner.
+
+    Wall-clock rules cannot be carried across a change of offset: the skipped or repeated hour
+    moves or repeats their edges, so what is in force is worked out again at the change.
+    """
+    offset = datetime.fromtimestamp(now, tz).utcoffset()
+    if datetime.fromtimestamp(until, tz).utcoffset() == offset:
+        return until  # no change (zones change at most twice a year, never twice in a week)
+    low, high = now, until  # the offset is the old one at low and the new one at high
+    while high - low > 1:
+        middle = (low + high) / 2
+        if datetime.fromtimestamp(middle, tz).utcoffset() == offset:
+            low = middle
+        else:
+            high = middle
+    return float(int(high))

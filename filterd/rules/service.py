@@ -62,9 +62,10 @@ class RulesService:
         self.loads = {"ok": 0, "failed": 0}
         self.neighbours: dict[str, str] = {}
         self.directory: Directory | None = None
-        self._signature: tuple[int, int, int] | None = None
+        self._signature: tuple[int, int, int] | str | None = "not read yet"
         self._status: dict[str, Any] | None = None
         self._tasks: list[asyncio.Task] = []
+        self._next_neighbours = self._next_flush = 0.0
 
     def lookup(self, client: str) -> ChildState | None:
         """The profile in force for a client address; None: household rules only."""
@@ -92,7 +93,7 @@ class RulesService:
         """The config's `rules` key changed (SIGHUP)."""
         if path != self.path:
             self.path = path
-            self._signature = None
+            self._signature = "not read yet"
             if path is None:
                 self.rules, self.directory = None, None
             else:
@@ -107,8 +108,8 @@ class RulesService:
             signature = (info.st_mtime_ns, info.st_size, info.st_ino)
         except OSError:
             signature = None
-        if signature is not None and signature == self._signature:
-            return True
+        if signature == self._signature:
+            return not self.problems  # unchanged (or still missing): nothing new to say
         self._signature = signature
         try:
             text = self.path.read_text(encoding="utf-8")
@@ -117,6 +118,9 @@ class RulesService:
             return self._refuse([f"{self.path}: cannot read: {err}"])
         except RulesError as err:
             return self._refuse(err.problems)
+        except Exception as err:  # a parser bug must not cost the rules in force
+            log.exception("rules: unexpected error reading %s", self.path)
+            return self._refuse([f"(file): could not be read as rules: {err!r}"])
         self._adopt(rules)
         self.loads["ok"] += 1
         self.problems = []
@@ -161,23 +165,29 @@ class RulesService:
         self._tasks.append(asyncio.create_task(self._watch()))
 
     async def _watch(self) -> None:
-        next_neighbours = next_flush = 0.0
         refresh_clock = getattr(self.clock, "refresh", None)
         while True:
             await asyncio.sleep(WATCH_INTERVAL)
-            if refresh_clock is not None:
-                refresh_clock()
-            if self.path is None:
-                continue
-            self.check()
-            now = time.monotonic()
-            directory = self.directory
-            if directory is not None and directory.has_macs() and now >= next_neighbours:
-                next_neighbours = now + NEIGHBOUR_INTERVAL
-                self._set_neighbours(await asyncio.to_thread(read_neighbours))
-            if now >= next_flush:
-                next_flush = now + USAGE_FLUSH_INTERVAL
-                await self.flush()
+            try:
+                await self._tick(refresh_clock)
+            except Exception:  # the watcher must outlive any one bad moment
+                log.exception("rules watcher")
+
+    async def _tick(self, refresh_clock) -> None:
+        """One look at the clock, the rules file, the neighbour table and the usage counts."""
+        if refresh_clock is not None:
+            refresh_clock()
+        if self.path is None:
+            return
+        self.check()
+        now = time.monotonic()
+        directory = self.directory
+        if directory is not None and directory.has_macs() and now >= self._next_neighbours:
+            self._next_neighbours = now + NEIGHBOUR_INTERVAL
+            self._set_neighbours(await asyncio.to_thread(read_neighbours))
+        if now >= self._next_flush:
+            self._next_flush = now + USAGE_FLUSH_INTERVAL
+            await self.flush()
 
     def _set_neighbours(self, table: dict[str, str]) -> None:
         if table != self.neighbours:
