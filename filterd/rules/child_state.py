@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from filterd.rules.decide import Situation, situation
+from filterd.rules.decide import OVERALL, Situation, situation
 from filterd.rules.model import Profile
 from filterd.rules.schedule import usage_day
 from filterd.rules.usage import UsageTracker
@@ -15,10 +15,18 @@ MEASURING_TTL = 60  # with a daily limit, devices re-ask each minute they stay a
 class ChildState:
     """Recomputes what is in force only at the next edge, override expiry or usage change."""
 
-    __slots__ = ("profile", "since", "situation", "tracker", "tz", "until")
+    __slots__ = ("counted", "profile", "rewrites", "since", "situation", "tracker", "tz", "until")
 
-    def __init__(self, profile: Profile, tz: ZoneInfo, tracker: UsageTracker) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        tz: ZoneInfo,
+        tracker: UsageTracker,
+        rewrites: dict[bytes, bytes],
+    ) -> None:
         self.profile = profile
+        self.rewrites = rewrites  # safe search: engine name -> its safe name (filterd.safesearch)
+        self.counted = -1  # the epoch minute already counted as active
         self.tz = tz
         self.tracker = tracker
         self.until = 0.0
@@ -45,11 +53,16 @@ class ChildState:
 
     def note_usage(self, qname: bytes, mask: int, now: float) -> None:
         """Count this minute as used; a new count may spend a limit, so look again."""
+        minute = int(now // 60)
+        if minute == self.counted and not mask:
+            return  # most queries: this minute is already counted
         profile = self.profile
         if not profile.counts_usage:
             return
-        minute = int(now // 60)
-        if self.tracker.note(
+        tracker = self.tracker
+        if tracker.note(
             profile.id, qname, mask, minute, lambda: usage_day(now, profile.limits.reset, self.tz)
         ):
             self.until = 0.0
+        if tracker.last.get((profile.id, OVERALL)) == minute:
+            self.counted = minute

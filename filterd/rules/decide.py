@@ -32,7 +32,7 @@ from filterd.blocked import EDE_BLOCKED, EDE_FILTERED
 from filterd.lists.categories import BY_ID, ids_of
 from filterd.lists.store import HELPLINE
 from filterd.query import Reason
-from filterd.rules.model import OverrideKind, Profile
+from filterd.rules.model import ALLOW, ALWAYS, DENY, OverrideKind, Profile
 from filterd.rules.schedule import (
     local_minute,
     next_reset,
@@ -40,7 +40,6 @@ from filterd.rules.schedule import (
     window_edges,
     window_open,
 )
-from filterd.wire import suffixes
 
 OVERALL = "overall"  # the usage key for all active minutes, beside each category's id
 NO_CHANGE = 7 * 86_400.0  # nothing scheduled: look again in a week
@@ -90,9 +89,26 @@ def decide(
 
 def listed(qname: bytes, names: frozenset[bytes]) -> bool:
     """Whether the name or one of its parents is in the set."""
-    if not names:
-        return False
-    return any(suffix in names for suffix in suffixes(qname))
+    pos = 0
+    length = qname[0]
+    while length:
+        if qname[pos:] in names:
+            return True
+        pos += length + 1
+        length = qname[pos]
+    return False
+
+
+def marks_of(qname: bytes, marks: dict[bytes, int]) -> int:
+    """The union of Profile.marks (ALLOW, DENY, ALWAYS) of the name and its parents."""
+    found = 0
+    pos = 0
+    length = qname[0]
+    while length:
+        found |= marks.get(qname[pos:], 0)
+        pos += length + 1
+        length = qname[pos]
+    return found
 
 
 def judge(qname: bytes, mask: int, profile: Profile, now: Situation, floor: int) -> Verdict:
@@ -101,15 +117,16 @@ def judge(qname: bytes, mask: int, profile: Profile, now: Situation, floor: int)
         return HELPLINE_VERDICT
     if mask & floor:
         return Verdict(True, Reason.BLOCKED, EDE_BLOCKED, _named(mask & floor), False)
-    if listed(qname, profile.always_allow):
+    marks = marks_of(qname, profile.marks) if profile.marks else 0
+    if marks & ALWAYS:
         return ALLOWED_FREE
     if now.paused:
         return PAUSED
     if now.offline:
         return OFFLINE
-    if listed(qname, profile.deny):
+    if marks & DENY:
         return DENIED
-    if listed(qname, profile.allow):
+    if marks & ALLOW:
         return ALLOWED
     if profile.walled_garden:
         return WALLED

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from filterd.blocked import BlockStyle
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ALLOW, DENY, ALWAYS = 1, 2, 4  # bits of Profile.marks
 ALL_DAYS = frozenset(range(7))
 
 
@@ -94,6 +95,15 @@ class Profile:
     blocked_answer: BlockStyle = BlockStyle.NULL
     overrides: tuple[Override, ...] = ()
     counts_usage: bool = True  # False for the built-in profile of unknown devices
+    marks: dict[bytes, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # One dict for the three domain lists, so a query walks its name's suffixes once.
+        marks: dict[bytes, int] = {}
+        for names, bit in ((self.allow, ALLOW), (self.deny, DENY), (self.always_allow, ALWAYS)):
+            for name in names:
+                marks[name] = marks.get(name, 0) | bit
+        object.__setattr__(self, "marks", marks)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from filterd.clock import Clock
 from filterd.neighbours import read_neighbours
 from filterd.rules.child_state import ChildState
 from filterd.rules.directory import Directory
-from filterd.rules.model import Rules
+from filterd.rules.model import Profile, Rules
 from filterd.rules.parse import (
     DEFAULT_TIMEZONE,
     RulesError,
@@ -33,6 +33,7 @@ from filterd.rules.parse import (
 from filterd.rules.presets import STRICT_PRESET
 from filterd.rules.schedule import usage_day
 from filterd.rules.usage import UsageTracker, load_background
+from filterd.safesearch import rewrites
 from filterd.statedb import StateDb
 
 log = logging.getLogger(__name__)
@@ -142,13 +143,11 @@ class RulesService:
         return False
 
     def _adopt(self, rules: Rules) -> None:
-        states = {
-            child_id: ChildState(profile, rules.timezone, self.tracker)
-            for child_id, profile in rules.children.items()
-        }
-        unknown = None
-        if rules.unknown is not None:
-            unknown = ChildState(rules.unknown, rules.timezone, self.tracker)
+        def state(profile: Profile) -> ChildState:
+            return ChildState(profile, rules.timezone, self.tracker, rewrites(profile.safe_search))
+
+        states = {child_id: state(profile) for child_id, profile in rules.children.items()}
+        unknown = None if rules.unknown is None else state(rules.unknown)
         self.rules = rules
         self.directory = Directory(rules.devices, states, unknown, self.neighbours)
 

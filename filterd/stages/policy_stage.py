@@ -21,8 +21,9 @@ from filterd.query import Query, Reason, Reply, Stage
 from filterd.rules.child_state import ChildState
 from filterd.rules.decide import judge
 from filterd.rules.service import RulesService
-from filterd.safesearch import REWRITTEN_TYPES, SafeSearchAnswers, rewrites
+from filterd.safesearch import REWRITTEN_TYPES, SafeSearchAnswers
 from filterd.ttlcap import cap_ttls
+from filterd.wire import new_tuple
 
 
 class PolicyStage:
@@ -68,37 +69,25 @@ class PolicyStage:
             return Reply(wire, rcode, verdict.reason, False, mask, profile.id)
         if verdict.counts:
             child.note_usage(query.qname, mask, now)
-        target = None
-        if query.qtype in REWRITTEN_TYPES:
-            target = rewrites(profile.safe_search).get(query.qname)
+        target = child.rewrites.get(query.qname) if query.qtype in REWRITTEN_TYPES else None
         reply = self.below(query) if target is None else self.safe_search(query, target)
-        if verdict.reason is Reason.HELPLINE:
-            return _finish(reply, cap, mask, profile.id, Reason.HELPLINE)
-        return _finish(reply, cap, mask, profile.id, None)
+        helpline = verdict.reason is Reason.HELPLINE
+        if type(reply) is Reply:
+            return _capped(query, reply, cap, mask, profile.id, helpline)
+        return _capped_later(query, reply, cap, mask, profile.id, helpline)
 
 
-def _finish(
-    reply: Reply | Awaitable[Reply], cap: int, mask: int, child: str, reason: Reason | None
-) -> Reply | Awaitable[Reply]:
-    """The reply from below with TTLs capped and the child and categories marked."""
-    if type(reply) is Reply:
-        return _capped(reply, cap, mask, child, reason)
-    return _finish_later(reply, cap, mask, child, reason)
-
-
-async def _finish_later(
-    pending: Awaitable[Reply], cap: int, mask: int, child: str, reason: Reason | None
+async def _capped_later(
+    query: Query, pending: Awaitable[Reply], cap: int, mask: int, child: str, helpline: bool
 ) -> Reply:
-    return _capped(await pending, cap, mask, child, reason)
+    return _capped(query, await pending, cap, mask, child, helpline)
 
 
-def _capped(reply: Reply, cap: int, mask: int, child: str, reason: Reason | None) -> Reply:
-    return reply._replace(
-        wire=cap_ttls(reply.wire, cap),
-        categories=mask,
-        child=child,
-        reason=reply.reason if reason is None else reason,
-    )
+def _capped(query: Query, reply: Reply, cap: int, mask: int, child: str, helpline: bool) -> Reply:
+    """The reply from below with its TTLs capped, marked with the child and the categories."""
+    wire = cap_ttls(reply.wire, cap, 12 + len(query.question))
+    reason = Reason.HELPLINE if helpline else reply.reason
+    return new_tuple(Reply, (wire, reply.rcode, reason, reply.cached, mask, child))
 
 
 def _mark(reply: Reply | Awaitable[Reply], **changes) -> Reply | Awaitable[Reply]:
