@@ -14,6 +14,7 @@ from filterd.wire import T_OPT
 
 _TTL = struct.Struct("!I")
 _COUNTS = struct.Struct("!HHH")
+_FIXED = struct.Struct("!HHIH")  # type, class, TTL, RDATA length
 
 
 def cap_ttls(wire: bytes, cap: int, start: int) -> bytes:
@@ -24,18 +25,20 @@ def cap_ttls(wire: bytes, cap: int, start: int) -> bytes:
     an, ns, ar = _COUNTS.unpack_from(wire, 6)
     pos = start
     out: bytearray | None = None
+    fixed = _FIXED.unpack_from
     for _ in range(an + ns + ar):
-        while True:  # skip the owner name
+        if wire[pos] >= 0xC0:  # the owner is a pointer (most records filterd writes)
+            pos += 2
+        else:
             length = wire[pos]
-            if length >= 0xC0:
-                pos += 2
-                break
-            pos += length + 1
-            if length == 0:
-                break
-        if _TTL.unpack_from(wire, pos + 4)[0] > cap and (wire[pos] << 8 | wire[pos + 1]) != T_OPT:
+            while length and length < 0xC0:
+                pos += length + 1
+                length = wire[pos]
+            pos += 2 if length else 1
+        rtype, _, ttl, rdlength = fixed(wire, pos)
+        if ttl > cap and rtype != T_OPT:
             if out is None:
                 out = bytearray(wire)
             _TTL.pack_into(out, pos + 4, cap)
-        pos += 10 + (wire[pos + 8] << 8 | wire[pos + 9])
+        pos += 10 + rdlength
     return wire if out is None else bytes(out)

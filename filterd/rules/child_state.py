@@ -15,7 +15,17 @@ MEASURING_TTL = 60  # with a daily limit, devices re-ask each minute they stay a
 class ChildState:
     """Recomputes what is in force only at the next edge, override expiry or usage change."""
 
-    __slots__ = ("counted", "profile", "rewrites", "since", "situation", "tracker", "tz", "until")
+    __slots__ = (
+        "counted",
+        "limited",
+        "profile",
+        "rewrites",
+        "since",
+        "situation",
+        "tracker",
+        "tz",
+        "until",
+    )
 
     def __init__(
         self,
@@ -27,6 +37,7 @@ class ChildState:
         self.profile = profile
         self.rewrites = rewrites  # safe search: engine name -> its safe name (filterd.safesearch)
         self.counted = -1  # the epoch minute already counted as active
+        self.limited = bool(profile.limits)
         self.tz = tz
         self.tracker = tracker
         self.until = 0.0
@@ -47,9 +58,9 @@ class ChildState:
     def ttl_cap(self, now: float) -> int:
         """Seconds an answer may live: never past the next change of this child's rules."""
         cap = int(self.until - now)
-        if self.profile.limits and cap > MEASURING_TTL:
+        if cap > MEASURING_TTL and self.limited:
             return MEASURING_TTL
-        return max(cap, 0)
+        return cap if cap > 0 else 0
 
     def note_usage(self, qname: bytes, mask: int, now: float) -> None:
         """Count this minute as used; a new count may spend a limit, so look again."""
