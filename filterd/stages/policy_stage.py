@@ -67,14 +67,17 @@ class PolicyStage:
             how = how._replace(style=style, ttl=min(how.ttl, cap))
             wire, rcode = blocked_answer(query, how, verdict.ede, verdict.text)
             return Reply(wire, rcode, verdict.reason, False, mask, profile.id)
-        if verdict.counts:
-            child.note_usage(query.qname, mask, now)
+        if verdict.counts and (mask or child.counted != int(now // 60)):
+            child.note_usage(query.qname, mask, now)  # a minute not yet counted
         target = child.rewrites.get(query.qname) if query.qtype in REWRITTEN_TYPES else None
         reply = self.below(query) if target is None else self.safe_search(query, target)
         helpline = verdict.reason is Reason.HELPLINE
-        if type(reply) is Reply:
-            return _capped(query, reply, cap, mask, profile.id, helpline)
-        return _capped_later(query, reply, cap, mask, profile.id, helpline)
+        if type(reply) is not Reply:
+            return _capped_later(query, reply, cap, mask, profile.id, helpline)
+        # The common case (a cache hit) written out here rather than through _capped.
+        wire = cap_ttls(reply.wire, cap, 12 + len(query.question))
+        reason = Reason.HELPLINE if helpline else reply.reason
+        return new_tuple(Reply, (wire, reply.rcode, reason, reply.cached, mask, profile.id))
 
 
 async def _capped_later(
