@@ -13,12 +13,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Debian tools the tests and benchmarks drive as real peers (dnsmasq, dnsperf, dig).
+# Debian tools the tests and benchmarks drive as real peers (dnsmasq, dnsperf, dig), network
+# namespaces for discovery tests (iproute2), and the IEEE vendor registry (ieee-data).
 system-deps:
 	@missing=""; \
 	command -v dnsmasq >/dev/null || missing="$$missing dnsmasq-base"; \
 	command -v dnsperf >/dev/null || missing="$$missing dnsperf"; \
 	command -v dig >/dev/null || missing="$$missing dnsutils"; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	test -f /usr/share/ieee-data/oui.txt || missing="$$missing ieee-data"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

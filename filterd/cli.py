@@ -35,9 +35,22 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="use only shipped lists, local files and copies already downloaded",
     )
+    devices = commands.add_parser("devices", help="devices discovery has seen")
+    devices_commands = devices.add_subparsers(dest="devices_command", required=True)
+    listing = devices_commands.add_parser("list", help="print every known device")
+    listing.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
+    scan = devices_commands.add_parser("scan", help="ARP-sweep the LAN now and record answers")
+    scan.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
+    scan.add_argument("--interface", help="instead of the config's discovery.interface")
     args = parser.parse_args(argv)
     if args.command == "check-config":
         return check_config(args.file, args.rules)
+    if args.command == "devices":
+        from filterd.discovery.commands import list_devices, scan_devices
+
+        if args.devices_command == "list":
+            return list_devices(args.config)
+        return scan_devices(args.config, args.interface)
     if args.command == "lists":
         return update_lists(args.config, online=not args.offline)
     return run_daemon(args.config, args.log_level)

@@ -16,6 +16,7 @@ import yaml
 
 from filterd.acl import Network
 from filterd.cache import CacheLimits
+from filterd.discovery.settings import DiscoverySettings, parse_discovery_settings
 from filterd.lists.settings import KEYS as BLOCKLIST_KEYS
 from filterd.lists.settings import BlocklistSettings, parse_blocklist_settings
 from filterd.server import TcpLimits
@@ -87,6 +88,7 @@ class Config:
     tcp: TcpLimits = field(default_factory=TcpLimits)
     blocklists: BlocklistSettings = field(default_factory=BlocklistSettings)
     rules: Path | None = None  # the rules file: children, devices, schedules (filterd.rules)
+    discovery: DiscoverySettings = field(default_factory=DiscoverySettings)
 
 
 def load_config(path: Path) -> Config:
@@ -165,6 +167,7 @@ class Validator:
             tcp=self.tcp(raw.get("tcp")),
             blocklists=parse_blocklist_settings(self, raw),
             rules=None if raw.get("rules") in (None, "") else self.path(raw["rules"], "rules"),
+            discovery=parse_discovery_settings(self, raw.get("discovery")),
         )
 
     def number(

@@ -17,6 +17,8 @@ from filterd.cache import AnswerCache
 from filterd.chain import build_chain
 from filterd.clock import Clock, clock_from_environment
 from filterd.config import Config, ConfigError, load_config
+from filterd.discovery.service import Discovery
+from filterd.discovery.store import DeviceStore
 from filterd.lists.service import Blocklists
 from filterd.metrics import Metrics, MetricsCollector, make_registry
 from filterd.querylog import QueryLog
@@ -59,6 +61,9 @@ class Daemon:
         )
         self.blocklists = Blocklists(config.blocklists, config_path)
         self.rules = RulesService(config.rules, StateDb(config.database), self.clock)
+        self.discovery = Discovery(
+            config.discovery, DeviceStore(config.database), self.rules.learn, self.clock
+        )
         chain = build_chain(
             self.upstream_stage,
             self.cache,
@@ -97,6 +102,7 @@ class Daemon:
         self.querylog.start()
         self.blocklists.start()
         self.rules.start()
+        self.discovery.start()
         if self.config.metrics is not None:
             self._start_metrics()
         gc.freeze()  # long-lived objects out of the collector's way: no multi-ms pauses
@@ -125,6 +131,7 @@ class Daemon:
             },
             self.blocklists.stats,
             self.rules.stats,
+            self.discovery.stats,
         )
         address = self.config.metrics
         self._metrics_server, _ = start_http_server(
@@ -166,7 +173,7 @@ class Daemon:
     def apply(self, new: Config) -> None:
         """Adopt what can change live; say which settings need a restart."""
         old = self.config
-        for key in ("listen", "database", "metrics"):
+        for key in ("listen", "database", "metrics", "discovery"):
             if getattr(old, key) != getattr(new, key):
                 log.warning("config: %s changed; restart filterd to apply it", key)
         self.upstream_client.configure(
@@ -199,6 +206,7 @@ class Daemon:
             await asyncio.to_thread(self._metrics_server.shutdown)
         await self.blocklists.stop()
         await self.rules.stop()
+        await self.discovery.stop()
         await self.querylog.close()
         log.info("filterd stopped; query log flushed (%d entries written)", self.querylog.written)
 

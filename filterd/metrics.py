@@ -73,6 +73,7 @@ class MetricsCollector(Collector):
         upstream_stats,
         lists_stats,
         rules_stats,
+        discovery_stats,
     ) -> None:
         self.metrics = metrics
         self.lists_stats = lists_stats  # () -> dict (filterd.lists.service.Blocklists.stats)
@@ -80,6 +81,7 @@ class MetricsCollector(Collector):
         self.querylog_stats = querylog_stats  # () -> dict
         self.upstream_stats = upstream_stats  # () -> dict[label, bool]
         self.rules_stats = rules_stats  # () -> dict (filterd.rules.service.RulesService.stats)
+        self.discovery_stats = discovery_stats  # () -> dict (filterd.discovery.service)
 
     def collect(self) -> Iterator[Metric]:
         m = self.metrics
@@ -218,6 +220,29 @@ class MetricsCollector(Collector):
         )
         yield GaugeMetricFamily(
             "filterd_rules_children", "Children with a profile in force.", rules["children"]
+        )
+        found = self.discovery_stats()
+        yield labelled(
+            CounterMetricFamily,
+            "filterd_discovery_malformed_packets",
+            "ARP, DHCP and neighbour-discovery packets skipped as malformed, by problem.",
+            ["problem"],
+            {(problem,): n for problem, n in found["malformed"].items()},
+        )
+        yield CounterMetricFamily(
+            "filterd_discovery_new_devices",
+            "Devices seen for the first time.",
+            found["new_devices"],
+        )
+        yield GaugeMetricFamily(
+            "filterd_discovery_capturing",
+            "1 when discovery listens on the LAN interface; 0: neighbour table only.",
+            found["capturing"],
+        )
+        yield GaugeMetricFamily(
+            "filterd_discovery_addresses",
+            "Addresses whose device (MAC) is known.",
+            found["addresses"],
         )
 
 

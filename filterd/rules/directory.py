@@ -47,6 +47,3 @@ class Directory:
         if mac is not None and mac in self.by_mac:
             return self.by_mac[mac]
         return self.unknown
-
-    def has_macs(self) -> bool:
-        return bool(self.by_mac)

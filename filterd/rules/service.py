@@ -19,7 +19,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from filterd.clock import Clock
-from filterd.neighbours import read_neighbours
 from filterd.rules.child_state import ChildState
 from filterd.rules.directory import Directory
 from filterd.rules.model import Profile, Rules
@@ -39,7 +38,6 @@ from filterd.statedb import StateDb
 log = logging.getLogger(__name__)
 
 WATCH_INTERVAL = 0.5  # seconds between looks at the rules file (changes apply within 2 s)
-NEIGHBOUR_INTERVAL = 5.0  # seconds between reads of the kernel's neighbour table
 USAGE_FLUSH_INTERVAL = 5.0  # seconds between writes of usage counts to SQLite
 
 
@@ -61,12 +59,12 @@ class RulesService:
         self.rules: Rules | None = None
         self.problems: list[str] = []
         self.loads = {"ok": 0, "failed": 0}
-        self.neighbours: dict[str, str] = {}
+        self.neighbours: dict[str, str] = {}  # address -> MAC, kept current by discovery
         self.directory: Directory | None = None
         self._signature: tuple[int, int, int] | str | None = "not read yet"
         self._status: dict[str, Any] | None = None
         self._tasks: list[asyncio.Task] = []
-        self._next_neighbours = self._next_flush = 0.0
+        self._next_flush = 0.0
 
     def lookup(self, client: str) -> ChildState | None:
         """The profile in force for a client address; None: household rules only."""
@@ -180,20 +178,15 @@ class RulesService:
             return
         self.check()
         now = time.monotonic()
-        directory = self.directory
-        if directory is not None and directory.has_macs() and now >= self._next_neighbours:
-            self._next_neighbours = now + NEIGHBOUR_INTERVAL
-            self._set_neighbours(await asyncio.to_thread(read_neighbours))
         if now >= self._next_flush:
             self._next_flush = now + USAGE_FLUSH_INTERVAL
             await self.flush()
 
-    def _set_neighbours(self, table: dict[str, str]) -> None:
-        if table != self.neighbours:
-            self.neighbours = table
-            if self.directory is not None:
-                self.directory.neighbours = table
-                self.directory.memo.clear()
+    def learn(self, address: str, mac: str) -> None:
+        """Discovery saw this address used by this MAC: the device's rules follow it."""
+        self.neighbours[address] = mac
+        if self.directory is not None:
+            self.directory.memo.clear()  # rare (addresses change by DHCP), and cheap
 
     async def flush(self) -> None:
         """Write changed usage counts and the rules status, in a thread.

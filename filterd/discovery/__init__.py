@@ -1,0 +1,4 @@
+"""Device discovery: which device (MAC) is behind each address, its name and vendor.
+
+The only package that imports scapy.
+"""

@@ -1,0 +1,48 @@
+"""An active ARP sweep of the LAN subnet: every device that is switched on answers.
+
+Run at start and by `filterd devices scan`; answers are also seen by the capture. The sweep
+covers at most a /22 around the box's own address, so a misconfigured /8 cannot flood the LAN.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from filterd.discovery.observation import Observation, Source
+
+MAX_PREFIX = 22
+
+
+def interface_network(interface: str) -> ipaddress.IPv4Network | None:
+    """The IPv4 network of the interface's own address (None when it has none)."""
+    from scapy.all import conf
+
+    conf.route.resync()
+    for net, mask, gateway, iface, address, _ in conf.route.routes:
+        if iface == interface and gateway == "0.0.0.0" and mask not in (0, 0xFFFFFFFF):
+            network = ipaddress.IPv4Network(
+                (ipaddress.IPv4Address(net), bin(mask).count("1")), strict=False
+            )
+            if network.prefixlen < MAX_PREFIX:
+                network = ipaddress.IPv4Interface(f"{address}/{MAX_PREFIX}").network
+            return network
+    return None
+
+
+def arp_sweep(interface: str, timeout: float = 2.0) -> list[Observation]:
+    """Ask every address of the interface's subnet; one observation per answer."""
+    from scapy.all import ARP, Ether, srp
+
+    network = interface_network(interface)
+    if network is None:
+        return []
+    answered, _ = srp(
+        Ether(dst="ff:ff:ff:ff:ff:ff") / ARP(pdst=str(network)),
+        iface=interface,
+        timeout=timeout,
+        verbose=False,
+    )
+    return [
+        Observation(str(reply[ARP].hwsrc).lower(), str(reply[ARP].psrc), Source.SCAN)
+        for _, reply in answered
+    ]

@@ -1,0 +1,183 @@
+"""Discovery inside the daemon: gather observations, keep address -> MAC current, record devices.
+
+Sources: the capture (ARP, DHCP, neighbour discovery) when the interface is configured and
+filterd has CAP_NET_RAW; the kernel's neighbour table every few seconds; lease files; an ARP
+sweep at start. Every change of address -> MAC goes straight to the rules' directory (on the
+event loop, so a DNS lookup never waits), and device records go to SQLite from a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from filterd.clock import Clock
+from filterd.discovery.neighbours import read_neighbours
+from filterd.discovery.observation import Observation, Source
+from filterd.discovery.oui import Vendors, is_private
+from filterd.discovery.settings import DiscoverySettings
+from filterd.discovery.store import DeviceStore, Sighting
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL = 5.0  # neighbour table and lease files
+FLUSH_INTERVAL = 2.0  # device records to SQLite
+
+
+class Discovery:
+    def __init__(
+        self,
+        settings: DiscoverySettings,
+        store: DeviceStore,
+        learn: Callable[[str, str], None],
+        clock: Clock,
+        vendors: Vendors | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.learn = learn  # (address, mac): the rules' directory follows the device
+        self.clock = clock
+        self.vendors = vendors or Vendors()
+        self.addresses: dict[str, str] = {}  # address -> MAC, as last seen
+        self.pending: dict[str, Sighting] = {}
+        self.malformed: Counter[str] = Counter()
+        self.new_devices = 0
+        self.capturing = False
+        self._capture = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: list[asyncio.Task] = []
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        if self.settings.interface:
+            self._start_capture(self.settings.interface)
+        elif self.settings.neighbour_table:
+            log.info("discovery: no interface configured; learning from the neighbour table")
+        self._tasks.append(asyncio.create_task(self._poll()))
+        if self.capturing and self.settings.scan_on_start:
+            self._tasks.append(asyncio.create_task(self.scan()))
+
+    def _start_capture(self, interface: str) -> None:
+        from filterd.discovery.capture import Capture  # scapy loads only when capturing
+
+        capture = Capture(interface, self._from_thread, self._count_malformed)
+        try:
+            capture.open()
+        except PermissionError:
+            log.warning(
+                "discovery: no CAP_NET_RAW, so no capture on %s; learning devices from the"
+                " neighbour table only (run under deploy/filterd.service, which grants it)",
+                interface,
+            )
+            return
+        except OSError as err:
+            log.warning(
+                "discovery: cannot capture on %s (%s); neighbour table only", interface, err
+            )
+            return
+        capture.start()
+        self._capture = capture
+        self.capturing = True
+        log.info("discovery: listening for ARP, DHCP and neighbour discovery on %s", interface)
+
+    def _from_thread(self, observations: list[Observation]) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.observe, observations)
+
+    def _count_malformed(self, reason: str) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.malformed.update, [reason])
+
+    def observe(self, observations: list[Observation]) -> None:
+        """Adopt what was seen (on the event loop)."""
+        now = self.clock.time()
+        for seen in observations:
+            address = seen.address
+            if address is not None and self.addresses.get(address) != seen.mac:
+                self.addresses[address] = seen.mac
+                self.learn(address, seen.mac)
+            before = self.pending.get(seen.mac)
+            self.pending[seen.mac] = Sighting(
+                seen.mac,
+                address or (before.address if before else None),
+                seen.hostname or (before.hostname if before else None),
+                self.vendors.vendor(seen.mac),
+                seen.vendor_class or (before.vendor_class if before else None),
+                seen.fingerprint or (before.fingerprint if before else None),
+                is_private(seen.mac),
+                now,
+            )
+
+    async def _poll(self) -> None:
+        next_poll = 0.0
+        while True:
+            try:
+                now = self.clock.monotonic()
+                if now >= next_poll:
+                    next_poll = now + POLL_INTERVAL
+                    await self._read_tables()
+                await self.flush()
+            except Exception:  # discovery must keep going whatever one round met
+                log.exception("discovery")
+            await asyncio.sleep(FLUSH_INTERVAL)
+
+    async def _read_tables(self) -> None:
+        from filterd.discovery.leases import read_leases
+
+        found: list[Observation] = []
+        if self.settings.neighbour_table:
+            table = await asyncio.to_thread(read_neighbours)
+            found += [Observation(mac, ip, Source.NEIGHBOURS) for ip, mac in table.items()]
+        for path in self.settings.lease_files:
+            found += await asyncio.to_thread(read_leases, path)
+        if found:
+            self.observe(found)
+
+    async def scan(self) -> int:
+        """An ARP sweep of the LAN (needs the capability); the number of devices that answered."""
+        from filterd.discovery.scan import arp_sweep
+
+        if not self.settings.interface:
+            return 0
+        try:
+            found = await asyncio.to_thread(arp_sweep, self.settings.interface)
+        except (PermissionError, OSError) as err:
+            log.warning("discovery: ARP sweep failed: %s", err)
+            return 0
+        self.observe(found)
+        return len(found)
+
+    async def flush(self) -> None:
+        if not self.pending:
+            return
+        sightings, self.pending = list(self.pending.values()), {}
+        try:
+            new = await asyncio.to_thread(self.store.record, sightings)
+        except Exception as err:  # a full disk stops the record, never DNS
+            log.warning("discovery: cannot record devices: %s", err)
+            return
+        for mac in new:
+            self.new_devices += 1
+            log.info("discovery: new device %s", mac)
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "malformed": dict(self.malformed),
+            "new_devices": self.new_devices,
+            "capturing": int(self.capturing),
+            "addresses": len(self.addresses),
+        }
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._capture is not None:
+            await asyncio.to_thread(self._capture.stop)
+        await self.flush()
+        self.store.close()

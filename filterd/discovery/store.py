@@ -1,0 +1,135 @@
+"""Devices in var/filterd.db: what is known about each MAC, its addresses, and new-device events.
+
+Written by filterd (from a worker thread, never the event loop), read by the dashboard and by
+`filterd devices list`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NamedTuple
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS devices (
+    mac TEXT PRIMARY KEY,       -- lower case, colon separated
+    address TEXT,               -- the address it used last
+    hostname TEXT,              -- DHCP option 12 or a lease file
+    vendor TEXT,                -- from the IEEE registry; NULL for private addresses
+    vendor_class TEXT,          -- DHCP option 60 (android-dhcp-13, MSFT 5.0...)
+    fingerprint TEXT,           -- DHCP option 55, the parameters it asks for
+    private INTEGER NOT NULL,   -- 1: a private (randomised, locally administered) address
+    first_seen REAL NOT NULL,
+    last_seen REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS device_addresses (
+    mac TEXT NOT NULL,
+    address TEXT NOT NULL,
+    first_seen REAL NOT NULL,
+    last_seen REAL NOT NULL,
+    PRIMARY KEY (mac, address)
+);
+CREATE TABLE IF NOT EXISTS device_events (
+    id INTEGER PRIMARY KEY,
+    ts REAL NOT NULL,
+    mac TEXT NOT NULL,
+    kind TEXT NOT NULL,         -- new_device
+    detail TEXT NOT NULL DEFAULT ''
+);
+"""
+
+
+class DeviceRow(NamedTuple):
+    mac: str
+    address: str | None
+    hostname: str | None
+    vendor: str | None
+    vendor_class: str | None
+    fingerprint: str | None
+    private: bool
+    first_seen: float
+    last_seen: float
+
+
+class Sighting(NamedTuple):
+    """One device's news since the last write."""
+
+    mac: str
+    address: str | None
+    hostname: str | None
+    vendor: str | None
+    vendor_class: str | None
+    fingerprint: str | None
+    private: bool
+    seen: float
+
+
+class DeviceStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+            db.commit()
+            self._db = db
+        return self._db
+
+    def known(self) -> list[DeviceRow]:
+        with self.lock:
+            rows = self._connect().execute(
+                "SELECT mac, address, hostname, vendor, vendor_class, fingerprint, private,"
+                " first_seen, last_seen FROM devices ORDER BY last_seen DESC"
+            )
+            return [DeviceRow(*row[:6], bool(row[6]), *row[7:]) for row in rows]
+
+    def record(self, sightings: Iterable[Sighting]) -> list[str]:
+        """Merge sightings; return the MACs seen for the first time (a new_device event each)."""
+        new = []
+        with self.lock:
+            db = self._connect()
+            for s in sightings:
+                exists = db.execute("SELECT 1 FROM devices WHERE mac = ?", (s.mac,)).fetchone()
+                if exists is None:
+                    new.append(s.mac)
+                    db.execute(
+                        "INSERT INTO devices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (s.mac, s.address, s.hostname, s.vendor, s.vendor_class,
+                         s.fingerprint, int(s.private), s.seen, s.seen),
+                    )  # fmt: skip
+                    detail = s.hostname or s.vendor or ""
+                    db.execute(
+                        "INSERT INTO device_events (ts, mac, kind, detail) VALUES (?, ?, ?, ?)",
+                        (s.seen, s.mac, "new_device", detail),
+                    )
+                else:
+                    db.execute(
+                        "UPDATE devices SET address = coalesce(?, address),"
+                        " hostname = coalesce(?, hostname), vendor = coalesce(?, vendor),"
+                        " vendor_class = coalesce(?, vendor_class),"
+                        " fingerprint = coalesce(?, fingerprint), last_seen = max(last_seen, ?)"
+                        " WHERE mac = ?",
+                        (s.address, s.hostname, s.vendor, s.vendor_class, s.fingerprint,
+                         s.seen, s.mac),
+                    )  # fmt: skip
+                if s.address:
+                    db.execute(
+                        "INSERT INTO device_addresses VALUES (?, ?, ?, ?) ON CONFLICT (mac,"
+                        " address) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)",
+                        (s.mac, s.address, s.seen, s.seen),
+                    )
+            db.commit()
+        return new
+
+    def close(self) -> None:
+        with self.lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
