@@ -8,6 +8,7 @@ refused so a typo never silently means "default". YAML is read with safe_load: t
 from __future__ import annotations
 
 import ipaddress
+import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -332,6 +333,12 @@ class Validator:
         )
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 60
+_SHORT.maxlevel = 3
+
+
 def show(value: Any) -> str:
-    text = repr(value)
+    """A short repr of a bad value for a message; bounded however large the value is."""
+    text = _SHORT.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

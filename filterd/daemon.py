@@ -64,6 +64,7 @@ class Daemon:
         self.discovery = Discovery(
             config.discovery, DeviceStore(config.database), self.rules.learn, self.clock
         )
+        self.rules.unresolved = self.discovery.resolve_soon
         chain = build_chain(
             self.upstream_stage,
             self.cache,

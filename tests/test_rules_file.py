@@ -149,7 +149,7 @@ def test_bad_time_is_refused_with_its_path():
 
 
 def test_unknown_top_level_key_is_refused():
-    found = problems("bedtime: '21:00'\n")
+    found = problems("children: {}\nbedtime: '21:00'\n")
     assert found == ["bedtime: unknown key (known: children, devices, timezone, unknown_devices)"]
 
 
@@ -208,7 +208,7 @@ def test_a_word_that_only_starts_like_a_day_is_refused():
 
 
 def test_bad_time_zone_is_refused():
-    found = problems("timezone: Mars/Olympus\n")
+    found = problems("children: {}\ntimezone: Mars/Olympus\n")
     assert found == ["timezone: unknown time zone 'Mars/Olympus' (for example Europe/London)"]
 
 
@@ -308,10 +308,35 @@ def test_top_level_list_is_refused():
     assert problems("- sam\n- alex\n") == ["(file): expected a mapping of keys at the top level"]
 
 
-def test_empty_file_is_no_children_and_strict_unknown_devices():
-    rules = parse_rules("")
+def test_an_empty_file_is_refused_rather_than_dropping_every_child():
+    assert problems("") == ["children: required (write `children: {}` for a home with none)"]
+
+
+def test_no_children_means_strict_unknown_devices():
+    rules = parse_rules("children: {}\n")
     assert rules.children == {}
     assert rules.unknown is not None
+
+
+def test_aliases_duplicate_keys_and_huge_numbers_are_refused():
+    assert problems("children: {}\na: &x [1]\nb: *x\n") == [
+        "(file): line 3, column 4: aliases (*name) are not allowed in this file"
+    ]
+    assert problems("children:\n  sam: {age_band: 9_12}\n  sam: {age_band: 13_15}\n") == [
+        "(file): line 3, column 3: duplicate key 'sam'"
+    ]
+    assert problems(child("limits: {overall: 1" + "0" * 5000 + "}")) == [
+        "(file): line 2, column 43: number too long"
+    ]
+
+
+def test_a_window_that_starts_when_it_ends_is_refused_unless_written_as_the_whole_day():
+    (found,) = problems(child("offline: [{start: '20:00', end: '20:00'}]"))
+    assert found == (
+        "children.sam.offline[0].end: same as start: for the whole day write 00:00 to 24:00"
+    )
+    whole = parse_rules(child("offline: [{start: '00:00', end: '24:00'}]"))
+    assert len(whole.children["sam"].offline) == 1
 
 
 def test_every_problem_is_reported_at_once():
@@ -407,11 +432,11 @@ def test_unknown_devices_default_to_strict_profile_offline_every_night():
 
 
 def test_unknown_devices_household_has_no_profile():
-    assert parse_rules("unknown_devices: household\n").unknown is None
+    assert parse_rules("children: {}\nunknown_devices: household\n").unknown is None
 
 
 def test_unknown_devices_age_band_gives_that_preset():
-    unknown = parse_rules("unknown_devices: 13_15\n").unknown
+    unknown = parse_rules("children: {}\nunknown_devices: 13_15\n").unknown
     assert unknown is not None
     assert unknown.block_mask == PRESETS["13_15"].block_mask
     assert unknown.offline == PRESETS["13_15"].offline
@@ -419,7 +444,7 @@ def test_unknown_devices_age_band_gives_that_preset():
 
 
 def test_unknown_devices_other_value_is_refused():
-    (found,) = problems("unknown_devices: open\n")
+    (found,) = problems("children: {}\nunknown_devices: open\n")
     assert found == (
         "unknown_devices: expected one of strict, household, under_9, 9_12, 13_15, 16_17, "
         "got 'open'"

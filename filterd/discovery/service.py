@@ -24,6 +24,7 @@ from filterd.discovery.store import DeviceStore, Sighting
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 5.0  # neighbour table and lease files
+RESOLVE_GAP = 1.0  # at most one extra neighbour-table read a second for unknown addresses
 FLUSH_INTERVAL = 2.0  # device records to SQLite
 
 
@@ -49,6 +50,26 @@ class Discovery:
         self._capture = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task] = []
+        self._last_resolve = 0.0
+
+    def resolve_soon(self, address: str) -> None:
+        """A query came from an address with no known MAC: read the neighbour table now
+        rather than at the next poll (the kernel has just resolved it to answer the query)."""
+        now = self.clock.monotonic()
+        if self._loop is None or not self.settings.neighbour_table:
+            return
+        if now - self._last_resolve < RESOLVE_GAP:
+            return
+        self._last_resolve = now
+        self._tasks = [t for t in self._tasks if not t.done()]
+        self._tasks.append(self._loop.create_task(self._read_soon()))
+
+    async def _read_soon(self) -> None:
+        await asyncio.sleep(0.05)  # the kernel adds the entry as it sends our answer
+        try:
+            await self._read_tables()
+        except Exception:
+            log.exception("discovery")
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()

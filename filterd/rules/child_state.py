@@ -9,7 +9,11 @@ from filterd.rules.model import Profile
 from filterd.rules.schedule import usage_day
 from filterd.rules.usage import UsageTracker
 
-MEASURING_TTL = 60  # with a daily limit, devices re-ask each minute they stay active
+# The longest any answer to a child's device lives: a pause or a rules edit reaches names the
+# device already looked up within a minute, and a device in use keeps asking, so its minutes
+# count towards daily limits.
+CHILD_MAX_TTL = 60
+PROVISIONAL_TTL = 5  # an address whose device is not known yet: ask again very soon
 
 
 class ChildState:
@@ -17,7 +21,7 @@ class ChildState:
 
     __slots__ = (
         "counted",
-        "limited",
+        "max_ttl",
         "profile",
         "rewrites",
         "since",
@@ -33,11 +37,12 @@ class ChildState:
         tz: ZoneInfo,
         tracker: UsageTracker,
         rewrites: dict[bytes, bytes],
+        max_ttl: int = CHILD_MAX_TTL,
     ) -> None:
         self.profile = profile
+        self.max_ttl = max_ttl
         self.rewrites = rewrites  # safe search: engine name -> its safe name (filterd.safesearch)
         self.counted = -1  # the epoch minute already counted as active
-        self.limited = bool(profile.limits)
         self.tz = tz
         self.tracker = tracker
         self.until = 0.0
@@ -58,8 +63,8 @@ class ChildState:
     def ttl_cap(self, now: float) -> int:
         """Seconds an answer may live: never past the next change of this child's rules."""
         cap = int(self.until - now)
-        if cap > MEASURING_TTL and self.limited:
-            return MEASURING_TTL
+        if cap > self.max_ttl:
+            return self.max_ttl
         return cap if cap > 0 else 0
 
     def note_usage(self, qname: bytes, mask: int, now: float) -> None:

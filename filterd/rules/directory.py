@@ -1,9 +1,16 @@
-"""Identify: which profile answers a client address (device by IP, or by MAC via the
-neighbour table; unknown devices get the default profile)."""
+"""Identify: which profile answers a client address.
+
+A device is listed by IP address or by MAC address; discovery keeps address -> MAC current
+(`neighbours`), so a phone listed by MAC, or listed by one address, is recognised at every
+address it uses (a new DHCP lease, its IPv6 addresses). Until the MAC behind an address is
+known, while any device is listed by MAC, the address gets a provisional profile whose answers
+live only a few seconds, and discovery is asked to look it up at once.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 
 from filterd.rules.child_state import ChildState
 from filterd.rules.model import Device
@@ -20,12 +27,16 @@ class Directory:
         devices: tuple[Device, ...],
         states: dict[str, ChildState],
         unknown: ChildState | None,
+        provisional: ChildState,
         neighbours: dict[str, str],
+        unresolved: Callable[[str], None],
     ) -> None:
         self.by_ip = {d.ip: states.get(d.owner) if d.owner else None for d in devices if d.ip}
         self.by_mac = {d.mac: states.get(d.owner) if d.owner else None for d in devices if d.mac}
         self.unknown = unknown
-        self.neighbours = neighbours
+        self.provisional = provisional  # unknown's rules with short-lived answers
+        self.neighbours = neighbours  # address -> MAC, kept current by discovery
+        self.unresolved = unresolved  # asks discovery to find this address's MAC now
         self.memo: dict[str, ChildState | None] = {}
 
     def lookup(self, client: str) -> ChildState | None:
@@ -44,6 +55,14 @@ class Directory:
         if address in self.by_ip:
             return self.by_ip[address]
         mac = self.neighbours.get(address)
-        if mac is not None and mac in self.by_mac:
+        if mac is None:
+            if self.by_mac or self.by_ip:
+                self.unresolved(address)
+                return self.provisional
+            return self.unknown
+        if mac in self.by_mac:
             return self.by_mac[mac]
+        for listed, state in self.by_ip.items():  # another address of a device listed by IP
+            if self.neighbours.get(listed) == mac:
+                return state
         return self.unknown

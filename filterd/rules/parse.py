@@ -109,6 +109,8 @@ class _RulesReader(Validator):
 
     def rules(self, raw: dict[str, Any]) -> Rules:
         self.mapping(raw, "", TOP_KEYS)
+        if "children" not in raw:  # an empty or cut-short file must not drop every child
+            self.fail("children", "required (write `children: {}` for a home with none)")
         tz = self.timezone(raw.get("timezone", DEFAULT_TIMEZONE))
         children: dict[str, Profile] = {}
         raw_children = self.mapping(raw.get("children"), "children", None)
@@ -287,7 +289,14 @@ class _RulesReader(Validator):
                 )
                 if categories & mask_of(ALWAYS_BLOCKED):
                     self.fail(f"{where}.categories", "illegal content cannot be let through")
-            if start is not None and end is not None:
+            if (
+                start is not None
+                and end is not None
+                and start == end
+                and item.get("end") != "24:00"
+            ):
+                self.fail(f"{where}.end", "same as start: for the whole day write 00:00 to 24:00")
+            elif start is not None and end is not None:
                 windows.append(Window(days, start, end, categories))
         return tuple(windows)
 
@@ -426,10 +435,12 @@ class _RulesReader(Validator):
                     )
             if item.get("ip") is not None:
                 try:
+                    if "%" in str(item["ip"]):
+                        raise ValueError("scoped")
                     ip = str(ipaddress.ip_address(str(item["ip"]).strip()))
                 except ValueError:
                     self.fail(f"{where}.ip", f"expected an IP address, got {show(item['ip'])}")
-            if mac is None and ip is None and "mac" not in item and "ip" not in item:
+            if item.get("mac") is None and item.get("ip") is None:
                 self.fail(where, "needs a mac or an ip address")
             for key, value in (("mac", mac), ("ip", ip)):
                 if value is not None:
@@ -445,8 +456,11 @@ class _RulesReader(Validator):
                     f"{where}.owner", f"unknown child {show(owner)} (children: {known}; or none)"
                 )
                 owner = None
-            name = item.get("name") or mac or ip or where
-            devices.append(Device(str(name), owner, mac, ip))
+            name = item.get("name")
+            if name is not None and not isinstance(name, str):
+                self.fail(f"{where}.name", f"expected the device's name, got {show(name)}")
+                name = None
+            devices.append(Device(name or mac or ip or where, owner, mac, ip))
         return tuple(devices)
 
 

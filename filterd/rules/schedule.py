@@ -67,9 +67,8 @@ def next_reset(now: float, reset: int, tz: ZoneInfo) -> float:
 
 def usage_day(now: float, reset: int, tz: ZoneInfo) -> str:
     """The day (YYYY-MM-DD) usage at `now` counts towards: days begin at the reset time."""
-    local = datetime.fromtimestamp(now, tz)
-    day = local.date()
-    if local.hour * 60 + local.minute < reset:
+    day = datetime.fromtimestamp(now, tz).date()
+    if now < instant(day, reset, tz):  # instants, not wall times: right in the repeated hour
         day -= timedelta(days=1)
     return day.isoformat()
 

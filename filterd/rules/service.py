@@ -14,14 +14,15 @@ import contextlib
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from filterd.clock import Clock
-from filterd.rules.child_state import ChildState
+from filterd.rules.child_state import CHILD_MAX_TTL, PROVISIONAL_TTL, ChildState
 from filterd.rules.directory import Directory
-from filterd.rules.model import Profile, Rules
+from filterd.rules.model import NO_SAFE_SEARCH, Profile, Rules
 from filterd.rules.parse import (
     DEFAULT_TIMEZONE,
     RulesError,
@@ -37,8 +38,14 @@ from filterd.statedb import StateDb
 
 log = logging.getLogger(__name__)
 
+MAX_RULES_BYTES = 4 * 1024 * 1024  # far above any home's rules; refuses a runaway file
 WATCH_INTERVAL = 0.5  # seconds between looks at the rules file (changes apply within 2 s)
 USAGE_FLUSH_INTERVAL = 5.0  # seconds between writes of usage counts to SQLite
+
+
+def household_profile() -> Profile:
+    """The household rules as a profile: only the floor applies (for provisional answers)."""
+    return Profile("", "household", "", 0, safe_search=NO_SAFE_SEARCH, counts_usage=False)
 
 
 def fail_closed_rules() -> Rules:
@@ -65,6 +72,7 @@ class RulesService:
         self._status: dict[str, Any] | None = None
         self._tasks: list[asyncio.Task] = []
         self._next_flush = 0.0
+        self.unresolved: Callable[[str], None] = lambda address: None  # set by discovery
 
     def lookup(self, client: str) -> ChildState | None:
         """The profile in force for a client address; None: household rules only."""
@@ -99,27 +107,53 @@ class RulesService:
                 self.check()
 
     def check(self) -> bool:
-        """Reload when the file changed; True when the rules in force came from the file."""
+        """Reload now if the file changed; True when the rules in force came from the file."""
+        if not self._changed():
+            return not self.problems
+        return self._take(*self._read())
+
+    async def check_in_thread(self) -> None:
+        """The watcher's check: reading and parsing a big file must not hold DNS."""
+        if self._changed():
+            self._take(*await asyncio.to_thread(self._read))
+
+    def _changed(self) -> bool:
         if self.path is None:
             return False
         try:
             info = os.stat(self.path)
-            signature = (info.st_mtime_ns, info.st_size, info.st_ino)
+            signature: tuple[int, int, int] | None = (
+                info.st_mtime_ns,
+                info.st_size,
+                info.st_ino,
+            )
         except OSError:
             signature = None
         if signature == self._signature:
-            return not self.problems  # unchanged (or still missing): nothing new to say
+            return False  # unchanged (or still missing): nothing new to say
         self._signature = signature
+        return True
+
+    def _read(self) -> tuple[Rules | None, str, list[str]]:
+        """(rules, text, []) or (None, "", problems); never raises."""
         try:
-            text = self.path.read_text(encoding="utf-8")
-            rules = parse_rules(text)
+            with open(self.path, "rb") as file:  # type: ignore[arg-type]
+                data = file.read(MAX_RULES_BYTES + 1)
+            if len(data) > MAX_RULES_BYTES:
+                return None, "", [f"(file): larger than {MAX_RULES_BYTES // 1024} KiB"]
+            text = data.decode("utf-8")
+            return parse_rules(text), text, []
         except (OSError, UnicodeDecodeError) as err:
-            return self._refuse([f"{self.path}: cannot read: {err}"])
+            return None, "", [f"(file): cannot read: {err}"]
         except RulesError as err:
-            return self._refuse(err.problems)
+            return None, "", err.problems
         except Exception as err:  # a parser bug must not cost the rules in force
             log.exception("rules: unexpected error reading %s", self.path)
-            return self._refuse([f"(file): could not be read as rules: {err!r}"])
+            return None, "", [f"(file): could not be read as rules: {err!r}"]
+
+    def _take(self, rules: Rules | None, text: str, problems: list[str]) -> bool:
+        if rules is None:
+            return self._refuse(problems)
         self._adopt(rules)
         self.loads["ok"] += 1
         self.problems = []
@@ -141,13 +175,18 @@ class RulesService:
         return False
 
     def _adopt(self, rules: Rules) -> None:
-        def state(profile: Profile) -> ChildState:
-            return ChildState(profile, rules.timezone, self.tracker, rewrites(profile.safe_search))
+        def state(profile: Profile, max_ttl: int = CHILD_MAX_TTL) -> ChildState:
+            return ChildState(
+                profile, rules.timezone, self.tracker, rewrites(profile.safe_search), max_ttl
+            )
 
         states = {child_id: state(profile) for child_id, profile in rules.children.items()}
         unknown = None if rules.unknown is None else state(rules.unknown)
+        provisional = state(rules.unknown or household_profile(), PROVISIONAL_TTL)
         self.rules = rules
-        self.directory = Directory(rules.devices, states, unknown, self.neighbours)
+        self.directory = Directory(
+            rules.devices, states, unknown, provisional, self.neighbours, self.unresolved
+        )
 
     def _keep_good_copy(self, text: str) -> None:
         temporary = self.good_copy.with_suffix(".tmp")
@@ -176,7 +215,7 @@ class RulesService:
             refresh_clock()
         if self.path is None:
             return
-        self.check()
+        await self.check_in_thread()
         now = time.monotonic()
         if now >= self._next_flush:
             self._next_flush = now + USAGE_FLUSH_INTERVAL

@@ -73,17 +73,24 @@ class PolicyStage:
         reply = self.below(query) if target is None else self.safe_search(query, target)
         helpline = verdict.reason is Reason.HELPLINE
         if type(reply) is not Reply:
-            return _capped_later(query, reply, cap, mask, profile.id, helpline)
+            return self._capped_later(query, reply, child, mask, helpline)
         # The common case (a cache hit) written out here rather than through _capped.
         wire = cap_ttls(reply.wire, cap, 12 + len(query.question))
         reason = Reason.HELPLINE if helpline else reply.reason
         return new_tuple(Reply, (wire, reply.rcode, reason, reply.cached, mask, profile.id))
 
-
-async def _capped_later(
-    query: Query, pending: Awaitable[Reply], cap: int, mask: int, child: str, helpline: bool
-) -> Reply:
-    return _capped(query, await pending, cap, mask, child, helpline)
+    async def _capped_later(
+        self,
+        query: Query,
+        pending: Awaitable[Reply],
+        child: ChildState,
+        mask: int,
+        helpline: bool,
+    ) -> Reply:
+        """An upstream answer: its TTL cap is worked out when it arrives, not when asked."""
+        reply = await pending
+        cap = child.ttl_cap(self.time())
+        return _capped(query, reply, cap, mask, child.profile.id, helpline)
 
 
 def _capped(query: Query, reply: Reply, cap: int, mask: int, child: str, helpline: bool) -> Reply:
