@@ -15,7 +15,7 @@ from pathlib import Path
 from filterd.discovery.observation import Observation, Source
 
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
-_ISC_LEASE = re.compile(r"lease\s+(\S+)\s*\{(.*?)\}", re.S)
+_ISC_START = re.compile(r"^lease\s+(\S+)\s*\{", re.M)
 _ISC_MAC = re.compile(r"hardware\s+ethernet\s+([0-9a-fA-F:]{17})\s*;")
 _ISC_NAME = re.compile(r'client-hostname\s+"([^"]{1,64})"\s*;')
 
@@ -58,9 +58,29 @@ def _dnsmasq(text: str) -> list[Observation]:
     return found
 
 
+def _isc_blocks(text: str) -> list[tuple[str, str]]:
+    """(address, body) of each `lease ADDRESS { ... }`, with braces inside quotes ignored
+    (dhcpd writes a client id's printable bytes as they are, `}` included)."""
+    blocks = []
+    for start in _ISC_START.finditer(text):
+        pos, quoted = start.end(), False
+        while pos < len(text):
+            char = text[pos]
+            if char == "\\" and quoted:
+                pos += 2
+                continue
+            if char == '"':
+                quoted = not quoted
+            elif char == "}" and not quoted:
+                blocks.append((start[1], text[start.end() : pos]))
+                break
+            pos += 1
+    return blocks
+
+
 def _isc(text: str) -> list[Observation]:
     latest: dict[str, Observation] = {}  # later blocks for the same address win
-    for address, body in _ISC_LEASE.findall(text):
+    for address, body in _isc_blocks(text):
         mac = _ISC_MAC.search(body)
         if mac:
             name = _ISC_NAME.search(body)

@@ -7,14 +7,15 @@ covers at most a /22 around the box's own address, so a misconfigured /8 cannot 
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 from filterd.discovery.observation import Observation, Source
 
 MAX_PREFIX = 22
 
 
-def interface_network(interface: str) -> ipaddress.IPv4Network | None:
-    """The IPv4 network of the interface's own address (None when it has none)."""
+def interface_network(interface: str) -> tuple[ipaddress.IPv4Network, str] | None:
+    """The IPv4 network of the interface and its own address (None when it has none)."""
     from scapy.all import conf
 
     conf.route.resync()
@@ -25,19 +26,27 @@ def interface_network(interface: str) -> ipaddress.IPv4Network | None:
             )
             if network.prefixlen < MAX_PREFIX:
                 network = ipaddress.IPv4Interface(f"{address}/{MAX_PREFIX}").network
-            return network
+            return network, address
     return None
+
+
+def interface_mac(interface: str) -> str:
+    """The interface's MAC now (a bridge's changes as ports join; scapy caches the old one)."""
+    return Path(f"/sys/class/net/{interface}/address").read_text().strip()
 
 
 def arp_sweep(interface: str, timeout: float = 2.0) -> list[Observation]:
     """Ask every address of the interface's subnet; one observation per answer."""
     from scapy.all import ARP, Ether, srp
 
-    network = interface_network(interface)
-    if network is None:
+    found = interface_network(interface)
+    if found is None:
         return []
+    network, own_address = found
+    mac = interface_mac(interface)
     answered, _ = srp(
-        Ether(dst="ff:ff:ff:ff:ff:ff") / ARP(pdst=str(network)),
+        Ether(src=mac, dst="ff:ff:ff:ff:ff:ff")
+        / ARP(hwsrc=mac, psrc=own_address, pdst=str(network)),
         iface=interface,
         timeout=timeout,
         verbose=False,

@@ -28,6 +28,16 @@ RESOLVE_GAP = 1.0  # at most one extra neighbour-table read a second for unknown
 FLUSH_INTERVAL = 2.0  # device records to SQLite
 
 
+def shown_address(addresses: tuple[str, ...]) -> str | None:
+    """The address to show for a device: its latest IPv4 (what carers and routers show),
+    else its latest global IPv6, else whatever it used last."""
+    for wanted in (lambda a: ":" not in a, lambda a: not a.startswith("fe80:")):
+        for address in reversed(addresses):
+            if wanted(address):
+                return address
+    return addresses[-1] if addresses else None
+
+
 class Discovery:
     def __init__(
         self,
@@ -123,15 +133,19 @@ class Discovery:
                 self.addresses[address] = seen.mac
                 self.learn(address, seen.mac)
             before = self.pending.get(seen.mac)
+            addresses = before.addresses if before else ()
+            if address is not None and address not in addresses:
+                addresses += (address,)
             self.pending[seen.mac] = Sighting(
                 seen.mac,
-                address or (before.address if before else None),
+                shown_address(addresses),
                 seen.hostname or (before.hostname if before else None),
                 self.vendors.vendor(seen.mac),
                 seen.vendor_class or (before.vendor_class if before else None),
                 seen.fingerprint or (before.fingerprint if before else None),
                 is_private(seen.mac),
                 now,
+                addresses,
             )
 
     async def _poll(self) -> None:

@@ -64,6 +64,7 @@ class Sighting(NamedTuple):
     fingerprint: str | None
     private: bool
     seen: float
+    addresses: tuple[str, ...] = ()  # every address seen since the last write
 
 
 class DeviceStore:
@@ -119,11 +120,11 @@ class DeviceStore:
                         (s.address, s.hostname, s.vendor, s.vendor_class, s.fingerprint,
                          s.seen, s.mac),
                     )  # fmt: skip
-                if s.address:
+                for address in s.addresses or ((s.address,) if s.address else ()):
                     db.execute(
                         "INSERT INTO device_addresses VALUES (?, ?, ?, ?) ON CONFLICT (mac,"
                         " address) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)",
-                        (s.mac, s.address, s.seen, s.seen),
+                        (s.mac, address, s.seen, s.seen),
                     )
             db.commit()
         return new

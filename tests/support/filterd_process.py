@@ -42,8 +42,11 @@ def free_port(host: str = "127.0.0.1") -> int:
 class FilterdProcess:
     """`python -m filterd run --config FILE` with a config written for this test."""
 
-    def __init__(self, workdir: Path, upstreams: list[str], **overrides: Any) -> None:
+    def __init__(
+        self, workdir: Path, upstreams: list[str], *, netns: str | None = None, **overrides: Any
+    ) -> None:
         self.workdir = workdir
+        self.netns = netns  # run inside this network namespace (`ip netns exec NETNS ...`)
         self.port = free_port()
         self.metrics_port = free_port()
         self.config_path = workdir / "filterd.yaml"
@@ -70,9 +73,10 @@ class FilterdProcess:
     def start(self, env: dict[str, str] | None = None) -> FilterdProcess:
         self.write_config()
         run_env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), **(env or {}))
+        config, logged_before = str(self.config_path), len(self.log())
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "filterd", "run", "--config", str(self.config_path)],
+                [*self._inside(), sys.executable, "-m", "filterd", "run", "--config", config],
                 cwd=self.workdir,
                 env=run_env,
                 stdout=log,
@@ -83,9 +87,16 @@ class FilterdProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"filterd exited early:\n{self.log()}")
-            if udp_exchange(self.port, READY_PROBE, timeout=0.2) is not None:
+            if self.netns is not None:  # our probe cannot reach it: it says when it is ready
+                if "filterd answering on" in self.log()[logged_before:]:
+                    return self
+                time.sleep(0.05)
+            elif udp_exchange(self.port, READY_PROBE, timeout=0.2) is not None:
                 return self
         raise RuntimeError(f"filterd did not answer within 15 s:\n{self.log()}")
+
+    def _inside(self) -> list[str]:
+        return [] if self.netns is None else ["ip", "netns", "exec", self.netns]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -113,6 +124,12 @@ class FilterdProcess:
 
     def metrics(self) -> str:
         url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        if self.netns is not None:  # fetched from inside the namespace
+            fetch = f"import urllib.request; print(urllib.request.urlopen({url!r}).read().decode())"
+            command = [*self._inside(), sys.executable, "-c", fetch]
+            return subprocess.run(
+                command, capture_output=True, text=True, check=True, timeout=10
+            ).stdout
         with urllib.request.urlopen(url, timeout=5) as response:
             return response.read().decode()
 
