@@ -42,9 +42,27 @@ def main(argv: list[str] | None = None) -> int:
     scan = devices_commands.add_parser("scan", help="ARP-sweep the LAN now and record answers")
     scan.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
     scan.add_argument("--interface", help="instead of the config's discovery.interface")
+    dashboard = commands.add_parser("dashboard", help="serve the web dashboard")
+    dashboard.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
+    users = commands.add_parser("users", help="dashboard accounts")
+    users_commands = users.add_subparsers(dest="users_command", required=True)
+    add_user = users_commands.add_parser("add", help="create an account (password from stdin)")
+    add_user.add_argument("name")
+    add_user.add_argument(
+        "--role",
+        required=True,
+        choices=["administrator", "carer", "safeguarding_lead", "viewer"],
+    )
+    add_user.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
     args = parser.parse_args(argv)
     if args.command == "check-config":
         return check_config(args.file, args.rules)
+    if args.command in ("dashboard", "users"):
+        from dashboard.commands import add_user_command, serve
+
+        if args.command == "dashboard":
+            return serve(args.config)
+        return add_user_command(args.config, args.name, args.role)
     if args.command == "devices":
         from filterd.discovery.commands import list_devices, scan_devices
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from dashboard.settings import DashboardSettings, parse_dashboard_settings
 from filterd.acl import Network
 from filterd.cache import CacheLimits
 from filterd.discovery.settings import DiscoverySettings, parse_discovery_settings
@@ -90,6 +91,7 @@ class Config:
     blocklists: BlocklistSettings = field(default_factory=BlocklistSettings)
     rules: Path | None = None  # the rules file: children, devices, schedules (filterd.rules)
     discovery: DiscoverySettings = field(default_factory=DiscoverySettings)
+    dashboard: DashboardSettings = field(default_factory=DashboardSettings)
 
 
 def load_config(path: Path) -> Config:
@@ -169,6 +171,7 @@ class Validator:
             blocklists=parse_blocklist_settings(self, raw),
             rules=None if raw.get("rules") in (None, "") else self.path(raw["rules"], "rules"),
             discovery=parse_discovery_settings(self, raw.get("discovery")),
+            dashboard=parse_dashboard_settings(self, raw.get("dashboard")),
         )
 
     def number(

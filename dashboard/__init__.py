@@ -1,0 +1,1 @@
+"""The carers' and safeguarding staff's web dashboard (Flask app factory in dashboard.app)."""

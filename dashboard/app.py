@@ -1,0 +1,68 @@
+"""The dashboard's Flask app factory: settings, data access and the blueprints, wired here."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from pathlib import Path
+
+from flask import Flask, g
+
+from dashboard.data.db import connect, connect_filterd
+from dashboard.data.rules_file import RulesFile
+from filterd.config import Config
+
+MAX_REQUEST_BYTES = 256 * 1024  # forms and JSON only; nothing is uploaded
+
+
+class Dashboard:
+    """What every view needs, per app: the databases and the rules file."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.settings = config.dashboard
+        self.rules_path = config.rules or Path("var/rules.yaml")
+        self.rules = RulesFile(self.rules_path)
+
+    def db(self) -> sqlite3.Connection:
+        """dashboard.db for this request."""
+        if "dashboard_db" not in g:
+            g.dashboard_db = connect(self.settings.database)
+        return g.dashboard_db
+
+    def filterd_db(self) -> sqlite3.Connection | None:
+        """filterd.db, read-only, for this request (None before filterd first ran)."""
+        if "filterd_db" not in g:
+            g.filterd_db = connect_filterd(self.config.database)
+        return g.filterd_db
+
+
+def create_app(config: Config) -> Flask:
+    from dashboard.web import audit_log, auth, blocked, children, devices, health, home, security
+
+    app = Flask(__name__)
+    app.secret_key = secrets.token_bytes(32)  # signs only one-off messages (flash)
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        ALLOWED_HOSTS=set(config.dashboard.allowed_hosts),
+        SECURE_COOKIES=config.dashboard.secure_cookies,
+        # Posted before there is a session to hold a token; SameSite cookies and the host
+        # allow-list stand in for it there.
+        CSRF_EXEMPT={"auth.setup", "auth.login"},
+    )
+    app.extensions["dashboard"] = Dashboard(config)
+    security.install(app)
+    # Areas added by later blueprints put their links here: (endpoint, label).
+    app.config["NAV_LINKS"] = []
+    app.context_processor(lambda: {"nav_links": app.config["NAV_LINKS"]})
+    for module in (auth, home, children, devices, blocked, audit_log, health):
+        app.register_blueprint(module.blueprint)
+
+    @app.teardown_appcontext
+    def close(_: BaseException | None) -> None:
+        for key in ("dashboard_db", "filterd_db"):
+            db = g.pop(key, None)
+            if db is not None:
+                db.close()
+
+    return app

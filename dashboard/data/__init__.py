@@ -1,0 +1,1 @@
+"""The dashboard's data layer: no Flask here, so it is tested and reused on its own."""

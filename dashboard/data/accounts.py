@@ -1,0 +1,155 @@
+"""Accounts and roles: argon2id password hashes, login throttling, server-side sessions.
+
+Roles see only what they need (README, "Dashboard"): an administrator does everything; a carer
+changes rules and takes quick actions; a safeguarding lead reviews blocked requests, exports
+and reads the audit trail; a viewer reads. Checks are made on the server for every request.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+import sqlite3
+import time
+from typing import NamedTuple
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+SESSION_IDLE = 8 * 3600  # seconds of inactivity before a session ends (a shift)
+FAILURE_WINDOW = 15 * 60
+MAX_FAILURES = 5  # per name and per address within the window
+MIN_PASSWORD = 10
+
+_hasher = PasswordHasher()
+
+
+class Role(enum.StrEnum):
+    ADMINISTRATOR = "administrator"
+    CARER = "carer"
+    SAFEGUARDING_LEAD = "safeguarding_lead"
+    VIEWER = "viewer"
+
+
+class Permission(enum.StrEnum):
+    VIEW = "view"  # activity, children, devices
+    EDIT_RULES = "edit_rules"  # rules editor and quick actions
+    REVIEW = "review"  # blocked-request review and export
+    AUDIT = "audit"  # the audit trail
+    MANAGE_USERS = "manage_users"
+
+
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.ADMINISTRATOR: frozenset(Permission),
+    Role.CARER: frozenset({Permission.VIEW, Permission.EDIT_RULES}),
+    Role.SAFEGUARDING_LEAD: frozenset({Permission.VIEW, Permission.REVIEW, Permission.AUDIT}),
+    Role.VIEWER: frozenset({Permission.VIEW}),
+}
+
+
+class User(NamedTuple):
+    id: int
+    name: str
+    role: Role
+
+    def may(self, permission: Permission) -> bool:
+        return permission in GRANTS[self.role]
+
+
+class AccountError(Exception):
+    """A refused account change; the message is shown to the person."""
+
+
+def has_users(db: sqlite3.Connection) -> bool:
+    return db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
+
+
+def add_user(db: sqlite3.Connection, name: str, role: Role, password: str) -> User:
+    name = name.strip()
+    if not name or len(name) > 64 or not name.isprintable():
+        raise AccountError("A name is 1 to 64 printable characters.")
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"A password needs at least {MIN_PASSWORD} characters.")
+    try:
+        cursor = db.execute(
+            "INSERT INTO users (name, role, password_hash, created) VALUES (?, ?, ?, ?)",
+            (name, role.value, _hasher.hash(password), time.time()),
+        )
+    except sqlite3.IntegrityError:
+        raise AccountError(f"There is already an account called {name}.") from None
+    db.commit()
+    return User(int(cursor.lastrowid or 0), name, role)
+
+
+def throttled(db: sqlite3.Connection, name: str, remote: str, now: float) -> bool:
+    """Too many recent failures for this name or from this address."""
+    since = now - FAILURE_WINDOW
+    by_name, by_remote = db.execute(
+        "SELECT sum(name = ? COLLATE NOCASE), sum(remote = ?) FROM login_failures WHERE ts > ?",
+        (name, remote, since),
+    ).fetchone()
+    return (by_name or 0) >= MAX_FAILURES or (by_remote or 0) >= MAX_FAILURES
+
+
+def authenticate(db: sqlite3.Connection, name: str, password: str, remote: str) -> User | None:
+    """The user, or None (wrong name or password, disabled, or throttled); failures recorded."""
+    now = time.time()
+    if throttled(db, name, remote, now):
+        return None
+    row = db.execute(
+        "SELECT id, name, role, password_hash FROM users WHERE name = ? AND disabled = 0",
+        (name.strip(),),
+    ).fetchone()
+    ok = False
+    if row is not None:
+        try:
+            ok = _hasher.verify(row[3], password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+    else:
+        _hasher.hash(password)  # same time for unknown names: no account enumeration
+    if not ok:
+        db.execute(
+            "INSERT INTO login_failures (ts, name, remote) VALUES (?, ?, ?)", (now, name, remote)
+        )
+        db.commit()
+        return None
+    return User(row[0], row[1], Role(row[2]))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(db: sqlite3.Connection, user: User) -> tuple[str, str]:
+    """(cookie token, CSRF token) of a new session."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    now = time.time()
+    db.execute(
+        "INSERT INTO sessions (token_hash, user_id, csrf, created, last_seen)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (_token_hash(token), user.id, csrf, now, now),
+    )
+    db.commit()
+    return token, csrf
+
+
+def session_user(db: sqlite3.Connection, token: str) -> tuple[User, str] | None:
+    """The session's user and CSRF token, or None when it ended (logout, idle, disabled)."""
+    now = time.time()
+    row = db.execute(
+        "SELECT u.id, u.name, u.role, s.csrf, s.last_seen FROM sessions s JOIN users u"
+        " ON u.id = s.user_id WHERE s.token_hash = ? AND u.disabled = 0",
+        (_token_hash(token),),
+    ).fetchone()
+    if row is None or now - row[4] > SESSION_IDLE:
+        return None
+    db.execute("UPDATE sessions SET last_seen = ? WHERE token_hash = ?", (now, _token_hash(token)))
+    db.commit()
+    return User(row[0], row[1], Role(row[2])), row[3]
+
+
+def end_session(db: sqlite3.Connection, token: str) -> None:
+    db.execute("DELETE FROM sessions WHERE token_hash = ?", (_token_hash(token),))
+    db.commit()

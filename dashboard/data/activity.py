@@ -1,0 +1,90 @@
+"""What filterd recorded, read-only: each child's state now, usage today, blocked requests.
+
+Works from filterd.db (query log, usage, status) and the rules, with the same decide code
+filterd uses, so "in bedtime" on the dashboard is exactly what DNS is doing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import NamedTuple
+
+from filterd.rules.decide import OVERALL, situation
+from filterd.rules.model import Profile, Rules
+from filterd.rules.schedule import usage_day
+
+ONLINE_WINDOW = 300  # seconds: a child with a query this recent is "online now"
+
+
+class ChildSummary(NamedTuple):
+    id: str
+    name: str
+    online: bool
+    paused: bool
+    offline: bool  # inside an offline window now
+    usage: dict[str, int]  # minutes today by category id and OVERALL
+    limits: dict[str, int]  # minutes allowed today by category id and OVERALL
+    blocked_today: int
+
+
+def usage_today(
+    db: sqlite3.Connection | None, profile: Profile, rules: Rules, now: float
+) -> dict[str, int]:
+    if db is None:
+        return {}
+    day = usage_day(now, profile.limits.reset, rules.timezone)
+    rows = db.execute(
+        "SELECT category, minutes FROM usage WHERE child = ? AND day = ?", (profile.id, day)
+    )
+    return dict(rows.fetchall())
+
+
+def child_summaries(
+    db: sqlite3.Connection | None, rules: Rules, now: float | None = None
+) -> list[ChildSummary]:
+    now = time.time() if now is None else now
+    summaries = []
+    for profile in rules.children.values():
+        used = usage_today(db, profile, rules, now)
+        now_in_force = situation(profile, used, now, rules.timezone)
+        limits = dict(profile.limits.categories)
+        if profile.limits.overall is not None:
+            limits[OVERALL] = profile.limits.overall
+        online = blocked = 0
+        if db is not None:
+            start = now - ONLINE_WINDOW
+            online = db.execute(
+                "SELECT count(*) FROM queries WHERE child = ? AND ts > ?", (profile.id, start)
+            ).fetchone()[0]
+            blocked = db.execute(
+                "SELECT count(*) FROM queries WHERE child = ? AND ts > ? AND reason IN"
+                " ('blocked', 'denied', 'walled_garden', 'limit', 'offline', 'paused')",
+                (profile.id, now - 86_400),
+            ).fetchone()[0]
+        summaries.append(
+            ChildSummary(
+                profile.id,
+                profile.name,
+                online > 0,
+                now_in_force.paused,
+                now_in_force.offline,
+                used,
+                limits,
+                blocked,
+            )
+        )
+    return summaries
+
+
+def rules_status(db: sqlite3.Connection | None) -> dict | None:
+    """filterd's last check of the rules file (ok, problems, checked), if it wrote one."""
+    if db is None:
+        return None
+    import json
+
+    try:
+        row = db.execute("SELECT value, updated FROM status WHERE key = 'rules'").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return None if row is None else {**json.loads(row[0]), "updated": row[1]}

@@ -1,0 +1,65 @@
+"""var/dashboard.db: accounts, sessions, the audit trail and reviews of blocked requests.
+
+Written only by the dashboard. Each request opens its own connection (SQLite connections are
+cheap and not shared between threads).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    role TEXT NOT NULL,             -- administrator, carer, safeguarding_lead, viewer
+    password_hash TEXT NOT NULL,    -- argon2id
+    created REAL NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY,    -- sha256 of the cookie's token: a leaked table opens nothing
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    csrf TEXT NOT NULL,
+    created REAL NOT NULL,
+    last_seen REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS login_failures (
+    ts REAL NOT NULL,
+    name TEXT NOT NULL,
+    remote TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_failures_ts ON login_failures(ts);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY,
+    ts REAL NOT NULL,
+    user TEXT NOT NULL,
+    action TEXT NOT NULL,           -- rules.save, child.pause, review, export, user.add...
+    target TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS reviews (
+    query_id INTEGER PRIMARY KEY,   -- filterd.db queries.id of the blocked request
+    outcome TEXT NOT NULL,          -- no_concern, discussed_with_child, raised_with_dsl
+    note TEXT NOT NULL DEFAULT '',
+    reviewer TEXT NOT NULL,
+    ts REAL NOT NULL
+);
+"""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=10)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.executescript(SCHEMA)
+    return db
+
+
+def connect_filterd(path: Path) -> sqlite3.Connection | None:
+    """filterd's own database, read-only (None until filterd has created it)."""
+    if not path.exists():
+        return None
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)

@@ -1,0 +1,137 @@
+"""The rules file as the dashboard edits it: read with a version, validate, write atomically.
+
+Every save is checked with filterd's own parser (so a save filterd would refuse is impossible)
+and is based on the version the person was looking at: if the file changed since (another
+carer, a hand edit), the save is refused with StaleEdit instead of overwriting that change.
+Comments written by hand are not kept when the dashboard saves.
+"""
+
+from __future__ import annotations
+
+import copy
+import fcntl
+import hashlib
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import yaml
+
+from filterd.rules.model import Rules
+from filterd.rules.parse import RulesError, parse_rules
+from filterd.rules.yaml_loader import load_plain
+
+
+class StaleEdit(Exception):
+    """The file changed since the version this edit was based on."""
+
+
+class Snapshot(NamedTuple):
+    raw: dict[str, Any]  # the YAML as data, to edit
+    rules: Rules | None  # parsed; None when the file on disk is currently refused
+    version: str  # sha256 of the bytes, sent back with every edit
+    problems: list[str]  # why filterd refuses the file on disk, if it does
+
+
+EMPTY = "children: {}\ndevices: []\n"
+
+
+def version_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class RulesFile:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> Snapshot:
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            data = EMPTY.encode()
+        text = data.decode("utf-8", errors="replace")
+        try:
+            raw = load_plain(text)
+        except yaml.YAMLError:
+            raw = None
+        raw = raw if isinstance(raw, dict) else {}
+        try:
+            return Snapshot(raw, parse_rules(text), version_of(data), [])
+        except RulesError as err:
+            return Snapshot(raw, None, version_of(data), err.problems)
+
+    def save(self, raw: dict[str, Any], base_version: str) -> Rules:
+        """Validate and write; raises RulesError (with key paths) or StaleEdit."""
+        text = yaml.safe_dump(_plain(raw), sort_keys=False, allow_unicode=True)
+        rules = parse_rules(text)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(f".{self.path.name}.lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # two saves at once: the second sees the first
+            self._write_if_current(text, base_version)
+        return rules
+
+    def _write_if_current(self, text: str, base_version: str) -> None:
+        if self.read().version != base_version:
+            raise StaleEdit(
+                "The rules were changed by someone else since you opened this page."
+                " Your change was not saved: reload to see the new rules, then make it again."
+            )
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        with open(temporary, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, self.path)
+
+
+def edited(snapshot: Snapshot) -> dict[str, Any]:
+    """A deep copy of the raw rules to change."""
+    return copy.deepcopy(snapshot.raw)
+
+
+def add_override(raw: dict[str, Any], child: str, override: dict[str, Any]) -> None:
+    """Append an override to a child; expired ones of the same kind are dropped."""
+    body = raw.setdefault("children", {}).get(child)
+    if not isinstance(body, dict):
+        raise KeyError(child)
+    overrides = [
+        o for o in body.get("overrides") or [] if not (isinstance(o, dict) and _expired(o))
+    ]
+    overrides.append(override)
+    body["overrides"] = overrides
+
+
+def remove_overrides(raw: dict[str, Any], child: str, kind: str) -> None:
+    body = raw.setdefault("children", {}).get(child)
+    if not isinstance(body, dict):
+        raise KeyError(child)
+    body["overrides"] = [
+        o
+        for o in body.get("overrides") or []
+        if not (isinstance(o, dict) and o.get("kind") == kind)
+    ]
+
+
+def home_time(moment: datetime) -> str:
+    """An instant as the rules file writes it: "YYYY-MM-DD HH:MM" in home time."""
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _expired(override: dict[str, Any]) -> bool:
+    until = override.get("until")
+    if not isinstance(until, str):
+        return False
+    try:
+        return datetime.fromisoformat(until) < datetime.now()
+    except ValueError:
+        return False
+
+
+def _plain(value: Any) -> Any:
+    """Data safe_dump can write (tuples and sets to lists)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    return value

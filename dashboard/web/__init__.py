@@ -1,0 +1,1 @@
+"""Blueprints, one per area, and the request plumbing they share (security.py)."""

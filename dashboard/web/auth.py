@@ -1,0 +1,89 @@
+"""First run (create the first administrator), log in, log out."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+
+from dashboard.data import accounts, audit
+from dashboard.data.accounts import AccountError, Role
+from dashboard.web.security import COOKIE
+
+blueprint = Blueprint("auth", __name__, template_folder="../templates")
+
+
+def _dashboard():
+    return current_app.extensions["dashboard"]
+
+
+def _sign_in(user: accounts.User, target: str):
+    token, _ = accounts.start_session(_dashboard().db(), user)
+    response = redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        secure=current_app.config["SECURE_COOKIES"],
+        path="/",
+    )
+    return response
+
+
+@blueprint.route("/setup", methods=["GET", "POST"])
+def setup():
+    """Only while there is no account at all: the first administrator chooses a password."""
+    db = _dashboard().db()
+    if accounts.has_users(db):
+        return redirect(url_for("auth.login"))
+    error = None
+    if request.method == "POST":
+        name, password = request.form.get("name", ""), request.form.get("password", "")
+        if password != request.form.get("confirm", ""):
+            error = "The two passwords are not the same."
+        else:
+            try:
+                user = accounts.add_user(db, name, Role.ADMINISTRATOR, password)
+                audit.record(db, user.name, "user.add", user.name, "first administrator")
+                return _sign_in(user, "/")
+            except AccountError as err:
+                error = str(err)
+    return render_template("auth/setup.html", error=error, name=request.form.get("name", ""))
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login():
+    db = _dashboard().db()
+    if not accounts.has_users(db):
+        return redirect(url_for("auth.setup"))
+    error = None
+    if request.method == "POST":
+        name = request.form.get("name", "")
+        remote = request.remote_addr or ""
+        user = accounts.authenticate(db, name, request.form.get("password", ""), remote)
+        if user is not None:
+            audit.record(db, user.name, "login")
+            return _sign_in(user, request.args.get("next", "/"))
+        current_app.logger.warning("dashboard: failed login for %r from %s", name, remote)
+        error = (
+            "That name and password do not match an account"
+            " (or there were too many tries: wait 15 minutes)."
+        )
+    return render_template("auth/login.html", error=error)
+
+
+@blueprint.route("/logout", methods=["POST"])
+def logout():
+    token = request.cookies.get(COOKIE)
+    if token:
+        accounts.end_session(_dashboard().db(), token)
+    response = redirect(url_for("auth.login"))
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@blueprint.app_errorhandler(403)
+@blueprint.app_errorhandler(400)
+@blueprint.app_errorhandler(404)
+@blueprint.app_errorhandler(413)
+def refused(error):
+    return render_template("error.html", error=error, user=g.get("user")), error.code

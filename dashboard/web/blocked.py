@@ -1,0 +1,7 @@
+"""Blocked requests pages (see issue 6)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+blueprint = Blueprint("blocked", __name__, template_folder="../templates")

@@ -1,0 +1,88 @@
+"""Request plumbing every page relies on: who is signed in, what they may do, CSRF, headers.
+
+Sessions are server-side (dashboard.data.accounts): the cookie holds a random token, logout
+deletes the session. Every state-changing request must carry the session's CSRF token. Hosts
+outside `allowed_hosts` are refused, so a page on the internet that rebinds a name to the
+box cannot drive the dashboard from a carer's browser.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, abort, current_app, g, redirect, request, url_for
+
+from dashboard.data import accounts
+from dashboard.data.accounts import Permission, User
+
+COOKIE = "filterd_session"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
+        " frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def install(app: Flask) -> None:
+    app.before_request(_check_host)
+    app.before_request(_load_user)
+    app.before_request(_check_csrf)
+    app.after_request(_add_headers)
+    app.context_processor(lambda: {"user": g.get("user"), "csrf": g.get("csrf", "")})
+
+
+def _check_host() -> None:
+    host = (request.host or "").rsplit(":", 1)[0].strip("[]").lower()
+    if host not in current_app.config["ALLOWED_HOSTS"]:
+        abort(400, "This address is not one the dashboard answers to.")
+
+
+def _load_user() -> None:
+    g.user, g.csrf = None, ""
+    token = request.cookies.get(COOKIE)
+    if token:
+        found = accounts.session_user(current_app.extensions["dashboard"].db(), token)
+        if found:
+            g.user, g.csrf = found
+
+
+def _check_csrf() -> None:
+    if request.method in SAFE_METHODS or request.endpoint in current_app.config["CSRF_EXEMPT"]:
+        return
+    sent = request.form.get("csrf") or request.headers.get("X-CSRF-Token") or ""
+    if not g.csrf or not hmac.compare_digest(sent, g.csrf):
+        abort(403, "This form has expired. Go back, reload the page and try again.")
+
+
+def _add_headers(response: Response) -> Response:
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def requires(permission: Permission) -> Callable:
+    """Only signed-in users whose role grants `permission`; others go to the login page."""
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user: User | None = g.get("user")
+            if user is None:
+                return redirect(url_for("auth.login", next=request.path))
+            if not user.may(permission):
+                abort(403, "Your account cannot do this.")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate

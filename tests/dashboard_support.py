@@ -1,0 +1,72 @@
+"""A dashboard app on real files (rules file, filterd.db, dashboard.db) for Flask test clients."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from dashboard.app import create_app
+from dashboard.data import accounts
+from dashboard.data.db import connect
+from filterd.config import parse_config
+
+PASSWORD = "correct horse battery"
+RULES = {
+    "timezone": "Europe/London",
+    "unknown_devices": "household",
+    "children": {
+        "sam": {"name": "Sam", "age_band": "9_12", "limits": {"overall": "3h"}},
+        "alex": {"name": "Alex", "age_band": "13_15"},
+    },
+    "devices": [{"ip": "192.168.1.20", "name": "Sam's tablet", "owner": "sam"}],
+}
+
+
+def make_app(tmp_path: Path, rules: dict | None = None):
+    rules_path = tmp_path / "rules.yaml"
+    rules_path.write_text(yaml.safe_dump(rules or RULES))
+    config = parse_config(
+        yaml.safe_dump(
+            {
+                "listen": ["127.0.0.1:1053"],
+                "upstreams": ["127.0.0.1:1"],
+                "database": str(tmp_path / "filterd.db"),
+                "rules": str(rules_path),
+                "dashboard": {"database": str(tmp_path / "dashboard.db")},
+            }
+        )
+    )
+    app = create_app(config)
+    app.testing = True
+    return app
+
+
+def add_account(app, name: str, role: str) -> None:
+    db = connect(app.extensions["dashboard"].settings.database)
+    accounts.add_user(db, name, accounts.Role(role), PASSWORD)
+    db.close()
+
+
+def logged_in(app, name: str, role: str):
+    """A test client signed in as a new account with this role."""
+    add_account(app, name, role)
+    client = app.test_client()
+    response = client.post("/login", data={"name": name, "password": PASSWORD})
+    assert response.status_code == 302, response.data
+    return client
+
+
+def csrf_of(client, path: str = "/") -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert match, "no CSRF token on the page"
+    return match[1]
+
+
+def version_of(client, path: str = "/") -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="version" value="([^"]+)"', page)
+    assert match, "no rules version on the page"
+    return match[1]

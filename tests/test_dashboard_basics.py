@@ -1,0 +1,100 @@
+"""The dashboard's foundations with Flask's test client: first run, log in, roles, quick actions."""
+
+from __future__ import annotations
+
+import yaml
+
+from tests.dashboard_support import PASSWORD, csrf_of, logged_in, make_app, version_of
+
+
+def test_first_run_creates_the_administrator_and_there_is_no_default_account(tmp_path):
+    app = make_app(tmp_path)
+    client = app.test_client()
+    assert client.get("/").headers["Location"].startswith("/login")
+    assert client.get("/login").headers["Location"] == "/setup"
+    short = client.post("/setup", data={"name": "Jo", "password": "short", "confirm": "short"})
+    assert "at least 10 characters" in short.get_data(as_text=True)
+    made = client.post("/setup", data={"name": "Jo", "password": PASSWORD, "confirm": PASSWORD})
+    assert made.status_code == 302
+    assert "Sam" in client.get("/").get_data(as_text=True)
+    assert client.get("/setup").status_code == 302, "setup is gone once an account exists"
+
+
+def test_wrong_password_is_refused_and_repeated_failures_lock_the_name_out(tmp_path):
+    app = make_app(tmp_path)
+    logged_in(app, "Jo", "administrator")
+    client = app.test_client()
+    for _ in range(5):
+        page = client.post("/login", data={"name": "Jo", "password": "wrong password!"})
+        assert page.status_code == 200 and "do not match" in page.get_data(as_text=True)
+    locked = client.post("/login", data={"name": "Jo", "password": PASSWORD})
+    assert locked.status_code == 200, "the right password is refused while throttled"
+
+
+def test_logout_revokes_the_session_on_the_server(tmp_path):
+    app = make_app(tmp_path)
+    client = logged_in(app, "Jo", "carer")
+    cookie = client.get_cookie("filterd_session").value
+    client.post("/logout", data={"csrf": csrf_of(client)})
+    other = app.test_client()
+    other.set_cookie("filterd_session", cookie)
+    assert other.get("/").status_code == 302, "the old cookie no longer opens a session"
+
+
+def test_a_carer_pauses_a_child_and_the_rules_file_says_so(tmp_path):
+    app = make_app(tmp_path)
+    client = logged_in(app, "Jo", "carer")
+    response = client.post(
+        "/children/sam/quick",
+        data={"action": "pause", "csrf": csrf_of(client), "version": version_of(client)},
+    )
+    assert response.status_code == 302
+    rules = yaml.safe_load((tmp_path / "rules.yaml").read_text())
+    assert rules["children"]["sam"]["overrides"] == [{"kind": "pause"}]
+    assert "Paused" in client.get("/").get_data(as_text=True)
+
+
+def test_a_stale_edit_is_refused_instead_of_overwriting_another_change(tmp_path):
+    app = make_app(tmp_path)
+    client = logged_in(app, "Jo", "carer")
+    version = version_of(client)
+    rules_path = tmp_path / "rules.yaml"
+    rules_path.write_text(rules_path.read_text() + "# edited by hand\n")
+    response = client.post(
+        "/children/sam/quick",
+        data={"action": "extra", "csrf": csrf_of(client), "version": version},
+        follow_redirects=True,
+    )
+    assert "changed by someone else" in response.get_data(as_text=True)
+    assert "extra_time" not in rules_path.read_text()
+
+
+def test_a_viewer_cannot_change_anything(tmp_path):
+    app = make_app(tmp_path)
+    client = logged_in(app, "Val", "viewer")
+    page = client.get("/").get_data(as_text=True)
+    assert "Pause" not in page
+    response = client.post(
+        "/children/sam/quick",
+        data={"action": "pause", "csrf": csrf_of(client), "version": "x"},
+    )
+    assert response.status_code == 403
+    assert "overrides" not in (tmp_path / "rules.yaml").read_text()
+
+
+def test_a_form_without_the_csrf_token_is_refused(tmp_path):
+    app = make_app(tmp_path)
+    client = logged_in(app, "Jo", "carer")
+    response = client.post("/children/sam/quick", data={"action": "pause", "version": "x"})
+    assert response.status_code == 403
+
+
+def test_an_unknown_host_name_is_refused(tmp_path):
+    app = make_app(tmp_path)
+    assert app.test_client().get("/login", headers={"Host": "evil.example"}).status_code == 400
+
+
+def test_pages_carry_security_headers(tmp_path):
+    response = make_app(tmp_path).test_client().get("/login")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
