@@ -1,0 +1,295 @@
+"""Blocked requests for safeguarding review: filterd.db's query log joined with reviews.
+
+The query log (filterd.db, read-only) and the reviews (dashboard.db) live in different files, so
+they are joined here in Python by query id, one page at a time. Every query filters on `ts`
+first, which filterd indexes (queries_ts), so a page reads only the chosen time range however
+long the log is.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from filterd.lists.categories import BY_ID
+
+HOME_TZ = ZoneInfo("Europe/London")
+PAGE_SIZE = 100
+MAX_NOTE = 2000
+
+# Answers that refused a name: a category block, the child's deny list, walled garden, a spent
+# limit, bedtime or a pause (filterd.query.Reason).
+BLOCKED_REASONS = ("blocked", "denied", "walled_garden", "limit", "offline", "paused")
+
+# Categories where a blocked request may be a sign that a child is at risk of harm (suicide and
+# self-harm, eating disorders, radicalisation, sexual exploitation, drugs and county lines,
+# violence, hate, contact with adult strangers, gambling, illegal content). The DSL sees these
+# first so that a sign of risk is never buried under blocked adverts or games at bedtime.
+HIGH_RISK = (
+    "self_harm",
+    "eating_disorders",
+    "extremism",
+    "adult",
+    "drugs",
+    "weapons_violence",
+    "hate",
+    "dating",
+    "gambling",
+    "illegal",
+)
+
+OUTCOMES = {
+    "no_concern": "No concern",
+    "discussed_with_child": "Discussed with the child",
+    "raised_with_dsl": "Concern raised with the safeguarding lead",
+}
+
+REASONS = {
+    "blocked": "Blocked category",
+    "denied": "On the deny list",
+    "walled_garden": "Not on the allow list (walled garden)",
+    "limit": "Daily limit reached",
+    "offline": "Bedtime",
+    "paused": "Paused",
+}
+
+RANGES = {"24h": ("Last 24 hours", 1), "7d": ("Last 7 days", 7), "30d": ("Last 30 days", 30)}
+DEFAULT_RANGE = "24h"
+
+
+class Filters(NamedTuple):
+    child: str = ""
+    device: str = ""
+    category: str = ""
+    range: str = DEFAULT_RANGE  # a RANGES key, or "dates" for from/to
+    start_date: str = ""  # YYYY-MM-DD, home time, with range "dates"
+    end_date: str = ""  # YYYY-MM-DD inclusive
+    start: float = 0.0  # the resolved window, unix seconds
+    end: float = 0.0
+
+    def params(self) -> dict[str, str]:
+        """The filters as GET parameters (for links, forms and the export)."""
+        values = {
+            "child": self.child,
+            "device": self.device,
+            "category": self.category,
+            "range": self.range,
+            "from": self.start_date,
+            "to": self.end_date,
+        }
+        return {key: value for key, value in values.items() if value}
+
+    def describe(self) -> str:
+        parts = []
+        if self.range == "dates":
+            parts.append(f"from {self.start_date or 'the start'} to {self.end_date or 'now'}")
+        else:
+            parts.append(RANGES[self.range][0].lower())
+        if self.child:
+            parts.append(f"child {self.child}")
+        if self.device:
+            parts.append(f"device {self.device}")
+        if self.category:
+            parts.append(f"category {self.category}")
+        return ", ".join(parts)
+
+
+class Entry(NamedTuple):
+    id: int
+    ts: float
+    client: str
+    name: str
+    reason: str
+    categories: tuple[str, ...]
+    child: str
+    high_risk: bool
+
+
+class Review(NamedTuple):
+    query_id: int
+    outcome: str
+    note: str
+    reviewer: str
+    ts: float
+
+
+class Page(NamedTuple):
+    entries: list[Entry]
+    reviews: dict[int, Review]
+    page: int
+    has_next: bool
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def parse_filters(
+    args: Mapping[str, str], now: float | None = None, tz: ZoneInfo = HOME_TZ
+) -> Filters:
+    """Filters from GET parameters; anything malformed falls back to the default."""
+    now = time.time() if now is None else now
+    child = args.get("child", "").strip()[:64]
+    device = args.get("device", "").strip()[:64]
+    category = args.get("category", "").strip()
+    if category not in BY_ID:
+        category = ""
+    chosen = args.get("range", DEFAULT_RANGE)
+    first, last = _day(args.get("from", "")), _day(args.get("to", ""))
+    if chosen == "dates" and (first or last):
+        start = datetime.combine(first, datetime.min.time(), tz).timestamp() if first else 0.0
+        if last:
+            end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tz).timestamp()
+        else:
+            end = now + 1
+        return Filters(
+            child,
+            device,
+            category,
+            "dates",
+            first.isoformat() if first else "",
+            last.isoformat() if last else "",
+            start,
+            end,
+        )
+    if chosen not in RANGES:
+        chosen = DEFAULT_RANGE
+    return Filters(child, device, category, chosen, "", "", now - RANGES[chosen][1] * 86400, now + 1)
+
+
+def _padded(column: str) -> str:
+    return f"(',' || {column} || ',')"
+
+
+# 0 for a request in any high-risk category, else 1: the first sort key.
+_RISK_RANK = (
+    "CASE WHEN "
+    + " OR ".join(f"{_padded('categories')} LIKE '%,{c},%'" for c in HIGH_RISK)
+    + " THEN 0 ELSE 1 END"
+)
+
+
+def _where(filters: Filters) -> tuple[str, list]:
+    # ts first: the range is read through filterd's queries_ts index.
+    clauses = ["ts >= ?", "ts < ?", f"reason IN ({','.join('?' * len(BLOCKED_REASONS))})"]
+    params: list = [filters.start, filters.end, *BLOCKED_REASONS]
+    if filters.child:
+        clauses.append("child = ?")
+        params.append(filters.child)
+    if filters.device:
+        clauses.append("client = ?")
+        params.append(filters.device)
+    if filters.category:
+        clauses.append(f"{_padded('categories')} LIKE ?")
+        params.append(f"%,{filters.category},%")
+    return " AND ".join(clauses), params
+
+
+def _entry(row: tuple) -> Entry:
+    id_, ts, client, name, reason, categories, child = row
+    listed = tuple(c for c in categories.split(",") if c)
+    return Entry(id_, ts, client, name, reason, listed, child, any(c in HIGH_RISK for c in listed))
+
+
+_COLUMNS = "id, ts, client, name, reason, categories, child"
+
+
+def page_of(
+    filterd_db: sqlite3.Connection | None,
+    dashboard_db: sqlite3.Connection,
+    filters: Filters,
+    page: int = 1,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """One page of blocked requests: high-risk first, newest first within each."""
+    if filterd_db is None:
+        return Page([], {}, 1, False)
+    page = max(1, page)
+    where, params = _where(filters)
+    rows = filterd_db.execute(
+        f"SELECT {_COLUMNS} FROM queries INDEXED BY queries_ts WHERE {where}"
+        f" ORDER BY {_RISK_RANK}, ts DESC, id DESC LIMIT ? OFFSET ?",
+        (*params, size + 1, (page - 1) * size),
+    ).fetchall()
+    entries = [_entry(row) for row in rows[:size]]
+    return Page(entries, reviews_for(dashboard_db, [e.id for e in entries]), page, len(rows) > size)
+
+
+def all_matching(filterd_db: sqlite3.Connection | None, filters: Filters) -> Iterator[Entry]:
+    """Every blocked request the filters match, in page order (for the export)."""
+    if filterd_db is None:
+        return
+    where, params = _where(filters)
+    cursor = filterd_db.execute(
+        f"SELECT {_COLUMNS} FROM queries INDEXED BY queries_ts WHERE {where}"
+        f" ORDER BY {_RISK_RANK}, ts DESC, id DESC",
+        params,
+    )
+    for row in cursor:
+        yield _entry(row)
+
+
+def reviews_for(db: sqlite3.Connection, ids: list[int]) -> dict[int, Review]:
+    found: dict[int, Review] = {}
+    for start in range(0, len(ids), 500):  # under SQLite's host-parameter limit
+        chunk = ids[start : start + 500]
+        rows = db.execute(
+            "SELECT query_id, outcome, note, reviewer, ts FROM reviews"
+            f" WHERE query_id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
+        found.update((row[0], Review(*row)) for row in rows)
+    return found
+
+
+class ReviewError(ValueError):
+    """A refused review; the message is shown to the person."""
+
+
+def blocked_ids(filterd_db: sqlite3.Connection | None, ids: list[int]) -> list[int]:
+    """Those of `ids` that are blocked requests in the query log."""
+    if filterd_db is None:
+        return []
+    found: list[int] = []
+    marks = ",".join("?" * len(BLOCKED_REASONS))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = filterd_db.execute(
+            f"SELECT id FROM queries WHERE id IN ({','.join('?' * len(chunk))})"
+            f" AND reason IN ({marks})",
+            (*chunk, *BLOCKED_REASONS),
+        )
+        found.extend(row[0] for row in rows)
+    return sorted(found)
+
+
+def record_reviews(
+    db: sqlite3.Connection, ids: list[int], outcome: str, note: str, reviewer: str
+) -> None:
+    """Mark these blocked requests reviewed (a later review replaces an earlier one)."""
+    if outcome not in OUTCOMES:
+        raise ReviewError("Choose an outcome.")
+    note = note.strip()
+    if len(note) > MAX_NOTE:
+        raise ReviewError(f"A note is at most {MAX_NOTE} characters.")
+    if not ids:
+        raise ReviewError("Choose at least one blocked request.")
+    now = time.time()
+    db.executemany(
+        "INSERT OR REPLACE INTO reviews (query_id, outcome, note, reviewer, ts)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [(id_, outcome, note, reviewer, now) for id_ in ids],
+    )
+    db.commit()
+
+
+def home_clock(ts: float, tz: ZoneInfo = HOME_TZ) -> str:
+    """A moment as people in the home read it: "2024-05-01 21:14"."""
+    return datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,57 @@
+"""CSV export of blocked requests for the home's recording system, safe to open in a spreadsheet.
+
+Query names come from the children's devices, so a name can be written to attack whoever opens
+the file: a cell starting with =, +, -, @, tab or carriage return is prefixed with a single
+quote so spreadsheets show it as text instead of running it (OWASP, "CSV Injection").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from dashboard.data.blocked import HOME_TZ, OUTCOMES, Entry, Review
+
+COLUMNS = (
+    "time",
+    "child",
+    "device",
+    "name",
+    "categories",
+    "reason",
+    "reviewed outcome",
+    "note",
+    "reviewer",
+)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def blocked_csv(
+    entries: Iterable[Entry], reviews: dict[int, Review], tz: ZoneInfo = HOME_TZ
+) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for entry in entries:
+        review = reviews.get(entry.id)
+        row = (
+            datetime.fromtimestamp(entry.ts, tz).isoformat(timespec="seconds"),
+            entry.child,
+            entry.client,
+            entry.name,
+            ",".join(entry.categories),
+            entry.reason,
+            OUTCOMES.get(review.outcome, review.outcome) if review else "",
+            review.note if review else "",
+            review.reviewer if review else "",
+        )
+        writer.writerow([safe_cell(cell) for cell in row])
+    return out.getvalue()

@@ -1,0 +1,73 @@
+"""Run the real dashboard (`python -m filterd dashboard --config FILE`) as a process, for tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tests.support.upstream_process import PROJECT_ROOT
+
+
+class DashboardProcess:
+    """The dashboard served by waitress on the config's `dashboard.listen`."""
+
+    def __init__(self, config_path: Path, listen: str, workdir: Path) -> None:
+        self.config_path = config_path
+        self.workdir = workdir
+        self.log_path = workdir / "dashboard.log"
+        host, _, port = listen.rpartition(":")
+        self.url = f"http://{host}:{port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 15) -> DashboardProcess:
+        env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
+        command = [sys.executable, "-m", "filterd", "dashboard", "--config", str(self.config_path)]
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                command, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"dashboard exited early:\n{self.log()}")
+            if self.answers():
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"dashboard did not answer HTTP within {timeout} s:\n{self.log()}")
+
+    def answers(self) -> bool:
+        """Any HTTP response at all (a redirect or an error page is an answer)."""
+        try:
+            with urllib.request.urlopen(self.url + "/login", timeout=0.5):
+                return True
+        except urllib.error.HTTPError:
+            return True
+        except (OSError, urllib.error.URLError):
+            return False
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, timeout: float = 10) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+    def __enter__(self) -> DashboardProcess:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()

@@ -1,0 +1,220 @@
+"""The dashboard end to end in real headless Chromium, against a real filterd.
+
+filterd and the dashboard run as separate processes on one config file (so on one rules file):
+a carer's click in the browser must reach DNS answers for the child's device within 2 s.
+"""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from dnslib import DNSRecord
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+from tests.support.dashboard_process import DashboardProcess
+from tests.support.dns_client import make_query, udp_exchange
+from tests.support.filterd_process import FilterdProcess, free_port, wait_for
+from tests.support.upstream_process import PROJECT_ROOT
+from tests.test_blocklists import write_lists
+from tests.test_child_profiles import addresses, blocked
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
+SAM, ALEX = "127.0.0.2", "127.0.0.3"
+PASSWORD = "correct horse battery"
+WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+    reason="needs Debian's chromium and chromium-driver (make system-deps)",
+)
+
+_names = itertools.count()
+
+
+def rules() -> dict:
+    return {
+        "timezone": "Europe/London",
+        "unknown_devices": "household",
+        "children": {
+            # No bedtime, so the time of day the tests run at never blocks either child.
+            "sam": {"name": "Sam", "age_band": "9_12", "offline": []},
+            "alex": {"name": "Alex", "age_band": "13_15", "offline": []},
+        },
+        "devices": [
+            {"ip": SAM, "name": "Sam's tablet", "owner": "sam"},
+            {"ip": ALEX, "name": "Alex's phone", "owner": "alex"},
+        ],
+    }
+
+
+class Stack:
+    """filterd and the dashboard on one config file, and a browser pointed at the dashboard."""
+
+    def __init__(self, filterd: FilterdProcess, dashboard: DashboardProcess, browser) -> None:
+        self.filterd = filterd
+        self.dashboard = dashboard
+        self.browser = browser
+        self.rules_path = Path(filterd.config["rules"])
+
+    def open(self, path: str) -> None:
+        self.browser.get(self.dashboard.url + path)
+
+    def ask(self, source: str) -> DNSRecord:
+        """A name never asked before (no cache in the way), from a device's address."""
+        query = make_query(f"site{next(_names)}.example", "A", edns=True)
+        raw = udp_exchange(self.filterd.port, query.pack(), source=source)
+        assert raw is not None, f"no answer from filterd to {source}"
+        return DNSRecord.parse(raw)
+
+    def resolves(self, source: str) -> bool:
+        reply = self.ask(source)
+        return not blocked(reply) and bool(addresses(reply)) and "0.0.0.0" not in addresses(reply)
+
+    def add_user(self, name: str, role: str) -> None:
+        """`filterd users add NAME --role ROLE`, the password on standard input."""
+        done = subprocess.run(
+            [sys.executable, "-m", "filterd", "users", "add", name, "--role", role]
+            + ["--config", str(self.filterd.config_path)],
+            input=PASSWORD + "\n",
+            capture_output=True,
+            text=True,
+            cwd=PROJECT_ROOT,
+            timeout=30,
+        )
+        assert done.returncode == 0, done.stderr
+
+    def log_in(self, name: str) -> None:
+        self.open("/login")
+        self.browser.find_element(By.ID, "name").send_keys(name)
+        self.browser.find_element(By.ID, "password").send_keys(PASSWORD)
+        self.browser.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
+        assert wait_for(lambda: self.browser.current_url.rstrip("/") == self.dashboard.url, 5)
+
+    def card(self, child: str):
+        return self.browser.find_element(By.ID, f"child-{child}")
+
+    def click(self, child: str, label: str) -> None:
+        button = self.card(child).find_element(By.XPATH, f".//button[@name='action'][.='{label}']")
+        button.click()
+        wait_for(lambda: "Done:" in self.browser.page_source, 5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    driver.set_page_load_timeout(15)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def stack(start_filterd, browser, tmp_path: Path) -> Iterator[Stack]:
+    rules_path = tmp_path / "rules.yaml"
+    rules_path.write_text(yaml.safe_dump(rules()))
+    shipped = write_lists(tmp_path / "shipped", social=["social.example"], adult=["adult.example"])
+    listen = f"127.0.0.1:{free_port()}"
+    filterd = start_filterd(
+        rules=str(rules_path),
+        dashboard={
+            "listen": listen,
+            "database": str(tmp_path / "dashboard.db"),
+            "allowed_hosts": ["127.0.0.1", "localhost"],
+        },
+        lists_update={
+            "directory": str(tmp_path / "lists"),
+            "shipped": str(shipped),
+            "refresh_hours": 0,
+        },
+    )
+    browser.delete_all_cookies()  # cookies are per host, not per port: start signed out
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    with DashboardProcess(filterd.config_path, listen, tmp_path) as dashboard:
+        yield Stack(filterd, dashboard, browser)
+
+
+def test_first_run_then_pause_and_resume_reach_dns_within_two_seconds(stack: Stack):
+    stack.open("/")
+    assert stack.browser.current_url.endswith("/setup"), "no account yet: first-run setup"
+    form = stack.browser
+    form.find_element(By.ID, "name").send_keys("carer")
+    form.find_element(By.ID, "password").send_keys(PASSWORD)
+    form.find_element(By.ID, "confirm").send_keys(PASSWORD)
+    form.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
+
+    assert wait_for(lambda: stack.browser.current_url.rstrip("/") == stack.dashboard.url, 5)
+    assert "Sam" in stack.card("sam").text and "Alex" in stack.card("alex").text
+    assert stack.resolves(SAM) and stack.resolves(ALEX)
+
+    stack.click("sam", "Pause")
+    assert "Paused" in stack.card("sam").text
+    assert wait_for(lambda: blocked(stack.ask(SAM)), timeout=2), "filterd applied the pause"
+    assert stack.resolves(ALEX), "Alex is not paused"
+
+    stack.click("sam", "Resume")
+    assert "Paused" not in stack.card("sam").text
+    assert wait_for(lambda: stack.resolves(SAM), timeout=2), "filterd applied the resume"
+
+
+def test_a_viewer_sees_no_controls_and_a_forged_change_is_refused(stack: Stack):
+    stack.add_user("val", "viewer")
+    stack.log_in("val")
+    assert "Sam" in stack.card("sam").text
+    assert not stack.browser.find_elements(By.CSS_SELECTOR, "button[name=action]")
+    before = stack.rules_path.read_bytes()
+
+    status = stack.browser.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        const body = new FormData();
+        body.append('csrf', document.querySelector('input[name=csrf]').value);
+        body.append('action', 'pause');
+        fetch('/children/sam/quick', {method: 'POST', body: body, redirect: 'manual'})
+          .then(response => done(response.status), error => done(String(error)));
+        """
+    )
+
+    assert status == 403
+    assert stack.rules_path.read_bytes() == before
+    assert stack.resolves(SAM)
+
+
+def test_screenshots_of_the_main_pages_at_phone_and_desktop_widths(stack: Stack):
+    stack.add_user("admin", "administrator")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    pages = {"login": "/login", "home": "/", "health": "/health"}
+    saved: list[Path] = []
+    for width_name, (width, height) in WIDTHS.items():
+        stack.browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+        )
+        stack.browser.delete_all_cookies()
+        for page, path in pages.items():
+            if page != "login" and not stack.browser.get_cookies():
+                stack.log_in("admin")
+            stack.open(path)
+            assert stack.browser.current_url == stack.dashboard.url + path
+            target = SCREENSHOTS / f"{page}-{width_name}-{width}.png"
+            target.unlink(missing_ok=True)
+            assert stack.browser.save_screenshot(str(target))
+            saved.append(target)
+
+    for target in saved:
+        data = target.read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n"), target
+        assert len(data) > 5000, f"{target} is suspiciously small"
