@@ -38,7 +38,17 @@ class Dashboard:
 
 
 def create_app(config: Config) -> Flask:
-    from dashboard.web import audit_log, auth, blocked, children, devices, health, home, security
+    from dashboard.web import (
+        api,
+        audit_log,
+        auth,
+        blocked,
+        children,
+        devices,
+        health,
+        home,
+        security,
+    )
 
     app = Flask(__name__)
     app.secret_key = secrets.token_bytes(32)  # signs only one-off messages (flash)
@@ -55,7 +65,7 @@ def create_app(config: Config) -> Flask:
     # Areas added by later blueprints put their links here: (endpoint, label).
     app.config["NAV_LINKS"] = []
     app.context_processor(lambda: {"nav_links": app.config["NAV_LINKS"]})
-    for module in (auth, home, children, devices, blocked, audit_log, health):
+    for module in (auth, home, children, devices, blocked, audit_log, health, api):
         app.register_blueprint(module.blueprint)
 
     @app.teardown_appcontext

@@ -1,0 +1,118 @@
+"""The JSON API: the same actions as the pages, for scripts and other front ends.
+
+Signed in with the same session cookie as the pages; every change needs the session's CSRF
+token in the X-CSRF-Token header (`GET /api/session` returns it). The OpenAPI description is
+served at /api/openapi.json.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from dashboard.data import audit, quick_actions
+from dashboard.data.accounts import Permission
+from dashboard.data.activity import child_summaries
+from dashboard.data.rules_file import StaleEdit
+from dashboard.web.openapi import SPEC
+from filterd.rules.parse import RulesError
+
+blueprint = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _dashboard():
+    return current_app.extensions["dashboard"]
+
+
+def api_requires(permission: Permission) -> Callable:
+    """401 for no session, 403 for a role without the permission, as JSON."""
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if g.get("user") is None:
+                return jsonify(error="not signed in"), 401
+            if not g.user.may(permission):
+                return jsonify(error="your account cannot do this"), 403
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+@blueprint.get("/openapi.json")
+def openapi():
+    return jsonify(SPEC)
+
+
+@blueprint.get("/session")
+@api_requires(Permission.VIEW)
+def session():
+    return jsonify(user=g.user.name, role=g.user.role.value, csrf=g.csrf)
+
+
+@blueprint.get("/children")
+@api_requires(Permission.VIEW)
+def children():
+    snapshot = _dashboard().rules.read()
+    found = child_summaries(_dashboard().filterd_db(), snapshot.rules) if snapshot.rules else []
+    return jsonify(version=snapshot.version, children=[c._asdict() for c in found])
+
+
+@blueprint.post("/children/<child>/actions")
+@api_requires(Permission.EDIT_RULES)
+def child_action(child: str):
+    body = request.get_json(silent=True) or {}
+    action, until = str(body.get("action", "")), str(body.get("until", ""))
+    try:
+        quick_actions.apply(
+            _dashboard().rules,
+            child,
+            action,
+            until,
+            str(body.get("version", "")),
+            datetime.now(UTC),
+        )
+    except quick_actions.ActionError as err:
+        return jsonify(error=str(err)), 400
+    except StaleEdit as err:
+        return jsonify(error=str(err)), 409
+    except RulesError as err:
+        return jsonify(error="refused", problems=err.problems), 422
+    audit.record(_dashboard().db(), g.user.name, f"child.{action}", child, until)
+    return jsonify(ok=True, version=_dashboard().rules.read().version)
+
+
+@blueprint.get("/rules")
+@api_requires(Permission.VIEW)
+def rules():
+    snapshot = _dashboard().rules.read()
+    return jsonify(version=snapshot.version, problems=snapshot.problems, rules=snapshot.raw)
+
+
+@blueprint.put("/rules")
+@api_requires(Permission.EDIT_RULES)
+def save_rules():
+    body = request.get_json(silent=True) or {}
+    raw = body.get("rules")
+    if not isinstance(raw, dict):
+        return jsonify(error="expected {version, rules}"), 400
+    try:
+        _dashboard().rules.save(raw, str(body.get("version", "")))
+    except StaleEdit as err:
+        return jsonify(error=str(err)), 409
+    except RulesError as err:
+        return jsonify(error="refused", problems=err.problems), 422
+    audit.record(_dashboard().db(), g.user.name, "rules.save", "(api)")
+    return jsonify(ok=True, version=_dashboard().rules.read().version)
+
+
+@blueprint.get("/audit")
+@api_requires(Permission.AUDIT)
+def audit_trail():
+    return jsonify(entries=[e._asdict() for e in audit.recent(_dashboard().db())])

@@ -1,0 +1,122 @@
+"""The OpenAPI 3 description of the JSON API (served at /api/openapi.json)."""
+
+from __future__ import annotations
+
+_ERROR = {"type": "object", "properties": {"error": {"type": "string"}}}
+_REFUSED = {
+    "type": "object",
+    "properties": {
+        "error": {"type": "string"},
+        "problems": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+_COMMON = {
+    "401": {"description": "Not signed in", **_json(_ERROR)},
+    "403": {
+        "description": "The account's role cannot do this, or the CSRF token is missing",
+        **_json(_ERROR),
+    },
+}
+_CHANGES = {
+    "409": {
+        "description": "The rules changed since `version`: reload and try again",
+        **_json(_ERROR),
+    },
+    "422": {
+        "description": "filterd would refuse these rules: each problem as key.path: reason",
+        **_json(_REFUSED),
+    },
+}
+
+SPEC = {
+    "openapi": "3.0.3",
+    "info": {
+        "title": "filterd dashboard API",
+        "version": "1",
+        "description": (
+            "Sign in through /login (the session cookie); send the CSRF token from"
+            " GET /api/session in the X-CSRF-Token header with every change."
+        ),
+    },
+    "components": {
+        "securitySchemes": {
+            "session": {"type": "apiKey", "in": "cookie", "name": "filterd_session"}
+        }
+    },
+    "security": [{"session": []}],
+    "paths": {
+        "/api/session": {
+            "get": {
+                "summary": "Who is signed in, and the CSRF token",
+                "responses": {"200": {"description": "user, role, csrf"}, **_COMMON},
+            }
+        },
+        "/api/children": {
+            "get": {
+                "summary": "Every child now: online, paused, offline, usage, limits, blocks",
+                "responses": {"200": {"description": "version and children"}, **_COMMON},
+            }
+        },
+        "/api/children/{child}/actions": {
+            "post": {
+                "summary": "Pause, resume, +30 minutes, or lift bedtime until a time",
+                "parameters": [
+                    {"name": "child", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "requestBody": _json(
+                    {
+                        "type": "object",
+                        "required": ["action", "version"],
+                        "properties": {
+                            "action": {
+                                "type": "string",
+                                "enum": ["pause", "resume", "extra", "lift_bedtime"],
+                            },
+                            "until": {"type": "string", "example": "21:30"},
+                            "version": {"type": "string"},
+                        },
+                    }
+                ),
+                "responses": {
+                    "200": {"description": "saved; the new version"},
+                    "400": {"description": "unknown child or action", **_json(_ERROR)},
+                    **_COMMON,
+                    **_CHANGES,
+                },
+            }
+        },
+        "/api/rules": {
+            "get": {
+                "summary": "The rules as data, their version, and why filterd refuses them if so",
+                "responses": {"200": {"description": "version, problems, rules"}, **_COMMON},
+            },
+            "put": {
+                "summary": "Replace the rules (validated by filterd's parser; refused if stale)",
+                "requestBody": _json(
+                    {
+                        "type": "object",
+                        "required": ["version", "rules"],
+                        "properties": {"version": {"type": "string"}, "rules": {"type": "object"}},
+                    }
+                ),
+                "responses": {
+                    "200": {"description": "saved; the new version"},
+                    **_COMMON,
+                    **_CHANGES,
+                },
+            },
+        },
+        "/api/audit": {
+            "get": {
+                "summary": "The audit trail, newest first",
+                "responses": {"200": {"description": "entries"}, **_COMMON},
+            }
+        },
+    },
+}

@@ -1,0 +1,86 @@
+"""The JSON API with Flask's test client: same roles, CSRF in a header, stale and bad edits."""
+
+from __future__ import annotations
+
+import yaml
+
+from tests.dashboard_support import logged_in, make_app
+
+
+def csrf(client) -> str:
+    return client.get("/api/session").get_json()["csrf"]
+
+
+def test_the_openapi_description_lists_every_route(tmp_path):
+    app = make_app(tmp_path)
+    spec = app.test_client().get("/api/openapi.json").get_json()
+    routes = {
+        str(rule).replace("<child>", "{child}")
+        for rule in app.url_map.iter_rules()
+        if str(rule).startswith("/api/") and rule.endpoint != "api.openapi"
+    }
+    assert routes == set(spec["paths"])
+
+
+def test_without_a_session_the_api_answers_401(tmp_path):
+    assert make_app(tmp_path).test_client().get("/api/children").status_code == 401
+
+
+def test_children_show_todays_state(tmp_path):
+    client = logged_in(make_app(tmp_path), "Val", "viewer")
+    body = client.get("/api/children").get_json()
+    children = {c["id"]: c for c in body["children"]}
+    assert set(children) == {"sam", "alex"}
+    assert children["sam"]["limits"] == {"overall": 180}
+    assert children["sam"]["paused"] is False
+
+
+def test_a_carer_pauses_through_the_api_with_the_csrf_header(tmp_path):
+    client = logged_in(make_app(tmp_path), "Jo", "carer")
+    version = client.get("/api/children").get_json()["version"]
+    refused = client.post("/api/children/sam/actions", json={"action": "pause", "version": version})
+    assert refused.status_code == 403, "no CSRF header"
+    done = client.post(
+        "/api/children/sam/actions",
+        json={"action": "pause", "version": version},
+        headers={"X-CSRF-Token": csrf(client)},
+    )
+    assert done.status_code == 200
+    rules = yaml.safe_load((tmp_path / "rules.yaml").read_text())
+    assert rules["children"]["sam"]["overrides"] == [{"kind": "pause"}]
+    stale = client.post(
+        "/api/children/sam/actions",
+        json={"action": "resume", "version": version},
+        headers={"X-CSRF-Token": csrf(client)},
+    )
+    assert stale.status_code == 409
+
+
+def test_rules_that_filterd_would_refuse_get_422_with_the_key(tmp_path):
+    client = logged_in(make_app(tmp_path), "Jo", "administrator")
+    current = client.get("/api/rules").get_json()
+    current["rules"]["children"]["sam"]["offline"] = [{"start": "9pm", "end": "07:00"}]
+    response = client.put(
+        "/api/rules",
+        json={"version": current["version"], "rules": current["rules"]},
+        headers={"X-CSRF-Token": csrf(client)},
+    )
+    assert response.status_code == 422
+    assert response.get_json()["problems"] == [
+        "children.sam.offline[0].start: expected HH:MM, got '9pm'"
+    ]
+
+
+def test_a_viewer_cannot_change_rules_through_the_api(tmp_path):
+    client = logged_in(make_app(tmp_path), "Val", "viewer")
+    current = client.get("/api/rules").get_json()
+    response = client.put("/api/rules", json=current, headers={"X-CSRF-Token": csrf(client)})
+    assert response.status_code == 403
+
+
+def test_the_audit_trail_is_for_safeguarding_leads_and_administrators(tmp_path):
+    app = make_app(tmp_path)
+    assert logged_in(app, "Cara", "carer").get("/api/audit").status_code == 403
+    lead = logged_in(app, "Dee", "safeguarding_lead")
+    actions = [e["action"] for e in lead.get("/api/audit").get_json()["entries"]]
+    assert "login" in actions
