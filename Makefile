@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Debian tools the tests and benchmarks drive as real peers (dnsmasq, dnsperf, dig), network
-# namespaces for discovery tests (iproute2), and the IEEE vendor registry (ieee-data).
+# namespaces for discovery tests (iproute2), the IEEE vendor registry (ieee-data), and headless
+# Chromium with its WebDriver for the dashboard's browser tests (chromium, chromium-driver).
 system-deps:
 	@missing=""; \
 	command -v dnsmasq >/dev/null || missing="$$missing dnsmasq-base"; \
@@ -22,6 +23,8 @@ system-deps:
 	command -v dig >/dev/null || missing="$$missing dnsutils"; \
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
 	test -f /usr/share/ieee-data/oui.txt || missing="$$missing ieee-data"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

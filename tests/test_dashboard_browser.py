@@ -19,6 +19,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.support.dashboard_process import DashboardProcess
 from tests.support.dns_client import make_query, udp_exchange
@@ -83,9 +85,20 @@ class Stack:
 
     def add_user(self, name: str, role: str) -> None:
         """`filterd users add NAME --role ROLE`, the password on standard input."""
+        config = str(self.filterd.config_path)
         done = subprocess.run(
-            [sys.executable, "-m", "filterd", "users", "add", name, "--role", role]
-            + ["--config", str(self.filterd.config_path)],
+            [
+                sys.executable,
+                "-m",
+                "filterd",
+                "users",
+                "add",
+                name,
+                "--role",
+                role,
+                "--config",
+                config,
+            ],
             input=PASSWORD + "\n",
             capture_output=True,
             text=True,
@@ -107,7 +120,11 @@ class Stack:
     def click(self, child: str, label: str) -> None:
         button = self.card(child).find_element(By.XPATH, f".//button[@name='action'][.='{label}']")
         button.click()
-        wait_for(lambda: "Done:" in self.browser.page_source, 5)
+        # The old page goes, then the home page comes back with the outcome.
+        WebDriverWait(self.browser, 5).until(expected_conditions.staleness_of(button))
+        WebDriverWait(self.browser, 5).until(
+            expected_conditions.presence_of_element_located((By.ID, f"child-{child}"))
+        )
 
 
 @pytest.fixture(scope="module")
@@ -177,18 +194,19 @@ def test_a_viewer_sees_no_controls_and_a_forged_change_is_refused(stack: Stack):
     assert not stack.browser.find_elements(By.CSS_SELECTOR, "button[name=action]")
     before = stack.rules_path.read_bytes()
 
-    status = stack.browser.execute_async_script(
+    status, text = stack.browser.execute_async_script(
         """
         const done = arguments[arguments.length - 1];
         const body = new FormData();
         body.append('csrf', document.querySelector('input[name=csrf]').value);
         body.append('action', 'pause');
         fetch('/children/sam/quick', {method: 'POST', body: body, redirect: 'manual'})
-          .then(response => done(response.status), error => done(String(error)));
+          .then(r => r.text().then(text => done([r.status, text])), e => done([0, String(e)]));
         """
     )
 
     assert status == 403
+    assert "Your account cannot do this" in text, "refused for the role, not the token"
     assert stack.rules_path.read_bytes() == before
     assert stack.resolves(SAM)
 

@@ -10,6 +10,7 @@ import sqlite3
 import time
 from typing import NamedTuple
 
+from filterd.querylog_writer import BLOCKED_CONDITION
 from filterd.rules.decide import OVERALL, situation
 from filterd.rules.model import Profile, Rules
 from filterd.rules.schedule import usage_day
@@ -34,10 +35,13 @@ def usage_today(
     if db is None:
         return {}
     day = usage_day(now, profile.limits.reset, rules.timezone)
-    rows = db.execute(
-        "SELECT category, minutes FROM usage WHERE child = ? AND day = ?", (profile.id, day)
-    )
-    return dict(rows.fetchall())
+    try:
+        rows = db.execute(
+            "SELECT category, minutes FROM usage WHERE child = ? AND day = ?", (profile.id, day)
+        )
+        return dict(rows.fetchall())
+    except sqlite3.OperationalError:  # filterd has not written usage yet
+        return {}
 
 
 def child_summaries(
@@ -51,17 +55,7 @@ def child_summaries(
         limits = dict(profile.limits.categories)
         if profile.limits.overall is not None:
             limits[OVERALL] = profile.limits.overall
-        online = blocked = 0
-        if db is not None:
-            start = now - ONLINE_WINDOW
-            online = db.execute(
-                "SELECT count(*) FROM queries WHERE child = ? AND ts > ?", (profile.id, start)
-            ).fetchone()[0]
-            blocked = db.execute(
-                "SELECT count(*) FROM queries WHERE child = ? AND ts > ? AND reason IN"
-                " ('blocked', 'denied', 'walled_garden', 'limit', 'offline', 'paused')",
-                (profile.id, now - 86_400),
-            ).fetchone()[0]
+        online, blocked = _recent_counts(db, profile.id, now)
         summaries.append(
             ChildSummary(
                 profile.id,
@@ -75,6 +69,23 @@ def child_summaries(
             )
         )
     return summaries
+
+
+def _recent_counts(db: sqlite3.Connection | None, child: str, now: float) -> tuple[int, int]:
+    """(queries in the last ONLINE_WINDOW seconds, blocked in the last 24 h) for a child."""
+    if db is None:
+        return 0, 0
+    try:
+        online = db.execute(
+            "SELECT count(*) FROM queries WHERE child = ? AND ts > ?", (child, now - ONLINE_WINDOW)
+        ).fetchone()[0]
+        blocked = db.execute(
+            f"SELECT count(*) FROM queries WHERE ts > ? AND {BLOCKED_CONDITION} AND child = ?",
+            (now - 86_400, child),
+        ).fetchone()[0]
+    except sqlite3.OperationalError:  # no query log yet
+        return 0, 0
+    return online, blocked
 
 
 def rules_status(db: sqlite3.Connection | None) -> dict | None:

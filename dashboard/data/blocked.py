@@ -17,13 +17,14 @@ from zoneinfo import ZoneInfo
 
 from filterd.lists.categories import BY_ID
 
+# Answers that refused a name (a category block, deny list, walled garden, a spent limit, bedtime
+# or a pause), defined once beside the index filterd keeps for them.
+from filterd.querylog_writer import BLOCKED_CONDITION, BLOCKED_REASONS
+
 HOME_TZ = ZoneInfo("Europe/London")
 PAGE_SIZE = 100
 MAX_NOTE = 2000
 
-# Answers that refused a name: a category block, the child's deny list, walled garden, a spent
-# limit, bedtime or a pause (filterd.query.Reason).
-BLOCKED_REASONS = ("blocked", "denied", "walled_garden", "limit", "offline", "paused")
 
 # Categories where a blocked request may be a sign that a child is at risk of harm (suicide and
 # self-harm, eating disorders, radicalisation, sexual exploitation, drugs and county lines,
@@ -161,7 +162,9 @@ def parse_filters(
         )
     if chosen not in RANGES:
         chosen = DEFAULT_RANGE
-    return Filters(child, device, category, chosen, "", "", now - RANGES[chosen][1] * 86400, now + 1)
+    return Filters(
+        child, device, category, chosen, "", "", now - RANGES[chosen][1] * 86400, now + 1
+    )
 
 
 def _padded(column: str) -> str:
@@ -177,9 +180,9 @@ _RISK_RANK = (
 
 
 def _where(filters: Filters) -> tuple[str, list]:
-    # ts first: the range is read through filterd's queries_ts index.
-    clauses = ["ts >= ?", "ts < ?", f"reason IN ({','.join('?' * len(BLOCKED_REASONS))})"]
-    params: list = [filters.start, filters.end, *BLOCKED_REASONS]
+    # BLOCKED_CONDITION as filterd writes it, so its partial index of blocked rows is used.
+    clauses = ["ts >= ?", "ts < ?", BLOCKED_CONDITION]
+    params: list = [filters.start, filters.end]
     if filters.child:
         clauses.append("child = ?")
         params.append(filters.child)
@@ -214,7 +217,7 @@ def page_of(
     page = max(1, page)
     where, params = _where(filters)
     rows = filterd_db.execute(
-        f"SELECT {_COLUMNS} FROM queries INDEXED BY queries_ts WHERE {where}"
+        f"SELECT {_COLUMNS} FROM queries WHERE {where}"
         f" ORDER BY {_RISK_RANK}, ts DESC, id DESC LIMIT ? OFFSET ?",
         (*params, size + 1, (page - 1) * size),
     ).fetchall()
@@ -228,8 +231,7 @@ def all_matching(filterd_db: sqlite3.Connection | None, filters: Filters) -> Ite
         return
     where, params = _where(filters)
     cursor = filterd_db.execute(
-        f"SELECT {_COLUMNS} FROM queries INDEXED BY queries_ts WHERE {where}"
-        f" ORDER BY {_RISK_RANK}, ts DESC, id DESC",
+        f"SELECT {_COLUMNS} FROM queries WHERE {where} ORDER BY {_RISK_RANK}, ts DESC, id DESC",
         params,
     )
     for row in cursor:

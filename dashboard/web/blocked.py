@@ -1,7 +1,125 @@
-"""Blocked requests pages (see issue 6)."""
+"""The blocked-request log: filter, review (one entry or a group) and export as CSV."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from dashboard.data import audit
+from dashboard.data import blocked as data
+from dashboard.data.accounts import Permission
+from dashboard.data.export import blocked_csv
+from dashboard.web.security import requires
+from filterd.lists.categories import CATEGORIES
 
 blueprint = Blueprint("blocked", __name__, template_folder="../templates")
+
+
+@blueprint.record_once
+def _add_nav_link(state) -> None:
+    state.app.config["NAV_LINKS"].append(("blocked.index", "Blocked"))
+
+
+def _dashboard():
+    return current_app.extensions["dashboard"]
+
+
+def _rules():
+    return _dashboard().rules.read().rules
+
+
+def _filters(args, tz) -> data.Filters:
+    return data.parse_filters(args, tz=tz)
+
+
+@blueprint.route("/blocked/")
+@requires(Permission.REVIEW)
+def index():
+    rules = _rules()
+    tz = rules.timezone if rules else data.HOME_TZ
+    filters = _filters(request.args, tz)
+    try:
+        page_number = int(request.args.get("page", "1"))
+    except ValueError:
+        page_number = 1
+    page = data.page_of(_dashboard().filterd_db(), _dashboard().db(), filters, page_number)
+    devices = {d.ip: d.name for d in rules.devices if d.ip} if rules else {}
+    children = {key: p.name for key, p in rules.children.items()} if rules else {}
+    return render_template(
+        "blocked/index.html",
+        page=page,
+        filters=filters,
+        params=filters.params(),
+        devices=devices,
+        children=children,
+        categories=CATEGORIES,
+        ranges=data.RANGES,
+        outcomes=data.OUTCOMES,
+        reasons=data.REASONS,
+        clock=lambda ts: datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M"),
+    )
+
+
+@blueprint.route("/blocked/review", methods=["POST"])
+@requires(Permission.REVIEW)
+def review():
+    back = url_for("blocked.index", **_filters(request.form, data.HOME_TZ).params())
+    try:
+        wanted = [int(value) for value in request.form.getlist("id")]
+    except ValueError:
+        flash("That selection is not valid.", "error")
+        return redirect(back)
+    ids = data.blocked_ids(_dashboard().filterd_db(), wanted)
+    outcome = request.form.get("outcome", "")
+    note = request.form.get("note", "")
+    try:
+        data.record_reviews(_dashboard().db(), ids, outcome, note, g.user.name)
+    except data.ReviewError as err:
+        flash(str(err), "error")
+        return redirect(back)
+    target = "blocked requests " + ", ".join(str(i) for i in ids[:50])
+    if len(ids) > 50:
+        target += f" and {len(ids) - 50} more"
+    audit.record(_dashboard().db(), g.user.name, "review", target, f"{outcome}: {note.strip()}")
+    count = len(ids)
+    flash(
+        f"Marked {count} blocked request{'s' if count != 1 else ''} reviewed:"
+        f" {data.OUTCOMES[outcome]}.",
+        "ok",
+    )
+    return redirect(back)
+
+
+@blueprint.route("/blocked/export.csv")
+@requires(Permission.REVIEW)
+def export():
+    rules = _rules()
+    tz = rules.timezone if rules else data.HOME_TZ
+    filters = _filters(request.args, tz)
+    entries = list(data.all_matching(_dashboard().filterd_db(), filters))
+    reviews = data.reviews_for(_dashboard().db(), [e.id for e in entries])
+    body = blocked_csv(entries, reviews, tz)
+    audit.record(
+        _dashboard().db(),
+        g.user.name,
+        "export",
+        "blocked requests",
+        f"{len(entries)} rows; {filters.describe()}",
+    )
+    stamp = datetime.now(tz).strftime("%Y%m%d-%H%M")
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="blocked-{stamp}.csv"'},
+    )

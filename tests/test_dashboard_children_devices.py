@@ -1,0 +1,281 @@
+"""The children rules editor and the devices page, with Flask's test client on real files."""
+
+from __future__ import annotations
+
+import html
+import time
+
+import pytest
+import yaml
+
+from dashboard.data import audit
+from dashboard.data.db import connect
+from dashboard.web.children import form_from_rules
+from filterd.discovery.store import DeviceStore, Sighting
+from filterd.rules.parse import parse_rules
+from tests.dashboard_support import RULES, csrf_of, logged_in, make_app, version_of
+
+ROLES = ("administrator", "carer", "safeguarding_lead", "viewer")
+EDITORS = {"administrator", "carer"}
+SCRIPT = "<script>alert(1)</script>"
+IPHONE = "aa:bb:cc:00:00:01"
+PRIVATE = "3a:bb:cc:00:00:02"
+
+
+def posted(form: dict) -> dict:
+    """The editor's fields as a browser posts them (unchecked boxes are left out)."""
+    data = {}
+    for key, value in form.items():
+        if isinstance(value, bool):
+            if value:
+                data[key] = "on"
+        elif isinstance(value, set):
+            data[key] = sorted(value)
+        else:
+            data[key] = value
+    return data
+
+
+def sam_form(tmp_path, **changes) -> dict:
+    raw = yaml.safe_load((tmp_path / "rules.yaml").read_text())
+    return posted({**form_from_rules(raw["children"]["sam"]), **changes})
+
+
+def save_sam(client, tmp_path, version: str | None = None, **changes):
+    data = sam_form(tmp_path, **changes)
+    data["csrf"] = csrf_of(client, "/children/sam")
+    data["version"] = version or version_of(client, "/children/sam")
+    return client.post("/children/sam", data=data)
+
+
+def audit_actions(app) -> list[tuple[str, str, str]]:
+    """Rule and device changes in the audit trail (not log-ins)."""
+    db = connect(app.extensions["dashboard"].settings.database)
+    try:
+        return [(e.user, e.action, e.target) for e in audit.recent(db) if e.action != "login"]
+    finally:
+        db.close()
+
+
+def seen_devices(tmp_path) -> None:
+    store = DeviceStore(tmp_path / "filterd.db")
+    now = time.time()
+    store.record(
+        [
+            Sighting(
+                IPHONE, "192.168.1.40", SCRIPT, "Apple, Inc.", None, None, False, now - 5 * 86400
+            ),
+            Sighting(PRIVATE, "192.168.1.41", "kims-phone", None, None, None, True, now - 60),
+        ]
+    )
+    store.close()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_sees_the_pages_and_only_editors_get_forms(tmp_path, role):
+    app = make_app(tmp_path)
+    client = logged_in(app, "Pat", role)
+    seen_devices(tmp_path)
+    for path in ("/children/", "/children/sam", "/devices/"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+    child = client.get("/children/sam").get_data(as_text=True)
+    assert "Sexually explicit" in child or "sexually explicit" in child
+    assert ("Save rules" in child) == (role in EDITORS)
+    assert ("Add child" in client.get("/children/").get_data(as_text=True)) == (role in EDITORS)
+    devices = client.get("/devices/").get_data(as_text=True)
+    assert ("Assign</button>" in devices) == (role in EDITORS)
+    nav = client.get("/children/").get_data(as_text=True)
+    assert 'href="/children/">Rules</a>' in nav and 'href="/devices/">Devices</a>' in nav
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_administrators_and_carers_can_save(tmp_path, role):
+    app = make_app(tmp_path)
+    client = logged_in(app, "Pat", role)
+    seen_devices(tmp_path)
+    rules_path = tmp_path / "rules.yaml"
+    before = rules_path.read_text()
+    csrf = csrf_of(client, "/children/")
+    version = version_of(client, "/children/sam")
+    attempts = [
+        client.post(
+            "/children/sam",
+            data={**sam_form(tmp_path, school_start="21:00"), "csrf": csrf, "version": version},
+        ),
+        client.post(
+            "/children/",
+            data={
+                "id": "kim",
+                "name": "Kim",
+                "age_band": "13_15",
+                "csrf": csrf,
+                "version": version,
+            },
+        ),
+        client.post(
+            "/devices/assign",
+            data={"mac": IPHONE, "owner": "alex", "csrf": csrf, "version": version},
+        ),
+    ]
+    if role in EDITORS:
+        assert attempts[0].status_code == 302
+        assert rules_path.read_text() != before
+    else:
+        assert [a.status_code for a in attempts] == [403, 403, 403]
+        assert rules_path.read_text() == before
+        assert audit_actions(app) == []
+
+
+def test_a_carer_changes_bedtime_and_filterd_accepts_the_file(tmp_path):
+    app = make_app(tmp_path)
+    client = logged_in(app, "Jo", "carer")
+    response = save_sam(client, tmp_path, school_start="21:00", school_end="07:15")
+    assert response.status_code == 302
+    assert "Saved Sam" in client.get(response.headers["Location"]).get_data(as_text=True)
+    text = (tmp_path / "rules.yaml").read_text()
+    sam = parse_rules(text).children["sam"]
+    assert (sam.offline[0].start, sam.offline[0].end) == (21 * 60, 7 * 60 + 15)
+    assert yaml.safe_load(text)["children"]["sam"]["offline"][0] == {
+        "days": "school_nights",
+        "start": "21:00",
+        "end": "07:15",
+    }
+    assert ("Jo", "rules.save", "sam") in audit_actions(app)
+
+
+def test_saving_the_form_unchanged_keeps_the_child_on_their_preset(tmp_path):
+    app = make_app(tmp_path)
+    client = logged_in(app, "Jo", "carer")
+    assert save_sam(client, tmp_path).status_code == 302
+    sam = yaml.safe_load((tmp_path / "rules.yaml").read_text())["children"]["sam"]
+    assert sam == RULES["children"]["sam"]
+
+
+def test_categories_limits_lists_and_safe_search_are_saved(tmp_path):
+    app = make_app(tmp_path)
+    client = logged_in(app, "Jo", "carer")
+    form = sam_form(tmp_path, limit_gaming="90", deny="tiktok.com\nroblox.com\n")
+    form["block"] = [c for c in form["block"] if c != "social"]
+    form.pop("bing")
+    form.update(youtube="moderate", walled_garden="on", blocked_answer="nxdomain")
+    form.update(csrf=csrf_of(client, "/children/sam"), version=version_of(client, "/children/sam"))
+    assert client.post("/children/sam", data=form).status_code == 302
+    text = (tmp_path / "rules.yaml").read_text()
+    sam = parse_rules(text).children["sam"]
+    assert sam.limits.categories == {"gaming": 90} and sam.limits.overall == 180
+    assert len(sam.deny) == 2 and sam.walled_garden
+    assert not sam.safe_search.bing and sam.safe_search.youtube == "moderate"
+    assert "social" not in yaml.safe_load(text)["children"]["sam"]["block_categories"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("school_start", "9pm", "children.sam.offline[0].start: expected HH:MM, got '9pm'"),
+        ("allow", "bbc.co.uk\nnot a domain!", "children.sam.allow[1]: not a domain name"),
+        ("limit_overall", "lots", "children.sam.limits.overall: expected minutes"),
+    ],
+)
+def test_a_refused_value_shows_its_key_and_keeps_the_input(tmp_path, field, value, problem):
+    app = make_app(tmp_path)
+    client = logged_in(app, "Jo", "carer")
+    rules_path = tmp_path / "rules.yaml"
+    before = rules_path.read_text()
+    response = save_sam(client, tmp_path, **{field: value, "name": "Sammy"})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert problem in page
+    assert value in page and 'value="Sammy"' in page, "the person's input is kept"
+    assert rules_path.read_text() == before
+    assert audit_actions(app) == []
+
+
+def test_a_stale_rules_edit_is_refused(tmp_path):
+    app = make_app(tmp_path)
+    client = logged_in(app, "Jo", "carer")
+    version = version_of(client, "/children/sam")
+    rules_path = tmp_path / "rules.yaml"
+    rules_path.write_text(rules_path.read_text() + "# edited by hand\n")
+    before = rules_path.read_text()
+    response = save_sam(client, tmp_path, version=version, school_start="21:00")
+    assert response.status_code == 409
+    assert "changed by someone else" in response.get_data(as_text=True)
+    assert 'value="21:00"' in response.get_data(as_text=True)
+    assert rules_path.read_text() == before
+
+
+def test_adding_a_child_from_the_list(tmp_path):
+    app = make_app(tmp_path)
+    client = logged_in(app, "Jo", "administrator")
+    csrf, version = csrf_of(client, "/children/"), version_of(client, "/children/")
+    bad = client.post(
+        "/children/",
+        data={"id": "Kim!", "name": "Kim", "age_band": "13_15", "csrf": csrf, "version": version},
+    )
+    assert bad.status_code == 400 and "children.Kim!: ids are lower-case" in html.unescape(
+        bad.get_data(as_text=True)
+    )
+    made = client.post(
+        "/children/",
+        data={"id": "kim", "name": "Kim", "age_band": "13_15", "csrf": csrf, "version": version},
+    )
+    assert made.headers["Location"] == "/children/kim"
+    rules = parse_rules((tmp_path / "rules.yaml").read_text())
+    assert rules.children["kim"].age_band == "13_15"
+    assert "Kim" in client.get("/children/").get_data(as_text=True)
+    assert ("Jo", "child.add", "kim") in audit_actions(app)
+
+
+def test_the_child_page_lists_the_childs_devices(tmp_path):
+    app = make_app(tmp_path)
+    client = logged_in(app, "Jo", "viewer")
+    assert "Sam&#39;s tablet" in client.get("/children/sam").get_data(as_text=True)
+    assert "No devices assigned yet" in client.get("/children/alex").get_data(as_text=True)
+    assert client.get("/children/nobody").status_code == 404
+
+
+def test_devices_show_vendor_private_flag_new_and_are_escaped(tmp_path):
+    app = make_app(tmp_path)
+    client = logged_in(app, "Jo", "carer")
+    assert "filterd has not run yet" in client.get("/devices/").get_data(as_text=True)
+    seen_devices(tmp_path)
+    page = client.get("/devices/").get_data(as_text=True)
+    assert SCRIPT not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "Apple, Inc." in page and "private address" in page
+    assert page.count('class="new"') == 1 and "kims-phone" in page
+    assert "Location sharing off" in page and "Private (random) Wi-Fi address off" in page
+
+
+def test_assigning_a_device_adds_or_updates_its_entry_by_mac(tmp_path):
+    app = make_app(tmp_path)
+    client = logged_in(app, "Jo", "carer")
+    seen_devices(tmp_path)
+    rules_path = tmp_path / "rules.yaml"
+
+    def assign(owner: str, version: str | None = None):
+        return client.post(
+            "/devices/assign",
+            data={
+                "mac": IPHONE,
+                "owner": owner,
+                "csrf": csrf_of(client, "/devices/"),
+                "version": version or version_of(client, "/devices/"),
+            },
+            follow_redirects=True,
+        )
+
+    assert "now follows the rules of Alex" in assign("alex").get_data(as_text=True)
+    assert assign("none").status_code == 200
+    devices = yaml.safe_load(rules_path.read_text())["devices"]
+    assert devices[-1] == {"mac": IPHONE, "name": SCRIPT, "owner": "none"} and len(devices) == 2
+    rules = parse_rules(rules_path.read_text())
+    assert [d.owner for d in rules.devices if d.mac == IPHONE] == [None]
+    assert "household" in client.get("/devices/").get_data(as_text=True)
+    assert ("Jo", "device.assign", IPHONE) in audit_actions(app)
+
+    before = rules_path.read_text()
+    assert "Choose a child" in assign("nobody").get_data(as_text=True)
+    stale = assign("alex", version="0" * 64)
+    assert "changed by someone else" in stale.get_data(as_text=True)
+    assert rules_path.read_text() == before
