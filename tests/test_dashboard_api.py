@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from tests.dashboard_support import logged_in, make_app
@@ -15,7 +17,7 @@ def test_the_openapi_description_lists_every_route(tmp_path):
     app = make_app(tmp_path)
     spec = app.test_client().get("/api/openapi.json").get_json()
     routes = {
-        str(rule).replace("<child>", "{child}")
+        re.sub(r"<(\w+)>", r"{\1}", str(rule))
         for rule in app.url_map.iter_rules()
         if str(rule).startswith("/api/") and rule.endpoint != "api.openapi"
     }
@@ -84,3 +86,50 @@ def test_the_audit_trail_is_for_safeguarding_leads_and_administrators(tmp_path):
     lead = logged_in(app, "Dee", "safeguarding_lead")
     actions = [e["action"] for e in lead.get("/api/audit").get_json()["entries"]]
     assert "login" in actions
+
+
+def test_the_review_queue_and_a_review_through_the_api(tmp_path):
+    import time
+
+    from tests.test_dashboard_review import row, write_log
+
+    now = time.time()
+    ids = write_log(
+        tmp_path,
+        [row(now - 60, "games.example"), row(now - 30, "harm.example", categories="self_harm")],
+    )
+    app = make_app(tmp_path)
+    assert logged_in(app, "Cara", "carer").get("/api/blocked").status_code == 403
+    lead = logged_in(app, "Dee", "safeguarding_lead")
+    entries = lead.get("/api/blocked").get_json()["entries"]
+    assert [e["name"] for e in entries] == ["harm.example", "games.example"], "high risk first"
+    done = lead.post(
+        "/api/blocked/review",
+        json={"ids": [ids[1]], "outcome": "raised_with_dsl", "note": "spoke to the DSL"},
+        headers={"X-CSRF-Token": csrf(lead)},
+    )
+    assert done.get_json() == {"ok": True, "reviewed": [ids[1]]}
+    first = lead.get("/api/blocked").get_json()["entries"][0]
+    assert first["review"]["outcome"] == "raised_with_dsl"
+    assert first["review"]["reviewer"] == "Dee"
+
+
+def test_a_carer_assigns_a_device_through_the_api(tmp_path):
+    from filterd.discovery.store import DeviceStore, Sighting
+
+    store = DeviceStore(tmp_path / "filterd.db")
+    store.record(
+        [Sighting("3c:22:fb:00:00:09", "192.168.1.44", "alexs-phone", None, None, None, False, 1.0)]
+    )
+    store.close()
+    client = logged_in(make_app(tmp_path), "Jo", "carer")
+    listed = client.get("/api/devices").get_json()
+    assert [d["hostname"] for d in listed["devices"]] == ["alexs-phone"]
+    response = client.post(
+        "/api/devices/3c:22:fb:00:00:09/owner",
+        json={"owner": "alex", "version": listed["version"]},
+        headers={"X-CSRF-Token": csrf(client)},
+    )
+    assert response.status_code == 200
+    rules = yaml.safe_load((tmp_path / "rules.yaml").read_text())
+    assert {"mac": "3c:22:fb:00:00:09", "owner": "alex"}.items() <= rules["devices"][-1].items()

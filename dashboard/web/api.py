@@ -17,7 +17,15 @@ from flask import Blueprint, current_app, g, jsonify, request
 from dashboard.data import audit, quick_actions
 from dashboard.data.accounts import Permission
 from dashboard.data.activity import child_summaries
-from dashboard.data.rules_file import StaleEdit
+from dashboard.data.blocked import (
+    ReviewError,
+    blocked_ids,
+    page_of,
+    parse_filters,
+    record_reviews,
+)
+from dashboard.data.devices import HOUSEHOLD_OWNER, assign, seen_devices
+from dashboard.data.rules_file import StaleEdit, edited
 from dashboard.web.openapi import SPEC
 from filterd.rules.parse import RulesError
 
@@ -116,3 +124,82 @@ def save_rules():
 @api_requires(Permission.AUDIT)
 def audit_trail():
     return jsonify(entries=[e._asdict() for e in audit.recent(_dashboard().db())])
+
+
+@blueprint.get("/devices")
+@api_requires(Permission.VIEW)
+def devices():
+    snapshot = _dashboard().rules.read()
+    found = seen_devices(_dashboard().filterd_db(), snapshot.raw)
+    return jsonify(version=snapshot.version, devices=[d._asdict() for d in found])
+
+
+@blueprint.post("/devices/<mac>/owner")
+@api_requires(Permission.EDIT_RULES)
+def device_owner(mac: str):
+    """Assign a device to a child, or to the household with owner "none"."""
+    body = request.get_json(silent=True) or {}
+    owner = str(body.get("owner", ""))
+    snapshot = _dashboard().rules.read()
+    seen = {d.mac: d for d in seen_devices(_dashboard().filterd_db(), snapshot.raw)}
+    device = seen.get(mac.lower())
+    if device is None:
+        return jsonify(error="that device is not one filterd has seen"), 404
+    if owner != HOUSEHOLD_OWNER and owner not in (snapshot.raw.get("children") or {}):
+        return jsonify(error='owner must be a child id or "none"'), 400
+    raw = edited(snapshot)
+    assign(raw, device.mac, owner, device.hostname or device.vendor)
+    try:
+        _dashboard().rules.save(raw, str(body.get("version", "")))
+    except StaleEdit as err:
+        return jsonify(error=str(err)), 409
+    except RulesError as err:
+        return jsonify(error="refused", problems=err.problems), 422
+    audit.record(_dashboard().db(), g.user.name, "device.assign", device.mac, owner)
+    return jsonify(ok=True, version=_dashboard().rules.read().version)
+
+
+@blueprint.get("/blocked")
+@api_requires(Permission.REVIEW)
+def blocked_requests():
+    """One page of the review queue (same filters as the page: child, device, category,
+    range, from, to, page)."""
+    filters = parse_filters(request.args)
+    page = page_of(
+        _dashboard().filterd_db(),
+        _dashboard().db(),
+        filters,
+        request.args.get("page", 1, type=int) or 1,
+    )
+    return jsonify(
+        entries=[
+            {**e._asdict(), "review": r._asdict() if (r := page.reviews.get(e.id)) else None}
+            for e in page.entries
+        ],
+        page=page.page,
+        has_next=page.has_next,
+    )
+
+
+@blueprint.post("/blocked/review")
+@api_requires(Permission.REVIEW)
+def review():
+    body = request.get_json(silent=True) or {}
+    ids = body.get("ids")
+    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        return jsonify(error="expected ids: a list of query ids"), 400
+    known = blocked_ids(_dashboard().filterd_db(), ids)
+    try:
+        record_reviews(
+            _dashboard().db(),
+            known,
+            str(body.get("outcome", "")),
+            str(body.get("note", "")),
+            g.user.name,
+        )
+    except ReviewError as err:
+        return jsonify(error=str(err)), 400
+    audit.record(
+        _dashboard().db(), g.user.name, "review", ",".join(map(str, known)), body.get("outcome", "")
+    )
+    return jsonify(ok=True, reviewed=known)

@@ -112,6 +112,63 @@ SPEC = {
                 },
             },
         },
+        "/api/devices": {
+            "get": {
+                "summary": "Every device discovery has seen, with owner from the rules",
+                "responses": {"200": {"description": "version and devices"}, **_COMMON},
+            }
+        },
+        "/api/devices/{mac}/owner": {
+            "post": {
+                "summary": 'Assign a device to a child, or to the household ("none")',
+                "parameters": [
+                    {"name": "mac", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "requestBody": _json(
+                    {
+                        "type": "object",
+                        "required": ["owner", "version"],
+                        "properties": {"owner": {"type": "string"}, "version": {"type": "string"}},
+                    }
+                ),
+                "responses": {
+                    "200": {"description": "saved; the new version"},
+                    "404": {"description": "a device filterd has not seen", **_json(_ERROR)},
+                    **_COMMON,
+                    **_CHANGES,
+                },
+            }
+        },
+        "/api/blocked": {
+            "get": {
+                "summary": "The review queue: blocked requests, high-risk first (page filters)",
+                "parameters": [
+                    {"name": n, "in": "query", "schema": {"type": "string"}}
+                    for n in ("child", "device", "category", "range", "from", "to", "page")
+                ],
+                "responses": {"200": {"description": "entries with their review"}, **_COMMON},
+            }
+        },
+        "/api/blocked/review": {
+            "post": {
+                "summary": "Mark blocked requests reviewed with an outcome and a note",
+                "requestBody": _json(
+                    {
+                        "type": "object",
+                        "required": ["ids", "outcome"],
+                        "properties": {
+                            "ids": {"type": "array", "items": {"type": "integer"}},
+                            "outcome": {
+                                "type": "string",
+                                "enum": ["no_concern", "discussed_with_child", "raised_with_dsl"],
+                            },
+                            "note": {"type": "string"},
+                        },
+                    }
+                ),
+                "responses": {"200": {"description": "the ids reviewed"}, **_COMMON},
+            }
+        },
         "/api/audit": {
             "get": {
                 "summary": "The audit trail, newest first",
