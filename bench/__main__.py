@@ -13,7 +13,7 @@ import types
 from datetime import UTC, datetime
 from typing import NoReturn
 
-from bench import blocklists, forwarder, machine, profiles
+from bench import blocklists, dashboard, forwarder, machine, profiles
 from bench.options import REPO_ROOT, SERVERS, RunOptions
 from bench.report import utc_stamp, write_results
 
@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, types.ModuleType] = {
     forwarder.NAME: forwarder,
     blocklists.NAME: blocklists,
     profiles.NAME: profiles,
+    dashboard.NAME: dashboard,
 }
 
 

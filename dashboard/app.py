@@ -48,6 +48,7 @@ def create_app(config: Config) -> Flask:
         health,
         home,
         security,
+        setup,
     )
 
     app = Flask(__name__)
@@ -62,10 +63,11 @@ def create_app(config: Config) -> Flask:
     )
     app.extensions["dashboard"] = Dashboard(config)
     security.install(app)
-    # Areas added by later blueprints put their links here: (endpoint, label).
+    # Areas added by later blueprints put their links here: (endpoint, label, permission);
+    # base.html shows a link only to those whose role grants the permission.
     app.config["NAV_LINKS"] = []
     app.context_processor(lambda: {"nav_links": app.config["NAV_LINKS"]})
-    for module in (auth, home, children, devices, blocked, audit_log, health, api):
+    for module in (auth, setup, home, children, devices, blocked, audit_log, health, api):
         app.register_blueprint(module.blueprint)
 
     @app.teardown_appcontext

@@ -79,8 +79,9 @@ def _recent_counts(db: sqlite3.Connection | None, child: str, now: float) -> tup
         online = db.execute(
             "SELECT count(*) FROM queries WHERE child = ? AND ts > ?", (child, now - ONLINE_WINDOW)
         ).fetchone()[0]
+        # +child: read the day's blocked rows (queries_blocked_ts), not all the child's queries
         blocked = db.execute(
-            f"SELECT count(*) FROM queries WHERE ts > ? AND {BLOCKED_CONDITION} AND child = ?",
+            f"SELECT count(*) FROM queries WHERE ts > ? AND {BLOCKED_CONDITION} AND +child = ?",
             (now - 86_400, child),
         ).fetchone()[0]
     except sqlite3.OperationalError:  # no query log yet

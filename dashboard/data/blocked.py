@@ -19,7 +19,12 @@ from filterd.lists.categories import BY_ID
 
 # Answers that refused a name (a category block, deny list, walled garden, a spent limit, bedtime
 # or a pause), defined once beside the index filterd keeps for them.
-from filterd.querylog_writer import BLOCKED_CONDITION, BLOCKED_REASONS
+from filterd.querylog_writer import (
+    BLOCKED_CONDITION,
+    BLOCKED_REASONS,
+    HIGH_RISK_CATEGORIES,
+    HIGH_RISK_CONDITION,
+)
 
 HOME_TZ = ZoneInfo("Europe/London")
 PAGE_SIZE = 100
@@ -30,18 +35,9 @@ MAX_NOTE = 2000
 # self-harm, eating disorders, radicalisation, sexual exploitation, drugs and county lines,
 # violence, hate, contact with adult strangers, gambling, illegal content). The DSL sees these
 # first so that a sign of risk is never buried under blocked adverts or games at bedtime.
-HIGH_RISK = (
-    "self_harm",
-    "eating_disorders",
-    "extremism",
-    "adult",
-    "drugs",
-    "weapons_violence",
-    "hate",
-    "dating",
-    "gambling",
-    "illegal",
-)
+# filterd keeps a partial index of these blocked rows (queries_high_risk_ts), so the list lives
+# beside it in the query-log writer.
+HIGH_RISK = HIGH_RISK_CATEGORIES
 
 OUTCOMES = {
     "no_concern": "No concern",
@@ -171,12 +167,8 @@ def _padded(column: str) -> str:
     return f"(',' || {column} || ',')"
 
 
-# 0 for a request in any high-risk category, else 1: the first sort key.
-_RISK_RANK = (
-    "CASE WHEN "
-    + " OR ".join(f"{_padded('categories')} LIKE '%,{c},%'" for c in HIGH_RISK)
-    + " THEN 0 ELSE 1 END"
-)
+# A request in any high-risk category (as filterd's partial index is written, so it is used).
+_RISK = HIGH_RISK_CONDITION
 
 
 def _where(filters: Filters) -> tuple[str, list]:
@@ -184,7 +176,9 @@ def _where(filters: Filters) -> tuple[str, list]:
     clauses = ["ts >= ?", "ts < ?", BLOCKED_CONDITION]
     params: list = [filters.start, filters.end]
     if filters.child:
-        clauses.append("child = ?")
+        # unary + keeps SQLite off queries_child_ts (every query of the child's month) and on
+        # the blocked indexes, which read the child's blocks among a few times as many rows
+        clauses.append("+child = ?")
         params.append(filters.child)
     if filters.device:
         clauses.append("client = ?")
@@ -216,11 +210,26 @@ def page_of(
         return Page([], {}, 1, False)
     page = max(1, page)
     where, params = _where(filters)
+    wanted, offset = size + 1, (page - 1) * size
+    # High-risk rows first (their own small index), then the rest newest first: each part
+    # reads its rows in index order and stops at the page, never sorting a month of blocks.
     rows = filterd_db.execute(
-        f"SELECT {_COLUMNS} FROM queries WHERE {where}"
-        f" ORDER BY {_RISK_RANK}, ts DESC, id DESC LIMIT ? OFFSET ?",
-        (*params, size + 1, (page - 1) * size),
+        f"SELECT {_COLUMNS} FROM queries WHERE {where} AND {_RISK}"
+        " ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?",
+        (*params, wanted, offset),
     ).fetchall()
+    if len(rows) < wanted:
+        rest_offset = 0
+        if not rows:  # the page starts after the last high-risk row: skip past them all
+            risky = filterd_db.execute(
+                f"SELECT count(*) FROM queries WHERE {where} AND {_RISK}", params
+            ).fetchone()[0]
+            rest_offset = max(0, offset - risky)
+        rows += filterd_db.execute(
+            f"SELECT {_COLUMNS} FROM queries WHERE {where} AND NOT {_RISK}"
+            " ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?",
+            (*params, wanted - len(rows), rest_offset),
+        ).fetchall()
     entries = [_entry(row) for row in rows[:size]]
     return Page(entries, reviews_for(dashboard_db, [e.id for e in entries]), page, len(rows) > size)
 
@@ -230,12 +239,13 @@ def all_matching(filterd_db: sqlite3.Connection | None, filters: Filters) -> Ite
     if filterd_db is None:
         return
     where, params = _where(filters)
-    cursor = filterd_db.execute(
-        f"SELECT {_COLUMNS} FROM queries WHERE {where} ORDER BY {_RISK_RANK}, ts DESC, id DESC",
-        params,
-    )
-    for row in cursor:
-        yield _entry(row)
+    for part in (_RISK, f"NOT {_RISK}"):  # high-risk first, as on the pages
+        cursor = filterd_db.execute(
+            f"SELECT {_COLUMNS} FROM queries WHERE {where} AND {part} ORDER BY ts DESC, id DESC",
+            params,
+        )
+        for row in cursor:
+            yield _entry(row)
 
 
 def reviews_for(db: sqlite3.Connection, ids: list[int]) -> dict[int, Review]:
@@ -295,3 +305,21 @@ def record_reviews(
 def home_clock(ts: float, tz: ZoneInfo = HOME_TZ) -> str:
     """A moment as people in the home read it: "2024-05-01 21:14"."""
     return datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M")
+
+
+def unreviewed_high_risk(
+    filterd_db: sqlite3.Connection | None,
+    dashboard_db: sqlite3.Connection,
+    days: int = 7,
+    now: float | None = None,
+) -> int:
+    """How many high-risk blocked requests in the last `days` days nobody has reviewed yet."""
+    if filterd_db is None:
+        return 0
+    now = time.time() if now is None else now
+    where, params = _where(Filters(start=now - days * 86400, end=now + 1))
+    ids = [
+        row[0]
+        for row in filterd_db.execute(f"SELECT id FROM queries WHERE {where} AND {_RISK}", params)
+    ]
+    return len(ids) - len(reviews_for(dashboard_db, ids))

@@ -17,7 +17,7 @@ SHOWN = 500
 
 @blueprint.record_once
 def _add_nav_link(state) -> None:
-    state.app.config["NAV_LINKS"].append(("audit_log.index", "Audit trail"))
+    state.app.config["NAV_LINKS"].append(("audit_log.index", "Audit trail", Permission.AUDIT))
 
 
 @blueprint.route("/audit/")

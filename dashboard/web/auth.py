@@ -1,4 +1,4 @@
-"""First run (create the first administrator), log in, log out."""
+"""First run (create the first administrator, then set up the home), log in, log out."""
 
 from __future__ import annotations
 
@@ -44,7 +44,10 @@ def setup():
             try:
                 user = accounts.add_user(db, name, Role.ADMINISTRATOR, password)
                 audit.record(db, user.name, "user.add", user.name, "first administrator")
-                return _sign_in(user, "/")
+                # Then the short set-up (time zone, children, devices) if there is no child yet.
+                snapshot = _dashboard().rules.read()
+                has_children = snapshot.rules is not None and snapshot.rules.children
+                return _sign_in(user, "/" if has_children else url_for("setup.home"))
             except AccountError as err:
                 error = str(err)
     return render_template("auth/setup.html", error=error, name=request.form.get("name", ""))

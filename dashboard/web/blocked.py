@@ -28,7 +28,7 @@ blueprint = Blueprint("blocked", __name__, template_folder="../templates")
 
 @blueprint.record_once
 def _add_nav_link(state) -> None:
-    state.app.config["NAV_LINKS"].append(("blocked.index", "Blocked"))
+    state.app.config["NAV_LINKS"].append(("blocked.index", "Blocked", Permission.REVIEW))
 
 
 def _dashboard():

@@ -9,7 +9,9 @@ overrides, other offline windows, limits.reset) are kept as they were.
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import (
     Blueprint,
@@ -23,14 +25,14 @@ from flask import (
     url_for,
 )
 
-from dashboard.data import audit
+from dashboard.data import audit, charts
 from dashboard.data.accounts import Permission
 from dashboard.data.rules_file import StaleEdit, edited
 from dashboard.web.security import requires
 from filterd.blocked import BlockStyle
 from filterd.lists.categories import ALWAYS_BLOCKED, CATEGORIES
 from filterd.rules.model import YouTube
-from filterd.rules.parse import RulesError
+from filterd.rules.parse import DEFAULT_TIMEZONE, RulesError
 from filterd.rules.presets import AGE_BANDS, PRESETS, Preset
 
 blueprint = Blueprint("children", __name__, template_folder="../templates")
@@ -44,7 +46,7 @@ BAND_LABELS = {"under_9": "Under 9", "9_12": "9 to 12", "13_15": "13 to 15", "16
 
 @blueprint.record_once
 def _add_nav_link(state) -> None:
-    state.app.config["NAV_LINKS"].append(("children.index", "Rules"))
+    state.app.config["NAV_LINKS"].append(("children.index", "Rules", Permission.VIEW))
 
 
 def _dashboard():
@@ -223,6 +225,26 @@ def _child_devices(raw: dict[str, Any], child: str) -> list[dict[str, Any]]:
     )
 
 
+def _activity(child: str, snapshot) -> charts.Activity:
+    """The child's activity charts, in the home's time zone (the last good one if refused)."""
+    rules = snapshot.rules
+    if rules is not None:
+        tz = rules.timezone
+        profile = rules.children.get(child)
+        reset = profile.limits.reset if profile is not None else 0
+    else:
+        try:
+            tz = ZoneInfo(str(snapshot.raw.get("timezone") or DEFAULT_TIMEZONE))
+        except (ZoneInfoNotFoundError, ValueError):
+            tz = ZoneInfo(DEFAULT_TIMEZONE)
+        reset = 0
+    return charts.activity(_dashboard().filterd_db(), child, tz, reset, _now())
+
+
+def _now() -> float:
+    return time.time()
+
+
 def _render_child(child: str, snapshot, form, problems, status: int = 200):
     return (
         render_template(
@@ -235,6 +257,8 @@ def _render_child(child: str, snapshot, form, problems, status: int = 200):
             if request.method == "POST"
             else snapshot.version,
             devices=_child_devices(snapshot.raw, child),
+            activity=_activity(child, snapshot),
+            chart=charts,
             categories=CATEGORIES,
             always_blocked=ALWAYS_BLOCKED,
             choosable=CHOOSABLE,

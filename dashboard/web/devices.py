@@ -27,7 +27,7 @@ CHECKLIST = (
 
 @blueprint.record_once
 def _add_nav_link(state) -> None:
-    state.app.config["NAV_LINKS"].append(("devices.index", "Devices"))
+    state.app.config["NAV_LINKS"].append(("devices.index", "Devices", Permission.VIEW))
 
 
 def _dashboard():

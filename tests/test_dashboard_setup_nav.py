@@ -1,0 +1,254 @@
+"""First-run set-up (time zone, children, devices), role-aware navigation, the high-risk alert."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from dashboard.data import blocked
+from dashboard.data.db import connect
+from dashboard.web.setup import child_id
+from filterd import statedb
+from filterd.querylog_writer import INSERT, open_database
+from filterd.rules.parse import parse_rules
+from tests.dashboard_support import PASSWORD, csrf_of, logged_in, make_app, version_of
+
+NOW = time.time()
+EMPTY_RULES = {"children": {}, "devices": []}
+
+
+def audit_actions(app) -> list[tuple[str, str, str]]:
+    db = connect(app.extensions["dashboard"].settings.database)
+    rows = db.execute("SELECT action, target, detail FROM audit ORDER BY id").fetchall()
+    db.close()
+    return rows
+
+
+def test_first_run_goes_on_to_set_up_the_time_zone_children_and_devices(tmp_path):
+    app = make_app(tmp_path, EMPTY_RULES)
+    client = app.test_client()
+    made = client.post("/setup", data={"name": "Jo", "password": PASSWORD, "confirm": PASSWORD})
+    assert made.headers["Location"] == "/setup/home"
+    home = client.get("/").get_data(as_text=True)
+    assert 'id="finish-setup"' in home and 'href="/setup/home"' in home
+
+    page = client.get("/setup/home").get_data(as_text=True)
+    assert '<option value="Europe/London" selected>' in page
+    assert 'href="/devices/"' in page
+    response = client.post(
+        "/setup/home",
+        data={
+            "csrf": csrf_of(client, "/setup/home"),
+            "version": version_of(client, "/setup/home"),
+            "timezone": "Europe/Dublin",
+            "name": ["Sam", "Zoë Smith", ""],
+            "age_band": ["9_12", "13_15", ""],
+        },
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/setup/home"
+
+    rules = parse_rules((tmp_path / "rules.yaml").read_text())
+    assert str(rules.timezone) == "Europe/Dublin"
+    assert {cid: (p.name, p.age_band) for cid, p in rules.children.items()} == {
+        "sam": ("Sam", "9_12"),
+        "zoe-smith": ("Zoë Smith", "13_15"),
+    }
+    assert audit_actions(app)[-3:] == [
+        ("setup.timezone", "Europe/Dublin", ""),
+        ("child.add", "sam", "9_12"),
+        ("child.add", "zoe-smith", "13_15"),
+    ]
+    again = client.get("/setup/home").get_data(as_text=True)
+    assert "Zoë Smith" in again and '<option value="Europe/Dublin" selected>' in again
+    assert 'id="finish-setup"' not in client.get("/").get_data(as_text=True)
+
+
+def test_a_second_child_with_the_same_name_gets_its_own_id(tmp_path):
+    assert child_id("Sam", set()) == "sam"
+    assert child_id("Sam", {"sam", "sam-2"}) == "sam-3"
+    assert child_id("  !!  ", set()) == "child"
+    assert re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", child_id("A" * 80, set()))
+
+    app = make_app(tmp_path)  # already has sam
+    client = logged_in(app, "Jo", "administrator")
+    client.post(
+        "/setup/home",
+        data={
+            "csrf": csrf_of(client, "/setup/home"),
+            "version": version_of(client, "/setup/home"),
+            "timezone": "Europe/London",
+            "name": ["Sam", "Sam"],
+            "age_band": ["under_9", "16_17"],
+        },
+    )
+    rules = parse_rules((tmp_path / "rules.yaml").read_text())
+    assert rules.children["sam"].age_band == "9_12", "the existing Sam is kept as he was"
+    assert rules.children["sam-2"].age_band == "under_9"
+    assert rules.children["sam-3"].age_band == "16_17"
+    assert not any(action == "setup.timezone" for action, _, _ in audit_actions(app))
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"timezone": "Mars/Olympus_Mons"}, "time zone"),
+        ({"timezone": "../../etc/passwd"}, "time zone"),
+        ({"name": ["Kit"], "age_band": [""]}, "choose an age band for Kit"),
+        ({"name": ["Kit"], "age_band": ["adult"]}, "choose an age band for Kit"),
+    ],
+)
+def test_a_refused_set_up_changes_nothing_and_says_why(tmp_path, data, message):
+    app = make_app(tmp_path)
+    client = logged_in(app, "Jo", "administrator")
+    before = (tmp_path / "rules.yaml").read_text()
+    form = {
+        "csrf": csrf_of(client, "/setup/home"),
+        "version": version_of(client, "/setup/home"),
+        "timezone": "Europe/London",
+        **data,
+    }
+    response = client.post("/setup/home", data=form)
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert (tmp_path / "rules.yaml").read_text() == before
+
+
+def test_a_set_up_based_on_a_stale_copy_is_refused(tmp_path):
+    app = make_app(tmp_path)
+    client = logged_in(app, "Jo", "administrator")
+    version = version_of(client, "/setup/home")
+    rules_path = tmp_path / "rules.yaml"
+    rules_path.write_text(rules_path.read_text() + "# edited by hand\n")
+    response = client.post(
+        "/setup/home",
+        data={
+            "csrf": csrf_of(client, "/setup/home"),
+            "version": version,
+            "timezone": "Europe/Paris",
+            "name": ["Kit"],
+            "age_band": ["9_12"],
+        },
+    )
+    assert response.status_code == 409
+    assert "changed by someone else" in response.get_data(as_text=True)
+    assert "Kit" not in rules_path.read_text()
+
+
+@pytest.mark.parametrize("role", ["carer", "safeguarding_lead", "viewer"])
+def test_only_an_administrator_sets_up_the_home(tmp_path, role):
+    app = make_app(tmp_path, EMPTY_RULES)
+    client = logged_in(app, "Pat", role)
+    assert client.get("/setup/home").status_code == 403
+    response = client.post(
+        "/setup/home",
+        data={"csrf": csrf_of(client), "version": "x", "timezone": "UTC", "name": ["Kit"]},
+    )
+    assert response.status_code == 403
+    assert "Kit" not in (tmp_path / "rules.yaml").read_text()
+    assert 'id="finish-setup"' not in client.get("/").get_data(as_text=True)
+
+
+def test_signed_out_visitors_are_sent_to_log_in_before_set_up(tmp_path):
+    app = make_app(tmp_path)
+    response = app.test_client().get("/setup/home")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"),
+    [
+        ("administrator", {"Children", "Rules", "Devices", "Blocked", "Audit trail", "Health"}),
+        ("carer", {"Children", "Rules", "Devices", "Health"}),
+        ("safeguarding_lead", {"Children", "Rules", "Devices", "Blocked", "Audit trail", "Health"}),
+        ("viewer", {"Children", "Rules", "Devices", "Health"}),
+    ],
+)
+def test_each_role_sees_only_the_links_it_may_open(tmp_path, role, shown):
+    app = make_app(tmp_path)
+    client = logged_in(app, "Pat", role)
+    page = client.get("/").get_data(as_text=True)
+    nav = page.split('<nav aria-label="Main">', 1)[1].split("</nav>", 1)[0]
+    links = dict(re.findall(r'<a href="([^"]+)"(?: class="brand")?>([^<]+)</a>', nav))
+    assert {label for label in links.values() if label != "filterd"} == shown
+    for href, label in links.items():  # and every link shown opens for this role
+        assert client.get(href).status_code == 200, label
+
+
+def write_log(tmp_path, rows):
+    """filterd.db as filterd's writer makes it, with these rows; returns their ids."""
+    db = open_database(tmp_path / "filterd.db")
+    db.executescript(statedb.SCHEMA)
+    ids = [db.execute(INSERT, row).lastrowid for row in rows]
+    db.commit()
+    db.close()
+    return ids
+
+
+def row(ts, name, *, reason="blocked", categories=""):
+    return (ts, "192.168.1.20", name, "A", "NXDOMAIN", reason, 1.0, 0, categories, "sam")
+
+
+HIGH_RISK_LOG = [
+    row(NOW - 60, "harm.example", categories="self_harm"),
+    row(NOW - 3600, "bets.example", categories="gambling,games"),
+    row(NOW - 3 * 86400, "dating.example", categories="dating"),
+    row(NOW - 8 * 86400, "old.example", categories="self_harm"),  # older than a week
+    row(NOW - 60, "games.example", categories="games"),  # blocked, not high-risk
+    row(NOW - 60, "news.example", reason="allowed", categories="self_harm"),  # not blocked
+]
+
+
+def banner(page: str) -> str:
+    match = re.search(r'<div[^>]*id="high-risk-alert".*?</div>', page, re.S)
+    return match[0] if match else ""
+
+
+@pytest.mark.parametrize("role", ["safeguarding_lead", "administrator"])
+def test_reviewers_see_how_many_high_risk_blocks_await_review(tmp_path, role):
+    ids = write_log(tmp_path, HIGH_RISK_LOG)
+    app = make_app(tmp_path)
+    client = logged_in(app, "Lee", role)
+    shown = banner(client.get("/").get_data(as_text=True))
+    assert "3 high-risk blocked requests" in shown and "last 7 days" in shown
+    assert 'href="/blocked/?range=7d"' in shown
+
+    db = connect(app.extensions["dashboard"].settings.database)
+    blocked.record_reviews(db, ids[:2], "no_concern", "", "Lee")
+    db.close()
+    assert "1 high-risk blocked request<" in banner(client.get("/").get_data(as_text=True))
+
+    db = connect(app.extensions["dashboard"].settings.database)
+    blocked.record_reviews(db, [ids[2]], "discussed_with_child", "", "Lee")
+    db.close()
+    assert banner(client.get("/").get_data(as_text=True)) == ""
+
+
+@pytest.mark.parametrize("role", ["carer", "viewer"])
+def test_no_alert_for_roles_that_do_not_review(tmp_path, role):
+    write_log(tmp_path, HIGH_RISK_LOG)
+    client = logged_in(make_app(tmp_path), "Cam", role)
+    page = client.get("/").get_data(as_text=True)
+    assert banner(page) == "" and "high-risk" not in page
+
+
+def test_no_alert_before_filterd_has_written_a_log(tmp_path):
+    client = logged_in(make_app(tmp_path), "Lee", "safeguarding_lead")
+    assert banner(client.get("/").get_data(as_text=True)) == ""
+
+
+def test_the_count_leaves_out_other_blocks_and_old_ones(tmp_path):
+    write_log(tmp_path, HIGH_RISK_LOG)
+    app = make_app(tmp_path)
+    dashboard = app.extensions["dashboard"]
+    with app.app_context():
+        assert blocked.unreviewed_high_risk(dashboard.filterd_db(), dashboard.db()) == 3
+        assert blocked.unreviewed_high_risk(dashboard.filterd_db(), dashboard.db(), days=30) == 4
+        assert blocked.unreviewed_high_risk(None, dashboard.db()) == 0
+
+
+def test_first_run_with_children_already_in_the_rules_goes_to_the_home_page(tmp_path):
+    client = make_app(tmp_path).test_client()
+    made = client.post("/setup", data={"name": "Jo", "password": PASSWORD, "confirm": PASSWORD})
+    assert made.headers["Location"] == "/"
+    assert 'id="finish-setup"' not in client.get("/").get_data(as_text=True)
