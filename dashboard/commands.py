@@ -6,16 +6,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from filterd.config import ConfigError, load_config
-
-
-def _config(path: Path):
-    try:
-        return load_config(path)
-    except ConfigError as err:
-        for problem in err.problems:
-            print(problem, file=sys.stderr)
-        return None
+from filterd.config import load_config_or_report
 
 
 def serve(path: Path) -> int:
@@ -23,7 +14,7 @@ def serve(path: Path) -> int:
 
     from dashboard.app import create_app
 
-    config = _config(path)
+    config = load_config_or_report(path)
     if config is None:
         return 1
     host, _, port = config.dashboard.listen.rpartition(":")
@@ -37,7 +28,7 @@ def add_user_command(path: Path, name: str, role: str) -> int:
     from dashboard.data import accounts, audit
     from dashboard.data.db import connect
 
-    config = _config(path)
+    config = load_config_or_report(path)
     if config is None:
         return 1
     if sys.stdin.isatty():

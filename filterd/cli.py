@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from filterd.config import ConfigError, load_config
+from filterd.config import ConfigError, load_config, load_config_or_report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,11 +78,8 @@ def update_lists(path: Path, online: bool) -> int:
     """Rebuild the index; print each source's outcome. Exit 1 only when no index was written."""
     from filterd.lists.update import build_index
 
-    try:
-        config = load_config(path)
-    except ConfigError as err:
-        for problem in err.problems:
-            print(problem, file=sys.stderr)
+    config = load_config_or_report(path)
+    if config is None:
         return 1
     try:
         status = build_index(config.blocklists, online=online)

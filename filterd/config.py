@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import reprlib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,16 @@ def load_config(path: Path) -> Config:
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError([f"{path}: cannot read: {err}"]) from None
     return parse_config(text)
+
+
+def load_config_or_report(path: Path) -> Config | None:
+    """For commands: the config, or None after printing each problem to stderr."""
+    try:
+        return load_config(path)
+    except ConfigError as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        return None
 
 
 def parse_config(text: str) -> Config:

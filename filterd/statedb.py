@@ -35,6 +35,16 @@ UPSERT_USAGE = (
 )
 
 
+def open_for_thread(path: Path, schema: str) -> sqlite3.Connection:
+    """A WAL connection to filterd.db for one worker thread at a time, with these tables."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=10, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.executescript(schema)
+    db.commit()
+    return db
+
+
 class StateDb:
     """Usage and status tables; every method may block, so call them in a thread."""
 
@@ -45,12 +55,7 @@ class StateDb:
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-            db.commit()
-            self._db = db
+            self._db = open_for_thread(self.path, SCHEMA)
         return self._db
 
     def usage_since(self, day: str) -> list[tuple[str, str, str, int, int]]:

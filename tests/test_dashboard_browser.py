@@ -7,10 +7,13 @@ a carer's click in the browser must reach DNS answers for the child's device wit
 from __future__ import annotations
 
 import itertools
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -20,14 +23,15 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from filterd.rules.parse import parse_rules
 from tests.support.dashboard_process import DashboardProcess
 from tests.support.dns_client import make_query, udp_exchange
 from tests.support.filterd_process import FilterdProcess, free_port, wait_for
 from tests.support.upstream_process import PROJECT_ROOT
-from tests.test_blocklists import write_lists
-from tests.test_child_profiles import addresses, blocked
+from tests.test_blocklists import ede_codes, write_lists
+from tests.test_child_profiles import FILTERED, addresses, blocked
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -35,6 +39,7 @@ SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
 SAM, ALEX = "127.0.0.2", "127.0.0.3"
 PASSWORD = "correct horse battery"
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
+HARM = "harm.example"
 
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
@@ -117,6 +122,15 @@ class Stack:
     def card(self, child: str):
         return self.browser.find_element(By.ID, f"child-{child}")
 
+    def submit(self, label: str, scope=None) -> None:
+        """Click the submit button labelled `label` and wait for the page that comes back."""
+        button = (scope or self.browser).find_element(By.XPATH, f".//button[.='{label}']")
+        button.click()
+        WebDriverWait(self.browser, 5).until(expected_conditions.staleness_of(button))
+        WebDriverWait(self.browser, 5).until(
+            expected_conditions.presence_of_element_located((By.TAG_NAME, "h1"))
+        )
+
     def click(self, child: str, label: str) -> None:
         button = self.card(child).find_element(By.XPATH, f".//button[@name='action'][.='{label}']")
         button.click()
@@ -143,7 +157,12 @@ def browser() -> Iterator[webdriver.Chrome]:
 def stack(start_filterd, browser, tmp_path: Path) -> Iterator[Stack]:
     rules_path = tmp_path / "rules.yaml"
     rules_path.write_text(yaml.safe_dump(rules()))
-    shipped = write_lists(tmp_path / "shipped", social=["social.example"], adult=["adult.example"])
+    shipped = write_lists(
+        tmp_path / "shipped",
+        social=["social.example"],
+        adult=["adult.example"],
+        self_harm=[HARM],  # high risk; Sam's 9_12 preset blocks it
+    )
     listen = f"127.0.0.1:{free_port()}"
     filterd = start_filterd(
         rules=str(rules_path),
@@ -236,3 +255,85 @@ def test_screenshots_of_the_main_pages_at_phone_and_desktop_widths(stack: Stack)
         data = target.read_bytes()
         assert data.startswith(b"\x89PNG\r\n\x1a\n"), target
         assert len(data) > 5000, f"{target} is suspiciously small"
+
+
+def test_a_bedtime_changed_in_the_browser_reaches_dns_within_two_seconds(stack: Stack):
+    stack.add_user("admin", "administrator")
+    stack.log_in("admin")
+    assert stack.resolves(SAM) and stack.resolves(ALEX)
+
+    # A bedtime that covers now, whatever the time (the wrap past midnight is HH:MM's job).
+    now = datetime.now(ZoneInfo("Europe/London"))
+    start = (now - timedelta(hours=1)).strftime("%H:%M")
+    end = (now + timedelta(hours=2)).strftime("%H:%M")
+    stack.open("/children/sam")
+    for key in ("school", "weekend"):  # both, so every day of the week is covered
+        for field, value in ((f"{key}_start", start), (f"{key}_end", end)):
+            box = stack.browser.find_element(By.NAME, field)
+            box.clear()
+            box.send_keys(value)
+    stack.submit("Save rules")
+
+    assert stack.browser.current_url == stack.dashboard.url + "/children/sam"
+    assert "Saved Sam's rules" in stack.browser.page_source
+    assert not stack.browser.find_elements(By.ID, "problems")
+    assert wait_for(lambda: blocked(stack.ask(SAM)), timeout=2), "filterd applied the bedtime"
+    reply = stack.ask(SAM)
+    assert addresses(reply) == ["0.0.0.0"] and FILTERED in ede_codes(reply)
+    assert stack.resolves(ALEX), "Alex has no bedtime"
+
+    saved = parse_rules(stack.rules_path.read_text())
+    windows = saved.children["sam"].offline
+    assert len(windows) == 2, windows
+    to_minutes = [int(t[:2]) * 60 + int(t[3:]) for t in (start, end)]
+    assert all([w.start, w.end] == to_minutes for w in windows)
+
+
+def test_a_safeguarding_lead_reviews_a_high_risk_block_in_the_browser(stack: Stack):
+    reply = DNSRecord.parse(
+        udp_exchange(stack.filterd.port, make_query(HARM, "A", edns=True).pack(), source=SAM)
+    )
+    assert blocked(reply), "Sam's preset blocks self_harm"
+
+    def logged_id() -> int | None:
+        if not stack.filterd.db_path.exists():
+            return None
+        with sqlite3.connect(stack.filterd.db_path) as db:
+            found = db.execute(
+                "SELECT id FROM queries WHERE name = ? AND client = ?", (HARM, SAM)
+            ).fetchone()
+        return found[0] if found else None
+
+    assert wait_for(lambda: logged_id() is not None, timeout=5), "filterd logged the block"
+    query_id = logged_id()
+
+    stack.add_user("lee", "safeguarding_lead")
+    stack.log_in("lee")
+    stack.open("/blocked/")
+    row = stack.browser.find_element(By.ID, f"q{query_id}")
+    assert "high-risk" in row.get_attribute("class").split()
+    assert HARM in row.text and "High risk: not reviewed yet" in row.text
+    assert "Sam" in row.text
+
+    row.find_element(By.TAG_NAME, "summary").click()
+    Select(row.find_element(By.ID, f"outcome-{query_id}")).select_by_value("discussed_with_child")
+    note = "Talked with Sam after school; no further concern."
+    row.find_element(By.ID, f"note-{query_id}").send_keys(note)
+    stack.submit("Mark reviewed", scope=row)
+
+    assert "Marked 1 blocked request reviewed" in stack.browser.page_source
+    row = stack.browser.find_element(By.ID, f"q{query_id}")
+    assert "unreviewed" not in row.get_attribute("class").split()
+    assert "Discussed with the child" in row.text and note in row.text
+    assert "Reviewed by lee" in row.text
+    assert "not reviewed yet" not in row.text
+
+    stack.open("/audit/")
+    trail = [
+        [cell.text for cell in tr.find_elements(By.TAG_NAME, "td")]
+        for tr in stack.browser.find_elements(By.CSS_SELECTOR, "table tbody tr")
+    ]
+    assert any(
+        who == "lee" and what == "review" and str(query_id) in target and note in detail
+        for _, who, what, target, detail in trail
+    ), trail

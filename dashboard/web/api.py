@@ -110,13 +110,18 @@ def save_rules():
     raw = body.get("rules")
     if not isinstance(raw, dict):
         return jsonify(error="expected {version, rules}"), 400
+    return _save(raw, body, "rules.save", "(api)", "")
+
+
+def _save(raw: dict, body: dict, action: str, target: str, detail: str):
+    """Save edited rules on the version the request was based on; audit; the JSON answer."""
     try:
         _dashboard().rules.save(raw, str(body.get("version", "")))
     except StaleEdit as err:
         return jsonify(error=str(err)), 409
     except RulesError as err:
         return jsonify(error="refused", problems=err.problems), 422
-    audit.record(_dashboard().db(), g.user.name, "rules.save", "(api)")
+    audit.record(_dashboard().db(), g.user.name, action, target, detail)
     return jsonify(ok=True, version=_dashboard().rules.read().version)
 
 
@@ -149,14 +154,7 @@ def device_owner(mac: str):
         return jsonify(error='owner must be a child id or "none"'), 400
     raw = edited(snapshot)
     assign(raw, device.mac, owner, device.hostname or device.vendor)
-    try:
-        _dashboard().rules.save(raw, str(body.get("version", "")))
-    except StaleEdit as err:
-        return jsonify(error=str(err)), 409
-    except RulesError as err:
-        return jsonify(error="refused", problems=err.problems), 422
-    audit.record(_dashboard().db(), g.user.name, "device.assign", device.mac, owner)
-    return jsonify(ok=True, version=_dashboard().rules.read().version)
+    return _save(raw, body, "device.assign", device.mac, owner)
 
 
 @blueprint.get("/blocked")

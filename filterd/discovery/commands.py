@@ -6,17 +6,8 @@ import sys
 import time
 from pathlib import Path
 
-from filterd.config import ConfigError, load_config
+from filterd.config import load_config_or_report
 from filterd.discovery.store import DeviceStore, Sighting
-
-
-def _config(path: Path):
-    try:
-        return load_config(path)
-    except ConfigError as err:
-        for problem in err.problems:
-            print(problem, file=sys.stderr)
-        return None
 
 
 def _owners(config) -> dict[str, str]:
@@ -39,7 +30,7 @@ def _owners(config) -> dict[str, str]:
 
 
 def list_devices(path: Path) -> int:
-    config = _config(path)
+    config = load_config_or_report(path)
     if config is None:
         return 1
     rows = DeviceStore(config.database).known()
@@ -61,7 +52,7 @@ def scan_devices(path: Path, interface: str | None) -> int:
     from filterd.discovery.oui import Vendors, is_private
     from filterd.discovery.scan import arp_sweep
 
-    config = _config(path)
+    config = load_config_or_report(path)
     if config is None:
         return 1
     interface = interface or config.discovery.interface

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
+from filterd.statedb import open_for_thread
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS devices (
     mac TEXT PRIMARY KEY,       -- lower case, colon separated
@@ -75,12 +77,7 @@ class DeviceStore:
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-            db.commit()
-            self._db = db
+            self._db = open_for_thread(self.path, SCHEMA)
         return self._db
 
     def known(self) -> list[DeviceRow]:
