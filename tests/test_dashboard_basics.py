@@ -98,3 +98,19 @@ def test_pages_carry_security_headers(tmp_path):
     response = make_app(tmp_path).test_client().get("/login")
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_after_login_only_paths_on_this_site_are_followed(tmp_path):
+    from tests.dashboard_support import add_account
+
+    app = make_app(tmp_path)
+    add_account(app, "Jo", "carer")
+    for target, expected in (
+        ("/health", "/health"),
+        ("//evil.example/x", "/"),
+        ("/\\evil.example", "/"),
+        ("https://evil.example/", "/"),
+    ):
+        client = app.test_client()
+        response = client.post("/login?next=" + target, data={"name": "Jo", "password": PASSWORD})
+        assert response.headers["Location"] == expected, target

@@ -15,9 +15,14 @@ def _dashboard():
     return current_app.extensions["dashboard"]
 
 
+def _local(target: str) -> bool:
+    """A path on this site: never `//host` or `/\\host`, which browsers read as another site."""
+    return target.startswith("/") and not target.startswith(("//", "/\\")) and "\n" not in target
+
+
 def _sign_in(user: accounts.User, target: str):
     token, _ = accounts.start_session(_dashboard().db(), user)
-    response = redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+    response = redirect(target if _local(target) else "/")
     response.set_cookie(
         COOKIE,
         token,
