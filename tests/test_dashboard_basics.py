@@ -114,3 +114,86 @@ def test_after_login_only_paths_on_this_site_are_followed(tmp_path):
         client = app.test_client()
         response = client.post("/login?next=" + target, data={"name": "Jo", "password": PASSWORD})
         assert response.headers["Location"] == expected, target
+
+
+def test_first_run_and_login_forms_posted_by_another_site_are_refused(tmp_path):
+    app = make_app(tmp_path)
+    client = app.test_client()
+    form = {"name": "evil", "password": PASSWORD, "confirm": PASSWORD}
+    for headers in ({"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        assert client.post("/setup", data=form, headers=headers).status_code == 403
+    made = client.post("/setup", data=form, headers={"Origin": "http://localhost"})
+    assert made.status_code == 302, "the dashboard's own page may post it"
+    refused = app.test_client().post(
+        "/login",
+        data={"name": "evil", "password": PASSWORD},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
+    assert refused.status_code == 403
+
+
+def test_odd_redirect_targets_and_times_get_a_clear_answer_not_an_error(tmp_path):
+    from tests.dashboard_support import add_account, csrf_of, version_of
+
+    app = make_app(tmp_path)
+    add_account(app, "Jo", "carer")
+    for target in ("/%09/evil.example", "/%0D/x"):
+        response = app.test_client().post(
+            "/login?next=" + target, data={"name": "Jo", "password": PASSWORD}
+        )
+        assert response.headers["Location"] == "/", target
+    client = logged_in(app, "Cy", "carer")
+    response = client.post(
+        "/children/sam/quick",
+        data={
+            "action": "lift_bedtime",
+            "until": "99999999999999999999:1",
+            "csrf": csrf_of(client),
+            "version": version_of(client),
+        },
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "like 21:30" in response.get_data(as_text=True)
+
+
+def test_the_host_check_reads_ipv6_and_ports(tmp_path):
+    app = make_app(tmp_path)
+    app.config["ALLOWED_HOSTS"].add("::1")
+    client = app.test_client()
+    assert client.get("/login", headers={"Host": "[::1]"}).status_code != 400
+    assert client.get("/login", headers={"Host": "[::1]:8080"}).status_code != 400
+    assert client.get("/login", headers={"Host": "LOCALHOST:8080"}).status_code != 400
+
+
+def test_a_save_keeps_who_may_read_the_rules_file(tmp_path):
+    import os
+    import stat
+
+    app = make_app(tmp_path)
+    rules_path = tmp_path / "rules.yaml"
+    os.chmod(rules_path, 0o640)
+    client = logged_in(app, "Jo", "carer")
+    client.post(
+        "/children/sam/quick",
+        data={"action": "pause", "csrf": csrf_of(client), "version": version_of(client)},
+    )
+    assert "pause" in rules_path.read_text()
+    assert stat.S_IMODE(os.stat(rules_path).st_mode) == 0o640
+
+
+def test_padding_the_name_does_not_escape_the_login_throttle(tmp_path):
+    app = make_app(tmp_path)
+    logged_in(app, "Jo", "administrator")
+    for padding in range(1, 7):
+        app.test_client().post(
+            "/login",
+            data={"name": "Jo" + " " * padding, "password": "wrong password!"},
+            environ_base={"REMOTE_ADDR": f"192.168.1.{padding}"},
+        )
+    locked = app.test_client().post(
+        "/login",
+        data={"name": "Jo", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
+    assert locked.status_code == 200, "the account is throttled whatever the padding"

@@ -82,6 +82,18 @@ def add_user(db: sqlite3.Connection, name: str, role: Role, password: str) -> Us
     return User(int(cursor.lastrowid or 0), name, role)
 
 
+def add_first_administrator(db: sqlite3.Connection, name: str, password: str) -> User:
+    """The first account, only while there is none (two racing first-run forms make one)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if has_users(db):
+            raise AccountError("The dashboard is already set up: log in instead.")
+        return add_user(db, name, Role.ADMINISTRATOR, password)
+    finally:
+        if db.in_transaction:
+            db.rollback()
+
+
 def throttled(db: sqlite3.Connection, name: str, remote: str, now: float) -> bool:
     """Too many recent failures for this name or from this address."""
     since = now - FAILURE_WINDOW
@@ -94,12 +106,13 @@ def throttled(db: sqlite3.Connection, name: str, remote: str, now: float) -> boo
 
 def authenticate(db: sqlite3.Connection, name: str, password: str, remote: str) -> User | None:
     """The user, or None (wrong name or password, disabled, or throttled); failures recorded."""
+    name = name.strip()  # one throttle bucket per account, however the name is padded
     now = time.time()
     if throttled(db, name, remote, now):
         return None
     row = db.execute(
         "SELECT id, name, role, password_hash FROM users WHERE name = ? AND disabled = 0",
-        (name.strip(),),
+        (name,),
     ).fetchone()
     ok = False
     if row is not None:

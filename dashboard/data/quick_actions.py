@@ -7,6 +7,7 @@ the version check, so a quick action never overwrites someone else's change.
 from __future__ import annotations
 
 import enum
+import re
 from datetime import datetime, timedelta
 
 from dashboard.data.rules_file import RulesFile, add_override, edited, home_time, remove_overrides
@@ -51,11 +52,10 @@ def apply(
             {"kind": "extra_time", "minutes": EXTRA_MINUTES, "until": home_time(midnight)},
         )
     else:
-        try:
-            hour, minute = (int(part) for part in until.split(":"))
-            moment = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
-        except ValueError:
-            raise ActionError("Choose the time bedtime is lifted until, like 21:30.") from None
+        match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", until.strip())
+        if match is None:
+            raise ActionError("Choose the time bedtime is lifted until, like 21:30.")
+        moment = now.replace(hour=int(match[1]), minute=int(match[2]), second=0, microsecond=0)
         if moment <= now:
             moment += timedelta(days=1)
         add_override(raw, child, {"kind": "lift_bedtime", "until": home_time(moment)})

@@ -8,10 +8,12 @@ Comments written by hand are not kept when the dashboard saves.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import fcntl
 import hashlib
 import os
+import stat
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -82,6 +84,8 @@ class RulesFile:
             file.write(text)
             file.flush()
             os.fsync(file.fileno())
+        with contextlib.suppress(FileNotFoundError):  # keep who may read it (0640 stays 0640)
+            os.chmod(temporary, stat.S_IMODE(os.stat(self.path).st_mode))
         os.replace(temporary, self.path)
 
 

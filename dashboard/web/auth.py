@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
 from dashboard.data import accounts, audit
-from dashboard.data.accounts import AccountError, Role
+from dashboard.data.accounts import AccountError
 from dashboard.web.security import COOKIE
 
 blueprint = Blueprint("auth", __name__, template_folder="../templates")
@@ -16,8 +16,11 @@ def _dashboard():
 
 
 def _local(target: str) -> bool:
-    """A path on this site: never `//host` or `/\\host`, which browsers read as another site."""
-    return target.startswith("/") and not target.startswith(("//", "/\\")) and "\n" not in target
+    """A path on this site: browsers drop tabs and newlines and read a backslash as a slash,
+    so `/\t/host` or `/\\host` would lead to another site; any such character is refused."""
+    if not target.startswith("/") or target.startswith("//"):
+        return False
+    return not any(c <= " " or c in "\\\x7f" for c in target)
 
 
 def _sign_in(user: accounts.User, target: str):
@@ -47,7 +50,7 @@ def setup():
             error = "The two passwords are not the same."
         else:
             try:
-                user = accounts.add_user(db, name, Role.ADMINISTRATOR, password)
+                user = accounts.add_first_administrator(db, name, password)
                 audit.record(db, user.name, "user.add", user.name, "first administrator")
                 # Then the short set-up (time zone, children, devices) if there is no child yet.
                 snapshot = _dashboard().rules.read()

@@ -12,6 +12,7 @@ import functools
 import hmac
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, g, redirect, request, url_for
 
@@ -42,7 +43,10 @@ def install(app: Flask) -> None:
 
 
 def _check_host() -> None:
-    host = (request.host or "").rsplit(":", 1)[0].strip("[]").lower()
+    try:
+        host = _host_name(request.host or "")
+    except ValueError:  # a malformed Host header
+        host = ""
     if host not in current_app.config["ALLOWED_HOSTS"]:
         abort(400, "This address is not one the dashboard answers to.")
 
@@ -57,11 +61,28 @@ def _load_user() -> None:
 
 
 def _check_csrf() -> None:
-    if request.method in SAFE_METHODS or request.endpoint in current_app.config["CSRF_EXEMPT"]:
+    if request.method in SAFE_METHODS:
+        return
+    if request.endpoint in current_app.config["CSRF_EXEMPT"]:
+        _check_same_origin()  # no session yet to hold a token: the browser says who posts
         return
     sent = request.form.get("csrf") or request.headers.get("X-CSRF-Token") or ""
     if not g.csrf or not hmac.compare_digest(sent, g.csrf):
         abort(403, "This form has expired. Go back, reload the page and try again.")
+
+
+def _check_same_origin() -> None:
+    """Refuse a form another site made a browser post (first-run setup, login)."""
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        abort(403, "This form can only be sent from the dashboard's own pages.")
+    origin = request.headers.get("Origin")
+    if origin and _host_name(urlsplit(origin).netloc) not in current_app.config["ALLOWED_HOSTS"]:
+        abort(403, "This form can only be sent from the dashboard's own pages.")
+
+
+def _host_name(netloc: str) -> str:
+    """The host of a Host header or an origin's netloc: no port, no IPv6 brackets, lower case."""
+    return (urlsplit("//" + netloc).hostname or "").lower()
 
 
 def _add_headers(response: Response) -> Response:
