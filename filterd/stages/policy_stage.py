@@ -74,10 +74,7 @@ class PolicyStage:
         helpline = verdict.reason is Reason.HELPLINE
         if type(reply) is not Reply:
             return self._capped_later(query, reply, child, mask, helpline)
-        # The common case (a cache hit) written out here rather than through _capped.
-        wire = cap_ttls(reply.wire, cap, 12 + len(query.question))
-        reason = Reason.HELPLINE if helpline else reply.reason
-        return new_tuple(Reply, (wire, reply.rcode, reason, reply.cached, mask, profile.id))
+        return _capped(query, reply, cap, mask, profile.id, helpline)
 
     async def _capped_later(
         self,
