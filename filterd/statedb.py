@@ -35,18 +35,11 @@ UPSERT_USAGE = (
 )
 
 
-def open_for_thread(path: Path, schema: str) -> sqlite3.Connection:
-    """A WAL connection to filterd.db for one worker thread at a time, with these tables."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, timeout=10, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.executescript(schema)
-    db.commit()
-    return db
+class ThreadDb:
+    """Tables of filterd.db written through one WAL connection, opened on first use and used by
+    one worker thread at a time (`lock`). Subclasses name their tables in `schema`."""
 
-
-class StateDb:
-    """Usage and status tables; every method may block, so call them in a thread."""
+    schema = ""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -55,8 +48,25 @@ class StateDb:
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
-            self._db = open_for_thread(self.path, SCHEMA)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(self.schema)
+            db.commit()
+            self._db = db
         return self._db
+
+    def close(self) -> None:
+        with self.lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+
+class StateDb(ThreadDb):
+    """Usage and status tables; every method may block, so call them in a thread."""
+
+    schema = SCHEMA
 
     def usage_since(self, day: str) -> list[tuple[str, str, str, int, int]]:
         with self.lock:
@@ -83,9 +93,3 @@ class StateDb:
                 (key, json.dumps(value), time.time()),
             )
             db.commit()
-
-    def close(self) -> None:
-        with self.lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None

@@ -6,13 +6,10 @@ Written by filterd (from a worker thread, never the event loop), read by the das
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Iterable
-from pathlib import Path
 from typing import NamedTuple
 
-from filterd.statedb import open_for_thread
+from filterd.statedb import ThreadDb
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS devices (
@@ -69,16 +66,10 @@ class Sighting(NamedTuple):
     addresses: tuple[str, ...] = ()  # every address seen since the last write
 
 
-class DeviceStore:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
+class DeviceStore(ThreadDb):
+    """The devices tables; every method may block, so the daemon calls them in a thread."""
 
-    def _connect(self) -> sqlite3.Connection:
-        if self._db is None:
-            self._db = open_for_thread(self.path, SCHEMA)
-        return self._db
+    schema = SCHEMA
 
     def known(self) -> list[DeviceRow]:
         with self.lock:
@@ -125,9 +116,3 @@ class DeviceStore:
                     )
             db.commit()
         return new
-
-    def close(self) -> None:
-        with self.lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
