@@ -6,7 +6,7 @@ import secrets
 import sqlite3
 from pathlib import Path
 
-from flask import Flask, g
+from flask import Flask, current_app, g
 
 from dashboard.data.db import connect, connect_filterd
 from dashboard.data.rules_file import RulesFile
@@ -35,6 +35,11 @@ class Dashboard:
         if "filterd_db" not in g:
             g.filterd_db = connect_filterd(self.config.database)
         return g.filterd_db
+
+
+def current_dashboard() -> Dashboard:
+    """The Dashboard of the app handling this request (views and request hooks use it)."""
+    return current_app.extensions["dashboard"]
 
 
 def create_app(config: Config) -> Flask:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import reprlib
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,18 +115,25 @@ def load_config_or_report(path: Path) -> Config | None:
         return None
 
 
-def parse_config(text: str) -> Config:
+def read_mapping(text: str, load: Callable[[str], Any], error: type[ConfigError]) -> dict:
+    """The top-level mapping of a YAML file; a syntax error or another shape raises `error`
+    with the line and column, as `(file): ...`."""
     try:
-        raw = yaml.safe_load(text)
+        raw = load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise ConfigError([f"(file): {where}{problem}"]) from None
+        raise error([f"(file): {where}{problem}"]) from None
     if raw is None:
-        raw = {}
+        return {}
     if not isinstance(raw, dict):
-        raise ConfigError(["(file): expected a mapping of keys at the top level"])
+        raise error(["(file): expected a mapping of keys at the top level"])
+    return raw
+
+
+def parse_config(text: str) -> Config:
+    raw = read_mapping(text, yaml.safe_load, ConfigError)
     v = Validator()
     config = v.config(raw)
     if v.problems:

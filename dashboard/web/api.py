@@ -12,8 +12,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
+from dashboard.app import current_dashboard
 from dashboard.data import audit, quick_actions
 from dashboard.data.accounts import Permission
 from dashboard.data.activity import child_summaries
@@ -30,10 +31,6 @@ from dashboard.web.openapi import SPEC
 from filterd.rules.parse import RulesError
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
-
-
-def _dashboard():
-    return current_app.extensions["dashboard"]
 
 
 def api_requires(permission: Permission) -> Callable:
@@ -67,8 +64,10 @@ def session():
 @blueprint.get("/children")
 @api_requires(Permission.VIEW)
 def children():
-    snapshot = _dashboard().rules.read()
-    found = child_summaries(_dashboard().filterd_db(), snapshot.rules) if snapshot.rules else []
+    snapshot = current_dashboard().rules.read()
+    found = (
+        child_summaries(current_dashboard().filterd_db(), snapshot.rules) if snapshot.rules else []
+    )
     return jsonify(version=snapshot.version, children=[c._asdict() for c in found])
 
 
@@ -79,7 +78,7 @@ def child_action(child: str):
     action, until = str(body.get("action", "")), str(body.get("until", ""))
     try:
         quick_actions.apply(
-            _dashboard().rules,
+            current_dashboard().rules,
             child,
             action,
             until,
@@ -92,14 +91,14 @@ def child_action(child: str):
         return jsonify(error=str(err)), 409
     except RulesError as err:
         return jsonify(error="refused", problems=err.problems), 422
-    audit.record(_dashboard().db(), g.user.name, f"child.{action}", child, until)
-    return jsonify(ok=True, version=_dashboard().rules.read().version)
+    audit.record(current_dashboard().db(), g.user.name, f"child.{action}", child, until)
+    return jsonify(ok=True, version=current_dashboard().rules.read().version)
 
 
 @blueprint.get("/rules")
 @api_requires(Permission.VIEW)
 def rules():
-    snapshot = _dashboard().rules.read()
+    snapshot = current_dashboard().rules.read()
     return jsonify(version=snapshot.version, problems=snapshot.problems, rules=snapshot.raw)
 
 
@@ -116,26 +115,26 @@ def save_rules():
 def _save(raw: dict, body: dict, action: str, target: str, detail: str):
     """Save edited rules on the version the request was based on; audit; the JSON answer."""
     try:
-        _dashboard().rules.save(raw, str(body.get("version", "")))
+        current_dashboard().rules.save(raw, str(body.get("version", "")))
     except StaleEdit as err:
         return jsonify(error=str(err)), 409
     except RulesError as err:
         return jsonify(error="refused", problems=err.problems), 422
-    audit.record(_dashboard().db(), g.user.name, action, target, detail)
-    return jsonify(ok=True, version=_dashboard().rules.read().version)
+    audit.record(current_dashboard().db(), g.user.name, action, target, detail)
+    return jsonify(ok=True, version=current_dashboard().rules.read().version)
 
 
 @blueprint.get("/audit")
 @api_requires(Permission.AUDIT)
 def audit_trail():
-    return jsonify(entries=[e._asdict() for e in audit.recent(_dashboard().db())])
+    return jsonify(entries=[e._asdict() for e in audit.recent(current_dashboard().db())])
 
 
 @blueprint.get("/devices")
 @api_requires(Permission.VIEW)
 def devices():
-    snapshot = _dashboard().rules.read()
-    found = seen_devices(_dashboard().filterd_db(), snapshot.raw)
+    snapshot = current_dashboard().rules.read()
+    found = seen_devices(current_dashboard().filterd_db(), snapshot.raw)
     return jsonify(version=snapshot.version, devices=[d._asdict() for d in found])
 
 
@@ -145,8 +144,8 @@ def device_owner(mac: str):
     """Assign a device to a child, or to the household with owner "none"."""
     body = request.get_json(silent=True) or {}
     owner = str(body.get("owner", ""))
-    snapshot = _dashboard().rules.read()
-    seen = {d.mac: d for d in seen_devices(_dashboard().filterd_db(), snapshot.raw)}
+    snapshot = current_dashboard().rules.read()
+    seen = {d.mac: d for d in seen_devices(current_dashboard().filterd_db(), snapshot.raw)}
     device = seen.get(mac.lower())
     if device is None:
         return jsonify(error="that device is not one filterd has seen"), 404
@@ -164,8 +163,8 @@ def blocked_requests():
     range, from, to, page)."""
     filters = parse_filters(request.args)
     page = page_of(
-        _dashboard().filterd_db(),
-        _dashboard().db(),
+        current_dashboard().filterd_db(),
+        current_dashboard().db(),
         filters,
         request.args.get("page", 1, type=int) or 1,
     )
@@ -186,10 +185,10 @@ def review():
     ids = body.get("ids")
     if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
         return jsonify(error="expected ids: a list of query ids"), 400
-    known = blocked_ids(_dashboard().filterd_db(), ids)
+    known = blocked_ids(current_dashboard().filterd_db(), ids)
     try:
         record_reviews(
-            _dashboard().db(),
+            current_dashboard().db(),
             known,
             str(body.get("outcome", "")),
             str(body.get("note", "")),
@@ -198,6 +197,10 @@ def review():
     except ReviewError as err:
         return jsonify(error=str(err)), 400
     audit.record(
-        _dashboard().db(), g.user.name, "review", ",".join(map(str, known)), body.get("outcome", "")
+        current_dashboard().db(),
+        g.user.name,
+        "review",
+        ",".join(map(str, known)),
+        body.get("outcome", ""),
     )
     return jsonify(ok=True, reviewed=known)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 
+from dashboard.app import current_dashboard
 from dashboard.data import audit
 from dashboard.data.accounts import Permission
 from dashboard.data.blocked import HOME_TZ
@@ -23,7 +24,7 @@ def _add_nav_link(state) -> None:
 @blueprint.route("/audit/")
 @requires(Permission.AUDIT)
 def index():
-    dashboard = current_app.extensions["dashboard"]
+    dashboard = current_dashboard()
     rules = dashboard.rules.read().rules
     tz = rules.timezone if rules else HOME_TZ
     return render_template(

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
+from dashboard.app import current_dashboard
 from dashboard.data import accounts, audit
 from dashboard.data.accounts import AccountError
 from dashboard.web.security import COOKIE
 
 blueprint = Blueprint("auth", __name__, template_folder="../templates")
-
-
-def _dashboard():
-    return current_app.extensions["dashboard"]
 
 
 def _local(target: str) -> bool:
@@ -24,7 +21,7 @@ def _local(target: str) -> bool:
 
 
 def _sign_in(user: accounts.User, target: str):
-    token, _ = accounts.start_session(_dashboard().db(), user)
+    token, _ = accounts.start_session(current_dashboard().db(), user)
     response = redirect(target if _local(target) else "/")
     response.set_cookie(
         COOKIE,
@@ -40,7 +37,7 @@ def _sign_in(user: accounts.User, target: str):
 @blueprint.route("/setup", methods=["GET", "POST"])
 def setup():
     """Only while there is no account at all: the first administrator chooses a password."""
-    db = _dashboard().db()
+    db = current_dashboard().db()
     if accounts.has_users(db):
         return redirect(url_for("auth.login"))
     error = None
@@ -53,7 +50,7 @@ def setup():
                 user = accounts.add_first_administrator(db, name, password)
                 audit.record(db, user.name, "user.add", user.name, "first administrator")
                 # Then the short set-up (time zone, children, devices) if there is no child yet.
-                snapshot = _dashboard().rules.read()
+                snapshot = current_dashboard().rules.read()
                 has_children = snapshot.rules is not None and snapshot.rules.children
                 return _sign_in(user, "/" if has_children else url_for("setup.home"))
             except AccountError as err:
@@ -63,7 +60,7 @@ def setup():
 
 @blueprint.route("/login", methods=["GET", "POST"])
 def login():
-    db = _dashboard().db()
+    db = current_dashboard().db()
     if not accounts.has_users(db):
         return redirect(url_for("auth.setup"))
     error = None
@@ -86,7 +83,7 @@ def login():
 def logout():
     token = request.cookies.get(COOKIE)
     if token:
-        accounts.end_session(_dashboard().db(), token)
+        accounts.end_session(current_dashboard().db(), token)
     response = redirect(url_for("auth.login"))
     response.delete_cookie(COOKIE, path="/")
     return response

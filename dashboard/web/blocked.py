@@ -7,7 +7,6 @@ from datetime import datetime
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     g,
     redirect,
@@ -16,6 +15,7 @@ from flask import (
     url_for,
 )
 
+from dashboard.app import current_dashboard
 from dashboard.data import audit
 from dashboard.data import blocked as data
 from dashboard.data.accounts import Permission
@@ -31,29 +31,24 @@ def _add_nav_link(state) -> None:
     state.app.config["NAV_LINKS"].append(("blocked.index", "Blocked", Permission.REVIEW))
 
 
-def _dashboard():
-    return current_app.extensions["dashboard"]
-
-
-def _rules():
-    return _dashboard().rules.read().rules
-
-
-def _filters(args, tz) -> data.Filters:
-    return data.parse_filters(args, tz=tz)
+def _rules_and_filters():
+    """The rules in force (or None), the home's time zone and the request's filters."""
+    rules = current_dashboard().rules.read().rules
+    tz = rules.timezone if rules else data.HOME_TZ
+    return rules, tz, data.parse_filters(request.args, tz=tz)
 
 
 @blueprint.route("/blocked/")
 @requires(Permission.REVIEW)
 def index():
-    rules = _rules()
-    tz = rules.timezone if rules else data.HOME_TZ
-    filters = _filters(request.args, tz)
+    rules, tz, filters = _rules_and_filters()
     try:
         page_number = int(request.args.get("page", "1"))
     except ValueError:
         page_number = 1
-    page = data.page_of(_dashboard().filterd_db(), _dashboard().db(), filters, page_number)
+    page = data.page_of(
+        current_dashboard().filterd_db(), current_dashboard().db(), filters, page_number
+    )
     devices = {d.ip: d.name for d in rules.devices if d.ip} if rules else {}
     children = {key: p.name for key, p in rules.children.items()} if rules else {}
     return render_template(
@@ -74,24 +69,26 @@ def index():
 @blueprint.route("/blocked/review", methods=["POST"])
 @requires(Permission.REVIEW)
 def review():
-    back = url_for("blocked.index", **_filters(request.form, data.HOME_TZ).params())
+    back = url_for("blocked.index", **data.parse_filters(request.form, tz=data.HOME_TZ).params())
     try:
         wanted = [int(value) for value in request.form.getlist("id")]
     except ValueError:
         flash("That selection is not valid.", "error")
         return redirect(back)
-    ids = data.blocked_ids(_dashboard().filterd_db(), wanted)
+    ids = data.blocked_ids(current_dashboard().filterd_db(), wanted)
     outcome = request.form.get("outcome", "")
     note = request.form.get("note", "")
     try:
-        data.record_reviews(_dashboard().db(), ids, outcome, note, g.user.name)
+        data.record_reviews(current_dashboard().db(), ids, outcome, note, g.user.name)
     except data.ReviewError as err:
         flash(str(err), "error")
         return redirect(back)
     target = "blocked requests " + ", ".join(str(i) for i in ids[:50])
     if len(ids) > 50:
         target += f" and {len(ids) - 50} more"
-    audit.record(_dashboard().db(), g.user.name, "review", target, f"{outcome}: {note.strip()}")
+    audit.record(
+        current_dashboard().db(), g.user.name, "review", target, f"{outcome}: {note.strip()}"
+    )
     count = len(ids)
     flash(
         f"Marked {count} blocked request{'s' if count != 1 else ''} reviewed:"
@@ -104,14 +101,12 @@ def review():
 @blueprint.route("/blocked/export.csv")
 @requires(Permission.REVIEW)
 def export():
-    rules = _rules()
-    tz = rules.timezone if rules else data.HOME_TZ
-    filters = _filters(request.args, tz)
-    entries = list(data.all_matching(_dashboard().filterd_db(), filters))
-    reviews = data.reviews_for(_dashboard().db(), [e.id for e in entries])
+    _, tz, filters = _rules_and_filters()
+    entries = list(data.all_matching(current_dashboard().filterd_db(), filters))
+    reviews = data.reviews_for(current_dashboard().db(), [e.id for e in entries])
     body = blocked_csv(entries, reviews, tz)
     audit.record(
-        _dashboard().db(),
+        current_dashboard().db(),
         g.user.name,
         "export",
         "blocked requests",

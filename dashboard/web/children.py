@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -25,6 +24,7 @@ from flask import (
     url_for,
 )
 
+from dashboard.app import current_dashboard
 from dashboard.data import audit, charts
 from dashboard.data.accounts import Permission
 from dashboard.data.rules_file import StaleEdit, edited
@@ -47,10 +47,6 @@ BAND_LABELS = {"under_9": "Under 9", "9_12": "9 to 12", "13_15": "13 to 15", "16
 @blueprint.record_once
 def _add_nav_link(state) -> None:
     state.app.config["NAV_LINKS"].append(("children.index", "Rules", Permission.VIEW))
-
-
-def _dashboard():
-    return current_app.extensions["dashboard"]
 
 
 def _hhmm(minutes: int) -> str:
@@ -238,7 +234,7 @@ def _activity(child: str, snapshot) -> charts.Activity:
         except (ZoneInfoNotFoundError, ValueError):
             tz = ZoneInfo(DEFAULT_TIMEZONE)
         reset = 0
-    return charts.activity(_dashboard().filterd_db(), child, tz, reset, _now())
+    return charts.activity(current_dashboard().filterd_db(), child, tz, reset, _now())
 
 
 def _now() -> float:
@@ -297,14 +293,14 @@ def _render_list(snapshot, problems=(), form=None, status: int = 200):
 @blueprint.route("/children/")
 @requires(Permission.VIEW)
 def index():
-    return _render_list(_dashboard().rules.read())
+    return _render_list(current_dashboard().rules.read())
 
 
 @blueprint.route("/children/", methods=["POST"])
 @requires(Permission.EDIT_RULES)
 def add():
     form = {key: request.form.get(key, "").strip() for key in ("id", "name", "age_band")}
-    rules_file = _dashboard().rules
+    rules_file = current_dashboard().rules
     snapshot = rules_file.read()
     raw = edited(snapshot)
     if not isinstance(raw.get("children"), dict):
@@ -320,7 +316,7 @@ def add():
         return _render_list(snapshot, [str(err)], form, 409)
     except RulesError as err:
         return _render_list(snapshot, err.problems, form, 400)
-    audit.record(_dashboard().db(), g.user.name, "child.add", form["id"], form["age_band"])
+    audit.record(current_dashboard().db(), g.user.name, "child.add", form["id"], form["age_band"])
     flash(f"Added {form['name'] or form['id']}. Now set their rules.", "ok")
     return redirect(url_for("children.child", child=form["id"]))
 
@@ -328,7 +324,7 @@ def add():
 @blueprint.route("/children/<child>")
 @requires(Permission.VIEW)
 def child(child: str):
-    snapshot = _dashboard().rules.read()
+    snapshot = current_dashboard().rules.read()
     children = snapshot.raw.get("children")
     if not isinstance(children, dict) or child not in children:
         abort(404, "That child is not in the rules.")
@@ -338,7 +334,7 @@ def child(child: str):
 @blueprint.route("/children/<child>", methods=["POST"])
 @requires(Permission.EDIT_RULES)
 def save(child: str):
-    rules_file = _dashboard().rules
+    rules_file = current_dashboard().rules
     snapshot = rules_file.read()
     children = snapshot.raw.get("children")
     if not isinstance(children, dict) or child not in children:
@@ -352,6 +348,6 @@ def save(child: str):
         return _render_child(child, snapshot, form, [str(err)], 409)
     except RulesError as err:
         return _render_child(child, snapshot, form, err.problems, 400)
-    audit.record(_dashboard().db(), g.user.name, "rules.save", child)
+    audit.record(current_dashboard().db(), g.user.name, "rules.save", child)
     flash(f"Saved {form['name'] or child}'s rules. filterd applies them within 2 seconds.", "ok")
     return redirect(url_for("children.child", child=child))

@@ -6,8 +6,9 @@ autoescaping and written to the rules file only as YAML strings.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
+from dashboard.app import current_dashboard
 from dashboard.data import audit
 from dashboard.data.accounts import Permission
 from dashboard.data.devices import HOUSEHOLD_OWNER, ago, assign, seen_devices
@@ -30,10 +31,6 @@ def _add_nav_link(state) -> None:
     state.app.config["NAV_LINKS"].append(("devices.index", "Devices", Permission.VIEW))
 
 
-def _dashboard():
-    return current_app.extensions["dashboard"]
-
-
 def _children(raw) -> list[tuple[str, str]]:
     children = raw.get("children")
     if not isinstance(children, dict):
@@ -48,8 +45,8 @@ def _children(raw) -> list[tuple[str, str]]:
 @blueprint.route("/devices/")
 @requires(Permission.VIEW)
 def index():
-    snapshot = _dashboard().rules.read()
-    devices = seen_devices(_dashboard().filterd_db(), snapshot.raw)
+    snapshot = current_dashboard().rules.read()
+    devices = seen_devices(current_dashboard().filterd_db(), snapshot.raw)
     return render_template(
         "devices/index.html",
         devices=devices,
@@ -61,7 +58,7 @@ def index():
         checklist=CHECKLIST,
         ago=ago,
         any_new=any(d.new for d in devices),
-        filterd_ran=_dashboard().filterd_db() is not None,
+        filterd_ran=current_dashboard().filterd_db() is not None,
     )
 
 
@@ -70,9 +67,9 @@ def index():
 def assign_device():
     mac = request.form.get("mac", "").strip().lower()
     owner = request.form.get("owner", "")
-    rules_file = _dashboard().rules
+    rules_file = current_dashboard().rules
     snapshot = rules_file.read()
-    seen = {d.mac: d for d in seen_devices(_dashboard().filterd_db(), snapshot.raw)}
+    seen = {d.mac: d for d in seen_devices(current_dashboard().filterd_db(), snapshot.raw)}
     device = seen.get(mac)
     if device is None:
         flash("That device is not one filterd has seen.", "error")
@@ -90,7 +87,7 @@ def assign_device():
     except RulesError as err:
         flash("Not saved: " + "; ".join(err.problems), "error")
         return redirect(url_for("devices.index"))
-    audit.record(_dashboard().db(), g.user.name, "device.assign", mac, owner)
+    audit.record(current_dashboard().db(), g.user.name, "device.assign", mac, owner)
     whose = "the household" if owner == HOUSEHOLD_OWNER else dict(_children(snapshot.raw))[owner]
     flash(f"{device.hostname or mac} now follows the rules of {whose}.", "ok")
     return redirect(url_for("devices.index"))

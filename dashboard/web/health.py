@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 
+from dashboard.app import current_dashboard
 from dashboard.data.accounts import Permission
 from dashboard.data.activity import rules_status
 from dashboard.web.security import requires
@@ -16,7 +17,7 @@ blueprint = Blueprint("health", __name__, template_folder="../templates")
 @blueprint.route("/health")
 @requires(Permission.VIEW)
 def index():
-    dashboard = current_app.extensions["dashboard"]
+    dashboard = current_dashboard()
     db = dashboard.filterd_db()
     last_query = None
     if db is not None:

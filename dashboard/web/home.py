@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
+from dashboard.app import current_dashboard
 from dashboard.data import audit, quick_actions
 from dashboard.data.accounts import Permission
 from dashboard.data.activity import child_summaries, rules_status
@@ -16,21 +17,19 @@ from filterd.rules.parse import RulesError
 blueprint = Blueprint("home", __name__, template_folder="../templates")
 
 
-def _dashboard():
-    return current_app.extensions["dashboard"]
-
-
 @blueprint.route("/")
 @requires(Permission.VIEW)
 def index():
-    snapshot = _dashboard().rules.read()
-    children = child_summaries(_dashboard().filterd_db(), snapshot.rules) if snapshot.rules else []
+    snapshot = current_dashboard().rules.read()
+    children = (
+        child_summaries(current_dashboard().filterd_db(), snapshot.rules) if snapshot.rules else []
+    )
     return render_template(
         "home/index.html",
         children=children,
         version=snapshot.version,
         problems=snapshot.problems,
-        status=rules_status(_dashboard().filterd_db()),
+        status=rules_status(current_dashboard().filterd_db()),
     )
 
 
@@ -42,7 +41,7 @@ def quick_action(child: str):
     until = request.form.get("until", "")
     try:
         rules = quick_actions.apply(
-            _dashboard().rules,
+            current_dashboard().rules,
             child,
             action,
             until,
@@ -55,6 +54,6 @@ def quick_action(child: str):
     except RulesError as err:
         flash("Not saved: " + "; ".join(err.problems), "error")
         return redirect(url_for("home.index"))
-    audit.record(_dashboard().db(), g.user.name, f"child.{action}", child, until)
+    audit.record(current_dashboard().db(), g.user.name, f"child.{action}", child, until)
     flash(f"Done: {action.replace('_', ' ')} for {rules.children[child].name}.", "ok")
     return redirect(url_for("home.index"))

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, g, redirect, request, url_for
 
+from dashboard.app import current_dashboard
 from dashboard.data import accounts
 from dashboard.data.accounts import Permission, User
 
@@ -55,7 +56,7 @@ def _load_user() -> None:
     g.user, g.csrf = None, ""
     token = request.cookies.get(COOKIE)
     if token:
-        found = accounts.session_user(current_app.extensions["dashboard"].db(), token)
+        found = accounts.session_user(current_dashboard().db(), token)
         if found:
             g.user, g.csrf = found
 

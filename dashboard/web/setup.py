@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -28,6 +27,7 @@ from flask import (
     url_for,
 )
 
+from dashboard.app import current_dashboard
 from dashboard.data import audit, blocked
 from dashboard.data.accounts import Permission, Role
 from dashboard.data.rules_file import StaleEdit, edited
@@ -78,10 +78,6 @@ TIMEZONES = (
 ROWS = 4  # blank "add a child" rows on the page; more can be added by saving and coming back
 MAX_NAME = 64
 ALERT_DAYS = 7
-
-
-def _dashboard():
-    return current_app.extensions["dashboard"]
 
 
 def child_id(name: str, taken: set[str]) -> str:
@@ -149,7 +145,7 @@ def _administrators_only(view: Callable) -> Callable:
 @blueprint.route("/setup/home")
 @_administrators_only
 def home():
-    snapshot = _dashboard().rules.read()
+    snapshot = current_dashboard().rules.read()
     timezone = snapshot.raw.get("timezone")
     timezone = timezone if isinstance(timezone, str) and timezone else DEFAULT_TIMEZONE
     return _render(snapshot, timezone, [], [])
@@ -158,7 +154,7 @@ def home():
 @blueprint.route("/setup/home", methods=["POST"])
 @_administrators_only
 def save():
-    rules_file = _dashboard().rules
+    rules_file = current_dashboard().rules
     snapshot = rules_file.read()
     timezone = request.form.get("timezone", "").strip()
     names = [n.strip() for n in request.form.getlist("name")]
@@ -195,7 +191,7 @@ def save():
         return _render(snapshot, timezone, rows, [str(err)], 409)
     except RulesError as err:
         return _render(snapshot, timezone, rows, err.problems, 400)
-    db = _dashboard().db()
+    db = current_dashboard().db()
     if timezone != old_timezone:
         audit.record(db, g.user.name, "setup.timezone", timezone, str(old_timezone or ""))
     for cid, row in added:
@@ -213,7 +209,7 @@ def _attention() -> dict[str, Any]:
         user = g.get("user")
         if user is None or not user.may(Permission.REVIEW):
             return 0
-        dashboard = _dashboard()
+        dashboard = current_dashboard()
         return blocked.unreviewed_high_risk(dashboard.filterd_db(), dashboard.db(), ALERT_DAYS)
 
     return {"unreviewed_high_risk": unreviewed_high_risk, "alert_days": ALERT_DAYS}

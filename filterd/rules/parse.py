@@ -14,10 +14,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
 from filterd.blocked import BlockStyle
-from filterd.config import ConfigError, Validator, show
+from filterd.config import ConfigError, Validator, read_mapping, show
 from filterd.lists.categories import ALWAYS_BLOCKED, BY_ID, mask_of
 from filterd.lists.index import domain_to_wire
 from filterd.lists.parse import normalise_domain
@@ -86,17 +84,7 @@ def load_rules(path: Path) -> Rules:
 
 
 def parse_rules(text: str) -> Rules:
-    try:
-        raw = load_plain(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise RulesError([f"(file): {where}{problem}"]) from None
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise RulesError(["(file): expected a mapping of keys at the top level"])
+    raw = read_mapping(text, load_plain, RulesError)
     reader = _RulesReader()
     rules = reader.rules(raw)
     if reader.problems:
