@@ -179,8 +179,26 @@ def stack(start_filterd, browser, tmp_path: Path) -> Iterator[Stack]:
     )
     browser.delete_all_cookies()  # cookies are per host, not per port: start signed out
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    with DashboardProcess(filterd.config_path, listen, tmp_path) as dashboard:
+    dashboard = start_dashboard(filterd, listen, tmp_path)
+    try:
         yield Stack(filterd, dashboard, browser)
+    finally:
+        dashboard.stop()
+
+
+def start_dashboard(filterd: FilterdProcess, listen: str, workdir: Path) -> DashboardProcess:
+    """The dashboard on filterd's config. A port picked free can be taken by someone's
+    outgoing connection before the dashboard binds it: then it moves to another port."""
+    for _ in range(3):
+        try:
+            return DashboardProcess(filterd.config_path, listen, workdir).start()
+        except RuntimeError as err:
+            if "Address already in use" not in str(err):
+                raise
+        listen = f"127.0.0.1:{free_port()}"
+        filterd.config["dashboard"]["listen"] = listen
+        filterd.write_config()  # only the dashboard reads this key; filterd keeps running
+    return DashboardProcess(filterd.config_path, listen, workdir).start()
 
 
 def test_first_run_then_pause_and_resume_reach_dns_within_two_seconds(stack: Stack):
