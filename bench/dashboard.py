@@ -33,8 +33,8 @@ from bench import machine
 from bench.machine import Pinning
 from bench.options import RunOptions
 from bench.report import fmt, format_table, target_lines
-from filterd.querylog_writer import INSERT, open_database
-from filterd.statedb import SCHEMA as STATE_SCHEMA
+from filterd.db.querylog_writer import INSERT, open_database
+from filterd.db.statedb import SCHEMA as STATE_SCHEMA
 
 NAME = "dashboard"
 
@@ -186,7 +186,7 @@ def build(directory: Path, count: int) -> dict[str, Any]:
     db.execute("PRAGMA synchronous=OFF")
     db.execute("PRAGMA cache_size=-262144")
     # the table exactly as filterd creates it, but the indexes only after the bulk insert
-    from filterd.querylog_writer import SCHEMA
+    from filterd.db.querylog_writer import SCHEMA
 
     db.executescript(SCHEMA.replace("CREATE INDEX IF NOT EXISTS queries_ts ON queries(ts);", ""))
     for rows in _rows(count, start, end, rng):

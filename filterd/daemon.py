@@ -17,8 +17,9 @@ from filterd.cache import AnswerCache
 from filterd.chain import build_chain
 from filterd.clock import Clock, clock_from_environment
 from filterd.config import Config, ConfigError, load_config
+from filterd.db.devices import DeviceStore
+from filterd.db.statedb import StateDb
 from filterd.discovery.service import Discovery
-from filterd.discovery.store import DeviceStore
 from filterd.lists.service import Blocklists
 from filterd.metrics import Metrics, MetricsCollector, make_registry
 from filterd.querylog import QueryLog
@@ -27,7 +28,6 @@ from filterd.rules.service import RulesService
 from filterd.sdnotify import notify
 from filterd.server import DnsService, TcpServer, UdpServer, bind_tcp, bind_udp
 from filterd.stages.upstream_stage import RebindingPolicy, UpstreamStage
-from filterd.statedb import StateDb
 from filterd.upstream import Endpoint, UpstreamClient
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """The query log as the DNS process sees it: a queue that never blocks DNS.
 
 The event loop appends a tuple to a deque; every 100 ms the queue goes, marshal'd, down a pipe
-to the writer process (filterd/querylog_writer.py), which owns SQLite. When the writer falls
+to the writer process (filterd/db/querylog_writer.py), which owns SQLite. When the writer falls
 behind and the pipe is full, entries are dropped and counted rather than slowing answers.
 """
 
@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from filterd.querylog_writer import FRAME, open_database
+from filterd.db.querylog_writer import FRAME, open_database
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class QueryLog:
             [
                 sys.executable,
                 "-m",
-                "filterd.querylog_writer",
+                "filterd.db.querylog_writer",
                 str(self.path),
                 str(self.retention_days),
             ],

@@ -115,7 +115,7 @@ def test_the_review_queue_and_a_review_through_the_api(tmp_path):
 
 
 def test_a_carer_assigns_a_device_through_the_api(tmp_path):
-    from filterd.discovery.store import DeviceStore, Sighting
+    from filterd.db.devices import DeviceStore, Sighting
 
     store = DeviceStore(tmp_path / "filterd.db")
     store.record(

@@ -12,8 +12,8 @@ import pytest
 
 from dashboard.data import charts
 from dashboard.web import children
-from filterd import statedb
-from filterd.querylog_writer import INSERT, open_database
+from filterd.db import statedb
+from filterd.db.querylog_writer import INSERT, open_database
 from tests.dashboard_support import logged_in, make_app
 
 LONDON = ZoneInfo("Europe/London")
@@ -193,7 +193,7 @@ def test_site_of(name, site):
 
 def _db_with(rows):
     db = sqlite3.connect(":memory:")
-    from filterd.querylog_writer import INDEXES, SCHEMA
+    from filterd.db.querylog_writer import INDEXES, SCHEMA
 
     db.executescript(SCHEMA + INDEXES + statedb.SCHEMA)
     db.executemany(INSERT, rows)

@@ -11,7 +11,7 @@ import yaml
 from dashboard.data import audit
 from dashboard.data.db import connect
 from dashboard.web.children import form_from_rules
-from filterd.discovery.store import DeviceStore, Sighting
+from filterd.db.devices import DeviceStore, Sighting
 from filterd.rules.parse import parse_rules
 from tests.dashboard_support import RULES, csrf_of, logged_in, make_app, version_of
 

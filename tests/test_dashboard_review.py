@@ -12,8 +12,8 @@ import pytest
 
 from dashboard.data import blocked
 from dashboard.data.export import safe_cell
-from filterd import statedb
-from filterd.querylog_writer import INSERT, open_database
+from filterd.db import statedb
+from filterd.db.querylog_writer import INSERT, open_database
 from tests.dashboard_support import csrf_of, logged_in, make_app
 
 NOW = time.time()

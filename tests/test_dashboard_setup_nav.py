@@ -10,8 +10,8 @@ import pytest
 from dashboard.data import blocked
 from dashboard.data.db import connect
 from dashboard.web.setup import child_id
-from filterd import statedb
-from filterd.querylog_writer import INSERT, open_database
+from filterd.db import statedb
+from filterd.db.querylog_writer import INSERT, open_database
 from filterd.rules.parse import parse_rules
 from tests.dashboard_support import PASSWORD, csrf_of, logged_in, make_app, version_of
 

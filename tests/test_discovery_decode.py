@@ -28,13 +28,13 @@ from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Packet, Raw
 from scapy.utils import mac2str
 
+from filterd.db.devices import DeviceStore, Sighting
 from filterd.discovery.decode import DHCP_MAGIC, decode
 from filterd.discovery.leases import read_leases
 from filterd.discovery.observation import Malformed, Observation, Source
 from filterd.discovery.oui import OUI_FILES, Vendors, is_private
 from filterd.discovery.service import Discovery
 from filterd.discovery.settings import DiscoverySettings
-from filterd.discovery.store import DeviceStore, Sighting
 
 MAC = "00:1a:2b:3c:4d:5e"
 ROUTER_MAC = "00:1a:2b:00:00:01"

@@ -10,7 +10,7 @@ import sqlite3
 import time
 from typing import NamedTuple
 
-from filterd.querylog_writer import BLOCKED_CONDITION
+from filterd.db.querylog_writer import BLOCKED_CONDITION
 from filterd.rules.decide import OVERALL, situation
 from filterd.rules.model import Profile, Rules
 from filterd.rules.schedule import usage_day

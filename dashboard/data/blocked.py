@@ -15,16 +15,15 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from filterd.lists.categories import BY_ID
-
 # Answers that refused a name (a category block, deny list, walled garden, a spent limit, bedtime
 # or a pause), defined once beside the index filterd keeps for them.
-from filterd.querylog_writer import (
+from filterd.db.querylog_writer import (
     BLOCKED_CONDITION,
     BLOCKED_REASONS,
     HIGH_RISK_CATEGORIES,
     HIGH_RISK_CONDITION,
 )
+from filterd.lists.categories import BY_ID
 
 HOME_TZ = ZoneInfo("Europe/London")
 PAGE_SIZE = 100

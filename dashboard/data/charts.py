@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from filterd.querylog_writer import BLOCKED_CONDITION
+from filterd.db.querylog_writer import BLOCKED_CONDITION
 from filterd.rules.decide import OVERALL
 from filterd.rules.schedule import usage_day
 

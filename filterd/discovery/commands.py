@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from filterd.config import load_config_or_report
-from filterd.discovery.store import DeviceStore, Sighting
+from filterd.db.devices import DeviceStore, Sighting
 
 
 def _owners(config) -> dict[str, str]:

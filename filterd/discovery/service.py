@@ -15,11 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 from filterd.clock import Clock
+from filterd.db.devices import DeviceStore, Sighting
 from filterd.discovery.neighbours import read_neighbours
 from filterd.discovery.observation import Observation, Source
 from filterd.discovery.oui import Vendors, is_private
 from filterd.discovery.settings import DiscoverySettings
-from filterd.discovery.store import DeviceStore, Sighting
 
 log = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from filterd.clock import Clock
+from filterd.db.statedb import StateDb
 from filterd.rules.child_state import CHILD_MAX_TTL, PROVISIONAL_TTL, ChildState
 from filterd.rules.directory import Directory
 from filterd.rules.model import NO_SAFE_SEARCH, Profile, Rules
@@ -34,7 +35,6 @@ from filterd.rules.presets import STRICT_PRESET
 from filterd.rules.schedule import usage_day
 from filterd.rules.usage import UsageTracker, load_background
 from filterd.safesearch import rewrites
-from filterd.statedb import StateDb
 
 log = logging.getLogger(__name__)
 

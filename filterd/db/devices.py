@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from filterd.statedb import ThreadDb
+from filterd.db.statedb import ThreadDb
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS devices (

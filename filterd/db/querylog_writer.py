@@ -3,7 +3,7 @@
 It runs as its own process so that turning names into text and inserting rows (about 4 us an
 entry) never holds the DNS process's GIL. Input frames are a 4-byte length and a marshal'd list
 of entries; after each batch it reports "written N dropped M" on stdout.
-Run by the daemon as `python -m filterd.querylog_writer DATABASE RETENTION_DAYS`.
+Run by the daemon as `python -m filterd.db.querylog_writer DATABASE RETENTION_DAYS`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""filterd.db: the one owner of var/filterd.db (query log, usage, status, devices)."""
