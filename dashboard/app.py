@@ -47,7 +47,7 @@ def create_app(config: Config) -> Flask:
         api,
         audit_log,
         auth,
-        blocked,
+        blocked_review,
         children,
         devices,
         health,
@@ -72,7 +72,7 @@ def create_app(config: Config) -> Flask:
     # base.html shows a link only to those whose role grants the permission.
     app.config["NAV_LINKS"] = []
     app.context_processor(lambda: {"nav_links": app.config["NAV_LINKS"]})
-    for module in (auth, setup, home, children, devices, blocked, audit_log, health, api):
+    for module in (auth, setup, home, children, devices, blocked_review, audit_log, health, api):
         app.register_blueprint(module.blueprint)
 
     @app.teardown_appcontext

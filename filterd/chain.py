@@ -8,18 +8,18 @@ The cache stays below them so one child's answer can never leak to another.
 
 from __future__ import annotations
 
-from filterd.cache import AnswerCache
 from filterd.clock import Clock
+from filterd.dns.query import Stage
+from filterd.forward.cache import AnswerCache
+from filterd.forward.cache_stage import CacheStage
+from filterd.forward.upstream_stage import UpstreamStage
 from filterd.lists.service import Blocklists
 from filterd.metrics import Metrics
-from filterd.query import Stage
-from filterd.querylog import QueryLog
+from filterd.policy.local_answers import LocalAnswers
+from filterd.policy.policy_stage import PolicyStage
+from filterd.querylog.log_stage import LogStage
+from filterd.querylog.queue import QueryLog
 from filterd.rules.service import RulesService
-from filterd.stages.cache_stage import CacheStage
-from filterd.stages.local_answers import LocalAnswers
-from filterd.stages.log_stage import LogStage
-from filterd.stages.policy_stage import PolicyStage
-from filterd.stages.upstream_stage import UpstreamStage
 
 
 def build_chain(

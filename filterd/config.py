@@ -18,13 +18,13 @@ from typing import Any
 import yaml
 
 from dashboard.settings import DashboardSettings, parse_dashboard_settings
-from filterd.acl import Network
-from filterd.cache import CacheLimits
 from filterd.discovery.settings import DiscoverySettings, parse_discovery_settings
+from filterd.dns.wire import text_to_wire
+from filterd.forward.cache import CacheLimits
 from filterd.lists.settings import KEYS as BLOCKLIST_KEYS
 from filterd.lists.settings import BlocklistSettings, parse_blocklist_settings
-from filterd.server import TcpLimits
-from filterd.wire import text_to_wire
+from filterd.serve.acl import Network
+from filterd.serve.sockets import TcpLimits
 
 DEFAULT_ALLOW = (
     "127.0.0.0/8",

@@ -12,23 +12,23 @@ from pathlib import Path
 
 from prometheus_client import start_http_server
 
-from filterd.acl import ClientAcl
-from filterd.cache import AnswerCache
 from filterd.chain import build_chain
 from filterd.clock import Clock, clock_from_environment
 from filterd.config import Config, ConfigError, load_config
 from filterd.db.devices import DeviceStore
 from filterd.db.statedb import StateDb
 from filterd.discovery.service import Discovery
+from filterd.forward.cache import AnswerCache
+from filterd.forward.upstream import Endpoint, UpstreamClient
+from filterd.forward.upstream_stage import RebindingPolicy, UpstreamStage
 from filterd.lists.service import Blocklists
 from filterd.metrics import Metrics, MetricsCollector, make_registry
-from filterd.querylog import QueryLog
-from filterd.ratelimit import RateLimiter
+from filterd.querylog.queue import QueryLog
 from filterd.rules.service import RulesService
-from filterd.sdnotify import notify
-from filterd.server import DnsService, TcpServer, UdpServer, bind_tcp, bind_udp
-from filterd.stages.upstream_stage import RebindingPolicy, UpstreamStage
-from filterd.upstream import Endpoint, UpstreamClient
+from filterd.serve.acl import ClientAcl
+from filterd.serve.ratelimit import RateLimiter
+from filterd.serve.sdnotify import notify
+from filterd.serve.sockets import DnsService, TcpServer, UdpServer, bind_tcp, bind_udp
 
 log = logging.getLogger(__name__)
 

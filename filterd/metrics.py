@@ -18,8 +18,8 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from filterd.query import Reason
-from filterd.wire import rcode_name
+from filterd.dns.query import Reason
+from filterd.dns.wire import rcode_name
 
 LATENCY_BOUNDS = (
     0.0001,

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from dashboard.data import blocked
+from dashboard.data import blocked_log
 from dashboard.data.export import safe_cell
 from filterd.db import statedb
 from filterd.db.querylog_writer import INSERT, open_database
@@ -118,7 +118,7 @@ def test_filters_by_child_device_category_and_time(app, tmp_path):
     assert shown("range=30d&device=192.168.1.30") == [ids[1]]
     assert shown("range=30d&category=adult") == [ids[1], ids[2]]
     assert shown("range=30d&category=gaming") == [ids[0]]
-    day = datetime.fromtimestamp(NOW - 40 * 86400, blocked.HOME_TZ).date().isoformat()
+    day = datetime.fromtimestamp(NOW - 40 * 86400, blocked_log.HOME_TZ).date().isoformat()
     assert ids[3] in shown(f"range=dates&from={day}&to={day}")
     assert ids[0] not in shown(f"range=dates&from={day}&to={day}")
 
@@ -265,7 +265,7 @@ def test_the_log_is_read_through_an_index_never_a_scan_of_every_query(tmp_path):
     db = open_database(tmp_path / "filterd.db")
 
     def plan(filters: dict) -> str:
-        where, params = blocked._where(blocked.parse_filters(filters))
+        where, params = blocked_log._where(blocked_log.parse_filters(filters))
         steps = db.execute(f"EXPLAIN QUERY PLAN SELECT id FROM queries WHERE {where}", params)
         return " ".join(str(step[-1]) for step in steps)
 

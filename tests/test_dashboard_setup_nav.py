@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from dashboard.data import blocked
+from dashboard.data import blocked_log
 from dashboard.data.db import connect
 from dashboard.web.setup import child_id
 from filterd.db import statedb
@@ -214,12 +214,12 @@ def test_reviewers_see_how_many_high_risk_blocks_await_review(tmp_path, role):
     assert 'href="/blocked/?range=7d"' in shown
 
     db = connect(app.extensions["dashboard"].settings.database)
-    blocked.record_reviews(db, ids[:2], "no_concern", "", "Lee")
+    blocked_log.record_reviews(db, ids[:2], "no_concern", "", "Lee")
     db.close()
     assert "1 high-risk blocked request<" in banner(client.get("/").get_data(as_text=True))
 
     db = connect(app.extensions["dashboard"].settings.database)
-    blocked.record_reviews(db, [ids[2]], "discussed_with_child", "", "Lee")
+    blocked_log.record_reviews(db, [ids[2]], "discussed_with_child", "", "Lee")
     db.close()
     assert banner(client.get("/").get_data(as_text=True)) == ""
 
@@ -242,9 +242,11 @@ def test_the_count_leaves_out_other_blocks_and_old_ones(tmp_path):
     app = make_app(tmp_path)
     dashboard = app.extensions["dashboard"]
     with app.app_context():
-        assert blocked.unreviewed_high_risk(dashboard.filterd_db(), dashboard.db()) == 3
-        assert blocked.unreviewed_high_risk(dashboard.filterd_db(), dashboard.db(), days=30) == 4
-        assert blocked.unreviewed_high_risk(None, dashboard.db()) == 0
+        assert blocked_log.unreviewed_high_risk(dashboard.filterd_db(), dashboard.db()) == 3
+        assert (
+            blocked_log.unreviewed_high_risk(dashboard.filterd_db(), dashboard.db(), days=30) == 4
+        )
+        assert blocked_log.unreviewed_high_risk(None, dashboard.db()) == 0
 
 
 def test_first_run_with_children_already_in_the_rules_goes_to_the_home_page(tmp_path):

@@ -20,13 +20,13 @@ import tracemalloc
 import pytest
 from dnslib import QTYPE, RR, A, DNSRecord
 
-from filterd.cache import AnswerCache, CacheLimits, Entry
 from filterd.clock import SystemClock
+from filterd.dns.records import decode_message
+from filterd.dns.wire import text_to_wire
+from filterd.forward.cache import AnswerCache, CacheLimits, Entry
+from filterd.forward.upstream import Endpoint, UpstreamClient
+from filterd.forward.upstream_stage import RebindingPolicy, UpstreamStage
 from filterd.metrics import Metrics
-from filterd.records import decode_message
-from filterd.stages.upstream_stage import RebindingPolicy, UpstreamStage
-from filterd.upstream import Endpoint, UpstreamClient
-from filterd.wire import text_to_wire
 from tests.support.dns_client import (
     addresses,
     ask,

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from dashboard.data.blocked import HOME_TZ, OUTCOMES, Entry, Review
+from dashboard.data.blocked_log import HOME_TZ, OUTCOMES, Entry, Review
 
 COLUMNS = (
     "time",

@@ -18,7 +18,7 @@ from dashboard.app import current_dashboard
 from dashboard.data import audit, quick_actions
 from dashboard.data.accounts import Permission
 from dashboard.data.activity import child_summaries
-from dashboard.data.blocked import (
+from dashboard.data.blocked_log import (
     ReviewError,
     blocked_ids,
     page_of,

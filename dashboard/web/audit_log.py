@@ -9,7 +9,7 @@ from flask import Blueprint, render_template
 from dashboard.app import current_dashboard
 from dashboard.data import audit
 from dashboard.data.accounts import Permission
-from dashboard.data.blocked import HOME_TZ
+from dashboard.data.blocked_log import HOME_TZ
 from dashboard.web.security import requires
 
 blueprint = Blueprint("audit_log", __name__, template_folder="../templates")

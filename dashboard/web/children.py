@@ -29,8 +29,8 @@ from dashboard.data import audit, charts
 from dashboard.data.accounts import Permission
 from dashboard.data.rules_file import StaleEdit, edited
 from dashboard.web.security import requires
-from filterd.blocked import BlockStyle
 from filterd.lists.categories import ALWAYS_BLOCKED, CATEGORIES
+from filterd.policy.block_answers import BlockStyle
 from filterd.rules.model import YouTube
 from filterd.rules.parse import DEFAULT_TIMEZONE, RulesError
 from filterd.rules.presets import AGE_BANDS, PRESETS, Preset

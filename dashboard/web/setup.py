@@ -28,7 +28,7 @@ from flask import (
 )
 
 from dashboard.app import current_dashboard
-from dashboard.data import audit, blocked
+from dashboard.data import audit, blocked_log
 from dashboard.data.accounts import Permission, Role
 from dashboard.data.rules_file import StaleEdit, edited
 from dashboard.web.children import BAND_LABELS
@@ -210,6 +210,6 @@ def _attention() -> dict[str, Any]:
         if user is None or not user.may(Permission.REVIEW):
             return 0
         dashboard = current_dashboard()
-        return blocked.unreviewed_high_risk(dashboard.filterd_db(), dashboard.db(), ALERT_DAYS)
+        return blocked_log.unreviewed_high_risk(dashboard.filterd_db(), dashboard.db(), ALERT_DAYS)
 
     return {"unreviewed_high_risk": unreviewed_high_risk, "alert_days": ALERT_DAYS}

@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
+from filterd.dns.wire import name_to_text, rcode_name
 from filterd.lists.categories import ids_of
-from filterd.wire import name_to_text, rcode_name
 
 log = logging.getLogger("filterd.querylog")
 

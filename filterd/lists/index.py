@@ -21,7 +21,7 @@ from array import array
 from bisect import bisect_left
 from pathlib import Path
 
-from filterd.wire import suffixes
+from filterd.dns.wire import suffixes
 
 MAGIC = b"FDIX0001"
 HEADER = struct.Struct("<8sQQ40x")  # magic, domain count, exception count

@@ -14,13 +14,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from filterd.blocked import BlockAnswers
 from filterd.lists.categories import mask_of
 from filterd.lists.index import domain_to_wire
 from filterd.lists.parse import parse_list
 from filterd.lists.settings import BlocklistSettings
 from filterd.lists.store import ListStore
 from filterd.lists.update import build_index, index_path, read_status
+from filterd.policy.block_answers import BlockAnswers
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from filterd.blocked import BlockStyle
 from filterd.lists.categories import ALWAYS_BLOCKED, BY_ID
+from filterd.policy.block_answers import BlockStyle
 
 DEFAULT_FLOOR = ("illegal", "malware_phishing")
 # The curated lists in the project's blocklists/ (the project is installed in place, as

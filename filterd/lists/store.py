@@ -12,8 +12,8 @@ import logging
 import os
 from pathlib import Path
 
+from filterd.dns.wire import suffixes
 from filterd.lists.index import BlockIndex
-from filterd.wire import suffixes
 
 log = logging.getLogger(__name__)
 

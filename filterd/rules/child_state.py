@@ -41,7 +41,8 @@ class ChildState:
     ) -> None:
         self.profile = profile
         self.max_ttl = max_ttl
-        self.rewrites = rewrites  # safe search: engine name -> its safe name (filterd.safesearch)
+        # safe search: engine name -> its safe name (filterd.policy.safesearch)
+        self.rewrites = rewrites
         self.counted = -1  # the epoch minute already counted as active
         self.tz = tz
         self.tracker = tracker

@@ -28,10 +28,10 @@ from collections.abc import Mapping
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from filterd.blocked import EDE_BLOCKED, EDE_FILTERED
+from filterd.dns.query import Reason
 from filterd.lists.categories import BY_ID, ids_of
 from filterd.lists.store import HELPLINE
-from filterd.query import Reason
+from filterd.policy.block_answers import EDE_BLOCKED, EDE_FILTERED
 from filterd.rules.model import ALLOW, ALWAYS, DENY, OverrideKind, Profile
 from filterd.rules.schedule import (
     local_minute,

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from filterd.blocked import BlockStyle
 from filterd.config import ConfigError, Validator, read_mapping, show
 from filterd.lists.categories import ALWAYS_BLOCKED, BY_ID, mask_of
 from filterd.lists.index import domain_to_wire
 from filterd.lists.parse import normalise_domain
+from filterd.policy.block_answers import BlockStyle
 from filterd.rules.model import (
     DAYS,
     HOUSEHOLD,

@@ -21,8 +21,9 @@ from zoneinfo import ZoneInfo
 
 from filterd.clock import Clock
 from filterd.db.statedb import StateDb
+from filterd.policy.safesearch import rewrites
 from filterd.rules.child_state import CHILD_MAX_TTL, PROVISIONAL_TTL, ChildState
-from filterd.rules.directory import Directory
+from filterd.rules.identify import Identify
 from filterd.rules.model import NO_SAFE_SEARCH, Profile, Rules
 from filterd.rules.parse import (
     DEFAULT_TIMEZONE,
@@ -34,7 +35,6 @@ from filterd.rules.parse import (
 from filterd.rules.presets import STRICT_PRESET
 from filterd.rules.schedule import usage_day
 from filterd.rules.usage import UsageTracker, load_background
-from filterd.safesearch import rewrites
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class RulesService:
         self.problems: list[str] = []
         self.loads = {"ok": 0, "failed": 0}
         self.neighbours: dict[str, str] = {}  # address -> MAC, kept current by discovery
-        self.directory: Directory | None = None
+        self.identify: Identify | None = None
         self._signature: tuple[int, int, int] | str | None = "not read yet"
         self._status: dict[str, Any] | None = None
         self._tasks: list[asyncio.Task] = []
@@ -76,8 +76,8 @@ class RulesService:
 
     def lookup(self, client: str) -> ChildState | None:
         """The profile in force for a client address; None: household rules only."""
-        directory = self.directory
-        return None if directory is None else directory.lookup(client)
+        identify = self.identify
+        return None if identify is None else identify.lookup(client)
 
     def load(self) -> None:
         """At start: restore today's usage, then adopt the rules file (or the last good copy)."""
@@ -102,7 +102,7 @@ class RulesService:
             self.path = path
             self._signature = "not read yet"
             if path is None:
-                self.rules, self.directory = None, None
+                self.rules, self.identify = None, None
             else:
                 self.check()
 
@@ -184,7 +184,7 @@ class RulesService:
         unknown = None if rules.unknown is None else state(rules.unknown)
         provisional = state(rules.unknown or household_profile(), PROVISIONAL_TTL)
         self.rules = rules
-        self.directory = Directory(
+        self.identify = Identify(
             rules.devices, states, unknown, provisional, self.neighbours, self.unresolved
         )
 
@@ -224,8 +224,8 @@ class RulesService:
     def learn(self, address: str, mac: str) -> None:
         """Discovery saw this address used by this MAC: the device's rules follow it."""
         self.neighbours[address] = mac
-        if self.directory is not None:
-            self.directory.memo.clear()  # rare (addresses change by DHCP), and cheap
+        if self.identify is not None:
+            self.identify.memo.clear()  # rare (addresses change by DHCP), and cheap
 
     async def flush(self) -> None:
         """Write changed usage counts and the rules status, in a thread.

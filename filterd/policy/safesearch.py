@@ -13,17 +13,17 @@ from collections.abc import Awaitable
 from functools import lru_cache
 from pathlib import Path
 
-from filterd.answers import build_answer
+from filterd.dns.answers import build_answer
+from filterd.dns.query import Query, Reason, Reply, Stage
+from filterd.dns.records import decode_message, encode_sections
+from filterd.dns.wire import HEADER, NOERROR, NXDOMAIN, RR_FIXED, T_A, T_AAAA, T_CNAME, T_HTTPS
 from filterd.lists.index import domain_to_wire
 from filterd.lists.parse import parse_list
-from filterd.query import Query, Reason, Reply, Stage
-from filterd.records import decode_message, encode_sections
 from filterd.rules.model import SafeSearch, YouTube
-from filterd.wire import HEADER, NOERROR, NXDOMAIN, RR_FIXED, T_A, T_AAAA, T_CNAME, T_HTTPS
 
 REWRITTEN_TYPES = frozenset({T_A, T_AAAA, T_HTTPS})
 CNAME_TTL = 300
-GOOGLE_DOMAINS = Path(__file__).resolve().parent / "data" / "google_search_domains.txt"
+GOOGLE_DOMAINS = Path(__file__).resolve().parents[1] / "data" / "google_search_domains.txt"
 GOOGLE_SAFE = "forcesafesearch.google.com"
 YOUTUBE_NAMES = (
     "www.youtube.com",

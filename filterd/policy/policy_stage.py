@@ -12,18 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 
-from filterd.blocked import EDE_BLOCKED, BlockStyle, blocked_answer
 from filterd.clock import Clock
+from filterd.dns.query import Query, Reason, Reply, Stage
+from filterd.dns.wire import new_tuple
 from filterd.lists.categories import ids_of
 from filterd.lists.service import Blocklists
 from filterd.lists.store import HELPLINE
-from filterd.query import Query, Reason, Reply, Stage
+from filterd.policy.block_answers import EDE_BLOCKED, BlockStyle, blocked_answer
+from filterd.policy.safesearch import REWRITTEN_TYPES, SafeSearchAnswers
+from filterd.policy.ttlcap import cap_ttls
 from filterd.rules.child_state import ChildState
 from filterd.rules.decide import judge
 from filterd.rules.service import RulesService
-from filterd.safesearch import REWRITTEN_TYPES, SafeSearchAnswers
-from filterd.ttlcap import cap_ttls
-from filterd.wire import new_tuple
 
 
 class PolicyStage:

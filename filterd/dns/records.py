@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from typing import NamedTuple
 
-from filterd.wire import (
+from filterd.dns.wire import (
     HEADER,
     RR_FIXED,
     T_CNAME,

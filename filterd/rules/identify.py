@@ -19,7 +19,7 @@ _MEMO_LIMIT = 4096
 _MISSING = object()
 
 
-class Directory:
+class Identify:
     """Address -> ChildState, or None for household-only devices. Memoised per address."""
 
     def __init__(

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from filterd.cache import CacheLimits
+from filterd.dns.query import Query, Reason
+from filterd.dns.records import Encoded, Message, Record, encode_sections, soa_negative_ttl
+from filterd.dns.sanitize import rebinds, strip_out_of_bailiwick
+from filterd.dns.wire import NOERROR, NXDOMAIN, SERVFAIL, T_SOA
+from filterd.forward.cache import CacheLimits
+from filterd.forward.upstream import UpstreamClient
 from filterd.metrics import Metrics
-from filterd.query import Query, Reason
-from filterd.records import Encoded, Message, Record, encode_sections, soa_negative_ttl
-from filterd.sanitize import rebinds, strip_out_of_bailiwick
-from filterd.upstream import UpstreamClient
-from filterd.wire import NOERROR, NXDOMAIN, SERVFAIL, T_SOA
 
 MAX_SERVFAIL_TTL = 5
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 
-from filterd.wire import T_OPT
+from filterd.dns.wire import T_OPT
 
 _TTL = struct.Struct("!I")
 _COUNTS = struct.Struct("!HHH")

@@ -17,8 +17,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from filterd.clock import Clock
-from filterd.records import Message, decode_message
-from filterd.wire import EDNS_UDP_SIZE, HEADER, QR, RD, REFUSED, RR_FIXED, T_OPT, TC, FormatError
+from filterd.dns.records import Message, decode_message
+from filterd.dns.wire import (
+    EDNS_UDP_SIZE,
+    HEADER,
+    QR,
+    RD,
+    REFUSED,
+    RR_FIXED,
+    T_OPT,
+    TC,
+    FormatError,
+)
 
 MAX_BACKOFF = 10.0  # seconds: a returning upstream is noticed within this
 FAILURES_BEFORE_BACKOFF = 3

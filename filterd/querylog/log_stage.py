@@ -6,9 +6,9 @@ from bisect import bisect_left
 from collections.abc import Awaitable
 
 from filterd.clock import Clock
+from filterd.dns.query import Query, Reason, Reply, Stage
 from filterd.metrics import FASTEST_BOUND, LATENCY_BOUNDS, Metrics
-from filterd.query import Query, Reason, Reply, Stage
-from filterd.querylog import QueryLog
+from filterd.querylog.queue import QueryLog
 
 
 class LogStage:

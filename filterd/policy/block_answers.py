@@ -11,8 +11,17 @@ import enum
 import struct
 from typing import NamedTuple
 
-from filterd.query import Query
-from filterd.wire import HEADER, NOERROR, NXDOMAIN, RR_FIXED, T_A, T_AAAA, opt_record, reply_flags
+from filterd.dns.query import Query
+from filterd.dns.wire import (
+    HEADER,
+    NOERROR,
+    NXDOMAIN,
+    RR_FIXED,
+    T_A,
+    T_AAAA,
+    opt_record,
+    reply_flags,
+)
 
 EDE_OPTION = 15
 EDE_BLOCKED = 15

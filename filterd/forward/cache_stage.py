@@ -10,12 +10,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from filterd.answers import NO_RECORDS, build_answer
-from filterd.cache import AnswerCache, Entry
 from filterd.clock import Clock
-from filterd.query import Query, Reason, Reply
-from filterd.stages.upstream_stage import Outcome
-from filterd.wire import SERVFAIL, new_tuple
+from filterd.dns.answers import NO_RECORDS, build_answer
+from filterd.dns.query import Query, Reason, Reply
+from filterd.dns.wire import SERVFAIL, new_tuple
+from filterd.forward.cache import AnswerCache, Entry
+from filterd.forward.upstream_stage import Outcome
 
 log = logging.getLogger(__name__)
 

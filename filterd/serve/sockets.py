@@ -16,13 +16,10 @@ from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from filterd.acl import ClientAcl
-from filterd.answers import client_opt
 from filterd.clock import Clock
-from filterd.metrics import Metrics
-from filterd.query import Query, Reply, Stage, Transport
-from filterd.ratelimit import RateLimiter
-from filterd.wire import (
+from filterd.dns.answers import client_opt
+from filterd.dns.query import Query, Reply, Stage, Transport
+from filterd.dns.wire import (
     CD,
     PLAIN_UDP_SIZE,
     REFUSED,
@@ -34,6 +31,9 @@ from filterd.wire import (
     parse_query,
     truncated,
 )
+from filterd.metrics import Metrics
+from filterd.serve.acl import ClientAcl
+from filterd.serve.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 

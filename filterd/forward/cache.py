@@ -10,7 +10,7 @@ import struct
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from filterd.records import Encoded
+from filterd.dns.records import Encoded
 
 _ENTRY_OVERHEAD = 700  # bytes of Python objects around each entry (slots, headers, LRU slot)
 _PER_RECORD = 48  # a TTL offset and a TTL value: tuple slots and an int object

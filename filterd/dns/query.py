@@ -10,7 +10,7 @@ import enum
 from collections.abc import Awaitable, Callable
 from typing import NamedTuple
 
-from filterd.wire import Edns
+from filterd.dns.wire import Edns
 
 
 class Transport(enum.Enum):

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 
-from filterd.answers import NO_RECORDS, build_answer
-from filterd.query import Query, Reason, Reply, Stage
-from filterd.wire import (
+from filterd.dns.answers import NO_RECORDS, build_answer
+from filterd.dns.query import Query, Reason, Reply, Stage
+from filterd.dns.wire import (
     NOERROR,
     NXDOMAIN,
     REFUSED,

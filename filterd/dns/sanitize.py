@@ -13,8 +13,8 @@ import ipaddress
 import struct
 from collections.abc import Iterable
 
-from filterd.records import Message, Record
-from filterd.wire import (
+from filterd.dns.records import Message, Record
+from filterd.dns.wire import (
     T_A,
     T_AAAA,
     T_CNAME,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from filterd.query import Query
-from filterd.wire import AD, CD, EDNS_UDP_SIZE, HEADER, QR, RA, RD, Edns, opt_record
+from filterd.dns.query import Query
+from filterd.dns.wire import AD, CD, EDNS_UDP_SIZE, HEADER, QR, RA, RD, Edns, opt_record
 
 # The two OPT records every cached answer ends with, built once by the one OPT builder.
 _OPT_PLAIN = opt_record(Edns(EDNS_UDP_SIZE, False, 0))

@@ -17,7 +17,7 @@ from flask import (
 
 from dashboard.app import current_dashboard
 from dashboard.data import audit
-from dashboard.data import blocked as data
+from dashboard.data import blocked_log as data
 from dashboard.data.accounts import Permission
 from dashboard.data.export import blocked_csv
 from dashboard.web.security import requires

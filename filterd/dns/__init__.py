@@ -1,0 +1,2 @@
+"""DNS messages: the wire format, records, answers built from bytes, cleaning upstream answers,
+and the Query/Reply that flow through the chain."""

@@ -1,0 +1,2 @@
+"""The query log inside the DNS process (a queue that never blocks DNS) and the stage that logs
+and counts every answer."""
