@@ -7,9 +7,8 @@ at run time into a temporary directory, never committed. Measured:
    category and an empty shipped directory, as a subprocess pinned to the server core: wall
    seconds (per million), index size on disk (bytes per domain), peak RSS of that process.
 2. memory: filterd's RSS with each index loaded minus its RSS with an empty index, right after
-   start and after the query mix (so the index pages that lookups touch are counted). The
-   index is memory-mapped: touched pages are file-backed, shared RSS (RssFile), and the
-   kernel maps a few neighbouring pages with each fault.
+   start and after the query mix. The daemon reads the whole index into its own memory and
+   verifies its checksum, so all of it is private RSS from the start.
 3. first answer: seconds from spawning filterd to the first answered UDP query (probed every
    10 ms with a listed name, so the answer proves the index is in force).
 4. throughput on a warm cache with the small list and a mix of 10,000 names, 20% listed

@@ -35,6 +35,7 @@ from bench.options import RunOptions
 from bench.report import fmt, format_table, target_lines
 from filterd.db.querylog_writer import INSERT, open_database
 from filterd.db.statedb import SCHEMA as STATE_SCHEMA
+from filterd.rules.guards import with_end_line
 
 NAME = "dashboard"
 
@@ -217,7 +218,7 @@ def build(directory: Path, count: int) -> dict[str, Any]:
         "build_seconds": round(time.perf_counter() - started, 1),
     }
     (directory / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    (directory / "rules.yaml").write_text(yaml.safe_dump(_rules()), encoding="utf-8")
+    (directory / "rules.yaml").write_text(with_end_line(yaml.safe_dump(_rules())), encoding="utf-8")
     return meta
 
 

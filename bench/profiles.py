@@ -113,6 +113,7 @@ def child_rules(now: float) -> str:
         "    safe_search: {google: true, bing: true, duckduckgo: true, youtube: moderate}\n"
         "devices:\n"
         f"  - {{ip: {servers.LOOPBACK}, name: dnsperf, owner: {CHILD_ID}}}\n"
+        "end_of_rules: true\n"
     )
 
 
@@ -125,6 +126,7 @@ def unknown_rules(choice: str) -> str:
         f'  {CHILD_ID}: {{name: Benchmark child, age_band: "13_15", limits: {{overall: 3h}}}}\n'
         "devices:\n"
         f"  - {{ip: 127.0.0.2, name: the child's tablet, owner: {CHILD_ID}}}\n"
+        "end_of_rules: true\n"
     )
 
 

@@ -11,6 +11,7 @@ from dashboard.app import create_app
 from dashboard.data import accounts
 from dashboard.data.db import connect
 from filterd.config import parse_config
+from filterd.rules.guards import with_end_line
 
 PASSWORD = "correct horse battery"
 RULES = {
@@ -26,7 +27,7 @@ RULES = {
 
 def make_app(tmp_path: Path, rules: dict | None = None):
     rules_path = tmp_path / "rules.yaml"
-    rules_path.write_text(yaml.safe_dump(rules or RULES))
+    rules_path.write_text(with_end_line(yaml.safe_dump(rules or RULES)))
     config = parse_config(
         yaml.safe_dump(
             {

@@ -17,6 +17,7 @@ import pytest
 import yaml
 from dnslib import DNSRecord
 
+from filterd.rules.guards import with_end_line
 from tests.support.dns_client import make_query, udp_exchange
 from tests.support.filterd_process import FilterdProcess, wait_for
 from tests.test_blocklists import ede_codes, write_lists
@@ -65,7 +66,7 @@ class Home:
         self.clock_path = clock_path
 
     def write_rules(self, rules: dict | str) -> None:
-        text = rules if isinstance(rules, str) else yaml.safe_dump(rules)
+        text = rules if isinstance(rules, str) else with_end_line(yaml.safe_dump(rules))
         temporary = self.rules_path.with_suffix(".tmp")
         temporary.write_text(text)
         temporary.replace(self.rules_path)  # as the dashboard writes it
@@ -104,7 +105,7 @@ def home(start_filterd, tmp_path: Path) -> Home:
         helplines=["childline.example"],
     )
     rules_path = tmp_path / "rules.yaml"
-    rules_path.write_text(yaml.safe_dump(base_rules()))
+    rules_path.write_text(with_end_line(yaml.safe_dump(base_rules())))
     clock_path = tmp_path / "clock"
     clock_path.write_text(str(london("2026-11-23 16:00") - time.time()))  # a Monday afternoon
     filterd = start_filterd(
@@ -259,7 +260,7 @@ def test_a_broken_edit_is_refused_with_the_key_and_the_old_rules_stay(home):
     rules["children"]["alex"]["deny"] = ["distraction.example"]
     home.write_rules(rules)
     assert wait_for(lambda: blocked(home.ask(ALEX, "distraction.example")), timeout=2)
-    broken = yaml.safe_dump(rules).replace(
+    broken = with_end_line(yaml.safe_dump(rules)).replace(
         "age_band: '13_15'", "age_band: '13_15'\n    bedtime: 9pm"
     )
     home.write_rules(broken)

@@ -25,6 +25,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from filterd.rules.guards import with_end_line
 from filterd.rules.parse import parse_rules
 from tests.support.dashboard_process import DashboardProcess
 from tests.support.dns_client import make_query, udp_exchange
@@ -156,7 +157,7 @@ def browser() -> Iterator[webdriver.Chrome]:
 @pytest.fixture
 def stack(start_filterd, browser, tmp_path: Path) -> Iterator[Stack]:
     rules_path = tmp_path / "rules.yaml"
-    rules_path.write_text(yaml.safe_dump(rules()))
+    rules_path.write_text(with_end_line(yaml.safe_dump(rules())))
     shipped = write_lists(
         tmp_path / "shipped",
         social=["social.example"],

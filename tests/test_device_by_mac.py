@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from filterd.rules.guards import with_end_line
 from tests.support.filterd_process import free_port, wait_for
 
 pytestmark = pytest.mark.skipif(
@@ -70,12 +71,14 @@ def test_a_phone_listed_by_mac_gets_its_childs_rules(start_filterd, tmp_path: Pa
     (shipped / "social.txt").write_text("social.example\n")
     rules = tmp_path / "rules.yaml"
     rules.write_text(
-        yaml.safe_dump(
-            {
-                "unknown_devices": "household",
-                "children": {"sam": {"age_band": "9_12", "offline": []}},
-                "devices": [{"mac": PHONE_MAC.upper(), "name": "Sam's phone", "owner": "sam"}],
-            }
+        with_end_line(
+            yaml.safe_dump(
+                {
+                    "unknown_devices": "household",
+                    "children": {"sam": {"age_band": "9_12", "offline": []}},
+                    "devices": [{"mac": PHONE_MAC.upper(), "name": "Sam's phone", "owner": "sam"}],
+                }
+            )
         )
     )
     port = free_port()

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import yaml
 
+from filterd.rules.guards import with_end_line
 from tests.support.filterd_process import FilterdProcess, run_cli, wait_for
 from tests.support.netns import APPLIANCE, APPLIANCE6, BRIDGE, Device, Lan, available
 from tests.support.upstream_process import ScriptedUpstream
@@ -97,7 +98,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
             shipped.mkdir()
             (shipped / "social.txt").write_text("social.example\n")
             rules = workdir / "rules.yaml"
-            rules.write_text(yaml.safe_dump(rules_file()))
+            rules.write_text(with_end_line(yaml.safe_dump(rules_file())))
             listen = [f"{APPLIANCE}:{PORT}", f"127.0.0.1:{PORT}"]
             if lan.has_ipv6:
                 listen.append(f"[{APPLIANCE6}]:{PORT}")

@@ -150,7 +150,9 @@ def test_bad_time_is_refused_with_its_path():
 
 def test_unknown_top_level_key_is_refused():
     found = problems("children: {}\nbedtime: '21:00'\n")
-    assert found == ["bedtime: unknown key (known: children, devices, timezone, unknown_devices)"]
+    assert found == [
+        "bedtime: unknown key (known: children, devices, end_of_rules, timezone, unknown_devices)"
+    ]
 
 
 def test_unknown_key_in_a_child_is_refused():

@@ -20,8 +20,9 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from filterd.rules.guards import END_KEY, NONE_WORD, with_end_line
 from filterd.rules.model import Rules
-from filterd.rules.parse import RulesError, parse_rules
+from filterd.rules.parse import RulesError, parse_rules_file
 from filterd.rules.yaml_loader import load_plain
 
 
@@ -36,7 +37,8 @@ class Snapshot(NamedTuple):
     problems: list[str]  # why filterd refuses the file on disk, if it does
 
 
-EMPTY = "children: {}\ndevices: []\n"
+EMPTY = with_end_line("children: {}\ndevices: []\n")
+EMPTY_SECTIONS = {"children": {}, "devices": []}
 
 
 def version_of(data: bytes) -> str:
@@ -58,15 +60,19 @@ class RulesFile:
         except yaml.YAMLError:
             raw = None
         raw = raw if isinstance(raw, dict) else {}
+        raw.pop(END_KEY, None)  # written back by save, always last
+        for key, empty in EMPTY_SECTIONS.items():
+            if raw.get(key) == NONE_WORD:
+                raw[key] = copy.copy(empty)
         try:
-            return Snapshot(raw, parse_rules(text), version_of(data), [])
+            return Snapshot(raw, parse_rules_file(text), version_of(data), [])
         except RulesError as err:
             return Snapshot(raw, None, version_of(data), err.problems)
 
     def save(self, raw: dict[str, Any], base_version: str) -> Rules:
         """Validate and write; raises RulesError (with key paths) or StaleEdit."""
-        text = yaml.safe_dump(_plain(raw), sort_keys=False, allow_unicode=True)
-        rules = parse_rules(text)
+        text = file_text(raw)
+        rules = parse_rules_file(text)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path.with_name(f".{self.path.name}.lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # two saves at once: the second sees the first
@@ -87,6 +93,17 @@ class RulesFile:
         with contextlib.suppress(FileNotFoundError):  # keep who may read it (0640 stays 0640)
             os.chmod(temporary, stat.S_IMODE(os.stat(self.path).st_mode))
         os.replace(temporary, self.path)
+
+
+def file_text(raw: dict[str, Any]) -> str:
+    """The whole file as saved: an emptied section says `none` (the daemon then applies it
+    even when it removes every child or device at once, since a carer asked for it here), and
+    the end line comes last so a file cut short is refused."""
+    data = {k: v for k, v in _plain(raw).items() if k != END_KEY}
+    for key in EMPTY_SECTIONS:
+        if key in data and not data[key]:
+            data[key] = NONE_WORD
+    return with_end_line(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
 def edited(snapshot: Snapshot) -> dict[str, Any]:

@@ -1,20 +1,24 @@
-"""The compiled blocklist index: sorted 64-bit fingerprints and category masks, memory-mapped.
+"""The compiled blocklist index: sorted 64-bit fingerprints and category masks, checksummed.
 
-A Python set of a million domain strings costs about 100 MB; this file costs 12 bytes a domain,
-opens in a millisecond, and several processes share its pages. A name is looked up by hashing
-each of its suffixes (www.example.com, example.com, com) in wire form, so a listed domain
-blocks all its subdomains.
+A Python set of a million domain strings costs about 100 MB; this file costs 12 bytes a domain.
+A name is looked up by hashing each of its suffixes (www.example.com, example.com, com) in wire
+form, so a listed domain blocks all its subdomains.
 
-Layout (little-endian): a 64-byte header, a fence table of 65,537 u32 (where each value of the
-top 16 hash bits starts), the sorted u64 fingerprints, their u32 category masks, then the same
-three parts for exceptions (`@@||domain^` lines), which unblock a name and its subdomains for
-the categories whose lists carry them.
+The daemon reads the whole file into its own memory and checks its BLAKE2b checksum before
+using it: a file memory-mapped from disk can be changed under the reader by any process that
+writes to it in place (garbage read as fingerprints lets blocked names through; a truncation
+kills the reader with SIGBUS). A private, verified copy cannot change while it answers.
+
+Layout (little-endian): a 64-byte header (magic, counts, a 32-byte BLAKE2b digest of everything
+after the header), a fence table of 65,537 u32 (where each value of the top 16 hash bits
+starts), the sorted u64 fingerprints, their u32 category masks, then the same three parts for
+exceptions (`@@||domain^` lines), which unblock a name and its subdomains for the categories
+whose lists carry them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import mmap
 import os
 import struct
 from array import array
@@ -23,8 +27,9 @@ from pathlib import Path
 
 from filterd.dns.wire import suffixes
 
-MAGIC = b"FDIX0001"
-HEADER = struct.Struct("<8sQQ40x")  # magic, domain count, exception count
+MAGIC = b"FDIX0002"
+HEADER = struct.Struct("<8sQQ32s8x")  # magic, domain count, exception count, body digest
+DIGEST_SIZE = 32
 FENCE_BITS = 16
 FENCE_SIZE = (1 << FENCE_BITS) + 1
 BUCKETS = 256  # compile partitions by the top 8 bits, so memory stays ~12 bytes a domain
@@ -99,8 +104,12 @@ class IndexBuilder:
         excepted = self.excepted.arrays()
         tmp = path.with_name(path.name + ".tmp")
         path.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.blake2b(digest_size=DIGEST_SIZE)
+        for table in (blocked, excepted):
+            for part in table:
+                digest.update(memoryview(part).cast("B"))
         with open(tmp, "wb") as out:
-            out.write(HEADER.pack(MAGIC, len(blocked[1]), len(excepted[1])))
+            out.write(HEADER.pack(MAGIC, len(blocked[1]), len(excepted[1]), digest.digest()))
             for table in (blocked, excepted):
                 for part in table:
                     part.tofile(out)
@@ -136,29 +145,34 @@ class _View:
             view.release()
 
 
+class DamagedIndex(ValueError):
+    """The file is not a whole, unchanged index; the message says why in plain words."""
+
+
 class BlockIndex:
-    """A memory-mapped index: categories of a name, with exceptions applied."""
+    """A verified private copy of an index file: categories of a name, with exceptions applied."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         with open(path, "rb") as handle:
-            self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
             stat = os.fstat(handle.fileno())
+            data = handle.read()
         self.identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        buffer = memoryview(self._map)
-        magic, count, exceptions = (
-            HEADER.unpack_from(buffer) if len(buffer) >= HEADER.size else (b"", 0, 0)
-        )
+        if len(data) < HEADER.size:
+            raise DamagedIndex("too short to be an index (cut short?)")
+        magic, count, exceptions, digest = HEADER.unpack_from(data)
         if magic != MAGIC:
-            buffer.release()
-            self._map.close()
-            raise ValueError(f"{path} is not a filterd index")
+            raise DamagedIndex("not a filterd index of this version")
+        expected = HEADER.size + 2 * 4 * FENCE_SIZE + 12 * (count + exceptions)
+        if len(data) != expected:
+            raise DamagedIndex(f"{len(data)} bytes where its header says {expected} (cut short?)")
+        body = memoryview(data)[HEADER.size :]
+        if hashlib.blake2b(body, digest_size=DIGEST_SIZE).digest() != digest:
+            raise DamagedIndex("checksum does not match: the file was changed or damaged on disk")
+        buffer = memoryview(data)
         self._buffer = buffer
         self._blocked = _View(buffer, HEADER.size, count)
         self._excepted = _View(buffer, self._blocked.end, exceptions)
-        if self._excepted.end != len(buffer):
-            self.close()
-            raise ValueError(f"{path} is truncated or corrupt")
         self.domains = count
         self.exceptions = exceptions
 
@@ -176,8 +190,7 @@ class BlockIndex:
         return blocked
 
     def close(self) -> None:
-        """Release the mapping (after the daemon has swapped in a newer index)."""
+        """Release the views (after the daemon has swapped in a newer index)."""
         self._blocked.release()
         self._excepted.release()
         self._buffer.release()
-        self._map.close()

@@ -1,9 +1,9 @@
 """The index in force: opened at start, swapped when a newer file appears, never left empty.
 
 The daemon polls the index file's identity every couple of seconds; a new file (written by
-`filterd lists update` beside the old one and renamed over it) is opened and swapped in
-between two queries, so no query is dropped. A file that fails to open is logged and the
-previous index stays in force.
+`filterd lists update` beside the old one and renamed over it) is read, verified and swapped in
+between two queries, so no query is dropped. A file that fails its checks is logged once (not
+again until the file changes) and the previous index stays in force.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class ListStore:
         self._memo: dict[bytes, int] = {}
         self.swaps = 0
         self.swap_failures = 0
+        self._refused: tuple[int, int, int] | None = None  # the bad file already reported
 
     @property
     def domains(self) -> int:
@@ -60,14 +61,17 @@ class ListStore:
         identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         if self.index is not None and self.index.identity == identity:
             return False
+        if identity == self._refused:
+            return False  # said once; said again only when the file changes
         try:
             fresh = BlockIndex(self.path)
         except (OSError, ValueError) as err:
             self.swap_failures += 1
-            log.error(
-                "blocklist index %s cannot be used, keeping the previous one: %s", self.path, err
-            )
+            self._refused = identity
+            keeping = "keeping the previous one" if self.index else "none loaded yet"
+            log.error("blocklist index %s cannot be used, %s: %s", self.path, keeping, err)
             return False
+        self._refused = None
         old, self.index = self.index, fresh
         self._memo = {}
         self.swaps += 1

@@ -124,3 +124,4 @@ class Rules:
     children: dict[str, Profile]
     devices: tuple[Device, ...]
     unknown: Profile | None  # the profile for devices not listed; None: household rules only
+    emptied: frozenset[str] = frozenset()  # sections written `none`: emptied on purpose

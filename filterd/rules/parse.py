@@ -19,6 +19,7 @@ from filterd.lists.categories import ALWAYS_BLOCKED, BY_ID, mask_of
 from filterd.lists.index import domain_to_wire
 from filterd.lists.parse import normalise_domain
 from filterd.policy.block_answers import BlockStyle
+from filterd.rules.guards import END_KEY, NONE_WORD, cut_short_problems
 from filterd.rules.model import (
     DAYS,
     HOUSEHOLD,
@@ -38,7 +39,7 @@ from filterd.rules.presets import AGE_BANDS, PRESETS, STRICT_PRESET, Preset
 from filterd.rules.yaml_loader import load_plain
 
 DEFAULT_TIMEZONE = "Europe/London"
-TOP_KEYS = {"timezone", "unknown_devices", "children", "devices"}
+TOP_KEYS = {"timezone", "unknown_devices", "children", "devices", END_KEY}
 CHILD_KEYS = {
     "name",
     "age_band",
@@ -73,17 +74,26 @@ class RulesError(ConfigError):
 
 
 def load_rules(path: Path) -> Rules:
-    """Read and validate a rules file; raise RulesError listing every problem."""
+    """Read and validate a whole rules file; raise RulesError listing every problem."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise RulesError(
             [f"(file): cannot read: {err.strerror if isinstance(err, OSError) else err}"]
         ) from None
+    return parse_rules_file(text)
+
+
+def parse_rules_file(text: str) -> Rules:
+    """A whole rules file: refused when it does not end with `end_of_rules: true` (cut short)."""
+    problems = cut_short_problems(text)
+    if problems:
+        raise RulesError(problems)
     return parse_rules(text)
 
 
 def parse_rules(text: str) -> Rules:
+    """The rules in YAML text; a whole file also needs parse_rules_file's end check."""
     raw = read_mapping(text, load_plain, RulesError)
     reader = _RulesReader()
     rules = reader.rules(raw)
@@ -99,9 +109,13 @@ class _RulesReader(Validator):
         self.mapping(raw, "", TOP_KEYS)
         if "children" not in raw:  # an empty or cut-short file must not drop every child
             self.fail("children", "required (write `children: {}` for a home with none)")
+        if raw.get(END_KEY, True) is not True:
+            self.fail(END_KEY, f"expected true, got {show(raw[END_KEY])}")
         tz = self.timezone(raw.get("timezone", DEFAULT_TIMEZONE))
         children: dict[str, Profile] = {}
-        raw_children = self.mapping(raw.get("children"), "children", None)
+        emptied = frozenset(k for k in ("children", "devices") if raw.get(k) == NONE_WORD)
+        raw_children = {} if "children" in emptied else raw.get("children")
+        raw_children = self.mapping(raw_children, "children", None)
         for child_id, body in raw_children.items():
             path = f"children.{child_id}"
             if not isinstance(child_id, str) or not _CHILD_ID.fullmatch(child_id):
@@ -110,8 +124,10 @@ class _RulesReader(Validator):
             profile = self.child(child_id, body, path, tz)
             if profile is not None:
                 children[child_id] = profile
-        devices = self.devices(raw.get("devices", []), raw_children)
-        return Rules(tz, children, devices, self.unknown(raw.get("unknown_devices", STRICT)))
+        raw_devices = [] if "devices" in emptied else raw.get("devices", [])
+        devices = self.devices(raw_devices, raw_children)
+        unknown = self.unknown(raw.get("unknown_devices", STRICT))
+        return Rules(tz, children, devices, unknown, emptied)
 
     def mapping(self, raw: Any, path: str, known: set[str] | None) -> dict[Any, Any]:
         """Like Validator.mapping; known=None accepts any key (children are keyed by id)."""

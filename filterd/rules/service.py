@@ -23,13 +23,14 @@ from filterd.clock import Clock
 from filterd.db.statedb import StateDb
 from filterd.policy.safesearch import rewrites
 from filterd.rules.child_state import CHILD_MAX_TTL, PROVISIONAL_TTL, ChildState
+from filterd.rules.guards import sudden_emptying
 from filterd.rules.identify import Identify
 from filterd.rules.model import NO_SAFE_SEARCH, Profile, Rules
 from filterd.rules.parse import (
     DEFAULT_TIMEZONE,
     RulesError,
-    load_rules,
     parse_rules,
+    parse_rules_file,
     preset_profile,
 )
 from filterd.rules.presets import STRICT_PRESET
@@ -89,12 +90,20 @@ class RulesService:
                 self.tracker.restore(child, day, key, minutes, last)
         if self.check():
             return
-        try:
-            self._adopt(load_rules(self.good_copy))
+        good = self._good_copy_rules()
+        if good is not None:
+            self._adopt(good)
             log.warning("rules: using the last good copy, %s", self.good_copy)
-        except RulesError:
+        else:
             self._adopt(fail_closed_rules())
             log.error("rules: no good rules file; every device gets the strict profile")
+
+    def _good_copy_rules(self) -> Rules | None:
+        """The last good rules kept beside the database (written whole by us, fsynced)."""
+        try:
+            return parse_rules(self.good_copy.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, RulesError):
+            return None
 
     def configure(self, path: Path | None) -> None:
         """The config's `rules` key changed (SIGHUP)."""
@@ -142,7 +151,7 @@ class RulesService:
             if len(data) > MAX_RULES_BYTES:
                 return None, "", [f"(file): larger than {MAX_RULES_BYTES // 1024} KiB"]
             text = data.decode("utf-8")
-            return parse_rules(text), text, []
+            return parse_rules_file(text), text, []
         except (OSError, UnicodeDecodeError) as err:
             return None, "", [f"(file): cannot read: {err}"]
         except RulesError as err:
@@ -153,6 +162,10 @@ class RulesService:
 
     def _take(self, rules: Rules | None, text: str, problems: list[str]) -> bool:
         if rules is None:
+            return self._refuse(problems)
+        in_force = self.rules if self.rules is not None else self._good_copy_rules()
+        problems = sudden_emptying(in_force, rules)
+        if problems:
             return self._refuse(problems)
         self._adopt(rules)
         self.loads["ok"] += 1
@@ -192,7 +205,10 @@ class RulesService:
         temporary = self.good_copy.with_suffix(".tmp")
         try:
             self.good_copy.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_text(text, encoding="utf-8")
+            with open(temporary, "w", encoding="utf-8") as file:
+                file.write(text)
+                file.flush()
+                os.fsync(file.fileno())  # whole on disk before it replaces the old copy
             os.replace(temporary, self.good_copy)
         except OSError as err:
             log.warning("rules: cannot keep a copy of the good rules: %s", err)
