@@ -38,6 +38,8 @@ run: $(STAMP)
 	@echo "as Sam's tablet: dig @127.0.0.1 -p 1053 -b 127.0.0.2 www.google.co.uk"
 	@echo "metrics at:     http://127.0.0.1:9153/metrics    (Ctrl-C to stop)"
 	@echo "dashboard at:   http://127.0.0.1:8080/  (first visit: create the administrator)"
+	@code=$$($(VENV)/bin/filterd setup-code --config $(CONFIG) 2>/dev/null) \
+	  && echo "set-up code:    $$code  (the first visit asks for it)" || true
 	$(VENV)/bin/filterd dashboard --config $(CONFIG) & dashboard=$$!; \
 	trap 'kill $$dashboard 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/filterd run --config $(CONFIG)

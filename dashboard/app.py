@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, g
 
+from dashboard.data import accounts, setup_code
 from dashboard.data.db import connect, connect_filterd
 from dashboard.data.rules_file import RulesFile
 from filterd.config import Config
@@ -42,6 +43,16 @@ def current_dashboard() -> Dashboard:
     return current_app.extensions["dashboard"]
 
 
+def _prepare_setup_code(config: Config) -> None:
+    """Before anyone can reach the first-run page, the code it asks for exists."""
+    db = connect(config.dashboard.database)
+    try:
+        if not accounts.has_users(db):
+            setup_code.ensure(config.dashboard.database)
+    finally:
+        db.close()
+
+
 def create_app(config: Config) -> Flask:
     from dashboard.web import (
         api,
@@ -67,6 +78,7 @@ def create_app(config: Config) -> Flask:
         CSRF_EXEMPT={"auth.setup", "auth.login"},
     )
     app.extensions["dashboard"] = Dashboard(config)
+    _prepare_setup_code(config)
     security.install(app)
     # Areas added by later blueprints put their links here: (endpoint, label, permission);
     # base.html shows a link only to those whose role grants the permission.

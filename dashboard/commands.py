@@ -25,7 +25,7 @@ def serve(path: Path) -> int:
 
 def add_user_command(path: Path, name: str, role: str) -> int:
     """Password from a prompt, or the first line of standard input when it is not a terminal."""
-    from dashboard.data import accounts, audit
+    from dashboard.data import accounts, audit, passwords
     from dashboard.data.db import connect
 
     config = load_config_or_report(path)
@@ -38,9 +38,36 @@ def add_user_command(path: Path, name: str, role: str) -> int:
     db = connect(config.dashboard.database)
     try:
         user = accounts.add_user(db, name, accounts.Role(role), password)
-    except accounts.AccountError as err:
+    except (accounts.AccountError, passwords.Busy) as err:
         print(err, file=sys.stderr)
         return 1
     audit.record(db, "(command line)", "user.add", user.name, role)
     print(f"account {user.name} ({role}) created")
+    return 0
+
+
+def setup_code_command(path: Path) -> int:
+    """Print the one-time code the first-run page asks for (made now if the dashboard has not
+    started yet); run it as the dashboard's user, the only one that can read the code."""
+    from dashboard.data import accounts, setup_code
+    from dashboard.data.db import connect
+
+    config = load_config_or_report(path)
+    if config is None:
+        return 1
+    db = connect(config.dashboard.database)
+    try:
+        if accounts.has_users(db):
+            print(
+                "The dashboard is already set up: there is no set-up code any more."
+                " Log in with an administrator account.",
+                file=sys.stderr,
+            )
+            return 1
+        print(setup_code.ensure(config.dashboard.database))
+    except PermissionError:
+        print("Only the dashboard's user can read the set-up code: use sudo -u.", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
     return 0

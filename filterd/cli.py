@@ -44,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     scan.add_argument("--interface", help="instead of the config's discovery.interface")
     dashboard = commands.add_parser("dashboard", help="serve the web dashboard")
     dashboard.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
+    code = commands.add_parser(
+        "setup-code", help="print the one-time code that creates the first administrator"
+    )
+    code.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
     users = commands.add_parser("users", help="dashboard accounts")
     users_commands = users.add_subparsers(dest="users_command", required=True)
     add_user = users_commands.add_parser("add", help="create an account (password from stdin)")
@@ -57,11 +61,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "check-config":
         return check_config(args.file, args.rules)
-    if args.command in ("dashboard", "users"):
-        from dashboard.commands import add_user_command, serve
+    if args.command in ("dashboard", "users", "setup-code"):
+        from dashboard.commands import add_user_command, serve, setup_code_command
 
         if args.command == "dashboard":
             return serve(args.config)
+        if args.command == "setup-code":
+            return setup_code_command(args.config)
         return add_user_command(args.config, args.name, args.role)
     if args.command == "devices":
         from filterd.discovery.commands import list_devices, scan_devices

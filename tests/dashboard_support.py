@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from dashboard.app import create_app
-from dashboard.data import accounts
+from dashboard.data import accounts, setup_code
 from dashboard.data.db import connect
 from filterd.config import parse_config
 from filterd.rules.guards import with_end_line
@@ -42,6 +42,15 @@ def make_app(tmp_path: Path, rules: dict | None = None):
     app = create_app(config)
     app.testing = True
     return app
+
+
+def setup_code_of(app) -> str:
+    """The one-time set-up code the app made on start (what `filterd setup-code` prints)."""
+    return setup_code.read(app.extensions["dashboard"].settings.database)
+
+
+def first_run_form(app, name: str = "Jo", password: str = PASSWORD) -> dict[str, str]:
+    return {"code": setup_code_of(app), "name": name, "password": password, "confirm": password}
 
 
 def add_account(app, name: str, role: str) -> None:

@@ -206,6 +206,8 @@ def test_first_run_then_pause_and_resume_reach_dns_within_two_seconds(stack: Sta
     stack.open("/")
     assert stack.browser.current_url.endswith("/setup"), "no account yet: first-run setup"
     form = stack.browser
+    code = (Path(stack.filterd.config["dashboard"]["database"]).parent / "setup-code").read_text()
+    form.find_element(By.ID, "code").send_keys(code.strip())
     form.find_element(By.ID, "name").send_keys("carer")
     form.find_element(By.ID, "password").send_keys(PASSWORD)
     form.find_element(By.ID, "confirm").send_keys(PASSWORD)

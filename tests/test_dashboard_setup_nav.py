@@ -13,7 +13,13 @@ from dashboard.web.setup import child_id
 from filterd.db import statedb
 from filterd.db.querylog_writer import INSERT, open_database
 from filterd.rules.parse import parse_rules
-from tests.dashboard_support import PASSWORD, csrf_of, logged_in, make_app, version_of
+from tests.dashboard_support import (
+    csrf_of,
+    first_run_form,
+    logged_in,
+    make_app,
+    version_of,
+)
 
 NOW = time.time()
 EMPTY_RULES = {"children": {}, "devices": []}
@@ -29,7 +35,7 @@ def audit_actions(app) -> list[tuple[str, str, str]]:
 def test_first_run_goes_on_to_set_up_the_time_zone_children_and_devices(tmp_path):
     app = make_app(tmp_path, EMPTY_RULES)
     client = app.test_client()
-    made = client.post("/setup", data={"name": "Jo", "password": PASSWORD, "confirm": PASSWORD})
+    made = client.post("/setup", data=first_run_form(app))
     assert made.headers["Location"] == "/setup/home"
     home = client.get("/").get_data(as_text=True)
     assert 'id="finish-setup"' in home and 'href="/setup/home"' in home
@@ -250,7 +256,8 @@ def test_the_count_leaves_out_other_blocks_and_old_ones(tmp_path):
 
 
 def test_first_run_with_children_already_in_the_rules_goes_to_the_home_page(tmp_path):
-    client = make_app(tmp_path).test_client()
-    made = client.post("/setup", data={"name": "Jo", "password": PASSWORD, "confirm": PASSWORD})
+    app = make_app(tmp_path)
+    client = app.test_client()
+    made = client.post("/setup", data=first_run_form(app))
     assert made.headers["Location"] == "/"
     assert 'id="finish-setup"' not in client.get("/").get_data(as_text=True)

@@ -12,17 +12,13 @@ import hashlib
 import secrets
 import sqlite3
 import time
+from pathlib import Path
 from typing import NamedTuple
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from dashboard.data import passwords, setup_code, throttle
+from dashboard.data.throttle import Refusal
 
 SESSION_IDLE = 8 * 3600  # seconds of inactivity before a session ends (a shift)
-FAILURE_WINDOW = 15 * 60
-MAX_FAILURES = 5  # per name and per address within the window
-MIN_PASSWORD = 10
-
-_hasher = PasswordHasher()
 
 
 class Role(enum.StrEnum):
@@ -61,6 +57,18 @@ class AccountError(Exception):
     """A refused account change; the message is shown to the person."""
 
 
+class PasswordRefused(AccountError):
+    """The new password is too weak; the message goes next to the password field."""
+
+
+class Throttled(Exception):
+    """Too many failed tries lately (per source, or overall from unknown devices)."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.value)
+        self.refusal = refusal
+
+
 def has_users(db: sqlite3.Connection) -> bool:
     return db.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
 
@@ -69,12 +77,13 @@ def add_user(db: sqlite3.Connection, name: str, role: Role, password: str) -> Us
     name = name.strip()
     if not name or len(name) > 64 or not name.isprintable():
         raise AccountError("A name is 1 to 64 printable characters.")
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"A password needs at least {MIN_PASSWORD} characters.")
+    problem = passwords.weakness(password, name)
+    if problem:
+        raise PasswordRefused(problem)
     try:
         cursor = db.execute(
             "INSERT INTO users (name, role, password_hash, created) VALUES (?, ?, ?, ?)",
-            (name, role.value, _hasher.hash(password), time.time()),
+            (name, role.value, passwords.hash_password(password), time.time()),
         )
     except sqlite3.IntegrityError:
         raise AccountError(f"There is already an account called {name}.") from None
@@ -94,41 +103,50 @@ def add_first_administrator(db: sqlite3.Connection, name: str, password: str) ->
             db.rollback()
 
 
-def throttled(db: sqlite3.Connection, name: str, remote: str, now: float) -> bool:
-    """Too many recent failures for this name or from this address."""
-    since = now - FAILURE_WINDOW
-    by_name, by_remote = db.execute(
-        "SELECT sum(name = ? COLLATE NOCASE), sum(remote = ?) FROM login_failures WHERE ts > ?",
-        (name, remote, since),
-    ).fetchone()
-    return (by_name or 0) >= MAX_FAILURES or (by_remote or 0) >= MAX_FAILURES
+def authenticate(
+    db: sqlite3.Connection, name: str, password: str, remote: str, device_token: str = ""
+) -> User | None:
+    """The user, or None for a wrong name or password (or a disabled account).
 
-
-def authenticate(db: sqlite3.Connection, name: str, password: str, remote: str) -> User | None:
-    """The user, or None (wrong name or password, disabled, or throttled); failures recorded."""
-    name = name.strip()  # one throttle bucket per account, however the name is padded
+    Raises Throttled before any hashing when this source (or, from an unknown device, everyone)
+    failed too often lately, and passwords.Busy when hashing is saturated by a flood.
+    """
+    name = name.strip()  # one account however the name is padded
     now = time.time()
-    if throttled(db, name, remote, now):
-        return None
     row = db.execute(
         "SELECT id, name, role, password_hash FROM users WHERE name = ? AND disabled = 0",
         (name,),
     ).fetchone()
-    ok = False
-    if row is not None:
-        try:
-            ok = _hasher.verify(row[3], password)
-        except (VerificationError, InvalidHashError):
-            ok = False
-    else:
-        _hasher.hash(password)  # same time for unknown names: no account enumeration
-    if not ok:
+    device = throttle.known_device(db, device_token, row[0] if row else None, now)
+    reservation = throttle.reserve(db, "password", name, remote, device, now)
+    if isinstance(reservation, Refusal):
+        raise Throttled(reservation)
+    try:
+        ok = passwords.verify(row[3] if row else None, password)
+    except passwords.Busy:
+        throttle.release(db, reservation)
+        raise
+    if not ok or row is None:
+        return None
+    throttle.release(db, reservation)
+    if passwords.needs_rehash(row[3]):  # made with older, costlier parameters
         db.execute(
-            "INSERT INTO login_failures (ts, name, remote) VALUES (?, ?, ?)", (now, name, remote)
+            "UPDATE users SET password_hash = ? WHERE id = ?",
+            (passwords.hash_password(password), row[0]),
         )
         db.commit()
-        return None
     return User(row[0], row[1], Role(row[2]))
+
+
+def check_setup_code(db: sqlite3.Connection, database: Path, typed: str, remote: str) -> bool:
+    """The one-time set-up code, with wrong codes throttled like wrong passwords."""
+    reservation = throttle.reserve(db, "setup-code", "", remote, "", time.time())
+    if isinstance(reservation, Refusal):
+        raise Throttled(reservation)
+    if setup_code.matches(database, typed):
+        throttle.release(db, reservation)
+        return True
+    return False
 
 
 def _token_hash(token: str) -> str:

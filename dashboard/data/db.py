@@ -25,12 +25,21 @@ CREATE TABLE IF NOT EXISTS sessions (
     created REAL NOT NULL,
     last_seen REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS login_failures (
+CREATE TABLE IF NOT EXISTS login_attempts (  -- dashboard.data.throttle
+    id INTEGER PRIMARY KEY,
     ts REAL NOT NULL,
+    kind TEXT NOT NULL,             -- password, setup-code, two-factor
     name TEXT NOT NULL,
-    remote TEXT NOT NULL
+    remote TEXT NOT NULL,
+    device TEXT NOT NULL DEFAULT '' -- known device's id: its own failures only
 );
-CREATE INDEX IF NOT EXISTS login_failures_ts ON login_failures(ts);
+CREATE INDEX IF NOT EXISTS login_attempts_ts ON login_attempts(ts);
+CREATE TABLE IF NOT EXISTS known_devices (
+    token_hash TEXT PRIMARY KEY,    -- sha256 of the device cookie
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created REAL NOT NULL
+);
+DROP TABLE IF EXISTS login_failures;  -- replaced by login_attempts
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY,
     ts REAL NOT NULL,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
 from dashboard.app import current_dashboard
-from dashboard.data import accounts, audit
-from dashboard.data.accounts import AccountError
-from dashboard.web.security import COOKIE
+from dashboard.data import accounts, audit, passwords, setup_code, throttle
+from dashboard.data.accounts import AccountError, PasswordRefused, Throttled
+from dashboard.data.throttle import DEVICE_LIFETIME, Refusal
+from dashboard.web.security import COOKIE, DEVICE_COOKIE
 
 blueprint = Blueprint("auth", __name__, template_folder="../templates")
 
@@ -20,15 +21,31 @@ def _local(target: str) -> bool:
     return not any(c <= " " or c in "\\\x7f" for c in target)
 
 
+TOO_MANY = {
+    Refusal.SOURCE: "Too many wrong tries from this device. Wait 15 minutes and try again.",
+    Refusal.OVERALL: (
+        "Too many wrong passwords have been tried on this dashboard in the last 15 minutes."
+        " Log in on a phone or computer you have logged in on before, or wait 15 minutes."
+    ),
+}
+BUSY = "The dashboard is busy checking other logins. Wait a moment and try again."
+
+
 def _sign_in(user: accounts.User, target: str):
-    token, _ = accounts.start_session(current_dashboard().db(), user)
+    db = current_dashboard().db()
+    token, _ = accounts.start_session(db, user)
+    # This browser is now a known device for the account: guessing elsewhere never locks it.
+    device = throttle.remember_device(db, user.id, request.cookies.get(DEVICE_COOKIE))
     response = redirect(target if _local(target) else "/")
+    secure = current_app.config["SECURE_COOKIES"]
+    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=secure, path="/")
     response.set_cookie(
-        COOKIE,
-        token,
+        DEVICE_COOKIE,
+        device,
+        max_age=DEVICE_LIFETIME,
         httponly=True,
         samesite="Strict",
-        secure=current_app.config["SECURE_COOKIES"],
+        secure=secure,
         path="/",
     )
     return response
@@ -36,26 +53,59 @@ def _sign_in(user: accounts.User, target: str):
 
 @blueprint.route("/setup", methods=["GET", "POST"])
 def setup():
-    """Only while there is no account at all: the first administrator chooses a password."""
-    db = current_dashboard().db()
+    """Only while there is no account at all, and only with the one-time set-up code: the
+    first administrator chooses a name and password."""
+    dashboard = current_dashboard()
+    db = dashboard.db()
     if accounts.has_users(db):
         return redirect(url_for("auth.login"))
-    error = None
+    errors: dict[str, str] = {}
+    status = 200
     if request.method == "POST":
         name, password = request.form.get("name", ""), request.form.get("password", "")
-        if password != request.form.get("confirm", ""):
-            error = "The two passwords are not the same."
+        try:
+            code_ok = accounts.check_setup_code(
+                db, dashboard.settings.database, request.form.get("code", ""), _remote()
+            )
+        except Throttled as err:
+            code_ok, errors["code"] = False, TOO_MANY[err.refusal]
+        if not code_ok:
+            errors.setdefault(
+                "code",
+                "That is not this box's set-up code. It was printed when filterd was installed,"
+                " and the command filterd setup-code shows it on the box.",
+            )
+            status = 403
+        elif password != request.form.get("confirm", ""):
+            errors["confirm"] = "The two passwords are not the same."
         else:
             try:
                 user = accounts.add_first_administrator(db, name, password)
+                setup_code.discard(dashboard.settings.database)
                 audit.record(db, user.name, "user.add", user.name, "first administrator")
                 # Then the short set-up (time zone, children, devices) if there is no child yet.
-                snapshot = current_dashboard().rules.read()
+                snapshot = dashboard.rules.read()
                 has_children = snapshot.rules is not None and snapshot.rules.children
                 return _sign_in(user, "/" if has_children else url_for("setup.home"))
+            except PasswordRefused as err:
+                errors["password"] = str(err)
             except AccountError as err:
-                error = str(err)
-    return render_template("auth/setup.html", error=error, name=request.form.get("name", ""))
+                errors["name"] = str(err)
+            except passwords.Busy:
+                errors["password"] = BUSY
+        if errors and status == 200:
+            status = 400
+    page = render_template(
+        "auth/setup.html",
+        errors=errors,
+        name=request.form.get("name", ""),
+        code=request.form.get("code", "") if "code" not in errors else "",
+    )
+    return page, status
+
+
+def _remote() -> str:
+    return request.remote_addr or ""
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -64,19 +114,28 @@ def login():
     if not accounts.has_users(db):
         return redirect(url_for("auth.setup"))
     error = None
+    status = 200
     if request.method == "POST":
         name = request.form.get("name", "")
-        remote = request.remote_addr or ""
-        user = accounts.authenticate(db, name, request.form.get("password", ""), remote)
+        remote = _remote()
+        try:
+            user = accounts.authenticate(
+                db,
+                name,
+                request.form.get("password", ""),
+                remote,
+                request.cookies.get(DEVICE_COOKIE, ""),
+            )
+        except Throttled as err:
+            user, error, status = None, TOO_MANY[err.refusal], 429
+        except passwords.Busy:
+            user, error, status = None, BUSY, 503
         if user is not None:
             audit.record(db, user.name, "login")
             return _sign_in(user, request.args.get("next", "/"))
         current_app.logger.warning("dashboard: failed login for %r from %s", name, remote)
-        error = (
-            "That name and password do not match an account"
-            " (or there were too many tries: wait 15 minutes)."
-        )
-    return render_template("auth/login.html", error=error)
+        error = error or "That name and password do not match an account."
+    return render_template("auth/login.html", error=error), status
 
 
 @blueprint.route("/logout", methods=["POST"])
@@ -85,7 +144,7 @@ def logout():
     if token:
         accounts.end_session(current_dashboard().db(), token)
     response = redirect(url_for("auth.login"))
-    response.delete_cookie(COOKIE, path="/")
+    response.delete_cookie(COOKIE, path="/", secure=current_app.config["SECURE_COOKIES"])
     return response
 
 

@@ -21,6 +21,7 @@ from dashboard.data import accounts
 from dashboard.data.accounts import Permission, User
 
 COOKIE = "filterd_session"
+DEVICE_COOKIE = "filterd_device"  # a known device for throttling (dashboard.data.throttle)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 HEADERS = {
     "Content-Security-Policy": (
