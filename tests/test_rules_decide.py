@@ -103,7 +103,8 @@ def case(description, expected, name=NAME, mask=0, now=SAT_DAY, floor=0, usage=N
 P = (PAUSE,)
 TABLE = [
     case("otherwise allowed", ALLOWED),
-    case("helpline beats floor", HELPED, mask=HELPLINE | ILLEGAL, floor=ILLEGAL),
+    case("helpline beats floor", HELPED, mask=HELPLINE | GAMING, floor=ILLEGAL | GAMING),
+    case("illegal beats helpline", FLOORED, mask=HELPLINE | ILLEGAL, floor=ILLEGAL),
     case(
         "helpline beats pause, offline, deny, walled garden and limits",
         HELPED,

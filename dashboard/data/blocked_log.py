@@ -34,7 +34,7 @@ MAX_NOTE = 2000
 # self-harm, eating disorders, radicalisation, sexual exploitation, drugs and county lines,
 # violence, hate, contact with adult strangers, gambling, illegal content). The DSL sees these
 # first so that a sign of risk is never buried under blocked adverts or games at bedtime.
-# filterd keeps a partial index of these blocked rows (queries_high_risk_ts), so the list lives
+# filterd keeps a partial index of these blocked rows (queries_high_risk_v2_ts), so the list lives
 # beside it in the query-log writer.
 HIGH_RISK = HIGH_RISK_CATEGORIES
 

@@ -61,13 +61,17 @@ HIGH_RISK_CATEGORIES = (
     "dating",
     "gambling",
     "illegal",
+    "bypass",  # a child getting round the filter (VPN, proxy, encrypted DNS) is a warning sign
 )
 HIGH_RISK_CONDITION = "({})".format(
     " OR ".join(f"(',' || categories || ',') LIKE '%,{c},%'" for c in HIGH_RISK_CATEGORIES)
 )
+# The partial index's name carries its version: when HIGH_RISK_CATEGORIES changes, the old one
+# (whose condition readers no longer write) is dropped and the new one built.
 INDEXES = f"""
 CREATE INDEX IF NOT EXISTS queries_blocked_ts ON queries(ts) WHERE {BLOCKED_CONDITION};
-CREATE INDEX IF NOT EXISTS queries_high_risk_ts ON queries(ts)
+DROP INDEX IF EXISTS queries_high_risk_ts;
+CREATE INDEX IF NOT EXISTS queries_high_risk_v2_ts ON queries(ts)
     WHERE {BLOCKED_CONDITION} AND {HIGH_RISK_CONDITION};
 CREATE INDEX IF NOT EXISTS queries_child_ts ON queries(child, ts);
 """

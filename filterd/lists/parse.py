@@ -1,7 +1,9 @@
 """Parse downloaded blocklists (hosts files, plain domain lists, the DNS subset of adblock syntax).
 
 Lists come from many publishers in slightly different formats, and some lines are always broken.
-Every accepted name is normalised the same way (lower case, punycode, no trailing dot) so one
+A line in URL form (`http://host/path`, `host/path`), as illegal-content lists publish them,
+gives its host: a DNS filter blocks the whole host, never one page. Every accepted name is
+normalised the same way (lower case, punycode, no trailing dot) so one
 entry matches whatever spelling a client asks for, and a bad line is counted and skipped rather
 than failing the whole list: one typo must never leave a home unfiltered.
 
@@ -221,6 +223,8 @@ def iter_names(text: str, counts: LineCounts) -> Iterator[tuple[bool, str]]:
             parts = line.split()
             if len(parts) == 1:
                 name = normalise(line)
+                if name is None and "/" in line:
+                    name = _url_host(line)
             elif _is_address(parts[0]):
                 line_bad = False
                 for part in parts[1:]:
@@ -236,11 +240,36 @@ def iter_names(text: str, counts: LineCounts) -> Iterator[tuple[bool, str]]:
                 name = None
         else:
             name = normalise(line)
+            if name is None and "/" in line:
+                name = _url_host(line)
 
         if name is None:
             counts.add(raw)
         elif name not in skipped:
             yield False, name
+
+
+def _url_host(token: str) -> str | None:
+    """The host of a line in URL form (`http://host/path`, `host/path`), as illegal-content
+    lists are published; None when it is not one. A DNS filter can only block the whole host.
+    """
+    scheme_end = token.find("://")
+    if scheme_end >= 0:
+        if token[:scheme_end].lower() not in ("http", "https"):
+            return None
+        token = token[scheme_end + 3 :]
+    cut = len(token)
+    for separator in "/?#":
+        at = token.find(separator)
+        if 0 <= at < cut:
+            cut = at
+    if scheme_end < 0 and cut == len(token):
+        return None  # neither a scheme nor a path: not a URL
+    host = token[:cut].rpartition("@")[2]  # drop any user:password@
+    host, _, port = host.partition(":")
+    if port and not port.isdigit():
+        return None
+    return _normalise(host) if host else None
 
 
 def _cut_comment(line: str) -> str:

@@ -13,12 +13,14 @@ import os
 from pathlib import Path
 
 from filterd.dns.wire import suffixes
+from filterd.lists.categories import BY_ID
 from filterd.lists.index import BlockIndex
 
 log = logging.getLogger(__name__)
 
 MEMO_LIMIT = 200_000  # names whose categories are remembered between index swaps
 HELPLINE = 1 << 31  # set in a name's mask when it is (under) a helpline domain
+ILLEGAL = 1 << BY_ID["illegal"].bit  # outranks everything, a helpline entry included
 
 
 class ListStore:
@@ -45,7 +47,13 @@ class ListStore:
             index = self.index
             mask = index.categories(qname) if index is not None else 0
             helplines = self.helplines
-            if helplines and any(suffix in helplines for suffix in suffixes(qname)):
+            # A name on an illegal-content list is never a helpline, whoever listed it as one:
+            # it stays blocked and is logged like any other illegal-tier block.
+            if (
+                helplines
+                and not mask & ILLEGAL
+                and any(suffix in helplines for suffix in suffixes(qname))
+            ):
                 mask |= HELPLINE
             if len(self._memo) >= MEMO_LIMIT:
                 self._memo.clear()

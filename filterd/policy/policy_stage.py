@@ -5,7 +5,8 @@ or none for a household device. Without a profile only the household floor appli
 (`block_categories`, with `illegal` always in it). With one, filterd.rules.decide.judge
 applies the precedence table; allowed answers go through safe search and have every TTL
 capped at the next change of that child's rules. Every reply carries the categories its name
-is in, for the query log. Helplines pass whatever the categories say, unlogged.
+is in, for the query log. Helplines pass whatever the categories say, unlogged, except
+the illegal tier, which outranks everything.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from filterd.dns.query import Query, Reason, Reply, Stage
 from filterd.dns.wire import new_tuple
 from filterd.lists.categories import ids_of
 from filterd.lists.service import Blocklists
-from filterd.lists.store import HELPLINE
+from filterd.lists.store import HELPLINE, ILLEGAL
 from filterd.policy.block_answers import EDE_BLOCKED, BlockStyle, blocked_answer
 from filterd.policy.safesearch import REWRITTEN_TYPES, SafeSearchAnswers
 from filterd.policy.ttlcap import cap_ttls
@@ -44,7 +45,7 @@ class PolicyStage:
             return self._child(query, mask, child)
         if not mask:
             return self.below(query)
-        if mask & HELPLINE:
+        if mask & HELPLINE and not mask & ILLEGAL:  # illegal outranks a helpline entry
             return _mark(self.below(query), reason=Reason.HELPLINE)
         blocked = mask & self.lists.floor
         if blocked:

@@ -4,6 +4,7 @@ Precedence, first match wins (README "Precedence" repeats this table):
 
 | # | when                                              | answer                     |
 |---|---------------------------------------------------|----------------------------|
+| 0 | the name is on an illegal-content list            | blocked (EDE 15), logged   |
 | 1 | the name is a helpline                            | allowed, never logged      |
 | 2 | the household blocks its category (illegal too)   | blocked (EDE 15)           |
 | 3 | the name is on always_allow                       | allowed, not counted       |
@@ -30,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 from filterd.dns.query import Reason
 from filterd.lists.categories import BY_ID, ids_of
-from filterd.lists.store import HELPLINE
+from filterd.lists.store import HELPLINE, ILLEGAL
 from filterd.policy.block_answers import EDE_BLOCKED, EDE_FILTERED
 from filterd.rules.model import ALLOW, ALWAYS, DENY, OverrideKind, Profile
 from filterd.rules.schedule import (
@@ -113,9 +114,9 @@ def marks_of(qname: bytes, marks: dict[bytes, int]) -> int:
 
 def judge(qname: bytes, mask: int, profile: Profile, now: Situation, floor: int) -> Verdict:
     """Apply the precedence table to one name, given what is in force now."""
-    if mask & HELPLINE:
+    if mask & HELPLINE and not mask & ILLEGAL:  # illegal outranks a helpline entry
         return HELPLINE_VERDICT
-    if mask & floor:
+    if mask & floor:  # always holds ILLEGAL
         return Verdict(True, Reason.BLOCKED, EDE_BLOCKED, _named(mask & floor), False)
     marks = marks_of(qname, profile.marks) if profile.marks else 0
     if marks & ALWAYS:

@@ -1,0 +1,115 @@
+"""The illegal tier with a real filterd: nothing a carer, a rules file or the config says lets an
+illegal-content name through, URL-form list lines block their host, and bypass is high risk."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import yaml
+from dnslib import DNSRecord
+
+from dashboard.data.blocked_log import Filters, page_of
+from tests.support.dns_client import addresses, make_query, udp_exchange
+from tests.support.filterd_process import wait_for
+from tests.test_blocklists import logged, write_lists
+from tests.test_child_profiles import SAM, london
+
+NULL = ["0.0.0.0"]
+
+
+def ask(port: int, name: str, source: str) -> DNSRecord:
+    raw = udp_exchange(port, make_query(name, "A").pack(), source=source)
+    assert raw is not None, f"no answer to {name} from {source}"
+    return DNSRecord.parse(raw)
+
+
+def start(start_filterd, tmp_path: Path, rules: dict, **config):
+    shipped = write_lists(
+        tmp_path / "shipped",
+        illegal=[
+            "http://abuse.example/gallery/1.html",  # URL form, as such lists are published
+            "hidden.example/a/b",
+            "helpline-lookalike.example",
+        ],
+        helplines=["childline.example", "helpline-lookalike.example"],
+        bypass=["vpn.example"],
+    )
+    rules_path = tmp_path / "rules.yaml"
+    rules_path.write_text(yaml.safe_dump(rules))
+    clock = tmp_path / "clock"
+    clock.write_text(str(london("2026-11-23 23:00") - time.time()))  # bedtime, a Monday night
+    return start_filterd(
+        rules=str(rules_path),
+        lists_update={
+            "directory": str(tmp_path / "lists"),
+            "shipped": str(shipped),
+            "refresh_hours": 0,
+        },
+        env={"FILTERD_CLOCK_FILE": str(clock)},
+        **config,
+    )
+
+
+def loosest_rules() -> dict:
+    """A child whose carer let everything through that rules can let through."""
+    loosened = ["abuse.example", "hidden.example", "helpline-lookalike.example"]
+    return {
+        "timezone": "Europe/London",
+        "children": {
+            "sam": {
+                "name": "Sam",
+                "age_band": "16_17",
+                "allow": loosened,
+                "always_allow": loosened,
+                "overrides": [
+                    {"kind": "lift_bedtime", "until": "2026-11-24 06:00"},
+                    {"kind": "extra_time", "minutes": 60, "until": "2026-11-24 06:00"},
+                ],
+            }
+        },
+        "devices": [{"ip": SAM, "name": "Sam's phone", "owner": "sam"}],
+    }
+
+
+def test_illegal_outranks_helplines_allow_always_allow_overrides_and_the_config(
+    start_filterd, tmp_path
+):
+    filterd = start(
+        start_filterd,
+        tmp_path,
+        loosest_rules(),
+        block_categories=[],  # a config edit trying to block nothing
+        helplines=["abuse.example"],  # and calling an illegal site a helpline
+    )
+    for source in (SAM, "127.0.0.1"):  # the child's phone and a household device
+        for name in ("abuse.example", "www.hidden.example", "helpline-lookalike.example"):
+            reply = ask(filterd.port, name, source=source)
+            assert addresses(reply) == NULL, (source, name)
+    # A helpline that is on no illegal list still answers, and is still not logged.
+    assert addresses(ask(filterd.port, "childline.example", source=SAM)) != NULL
+
+    for name in ("abuse.example", "helpline-lookalike.example"):
+        assert wait_for(lambda name=name: len(logged(filterd.db_path, name)) == 2, timeout=3)
+        rows = logged(filterd.db_path, name)
+        assert len(rows) == 2 and all(r[:2] == ("blocked", "illegal") for r in rows), rows
+    assert logged(filterd.db_path, "childline.example", timeout=0.3) == []
+
+
+def test_a_childs_bypass_attempt_is_listed_high_risk_for_review(start_filterd, tmp_path):
+    rules = loosest_rules()
+    rules["children"]["sam"]["overrides"] = []
+    rules["children"]["sam"]["age_band"] = "13_15"
+    filterd = start(start_filterd, tmp_path, rules)
+    assert addresses(ask(filterd.port, "vpn.example", source=SAM)) == NULL
+    assert logged(filterd.db_path, "vpn.example")
+
+    def listed() -> bool:
+        with sqlite3.connect(filterd.db_path) as db, sqlite3.connect(":memory:") as reviews:
+            reviews.execute("CREATE TABLE reviews (query_id, outcome, note, reviewer, ts)")
+            page = page_of(db, reviews, Filters(start=0, end=time.time() + 86400 * 2))
+        found = [e for e in page.entries if e.name == "vpn.example"]
+        return bool(found) and found[0].high_risk
+
+    assert wait_for(listed, timeout=3)
