@@ -11,6 +11,7 @@ import yaml
 from dnslib import DNSRecord
 
 from dashboard.data.blocked_log import Filters, page_of
+from filterd.rules.guards import with_end_line
 from tests.support.dns_client import addresses, make_query, udp_exchange
 from tests.support.filterd_process import wait_for
 from tests.test_blocklists import logged, write_lists
@@ -37,7 +38,7 @@ def start(start_filterd, tmp_path: Path, rules: dict, **config):
         bypass=["vpn.example"],
     )
     rules_path = tmp_path / "rules.yaml"
-    rules_path.write_text(yaml.safe_dump(rules))
+    rules_path.write_text(with_end_line(yaml.safe_dump(rules)))
     clock = tmp_path / "clock"
     clock.write_text(str(london("2026-11-23 23:00") - time.time()))  # bedtime, a Monday night
     return start_filterd(
@@ -61,15 +62,18 @@ def loosest_rules() -> dict:
             "sam": {
                 "name": "Sam",
                 "age_band": "16_17",
-                "allow": loosened,
-                "always_allow": loosened,
+                "allow": list(loosened),
+                "always_allow": list(loosened),
                 "overrides": [
                     {"kind": "lift_bedtime", "until": "2026-11-24 06:00"},
                     {"kind": "extra_time", "minutes": 60, "until": "2026-11-24 06:00"},
                 ],
             }
         },
-        "devices": [{"ip": SAM, "name": "Sam's phone", "owner": "sam"}],
+        "devices": [
+            {"ip": SAM, "name": "Sam's phone", "owner": "sam"},
+            {"ip": "127.0.0.1", "name": "Carer's laptop", "owner": "none"},
+        ],
     }
 
 
@@ -95,6 +99,13 @@ def test_illegal_outranks_helplines_allow_always_allow_overrides_and_the_config(
         rows = logged(filterd.db_path, name)
         assert len(rows) == 2 and all(r[:2] == ("blocked", "illegal") for r in rows), rows
     assert logged(filterd.db_path, "childline.example", timeout=0.3) == []
+    assert children_logged(filterd.db_path, "abuse.example") == ["", "sam"], "Sam's rules in force"
+
+
+def children_logged(db_path: Path, name: str) -> list[str]:
+    with sqlite3.connect(db_path) as db:
+        rows = db.execute("SELECT child FROM queries WHERE name = ? ORDER BY child", (name,))
+        return [row[0] for row in rows]
 
 
 def test_a_childs_bypass_attempt_is_listed_high_risk_for_review(start_filterd, tmp_path):
@@ -110,6 +121,6 @@ def test_a_childs_bypass_attempt_is_listed_high_risk_for_review(start_filterd, t
             reviews.execute("CREATE TABLE reviews (query_id, outcome, note, reviewer, ts)")
             page = page_of(db, reviews, Filters(start=0, end=time.time() + 86400 * 2))
         found = [e for e in page.entries if e.name == "vpn.example"]
-        return bool(found) and found[0].high_risk
+        return bool(found) and found[0].high_risk and found[0].child == "sam"
 
     assert wait_for(listed, timeout=3)
