@@ -48,7 +48,7 @@ class Daemon:
             config.database,
             config.query_log.retention_days,
             config.query_log.queue_size,
-            offered=self.metrics.answered_total,
+            offered=self.metrics.loggable_total,
         )
         self.upstream_client = UpstreamClient(
             [Endpoint(u.host, u.port) for u in config.upstreams],

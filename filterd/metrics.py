@@ -58,6 +58,11 @@ class Metrics:
         """Every answer counted so far (the LogStage counts each one in `answers`)."""
         return sum(self.answers.copy().values())
 
+    def loggable_total(self) -> int:
+        """Answers that go to the query log: all but helplines, which are left out on purpose
+        (counting them would report as lost entries that were never meant to be written)."""
+        return sum(n for (_, reason), n in self.answers.copy().items() if reason != Reason.HELPLINE)
+
     def upstream_error(self, upstream: str, kind: str) -> None:
         self.upstream_errors[(upstream, kind)] += 1
 

@@ -141,6 +141,19 @@ def test_helplines_are_never_blocked_and_never_logged(start_filterd, tmp_path, s
     assert filterd.metric("filterd_queries_total", reason="helpline") == 1
 
 
+def test_helplines_left_out_of_the_log_are_not_counted_as_lost(start_filterd, tmp_path):
+    lists = write_lists(tmp_path / "shipped2", helplines=["childline.example"])
+    filterd = start_filterd(**lists_config(tmp_path, lists))
+    for i in range(5):
+        ask(filterd.port, f"n{i}.childline.example")
+    ask(filterd.port, "after-helplines.example")
+    assert logged(filterd.db_path, "after-helplines.example")
+    time.sleep(0.3)  # a few more flushes of the log queue, where losses are counted
+    assert filterd.metric("filterd_queries_total", reason="helpline") == 5
+    assert filterd.metric("filterd_querylog_dropped_total") == 0
+    assert filterd.metric("filterd_querylog_written_total") >= 1
+
+
 @pytest.mark.parametrize(
     ("name", "qtype", "expected"),
     [

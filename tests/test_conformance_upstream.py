@@ -221,6 +221,13 @@ REBIND_KINDS = {
     "v6ll": "AAAA",
     "mapped": "AAAA",
     "hint": "HTTPS",
+    "nat64": "AAAA",
+    "sixtofour": "AAAA",
+    "v4compat": "AAAA",
+    "broadcast": "A",
+    "multicast": "A",
+    "benchmark": "A",
+    "sitelocal": "AAAA",
 }
 
 

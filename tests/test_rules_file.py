@@ -10,6 +10,7 @@ import pytest
 
 from filterd.lists.categories import mask_of
 from filterd.lists.index import domain_to_wire
+from filterd.rules.guards import with_end_line
 from filterd.rules.model import (
     ALL_DAYS,
     NO_SAFE_SEARCH,
@@ -21,6 +22,7 @@ from filterd.rules.model import (
 )
 from filterd.rules.parse import RulesError, parse_rules
 from filterd.rules.presets import PRESETS, STRICT_PRESET
+from tests.support.filterd_process import run_cli
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "rules.example.yaml"
 
@@ -211,7 +213,25 @@ def test_a_word_that_only_starts_like_a_day_is_refused():
 
 def test_bad_time_zone_is_refused():
     found = problems("children: {}\ntimezone: Mars/Olympus\n")
-    assert found == ["timezone: unknown time zone 'Mars/Olympus' (for example Europe/London)"]
+    assert found == [
+        "timezone: unknown time zone 'Mars/Olympus' (a region and a city, for example"
+        " Europe/London)"
+    ]
+
+
+def test_a_time_zone_without_its_city_is_refused_by_check_config(tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        with_end_line("timezone: Europe\nchildren: {}\n")
+    )  # names a directory of zones
+    config = tmp_path / "filterd.yaml"
+    config.write_text(
+        f'listen: ["127.0.0.1:1053"]\nupstreams: ["127.0.0.1:53"]\nrules: "{rules}"\n'
+    )
+    result = run_cli("check-config", str(config))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"{rules}: timezone: unknown time zone 'Europe' (a region and a city" in result.stdout
 
 
 def test_bad_duration_is_refused_with_the_category_path():

@@ -93,7 +93,7 @@ def child_id(name: str, taken: set[str]) -> str:
 def valid_timezone(name: str) -> bool:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a directory
         return False
     return bool(name) and len(name) <= 64
 

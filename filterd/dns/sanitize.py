@@ -39,12 +39,20 @@ _REBIND_NETS = [
         "169.254.0.0/16",
         "172.16.0.0/12",
         "192.168.0.0/16",
+        "198.18.0.0/15",  # benchmarking networks, used inside some homes' equipment
+        "224.0.0.0/4",  # multicast
+        "240.0.0.0/4",  # reserved, and 255.255.255.255 (broadcast)
         "::/128",
         "::1/128",
         "fc00::/7",
         "fe80::/10",
+        "fec0::/10",  # site-local (deprecated, still routed inside some homes)
+        "ff00::/8",  # multicast
     )
 ]
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: an IPv4 address in the last 32 bits
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: local-use translation
+_V4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d
 _DNSSEC_TYPES = {46, 47, 50}  # RRSIG, NSEC, NSEC3 prove negative answers within the zone
 
 
@@ -124,11 +132,33 @@ def _parent(name: bytes) -> bytes:
 
 
 def is_rebinding_address(packed: bytes) -> bool:
-    """True for addresses a public name must never point at from inside the home."""
+    """True for addresses a public name must never point at from inside the home, including an
+    inside IPv4 address carried in an IPv6 one (mapped, NAT64, 6to4, Teredo, v4-compatible),
+    which reaches the same device through a translator or tunnel."""
     address = ipaddress.ip_address(packed)
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _NAT64_LOCAL:
+            return True
+        inside = _embedded_ipv4(address)
+        if inside is not None and _inside(inside):
+            return True
+    return _inside(address)
+
+
+def _inside(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return any(address in net for net in _REBIND_NETS if net.version == address.version)
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]  # the client behind the Teredo relay
+    if address in _NAT64 or (address in _V4_COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 def record_addresses(record: Record) -> list[bytes]:

@@ -144,9 +144,12 @@ class _RulesReader(Validator):
         try:
             if isinstance(raw, str) and raw:
                 return ZoneInfo(raw)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a directory
             pass
-        self.fail("timezone", f"unknown time zone {show(raw)} (for example Europe/London)")
+        self.fail(
+            "timezone",
+            f"unknown time zone {show(raw)} (a region and a city, for example Europe/London)",
+        )
         return ZoneInfo(DEFAULT_TIMEZONE)
 
     def unknown(self, raw: Any) -> Profile | None:

@@ -63,6 +63,13 @@ REBIND: dict[str, tuple[int, object]] = {
     "v6loop": (QTYPE.AAAA, aaaa("::1")),
     "v6ll": (QTYPE.AAAA, aaaa("fe80::1")),
     "mapped": (QTYPE.AAAA, aaaa("::ffff:10.0.0.1")),
+    "nat64": (QTYPE.AAAA, aaaa("64:ff9b::192.168.1.1")),
+    "sixtofour": (QTYPE.AAAA, aaaa("2002:c0a8:101::1")),
+    "v4compat": (QTYPE.AAAA, aaaa("::10.0.0.1")),
+    "broadcast": (QTYPE.A, A("255.255.255.255")),
+    "multicast": (QTYPE.A, A("239.255.255.250")),
+    "benchmark": (QTYPE.A, A("198.18.0.1")),
+    "sitelocal": (QTYPE.AAAA, aaaa("fec0::1")),
     # HTTPS 1 . ipv4hint=10.0.0.1 (SvcParamKey 4 = ipv4hint)
     "hint": (QTYPE.HTTPS, HTTPS(1, [], [(4, bytes([10, 0, 0, 1]))])),
 }
