@@ -62,6 +62,7 @@ HIGH_RISK_CATEGORIES = (
     "gambling",
     "illegal",
     "bypass",  # a child getting round the filter (VPN, proxy, encrypted DNS) is a warning sign
+    "stranger_chat",
 )
 HIGH_RISK_CONDITION = "({})".format(
     " OR ".join(f"(',' || categories || ',') LIKE '%,{c},%'" for c in HIGH_RISK_CATEGORIES)
@@ -118,10 +119,24 @@ def open_database(path: Path) -> sqlite3.Connection:
     for added in ("categories", "child"):  # a log written before these columns existed
         if added not in columns:
             db.execute(f"ALTER TABLE queries ADD COLUMN {added} TEXT NOT NULL DEFAULT ''")
+    _drop_stale_high_risk_index(db)
     db.executescript(INDEXES)
     db.commit()
     refresh_statistics(db)
     return db
+
+
+def _drop_stale_high_risk_index(db: sqlite3.Connection) -> None:
+    """A log written when HIGH_RISK_CATEGORIES was different has a partial index SQLite would
+    no longer use (its WHERE differs from the readers'), whatever its version in the name:
+    drop it so INDEXES builds the current one."""
+    rows = db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+        " AND name LIKE 'queries_high_risk%'"
+    ).fetchall()
+    for name, sql in rows:
+        if HIGH_RISK_CONDITION not in (sql or ""):
+            db.execute(f'DROP INDEX "{name}"')
 
 
 class Writer:

@@ -27,12 +27,17 @@ CATEGORIES: tuple[Category, ...] = (
     Category("piracy", 11, "Illegal downloads and streaming of films, music and games."),
     Category("dating", 12, "Dating and hook-up sites and apps, where adults meet strangers."),
     Category("social", 13, "Social media: TikTok, Instagram, Snapchat, Facebook and the like."),
-    Category("messaging", 14, "Chat and messaging apps, including anonymous chat with strangers."),
+    Category("messaging", 14, "Chat and messaging apps: WhatsApp, Discord, Telegram and the like."),
     Category("gaming", 15, "Online games and game stores."),
     Category("streaming", 16, "Video and music streaming: YouTube, Netflix, Twitch and the like."),
     Category("ai_chat", 17, "AI chatbots and companion apps."),
     Category(
         "bypass", 18, "VPNs, proxies, encrypted-DNS services and Tor that get round the filter."
+    ),
+    Category(
+        "stranger_chat",
+        19,
+        "Random video and text chat with strangers (Omegle-style): a way adults reach children.",
     ),
 )
 BY_ID = {c.id: c for c in CATEGORIES}

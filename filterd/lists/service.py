@@ -17,6 +17,7 @@ from typing import Any
 from filterd.lists.categories import mask_of
 from filterd.lists.index import domain_to_wire
 from filterd.lists.parse import parse_list
+from filterd.lists.patterns import EMPTY, NamePatterns, load_patterns
 from filterd.lists.settings import BlocklistSettings
 from filterd.lists.store import ListStore
 from filterd.lists.update import build_index, index_path, read_status
@@ -28,13 +29,39 @@ WATCH_INTERVAL = 2.0  # seconds between checks for a new index file
 FIRST_UPDATE_DELAY = 30.0  # after a first boot on shipped lists only, fetch subscriptions soon
 
 
+HELPLINES_NAME = "helplines.txt"
+ESSENTIAL_NAME = "essential.txt"
+
+
 def load_helplines(settings: BlocklistSettings) -> frozenset[bytes]:
     """Wire names of the shipped helpline list plus the config's own."""
-    domains = list(settings.helplines)
-    shipped = settings.lists_update.shipped / "helplines.txt"
+    return _shipped_names(settings, HELPLINES_NAME, settings.helplines)
+
+
+def load_essential(settings: BlocklistSettings) -> frozenset[bytes]:
+    """Wire names of the shipped essential list (school platforms, app stores, NHS, gov.uk)."""
+    return _shipped_names(settings, ESSENTIAL_NAME, ())
+
+
+def _shipped_names(
+    settings: BlocklistSettings, file_name: str, extra: tuple[str, ...]
+) -> frozenset[bytes]:
+    domains = list(extra)
+    shipped = settings.lists_update.shipped / file_name
     if shipped.exists():
         domains += parse_list(shipped.read_text(encoding="utf-8", errors="replace")).blocked
     return frozenset(domain_to_wire(d) for d in domains)
+
+
+def load_protected(
+    settings: BlocklistSettings, keep: NamePatterns = EMPTY
+) -> tuple[frozenset[bytes], frozenset[bytes], NamePatterns]:
+    """Helplines, essential names and name patterns for the list store; `keep` stays in force
+    when the patterns file cannot be read."""
+    patterns = load_patterns(settings.lists_update.shipped)
+    if patterns is None:
+        patterns = keep
+    return load_helplines(settings), load_essential(settings), patterns
 
 
 def block_answers(settings: BlocklistSettings) -> BlockAnswers:
@@ -50,7 +77,7 @@ class Blocklists:
     def __init__(self, settings: BlocklistSettings, config_path: Path | None) -> None:
         self.settings = settings
         self.config_path = config_path
-        self.store = ListStore(index_path(settings), load_helplines(settings))
+        self.store = ListStore(index_path(settings), *load_protected(settings))
         self.floor = mask_of(settings.block_categories)
         self.answers = block_answers(settings)
         self.status: dict[str, Any] | None = None
@@ -63,8 +90,7 @@ class Blocklists:
         self.settings = settings
         self.floor = mask_of(settings.block_categories)
         self.answers = block_answers(settings)
-        self.store.helplines = load_helplines(settings)
-        self.store.forget()
+        self.store.protect(*load_protected(settings, self.store.patterns))
 
     def load(self) -> None:
         """Serve at once from the last index; on a first boot build one from shipped lists."""

@@ -15,26 +15,49 @@ from pathlib import Path
 from filterd.dns.wire import suffixes
 from filterd.lists.categories import BY_ID
 from filterd.lists.index import BlockIndex
+from filterd.lists.patterns import EMPTY, NamePatterns
 
 log = logging.getLogger(__name__)
 
 MEMO_LIMIT = 200_000  # names whose categories are remembered between index swaps
 HELPLINE = 1 << 31  # set in a name's mask when it is (under) a helpline domain
 ILLEGAL = 1 << BY_ID["illegal"].bit  # outranks everything, a helpline entry included
+# What an essential name (school platforms, app stores, NHS, gov.uk) keeps of the categories
+# its lists give it: only `illegal`, which always wins. No other list can block it.
+ESSENTIAL_KEEPS = ILLEGAL
+_HELPLINE_KIND, _ESSENTIAL_KIND = 1, 2
 
 
 class ListStore:
-    """Categories of a name from the current index, memoised per name."""
+    """Categories of a name from the current index and the name patterns, memoised per name,
+    with helplines marked and essential names cleared of every list category but illegal."""
 
-    def __init__(self, path: Path, helplines: frozenset[bytes] = frozenset()) -> None:
-        """helplines: wire names of support services; they and their subdomains get HELPLINE."""
+    def __init__(
+        self,
+        path: Path,
+        helplines: frozenset[bytes] = frozenset(),
+        essential: frozenset[bytes] = frozenset(),
+        patterns: NamePatterns = EMPTY,
+    ) -> None:
+        """helplines: wire names of support services; they and their subdomains get HELPLINE.
+        essential: wire names (and subdomains) no list may block, short of illegal content."""
         self.path = path
-        self.helplines = helplines
         self.index: BlockIndex | None = None
         self._memo: dict[bytes, int] = {}
         self.swaps = 0
         self.swap_failures = 0
         self._refused: tuple[int, int, int] | None = None  # the bad file already reported
+        self.protect(helplines, essential, patterns)
+
+    def protect(
+        self, helplines: frozenset[bytes], essential: frozenset[bytes], patterns: NamePatterns
+    ) -> None:
+        """Adopt new helplines, essential names and patterns (dropping the per-name memo)."""
+        kinds = dict.fromkeys(essential, _ESSENTIAL_KIND)
+        kinds.update(dict.fromkeys(helplines, _HELPLINE_KIND))  # a helpline wins over essential
+        self._kinds = kinds
+        self.patterns = patterns
+        self._memo = {}
 
     @property
     def domains(self) -> int:
@@ -46,19 +69,33 @@ class ListStore:
         if mask is None:
             index = self.index
             mask = index.categories(qname) if index is not None else 0
-            helplines = self.helplines
-            # A name on an illegal-content list is never a helpline, whoever listed it as one:
-            # it stays blocked and is logged like any other illegal-tier block.
-            if (
-                helplines
-                and not mask & ILLEGAL
-                and any(suffix in helplines for suffix in suffixes(qname))
-            ):
-                mask |= HELPLINE
+            kind = self._kind(qname)
+            if kind == _HELPLINE_KIND:
+                # A name on an illegal-content list is never a helpline, whoever listed it as
+                # one: it stays blocked and is logged like any other illegal-tier block.
+                if not mask & ILLEGAL:
+                    mask |= HELPLINE
+            elif kind == _ESSENTIAL_KIND:
+                mask &= ESSENTIAL_KEEPS
+            else:
+                mask |= self.patterns.mask(qname)
             if len(self._memo) >= MEMO_LIMIT:
                 self._memo.clear()
             self._memo[qname] = mask
         return mask
+
+    def _kind(self, qname: bytes) -> int:
+        """Helpline when the name or any parent is one, else essential when one is; 0 otherwise.
+        A helpline under an essential domain, or above an essential name, stays a helpline."""
+        found = 0
+        kinds = self._kinds
+        if kinds:
+            for suffix in suffixes(qname):
+                kind = kinds.get(suffix, 0)
+                if kind == _HELPLINE_KIND:
+                    return kind
+                found |= kind
+        return found
 
     def refresh(self) -> bool:
         """Open the index file if it is new; True when a new index was swapped in."""
@@ -89,10 +126,6 @@ class ListStore:
             "blocklist index loaded: %d domains, %d exceptions", fresh.domains, fresh.exceptions
         )
         return True
-
-    def forget(self) -> None:
-        """Drop the per-name memo (after the helplines changed)."""
-        self._memo = {}
 
     def close(self) -> None:
         if self.index is not None:

@@ -1,6 +1,7 @@
 """Age presets: the starting point of each child's profile, which carers then adjust.
 
-Chosen from UK guidance for carers: the harmful categories are blocked at every age; social
+Chosen from UK guidance for carers: the harmful categories are blocked at every age (random
+chat with strangers among them: it is a contact risk, not ordinary messaging); social
 media and messaging wait until 13 (the minimum age most services set); bedtimes follow the
 usual school-night advice, later at weekends. Gaming and streaming are never blocked by a
 preset: carers manage them with daily limits and allowed_during windows instead.
@@ -26,6 +27,7 @@ HARMFUL = (
     "piracy",
     "dating",
     "bypass",
+    "stranger_chat",
 )
 SCHOOL_NIGHTS = frozenset({6, 0, 1, 2, 3})  # Sunday to Thursday evenings
 WEEKEND_NIGHTS = frozenset({4, 5})  # Friday and Saturday evenings
