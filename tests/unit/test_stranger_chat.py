@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from filterd.db.querylog_writer import BLOCKED_CONDITION, HIGH_RISK_CONDITION, open_database
 from filterd.lists.categories import BY_ID, mask_of
 from filterd.lists.index import domain_to_wire
 from filterd.lists.parse import parse_list
 from filterd.lists.settings import SHIPPED_LISTS
-from filterd.db.querylog_writer import HIGH_RISK_CONDITION, open_database
 from filterd.rules.decide import decide
 from filterd.rules.parse import parse_rules
 from filterd.rules.presets import PRESETS, STRICT_PRESET
@@ -77,8 +77,8 @@ def test_a_query_log_from_before_stranger_chat_gets_its_review_index_rebuilt(tmp
     plan = " ".join(
         str(row)
         for row in db.execute(
-            "EXPLAIN QUERY PLAN SELECT ts FROM queries WHERE reason IN ('blocked', 'denied',"
-            " 'walled_garden', 'limit', 'offline', 'paused') AND " + HIGH_RISK_CONDITION
+            f"EXPLAIN QUERY PLAN SELECT ts FROM queries WHERE {BLOCKED_CONDITION}"
+            f" AND {HIGH_RISK_CONDITION}"
         )
     )
     assert "queries_high_risk_v2_ts" in plan
