@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from pathlib import Path
 
 from flask import Flask, current_app, g
 
@@ -12,6 +11,7 @@ from dashboard.data import accounts, setup_code
 from dashboard.data.db import connect, connect_filterd
 from dashboard.data.rules_file import RulesFile
 from filterd.config import Config
+from filterd.text import shown
 
 MAX_REQUEST_BYTES = 256 * 1024  # forms and JSON only; nothing is uploaded
 
@@ -22,7 +22,8 @@ class Dashboard:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.settings = config.dashboard
-        self.rules_path = config.rules or Path("var/rules.yaml")
+        # Exactly the file filterd reads; None (no `rules` key): nothing can be edited.
+        self.rules_path = config.rules
         self.rules = RulesFile(self.rules_path)
 
     def db(self) -> sqlite3.Connection:
@@ -61,6 +62,7 @@ def create_app(config: Config) -> Flask:
         blocked_review,
         children,
         devices,
+        errors,
         health,
         home,
         security,
@@ -77,9 +79,11 @@ def create_app(config: Config) -> Flask:
         # allow-list stand in for it there.
         CSRF_EXEMPT={"auth.setup", "auth.login"},
     )
+    app.jinja_env.finalize = shown
     app.extensions["dashboard"] = Dashboard(config)
     _prepare_setup_code(config)
     security.install(app)
+    errors.install(app)
     # Areas added by later blueprints put their links here: (endpoint, label, permission);
     # base.html shows a link only to those whose role grants the permission.
     app.config["NAV_LINKS"] = []

@@ -25,6 +25,7 @@ from filterd.lists.settings import KEYS as BLOCKLIST_KEYS
 from filterd.lists.settings import BlocklistSettings, parse_blocklist_settings
 from filterd.serve.acl import Network
 from filterd.serve.sockets import TcpLimits
+from filterd.text import escaped
 
 DEFAULT_ALLOW = (
     "127.0.0.0/8",
@@ -43,6 +44,9 @@ class ConfigError(Exception):
     """The config was refused; `problems` lists each as `key.path: reason`."""
 
     def __init__(self, problems: list[str]) -> None:
+        # A bad file can hold any character: problems are printed, logged and put on pages,
+        # so none may carry a control character, a direction override or a lone surrogate.
+        problems = [escaped(problem) for problem in problems]
         super().__init__("\n".join(problems))
         self.problems = problems
 
@@ -148,7 +152,7 @@ class Validator:
         self.problems: list[str] = []
 
     def fail(self, path: str, reason: str) -> None:
-        self.problems.append(f"{path}: {reason}")
+        self.problems.append(escaped(f"{path}: {reason}"))
 
     def mapping(self, raw: Any, path: str, known: set[str]) -> dict[str, Any]:
         if raw is None:

@@ -124,7 +124,12 @@ def test_only_administrators_and_carers_can_save(tmp_path, role):
     else:
         assert [a.status_code for a in attempts] == [403, 403, 403]
         assert rules_path.read_text() == before
-        assert audit_actions(app) == []
+        # nothing changed; each refusal is in the audit trail (issue 12, finding 9)
+        assert sorted(audit_actions(app)) == [
+            ("Pat", "refused", "POST /children/"),
+            ("Pat", "refused", "POST /children/sam"),
+            ("Pat", "refused", "POST /devices/assign"),
+        ]
 
 
 def test_a_carer_changes_bedtime_and_filterd_accepts_the_file(tmp_path):

@@ -171,7 +171,7 @@ def test_a_review_is_stored_shown_and_audited(app, tmp_path):
         f"blocked requests {ids[0]}"
     ), "newest first"
     assert "discussed_with_child: Talked it through at tea time" in trail
-    assert trail.count("<td>review</td>") == 2
+    assert trail.count('<span class="action">review</span>') == 2
 
 
 def test_a_review_needs_a_real_outcome_and_a_blocked_request(app, tmp_path):
@@ -227,7 +227,10 @@ def test_the_csv_export_is_formula_safe_and_audited(app, tmp_path):
     assert only["device"] == "192.168.1.20" and only["categories"] == "adult"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", only["time"])
     trail = client.get("/audit/").get_data(as_text=True)
-    assert "<td>export</td>" in trail and "1 rows; last 24 hours, child sam" in trail
+    assert (
+        '<span class="action">export</span>' in trail
+        and "1 rows; last 24 hours, child sam" in trail
+    )
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ class Role(enum.StrEnum):
 class Permission(enum.StrEnum):
     VIEW = "view"  # activity, children, devices
     EDIT_RULES = "edit_rules"  # rules editor and quick actions
+    EDIT_HOME = "edit_home"  # home-wide rules: time zone, devices nobody listed
     REVIEW = "review"  # blocked-request review and export
     AUDIT = "audit"  # the audit trail
     MANAGE_USERS = "manage_users"

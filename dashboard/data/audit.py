@@ -1,10 +1,24 @@
-"""The audit trail: who changed which rule, paused, gave extra time, reviewed or exported."""
+"""The audit trail: who changed which rule, paused, gave extra time, reviewed or exported, who
+signed in, failed to or was refused, and from which address.
+
+Append-only: rows are added, never changed. Free text is bounded and stored escaped (no control
+or direction characters), so a hostile name or note cannot rewrite how the trail reads.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from contextvars import ContextVar
 from typing import NamedTuple
+
+from filterd.text import escaped
+
+# The address the request being handled came from: set by the web layer for each request, so
+# every row records it without each caller passing it along.
+SOURCE: ContextVar[str] = ContextVar("audit_source", default="")
+MAX_FIELD = 1000  # characters kept of a target or detail
+PAGE_SIZE = 100
 
 
 class AuditEntry(NamedTuple):
@@ -13,20 +27,47 @@ class AuditEntry(NamedTuple):
     action: str
     target: str
     detail: str
+    source: str  # the client address of the request ('' for commands run on the box)
+
+
+def _bounded(text: str, limit: int = MAX_FIELD) -> str:
+    text = escaped(str(text))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def record(
     db: sqlite3.Connection, user: str, action: str, target: str = "", detail: str = ""
 ) -> None:
     db.execute(
-        "INSERT INTO audit (ts, user, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-        (time.time(), user, action, target, detail),
+        "INSERT INTO audit (ts, user, action, target, detail, source) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            time.time(),
+            _bounded(user, 100),
+            _bounded(action, 100),
+            _bounded(target),
+            _bounded(detail),
+            SOURCE.get(),
+        ),
     )
     db.commit()
 
 
+_COLUMNS = "ts, user, action, target, detail, source"
+
+
 def recent(db: sqlite3.Connection, limit: int = 200) -> list[AuditEntry]:
+    rows = db.execute(f"SELECT {_COLUMNS} FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+    return [AuditEntry(*row) for row in rows]
+
+
+def count(db: sqlite3.Connection) -> int:
+    return db.execute("SELECT count(*) FROM audit").fetchone()[0]
+
+
+def page(db: sqlite3.Connection, number: int, size: int = PAGE_SIZE) -> list[AuditEntry]:
+    """One page of the trail, newest first; page 1 is the newest."""
     rows = db.execute(
-        "SELECT ts, user, action, target, detail FROM audit ORDER BY id DESC LIMIT ?", (limit,)
+        f"SELECT {_COLUMNS} FROM audit ORDER BY id DESC LIMIT ? OFFSET ?",
+        (size, (number - 1) * size),
     )
     return [AuditEntry(*row) for row in rows]

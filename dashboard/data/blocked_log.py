@@ -120,17 +120,32 @@ class Page(NamedTuple):
     has_next: bool
 
 
-def _day(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
+FIRST_YEAR, LAST_YEAR = 2000, 2099  # dates a filter may name (a log never reaches outside)
+
+
+class FilterError(ValueError):
+    """A filter the person sent that cannot be a filter; the message says why."""
+
+
+def _day(text: str, name: str) -> date | None:
+    """A YYYY-MM-DD date given as `name`; None when absent; FilterError when it is wrong."""
+    text = text.strip()
+    if not text:
         return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise FilterError(f"{name}: expected a date like 2026-05-01") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise FilterError(f"{name}: choose a date between {FIRST_YEAR} and {LAST_YEAR}")
+    return day
 
 
 def parse_filters(
     args: Mapping[str, str], now: float | None = None, tz: ZoneInfo = HOME_TZ
 ) -> Filters:
-    """Filters from GET parameters; anything malformed falls back to the default."""
+    """Filters from GET parameters: an unknown range or category falls back to the default;
+    a date that is not one (or is out of range) raises FilterError."""
     now = time.time() if now is None else now
     child = args.get("child", "").strip()[:64]
     device = args.get("device", "").strip()[:64]
@@ -138,7 +153,7 @@ def parse_filters(
     if category not in BY_ID:
         category = ""
     chosen = args.get("range", DEFAULT_RANGE)
-    first, last = _day(args.get("from", "")), _day(args.get("to", ""))
+    first, last = _day(args.get("from", ""), "from"), _day(args.get("to", ""), "to")
     if chosen == "dates" and (first or last):
         start = datetime.combine(first, datetime.min.time(), tz).timestamp() if first else 0.0
         if last:

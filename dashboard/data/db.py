@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS audit (
     user TEXT NOT NULL,
     action TEXT NOT NULL,           -- rules.save, child.pause, review, export, user.add...
     target TEXT NOT NULL DEFAULT '',
-    detail TEXT NOT NULL DEFAULT ''
+    detail TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT ''  -- the client address of the request
 );
 CREATE TABLE IF NOT EXISTS reviews (
     query_id INTEGER PRIMARY KEY,   -- filterd.db queries.id of the blocked request
@@ -64,7 +65,20 @@ def connect(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA foreign_keys=ON")
     db.executescript(SCHEMA)
+    _add_missing_columns(db)
     return db
+
+
+# Columns added after a table was first created: (table, column, definition).
+ADDED_COLUMNS = (("audit", "source", "TEXT NOT NULL DEFAULT ''"),)
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    for table, column, definition in ADDED_COLUMNS:
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+    db.commit()
 
 
 def connect_filterd(path: Path) -> sqlite3.Connection | None:

@@ -10,7 +10,14 @@ import enum
 import re
 from datetime import datetime, timedelta
 
-from dashboard.data.rules_file import RulesFile, add_override, edited, home_time, remove_overrides
+from dashboard.data.rules_file import (
+    Editor,
+    RulesFile,
+    add_override,
+    edited,
+    home_time,
+    remove_overrides,
+)
 from filterd.rules.model import Rules
 
 EXTRA_MINUTES = 30
@@ -28,7 +35,13 @@ class ActionError(Exception):
 
 
 def apply(
-    rules_file: RulesFile, child: str, action: str, until: str, version: str, now: datetime
+    rules_file: RulesFile,
+    child: str,
+    action: str,
+    until: str,
+    version: str,
+    now: datetime,
+    editor: Editor,
 ) -> Rules:
     """Do the action and save; raises ActionError, StaleEdit or RulesError."""
     snapshot = rules_file.read()
@@ -59,4 +72,4 @@ def apply(
         if moment <= now:
             moment += timedelta(days=1)
         add_override(raw, child, {"kind": "lift_bedtime", "until": home_time(moment)})
-    return rules_file.save(raw, version)
+    return rules_file.save(raw, version, editor).rules

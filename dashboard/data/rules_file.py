@@ -1,9 +1,17 @@
 """The rules file as the dashboard edits it: read with a version, validate, write atomically.
 
-Every save is checked with filterd's own parser (so a save filterd would refuse is impossible)
-and is based on the version the person was looking at: if the file changed since (another
-carer, a hand edit), the save is refused with StaleEdit instead of overwriting that change.
-Comments written by hand are not kept when the dashboard saves.
+Every save is checked with filterd's own check of the bytes it would read (the same parser and
+the same size cap, `parse_rules_bytes`), so a save filterd would refuse is impossible, and is
+based on the version the person was looking at: if the file changed since (another carer, a
+hand edit), the save is refused with StaleEdit instead of overwriting that change. What each
+role may change is checked on every save (dashboard.data.rule_permissions). Comments written
+by hand are not kept when the dashboard saves.
+
+The file is the one filterd reads (the config's `rules`); with none configured nothing can be
+edited, since filterd would never see the change. Saves write a new file with a random name
+(mkstemp: O_EXCL, so nothing planted at a known path is followed) and rename it over the old
+one; two saves at once are serialised by a lock on the directory itself, so there is no lock
+file to plant a link at.
 """
 
 from __future__ import annotations
@@ -14,20 +22,37 @@ import fcntl
 import hashlib
 import os
 import stat
+import tempfile
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import yaml
 
+from dashboard.data.accounts import Permission
+from dashboard.data.rule_permissions import MAX_CHANGES, FieldsRefused, changed_paths, refused
 from filterd.rules.guards import END_KEY, NONE_WORD, with_end_line
 from filterd.rules.model import Rules
-from filterd.rules.parse import RulesError, parse_rules_file
+from filterd.rules.parse import RulesError, parse_rules, parse_rules_bytes
 from filterd.rules.yaml_loader import load_plain
 
 
 class StaleEdit(Exception):
     """The file changed since the version this edit was based on."""
+
+
+class Editor(Protocol):
+    """Who saves (an accounts.User): what their role may change is checked on every save."""
+
+    name: str
+
+    def may(self, permission: Permission) -> bool: ...
+
+
+class Saved(NamedTuple):
+    rules: Rules  # as filterd will apply them
+    changes: list[str]  # the key paths this save changed (for the audit trail)
 
 
 class Snapshot(NamedTuple):
@@ -39,6 +64,17 @@ class Snapshot(NamedTuple):
 
 EMPTY = with_end_line("children: {}\ndevices: []\n")
 EMPTY_SECTIONS = {"children": {}, "devices": []}
+NOT_CONFIGURED = (
+    "(file): filterd.yaml names no rules file (the `rules` key), so filterd would never read"
+    " a change made here; set `rules` and restart filterd and the dashboard"
+)
+
+
+class NoRulesFile(RulesError):
+    """filterd reads no rules file: an edit would have no effect, so none is made."""
+
+    def __init__(self) -> None:
+        super().__init__([NOT_CONFIGURED])
 
 
 def version_of(data: bytes) -> str:
@@ -46,53 +82,100 @@ def version_of(data: bytes) -> str:
 
 
 class RulesFile:
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path | None) -> None:
+        self.path = path  # None: filterd.yaml names no rules file
 
     def read(self) -> Snapshot:
+        if self.path is None:
+            return Snapshot({}, None, version_of(b""), [NOT_CONFIGURED])
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
             data = EMPTY.encode()
-        text = data.decode("utf-8", errors="replace")
+        raw = raw_rules(data.decode("utf-8", errors="replace"))
         try:
-            raw = load_plain(text)
-        except yaml.YAMLError:
-            raw = None
-        raw = raw if isinstance(raw, dict) else {}
-        raw.pop(END_KEY, None)  # written back by save, always last
-        for key, empty in EMPTY_SECTIONS.items():
-            if raw.get(key) == NONE_WORD:
-                raw[key] = copy.copy(empty)
-        try:
-            return Snapshot(raw, parse_rules_file(text), version_of(data), [])
+            return Snapshot(raw, parse_rules_bytes(data), version_of(data), [])
         except RulesError as err:
             return Snapshot(raw, None, version_of(data), err.problems)
 
-    def save(self, raw: dict[str, Any], base_version: str) -> Rules:
-        """Validate and write; raises RulesError (with key paths) or StaleEdit."""
-        text = file_text(raw)
-        rules = parse_rules_file(text)
+    def save(self, raw: dict[str, Any], base_version: str, editor: Editor) -> Saved:
+        """Validate and write; raises RulesError (with key paths), NoRulesFile, StaleEdit, or
+        FieldsRefused when the editor's role may not change a part this save changes."""
+        if self.path is None:
+            raise NoRulesFile()
+        data = encoded(raw)
+        rules = parse_rules_bytes(data)  # exactly what filterd will check when it reads it
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name(f".{self.path.name}.lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # two saves at once: the second sees the first
-            self._write_if_current(text, base_version)
-        return rules
+        with _directory_lock(self.path.parent):  # two saves at once: the second sees the first
+            changes = self._write_if_current(data, base_version, editor)
+        return Saved(rules, changes)
 
-    def _write_if_current(self, text: str, base_version: str) -> None:
-        if self.read().version != base_version:
+    def _write_if_current(self, data: bytes, base_version: str, editor: Editor) -> list[str]:
+        assert self.path is not None
+        current = self.read()
+        if current.version != base_version:
             raise StaleEdit(
                 "The rules were changed by someone else since you opened this page."
                 " Your change was not saved: reload to see the new rules, then make it again."
             )
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with open(temporary, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        with contextlib.suppress(FileNotFoundError):  # keep who may read it (0640 stays 0640)
-            os.chmod(temporary, stat.S_IMODE(os.stat(self.path).st_mode))
-        os.replace(temporary, self.path)
+        changes = changed_paths(current.raw, raw_rules(data.decode("utf-8")))
+        not_allowed = refused(editor.may, changes)
+        if not_allowed:
+            raise FieldsRefused(not_allowed)
+        # mkstemp: a new file with a random name, O_EXCL and mode 0600, never a planted link.
+        fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        try:
+            with contextlib.suppress(FileNotFoundError):  # keep who may read it (0640 stays)
+                os.fchmod(fd, stat.S_IMODE(os.stat(self.path).st_mode))
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+        return changes[:MAX_CHANGES]
+
+
+def raw_rules(text: str) -> dict[str, Any]:
+    """The rules as data to edit ({} when not YAML): the end line and `none` undone."""
+    try:
+        raw = load_plain(text)
+    except yaml.YAMLError:
+        raw = None
+    raw = raw if isinstance(raw, dict) else {}
+    raw.pop(END_KEY, None)  # written back by save, always last
+    for key, empty in EMPTY_SECTIONS.items():
+        if raw.get(key) == NONE_WORD:
+            raw[key] = copy.copy(empty)
+    return raw
+
+
+@contextlib.contextmanager
+def _directory_lock(directory: Path) -> Iterator[None]:
+    """An exclusive lock held on the directory itself (no lock file, so nothing to plant)."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def encoded(raw: dict[str, Any]) -> bytes:
+    """The whole file's bytes; text that cannot be written as UTF-8 (a lone surrogate) is
+    refused with its key path by filterd's parser, data nested past reason likewise."""
+    try:
+        text = file_text(raw)
+    except RecursionError:
+        raise RulesError(["(file): nested too deeply to be a rules file"]) from None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        parse_rules(text)  # names the key and the character
+        raise RulesError(["(file): the rules hold text that is not valid Unicode"]) from None
 
 
 def file_text(raw: dict[str, Any]) -> str:

@@ -8,17 +8,19 @@ served at /api/openapi.json.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, abort, g, jsonify, request
 
 from dashboard.app import current_dashboard
 from dashboard.data import audit, quick_actions
 from dashboard.data.accounts import Permission
 from dashboard.data.activity import child_summaries
 from dashboard.data.blocked_log import (
+    FilterError,
     ReviewError,
     blocked_ids,
     page_of,
@@ -27,6 +29,7 @@ from dashboard.data.blocked_log import (
 )
 from dashboard.data.devices import HOUSEHOLD_OWNER, assign, seen_devices
 from dashboard.data.rules_file import StaleEdit, edited
+from dashboard.web.audit_log import page_number
 from dashboard.web.openapi import SPEC
 from filterd.rules.parse import RulesError
 
@@ -40,14 +43,56 @@ def api_requires(permission: Permission) -> Callable:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if g.get("user") is None:
-                return jsonify(error="not signed in"), 401
+                abort(401, "not signed in")
             if not g.user.may(permission):
-                return jsonify(error="your account cannot do this"), 403
+                abort(403, "your account cannot do this")  # audited, answered as JSON
             return view(*args, **kwargs)
 
         return wrapped
 
     return decorate
+
+
+MAX_DEPTH = 32  # nesting of a JSON body; a rules file needs 6
+MAX_IDS = 1000  # blocked requests reviewed in one call
+MAX_ID = 2**63 - 1  # SQLite's largest integer
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object; a 400 (as JSON) for anything else, too deep included."""
+    try:
+        body = json.loads(request.get_data(cache=True) or b"{}")
+    except (ValueError, RecursionError):
+        abort(400, "the body is not a JSON object (or is nested too deeply)")
+    if not isinstance(body, dict):
+        abort(400, "the body must be a JSON object")
+    if _depth(body) > MAX_DEPTH:
+        abort(400, f"the body is nested more than {MAX_DEPTH} levels deep")
+    return body
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest (iteratively: no recursion to exhaust)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level <= MAX_DEPTH:
+                stack.extend(
+                    (v, level + 1) for v in (item.values() if isinstance(item, dict) else item)
+                )
+    return deepest
+
+
+def page_argument() -> int:
+    """`page` of a listing: 1 when absent, a 400 unless it is a whole number 1..1,000,000."""
+    text = request.args.get("page")
+    if text is None:
+        return 1
+    if not text.isdigit() or len(text) > 7 or not 1 <= int(text) <= 1_000_000:
+        abort(400, "page must be a whole number from 1 to 1000000")
+    return int(text)
 
 
 @blueprint.get("/openapi.json")
@@ -74,7 +119,7 @@ def children():
 @blueprint.post("/children/<child>/actions")
 @api_requires(Permission.EDIT_RULES)
 def child_action(child: str):
-    body = request.get_json(silent=True) or {}
+    body = json_body()
     action, until = str(body.get("action", "")), str(body.get("until", ""))
     try:
         quick_actions.apply(
@@ -84,6 +129,7 @@ def child_action(child: str):
             until,
             str(body.get("version", "")),
             datetime.now(UTC),
+            g.user,
         )
     except quick_actions.ActionError as err:
         return jsonify(error=str(err)), 400
@@ -105,7 +151,7 @@ def rules():
 @blueprint.put("/rules")
 @api_requires(Permission.EDIT_RULES)
 def save_rules():
-    body = request.get_json(silent=True) or {}
+    body = json_body()
     raw = body.get("rules")
     if not isinstance(raw, dict):
         return jsonify(error="expected {version, rules}"), 400
@@ -115,19 +161,26 @@ def save_rules():
 def _save(raw: dict, body: dict, action: str, target: str, detail: str):
     """Save edited rules on the version the request was based on; audit; the JSON answer."""
     try:
-        current_dashboard().rules.save(raw, str(body.get("version", "")))
+        saved = current_dashboard().rules.save(raw, str(body.get("version", "")), g.user)
     except StaleEdit as err:
         return jsonify(error=str(err)), 409
     except RulesError as err:
         return jsonify(error="refused", problems=err.problems), 422
-    audit.record(current_dashboard().db(), g.user.name, action, target, detail)
+    changed = "; ".join(saved.changes) or "no change"
+    audit.record(
+        current_dashboard().db(), g.user.name, action, target, f"{detail} {changed}".strip()
+    )
     return jsonify(ok=True, version=current_dashboard().rules.read().version)
 
 
 @blueprint.get("/audit")
 @api_requires(Permission.AUDIT)
 def audit_trail():
-    return jsonify(entries=[e._asdict() for e in audit.recent(current_dashboard().db())])
+    """The audit trail, newest first, `page` by page (100 entries each)."""
+    db = current_dashboard().db()
+    pages = max(1, -(-audit.count(db) // audit.PAGE_SIZE))
+    number = page_number(request.args.get("page"), pages)
+    return jsonify(entries=[e._asdict() for e in audit.page(db, number)], page=number, pages=pages)
 
 
 @blueprint.get("/devices")
@@ -142,7 +195,7 @@ def devices():
 @api_requires(Permission.EDIT_RULES)
 def device_owner(mac: str):
     """Assign a device to a child, or to the household with owner "none"."""
-    body = request.get_json(silent=True) or {}
+    body = json_body()
     owner = str(body.get("owner", ""))
     snapshot = current_dashboard().rules.read()
     seen = {d.mac: d for d in seen_devices(current_dashboard().filterd_db(), snapshot.raw)}
@@ -161,12 +214,12 @@ def device_owner(mac: str):
 def blocked_requests():
     """One page of the review queue (same filters as the page: child, device, category,
     range, from, to, page)."""
-    filters = parse_filters(request.args)
+    try:
+        filters = parse_filters(request.args)
+    except FilterError as err:
+        abort(400, str(err))
     page = page_of(
-        current_dashboard().filterd_db(),
-        current_dashboard().db(),
-        filters,
-        request.args.get("page", 1, type=int) or 1,
+        current_dashboard().filterd_db(), current_dashboard().db(), filters, page_argument()
     )
     return jsonify(
         entries=[
@@ -181,10 +234,14 @@ def blocked_requests():
 @blueprint.post("/blocked/review")
 @api_requires(Permission.REVIEW)
 def review():
-    body = request.get_json(silent=True) or {}
+    body = json_body()
     ids = body.get("ids")
-    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
-        return jsonify(error="expected ids: a list of query ids"), 400
+    if (
+        not isinstance(ids, list)
+        or len(ids) > MAX_IDS
+        or not all(type(i) is int and 1 <= i <= MAX_ID for i in ids)
+    ):
+        abort(400, f"expected ids: a list of at most {MAX_IDS} query ids")
     known = blocked_ids(current_dashboard().filterd_db(), ids)
     try:
         record_reviews(

@@ -1,10 +1,10 @@
-"""The audit trail: who changed which rule, paused, gave extra time, reviewed or exported."""
+"""The audit trail, newest first, a page at a time (every row stays reachable)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template, request
 
 from dashboard.app import current_dashboard
 from dashboard.data import audit
@@ -13,12 +13,20 @@ from dashboard.data.blocked_log import HOME_TZ
 from dashboard.web.security import requires
 
 blueprint = Blueprint("audit_log", __name__, template_folder="../templates")
-SHOWN = 500
 
 
 @blueprint.record_once
 def _add_nav_link(state) -> None:
     state.app.config["NAV_LINKS"].append(("audit_log.index", "Audit trail", Permission.AUDIT))
+
+
+def page_number(text: str | None, pages: int) -> int:
+    """The page asked for: 1 when absent; a 400 for anything that is not a page there is."""
+    if text is None:
+        return 1
+    if not text.isdigit() or len(text) > 9 or not 1 <= int(text) <= max(pages, 1):
+        abort(400, f"There is no page {text[:20]!r}: the audit trail has {max(pages, 1)}.")
+    return int(text)
 
 
 @blueprint.route("/audit/")
@@ -27,9 +35,15 @@ def index():
     dashboard = current_dashboard()
     rules = dashboard.rules.read().rules
     tz = rules.timezone if rules else HOME_TZ
+    db = dashboard.db()
+    total = audit.count(db)
+    pages = max(1, -(-total // audit.PAGE_SIZE))
+    number = page_number(request.args.get("page"), pages)
     return render_template(
         "audit_log/index.html",
-        entries=audit.recent(dashboard.db(), SHOWN),
-        shown=SHOWN,
+        entries=audit.page(db, number),
+        page=number,
+        pages=pages,
+        total=total,
         clock=lambda ts: datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M:%S"),
     )

@@ -9,6 +9,7 @@ from dashboard.data import accounts, audit, passwords, setup_code, throttle
 from dashboard.data.accounts import AccountError, PasswordRefused, Throttled
 from dashboard.data.throttle import DEVICE_LIFETIME, Refusal
 from dashboard.web.security import COOKIE, DEVICE_COOKIE
+from filterd.text import escaped
 
 blueprint = Blueprint("auth", __name__, template_folder="../templates")
 
@@ -133,7 +134,9 @@ def login():
         if user is not None:
             audit.record(db, user.name, "login")
             return _sign_in(user, request.args.get("next", "/"))
-        current_app.logger.warning("dashboard: failed login for %r from %s", name, remote)
+        who = escaped(name.strip()[:64]) or "(no name)"
+        audit.record(db, who, "login.locked" if status == 429 else "login.failed", "", error or "")
+        current_app.logger.warning("dashboard: failed login for %r from %s", who, remote)
         error = error or "That name and password do not match an account."
     return render_template("auth/login.html", error=error), status
 
@@ -143,14 +146,8 @@ def logout():
     token = request.cookies.get(COOKIE)
     if token:
         accounts.end_session(current_dashboard().db(), token)
+    if g.get("user") is not None:
+        audit.record(current_dashboard().db(), g.user.name, "logout")
     response = redirect(url_for("auth.login"))
     response.delete_cookie(COOKIE, path="/", secure=current_app.config["SECURE_COOKIES"])
     return response
-
-
-@blueprint.app_errorhandler(403)
-@blueprint.app_errorhandler(400)
-@blueprint.app_errorhandler(404)
-@blueprint.app_errorhandler(413)
-def refused(error):
-    return render_template("error.html", error=error, user=g.get("user")), error.code

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import (
     Blueprint,
     Response,
+    abort,
     flash,
     g,
     redirect,
@@ -20,6 +21,7 @@ from dashboard.data import audit
 from dashboard.data import blocked_log as data
 from dashboard.data.accounts import Permission
 from dashboard.data.export import blocked_csv
+from dashboard.web.api import MAX_ID, MAX_IDS, page_argument
 from dashboard.web.security import requires
 from filterd.lists.categories import CATEGORIES
 
@@ -35,17 +37,17 @@ def _rules_and_filters():
     """The rules in force (or None), the home's time zone and the request's filters."""
     rules = current_dashboard().rules.read().rules
     tz = rules.timezone if rules else data.HOME_TZ
-    return rules, tz, data.parse_filters(request.args, tz=tz)
+    try:
+        return rules, tz, data.parse_filters(request.args, tz=tz)
+    except data.FilterError as err:
+        abort(400, f"That filter is not valid: {err}.")
 
 
 @blueprint.route("/blocked/")
 @requires(Permission.REVIEW)
 def index():
     rules, tz, filters = _rules_and_filters()
-    try:
-        page_number = int(request.args.get("page", "1"))
-    except ValueError:
-        page_number = 1
+    page_number = page_argument()
     page = data.page_of(
         current_dashboard().filterd_db(), current_dashboard().db(), filters, page_number
     )
@@ -69,12 +71,15 @@ def index():
 @blueprint.route("/blocked/review", methods=["POST"])
 @requires(Permission.REVIEW)
 def review():
-    back = url_for("blocked.index", **data.parse_filters(request.form, tz=data.HOME_TZ).params())
     try:
-        wanted = [int(value) for value in request.form.getlist("id")]
-    except ValueError:
-        flash("That selection is not valid.", "error")
-        return redirect(back)
+        back_filters = data.parse_filters(request.form, tz=data.HOME_TZ)
+    except data.FilterError:
+        back_filters = data.Filters()
+    back = url_for("blocked.index", **back_filters.params())
+    wanted = [value for value in request.form.getlist("id")]
+    if len(wanted) > MAX_IDS or not all(v.isdigit() and 1 <= int(v) <= MAX_ID for v in wanted):
+        abort(400, "That selection is not valid: choose blocked requests from the list.")
+    wanted = [int(value) for value in wanted]
     ids = data.blocked_ids(current_dashboard().filterd_db(), wanted)
     outcome = request.form.get("outcome", "")
     note = request.form.get("note", "")

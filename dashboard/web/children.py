@@ -311,7 +311,7 @@ def add():
         return _render_list(snapshot, [f"children.{form['id']}: already in the rules"], form, 400)
     raw["children"][form["id"]] = {"name": form["name"], "age_band": form["age_band"]}
     try:
-        rules_file.save(raw, request.form.get("version", ""))
+        rules_file.save(raw, request.form.get("version", ""), g.user)
     except StaleEdit as err:
         return _render_list(snapshot, [str(err)], form, 409)
     except RulesError as err:
@@ -343,11 +343,13 @@ def save(child: str):
     raw = edited(snapshot)
     raw["children"][child] = apply_form(children[child], form)
     try:
-        rules_file.save(raw, request.form.get("version", ""))
+        saved = rules_file.save(raw, request.form.get("version", ""), g.user)
     except StaleEdit as err:
         return _render_child(child, snapshot, form, [str(err)], 409)
     except RulesError as err:
         return _render_child(child, snapshot, form, err.problems, 400)
-    audit.record(current_dashboard().db(), g.user.name, "rules.save", child)
+    audit.record(
+        current_dashboard().db(), g.user.name, "rules.save", child, "; ".join(saved.changes)
+    )
     flash(f"Saved {form['name'] or child}'s rules. filterd applies them within 2 seconds.", "ok")
     return redirect(url_for("children.child", child=child))

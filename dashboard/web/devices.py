@@ -80,7 +80,7 @@ def assign_device():
     raw = edited(snapshot)
     assign(raw, mac, owner, device.hostname or device.vendor)
     try:
-        rules_file.save(raw, request.form.get("version", ""))
+        rules_file.save(raw, request.form.get("version", ""), g.user)
     except StaleEdit as err:
         flash(str(err), "error")
         return redirect(url_for("devices.index"))

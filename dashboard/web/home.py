@@ -47,6 +47,7 @@ def quick_action(child: str):
             until,
             request.form.get("version", ""),
             datetime.now(UTC),
+            g.user,
         )
     except (quick_actions.ActionError, StaleEdit) as err:
         flash(str(err), "error")

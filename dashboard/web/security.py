@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, abort, current_app, g, redirect, request, url_for
 
 from dashboard.app import current_dashboard
-from dashboard.data import accounts
+from dashboard.data import accounts, audit
 from dashboard.data.accounts import Permission, User
 
 COOKIE = "filterd_session"
@@ -37,11 +37,17 @@ HEADERS = {
 
 
 def install(app: Flask) -> None:
+    app.before_request(_note_source)
     app.before_request(_check_host)
     app.before_request(_load_user)
     app.before_request(_check_csrf)
     app.after_request(_add_headers)
     app.context_processor(lambda: {"user": g.get("user"), "csrf": g.get("csrf", "")})
+
+
+def _note_source() -> None:
+    """Every audit row of this request records where it came from."""
+    audit.SOURCE.set(request.remote_addr or "")
 
 
 def _check_host() -> None:

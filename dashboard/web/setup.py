@@ -186,7 +186,7 @@ def save():
             raw["children"][cid] = {"name": row["name"], "age_band": row["age_band"]}
             added.append((cid, row))
     try:
-        rules_file.save(raw, request.form.get("version", ""))
+        rules_file.save(raw, request.form.get("version", ""), g.user)
     except StaleEdit as err:
         return _render(snapshot, timezone, rows, [str(err)], 409)
     except RulesError as err:

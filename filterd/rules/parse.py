@@ -37,8 +37,12 @@ from filterd.rules.model import (
 )
 from filterd.rules.presets import AGE_BANDS, PRESETS, STRICT_PRESET, Preset
 from filterd.rules.yaml_loader import load_plain
+from filterd.text import text_problem
 
 DEFAULT_TIMEZONE = "Europe/London"
+MAX_RULES_BYTES = 4 * 1024 * 1024  # far above any home's rules; refuses a runaway file
+MAX_NAME = 64  # a child's or a device's name, in characters
+MAX_NOTE = 200  # an override's note
 TOP_KEYS = {"timezone", "unknown_devices", "children", "devices", END_KEY}
 CHILD_KEYS = {
     "name",
@@ -76,11 +80,22 @@ class RulesError(ConfigError):
 def load_rules(path: Path) -> Rules:
     """Read and validate a whole rules file; raise RulesError listing every problem."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise RulesError(
-            [f"(file): cannot read: {err.strerror if isinstance(err, OSError) else err}"]
-        ) from None
+        with open(path, "rb") as file:
+            data = file.read(MAX_RULES_BYTES + 1)
+    except OSError as err:
+        raise RulesError([f"(file): cannot read: {err.strerror}"]) from None
+    return parse_rules_bytes(data)
+
+
+def parse_rules_bytes(data: bytes) -> Rules:
+    """The one check every reader and writer of the rules file makes (filterd's watcher,
+    check-config, the dashboard's save): the size cap, UTF-8, then parse_rules_file."""
+    if len(data) > MAX_RULES_BYTES:
+        raise RulesError([f"(file): larger than {MAX_RULES_BYTES // 1024} KiB"])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise RulesError([f"(file): not UTF-8 text (byte {err.start + 1})"]) from None
     return parse_rules_file(text)
 
 
@@ -177,6 +192,9 @@ class _RulesReader(Validator):
         name = raw.get("name", child_id)
         if not isinstance(name, str) or not name.strip():
             self.fail(f"{path}.name", f"expected the child's name, got {show(name)}")
+            name = child_id
+        elif (problem := text_problem(name, MAX_NAME)) is not None:
+            self.fail(f"{path}.name", f"a name is printable text: {problem}")
             name = child_id
         categories = raw.get("block_categories")
         block_mask = preset.block_mask
@@ -418,6 +436,9 @@ class _RulesReader(Validator):
                     f"expected a category id for extra_time, got {show(category)}",
                 )
                 category = None
+            note = item.get("note")
+            if note is not None and (problem := text_problem(note, MAX_NOTE)) is not None:
+                self.fail(f"{where}.note", f"a note is one line of text: {problem}")
             found.append(Override(kind, until, minutes, category))
         return tuple(found)
 
@@ -466,6 +487,9 @@ class _RulesReader(Validator):
             name = item.get("name")
             if name is not None and not isinstance(name, str):
                 self.fail(f"{where}.name", f"expected the device's name, got {show(name)}")
+                name = None
+            elif name is not None and (problem := text_problem(name, MAX_NAME)) is not None:
+                self.fail(f"{where}.name", f"a name is printable text: {problem}")
                 name = None
             devices.append(Device(name or mac or ip or where, owner, mac, ip))
         return tuple(devices)

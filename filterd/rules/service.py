@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import time
@@ -28,9 +29,10 @@ from filterd.rules.identify import Identify
 from filterd.rules.model import NO_SAFE_SEARCH, Profile, Rules
 from filterd.rules.parse import (
     DEFAULT_TIMEZONE,
+    MAX_RULES_BYTES,
     RulesError,
     parse_rules,
-    parse_rules_file,
+    parse_rules_bytes,
     preset_profile,
 )
 from filterd.rules.presets import STRICT_PRESET
@@ -39,7 +41,6 @@ from filterd.rules.usage import UsageTracker, load_background
 
 log = logging.getLogger(__name__)
 
-MAX_RULES_BYTES = 4 * 1024 * 1024  # far above any home's rules; refuses a runaway file
 WATCH_INTERVAL = 0.5  # seconds between looks at the rules file (changes apply within 2 s)
 USAGE_FLUSH_INTERVAL = 5.0  # seconds between writes of usage counts to SQLite
 
@@ -143,45 +144,56 @@ class RulesService:
         self._signature = signature
         return True
 
-    def _read(self) -> tuple[Rules | None, str, list[str]]:
-        """(rules, text, []) or (None, "", problems); never raises."""
+    def _read(self) -> tuple[Rules | None, str, list[str], str]:
+        """(rules, text, [], version) or (None, "", problems, version); never raises.
+
+        `version` is the sha256 of the bytes read (the dashboard's version of the same file),
+        so the dashboard can tell whether what it saved is what filterd applies.
+        """
+        version = ""
         try:
             with open(self.path, "rb") as file:  # type: ignore[arg-type]
                 data = file.read(MAX_RULES_BYTES + 1)
-            if len(data) > MAX_RULES_BYTES:
-                return None, "", [f"(file): larger than {MAX_RULES_BYTES // 1024} KiB"]
-            text = data.decode("utf-8")
-            return parse_rules_file(text), text, []
-        except (OSError, UnicodeDecodeError) as err:
-            return None, "", [f"(file): cannot read: {err}"]
+            version = hashlib.sha256(data).hexdigest()
+            rules = parse_rules_bytes(data)  # the size cap and the parser the dashboard uses
+            return rules, data.decode("utf-8"), [], version
+        except OSError as err:
+            return None, "", [f"(file): cannot read: {err}"], version
         except RulesError as err:
-            return None, "", err.problems
+            return None, "", err.problems, version
         except Exception as err:  # a parser bug must not cost the rules in force
             log.exception("rules: unexpected error reading %s", self.path)
-            return None, "", [f"(file): could not be read as rules: {err!r}"]
+            return None, "", [f"(file): could not be read as rules: {err!r}"], version
 
-    def _take(self, rules: Rules | None, text: str, problems: list[str]) -> bool:
+    def _take(self, rules: Rules | None, text: str, problems: list[str], version: str) -> bool:
         if rules is None:
-            return self._refuse(problems)
+            return self._refuse(problems, version)
         in_force = self.rules if self.rules is not None else self._good_copy_rules()
         problems = sudden_emptying(in_force, rules)
         if problems:
-            return self._refuse(problems)
+            return self._refuse(problems, version)
         self._adopt(rules)
         self.loads["ok"] += 1
         self.problems = []
-        self._status = {"ok": True, "problems": [], "path": str(self.path), "checked": time.time()}
+        self._status = {
+            "ok": True,
+            "problems": [],
+            "path": str(self.path),
+            "version": version,
+            "checked": time.time(),
+        }
         self._keep_good_copy(text)
         log.info("rules loaded: %d children, %d devices", len(rules.children), len(rules.devices))
         return True
 
-    def _refuse(self, problems: list[str]) -> bool:
+    def _refuse(self, problems: list[str], version: str = "") -> bool:
         self.loads["failed"] += 1
         self.problems = problems
         self._status = {
             "ok": False,
             "problems": problems,
             "path": str(self.path),
+            "version": version,
             "checked": time.time(),
         }
         log.error("rules file refused, the rules in force stay:\n  %s", "\n  ".join(problems))
