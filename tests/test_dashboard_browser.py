@@ -351,10 +351,14 @@ def test_a_safeguarding_lead_reviews_a_high_risk_block_in_the_browser(stack: Sta
 
     stack.open("/audit/")
     trail = [
-        [cell.text for cell in tr.find_elements(By.TAG_NAME, "td")]
-        for tr in stack.browser.find_elements(By.CSS_SELECTOR, "table tbody tr")
+        [
+            item.find_element(By.CSS_SELECTOR, part).text
+            for part in (".who", ".action", ".target", ".detail")
+        ]
+        for item in stack.browser.find_elements(By.CSS_SELECTOR, "ol.audit li")
+        if item.find_elements(By.CSS_SELECTOR, ".detail")
     ]
     assert any(
         who == "lee" and what == "review" and str(query_id) in target and note in detail
-        for _, who, what, target, detail in trail
+        for who, what, target, detail in trail
     ), trail
