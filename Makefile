@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CONFIG ?= config/filterd.example.yaml
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint format system-deps clean
+.PHONY: run test unit bench lint format system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ test: $(STAMP) system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q
+
+# In-process tests only (no subprocess, socket or browser): the chain's stages, the rules,
+# list parsing, packet decoding. Seconds, so run them after every change; `make test` runs all.
+unit: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit
 
 bench: $(STAMP) system-deps
 	$(PY) -m bench

@@ -24,7 +24,7 @@ from filterd.rules.parse import RulesError, parse_rules
 from filterd.rules.presets import PRESETS, STRICT_PRESET
 from tests.support.filterd_process import run_cli
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "rules.example.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "rules.example.yaml"
 
 
 def problems(text: str) -> list[str]:
