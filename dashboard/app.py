@@ -10,6 +10,7 @@ from flask import Flask, current_app, g
 from dashboard.data import accounts, setup_code
 from dashboard.data.db import connect, connect_filterd
 from dashboard.data.rules_file import RulesFile
+from dashboard.settings import dashboard_settings
 from filterd.config import Config
 from filterd.text import shown
 
@@ -21,7 +22,7 @@ class Dashboard:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.settings = config.dashboard
+        self.settings = dashboard_settings(config)
         # Exactly the file filterd reads; None (no `rules` key): nothing can be edited.
         self.rules_path = config.rules
         self.rules = RulesFile(self.rules_path)
@@ -44,12 +45,12 @@ def current_dashboard() -> Dashboard:
     return current_app.extensions["dashboard"]
 
 
-def _prepare_setup_code(config: Config) -> None:
+def _prepare_setup_code(database: Path) -> None:
     """Before anyone can reach the first-run page, the code it asks for exists."""
-    db = connect(config.dashboard.database)
+    db = connect(database)
     try:
         if not accounts.has_users(db):
-            setup_code.ensure(config.dashboard.database)
+            setup_code.ensure(database)
     finally:
         db.close()
 
@@ -69,19 +70,20 @@ def create_app(config: Config) -> Flask:
         setup,
     )
 
+    dashboard = Dashboard(config)
     app = Flask(__name__)
     app.secret_key = secrets.token_bytes(32)  # signs only one-off messages (flash)
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
-        ALLOWED_HOSTS=set(config.dashboard.allowed_hosts),
-        SECURE_COOKIES=config.dashboard.secure_cookies,
+        ALLOWED_HOSTS=set(dashboard.settings.allowed_hosts),
+        SECURE_COOKIES=dashboard.settings.secure_cookies,
         # Posted before there is a session to hold a token; SameSite cookies and the host
         # allow-list stand in for it there.
         CSRF_EXEMPT={"auth.setup", "auth.login"},
     )
     app.jinja_env.finalize = shown
-    app.extensions["dashboard"] = Dashboard(config)
-    _prepare_setup_code(config)
+    app.extensions["dashboard"] = dashboard
+    _prepare_setup_code(dashboard.settings.database)
     security.install(app)
     errors.install(app)
     # Areas added by later blueprints put their links here: (endpoint, label, permission);

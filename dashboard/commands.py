@@ -6,6 +6,7 @@ import getpass
 import sys
 from pathlib import Path
 
+from dashboard.settings import check_dashboard_section, dashboard_settings
 from filterd.config import load_config_or_report
 
 
@@ -14,10 +15,11 @@ def serve(path: Path) -> int:
 
     from dashboard.app import create_app
 
-    config = load_config_or_report(path)
+    config = load_config_or_report(path, check_dashboard_section)
     if config is None:
         return 1
-    host, _, port = config.dashboard.listen.rpartition(":")
+    settings = dashboard_settings(config)
+    host, _, port = settings.listen.rpartition(":")
     print(f"dashboard on http://{host}:{port}/ (first visit: create the administrator)")
     waitress_serve(create_app(config), host=host.strip("[]"), port=int(port), threads=8)
     return 0
@@ -28,14 +30,15 @@ def add_user_command(path: Path, name: str, role: str) -> int:
     from dashboard.data import accounts, audit, passwords
     from dashboard.data.db import connect
 
-    config = load_config_or_report(path)
+    config = load_config_or_report(path, check_dashboard_section)
     if config is None:
         return 1
+    settings = dashboard_settings(config)
     if sys.stdin.isatty():
         password = getpass.getpass(f"Password for {name}: ")
     else:
         password = sys.stdin.readline().rstrip("\n")
-    db = connect(config.dashboard.database)
+    db = connect(settings.database)
     try:
         user = accounts.add_user(db, name, accounts.Role(role), password)
     except (accounts.AccountError, passwords.Busy) as err:
@@ -52,10 +55,11 @@ def setup_code_command(path: Path) -> int:
     from dashboard.data import accounts, setup_code
     from dashboard.data.db import connect
 
-    config = load_config_or_report(path)
+    config = load_config_or_report(path, check_dashboard_section)
     if config is None:
         return 1
-    db = connect(config.dashboard.database)
+    database = dashboard_settings(config).database
+    db = connect(database)
     try:
         if accounts.has_users(db):
             print(
@@ -64,7 +68,7 @@ def setup_code_command(path: Path) -> int:
                 file=sys.stderr,
             )
             return 1
-        print(setup_code.ensure(config.dashboard.database))
+        print(setup_code.ensure(database))
     except PermissionError:
         print("Only the dashboard's user can read the set-up code: use sudo -u.", file=sys.stderr)
         return 1

@@ -1,10 +1,13 @@
-"""The `dashboard` section of filterd.yaml."""
+"""The `dashboard` section of filterd.yaml, read and checked here: filterd's core keeps it as
+it was written, so the DNS daemon never depends on the dashboard."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from filterd.config import Config, ConfigError, Validator
 
 KEYS = {"listen", "database", "allowed_hosts", "secure_cookies"}
 
@@ -40,3 +43,17 @@ def parse_dashboard_settings(v: Any, raw: Any) -> DashboardSettings:
         v.fail("dashboard.secure_cookies", f"expected true or false, got {secure!r}")
         secure = default.secure_cookies
     return DashboardSettings(str(listen), Path(database), tuple(h.lower() for h in hosts), secure)
+
+
+def check_dashboard_section(v: Validator, config: Config) -> None:
+    """For load_config(extra=...): the dashboard's problems beside the rest of the file's."""
+    parse_dashboard_settings(v, config.dashboard)
+
+
+def dashboard_settings(config: Config) -> DashboardSettings:
+    """The dashboard section of a loaded config; ConfigError lists every problem in it."""
+    v = Validator()
+    settings = parse_dashboard_settings(v, config.dashboard)
+    if v.problems:
+        raise ConfigError(v.problems)
+    return settings

@@ -1,4 +1,7 @@
-"""The `filterd` command: run the daemon, or check a config file."""
+"""The `filterd` command: run the daemon, check a config file, or start the dashboard's commands.
+
+The front door for both programs, so the only filterd module that imports the dashboard (late,
+for the commands that need it)."""
 
 from __future__ import annotations
 
@@ -107,11 +110,13 @@ def update_lists(path: Path, online: bool) -> int:
 def check_config(path: Path, rules: Path | None = None) -> int:
     """Print each problem as `key.path: reason` (rules problems prefixed with the rules file's
     name); exit 1 when there is any."""
+    from dashboard.settings import check_dashboard_section  # this command checks both programs
     from filterd.rules.parse import load_rules
 
     failed = False
     try:
-        rules = rules or load_config(path).rules
+        config = load_config(path, check_dashboard_section)
+        rules = rules or config.rules
         print(f"{path}: ok")
     except ConfigError as err:
         for problem in err.problems:

@@ -17,27 +17,21 @@ from typing import Any
 
 import yaml
 
-from dashboard.settings import DashboardSettings, parse_dashboard_settings
 from filterd.discovery.settings import DiscoverySettings, parse_discovery_settings
-from filterd.dns.wire import text_to_wire
-from filterd.forward.cache import CacheLimits
+from filterd.forward.settings import CacheLimits, Rebinding, parse_cache, parse_rebinding
 from filterd.lists.settings import KEYS as BLOCKLIST_KEYS
 from filterd.lists.settings import BlocklistSettings, parse_blocklist_settings
+from filterd.querylog.settings import QueryLogSettings, parse_query_log
 from filterd.serve.acl import Network
-from filterd.serve.sockets import TcpLimits
-from filterd.text import escaped
-
-DEFAULT_ALLOW = (
-    "127.0.0.0/8",
-    "::1/128",
-    "10.0.0.0/8",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "169.254.0.0/16",
-    "fc00::/7",
-    "fe80::/10",
+from filterd.serve.settings import (
+    DEFAULT_ALLOW,
+    RateLimit,
+    TcpLimits,
+    parse_allow_clients,
+    parse_rate_limit,
+    parse_tcp,
 )
-DEFAULT_REBIND_ALLOW = ("home.arpa", "lan", "local", "plex.direct")
+from filterd.text import escaped
 
 
 class ConfigError(Exception):
@@ -61,27 +55,6 @@ class HostPort:
 
 
 @dataclass(frozen=True, slots=True)
-class RateLimit:
-    queries_per_second: float = 200.0
-    burst: float = 2000.0
-
-
-@dataclass(frozen=True, slots=True)
-class QueryLogSettings:
-    retention_days: int = 7
-    queue_size: int = 100_000
-
-
-@dataclass(frozen=True, slots=True)
-class Rebinding:
-    protect: bool = True
-    allow: tuple[str, ...] = DEFAULT_REBIND_ALLOW
-
-    def allowed_wire(self) -> tuple[bytes, ...]:
-        return tuple(text_to_wire(name) for name in self.allow)
-
-
-@dataclass(frozen=True, slots=True)
 class Config:
     listen: tuple[HostPort, ...]
     upstreams: tuple[HostPort, ...]
@@ -97,22 +70,29 @@ class Config:
     blocklists: BlocklistSettings = field(default_factory=BlocklistSettings)
     rules: Path | None = None  # the rules file: children, devices, schedules (filterd.rules)
     discovery: DiscoverySettings = field(default_factory=DiscoverySettings)
-    dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    # The dashboard's own section, read and checked by the dashboard (dashboard.settings): the
+    # DNS daemon neither needs it nor refuses to start over it.
+    dashboard: dict[str, Any] = field(default_factory=dict)
 
 
-def load_config(path: Path) -> Config:
+Extra = Callable[["Validator", Config], None]
+"""Checks another program's own sections (the dashboard's) in the same pass, so every problem
+in the file is reported at once."""
+
+
+def load_config(path: Path, extra: Extra | None = None) -> Config:
     """Read and validate a config file; raise ConfigError listing every problem."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError([f"{path}: cannot read: {err}"]) from None
-    return parse_config(text)
+    return parse_config(text, extra)
 
 
-def load_config_or_report(path: Path) -> Config | None:
+def load_config_or_report(path: Path, extra: Extra | None = None) -> Config | None:
     """For commands: the config, or None after printing each problem to stderr."""
     try:
-        return load_config(path)
+        return load_config(path, extra)
     except ConfigError as err:
         for problem in err.problems:
             print(problem, file=sys.stderr)
@@ -136,10 +116,12 @@ def read_mapping(text: str, load: Callable[[str], Any], error: type[ConfigError]
     return raw
 
 
-def parse_config(text: str) -> Config:
+def parse_config(text: str, extra: Extra | None = None) -> Config:
     raw = read_mapping(text, yaml.safe_load, ConfigError)
     v = Validator()
     config = v.config(raw)
+    if extra is not None:
+        extra(v, config)
     if v.problems:
         raise ConfigError(v.problems)
     return config
@@ -153,6 +135,19 @@ class Validator:
 
     def fail(self, path: str, reason: str) -> None:
         self.problems.append(escaped(f"{path}: {reason}"))
+
+    @staticmethod
+    def show(value: Any) -> str:
+        return show(value)
+
+    def section(self, raw: Any, path: str) -> dict[str, Any]:
+        """A section another program checks key by key: here only its shape."""
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            self.fail(path, f"expected a mapping, got {show(raw)}")
+            return {}
+        return raw
 
     def mapping(self, raw: Any, path: str, known: set[str]) -> dict[str, Any]:
         if raw is None:
@@ -183,18 +178,18 @@ class Validator:
             upstream_timeout=self.number(
                 raw, "upstream_timeout", "", defaults.upstream_timeout, 0.05, 5.0
             ),
-            allow_clients=self.networks(raw.get("allow_clients", list(DEFAULT_ALLOW))),
+            allow_clients=parse_allow_clients(self, raw.get("allow_clients", list(DEFAULT_ALLOW))),
             database=self.path(raw.get("database", str(defaults.database)), "database"),
             metrics=self.optional_host_port(raw.get("metrics"), "metrics"),
-            cache=self.cache(raw.get("cache")),
-            rate_limit=self.rate_limit(raw.get("rate_limit")),
-            query_log=self.query_log(raw.get("query_log")),
-            rebinding=self.rebinding(raw.get("rebinding")),
-            tcp=self.tcp(raw.get("tcp")),
+            cache=parse_cache(self, raw.get("cache")),
+            rate_limit=parse_rate_limit(self, raw.get("rate_limit")),
+            query_log=parse_query_log(self, raw.get("query_log")),
+            rebinding=parse_rebinding(self, raw.get("rebinding")),
+            tcp=parse_tcp(self, raw.get("tcp")),
             blocklists=parse_blocklist_settings(self, raw),
             rules=None if raw.get("rules") in (None, "") else self.path(raw["rules"], "rules"),
             discovery=parse_discovery_settings(self, raw.get("discovery")),
-            dashboard=parse_dashboard_settings(self, raw.get("dashboard")),
+            dashboard=self.section(raw.get("dashboard"), "dashboard"),
         )
 
     def number(
@@ -252,111 +247,11 @@ class Validator:
     def optional_host_port(self, raw: Any, path: str) -> HostPort | None:
         return None if raw in (None, "", False) else self.host_port(raw, path)
 
-    def networks(self, raw: Any) -> tuple[Network, ...]:
-        if not isinstance(raw, list):
-            self.fail("allow_clients", f"expected a list of networks, got {show(raw)}")
-            return ()
-        networks = []
-        for i, item in enumerate(raw):
-            try:
-                networks.append(ipaddress.ip_network(str(item), strict=False))
-            except ValueError:
-                self.fail(
-                    f"allow_clients[{i}]",
-                    f"expected a network like 192.168.0.0/16, got {show(item)}",
-                )
-        return tuple(networks)
-
     def path(self, raw: Any, key: str) -> Path:
         if not isinstance(raw, str) or not raw.strip():
             self.fail(key, f"expected a file path, got {show(raw)}")
             return Path("var/filterd.db")
         return Path(raw)
-
-    def cache(self, raw: Any) -> CacheLimits:
-        d = CacheLimits()
-        known = {
-            "max_entries",
-            "max_megabytes",
-            "min_ttl",
-            "max_ttl",
-            "negative_max_ttl",
-            "servfail_ttl",
-            "stale_max_age",
-        }
-        raw = self.mapping(raw, "cache", known)
-        n = self.number
-        limits = CacheLimits(
-            max_entries=n(raw, "max_entries", "cache", d.max_entries, 1, 10_000_000, True),
-            max_bytes=int(n(raw, "max_megabytes", "cache", d.max_bytes / 2**20, 1, 4096) * 2**20),
-            min_ttl=n(raw, "min_ttl", "cache", d.min_ttl, 0, 3600, True),
-            max_ttl=n(raw, "max_ttl", "cache", d.max_ttl, 1, 604_800, True),
-            negative_max_ttl=n(
-                raw, "negative_max_ttl", "cache", d.negative_max_ttl, 0, 86_400, True
-            ),
-            servfail_ttl=n(raw, "servfail_ttl", "cache", d.servfail_ttl, 0, 5, True),
-            stale_max_age=n(raw, "stale_max_age", "cache", d.stale_max_age, 0, 604_800, True),
-        )
-        if limits.min_ttl > limits.max_ttl:
-            self.fail("cache.min_ttl", f"must not exceed cache.max_ttl ({limits.max_ttl})")
-        return limits
-
-    def rate_limit(self, raw: Any) -> RateLimit:
-        d = RateLimit()
-        raw = self.mapping(raw, "rate_limit", {"queries_per_second", "burst"})
-        return RateLimit(
-            queries_per_second=self.number(
-                raw, "queries_per_second", "rate_limit", d.queries_per_second, 0, 1_000_000
-            ),
-            burst=self.number(raw, "burst", "rate_limit", d.burst, 1, 10_000_000),
-        )
-
-    def query_log(self, raw: Any) -> QueryLogSettings:
-        d = QueryLogSettings()
-        raw = self.mapping(raw, "query_log", {"retention_days", "queue_size"})
-        return QueryLogSettings(
-            retention_days=self.number(
-                raw, "retention_days", "query_log", d.retention_days, 1, 3650, True
-            ),
-            queue_size=self.number(
-                raw, "queue_size", "query_log", d.queue_size, 100, 10_000_000, True
-            ),
-        )
-
-    def rebinding(self, raw: Any) -> Rebinding:
-        raw = self.mapping(raw, "rebinding", {"protect", "allow"})
-        protect = raw.get("protect", True)
-        if not isinstance(protect, bool):
-            self.fail("rebinding.protect", f"expected true or false, got {show(protect)}")
-            protect = True
-        allow = raw.get("allow", list(DEFAULT_REBIND_ALLOW))
-        names: list[str] = []
-        if not isinstance(allow, list):
-            self.fail("rebinding.allow", f"expected a list of domains, got {show(allow)}")
-        else:
-            for i, item in enumerate(allow):
-                try:
-                    text_to_wire(str(item))
-                    names.append(str(item).strip().rstrip(".").lower())
-                except (ValueError, UnicodeError) as err:
-                    self.fail(f"rebinding.allow[{i}]", f"not a domain name: {err}")
-        return Rebinding(protect, tuple(names))
-
-    def tcp(self, raw: Any) -> TcpLimits:
-        d = TcpLimits()
-        raw = self.mapping(raw, "tcp", {"idle_timeout", "max_connections_per_client"})
-        return TcpLimits(
-            idle_timeout=self.number(raw, "idle_timeout", "tcp", d.idle_timeout, 1, 300),
-            max_connections_per_client=self.number(
-                raw,
-                "max_connections_per_client",
-                "tcp",
-                d.max_connections_per_client,
-                1,
-                1000,
-                True,
-            ),
-        )
 
 
 _SHORT = reprlib.Repr()

@@ -22,10 +22,10 @@ import pytest
 import yaml
 
 from filterd.rules.guards import with_end_line
+from tests.support.discovery_frames import bootp_bytes, dhcp_request, in_udp, real_vendor_prefix
 from tests.support.filterd_process import FilterdProcess, run_cli, wait_for
 from tests.support.netns import APPLIANCE, APPLIANCE6, BRIDGE, Device, Lan, available
 from tests.support.upstream_process import ScriptedUpstream
-from tests.test_discovery_decode import bootp_bytes, dhcp_request, in_udp, real_vendor_prefix
 
 pytestmark = pytest.mark.skipif(available() is not None, reason=str(available()))
 
@@ -155,6 +155,10 @@ def blocked(device: Device, server: str = APPLIANCE) -> Callable[[], bool]:
     return lambda: device.dig(server, PORT, "social.example") == NULL
 
 
+def addresses_of(home: Home, mac: str) -> list[tuple]:
+    return home.query("SELECT address FROM device_addresses WHERE mac = ?", mac)
+
+
 def test_a_dhcp_request_shows_the_device_with_its_name_and_vendor(home: Home, add_device):
     phone = add_device(SAM_PHONE, "10.215.0.10")
     request = dhcp_request(SAM_PHONE, b"sams-phone", b"android-dhcp-13", requested="10.215.0.10")
@@ -164,11 +168,10 @@ def test_a_dhcp_request_shows_the_device_with_its_name_and_vendor(home: Home, ad
         home.devices_list() + home.filterd.log()
     )
     line = home.line_for(SAM_PHONE)
-    # Not asserted: the address on the line (the last one used: its IPv6 link-local address
-    # when a router solicitation followed the DHCP request), nor 10.215.0.10 in
-    # device_addresses (lost when that solicitation comes within 2 s: see
-    # test_every_address_seen_between_two_writes_is_recorded).
     assert "sam (Sam's phone)" in line  # the owner, from the rules file
+    # The IPv4 lease is shown, and kept, even when an IPv6 router solicitation came after it.
+    assert "10.215.0.10" in line
+    assert wait_for(lambda: ("10.215.0.10",) in addresses_of(home, SAM_PHONE), SOON, 0.3)
     if VENDOR is None:
         pytest.skip("no IEEE OUI registry installed: name shown, vendor not checked")
     assert VENDOR[:21] in line
@@ -203,9 +206,8 @@ def test_when_the_address_changes_the_rules_follow_within_seconds(home: Home, ad
     moved = time.monotonic()
     assert wait_for(blocked(tablet), 5, 0.1), "the child's rules did not follow the new address"
     assert time.monotonic() - moved < 5
-    # Not asserted: both addresses in device_addresses. Either can be lost when one of the
-    # tablet's IPv6 router solicitations comes within 2 s of it (seen in about one run in
-    # three): test_every_address_seen_between_two_writes_is_recorded shows why.
+    both = {("10.215.0.30",), ("10.215.0.31",)}
+    assert wait_for(lambda: both <= set(addresses_of(home, SAM_TABLET)), SOON, 0.3)
 
 
 def test_a_private_mac_is_flagged(home: Home, add_device):

@@ -1,4 +1,4 @@
-"""Defects found in review of the DNS forwarder core (issue 2). Each test fails today.
+"""Defects found in review of the DNS forwarder core (issue 2).
 
 Each test checks something a user or operator would notice: an answer that does not come,
 memory that grows past its bound, a setting that does not take effect. All traffic is on
@@ -23,7 +23,8 @@ from dnslib import QTYPE, RR, A, DNSRecord
 from filterd.clock import SystemClock
 from filterd.dns.records import decode_message
 from filterd.dns.wire import text_to_wire
-from filterd.forward.cache import AnswerCache, CacheLimits, Entry
+from filterd.forward.cache import AnswerCache, Entry
+from filterd.forward.settings import CacheLimits
 from filterd.forward.upstream import Endpoint, UpstreamClient
 from filterd.forward.upstream_stage import RebindingPolicy, UpstreamStage
 from filterd.metrics import Metrics

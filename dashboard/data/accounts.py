@@ -34,7 +34,6 @@ class Permission(enum.StrEnum):
     EDIT_HOME = "edit_home"  # home-wide rules: time zone, devices nobody listed
     REVIEW = "review"  # blocked-request review and export
     AUDIT = "audit"  # the audit trail
-    MANAGE_USERS = "manage_users"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {

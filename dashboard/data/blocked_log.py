@@ -316,11 +316,6 @@ def record_reviews(
     db.commit()
 
 
-def home_clock(ts: float, tz: ZoneInfo = HOME_TZ) -> str:
-    """A moment as people in the home read it: "2024-05-01 21:14"."""
-    return datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M")
-
-
 def unreviewed_high_risk(
     filterd_db: sqlite3.Connection | None,
     dashboard_db: sqlite3.Connection,

@@ -13,12 +13,10 @@ from typing import NamedTuple
 
 HEADER = struct.Struct("!HHHHHH")
 U16 = struct.Struct("!H")
-U32 = struct.Struct("!I")
 RR_FIXED = struct.Struct("!HHIH")  # type, class, ttl, rdlength
 
 # Header flag bits.
 QR = 0x8000
-AA = 0x0400
 TC = 0x0200
 RD = 0x0100
 RA = 0x0080

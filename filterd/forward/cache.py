@@ -8,27 +8,14 @@ from __future__ import annotations
 
 import struct
 from collections import OrderedDict
-from dataclasses import dataclass
 
 from filterd.dns.records import Encoded
+from filterd.forward.settings import CacheLimits
 
 _ENTRY_OVERHEAD = 700  # bytes of Python objects around each entry (slots, headers, LRU slot)
 _PER_RECORD = 48  # a TTL offset and a TTL value: tuple slots and an int object
 _TTL = struct.Struct("!I")
 STALE_TTL = 30  # RFC 8767 recommends 30 s for stale answers
-
-
-@dataclass(frozen=True, slots=True)
-class CacheLimits:
-    """Bounds from the config's cache section."""
-
-    max_entries: int = 100_000
-    max_bytes: int = 64 * 1024 * 1024
-    min_ttl: int = 0
-    max_ttl: int = 86_400
-    negative_max_ttl: int = 3_600
-    servfail_ttl: int = 2
-    stale_max_age: int = 86_400
 
 
 class Entry:

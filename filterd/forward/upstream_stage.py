@@ -12,7 +12,7 @@ from filterd.dns.query import Query, Reason
 from filterd.dns.records import Encoded, Message, Record, encode_sections, soa_negative_ttl
 from filterd.dns.sanitize import rebinds, strip_out_of_bailiwick
 from filterd.dns.wire import NOERROR, NXDOMAIN, SERVFAIL, T_SOA
-from filterd.forward.cache import CacheLimits
+from filterd.forward.settings import CacheLimits
 from filterd.forward.upstream import UpstreamClient
 from filterd.metrics import Metrics
 

@@ -21,7 +21,6 @@ from encodings.idna import ToASCII
 from typing import NamedTuple
 
 MAX_NAME = 253
-MAX_LABEL = 63
 MAX_EXAMPLES = 5
 _CHUNK = 1 << 20  # characters of text split into lines at a time (bounds memory on huge lists)
 

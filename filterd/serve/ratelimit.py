@@ -13,10 +13,6 @@ class RateLimiter:
         self.burst = burst
         self._buckets: dict[str, list[float]] = {}
 
-    @property
-    def enabled(self) -> bool:
-        return self.rate > 0
-
     def allow(self, client: str, now: float) -> bool:
         bucket = self._buckets.get(client)
         if bucket is None:

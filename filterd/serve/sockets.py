@@ -13,7 +13,6 @@ import socket
 import struct
 from collections import Counter
 from collections.abc import Awaitable, Coroutine
-from dataclasses import dataclass
 from typing import Any
 
 from filterd.clock import Clock
@@ -34,6 +33,7 @@ from filterd.dns.wire import (
 from filterd.metrics import Metrics
 from filterd.serve.acl import ClientAcl
 from filterd.serve.ratelimit import RateLimiter
+from filterd.serve.settings import TcpLimits
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +43,6 @@ MAX_TCP_PIPELINE = 32  # outstanding answers per TCP connection
 MAX_TCP_CONNECTIONS = 512
 TCP_MAX = 65535
 TCP_WRITE_BUFFER = 64 * 1024  # unread answers held per connection before reading pauses
-
-
-@dataclass(frozen=True, slots=True)
-class TcpLimits:
-    idle_timeout: float = 10.0
-    max_connections_per_client: int = 16
 
 
 class DnsService:

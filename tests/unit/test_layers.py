@@ -1,0 +1,82 @@
+"""The layering a newcomer relies on: the DNS core never imports the dashboard, and reading
+the config file does not load the server. Checked on the source, import by import."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from dashboard.settings import check_dashboard_section, dashboard_settings
+from filterd.config import ConfigError, parse_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def imports_of(module: str) -> set[str]:
+    """Every module named by an import statement in `module`'s source (lazy ones too)."""
+    path = ROOT / (module.replace(".", "/") + ".py")
+    if not path.exists():
+        path = ROOT / module.replace(".", "/") / "__init__.py"
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def reachable(start: str) -> set[str]:
+    """filterd and dashboard modules imported, directly or not, by `start`."""
+    seen, todo = set(), [start]
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        todo.extend(m for m in imports_of(module) if m.split(".")[0] in ("filterd", "dashboard"))
+    return seen
+
+
+def test_no_filterd_module_imports_the_dashboard_except_the_command_front_door():
+    offenders = {}
+    for path in sorted((ROOT / "filterd").rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        named = {m for m in imports_of(module) if m.split(".")[0] == "dashboard"}
+        if named and module != "filterd.cli":
+            offenders[module] = named
+    assert offenders == {}
+
+
+def test_the_daemon_and_its_config_never_reach_the_dashboard():
+    for start in ("filterd.daemon", "filterd.config"):
+        assert not {m for m in reachable(start) if m.startswith("dashboard")}, start
+
+
+def test_reading_the_config_does_not_load_the_server_or_the_chain():
+    loaded = reachable("filterd.config")
+    for heavy in ("filterd.serve.sockets", "filterd.daemon", "filterd.chain", "filterd.metrics"):
+        assert heavy not in loaded
+
+
+def test_a_bad_dashboard_section_is_reported_with_the_rest_but_does_not_stop_dns():
+    text = (
+        'listen: ["127.0.0.1:1053"]\nupstreams: ["127.0.0.1:53"]\n'
+        "cache: {max_entries: 0}\n"
+        'dashboard: {listen: "nowhere", colour: blue}\n'
+    )
+    # check-config and the dashboard's commands: every problem in the file, at once.
+    with pytest.raises(ConfigError) as refused:
+        parse_config(text, check_dashboard_section)
+    problems = refused.value.problems
+    assert problems[0].startswith("cache.max_entries: must be between 1 and")
+    assert "dashboard.listen: expected host:port, got 'nowhere'" in problems
+    assert any(p.startswith("dashboard.colour: unknown key") for p in problems)
+    # The DNS daemon keeps the section as written and answers; the dashboard refuses it.
+    daemon_view = parse_config(text.replace("cache: {max_entries: 0}\n", ""))
+    assert daemon_view.dashboard == {"listen": "nowhere", "colour": "blue"}
+    with pytest.raises(ConfigError) as refused:
+        dashboard_settings(daemon_view)
+    assert "dashboard.listen: expected host:port, got 'nowhere'" in refused.value.problems
