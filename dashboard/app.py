@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+from pathlib import Path
 
 from flask import Flask, current_app, g
 
