@@ -3,8 +3,9 @@
 Each query gets a fresh socket (so a fresh random source port from the kernel) and a random ID;
 a reply is accepted only from the upstream's address and port, with that ID, QR=1 and the exact
 question we sent (RFC 5452). Anything else is counted and ignored. TC=1 is retried over TCP.
-Upstreams are tried in order, skipping those in backoff; when none answers the caller gets None
-and answers SERVFAIL, never NXDOMAIN.
+Upstreams are tried in order, skipping those in backoff (Health says when), and a question is
+never failed unsent; when none answers the caller gets None and answers SERVFAIL, never
+NXDOMAIN.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ from filterd.dns.wire import (
     FormatError,
 )
 
-MAX_BACKOFF = 10.0  # seconds: a returning upstream is noticed within this
+MAX_BACKOFF = 10.0  # seconds an upstream judged down is skipped while others answer
 FAILURES_BEFORE_BACKOFF = 3
+PROBE_INTERVAL = 0.5  # a skipped upstream is sent a copy of a question this often, unwaited
+DOWN_WAIT = 0.05  # seconds a question waits when every upstream is in backoff
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,26 +55,36 @@ class Endpoint:
 
 
 class Health:
-    """Failures and backoff of one upstream.
+    """Whether one upstream is answering, judged fairly.
 
-    Backoff needs failures for several different names since the last success: one broken
-    name (a dead domain asked as A, AAAA and HTTPS, an app retrying) says nothing about the
-    upstream, and backing it off would fail every other device's lookups.
+    Any genuine reply, whatever its rcode (REFUSED included), shows the upstream is alive. A
+    question that fails counts against it only when nothing else was answered while it waited
+    (a dead name times out however healthy the upstream is), and only for names not already
+    counted (a dead name asked as A, AAAA and HTTPS is one piece of evidence). Backoff needs
+    that for several names; it only makes filterd prefer other upstreams, since a question is
+    always sent somewhere (see UpstreamClient.resolve), and a skipped upstream is probed so its
+    return is noticed within a second.
     """
 
-    __slots__ = ("down_until", "failed_names", "failures")
+    __slots__ = ("down_until", "failed_names", "failures", "last_answer", "next_probe")
 
     def __init__(self) -> None:
         self.failures = 0
         self.down_until = 0.0
         self.failed_names: set[bytes] = set()
+        self.last_answer = float("-inf")
+        self.next_probe = 0.0
 
-    def succeeded(self) -> None:
+    def succeeded(self, now: float = 0.0) -> None:
         self.failures = 0
         self.down_until = 0.0
         self.failed_names.clear()
+        self.last_answer = max(self.last_answer, now)
 
-    def failed(self, now: float, name: bytes) -> None:
+    def failed(self, now: float, name: bytes, sent: float | None = None) -> None:
+        """A question sent at `sent` got no usable reply by `now`."""
+        if sent is not None and self.last_answer >= sent:
+            return  # answered other questions meanwhile: this name's trouble, not the upstream's
         if name in self.failed_names:
             return
         if len(self.failed_names) < FAILURES_BEFORE_BACKOFF * 4:
@@ -83,6 +96,13 @@ class Health:
 
     def usable(self, now: float) -> bool:
         return now >= self.down_until
+
+    def probe_due(self, now: float) -> bool:
+        """True (and the next probe scheduled) when a skipped upstream should be probed now."""
+        if now < self.next_probe:
+            return False
+        self.next_probe = now + PROBE_INTERVAL
+        return True
 
 
 class UpstreamFailure(Exception):
@@ -160,6 +180,7 @@ class UpstreamClient:
         self.clock = clock
         self.on_error = on_error
         self.health: dict[Endpoint, Health] = {}
+        self._probes: set[asyncio.Task] = set()
         self.configure(endpoints, timeout)
 
     def configure(self, endpoints: list[Endpoint], timeout: float) -> None:
@@ -177,26 +198,83 @@ class UpstreamClient:
     ) -> Message | None:
         """The first genuine answer from the upstream list, or None when none gave one.
 
-        The whole attempt is bounded by twice the per-upstream timeout.
+        REFUSED moves on to the next upstream (that one will not serve this question), and is
+        the answer when no upstream gives a better one. The whole attempt is bounded by twice
+        the per-upstream timeout. When every upstream is in backoff the question is still sent,
+        to the one soonest back, but waited for only DOWN_WAIT: the client gets its SERVFAIL
+        (or stale answer) fast, and an upstream that has come back answers it.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 2 * self.timeout
-        for endpoint in self.order(self.clock.monotonic()):
+        now = self.clock.monotonic()
+        order = self.order(now)
+        wait = self.timeout
+        if not order and self.endpoints:
+            order = [min(self.endpoints, key=lambda e: self.health[e].down_until)]
+            wait = DOWN_WAIT
+        if len(order) < len(self.endpoints):
+            self._probe_skipped(order, now, qname, qtype, qclass, do, cd)
+        refused: Message | None = None
+        for endpoint in order:
             remaining = deadline - loop.time()
             if remaining <= 0.01:
                 break
             health = self.health[endpoint]  # held: a reload may drop this upstream meanwhile
+            sent = self.clock.monotonic()
             try:
                 reply = await self._ask(
-                    endpoint, qname, qtype, qclass, do, cd, min(self.timeout, remaining)
+                    endpoint, qname, qtype, qclass, do, cd, min(wait, remaining)
                 )
             except UpstreamFailure as failure:
                 self.on_error(endpoint.label, failure.kind)
-                health.failed(self.clock.monotonic(), qname)
+                health.failed(self.clock.monotonic(), qname, sent)
                 continue
-            health.succeeded()
+            health.succeeded(self.clock.monotonic())
+            if reply.flags & 0xF == REFUSED:
+                self.on_error(endpoint.label, "refused")
+                refused = refused or reply
+                continue
             return reply
-        return None
+        return refused
+
+    def _probe_skipped(
+        self,
+        order: list[Endpoint],
+        now: float,
+        qname: bytes,
+        qtype: int,
+        qclass: int,
+        do: bool,
+        cd: bool,
+    ) -> None:
+        """Send a copy of this question, unwaited, to each upstream in backoff whose probe is
+        due: its first answer ends the backoff, so a returning upstream is used again within
+        about PROBE_INTERVAL rather than after the whole backoff."""
+        for endpoint in self.endpoints:
+            health = self.health[endpoint]
+            if endpoint in order or not health.probe_due(now):
+                continue
+            task = asyncio.ensure_future(
+                self._probe(endpoint, health, qname, qtype, qclass, do, cd)
+            )
+            self._probes.add(task)
+            task.add_done_callback(self._probes.discard)
+
+    async def _probe(
+        self,
+        endpoint: Endpoint,
+        health: Health,
+        qname: bytes,
+        qtype: int,
+        qclass: int,
+        do: bool,
+        cd: bool,
+    ) -> None:
+        try:
+            await self._ask(endpoint, qname, qtype, qclass, do, cd, self.timeout)
+        except UpstreamFailure:
+            return
+        health.succeeded(self.clock.monotonic())
 
     async def _ask(
         self,
@@ -218,8 +296,6 @@ class UpstreamClient:
             qid = secrets.randbits(16)
             query = build_query(qid, qname, qtype, qclass, do, cd)
             reply = await self._tcp(endpoint, query, qid, question, max(remaining, 0.05))
-        if reply[3] & 0xF == REFUSED:  # this upstream will not serve us; try the next
-            raise UpstreamFailure("refused")
         try:
             return decode_message(reply)
         except FormatError:

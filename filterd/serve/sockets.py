@@ -11,7 +11,7 @@ import contextlib
 import logging
 import socket
 import struct
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Coroutine
 from typing import Any
 
@@ -38,7 +38,8 @@ from filterd.serve.settings import TcpLimits
 log = logging.getLogger(__name__)
 
 UDP_RECEIVE_BUFFER = 4 * 1024 * 1024  # absorbs bursts while the loop is busy
-MAX_WAITING_PER_CLIENT = 256  # queries one client may have waiting on upstreams
+MAX_WAITING_PER_CLIENT = 256  # queries one client may have resolving at once
+MAX_QUEUED_PER_CLIENT = 4096  # more wait their turn (a burst after an outage); beyond: dropped
 MAX_TCP_PIPELINE = 32  # outstanding answers per TCP connection
 MAX_TCP_CONNECTIONS = 512
 TCP_MAX = 65535
@@ -57,6 +58,7 @@ class DnsService:
         self.metrics = metrics
         self.clock = clock
         self.waiting: dict[str, int] = {}  # per client: queries waiting on an upstream
+        self.queued: dict[str, deque[asyncio.Future[None]]] = {}  # and those waiting a turn
 
     def handle(self, data: bytes, host: str, transport: Transport) -> bytes | Awaitable | None:
         """The answer bytes, None for no answer, or an awaitable of either."""
@@ -105,26 +107,62 @@ class DnsService:
             max_size,
         )
         query = new_tuple(Query, fields)
-        waiting = self.waiting
-        if waiting and waiting.get(host, 0) >= MAX_WAITING_PER_CLIENT:
-            self.metrics.dropped["too_many_waiting"] += 1  # one client cannot tie up every socket
-            return None
         reply = self.chain(query)
         if type(reply) is Reply:
             wire = reply.wire
             return wire if len(wire) <= max_size else truncate(query, wire)
-        waiting[host] = waiting.get(host, 0) + 1
-        return self._finish(query, reply)
+        waiting = self.waiting
+        busy = waiting.get(host, 0)
+        if busy < MAX_WAITING_PER_CLIENT:
+            waiting[host] = busy + 1
+            return self._finish(query, reply)
+        return self._queue(query, reply)
 
-    async def _finish(self, query: Query, pending: Coroutine[Any, Any, Reply]) -> bytes:
+    def _queue(self, query: Query, pending: Coroutine[Any, Any, Reply]) -> Awaitable | None:
+        """One client already has its share resolving: this query waits for a free slot, so
+        one client cannot tie up every socket, yet a burst (every device retrying once the
+        upstream is back) is answered rather than lost. Beyond a long queue it is dropped."""
+        turns = self.queued.setdefault(query.client, deque())
+        if len(turns) >= MAX_QUEUED_PER_CLIENT:
+            pending.close()
+            self.metrics.dropped["too_many_waiting"] += 1
+            return None
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        turns.append(turn)
+        return self._finish(query, pending, turn)
+
+    async def _finish(
+        self,
+        query: Query,
+        pending: Coroutine[Any, Any, Reply],
+        turn: asyncio.Future[None] | None = None,
+    ) -> bytes:
+        if turn is not None:
+            try:
+                await turn  # the slot of a query that finished is handed to us
+            except BaseException:
+                pending.close()
+                raise
         try:
             return fit(query, await pending)
         finally:
-            left = self.waiting[query.client] - 1
-            if left:
-                self.waiting[query.client] = left
-            else:
-                del self.waiting[query.client]
+            self._release(query.client)
+
+    def _release(self, host: str) -> None:
+        """A query finished: hand its slot to the client's next queued query, or free it."""
+        turns = self.queued.get(host)
+        while turns:
+            turn = turns.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+        if turns is not None:
+            del self.queued[host]
+        left = self.waiting[host] - 1
+        if left:
+            self.waiting[host] = left
+        else:
+            del self.waiting[host]
 
 
 _BITS = [bytes([i]) for i in range(4)]
