@@ -45,6 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     scan = devices_commands.add_parser("scan", help="ARP-sweep the LAN now and record answers")
     scan.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
     scan.add_argument("--interface", help="instead of the config's discovery.interface")
+    events = commands.add_parser(
+        "events", help="print the event log as JSON lines (the stream a central view reads)"
+    )
+    events.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
+    events.add_argument("--after", type=int, default=0, help="only events with a higher id")
+    events.add_argument("--follow", action="store_true", help="keep printing new events")
     dashboard = commands.add_parser("dashboard", help="serve the web dashboard")
     dashboard.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
     code = commands.add_parser(
@@ -78,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.devices_command == "list":
             return list_devices(args.config)
         return scan_devices(args.config, args.interface)
+    if args.command == "events":
+        from filterd.events.commands import print_events
+
+        return print_events(args.config, args.after, args.follow)
     if args.command == "lists":
         return update_lists(args.config, online=not args.offline)
     return run_daemon(args.config, args.log_level)

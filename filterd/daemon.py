@@ -12,12 +12,19 @@ from pathlib import Path
 
 from prometheus_client import start_http_server
 
+from filterd import __version__
 from filterd.chain import build_chain
 from filterd.clock import Clock, clock_from_environment
 from filterd.config import Config, ConfigError, load_config
 from filterd.db.devices import DeviceStore
+from filterd.db.events import EventLog
+from filterd.db.querylog_reader import QueryLogReader
 from filterd.db.statedb import StateDb
 from filterd.discovery.service import Discovery
+from filterd.events.kinds import LISTS_ILLEGAL_SOURCE_REMOVED, SYSTEM_STARTED
+from filterd.events.quiet import QuietDevices
+from filterd.events.recorder import EventRecorder
+from filterd.events.watch import ListsWatch, UpstreamWatch, removed_illegal_sources
 from filterd.forward.cache import AnswerCache
 from filterd.forward.upstream import Endpoint, UpstreamClient
 from filterd.forward.upstream_stage import RebindingPolicy, UpstreamStage
@@ -32,6 +39,9 @@ from filterd.serve.sockets import DnsService, TcpServer, UdpServer, bind_tcp, bi
 
 log = logging.getLogger(__name__)
 
+EVENT_WATCH_INTERVAL = 2.0  # seconds between checks of upstreams and lists
+QUIET_CHECK_TICKS = 30  # quiet devices are looked for once a minute
+
 
 class Daemon:
     """One running filterd: sockets, chain, query log and metrics endpoint."""
@@ -43,6 +53,7 @@ class Daemon:
         self.config_path = config_path
         self.clock = clock or clock_from_environment()
         self.metrics = Metrics()
+        self.events = EventRecorder(EventLog(config.database, "filterd"))
         self.cache = AnswerCache(config.cache)
         self.querylog = QueryLog(
             config.database,
@@ -65,6 +76,11 @@ class Daemon:
             config.discovery, DeviceStore(config.database), self.rules.learn, self.clock
         )
         self.rules.unresolved = self.discovery.resolve_soon
+        self.rules.emit = self.discovery.emit = self.events.emit
+        self.upstream_watch = UpstreamWatch(self.events.emit)
+        self.lists_watch = ListsWatch(self.events.emit)
+        self.quiet = QuietDevices(self.events.emit, self.clock.time())
+        self.query_reader = QueryLogReader(config.database)
         chain = build_chain(
             self.upstream_stage,
             self.cache,
@@ -82,6 +98,7 @@ class Daemon:
         self._tcp_servers: list[asyncio.AbstractServer] = []
         self._metrics_server = None
         self._stopping = asyncio.Event()
+        self._watch_task: asyncio.Task | None = None
 
     async def start(self) -> None:
         """Bind every socket (failing loudly if one cannot be bound), then announce readiness."""
@@ -104,6 +121,8 @@ class Daemon:
         self.blocklists.start()
         self.rules.start()
         self.discovery.start()
+        self.events.emit(SYSTEM_STARTED, data={"version": __version__})
+        self._watch_task = asyncio.create_task(self._watch_events())
         if self.config.metrics is not None:
             self._start_metrics()
         gc.freeze()  # long-lived objects out of the collector's way: no multi-ms pauses
@@ -114,6 +133,42 @@ class Daemon:
             ", ".join(str(u) for u in self.config.upstreams),
         )
         notify("READY=1")
+
+    async def _watch_events(self) -> None:
+        """Raise the events no single query shows: upstreams, lists, quiet devices."""
+        ticks = 0
+        while True:
+            await asyncio.sleep(EVENT_WATCH_INTERVAL)
+            ticks += 1
+            try:
+                now = self.clock.monotonic()
+                health = self.upstream_client.health
+                self.upstream_watch.check(
+                    {e.label: health[e].usable(now) for e in self.upstream_client.endpoints}
+                )
+                settings = self.config.blocklists.lists_update
+                self.lists_watch.check(self.blocklists.status, settings.refresh_hours)
+                if ticks % QUIET_CHECK_TICKS == 0:
+                    await self._check_quiet_devices()
+            except Exception:  # the watch must outlive any one failure
+                log.exception("event watch")
+
+    async def _check_quiet_devices(self) -> None:
+        now = self.clock.time()
+        seen = dict(self.discovery.seen_at)
+        if not seen:
+            return
+        asked = await asyncio.to_thread(self.query_reader.last_asked_since, now - 2 * 3600)
+
+        def child_of(address: str) -> tuple[str, bool] | None:
+            rules = self.rules.rules
+            child = self.rules.lookup(address)
+            if rules is None or child is None or child.profile.id not in rules.children:
+                return None
+            situation = child.now(now)
+            return child.profile.id, not (situation.paused or situation.offline)
+
+        self.quiet.check(now, seen, asked, child_of)
 
     def _start_metrics(self) -> None:
         collector = MetricsCollector(
@@ -174,6 +229,10 @@ class Daemon:
     def apply(self, new: Config) -> None:
         """Adopt what can change live; say which settings need a restart."""
         old = self.config
+        removed = removed_illegal_sources(old.blocklists.lists, new.blocklists.lists)
+        if removed:
+            log.warning("config: illegal-content sources removed: %s", ", ".join(removed))
+            self.events.emit(LISTS_ILLEGAL_SOURCE_REMOVED, data={"sources": removed})
         for key in ("listen", "database", "metrics", "discovery"):
             if getattr(old, key) != getattr(new, key):
                 log.warning("config: %s changed; restart filterd to apply it", key)
@@ -209,6 +268,11 @@ class Daemon:
         await self.rules.stop()
         await self.discovery.stop()
         await self.querylog.close()
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            await asyncio.gather(self._watch_task, return_exceptions=True)
+        await self.events.stop()
+        self.query_reader.close()
         log.info("filterd stopped; query log flushed (%d entries written)", self.querylog.written)
 
 

@@ -20,8 +20,10 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
+from filterd.db import events
 from filterd.dns.wire import name_to_text, rcode_name
-from filterd.lists.categories import ids_of
+from filterd.events.kinds import BLOCK_HIGH_RISK, BLOCK_ILLEGAL, BYPASS_ATTEMPT, Kind
+from filterd.lists.categories import ids_of, mask_of
 
 log = logging.getLogger("filterd.querylog")
 
@@ -64,6 +66,10 @@ HIGH_RISK_CATEGORIES = (
     "bypass",  # a child getting round the filter (VPN, proxy, encrypted DNS) is a warning sign
     "stranger_chat",
 )
+HIGH_RISK_MASK = mask_of(HIGH_RISK_CATEGORIES)
+ILLEGAL_MASK = mask_of(["illegal"])
+BYPASS_MASK = mask_of(["bypass"])
+EVENT_REPEAT_SECONDS = 60.0  # one event per device and name a minute (A, AAAA, retries)
 HIGH_RISK_CONDITION = "({})".format(
     " OR ".join(f"(',' || categories || ',') LIKE '%,{c},%'" for c in HIGH_RISK_CATEGORIES)
 )
@@ -121,6 +127,7 @@ def open_database(path: Path) -> sqlite3.Connection:
             db.execute(f"ALTER TABLE queries ADD COLUMN {added} TEXT NOT NULL DEFAULT ''")
     _drop_stale_high_risk_index(db)
     db.executescript(INDEXES)
+    events.ensure_schema(db)
     db.commit()
     refresh_statistics(db)
     return db
@@ -149,12 +156,14 @@ class Writer:
         self.written = 0
         self.dropped = 0
         self.next_prune = 0.0
+        self.recent_events: dict[tuple[str, str], float] = {}
 
     def write(self, entries: list[tuple]) -> None:
         names = self.names
         if len(names) > NAME_MEMO_LIMIT:
             names.clear()
         rows = []
+        worthy: list[tuple[int, Kind]] = []  # (row index, kind) of blocks that are events
         for ts, client, wire, qtype, rcode, reason, latency, cached, categories, child in entries:
             name = names.get(wire)
             if name is None:
@@ -174,8 +183,12 @@ class Writer:
                     child,
                 )
             )
+            if categories & HIGH_RISK_MASK and reason in BLOCKED_REASONS:
+                kind = self.event_kind(ts, client, name, categories)
+                if kind is not None:
+                    worthy.append((len(rows) - 1, kind))
         try:
-            self.db.executemany(INSERT, rows)
+            self.insert(rows, worthy)
             self.db.commit()
             self.written += len(rows)
         except sqlite3.Error as err:  # disk full, read-only: lose the log, never DNS
@@ -184,6 +197,40 @@ class Writer:
             with contextlib.suppress(sqlite3.Error):
                 self.db.rollback()
         self.prune_if_due()
+
+    def event_kind(self, ts: float, client: str, name: str, categories: int) -> Kind | None:
+        """The kind of event a high-risk block is, or None when the same device asked the
+        same name under a minute ago (A and AAAA, retries: one event, not five)."""
+        key = (client, name)
+        if ts - self.recent_events.get(key, -EVENT_REPEAT_SECONDS) < EVENT_REPEAT_SECONDS:
+            return None
+        if len(self.recent_events) > NAME_MEMO_LIMIT:
+            self.recent_events.clear()
+        self.recent_events[key] = ts
+        if categories & ILLEGAL_MASK:
+            return BLOCK_ILLEGAL
+        if categories & BYPASS_MASK:
+            return BYPASS_ATTEMPT
+        return BLOCK_HIGH_RISK
+
+    def insert(self, rows: list[tuple], worthy: list[tuple[int, Kind]]) -> None:
+        """Insert rows in order; each event's block is inserted alone so the event can name
+        its query log entry (the link an alert carries), in the same transaction."""
+        db = self.db
+        start = 0
+        for index, kind in worthy:
+            db.executemany(INSERT, rows[start:index])
+            row = rows[index]
+            query_id = db.execute(INSERT, row).lastrowid
+            data = {
+                "query_id": query_id,
+                "name": row[2],
+                "categories": row[8].split(","),
+                "reason": row[5],
+            }
+            db.execute(events.INSERT, events.row_of(kind, "filterd", row[9], row[1], data, row[0]))
+            start = index + 1
+        db.executemany(INSERT, rows[start:])
 
     def prune_if_due(self) -> None:
         now = time.time()

@@ -20,6 +20,7 @@ from filterd.discovery.neighbours import read_neighbours
 from filterd.discovery.observation import Observation, Source
 from filterd.discovery.oui import Vendors, is_private
 from filterd.discovery.settings import DiscoverySettings
+from filterd.events.kinds import DEVICE_NEW, ignore_event
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ class Discovery:
         self.clock = clock
         self.vendors = vendors or Vendors()
         self.addresses: dict[str, str] = {}  # address -> MAC, as last seen
+        self.seen_at: dict[str, float] = {}  # address -> when it was last seen on the LAN
+        self.emit: Callable[..., None] = ignore_event  # the daemon's EventRecorder.emit
         self.pending: dict[str, Sighting] = {}
         self.malformed: Counter[str] = Counter()
         self.new_devices = 0
@@ -129,6 +132,8 @@ class Discovery:
         now = self.clock.time()
         for seen in observations:
             address = seen.address
+            if address is not None:
+                self.seen_at[address] = now
             if address is not None and self.addresses.get(address) != seen.mac:
                 self.addresses[address] = seen.mac
                 self.learn(address, seen.mac)
@@ -196,9 +201,13 @@ class Discovery:
         except Exception as err:  # a full disk stops the record, never DNS
             log.warning("discovery: cannot record devices: %s", err)
             return
+        by_mac = {s.mac: s for s in sightings}
         for mac in new:
             self.new_devices += 1
             log.info("discovery: new device %s", mac)
+            seen = by_mac[mac]
+            data = {"mac": mac, "hostname": seen.hostname or "", "vendor": seen.vendor or ""}
+            self.emit(DEVICE_NEW, device=seen.address or "", data=data)
 
     def stats(self) -> dict[str, Any]:
         return {

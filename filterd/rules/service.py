@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from filterd.clock import Clock
 from filterd.db.statedb import StateDb
+from filterd.events.kinds import RULES_REFUSED, ignore_event
 from filterd.policy.safesearch import rewrites
 from filterd.rules.child_state import CHILD_MAX_TTL, PROVISIONAL_TTL, ChildState
 from filterd.rules.guards import sudden_emptying
@@ -68,6 +69,7 @@ class RulesService:
         self.rules: Rules | None = None
         self.problems: list[str] = []
         self.loads = {"ok": 0, "failed": 0}
+        self.emit: Callable[..., None] = ignore_event  # the daemon's EventRecorder.emit
         self.neighbours: dict[str, str] = {}  # address -> MAC, kept current by discovery
         self.identify: Identify | None = None
         self._signature: tuple[int, int, int] | str | None = "not read yet"
@@ -197,6 +199,7 @@ class RulesService:
             "checked": time.time(),
         }
         log.error("rules file refused, the rules in force stay:\n  %s", "\n  ".join(problems))
+        self.emit(RULES_REFUSED, data={"problems": problems[:20], "path": str(self.path)})
         return False
 
     def _adopt(self, rules: Rules) -> None:

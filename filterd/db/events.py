@@ -1,0 +1,162 @@
+"""The event log in var/filterd.db: one ordered, append-only table both filterd and the
+dashboard append to, read by alerts, digests, reports and a later organisation-wide view.
+
+Ids come from AUTOINCREMENT, so they only grow and are never reused, whichever process
+appends; triggers refuse UPDATE and DELETE. The home's id (a random UUID made the first time
+the log is opened) is stored beside it, so (home, id) names one event among many homes and a
+stream of `Event.to_stream()` lines can be merged from many homes unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from filterd.db.statedb import ThreadDb
+from filterd.events.kinds import KINDS, Kind
+
+STREAM_SCHEMA = 1  # the version of the to_stream() layout itself
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- only grows, never reused
+    ts REAL NOT NULL,                      -- unix seconds
+    source TEXT NOT NULL,                  -- 'filterd' or 'dashboard'
+    kind TEXT NOT NULL,                    -- filterd.events.kinds name
+    version INTEGER NOT NULL,              -- the kind's version: what `data` holds
+    severity TEXT NOT NULL,                -- info, warning, high, critical
+    child TEXT NOT NULL DEFAULT '',        -- the child's id ('' for none)
+    device TEXT NOT NULL DEFAULT '',       -- the device's address ('' for none)
+    data TEXT NOT NULL DEFAULT '{}'        -- JSON object, per kind and version
+);
+CREATE INDEX IF NOT EXISTS events_kind_id ON events(kind, id);
+CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TABLE IF NOT EXISTS home (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    id TEXT NOT NULL,                      -- random UUID: this home among many
+    created REAL NOT NULL
+);
+"""
+INSERT = (
+    "INSERT INTO events (ts, source, kind, version, severity, child, device, data)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+COLUMNS = "id, ts, source, kind, version, severity, child, device, data"
+
+
+class Event(NamedTuple):
+    id: int
+    ts: float
+    source: str
+    kind: str
+    version: int
+    severity: str
+    child: str
+    device: str
+    data: dict[str, Any]
+
+    def to_stream(self, home: str) -> dict[str, Any]:
+        """The event as one JSON object of the documented stream layout (README "Event log")."""
+        moment = datetime.fromtimestamp(self.ts, UTC).isoformat(timespec="milliseconds")
+        return {
+            "schema": STREAM_SCHEMA,
+            "home": home,
+            "id": self.id,
+            "time": moment.replace("+00:00", "Z"),
+            "source": self.source,
+            "kind": self.kind,
+            "version": self.version,
+            "severity": self.severity,
+            "child": self.child,
+            "device": self.device,
+            "data": self.data,
+        }
+
+
+def ensure_schema(db: sqlite3.Connection) -> None:
+    """Create the event tables and this home's id if missing (idempotent)."""
+    db.executescript(SCHEMA)
+    db.execute(
+        "INSERT OR IGNORE INTO home (one, id, created) VALUES (1, ?, ?)",
+        (str(uuid.uuid4()), time.time()),
+    )
+
+
+def row_of(
+    kind: Kind,
+    source: str,
+    child: str = "",
+    device: str = "",
+    data: Mapping[str, Any] | None = None,
+    ts: float | None = None,
+) -> tuple:
+    """An INSERT row for one event (for a writer that appends inside its own transaction)."""
+    if KINDS.get(kind.name) != kind:
+        raise ValueError(f"unknown event kind {kind.name!r}")
+    when = time.time() if ts is None else ts
+    text = json.dumps(dict(data or {}), separators=(",", ":"), sort_keys=True)
+    return (when, source, kind.name, kind.version, kind.severity.value, child, device, text)
+
+
+def read_after(db: sqlite3.Connection, after: int = 0, limit: int = 1000) -> list[Event]:
+    """Events with an id above `after`, oldest first (a reader keeps the last id it saw)."""
+    rows = db.execute(
+        f"SELECT {COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
+    )
+    return [Event(*row[:8], json.loads(row[8])) for row in rows]
+
+
+def home_id(db: sqlite3.Connection) -> str:
+    row = db.execute("SELECT id FROM home WHERE one = 1").fetchone()
+    return row[0] if row else ""
+
+
+class EventLog(ThreadDb):
+    """Append and read through one connection; every method may block (call it in a thread)."""
+
+    schema = SCHEMA
+
+    def __init__(self, path: Path, source: str) -> None:
+        super().__init__(path)
+        self.source = source
+
+    def _connect(self) -> sqlite3.Connection:
+        fresh = self._db is None
+        db = super()._connect()
+        if fresh:
+            ensure_schema(db)
+            db.commit()
+        return db
+
+    def append(
+        self,
+        kind: Kind,
+        child: str = "",
+        device: str = "",
+        data: Mapping[str, Any] | None = None,
+        ts: float | None = None,
+    ) -> int:
+        """Append one event; its id."""
+        row = row_of(kind, self.source, child, device, data, ts)
+        with self.lock:
+            db = self._connect()
+            cursor = db.execute(INSERT, row)
+            db.commit()
+            return int(cursor.lastrowid or 0)
+
+    def read_after(self, after: int = 0, limit: int = 1000) -> list[Event]:
+        with self.lock:
+            return read_after(self._connect(), after, limit)
+
+    def home(self) -> str:
+        with self.lock:
+            return home_id(self._connect())

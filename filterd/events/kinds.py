@@ -1,0 +1,83 @@
+"""The catalogue of event kinds: a stable name, a version and a severity for each.
+
+A kind's name never changes and its `data` keys only grow within a version; a change that
+removes or renames a key is a new version, so a reader of a stream from many homes (of
+different filterd releases) can tell what each event carries. README "Event log" documents them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import NamedTuple
+
+
+class Severity(StrEnum):
+    INFO = "info"  # worth a line in a digest
+    WARNING = "warning"  # something about the box needs an adult's attention
+    HIGH = "high"  # a child may be at risk: the safeguarding lead is told at once
+    CRITICAL = "critical"  # illegal content: the safeguarding lead is told at once, always
+
+
+class Kind(NamedTuple):
+    name: str
+    version: int
+    severity: Severity
+    summary: str  # one line, plain words, for people reading the log
+
+
+BLOCK_HIGH_RISK = Kind(
+    "block.high_risk", 1, Severity.HIGH, "A child's device was blocked from a high-risk site"
+)
+BLOCK_ILLEGAL = Kind(
+    "block.illegal", 1, Severity.CRITICAL, "A device was blocked from an illegal-content site"
+)
+BYPASS_ATTEMPT = Kind(
+    "bypass.attempt", 1, Severity.HIGH, "A device tried a VPN, proxy or encrypted-DNS service"
+)
+DEVICE_QUIET = Kind(
+    "device.quiet",
+    1,
+    Severity.HIGH,
+    "A child's device is on the network but has asked no DNS for 10 minutes in allowed time",
+)
+DEVICE_NEW = Kind("device.new", 1, Severity.INFO, "A device joined the network for the first time")
+RULES_REFUSED = Kind(
+    "rules.refused", 1, Severity.WARNING, "The rules file was refused; the rules in force stay"
+)
+LISTS_STALE = Kind(
+    "lists.stale", 1, Severity.WARNING, "Blocklists have not been refreshed when they should be"
+)
+LISTS_ILLEGAL_SOURCE_REMOVED = Kind(
+    "lists.illegal_source_removed",
+    1,
+    Severity.WARNING,
+    "An illegal-content list source was removed from the config",
+)
+UPSTREAM_ALL_FAILING = Kind(
+    "upstream.all_failing", 1, Severity.WARNING, "Every upstream DNS server is failing"
+)
+UPSTREAM_RECOVERED = Kind(
+    "upstream.recovered", 1, Severity.INFO, "An upstream DNS server answers again"
+)
+SYSTEM_STARTED = Kind("system.started", 1, Severity.INFO, "filterd started (the box restarted)")
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        BLOCK_HIGH_RISK,
+        BLOCK_ILLEGAL,
+        BYPASS_ATTEMPT,
+        DEVICE_QUIET,
+        DEVICE_NEW,
+        RULES_REFUSED,
+        LISTS_STALE,
+        LISTS_ILLEGAL_SOURCE_REMOVED,
+        UPSTREAM_ALL_FAILING,
+        UPSTREAM_RECOVERED,
+        SYSTEM_STARTED,
+    )
+}
+
+
+def ignore_event(*_args, **_kwargs) -> None:
+    """The event sink of a service nobody listens to (tests, command-line uses)."""
