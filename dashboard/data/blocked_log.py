@@ -24,6 +24,7 @@ from filterd.db.querylog_writer import (
     HIGH_RISK_CONDITION,
 )
 from filterd.lists.categories import BY_ID
+from filterd.text import text_problem
 
 HOME_TZ = ZoneInfo("Europe/London")
 PAGE_SIZE = 100
@@ -263,15 +264,22 @@ def all_matching(filterd_db: sqlite3.Connection | None, filters: Filters) -> Ite
 
 
 def reviews_for(db: sqlite3.Connection, ids: list[int]) -> dict[int, Review]:
-    found: dict[int, Review] = {}
+    """The review in force (the latest) of each of these requests that has one."""
+    return {query_id: history[-1] for query_id, history in review_histories(db, ids).items()}
+
+
+def review_histories(db: sqlite3.Connection, ids: list[int]) -> dict[int, list[Review]]:
+    """Every review of each of these requests, oldest first (reviews are never replaced)."""
+    found: dict[int, list[Review]] = {}
     for start in range(0, len(ids), 500):  # under SQLite's host-parameter limit
         chunk = ids[start : start + 500]
         rows = db.execute(
             "SELECT query_id, outcome, note, reviewer, ts FROM reviews"
-            f" WHERE query_id IN ({','.join('?' * len(chunk))})",
+            f" WHERE query_id IN ({','.join('?' * len(chunk))}) ORDER BY id",
             chunk,
         )
-        found.update((row[0], Review(*row)) for row in rows)
+        for row in rows:
+            found.setdefault(row[0], []).append(Review(*row))
     return found
 
 
@@ -299,18 +307,20 @@ def blocked_ids(filterd_db: sqlite3.Connection | None, ids: list[int]) -> list[i
 def record_reviews(
     db: sqlite3.Connection, ids: list[int], outcome: str, note: str, reviewer: str
 ) -> None:
-    """Mark these blocked requests reviewed (a later review replaces an earlier one)."""
+    """Mark these blocked requests reviewed. Each review is added: a later one is in force,
+    and the earlier ones (with their notes) stay."""
     if outcome not in OUTCOMES:
         raise ReviewError("Choose an outcome.")
     note = note.strip()
     if len(note) > MAX_NOTE:
         raise ReviewError(f"A note is at most {MAX_NOTE} characters.")
+    if note and (problem := text_problem(note, MAX_NOTE, multiline=True)) is not None:
+        raise ReviewError(f"A note is plain text: it {problem}.")
     if not ids:
         raise ReviewError("Choose at least one blocked request.")
     now = time.time()
     db.executemany(
-        "INSERT OR REPLACE INTO reviews (query_id, outcome, note, reviewer, ts)"
-        " VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO reviews (query_id, outcome, note, reviewer, ts) VALUES (?, ?, ?, ?, ?)",
         [(id_, outcome, note, reviewer, now) for id_ in ids],
     )
     db.commit()

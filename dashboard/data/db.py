@@ -49,13 +49,15 @@ CREATE TABLE IF NOT EXISTS audit (
     detail TEXT NOT NULL DEFAULT '',
     source TEXT NOT NULL DEFAULT ''  -- the client address of the request
 );
-CREATE TABLE IF NOT EXISTS reviews (
-    query_id INTEGER PRIMARY KEY,   -- filterd.db queries.id of the blocked request
+CREATE TABLE IF NOT EXISTS reviews (  -- append-only: every review kept, the latest in force
+    id INTEGER PRIMARY KEY,
+    query_id INTEGER NOT NULL,      -- filterd.db queries.id of the blocked request
     outcome TEXT NOT NULL,          -- no_concern, discussed_with_child, raised_with_dsl
     note TEXT NOT NULL DEFAULT '',
     reviewer TEXT NOT NULL,
     ts REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS reviews_query ON reviews(query_id, id);
 """
 
 
@@ -64,9 +66,26 @@ def connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=10)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA foreign_keys=ON")
+    _keep_every_review(db)
     db.executescript(SCHEMA)
     _add_missing_columns(db)
     return db
+
+
+def _keep_every_review(db: sqlite3.Connection) -> None:
+    """Reviews were once one row per request (a later review replaced the earlier one's
+    note); the append-only table takes over those rows as they are."""
+    columns = {row[1]: row[5] for row in db.execute("PRAGMA table_info(reviews)")}
+    if columns.get("query_id") != 1:  # no table yet, or already append-only
+        return
+    with db:
+        db.execute("ALTER TABLE reviews RENAME TO reviews_replaced")
+        db.executescript(SCHEMA)
+        db.execute(
+            "INSERT INTO reviews (query_id, outcome, note, reviewer, ts)"
+            " SELECT query_id, outcome, note, reviewer, ts FROM reviews_replaced ORDER BY ts"
+        )
+        db.execute("DROP TABLE reviews_replaced")
 
 
 # Columns added after a table was first created: (table, column, definition).

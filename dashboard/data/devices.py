@@ -10,6 +10,9 @@ import sqlite3
 import time
 from typing import Any, NamedTuple
 
+from filterd.rules.parse import MAX_NAME
+from filterd.text import text_problem
+
 NEW_WINDOW = 86_400  # seconds: a device first seen this recently is highlighted as new
 HOUSEHOLD_OWNER = "none"
 
@@ -43,6 +46,8 @@ def seen_devices(
         return []
     devices = []
     for mac, address, hostname, vendor, private, first_seen, last_seen in rows:
+        if hostname is not None and text_problem(hostname, MAX_NAME) is not None:
+            hostname = None  # a device's own name with control or direction characters: unshown
         entry = listed_entry(raw_rules, mac, address)
         owner = listed_name = None
         if entry is not None:

@@ -2,7 +2,8 @@
 
 Query names come from the children's devices, so a name can be written to attack whoever opens
 the file: a cell starting with =, +, -, @, tab or carriage return is prefixed with a single
-quote so spreadsheets show it as text instead of running it (OWASP, "CSV Injection").
+quote so spreadsheets show it as text instead of running it (OWASP, "CSV Injection"), and so is
+one starting with a control character (a NUL) or spaces before such a sign.
 """
 
 from __future__ import annotations
@@ -27,11 +28,18 @@ COLUMNS = (
     "reviewer",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_CONTROLS = "".join(map(chr, range(32))) + "\x7f"
 
 
 def safe_cell(value: object) -> str:
+    """The value as a cell a spreadsheet shows as text. Spreadsheets skip leading spaces and
+    control characters (a NUL included) before deciding a cell is a formula, so those are
+    looked past too; any leading control character also gets the quote."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    first = text.lstrip(" " + _CONTROLS)[:1]
+    if (first and first in FORMULA_STARTS) or text[:1] in _CONTROLS:
+        return "'" + text
+    return text
 
 
 def blocked_csv(

@@ -84,11 +84,19 @@ def _check_same_origin() -> None:
     if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
         abort(403, "This form can only be sent from the dashboard's own pages.")
     origin = request.headers.get("Origin", "null")  # "null": the browser would not say
-    if (
-        origin != "null"
-        and _host_name(urlsplit(origin).netloc) not in current_app.config["ALLOWED_HOSTS"]
-    ):
+    if origin != "null" and _origin_of(origin) != _origin_of(request.host_url):
         abort(403, "This form can only be sent from the dashboard's own pages.")
+
+
+def _origin_of(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, the port filled in for http and https: an origin is all
+    three, so another service on the box (another port) or plain HTTP is another site."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:  # a malformed port
+        return ("", "", None)
+    return (parts.scheme.lower(), (parts.hostname or "").lower(), port)
 
 
 def _host_name(netloc: str) -> str:

@@ -14,6 +14,7 @@ from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import ARP, Ether
 
 from filterd.discovery.observation import Malformed, Observation, Source
+from filterd.text import text_problem
 
 DHCP_MAGIC = b"\x63\x82\x53\x63"
 BOOTREQUEST, BOOTREPLY = 1, 2
@@ -81,9 +82,10 @@ def dhcp_options(data: bytes) -> dict[int, bytes]:
 
 
 def _text(raw: bytes, reason: str) -> str:
-    """A host name or vendor class: printable text only (a NUL or control byte is hostile)."""
+    """A host name or vendor class: printable text only (a NUL, a control byte or a character
+    that reverses the direction of text is hostile: the name is shown to carers)."""
     text = raw.decode("utf-8", errors="replace")
-    if not text or any(ord(c) < 32 or ord(c) == 127 for c in text) or "\ufffd" in text:
+    if "\ufffd" in text or text_problem(text, len(text)) is not None:
         raise Malformed(reason)
     return text[:64]
 
