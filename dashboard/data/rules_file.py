@@ -98,6 +98,13 @@ class RulesFile:
         except RulesError as err:
             return Snapshot(raw, None, version_of(data), err.problems)
 
+    def modified(self) -> float | None:
+        """When the file was last written (None: no file)."""
+        try:
+            return os.stat(self.path).st_mtime if self.path is not None else None
+        except OSError:
+            return None
+
     def save(self, raw: dict[str, Any], base_version: str, editor: Editor) -> Saved:
         """Validate and write; raises RulesError (with key paths), NoRulesFile, StaleEdit, or
         FieldsRefused when the editor's role may not change a part this save changes."""

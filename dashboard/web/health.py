@@ -10,6 +10,8 @@ from dashboard.app import current_dashboard
 from dashboard.data.accounts import Permission
 from dashboard.data.activity import rules_status
 from dashboard.web.security import requires
+from filterd.lists.update import read_status
+from filterd.redact import redact_text, redact_url
 
 blueprint = Blueprint("health", __name__, template_folder="../templates")
 
@@ -22,12 +24,35 @@ def index():
     last_query = None
     if db is not None:
         last_query = db.execute("SELECT max(ts) FROM queries").fetchone()[0]
-    lists_status = dashboard.config.blocklists.lists_update.directory / "status.json"
     return render_template(
         "health/index.html",
         rules=rules_status(db),
         snapshot=dashboard.rules.read(),
         last_query=last_query,
-        lists_status=lists_status.read_text() if lists_status.exists() else None,
+        lists=lists_report(dashboard.config.blocklists),
         now=time.time(),
     )
+
+
+def lists_report(settings) -> dict | None:
+    """The last list update, every source named without its credentials (a status file
+    written before they were hidden there is redacted here too): every role reads this page."""
+    status = read_status(settings)
+    if not isinstance(status, dict):
+        return None
+    sources = status.get("sources") if isinstance(status.get("sources"), list) else []
+    return {
+        "updated": status.get("updated"),
+        "domains": status.get("domains"),
+        "sources": [
+            {
+                "category": str(source.get("category", "")),
+                "source": redact_url(str(source.get("source", ""))),
+                "status": str(source.get("status", "")),
+                "reason": redact_text(str(source.get("reason", ""))),
+                "domains": source.get("domains", 0),
+            }
+            for source in sources
+            if isinstance(source, dict)
+        ],
+    }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
@@ -10,9 +12,10 @@ from dashboard.app import current_dashboard
 from dashboard.data import audit, quick_actions
 from dashboard.data.accounts import Permission
 from dashboard.data.activity import child_summaries, rules_status
+from dashboard.data.applied import not_applied
 from dashboard.data.rules_file import StaleEdit
 from dashboard.web.security import requires
-from filterd.rules.parse import RulesError
+from filterd.rules.parse import DEFAULT_TIMEZONE, RulesError
 
 blueprint = Blueprint("home", __name__, template_folder="../templates")
 
@@ -24,12 +27,16 @@ def index():
     children = (
         child_summaries(current_dashboard().filterd_db(), snapshot.rules) if snapshot.rules else []
     )
+    rules_file = current_dashboard().rules
+    tz = snapshot.rules.timezone if snapshot.rules else ZoneInfo(DEFAULT_TIMEZONE)
+    status = rules_status(current_dashboard().filterd_db())
     return render_template(
         "home/index.html",
         children=children,
         version=snapshot.version,
         problems=snapshot.problems,
-        status=rules_status(current_dashboard().filterd_db()),
+        status=status,
+        not_applied=not_applied(status, snapshot.version, rules_file.modified(), time.time(), tz),
     )
 
 

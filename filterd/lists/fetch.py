@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from filterd.lists.parse import LineCounts, iter_names
+from filterd.redact import redact_text, redact_url
 
 DEFAULT_MAX_BYTES = 200 * 2**20
 DEFAULT_MAX_SECONDS = 1800.0  # a whole download, however slowly the server trickles bytes
@@ -150,12 +151,13 @@ def fetch(
     state_dir.mkdir(parents=True, exist_ok=True)
     meta_path, body_path = state_paths(url, state_dir)
     meta = _read_meta(meta_path)
-    meta["url"] = url  # so an operator can tell which file belongs to which source
+    meta["url"] = redact_url(url)  # which file is which source (credentials hidden)
     has_body = body_path.is_file()
     stored_etag = meta.get("etag") if has_body else None
     stored_modified = meta.get("last_modified") if has_body else None
 
     def failed(reason: str) -> FetchResult:
+        reason = redact_text(reason)  # an error may quote the address, credentials and all
         failures = meta.get("failures")
         meta.update(
             checked_at=now(),
@@ -175,7 +177,9 @@ def fetch(
     local = _local_path(url)
     scheme = urllib.parse.urlsplit(url).scheme.lower()
     if local is None and scheme not in ("http", "https"):
-        return failed(f"unsupported address {url!r}: use http://, https://, file:// or a path")
+        return failed(
+            f"unsupported address {redact_url(url)!r}: use http://, https://, file:// or a path"
+        )
 
     fd, tmp_name = tempfile.mkstemp(dir=state_dir, prefix=body_path.stem, suffix=".part")
     tmp_path = Path(tmp_name)

@@ -22,6 +22,7 @@ from filterd.lists.settings import BlocklistSettings
 from filterd.lists.store import ListStore
 from filterd.lists.update import build_index, index_path, read_status
 from filterd.policy.block_answers import BlockAnswers
+from filterd.redact import redact_text
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ class Blocklists:
         if outcome == "failed":
             log.error(
                 "blocklist update failed, the previous lists stay in force: %s",
-                err.decode(errors="replace").strip()[-500:],
+                redact_text(err.decode(errors="replace").strip()[-500:]),
             )
         return outcome == "ok"
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from filterd.lists.categories import ALWAYS_BLOCKED, BY_ID
 from filterd.policy.block_answers import BlockStyle
+from filterd.redact import redact_url
 
 DEFAULT_FLOOR = ("illegal", "malware_phishing")
 # The curated lists in the project's blocklists/ (the project is installed in place, as
@@ -63,7 +64,10 @@ def parse_blocklist_settings(v: Any, raw: dict[str, Any]) -> BlocklistSettings:
             continue
         for i, source in enumerate(sources):
             if "://" in source and not source.startswith(("http://", "https://", "file://")):
-                v.fail(f"lists.{category}[{i}]", f"only http, https and file URLs, got {source!r}")
+                v.fail(
+                    f"lists.{category}[{i}]",
+                    f"only http, https and file URLs, got {redact_url(source)!r}",
+                )
         lists[category] = tuple(sources)
 
     floor = set(ALWAYS_BLOCKED)

@@ -21,6 +21,7 @@ from filterd.lists.categories import CATEGORIES
 from filterd.lists.index import IndexBuilder
 from filterd.lists.parse import LineCounts, iter_names
 from filterd.lists.settings import BlocklistSettings
+from filterd.redact import redact_url
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def build_index(
             text = shipped.read_text(encoding="utf-8", errors="replace")
             count += _add(builder, text, category.bit, LineCounts())
         for source in settings.lists.get(category.id, ()):
-            report = {"category": category.id, "source": source}
+            report = {"category": category.id, "source": redact_url(source)}
             if _is_remote(source) and not online:
                 body = fetch_module.stored_body(source, state_dir)
                 report.update(

@@ -248,7 +248,9 @@ class RulesService:
             return
         await self.check_in_thread()
         now = time.monotonic()
-        if now >= self._next_flush:
+        # A new rules status is written at once: the dashboard shows whether what it saved
+        # is in force, and must not say "not applied" for the seconds a flush would wait.
+        if now >= self._next_flush or self._status is not None:
             self._next_flush = now + USAGE_FLUSH_INTERVAL
             await self.flush()
 
