@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard.data.accounts import Role, User
 from dashboard.data.rules_file import RulesFile, file_text
 from filterd.rules.guards import END_LINE, sudden_emptying
 from filterd.rules.parse import RulesError, parse_rules, parse_rules_file
@@ -85,7 +86,7 @@ def test_the_dashboard_reads_none_back_as_empty_and_saves_a_whole_file(tmp_path)
     snapshot = rules_file.read()
     assert snapshot.problems == [] and snapshot.raw == {"children": {}, "devices": []}
     raw = dict(snapshot.raw, children={"kit": {"name": "Kit", "age_band": "under_9"}})
-    rules_file.save(raw, snapshot.version)
+    rules_file.save(raw, snapshot.version, User(1, "admin", Role.ADMINISTRATOR))
     saved = path.read_text()
     assert saved.endswith(f"\n{END_LINE}\n") and saved.count(END_LINE) == 1
     assert list(parse_rules_file(saved).children) == ["kit"]
