@@ -13,7 +13,7 @@ import types
 from datetime import UTC, datetime
 from typing import NoReturn
 
-from bench import blocklists, dashboard, forwarder, machine, profiles
+from bench import blocklists, dashboard, forwarder, machine, name_patterns, profiles
 from bench.options import REPO_ROOT, SERVERS, RunOptions
 from bench.report import utc_stamp, write_results
 
@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, types.ModuleType] = {
     blocklists.NAME: blocklists,
     profiles.NAME: profiles,
     dashboard.NAME: dashboard,
+    name_patterns.NAME: name_patterns,
 }
 
 

@@ -185,3 +185,38 @@ def test_an_unreadable_patterns_file_keeps_the_patterns_in_force(tmp_path):
     store.protect(*load_protected(settings, store.patterns))
     assert store.categories(domain_to_wire("thinspo.example")) == mask_of(["eating_disorders"])
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("pattern", "loose"),
+    [
+        ("(?<![a-z])pro-?ana(?![a-z])", "pro-?ana"),
+        ("a(?=(b|c))d", "ad"),
+        (r"x[(?!]y\(?!z", r"x[(?!]y\(?!z"),  # a class and an escape are not groups
+        ("[]a(](?<!q)b", "[]a(]b"),
+        ("(?:keep)(?<=(?:p)|(?:q))", "(?:keep)"),
+    ],
+)
+def test_the_prefilter_drops_assertions_and_nothing_else(pattern, loose):
+    from filterd.lists.patterns import without_assertions
+
+    assert without_assertions(pattern) == loose
+
+
+def test_the_prefilter_matches_every_name_the_patterns_match():
+    """The fast first search may only let through more names, never fewer."""
+    import re
+
+    from filterd.lists.patterns import without_assertions
+
+    names = [
+        n for path in SHIPPED_LISTS.glob("*.txt") for n in parse_list(path.read_text()).blocked
+    ]
+    names += ["proana.example", "x-proana-y.example", "www.1488.example", "incel.example"]
+    for category, pattern in PATTERNS.rules:
+        strict = re.compile(pattern)
+        loose = re.compile(without_assertions(pattern))
+        for name in names:
+            for variant in (name, f"a{name}", f"{name}s", f"1-{name}"):
+                if strict.search(variant):
+                    assert loose.search(variant), (category, pattern, variant)
