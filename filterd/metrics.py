@@ -147,6 +147,11 @@ class MetricsCollector(Collector):
                 "New blocklist index files refused (the previous one stayed).",
                 lists["swap_failures"],
             ),
+            (
+                "filterd_catalogue_swap_failures",
+                "App catalogue files refused (the catalogue in force stayed).",
+                lists["apps"]["failures"],
+            ),
         )
         for name, documentation, value in counters:
             yield CounterMetricFamily(name, documentation, value=value)
@@ -157,6 +162,9 @@ class MetricsCollector(Collector):
 
         yield GaugeMetricFamily(
             "filterd_blocklist_domains", "Domains in the blocklist index.", lists["domains"]
+        )
+        yield GaugeMetricFamily(
+            "filterd_catalogue_services", "Apps in the catalogue in force.", lists["apps"]["services"]
         )
         yield GaugeMetricFamily(
             "filterd_blocklist_source_failures",

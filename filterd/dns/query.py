@@ -67,6 +67,7 @@ class Reply(NamedTuple):
     cached: bool
     categories: int = 0  # bit mask of the categories the name is in (filterd.lists.categories)
     child: str = ""  # the child whose rules answered; "" for household rules only
+    service: str = ""  # the app (filterd.catalogue id) the name belongs to; "" for none
 
 
 Stage = Callable[[Query], "Reply | Awaitable[Reply]"]

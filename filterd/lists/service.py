@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from filterd.catalogue.service import CATALOGUE_NAME, CatalogueService
 from filterd.lists.categories import mask_of
 from filterd.lists.index import domain_to_wire
 from filterd.lists.parse import parse_list
@@ -83,6 +84,7 @@ class Blocklists:
         self.answers = block_answers(settings)
         self.status: dict[str, Any] | None = None
         self.updates = {"ok": 0, "failed": 0}
+        self.apps = CatalogueService(settings.lists_update.shipped / CATALOGUE_NAME)
         self._tasks: list[asyncio.Task] = []
 
     def configure(self, settings: BlocklistSettings) -> None:
@@ -92,6 +94,8 @@ class Blocklists:
         self.floor = mask_of(settings.block_categories)
         self.answers = block_answers(settings)
         self.store.protect(*load_protected(settings, self.store.patterns))
+        self.apps.path = settings.lists_update.shipped / CATALOGUE_NAME
+        self.apps.refresh()
 
     def load(self) -> None:
         """Serve at once from the last index; on a first boot build one from shipped lists."""
@@ -100,6 +104,7 @@ class Blocklists:
             build_index(self.settings, online=False)
             self.store.refresh()
         self.status = read_status(self.settings)
+        self.apps.load()
 
     def start(self) -> None:
         self._tasks.append(asyncio.ensure_future(self._watch()))
@@ -114,6 +119,10 @@ class Blocklists:
                     self.status = read_status(self.settings)
             except Exception:  # the watcher must outlive any one bad file
                 log.exception("checking for a new blocklist index failed")
+            try:
+                self.apps.refresh()
+            except Exception:
+                log.exception("checking for a new app catalogue failed")
 
     async def _refresh_periodically(self) -> None:
         period = self.settings.lists_update.refresh_hours * 3600
@@ -159,6 +168,7 @@ class Blocklists:
             "source_failures": status.get("failures", 0),
             "updated": status.get("updated", 0),
             "updates": dict(self.updates),
+            "apps": self.apps.stats(),
         }
 
     async def stop(self) -> None:

@@ -5,14 +5,16 @@ or none for a household device. Without a profile only the household floor appli
 (`block_categories`, with `illegal` always in it). With one, filterd.rules.decide.judge
 applies the precedence table; allowed answers go through safe search and have every TTL
 capped at the next change of that child's rules. Every reply carries the categories its name
-is in, for the query log. Helplines pass whatever the categories say, unlogged, except
-the illegal tier, which outranks everything.
+is in and the app it belongs to (filterd.catalogue), for the query log; an app's names carry
+its category too, so blocking `social` blocks TikTok's API and CDN names. Helplines pass
+whatever the categories say, unlogged, except the illegal tier, which outranks everything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
 
+from filterd.catalogue.model import Service
 from filterd.clock import Clock
 from filterd.dns.query import Query, Reason, Reply, Stage
 from filterd.dns.wire import new_tuple
@@ -34,31 +36,43 @@ class PolicyStage:
         self.below = below
         self.lists = lists  # its floor and answers change on a config reload
         self.categories = lists.store.categories
+        self.apps = lists.apps  # its catalogue is swapped when the file changes
         self.lookup = rules.lookup
         self.time = clock.time
         self.safe_search = SafeSearchAnswers(below)
 
     def __call__(self, query: Query) -> Reply | Awaitable[Reply]:
         mask = self.categories(query.qname)
+        service = self.apps.current.service_of(query.qname)
+        if service is not None:
+            mask |= service.mask
         child = self.lookup(query.client)
         if child is not None:
-            return self._child(query, mask, child)
+            return self._child(query, mask, child, service)
         if not mask:
-            return self.below(query)
+            if service is None:
+                return self.below(query)
+            return _mark(self.below(query), service=service.id)
         if mask & HELPLINE and not mask & ILLEGAL:  # illegal outranks a helpline entry
             return _mark(self.below(query), reason=Reason.HELPLINE)
         blocked = mask & self.lists.floor
+        app = "" if service is None else service.id
         if blocked:
             text = "blocked: " + ", ".join(ids_of(blocked))
+            if service is not None:
+                text = f"blocked: {service.name} ({', '.join(ids_of(blocked))})"
             wire, rcode = blocked_answer(query, self.lists.answers, EDE_BLOCKED, text)
-            return Reply(wire, rcode, Reason.BLOCKED, False, mask)
+            return Reply(wire, rcode, Reason.BLOCKED, False, mask, "", app)
         # Allowed, but the log still says what it is (a social site, a game) for the carers.
-        return _mark(self.below(query), categories=mask)
+        return _mark(self.below(query), categories=mask, service=app)
 
-    def _child(self, query: Query, mask: int, child: ChildState) -> Reply | Awaitable[Reply]:
+    def _child(
+        self, query: Query, mask: int, child: ChildState, service: Service | None
+    ) -> Reply | Awaitable[Reply]:
         now = self.time()
         profile = child.profile
-        verdict = judge(query.qname, mask, profile, child.now(now), self.lists.floor)
+        verdict = judge(query.qname, mask, profile, child.now(now), self.lists.floor, service)
+        app = "" if service is None else service.id
         cap = child.ttl_cap(now)
         if verdict.blocked:
             how = self.lists.answers
@@ -67,15 +81,15 @@ class PolicyStage:
                 style = BlockStyle.NULL  # no block page configured: the null address
             how = how._replace(style=style, ttl=min(how.ttl, cap))
             wire, rcode = blocked_answer(query, how, verdict.ede, verdict.text)
-            return Reply(wire, rcode, verdict.reason, False, mask, profile.id)
-        if verdict.counts and (mask or child.counted != int(now // 60)):
-            child.note_usage(query.qname, mask, now)  # a minute not yet counted
+            return Reply(wire, rcode, verdict.reason, False, mask, profile.id, app)
+        if verdict.counts and (mask or app or child.counted != int(now // 60)):
+            child.note_usage(query.qname, mask, now, app)  # a minute not yet counted
         target = child.rewrites.get(query.qname) if query.qtype in REWRITTEN_TYPES else None
         reply = self.below(query) if target is None else self.safe_search(query, target)
         helpline = verdict.reason is Reason.HELPLINE
         if type(reply) is not Reply:
-            return self._capped_later(query, reply, child, mask, helpline)
-        return _capped(query, reply, cap, mask, profile.id, helpline)
+            return self._capped_later(query, reply, child, mask, helpline, app)
+        return _capped(query, reply, cap, mask, profile.id, helpline, app)
 
     async def _capped_later(
         self,
@@ -84,18 +98,21 @@ class PolicyStage:
         child: ChildState,
         mask: int,
         helpline: bool,
+        app: str,
     ) -> Reply:
         """An upstream answer: its TTL cap is worked out when it arrives, not when asked."""
         reply = await pending
         cap = child.ttl_cap(self.time())
-        return _capped(query, reply, cap, mask, child.profile.id, helpline)
+        return _capped(query, reply, cap, mask, child.profile.id, helpline, app)
 
 
-def _capped(query: Query, reply: Reply, cap: int, mask: int, child: str, helpline: bool) -> Reply:
-    """The reply from below with its TTLs capped, marked with the child and the categories."""
+def _capped(
+    query: Query, reply: Reply, cap: int, mask: int, child: str, helpline: bool, app: str
+) -> Reply:
+    """The reply from below with its TTLs capped, marked with the child, categories and app."""
     wire = cap_ttls(reply.wire, cap, 12 + len(query.question))
     reason = Reason.HELPLINE if helpline else reply.reason
-    return new_tuple(Reply, (wire, reply.rcode, reason, reply.cached, mask, child))
+    return new_tuple(Reply, (wire, reply.rcode, reason, reply.cached, mask, child, app))
 
 
 def _mark(reply: Reply | Awaitable[Reply], **changes) -> Reply | Awaitable[Reply]:

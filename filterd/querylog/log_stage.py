@@ -60,5 +60,6 @@ class LogStage:
                 reply.cached,
                 reply.categories,
                 reply.child,
+                reply.service,
             )
         )

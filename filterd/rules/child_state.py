@@ -68,17 +68,22 @@ class ChildState:
             return self.max_ttl
         return cap if cap > 0 else 0
 
-    def note_usage(self, qname: bytes, mask: int, now: float) -> None:
+    def note_usage(self, qname: bytes, mask: int, now: float, service: str = "") -> None:
         """Count this minute as used; a new count may spend a limit, so look again."""
         minute = int(now // 60)
-        if minute == self.counted and not mask:
+        if minute == self.counted and not mask and not service:
             return  # most queries: this minute is already counted
         profile = self.profile
         if not profile.counts_usage:
             return
         tracker = self.tracker
         if tracker.note(
-            profile.id, qname, mask, minute, lambda: usage_day(now, profile.limits.reset, self.tz)
+            profile.id,
+            qname,
+            mask,
+            minute,
+            lambda: usage_day(now, profile.limits.reset, self.tz),
+            service,
         ):
             self.until = 0.0
         if tracker.last.get((profile.id, OVERALL)) == minute:

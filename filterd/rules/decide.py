@@ -13,10 +13,22 @@ Precedence, first match wins (README "Precedence" repeats this table):
 | 6 | the name is on deny                               | blocked: denied            |
 | 7 | the name is on allow                              | allowed                    |
 | 8 | walled-garden mode                                | blocked: walled garden     |
-| 9 | the child's blocked category, not let through now | blocked                    |
-|10 | the overall daily limit is spent                  | blocked: limit             |
-|11 | the category's daily limit is spent               | blocked: limit             |
-|12 | otherwise                                         | allowed (safe search next) |
+|   | **the name is an app's (filterd.catalogue) and the carer chose for that app:** |   |
+| 9a| the app is blocked                                | blocked: TikTok            |
+| 9b| the app has allowed times and none is open now    | blocked: Roblox (outside)  |
+| 9c| the app's own daily limit is spent                | blocked: limit (YouTube)   |
+| 9d| the overall daily limit is spent                  | blocked: limit             |
+| 9e| otherwise (allowed, in its times, within limit)   | allowed: the app's category|
+|   |                                                   | block and limit do not apply|
+|10 | the child's blocked category, not let through now | blocked (names the app)    |
+|11 | the overall daily limit is spent                  | blocked: limit             |
+|12 | the category's daily limit is spent               | blocked: limit             |
+|13 | otherwise                                         | allowed (safe search next) |
+
+An app's names carry its category (the policy stage adds the app's category bit to the name's
+mask), so a preset or household that blocks `social` blocks TikTok's API and CDN names too; a
+carer's choice for the app (rows 9a-9e) wins over its category's, and the rows above it win
+over both.
 
 Working out what is in force (windows, overrides, spent limits) is the slow part, so it is a
 separate step, `situation`, whose result holds until `Situation.until`; the daemon keeps it
@@ -29,11 +41,21 @@ from collections.abc import Mapping
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from filterd.catalogue.model import Service
 from filterd.dns.query import Reason
 from filterd.lists.categories import BY_ID, ids_of
 from filterd.lists.store import HELPLINE, ILLEGAL
 from filterd.policy.block_answers import EDE_BLOCKED, EDE_FILTERED
-from filterd.rules.model import ALLOW, ALWAYS, DENY, OverrideKind, Profile
+from filterd.rules.model import (
+    ALLOW,
+    ALWAYS,
+    APP_BLOCKED,
+    APP_LIMITED,
+    APP_SCHEDULED,
+    DENY,
+    OverrideKind,
+    Profile,
+)
 from filterd.rules.schedule import (
     local_minute,
     next_reset,
@@ -55,6 +77,8 @@ class Situation(NamedTuple):
     spent_mask: int  # categories whose daily limit is spent
     overall_spent: bool
     until: float  # the next instant at which any of this can change by itself
+    open_services: frozenset[str] = frozenset()  # apps inside one of their allowed windows now
+    spent_services: frozenset[str] = frozenset()  # apps whose own daily limit is spent
 
 
 class Verdict(NamedTuple):
@@ -83,9 +107,12 @@ def decide(
     now: float,
     tz: ZoneInfo,
     floor: int,
+    service: Service | None = None,
 ) -> Verdict:
-    """The answer for one query: usage is today's minutes by category id and OVERALL."""
-    return judge(qname, mask, profile, situation(profile, usage, now, tz), floor)
+    """The answer for one query: usage is today's minutes by category id, app id and OVERALL.
+
+    `mask` already holds the app's category bit when the name is an app's."""
+    return judge(qname, mask, profile, situation(profile, usage, now, tz), floor, service)
 
 
 def listed(qname: bytes, names: frozenset[bytes]) -> bool:
@@ -112,12 +139,19 @@ def marks_of(qname: bytes, marks: dict[bytes, int]) -> int:
     return found
 
 
-def judge(qname: bytes, mask: int, profile: Profile, now: Situation, floor: int) -> Verdict:
+def judge(
+    qname: bytes,
+    mask: int,
+    profile: Profile,
+    now: Situation,
+    floor: int,
+    service: Service | None = None,
+) -> Verdict:
     """Apply the precedence table to one name, given what is in force now."""
     if mask & HELPLINE and not mask & ILLEGAL:  # illegal outranks a helpline entry
         return HELPLINE_VERDICT
     if mask & floor:  # always holds ILLEGAL
-        return Verdict(True, Reason.BLOCKED, EDE_BLOCKED, _named(mask & floor), False)
+        return Verdict(True, Reason.BLOCKED, EDE_BLOCKED, _named(mask & floor, service), False)
     marks = marks_of(qname, profile.marks) if profile.marks else 0
     if marks & ALWAYS:
         return ALLOWED_FREE
@@ -131,9 +165,13 @@ def judge(qname: bytes, mask: int, profile: Profile, now: Situation, floor: int)
         return ALLOWED
     if profile.walled_garden:
         return WALLED
+    if service is not None:
+        rule = profile.service_rules.get(service.id) if profile.service_rules else None
+        if rule:
+            return _app_verdict(service, rule, now)
     blocked = mask & profile.block_mask & ~now.open_mask
     if blocked:
-        return Verdict(True, Reason.BLOCKED, EDE_FILTERED, _named(blocked), False)
+        return Verdict(True, Reason.BLOCKED, EDE_FILTERED, _named(blocked, service), False)
     if now.overall_spent:
         return OVERALL_LIMIT
     spent = mask & now.spent_mask
@@ -143,7 +181,24 @@ def judge(qname: bytes, mask: int, profile: Profile, now: Situation, floor: int)
     return ALLOWED
 
 
-def _named(mask: int) -> str:
+def _app_verdict(service: Service, rule: int, now: Situation) -> Verdict:
+    """Rows 9a-9e: the carer chose for this app, so its category's block and limit do not apply."""
+    if rule & APP_BLOCKED:
+        return Verdict(True, Reason.BLOCKED, EDE_FILTERED, f"blocked: {service.name}", False)
+    if rule & APP_SCHEDULED and service.id not in now.open_services:
+        text = f"blocked: {service.name} (outside its allowed times)"
+        return Verdict(True, Reason.BLOCKED, EDE_FILTERED, text, False)
+    if rule & APP_LIMITED and service.id in now.spent_services:
+        text = f"daily limit reached: {service.name}"
+        return Verdict(True, Reason.LIMIT, EDE_FILTERED, text, False)
+    if now.overall_spent:
+        return OVERALL_LIMIT
+    return ALLOWED
+
+
+def _named(mask: int, service: Service | None = None) -> str:
+    if service is not None:
+        return f"blocked: {service.name} ({', '.join(ids_of(mask))})"
     return "blocked: " + ", ".join(ids_of(mask))
 
 
@@ -170,15 +225,18 @@ def situation(profile: Profile, usage: Mapping[str, int], now: float, tz: ZoneIn
     weekday, minute = local_minute(now, tz)
     offline = not lifted and any(window_open(w, weekday, minute) for w in profile.offline)
     open_mask = 0
+    open_services: set[str] = set()
     for window in profile.allowed_during:
         if window_open(window, weekday, minute):
             open_mask |= window.categories
+            open_services |= window.services
     for window in (*profile.offline, *profile.allowed_during):
         edges.extend(edge for edge in window_edges(window, now, tz) if edge > now)
 
     limits = profile.limits
     overall_spent = False
     spent_mask = 0
+    spent_services = set()
     if limits:
         edges.append(next_reset(now, limits.reset, tz))
         if limits.overall is not None:
@@ -189,5 +247,18 @@ def situation(profile: Profile, usage: Mapping[str, int], now: float, tz: ZoneIn
             allowance = minutes + extra_everything + extra.get(category, 0)
             if usage.get(category, 0) >= allowance:
                 spent_mask |= 1 << BY_ID[category].bit
+        for service_id, minutes in limits.services.items():
+            # Extra time for everything extends an app's limit too (an app is not a category).
+            if usage.get(service_id, 0) >= minutes + extra_everything:
+                spent_services.add(service_id)
     until = offset_change_before(now, min(edges), tz)
-    return Situation(paused, offline, open_mask, spent_mask, overall_spent, until)
+    return Situation(
+        paused,
+        offline,
+        open_mask,
+        spent_mask,
+        overall_spent,
+        until,
+        frozenset(open_services),
+        frozenset(spent_services),
+    )

@@ -14,6 +14,9 @@ from filterd.policy.block_answers import BlockStyle
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALLOW, DENY, ALWAYS = 1, 2, 4  # bits of Profile.marks
+# Bits of Profile.service_rules: a carer's choices for one app (filterd.catalogue), by service id.
+APP_BLOCKED, APP_ALLOWED, APP_SCHEDULED, APP_LIMITED = 1, 2, 4, 8
+APP_CHOICES = ("allowed", "blocked")  # values of a child's `services` mapping in the rules file
 ALL_DAYS = frozenset(range(7))
 
 
@@ -21,13 +24,15 @@ ALL_DAYS = frozenset(range(7))
 class Window:
     """Days and a time span; an end before the start runs past midnight into the next day.
 
-    For offline windows `categories` is unused; for allowed_during it is the mask let through.
+    For offline windows `categories` is unused; for allowed_during it is the mask let through,
+    and `services` the apps (catalogue ids) allowed only inside this child's windows.
     """
 
     days: frozenset[int]  # 0 = Monday
     start: int  # minutes after midnight
     end: int
     categories: int = 0
+    services: frozenset[str] = frozenset()
 
 
 class YouTube(enum.StrEnum):
@@ -49,14 +54,16 @@ NO_SAFE_SEARCH = SafeSearch(False, False, False, YouTube.OFF)
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Daily limits in minutes; `categories` maps a category id to its limit."""
+    """Daily limits in minutes; `categories` maps a category id to its limit, `services` an
+    app's catalogue id to its own."""
 
     overall: int | None = None
     categories: dict[str, int] = field(default_factory=dict)
     reset: int = 0  # the time of day at which a new day of usage starts
+    services: dict[str, int] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return self.overall is not None or bool(self.categories)
+        return self.overall is not None or bool(self.categories) or bool(self.services)
 
 
 class OverrideKind(enum.StrEnum):
@@ -95,7 +102,9 @@ class Profile:
     blocked_answer: BlockStyle = BlockStyle.NULL
     overrides: tuple[Override, ...] = ()
     counts_usage: bool = True  # False for the built-in profile of unknown devices
+    services: dict[str, str] = field(default_factory=dict)  # app id -> "allowed" or "blocked"
     marks: dict[bytes, int] = field(init=False, repr=False, compare=False)
+    service_rules: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # One dict for the three domain lists, so a query walks its name's suffixes once.
@@ -104,6 +113,16 @@ class Profile:
             for name in names:
                 marks[name] = marks.get(name, 0) | bit
         object.__setattr__(self, "marks", marks)
+        # One dict for every choice about apps, so a query for an app costs one lookup.
+        rules: dict[str, int] = {}
+        for service_id, choice in self.services.items():
+            rules[service_id] = APP_BLOCKED if choice == "blocked" else APP_ALLOWED
+        for window in self.allowed_during:
+            for service_id in window.services:
+                rules[service_id] = rules.get(service_id, 0) | APP_SCHEDULED
+        for service_id in self.limits.services:
+            rules[service_id] = rules.get(service_id, 0) | APP_LIMITED
+        object.__setattr__(self, "service_rules", rules)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from filterd.catalogue.load import CatalogueError, shipped_catalogue
+from filterd.catalogue.model import EMPTY, Catalogue
 from filterd.config import ConfigError, Validator, read_mapping, show
 from filterd.lists.categories import ALWAYS_BLOCKED, BY_ID, mask_of
 from filterd.lists.index import domain_to_wire
@@ -21,6 +23,7 @@ from filterd.lists.parse import normalise_domain
 from filterd.policy.block_answers import BlockStyle
 from filterd.rules.guards import END_KEY, NONE_WORD, cut_short_problems
 from filterd.rules.model import (
+    APP_CHOICES,
     DAYS,
     HOUSEHOLD,
     NO_SAFE_SEARCH,
@@ -58,6 +61,7 @@ CHILD_KEYS = {
     "safe_search",
     "blocked_answer",
     "overrides",
+    "services",
 }
 DAY_GROUPS = {
     "every_day": frozenset(range(7)),
@@ -77,17 +81,19 @@ class RulesError(ConfigError):
     """The rules file was refused; `problems` lists each as `key.path: reason`."""
 
 
-def load_rules(path: Path) -> Rules:
-    """Read and validate a whole rules file; raise RulesError listing every problem."""
+def load_rules(path: Path, catalogue: Catalogue | None = None) -> Rules:
+    """Read and validate a whole rules file; raise RulesError listing every problem.
+
+    Apps named in it are checked against `catalogue` (the shipped one when None)."""
     try:
         with open(path, "rb") as file:
             data = file.read(MAX_RULES_BYTES + 1)
     except OSError as err:
         raise RulesError([f"(file): cannot read: {err.strerror}"]) from None
-    return parse_rules_bytes(data)
+    return parse_rules_bytes(data, catalogue)
 
 
-def parse_rules_bytes(data: bytes) -> Rules:
+def parse_rules_bytes(data: bytes, catalogue: Catalogue | None = None) -> Rules:
     """The one check every reader and writer of the rules file makes (filterd's watcher,
     check-config, the dashboard's save): the size cap, UTF-8, then parse_rules_file."""
     if len(data) > MAX_RULES_BYTES:
@@ -96,29 +102,40 @@ def parse_rules_bytes(data: bytes) -> Rules:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise RulesError([f"(file): not UTF-8 text (byte {err.start + 1})"]) from None
-    return parse_rules_file(text)
+    return parse_rules_file(text, catalogue)
 
 
-def parse_rules_file(text: str) -> Rules:
+def parse_rules_file(text: str, catalogue: Catalogue | None = None) -> Rules:
     """A whole rules file: refused when it does not end with `end_of_rules: true` (cut short)."""
     problems = cut_short_problems(text)
     if problems:
         raise RulesError(problems)
-    return parse_rules(text)
+    return parse_rules(text, catalogue)
 
 
-def parse_rules(text: str) -> Rules:
+def parse_rules(text: str, catalogue: Catalogue | None = None) -> Rules:
     """The rules in YAML text; a whole file also needs parse_rules_file's end check."""
     raw = read_mapping(text, load_plain, RulesError)
-    reader = _RulesReader()
+    reader = _RulesReader(catalogue if catalogue is not None else _shipped())
     rules = reader.rules(raw)
     if reader.problems:
         raise RulesError(reader.problems)
     return rules
 
 
+def _shipped() -> Catalogue:
+    try:
+        return shipped_catalogue()
+    except CatalogueError:  # a broken shipped catalogue: no app can be named, rules still load
+        return EMPTY
+
+
 class _RulesReader(Validator):
     """Converts raw YAML values into Rules, collecting problems as it goes."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        super().__init__()
+        self.catalogue = catalogue
 
     def rules(self, raw: dict[str, Any]) -> Rules:
         self.mapping(raw, "", TOP_KEYS)
@@ -214,6 +231,18 @@ class _RulesReader(Validator):
             styles = ", ".join(s.value for s in BlockStyle)
             self.fail(f"{path}.blocked_answer", f"expected one of {styles}, got {show(style_text)}")
             style = BlockStyle.NULL
+        allowed_during = self.windows(
+            raw.get("allowed_during", []), f"{path}.allowed_during", with_categories=True
+        )
+        limits = self.limits(raw.get("limits"), f"{path}.limits")
+        services = self.services(raw.get("services", {}), f"{path}.services")
+        scheduled = {s for window in allowed_during for s in window.services}
+        for service_id, choice in services.items():
+            if choice == "blocked" and (service_id in scheduled or service_id in limits.services):
+                self.fail(
+                    f"{path}.services.{service_id}",
+                    "blocked, but also given allowed times or a daily limit: choose one",
+                )
         return Profile(
             id=child_id,
             name=name.strip(),
@@ -223,10 +252,9 @@ class _RulesReader(Validator):
             deny=self.domains(raw.get("deny", []), f"{path}.deny"),
             always_allow=self.domains(raw.get("always_allow", []), f"{path}.always_allow"),
             offline=offline,
-            allowed_during=self.windows(
-                raw.get("allowed_during", []), f"{path}.allowed_during", with_categories=True
-            ),
-            limits=self.limits(raw.get("limits"), f"{path}.limits"),
+            allowed_during=allowed_during,
+            limits=limits,
+            services=services,
             walled_garden=walled,
             safe_search=self.safe_search(raw.get("safe_search"), f"{path}.safe_search", preset),
             blocked_answer=style,
@@ -245,6 +273,33 @@ class _RulesReader(Validator):
                 self.fail(
                     f"{path}[{i}]", f"unknown category {show(item)} (known: {', '.join(BY_ID)})"
                 )
+        return found
+
+    def service_id(self, raw: Any, path: str) -> str | None:
+        """A catalogue id, or None after saying it is unknown."""
+        if isinstance(raw, str) and raw in self.catalogue.services:
+            return raw
+        self.fail(path, f"unknown app {show(raw)} (the Apps page lists every app filterd knows)")
+        return None
+
+    def services(self, raw: Any, path: str) -> dict[str, str]:
+        """The carer's choice for each app named: allowed or blocked."""
+        if not isinstance(raw, dict):
+            self.fail(path, f"expected a mapping of app: allowed or blocked, got {show(raw)}")
+            return {}
+        found = {}
+        for key, choice in raw.items():
+            service_id = self.service_id(key, f"{path}.{key}")
+            if service_id is None:
+                continue
+            if choice not in APP_CHOICES:
+                self.fail(
+                    f"{path}.{key}",
+                    f"expected allowed or blocked, got {show(choice)} (for set hours use"
+                    " allowed_during, for a daily limit use limits)",
+                )
+                continue
+            found[service_id] = choice
         return found
 
     def domains(self, raw: Any, path: str) -> frozenset[bytes]:
@@ -294,7 +349,7 @@ class _RulesReader(Validator):
         if not isinstance(raw, list):
             self.fail(path, f"expected a list of windows, got {show(raw)}")
             return ()
-        known = {"days", "start", "end"} | ({"categories"} if with_categories else set())
+        known = {"days", "start", "end"} | ({"categories", "services"} if with_categories else set())
         windows = []
         for i, item in enumerate(raw):
             where = f"{path}[{i}]"
@@ -306,14 +361,18 @@ class _RulesReader(Validator):
             start = self.time_of_day(item.get("start"), f"{where}.start")
             end = self.time_of_day(item.get("end"), f"{where}.end", midnight_end=True)
             categories = 0
+            services: frozenset[str] = frozenset()
             if with_categories:
-                if "categories" not in item:
-                    self.fail(f"{where}.categories", "required: the categories let through")
+                if "categories" not in item and "services" not in item:
+                    self.fail(
+                        f"{where}.categories", "required: the categories (or services) let through"
+                    )
                 categories = mask_of(
                     self.categories(item.get("categories", []), f"{where}.categories")
                 )
                 if categories & mask_of(ALWAYS_BLOCKED):
                     self.fail(f"{where}.categories", "illegal content cannot be let through")
+                services = self.window_services(item.get("services", []), f"{where}.services")
             if (
                 start is not None
                 and end is not None
@@ -322,8 +381,15 @@ class _RulesReader(Validator):
             ):
                 self.fail(f"{where}.end", "same as start: for the whole day write 00:00 to 24:00")
             elif start is not None and end is not None:
-                windows.append(Window(days, start, end, categories))
+                windows.append(Window(days, start, end, categories, services))
         return tuple(windows)
+
+    def window_services(self, raw: Any, path: str) -> frozenset[str]:
+        if not isinstance(raw, list):
+            self.fail(path, f"expected a list of apps, got {show(raw)}")
+            return frozenset()
+        found = (self.service_id(item, f"{path}[{i}]") for i, item in enumerate(raw))
+        return frozenset(service_id for service_id in found if service_id is not None)
 
     def duration(self, raw: Any, path: str) -> int | None:
         """Minutes from 90, "90m", "2h" or "1h30m"."""
@@ -344,20 +410,28 @@ class _RulesReader(Validator):
         return None
 
     def limits(self, raw: Any, path: str) -> Limits:
-        raw = self.mapping(raw, path, {"overall", "reset", *BY_ID})
+        raw = self.mapping(raw, path, None)
+        for key in raw:
+            if key not in ("overall", "reset") and key not in BY_ID:
+                if key not in self.catalogue.services:
+                    self.fail(
+                        f"{path}.{key}",
+                        "unknown key (expected overall, reset, a category id or an app id)",
+                    )
         overall = None
         if "overall" in raw:
             overall = self.duration(raw["overall"], f"{path}.overall")
         per_category = {}
+        per_service = {}
         for key, value in raw.items():
-            if key in BY_ID:
+            if key in BY_ID or key in self.catalogue.services:
                 minutes = self.duration(value, f"{path}.{key}")
                 if minutes is not None:
-                    per_category[key] = minutes
+                    (per_category if key in BY_ID else per_service)[key] = minutes
         reset = 0
         if "reset" in raw:
             reset = self.time_of_day(raw["reset"], f"{path}.reset") or 0
-        return Limits(overall, per_category, reset)
+        return Limits(overall, per_category, reset, per_service)
 
     def safe_search(self, raw: Any, path: str, preset: Preset) -> SafeSearch:
         if raw is None or raw is True:

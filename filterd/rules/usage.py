@@ -2,7 +2,8 @@
 
 A child is active in a minute when one of their devices asked for a name that is not
 background noise (connectivity checks, push, time sync, telemetry: filterd/data/background.txt);
-a category minute counts when a name in that category was asked in that minute. Minutes are
+a category minute counts when a name in that category was asked in that minute, and an app
+minute (keyed by the app's catalogue id) when one of the app's names was. Minutes are
 counted once however many devices or queries there were. Counts live here, in memory, and are
 written to SQLite by the daemon every few seconds, so they survive a restart.
 """
@@ -39,7 +40,13 @@ class UsageTracker:
         return self.days.get((child, day), {})
 
     def note(
-        self, child: str, qname: bytes, mask: int, minute: int, day: Callable[[], str]
+        self,
+        child: str,
+        qname: bytes,
+        mask: int,
+        minute: int,
+        day: Callable[[], str],
+        service: str = "",
     ) -> bool:
         """Count this query's minute; True when a count went up (limits may now be spent).
 
@@ -47,7 +54,7 @@ class UsageTracker:
         count changes, since working it out means a time-zone conversion.
         """
         last = self.last
-        if last.get((child, OVERALL)) == minute and not mask:
+        if last.get((child, OVERALL)) == minute and not mask and not service:
             return False  # the common case: this minute is already counted
         if listed(qname, self.background):
             return False
@@ -56,6 +63,8 @@ class UsageTracker:
             keys += [
                 cid for cid, bit in _COUNTED if mask & bit and last.get((child, cid)) != minute
             ]
+        if service and last.get((child, service)) != minute:
+            keys.append(service)
         if not keys:
             return False
         today = day()
