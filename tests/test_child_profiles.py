@@ -276,7 +276,7 @@ def test_a_broken_edit_is_refused_with_the_key_and_the_old_rules_stay(home):
     assert status()["problems"] == [
         "children.alex.bedtime: unknown key (known: age_band, allow, allowed_during, always_allow,"
         " block_categories, blocked_answer, deny, limits, name, offline, overrides, safe_search,"
-        " walled_garden)"
+        " services, walled_garden)"
     ]
     home.write_rules(base_rules())
     assert wait_for(lambda: not blocked(home.ask(ALEX, "distraction.example")), timeout=2)

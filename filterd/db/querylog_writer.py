@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS queries (
     latency_ms REAL NOT NULL,
     cached INTEGER NOT NULL,
     categories TEXT NOT NULL DEFAULT '',  -- comma-separated category ids the name is in
-    child TEXT NOT NULL DEFAULT ''        -- the child whose rules answered ('' for none)
+    child TEXT NOT NULL DEFAULT '',       -- the child whose rules answered ('' for none)
+    service TEXT NOT NULL DEFAULT ''      -- the app (filterd.catalogue id) the name belongs to
 );
 CREATE INDEX IF NOT EXISTS queries_ts ON queries(ts);
 """
@@ -85,6 +86,10 @@ CREATE INDEX IF NOT EXISTS queries_child_ts ON queries(child, ts);
 INSERT = (
     "INSERT INTO queries (ts, client, name, qtype, rcode, reason, latency_ms, cached,"
     " categories, child) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)  # rows without an app: `service` takes its default (tests and benchmarks fill logs so)
+INSERT_WITH_APP = (
+    "INSERT INTO queries (ts, client, name, qtype, rcode, reason, latency_ms, cached,"
+    " categories, child, service) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 QTYPE_NAMES = {
     1: "A",
@@ -122,7 +127,7 @@ def open_database(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous=NORMAL")
     db.executescript(SCHEMA)
     columns = {row[1] for row in db.execute("PRAGMA table_info(queries)")}
-    for added in ("categories", "child"):  # a log written before these columns existed
+    for added in ("categories", "child", "service"):  # a log written before these existed
         if added not in columns:
             db.execute(f"ALTER TABLE queries ADD COLUMN {added} TEXT NOT NULL DEFAULT ''")
     _drop_stale_high_risk_index(db)
@@ -164,7 +169,9 @@ class Writer:
             names.clear()
         rows = []
         worthy: list[tuple[int, Kind]] = []  # (row index, kind) of blocks that are events
-        for ts, client, wire, qtype, rcode, reason, latency, cached, categories, child in entries:
+        for entry in entries:
+            ts, client, wire, qtype, rcode, reason, latency, cached, categories, child = entry[:10]
+            service = entry[10] if len(entry) > 10 else ""
             name = names.get(wire)
             if name is None:
                 name = names[wire] = name_to_text(wire)
@@ -181,6 +188,7 @@ class Writer:
                     int(cached),
                     listed,
                     child,
+                    service,
                 )
             )
             if categories & HIGH_RISK_MASK and reason in BLOCKED_REASONS:
@@ -219,9 +227,9 @@ class Writer:
         db = self.db
         start = 0
         for index, kind in worthy:
-            db.executemany(INSERT, rows[start:index])
+            db.executemany(INSERT_WITH_APP, rows[start:index])
             row = rows[index]
-            query_id = db.execute(INSERT, row).lastrowid
+            query_id = db.execute(INSERT_WITH_APP, row).lastrowid
             data = {
                 "query_id": query_id,
                 "name": row[2],
@@ -230,7 +238,7 @@ class Writer:
             }
             db.execute(events.INSERT, events.row_of(kind, "filterd", row[9], row[1], data, row[0]))
             start = index + 1
-        db.executemany(INSERT, rows[start:])
+        db.executemany(INSERT_WITH_APP, rows[start:])
 
     def prune_if_due(self) -> None:
         now = time.time()

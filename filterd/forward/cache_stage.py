@@ -39,7 +39,7 @@ class CacheStage:
         if entry is not None:
             body = entry.patched if entry.patched_at == now else entry.body_at(now)
             wire = build_answer(query, entry.rcode, entry.upstream_flags, entry.counts, body)
-            return new_tuple(Reply, (wire, entry.rcode, Reason.CACHED, True, 0, ""))
+            return new_tuple(Reply, (wire, entry.rcode, Reason.CACHED, True, 0, "", ""))
         return self._miss(query)
 
     async def _miss(self, query: Query) -> Reply:
