@@ -81,6 +81,9 @@ class Daemon:
         self.lists_watch = ListsWatch(self.events.emit)
         self.quiet = QuietDevices(self.events.emit, self.clock.time())
         self.query_reader = QueryLogReader(config.database)
+        apps = self.blocklists.apps
+        self.rules.catalogue = lambda: apps.current if apps.current.services else None
+        apps.swapped = self.rules.catalogue_changed
         chain = build_chain(
             self.upstream_stage,
             self.cache,

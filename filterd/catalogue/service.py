@@ -15,12 +15,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from filterd.catalogue.load import CatalogueError, load_catalogue
+from filterd.catalogue.load import CATALOGUE_FILE, CatalogueError, load_catalogue
 from filterd.catalogue.model import EMPTY, Catalogue
 
 log = logging.getLogger(__name__)
 
 CATALOGUE_NAME = "services.yaml"  # in the shipped lists folder, beside the category lists
+
+
+def catalogue_path(shipped: Path) -> Path:
+    """The catalogue beside the shipped lists, or filterd's own when that folder has none."""
+    beside = shipped / CATALOGUE_NAME
+    return beside if beside.exists() else CATALOGUE_FILE
 
 
 class CatalogueService:

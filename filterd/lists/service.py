@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from filterd.catalogue.service import CATALOGUE_NAME, CatalogueService
+from filterd.catalogue.service import CatalogueService, catalogue_path
 from filterd.lists.categories import mask_of
 from filterd.lists.index import domain_to_wire
 from filterd.lists.parse import parse_list
@@ -84,7 +84,7 @@ class Blocklists:
         self.answers = block_answers(settings)
         self.status: dict[str, Any] | None = None
         self.updates = {"ok": 0, "failed": 0}
-        self.apps = CatalogueService(settings.lists_update.shipped / CATALOGUE_NAME)
+        self.apps = CatalogueService(catalogue_path(settings.lists_update.shipped))
         self._tasks: list[asyncio.Task] = []
 
     def configure(self, settings: BlocklistSettings) -> None:
@@ -94,8 +94,10 @@ class Blocklists:
         self.floor = mask_of(settings.block_categories)
         self.answers = block_answers(settings)
         self.store.protect(*load_protected(settings, self.store.patterns))
-        self.apps.path = settings.lists_update.shipped / CATALOGUE_NAME
-        self.apps.refresh()
+        path = catalogue_path(settings.lists_update.shipped)
+        if path != self.apps.path:
+            self.apps.path = path
+            self.apps.refresh()
 
     def load(self) -> None:
         """Serve at once from the last index; on a first boot build one from shipped lists."""

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from filterd.catalogue.model import Catalogue
 from filterd.clock import Clock
 from filterd.db.statedb import StateDb
 from filterd.events.kinds import RULES_REFUSED, ignore_event
@@ -77,6 +78,12 @@ class RulesService:
         self._tasks: list[asyncio.Task] = []
         self._next_flush = 0.0
         self.unresolved: Callable[[str], None] = lambda address: None  # set by discovery
+        # The app catalogue in force (None: the shipped one); apps named in rules must be in it.
+        self.catalogue: Callable[[], Catalogue | None] = lambda: None  # set by the daemon
+
+    def catalogue_changed(self, catalogue: Catalogue) -> None:
+        """A new app catalogue: read the rules file again, checked against it."""
+        self._signature = "not read yet"
 
     def lookup(self, client: str) -> ChildState | None:
         """The profile in force for a client address; None: household rules only."""
@@ -104,7 +111,7 @@ class RulesService:
     def _good_copy_rules(self) -> Rules | None:
         """The last good rules kept beside the database (written whole by us, fsynced)."""
         try:
-            return parse_rules(self.good_copy.read_text(encoding="utf-8"))
+            return parse_rules(self.good_copy.read_text(encoding="utf-8"), self.catalogue())
         except (OSError, UnicodeDecodeError, RulesError):
             return None
 
@@ -157,7 +164,7 @@ class RulesService:
             with open(self.path, "rb") as file:  # type: ignore[arg-type]
                 data = file.read(MAX_RULES_BYTES + 1)
             version = hashlib.sha256(data).hexdigest()
-            rules = parse_rules_bytes(data)  # the size cap and the parser the dashboard uses
+            rules = parse_rules_bytes(data, self.catalogue())  # the size cap and the parser the dashboard uses
             return rules, data.decode("utf-8"), [], version
         except OSError as err:
             return None, "", [f"(file): cannot read: {err}"], version
