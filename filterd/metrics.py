@@ -164,7 +164,9 @@ class MetricsCollector(Collector):
             "filterd_blocklist_domains", "Domains in the blocklist index.", lists["domains"]
         )
         yield GaugeMetricFamily(
-            "filterd_catalogue_services", "Apps in the catalogue in force.", lists["apps"]["services"]
+            "filterd_catalogue_services",
+            "Apps in the catalogue in force.",
+            lists["apps"]["services"],
         )
         yield GaugeMetricFamily(
             "filterd_blocklist_source_failures",

@@ -16,6 +16,7 @@ import yaml
 from dnslib import DNSRecord
 
 from filterd.catalogue.load import CATALOGUE_FILE
+from filterd.rules.guards import with_end_line
 from tests.support.filterd_process import wait_for
 from tests.test_blocklists import write_lists
 from tests.test_child_profiles import ALEX, SAM, Home, addresses, base_rules, blocked, london, ttls
@@ -36,10 +37,12 @@ def answered(reply: DNSRecord) -> bool:
 
 @pytest.fixture
 def apps_home(start_filterd, tmp_path: Path) -> Home:
-    shipped = write_lists(tmp_path / "shipped", social=["social.example"], helplines=["help.example"])
+    shipped = write_lists(
+        tmp_path / "shipped", social=["social.example"], helplines=["help.example"]
+    )
     shutil.copy(CATALOGUE_FILE, shipped / "services.yaml")  # the catalogue beside the lists
     rules_path = tmp_path / "rules.yaml"
-    rules_path.write_text(yaml.safe_dump(base_rules()))
+    rules_path.write_text(with_end_line(yaml.safe_dump(base_rules())))
     clock_path = tmp_path / "clock"
     clock_path.write_text(str(london("2026-11-23 16:00") - time.time()))  # a Monday afternoon
     filterd = start_filterd(
@@ -101,9 +104,7 @@ def test_a_preset_blocks_the_apps_its_categories_block_and_names_the_app(apps_ho
     assert blocked(reply)
     assert ede_texts(reply) == ["blocked: TikTok (social)"]
     # A carer's choice for the app wins over the category's: Pinterest allowed for Sam.
-    apply(
-        home, with_child("sam", services={"pinterest": "allowed"}), SAM, "i.pinimg.com", False
-    )
+    apply(home, with_child("sam", services={"pinterest": "allowed"}), SAM, "i.pinimg.com", False)
     assert blocked(home.ask(SAM, "api.tiktokv.com"))
 
 
@@ -140,10 +141,12 @@ def test_a_one_minute_youtube_limit_blocks_youtube_and_leaves_iplayer(apps_home)
     # The minutes were counted per app, as per category.
     with sqlite3.connect(home.filterd.db_path) as db:
         assert wait_for(
-            lambda: db.execute(
-                "SELECT minutes FROM usage WHERE child = 'alex' AND category = 'youtube'"
-            ).fetchall()
-            == [(1,)],
+            lambda: (
+                db.execute(
+                    "SELECT minutes FROM usage WHERE child = 'alex' AND category = 'youtube'"
+                ).fetchall()
+                == [(1,)]
+            ),
             timeout=8,
         )
 

@@ -349,7 +349,9 @@ class _RulesReader(Validator):
         if not isinstance(raw, list):
             self.fail(path, f"expected a list of windows, got {show(raw)}")
             return ()
-        known = {"days", "start", "end"} | ({"categories", "services"} if with_categories else set())
+        known = {"days", "start", "end"} | (
+            {"categories", "services"} if with_categories else set()
+        )
         windows = []
         for i, item in enumerate(raw):
             where = f"{path}[{i}]"
@@ -412,12 +414,12 @@ class _RulesReader(Validator):
     def limits(self, raw: Any, path: str) -> Limits:
         raw = self.mapping(raw, path, None)
         for key in raw:
-            if key not in ("overall", "reset") and key not in BY_ID:
-                if key not in self.catalogue.services:
-                    self.fail(
-                        f"{path}.{key}",
-                        "unknown key (expected overall, reset, a category id or an app id)",
-                    )
+            known = key in ("overall", "reset") or key in BY_ID or key in self.catalogue.services
+            if not known:
+                self.fail(
+                    f"{path}.{key}",
+                    "unknown key (expected overall, reset, a category id or an app id)",
+                )
         overall = None
         if "overall" in raw:
             overall = self.duration(raw["overall"], f"{path}.overall")

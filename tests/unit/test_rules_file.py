@@ -181,7 +181,8 @@ def test_unknown_category_in_allowed_during_is_refused():
 def test_allowed_during_without_categories_is_refused():
     found = problems(child("allowed_during: [{days: [sat], start: '10:00', end: '12:00'}]"))
     assert found == [
-        "children.sam.allowed_during[0].categories: required: the categories (or services) let through"
+        "children.sam.allowed_during[0].categories:"
+        " required: the categories (or services) let through"
     ]
 
 
