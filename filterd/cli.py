@@ -121,20 +121,32 @@ def check_config(path: Path, rules: Path | None = None) -> int:
     """Print each problem as `key.path: reason` (rules problems prefixed with the rules file's
     name); exit 1 when there is any."""
     from dashboard.settings import check_dashboard_section  # this command checks both programs
+    from filterd.catalogue.load import CATALOGUE_FILE, load_catalogue
+    from filterd.catalogue.service import catalogue_path
     from filterd.rules.parse import load_rules
 
     failed = False
+    apps_path = CATALOGUE_FILE
     try:
         config = load_config(path, check_dashboard_section)
         rules = rules or config.rules
+        apps_path = catalogue_path(config.blocklists.lists_update.shipped)
         print(f"{path}: ok")
     except ConfigError as err:
         for problem in err.problems:
             print(problem)
         failed = True
+    catalogue = None
+    try:
+        catalogue = load_catalogue(apps_path)
+        print(f"{apps_path}: ok ({len(catalogue.services)} apps)")
+    except ConfigError as err:
+        for problem in err.problems:
+            print(f"{apps_path}: {problem}")
+        failed = True
     if rules is not None:
         try:
-            loaded = load_rules(rules)
+            loaded = load_rules(rules, catalogue)
             print(f"{rules}: ok ({len(loaded.children)} children, {len(loaded.devices)} devices)")
         except ConfigError as err:
             for problem in err.problems:

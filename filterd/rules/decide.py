@@ -13,13 +13,11 @@ Precedence, first match wins (README "Precedence" repeats this table):
 | 6 | the name is on deny                               | blocked: denied            |
 | 7 | the name is on allow                              | allowed                    |
 | 8 | walled-garden mode                                | blocked: walled garden     |
-|   | **the name is an app's (filterd.catalogue) and the carer chose for that app:** |   |
-| 9a| the app is blocked                                | blocked: TikTok            |
-| 9b| the app has allowed times and none is open now    | blocked: Roblox (outside)  |
-| 9c| the app's own daily limit is spent                | blocked: limit (YouTube)   |
-| 9d| the overall daily limit is spent                  | blocked: limit             |
-| 9e| otherwise (allowed, in its times, within limit)   | allowed: the app's category|
-|   |                                                   | block and limit do not apply|
+| 9a| an app's name, the carer blocked the app          | blocked: TikTok            |
+| 9b| ... the app has allowed times, none open now      | blocked: Roblox (outside)  |
+| 9c| ... the app's own daily limit is spent            | blocked: limit (YouTube)   |
+| 9d| ... the overall daily limit is spent              | blocked: limit             |
+| 9e| ... otherwise (allowed, in its times, in limit)   | allowed, whatever its category |
 |10 | the child's blocked category, not let through now | blocked (names the app)    |
 |11 | the overall daily limit is spent                  | blocked: limit             |
 |12 | the category's daily limit is spent               | blocked: limit             |

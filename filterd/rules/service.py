@@ -164,7 +164,8 @@ class RulesService:
             with open(self.path, "rb") as file:  # type: ignore[arg-type]
                 data = file.read(MAX_RULES_BYTES + 1)
             version = hashlib.sha256(data).hexdigest()
-            rules = parse_rules_bytes(data, self.catalogue())  # the size cap and the parser the dashboard uses
+            # The size cap and the parser the dashboard uses, with the catalogue in force.
+            rules = parse_rules_bytes(data, self.catalogue())
             return rules, data.decode("utf-8"), [], version
         except OSError as err:
             return None, "", [f"(file): cannot read: {err}"], version

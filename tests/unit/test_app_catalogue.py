@@ -22,13 +22,57 @@ from filterd.lists.index import domain_to_wire
 from filterd.lists.parse import normalise_domain
 
 CATALOGUE = load_catalogue()
-ISSUE_NAMES = (  # every service the issue names, by id
-    "tiktok snapchat instagram facebook x threads bereal pinterest reddit tumblr yubo wizz"
-    " whatsapp telegram signal discord messenger kik omegle roblox fortnite minecraft steam"
-    " playstation xbox nintendo ea call_of_duty among_us twitch youtube netflix disney_plus"
-    " prime_video bbc_iplayer spotify chatgpt gemini claude character_ai copilot tor"
-    " google_play apple_app_store nordvpn expressvpn web_proxies cloudflare_dns google_dns"
-).split()
+ISSUE_NAMES = [
+    "tiktok",
+    "snapchat",
+    "instagram",
+    "facebook",
+    "x",
+    "threads",
+    "bereal",
+    "pinterest",
+    "reddit",
+    "tumblr",
+    "yubo",
+    "wizz",
+    "whatsapp",
+    "telegram",
+    "signal",
+    "discord",
+    "messenger",
+    "kik",
+    "omegle",
+    "roblox",
+    "fortnite",
+    "minecraft",
+    "steam",
+    "playstation",
+    "xbox",
+    "nintendo",
+    "ea",
+    "call_of_duty",
+    "among_us",
+    "twitch",
+    "youtube",
+    "netflix",
+    "disney_plus",
+    "prime_video",
+    "bbc_iplayer",
+    "spotify",
+    "chatgpt",
+    "gemini",
+    "claude",
+    "character_ai",
+    "copilot",
+    "tor",
+    "google_play",
+    "apple_app_store",
+    "nordvpn",
+    "expressvpn",
+    "web_proxies",
+    "cloudflare_dns",
+    "google_dns",
+]
 
 
 def small(services: str, shared: str = "  shared.example: used by everyone\n", count=1) -> str:
