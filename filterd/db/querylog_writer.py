@@ -24,6 +24,7 @@ from filterd.db import events
 from filterd.dns.wire import name_to_text, rcode_name
 from filterd.events.kinds import BLOCK_HIGH_RISK, BLOCK_ILLEGAL, BYPASS_ATTEMPT, Kind
 from filterd.lists.categories import ids_of, mask_of
+from filterd.quiet_log import QuietLog
 
 log = logging.getLogger("filterd.querylog")
 
@@ -113,6 +114,7 @@ FRAME = struct.Struct("!I")
 PRUNE_INTERVAL = 3600.0
 NAME_MEMO_LIMIT = 100_000
 WRITER_NICENESS = 10
+REOPEN_INTERVAL = 10.0  # seconds between tries to open a database that cannot be opened
 
 
 def qtype_name(qtype: int) -> str:
@@ -152,18 +154,42 @@ def _drop_stale_high_risk_index(db: sqlite3.Connection) -> None:
 
 
 class Writer:
-    """Turns entries into rows; names are memoised because a home asks the same ones often."""
+    """Turns entries into rows; names are memoised because a home asks the same ones often.
 
-    def __init__(self, db: sqlite3.Connection, retention_days: int) -> None:
-        self.db = db
+    The database is opened on first use and again every REOPEN_INTERVAL while it cannot be
+    (a missing directory, no permission): meanwhile entries are dropped and counted, and the
+    problem is said once and then summarised, never a traceback and a restart every 10 s.
+    """
+
+    def __init__(self, path: Path, retention_days: int) -> None:
+        self.path = path
+        self.db: sqlite3.Connection | None = None
         self.retention_days = retention_days
         self.names: dict[bytes, str] = {}
         self.written = 0
         self.dropped = 0
         self.next_prune = 0.0
         self.recent_events: dict[tuple[str, str], float] = {}
+        self.next_open = 0.0
+        self.cannot_open = QuietLog(log, f"query log database {path} cannot be opened")
+        self.cannot_write = QuietLog(log, "query log write failed")
+
+    def connection(self) -> sqlite3.Connection | None:
+        if self.db is None and time.monotonic() >= self.next_open:
+            try:
+                self.db = open_database(self.path)
+                self.cannot_open.ended("opened; writing the query log again")
+            except (sqlite3.Error, OSError) as err:
+                self.next_open = time.monotonic() + REOPEN_INTERVAL
+                self.cannot_open.happened(err)
+        return self.db
 
     def write(self, entries: list[tuple]) -> None:
+        db = self.connection()
+        if db is None:
+            self.dropped += len(entries)
+            self.cannot_open.happened("still cannot open it", len(entries))
+            return
         names = self.names
         if len(names) > NAME_MEMO_LIMIT:
             names.clear()
@@ -197,13 +223,14 @@ class Writer:
                     worthy.append((len(rows) - 1, kind))
         try:
             self.insert(rows, worthy)
-            self.db.commit()
+            db.commit()
             self.written += len(rows)
+            self.cannot_write.ended()
         except sqlite3.Error as err:  # disk full, read-only: lose the log, never DNS
             self.dropped += len(rows)
-            log.warning("query log write failed, %d entries dropped: %s", len(rows), err)
+            self.cannot_write.happened(err, len(rows))
             with contextlib.suppress(sqlite3.Error):
-                self.db.rollback()
+                db.rollback()
         self.prune_if_due()
 
     def event_kind(self, ts: float, client: str, name: str, categories: int) -> Kind | None:
@@ -242,7 +269,7 @@ class Writer:
 
     def prune_if_due(self) -> None:
         now = time.time()
-        if now < self.next_prune:
+        if now < self.next_prune or self.db is None:
             return
         self.next_prune = now + PRUNE_INTERVAL
         try:
@@ -295,7 +322,8 @@ def main(argv: list[str]) -> int:
     # same holds from here on.
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)
-    writer = Writer(open_database(database), retention_days)
+    writer = Writer(database, retention_days)
+    writer.connection()  # at once, so the schema exists before the first entries
     for message in read_frames(sys.stdin.buffer):
         if isinstance(message, int):  # a new retention period after a config reload
             writer.retention_days = message
@@ -303,7 +331,8 @@ def main(argv: list[str]) -> int:
         writer.write(message)
         sys.stdout.write(f"written {writer.written} dropped {writer.dropped}\n")
         sys.stdout.flush()
-    writer.db.close()
+    if writer.db is not None:
+        writer.db.close()
     return 0
 
 
