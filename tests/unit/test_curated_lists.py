@@ -70,3 +70,9 @@ def test_the_compiled_index_blocks_curated_names_under_their_category(tmp_path, 
     store = shipped_store(tmp_path)
     assert store.categories(domain_to_wire(name)) & mask_of([category])
     store.close()
+
+
+def test_the_readme_table_gives_each_curated_list_its_true_size():
+    readme = (SHIPPED_LISTS / "README.md").read_text()
+    sizes = dict(re.findall(r"^\| `(\w+)\.txt` \| (\d+) \|", readme, re.MULTILINE))
+    assert {c: int(sizes[c]) for c in CURATED} == {c: len(entry_lines(c)) for c in CURATED}
