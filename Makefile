@@ -37,7 +37,9 @@ run: $(STAMP)
 	@echo "query it with:  dig @127.0.0.1 -p 1053 example.com"
 	@echo "as Sam's tablet: dig @127.0.0.1 -p 1053 -b 127.0.0.2 www.google.co.uk"
 	@echo "metrics at:     http://127.0.0.1:9153/metrics    (Ctrl-C to stop)"
-	@echo "dashboard at:   http://127.0.0.1:8080/  (first visit: create the administrator)"
+	@echo "dashboard at:   https://127.0.0.1:8443/  (first visit: create the administrator;"
+	@echo "                the browser warns about the box's own certificate until you trust"
+	@echo "                var/tls/ca.crt: see README, Dashboard security)"
 	@code=$$($(VENV)/bin/filterd setup-code --config $(CONFIG) 2>/dev/null) \
 	  && echo "set-up code:    $$code  (the first visit asks for it)" || true
 	$(VENV)/bin/filterd dashboard --config $(CONFIG) & dashboard=$$!; \

@@ -77,11 +77,11 @@ def create_app(config: Config) -> Flask:
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         ALLOWED_HOSTS=set(dashboard.settings.allowed_hosts),
-        SECURE_COOKIES=dashboard.settings.secure_cookies,
         # Flask's own cookie (it carries flash messages) gets the same flags as the session's.
+        SESSION_COOKIE_NAME="__Host-filterd_flash",
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SECURE=dashboard.settings.secure_cookies,
+        SESSION_COOKIE_SECURE=True,
         # Posted before there is a session to hold a token; SameSite cookies and the host
         # allow-list stand in for it there.
         CSRF_EXEMPT={"auth.setup", "auth.login"},

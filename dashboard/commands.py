@@ -1,4 +1,4 @@
-"""`filterd dashboard` (served by waitress, a production WSGI server) and `filterd users add`."""
+"""Dashboard commands: `filterd dashboard`, `users add`, `setup-code` and `certificate`."""
 
 from __future__ import annotations
 
@@ -11,17 +11,28 @@ from filterd.config import load_config_or_report
 
 
 def serve(path: Path) -> int:
-    from waitress import serve as waitress_serve
-
-    from dashboard.app import create_app
+    from dashboard.server import serve as serve_dashboard
 
     config = load_config_or_report(path, check_dashboard_section)
     if config is None:
         return 1
-    settings = dashboard_settings(config)
-    host, _, port = settings.listen.rpartition(":")
-    print(f"dashboard on http://{host}:{port}/ (first visit: create the administrator)")
-    waitress_serve(create_app(config), host=host.strip("[]"), port=int(port), threads=8)
+    return serve_dashboard(config)
+
+
+def certificate_command(path: Path) -> int:
+    """Where the dashboard's certificate is, what it covers and its fingerprints (made now if
+    the dashboard has not started yet), for checking on a phone before trusting it."""
+    from dashboard import certificates
+
+    config = load_config_or_report(path, check_dashboard_section)
+    if config is None:
+        return 1
+    try:
+        found = certificates.ensure(dashboard_settings(config))
+    except PermissionError:
+        print("Only the dashboard's user can read its certificates: use sudo -u.", file=sys.stderr)
+        return 1
+    print("\n".join(certificates.describe(found)))
     return 0
 
 

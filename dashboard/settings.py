@@ -9,40 +9,72 @@ from typing import Any
 
 from filterd.config import Config, ConfigError, Validator
 
-KEYS = {"listen", "database", "allowed_hosts", "secure_cookies"}
+KEYS = {"listen", "http_listen", "database", "allowed_hosts", "certificate", "key", "tls_directory"}
 
 
 @dataclass(frozen=True, slots=True)
 class DashboardSettings:
-    listen: str = "127.0.0.1:8080"  # host:port the dashboard serves on
+    listen: str = "127.0.0.1:8443"  # host:port the dashboard serves HTTPS on
+    # host:port of the plain-HTTP listener (on an appliance, port 80): it sends the dashboard's
+    # names to HTTPS and will serve the block page. None: no plain-HTTP listener.
+    http_listen: str | None = None
     database: Path = Path("var/dashboard.db")  # accounts, sessions, audit trail, reviews
-    # Host names the dashboard answers to (a DNS-rebinding page must not reach it).
+    # Host names the dashboard answers to (a DNS-rebinding page must not reach it); its
+    # certificate covers them too.
     allowed_hosts: tuple[str, ...] = ("localhost", "127.0.0.1", "filterd.home.arpa")
-    secure_cookies: bool = False  # true when served over HTTPS (a reverse proxy)
+    certificate: Path | None = None  # an operator's own certificate (PEM, chain included)...
+    key: Path | None = None  # ...and its private key; otherwise the box makes its own
+    # Where the box keeps the certificates it made (None: `tls` beside the database).
+    tls_directory: Path | None = None
+
+    @property
+    def certificates(self) -> Path:
+        return self.tls_directory or self.database.parent / "tls"
+
+
+def _host_port(v: Any, key: str, value: Any, default: str | None) -> str | None:
+    host, _, port = str(value).rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        v.fail(f"dashboard.{key}", f"expected host:port, got {value!r}")
+        return default
+    return str(value)
+
+
+def _path(v: Any, raw: dict, key: str, default: Path | None) -> Path | None:
+    value = raw.get(key, None if default is None else str(default))
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        v.fail(f"dashboard.{key}", f"expected a file path, got {value!r}")
+        return default
+    return Path(value)
 
 
 def parse_dashboard_settings(v: Any, raw: Any) -> DashboardSettings:
     """v is config.Validator: it collects problems; bad values fall back to defaults."""
     raw = v.mapping(raw, "dashboard", KEYS)
     default = DashboardSettings()
-    listen = raw.get("listen", default.listen)
-    host, _, port = str(listen).rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        v.fail("dashboard.listen", f"expected host:port, got {listen!r}")
-        listen = default.listen
-    database = raw.get("database", str(default.database))
-    if not isinstance(database, str) or not database:
-        v.fail("dashboard.database", f"expected a file path, got {database!r}")
-        database = str(default.database)
+    listen = _host_port(v, "listen", raw.get("listen", default.listen), default.listen)
+    http_listen = raw.get("http_listen", default.http_listen)
+    if http_listen is not None:
+        http_listen = _host_port(v, "http_listen", http_listen, None)
     hosts = raw.get("allowed_hosts", list(default.allowed_hosts))
     if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
         v.fail("dashboard.allowed_hosts", f"expected a list of host names, got {hosts!r}")
         hosts = list(default.allowed_hosts)
-    secure = raw.get("secure_cookies", default.secure_cookies)
-    if not isinstance(secure, bool):
-        v.fail("dashboard.secure_cookies", f"expected true or false, got {secure!r}")
-        secure = default.secure_cookies
-    return DashboardSettings(str(listen), Path(database), tuple(h.lower() for h in hosts), secure)
+    certificate, key = _path(v, raw, "certificate", None), _path(v, raw, "key", None)
+    if (certificate is None) != (key is None):
+        v.fail("dashboard.certificate", "give both certificate and key, or neither")
+        certificate = key = None
+    return DashboardSettings(
+        listen=str(listen),
+        http_listen=http_listen,
+        database=_path(v, raw, "database", default.database) or default.database,
+        allowed_hosts=tuple(h.lower() for h in hosts),
+        certificate=certificate,
+        key=key,
+        tls_directory=_path(v, raw, "tls_directory", None),
+    )
 
 
 def check_dashboard_section(v: Validator, config: Config) -> None:

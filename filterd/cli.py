@@ -53,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     events.add_argument("--follow", action="store_true", help="keep printing new events")
     dashboard = commands.add_parser("dashboard", help="serve the web dashboard")
     dashboard.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
+    certificate = commands.add_parser(
+        "certificate", help="the dashboard's HTTPS certificate: file, names, fingerprints"
+    )
+    certificate.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
     code = commands.add_parser(
         "setup-code", help="print the one-time code that creates the first administrator"
     )
@@ -70,13 +74,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "check-config":
         return check_config(args.file, args.rules)
-    if args.command in ("dashboard", "users", "setup-code"):
-        from dashboard.commands import add_user_command, serve, setup_code_command
+    if args.command in ("dashboard", "users", "setup-code", "certificate"):
+        from dashboard.commands import (
+            add_user_command,
+            certificate_command,
+            serve,
+            setup_code_command,
+        )
 
         if args.command == "dashboard":
             return serve(args.config)
         if args.command == "setup-code":
             return setup_code_command(args.config)
+        if args.command == "certificate":
+            return certificate_command(args.config)
         return add_user_command(args.config, args.name, args.role)
     if args.command == "devices":
         from filterd.discovery.commands import list_devices, scan_devices

@@ -42,10 +42,10 @@ def test_wrong_password_is_refused_and_repeated_failures_slow_that_source(tmp_pa
 def test_logout_revokes_the_session_on_the_server(tmp_path):
     app = make_app(tmp_path)
     client = logged_in(app, "Jo", "carer")
-    cookie = client.get_cookie("filterd_session").value
+    cookie = client.get_cookie("__Host-filterd_session").value
     client.post("/logout", data={"csrf": csrf_of(client)})
     other = app.test_client()
-    other.set_cookie("filterd_session", cookie)
+    other.set_cookie("__Host-filterd_session", cookie)
     assert other.get("/").status_code == 302, "the old cookie no longer opens a session"
 
 

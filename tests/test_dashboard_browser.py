@@ -146,7 +146,13 @@ class Stack:
 def browser() -> Iterator[webdriver.Chrome]:
     options = Options()
     options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
+    # The dashboard serves HTTPS with the certificate each test box makes for itself.
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--ignore-certificate-errors",
+    ):
         options.add_argument(argument)
     driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
     driver.set_page_load_timeout(15)
@@ -169,6 +175,7 @@ def stack(start_filterd, browser, tmp_path: Path) -> Iterator[Stack]:
         rules=str(rules_path),
         dashboard={
             "listen": listen,
+            "http_listen": f"127.0.0.1:{free_port()}",
             "database": str(tmp_path / "dashboard.db"),
             "allowed_hosts": ["127.0.0.1", "localhost"],
         },
@@ -225,6 +232,20 @@ def test_first_run_then_pause_and_resume_reach_dns_within_two_seconds(stack: Sta
     stack.click("sam", "Resume")
     assert "Paused" not in stack.card("sam").text
     assert wait_for(lambda: stack.resolves(SAM), timeout=2), "filterd applied the resume"
+
+
+def test_the_plain_http_address_lands_on_https_with_secure_host_only_cookies(stack: Stack):
+    plain = stack.filterd.config["dashboard"]["http_listen"]
+    stack.browser.get(f"http://{plain}/")
+    assert wait_for(lambda: stack.browser.current_url == stack.dashboard.url + "/setup", 5)
+    assert stack.dashboard.url.startswith("https://")
+
+    stack.add_user("admin", "administrator")
+    stack.log_in("admin")
+    session = next(c for c in stack.browser.get_cookies() if "filterd_session" in c["name"])
+    assert session["name"] == "__Host-filterd_session"
+    assert session["secure"] and session["httpOnly"] and session["sameSite"] == "Strict"
+    assert "filterd_session" not in stack.browser.execute_script("return document.cookie")
 
 
 def test_a_viewer_sees_no_controls_and_a_forged_change_is_refused(stack: Stack):

@@ -38,15 +38,14 @@ def _sign_in(user: accounts.User, target: str):
     # This browser is now a known device for the account: guessing elsewhere never locks it.
     device = throttle.remember_device(db, user.id, request.cookies.get(DEVICE_COOKIE))
     response = redirect(target if _local(target) else "/")
-    secure = current_app.config["SECURE_COOKIES"]
-    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=secure, path="/")
+    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=True, path="/")
     response.set_cookie(
         DEVICE_COOKIE,
         device,
         max_age=DEVICE_LIFETIME,
         httponly=True,
         samesite="Strict",
-        secure=secure,
+        secure=True,
         path="/",
     )
     return response
@@ -149,5 +148,5 @@ def logout():
     if g.get("user") is not None:
         audit.record(current_dashboard().db(), g.user.name, "logout")
     response = redirect(url_for("auth.login"))
-    response.delete_cookie(COOKIE, path="/", secure=current_app.config["SECURE_COOKIES"])
+    response.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="Strict")
     return response

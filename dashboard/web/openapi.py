@@ -46,7 +46,7 @@ SPEC = {
     },
     "components": {
         "securitySchemes": {
-            "session": {"type": "apiKey", "in": "cookie", "name": "filterd_session"}
+            "session": {"type": "apiKey", "in": "cookie", "name": "__Host-filterd_session"}
         }
     },
     "security": [{"session": []}],

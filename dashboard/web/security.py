@@ -20,8 +20,11 @@ from dashboard.app import current_dashboard
 from dashboard.data import accounts, audit
 from dashboard.data.accounts import Permission, User
 
-COOKIE = "filterd_session"
-DEVICE_COOKIE = "filterd_device"  # a known device for throttling (dashboard.data.throttle)
+# Served only over HTTPS: Secure cookies, and the __Host- prefix makes browsers refuse them
+# unless set by this very host over HTTPS with Path=/ and no Domain (no sibling name can plant
+# or overwrite one).
+COOKIE = "__Host-filterd_session"
+DEVICE_COOKIE = "__Host-filterd_device"  # a known device for throttling (data/throttle.py)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 HEADERS = {
     "Content-Security-Policy": (
@@ -33,6 +36,8 @@ HEADERS = {
     "Referrer-Policy": "same-origin",  # no address leaves the site; our own forms say Origin
     "Cache-Control": "no-store",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    # The dashboard is HTTPS only: browsers that saw it once never try plain HTTP for a year.
+    "Strict-Transport-Security": "max-age=31536000",
 }
 
 

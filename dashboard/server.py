@@ -1,0 +1,67 @@
+"""`filterd dashboard`: HTTPS for the dashboard and, if configured, the plain-HTTP listener.
+
+Served by cheroot, a maintained, pure-Python, threaded WSGI server with TLS built in (waitress,
+used before, has no TLS at all and expects a reverse proxy; gunicorn has TLS but forks worker
+processes, each holding a copy of the app, which a 512 MB box cannot spare). Both listeners
+run in this one process, each with its own thread pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+from cheroot import wsgi
+from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+from dashboard import certificates
+from dashboard.plain_http import make_plain_app
+from dashboard.settings import dashboard_settings
+from filterd.config import Config
+
+THREADS = 8
+log = logging.getLogger("filterd.dashboard")
+
+
+def _address(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def serve(config: Config) -> int:
+    from dashboard.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = dashboard_settings(config)
+    found = certificates.ensure(settings)
+    for line in certificates.describe(found):
+        log.info("%s", line)
+    host, port = _address(settings.listen)
+    https = wsgi.Server((host, port), create_app(config), numthreads=THREADS)
+    https.ssl_adapter = BuiltinSSLAdapter(str(found.certificate), str(found.key))
+    servers = [https]
+    if settings.http_listen:
+        plain = make_plain_app(settings, found.ca)
+        servers.append(wsgi.Server(_address(settings.http_listen), plain, numthreads=2))
+
+    def stop(_signal: int, _frame: FrameType | None) -> None:
+        for server in servers:
+            threading.Thread(target=server.stop, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for server in servers:
+        server.prepare()  # binds now: a port in use fails here, before anything is served
+    shown = f"[{host}]" if ":" in host else host
+    print(f"dashboard on https://{shown}:{port}/", flush=True)
+    if settings.http_listen:
+        print(f"plain HTTP on {settings.http_listen} (sends the dashboard to HTTPS)", flush=True)
+    threads = [threading.Thread(target=s.serve, daemon=True) for s in servers[1:]]
+    for thread in threads:
+        thread.start()
+    https.serve()
+    for thread in threads:
+        thread.join(timeout=5)
+    return 0

@@ -1,0 +1,186 @@
+"""HTTPS by default, against the real dashboard process on loopback: the certificate the box
+makes for its names and addresses, its fingerprint, Secure __Host- cookies and HSTS, and the
+plain-HTTP listener that only sends the dashboard's names to HTTPS."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import http.client
+import socket
+import ssl
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.support.dashboard_process import DashboardProcess
+from tests.support.filterd_process import free_port
+from tests.test_dashboard_accounts_security import PASSWORD, Box
+
+NAMES = ["localhost", "127.0.0.1", "filterd.home.arpa", "carers-box.lan"]
+
+
+class HttpsBox(Box):
+    def __init__(self, tmp_path: Path, **dashboard: object) -> None:
+        self.http_port = free_port()
+        self.extra = dashboard
+        super().__init__(tmp_path)
+
+    def write_config(self) -> None:
+        super().write_config()
+        config = yaml.safe_load(self.config_path.read_text())
+        config["dashboard"].update(
+            allowed_hosts=NAMES, http_listen=f"127.0.0.1:{self.http_port}", **self.extra
+        )
+        self.config_path.write_text(yaml.safe_dump(config))
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+    @property
+    def ca(self) -> Path:
+        return self.database.parent / "tls" / "ca.crt"
+
+
+def start(made: HttpsBox) -> HttpsBox:
+    for _ in range(3):
+        try:
+            made.process.start()
+            return made
+        except RuntimeError as err:
+            if "Address already in use" not in str(err):
+                raise
+            made.listen, made.http_port = f"127.0.0.1:{free_port()}", free_port()
+            made.write_config()
+            made.process = DashboardProcess(made.config_path, made.listen, made.tmp_path)
+    raise RuntimeError("no free ports")
+
+
+@pytest.fixture
+def box(tmp_path: Path) -> Iterator[HttpsBox]:
+    made = start(HttpsBox(tmp_path))
+    try:
+        yield made
+    finally:
+        made.process.stop()
+
+
+def handshake(port: int, server_name: str, ca: Path) -> bytes:
+    """Connect as a phone that trusts `ca` would, to `server_name`; the server's certificate."""
+    context = ssl.create_default_context(cafile=str(ca))
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+        context.wrap_socket(raw, server_hostname=server_name) as tls,
+    ):
+        return tls.getpeercert(binary_form=True)
+
+
+def plain_get(port: int, path: str, host: str) -> http.client.HTTPResponse:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection.request("GET", path, headers={"Host": host})
+    response = connection.getresponse()
+    response.body = response.read()  # type: ignore[attr-defined]
+    connection.close()
+    return response
+
+
+def test_the_dashboard_serves_https_for_every_name_and_address_it_answers_to(box: HttpsBox):
+    for name in NAMES:
+        served = handshake(box.port, name, box.ca)
+        assert served
+    with pytest.raises(ssl.SSLCertVerificationError):
+        handshake(box.port, "bank.example", box.ca)  # the certificate covers only the box
+
+    ca = x509.load_pem_x509_certificate(box.ca.read_bytes())
+    constraints = ca.extensions.get_extension_for_class(x509.NameConstraints)
+    assert constraints.critical, "a leaked CA key could not vouch for other sites"
+    for key in (box.ca.with_name("ca.key"), box.ca.with_name("dashboard.key")):
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600, key
+
+
+def test_the_fingerprint_is_shown_by_a_command_and_in_the_log(box: HttpsBox):
+    served = handshake(box.port, "filterd.home.arpa", box.ca)
+    leaf = hashlib.sha256(served).hexdigest().upper()
+    leaf = ":".join(leaf[i : i + 2] for i in range(0, len(leaf), 2))
+    ca = x509.load_pem_x509_certificate(box.ca.read_bytes())
+    ca_print = ca.fingerprint(hashes.SHA256()).hex(":").upper()
+
+    shown = box.command("certificate")
+    assert shown.returncode == 0, shown.stderr
+    assert leaf in shown.stdout and ca_print in shown.stdout
+    assert str(box.ca) in shown.stdout or "ca.crt" in shown.stdout
+    assert "filterd.home.arpa" in shown.stdout and "carers-box.lan" in shown.stdout
+    assert ca_print in box.process.log() and leaf in box.process.log()
+
+
+def test_cookies_are_secure_host_only_and_hsts_is_sent(box: HttpsBox):
+    box.add_user("carer", "carer")
+    device = box.device("127.0.0.2")
+    device.context = ssl.create_default_context(cafile=str(box.ca))
+    reply = device.log_in("carer", PASSWORD)
+    assert reply.status == 302
+    assert reply.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    cookies = reply.headers.get_all("Set-Cookie")
+    session = next(c for c in cookies if c.startswith("__Host-filterd_session="))
+    attributes = {part.strip().split("=")[0].lower() for part in session.split(";")[1:]}
+    assert {"secure", "httponly", "path"} <= attributes and "domain" not in attributes
+    assert "SameSite=Strict" in session
+
+
+def test_plain_http_only_sends_the_dashboard_names_to_https(box: HttpsBox):
+    for host in ("filterd.home.arpa", "127.0.0.1", "carers-box.lan"):
+        moved = plain_get(box.http_port, "/login?next=/children/", host)
+        assert moved.status == 308
+        assert moved.headers["Location"] == f"https://{host}:{box.port}/login?next=/children/"
+        assert moved.headers.get("Set-Cookie") is None
+
+    # A name a blocked answer pointed here is no dashboard: never a dashboard page or cookie.
+    other = plain_get(box.http_port, "/setup", "ads.tracker.example")
+    assert other.status != 308 and b"Set-up code" not in other.body  # type: ignore[attr-defined]
+    assert other.headers.get("Set-Cookie") is None
+
+    ca = plain_get(box.http_port, "/filterd-ca.crt", "filterd.home.arpa")
+    assert ca.status == 200 and ca.body == box.ca.read_bytes()  # type: ignore[attr-defined]
+
+
+def test_an_operators_own_certificate_is_served_instead(tmp_path: Path):
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "carers-box.lan")])
+    now = datetime.datetime.now(datetime.UTC)
+    own = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("carers-box.lan")]), critical=False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    certificate, key_file = tmp_path / "own.crt", tmp_path / "own.key"
+    certificate.write_bytes(own.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    made = start(HttpsBox(tmp_path, certificate=str(certificate), key=str(key_file)))
+    try:
+        served = handshake(made.port, "carers-box.lan", certificate)
+        assert served == own.public_bytes(serialization.Encoding.DER)
+        assert not made.ca.exists(), "no certificate of the box's own is made"
+    finally:
+        made.process.stop()
