@@ -36,10 +36,9 @@ KINDS = (
     "app_store",
     "bypass",
 )
-# Kinds that are not (yet) categories: the category their services fall under by default.
-# Random chat with strangers is messaging until filterd has a stranger_chat category; app
+# Kinds that are not categories: the category their services fall under by default. App
 # stores have none (they are essential: only a carer's choice for the store blocks one).
-KIND_FALLBACK: dict[str, str | None] = {"stranger_chat": "messaging", "app_store": None}
+KIND_FALLBACK: dict[str, str | None] = {"app_store": None}
 RESERVED_IDS = {"overall"} | set(BY_ID)  # usage keys and limit keys beside service ids
 _SERVICE_ID = re.compile(r"[a-z0-9][a-z0-9_]{0,39}")
 

@@ -83,3 +83,15 @@ def test_a_query_log_from_before_stranger_chat_gets_its_review_index_rebuilt(tmp
     )
     assert "queries_high_risk_v2_ts" in plan
     db.close()
+
+
+def test_the_app_catalogues_random_chat_services_fall_under_stranger_chat():
+    """So a preset's stranger_chat block reaches the catalogue's names for those apps too."""
+    from filterd.catalogue.load import load_catalogue
+
+    services = [s for s in load_catalogue().services.values() if s.kind == "stranger_chat"]
+    assert services
+    for service in services:
+        assert service.category == "stranger_chat" and service.mask == STRANGER_CHAT
+    for band, preset in PRESETS.items():
+        assert all(preset.block_mask & s.mask for s in services), band
