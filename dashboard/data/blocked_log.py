@@ -342,3 +342,12 @@ def unreviewed_high_risk(
         for row in filterd_db.execute(f"SELECT id FROM queries WHERE {where} AND {_RISK}", params)
     ]
     return len(ids) - len(reviews_for(dashboard_db, ids))
+
+
+def review_audit(ids: list[int], outcome: str, note: str) -> tuple[str, str]:
+    """(target, detail) of a review in the audit trail, the same from the page and the API:
+    the note is kept there as well as in the review."""
+    target = "blocked requests " + ", ".join(str(i) for i in ids[:50])
+    if len(ids) > 50:
+        target += f" and {len(ids) - 50} more"
+    return target, f"{outcome}: {note.strip()}"

@@ -26,6 +26,8 @@ from dashboard.data.blocked_log import (
     page_of,
     parse_filters,
     record_reviews,
+    review_audit,
+    review_histories,
 )
 from dashboard.data.devices import HOUSEHOLD_OWNER, assign, seen_devices
 from dashboard.data.rules_file import StaleEdit, edited
@@ -221,9 +223,14 @@ def blocked_requests():
     page = page_of(
         current_dashboard().filterd_db(), current_dashboard().db(), filters, page_argument()
     )
+    histories = review_histories(current_dashboard().db(), [e.id for e in page.entries])
     return jsonify(
         entries=[
-            {**e._asdict(), "review": r._asdict() if (r := page.reviews.get(e.id)) else None}
+            {
+                **e._asdict(),
+                "review": r._asdict() if (r := page.reviews.get(e.id)) else None,
+                "reviews": [old._asdict() for old in histories.get(e.id, [])],
+            }
             for e in page.entries
         ],
         page=page.page,
@@ -242,22 +249,15 @@ def review():
         or not all(type(i) is int and 1 <= i <= MAX_ID for i in ids)
     ):
         abort(400, f"expected ids: a list of at most {MAX_IDS} query ids")
+    outcome, note = body.get("outcome", ""), body.get("note", "")
+    if not isinstance(outcome, str) or not isinstance(note, str):
+        abort(400, "expected outcome and note as text")
     known = blocked_ids(current_dashboard().filterd_db(), ids)
     try:
-        record_reviews(
-            current_dashboard().db(),
-            known,
-            str(body.get("outcome", "")),
-            str(body.get("note", "")),
-            g.user.name,
-        )
+        record_reviews(current_dashboard().db(), known, outcome, note, g.user.name)
     except ReviewError as err:
-        return jsonify(error=str(err)), 400
+        abort(400, str(err))
     audit.record(
-        current_dashboard().db(),
-        g.user.name,
-        "review",
-        ",".join(map(str, known)),
-        body.get("outcome", ""),
+        current_dashboard().db(), g.user.name, "review", *review_audit(known, outcome, note)
     )
     return jsonify(ok=True, reviewed=known)

@@ -88,11 +88,8 @@ def review():
     except data.ReviewError as err:
         flash(str(err), "error")
         return redirect(back)
-    target = "blocked requests " + ", ".join(str(i) for i in ids[:50])
-    if len(ids) > 50:
-        target += f" and {len(ids) - 50} more"
     audit.record(
-        current_dashboard().db(), g.user.name, "review", target, f"{outcome}: {note.strip()}"
+        current_dashboard().db(), g.user.name, "review", *data.review_audit(ids, outcome, note)
     )
     count = len(ids)
     flash(
