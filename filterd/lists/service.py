@@ -41,8 +41,9 @@ def load_helplines(settings: BlocklistSettings) -> frozenset[bytes]:
 
 
 def load_essential(settings: BlocklistSettings) -> frozenset[bytes]:
-    """Wire names of the shipped essential list (school platforms, app stores, NHS, gov.uk)."""
-    return _shipped_names(settings, ESSENTIAL_NAME, ())
+    """Wire names of the shipped essential list (school platforms, app stores, NHS, gov.uk)
+    plus the config's own (a home's school)."""
+    return _shipped_names(settings, ESSENTIAL_NAME, settings.essential)
 
 
 def _shipped_names(

@@ -46,9 +46,10 @@ class BlocklistSettings:
     blocked_answer: BlockedAnswer = field(default_factory=BlockedAnswer)
     lists_update: ListsUpdate = field(default_factory=ListsUpdate)
     helplines: tuple[str, ...] = ()  # extra support services, beside blocklists/helplines.txt
+    essential: tuple[str, ...] = ()  # the home's own essential names, beside essential.txt
 
 
-KEYS = {"lists", "block_categories", "blocked_answer", "lists_update", "helplines"}
+KEYS = {"lists", "block_categories", "blocked_answer", "lists_update", "helplines", "essential"}
 
 
 def parse_blocklist_settings(v: Any, raw: dict[str, Any]) -> BlocklistSettings:
@@ -89,7 +90,8 @@ def parse_blocklist_settings(v: Any, raw: dict[str, Any]) -> BlocklistSettings:
         block_categories=frozenset(floor),
         blocked_answer=_blocked_answer(v, raw.get("blocked_answer")),
         lists_update=_lists_update(v, raw.get("lists_update")),
-        helplines=_helplines(v, raw.get("helplines", []), normalise_domain),
+        helplines=_domains(v, "helplines", raw.get("helplines", []), normalise_domain),
+        essential=_domains(v, "essential", raw.get("essential", []), normalise_domain),
     )
 
 
@@ -144,15 +146,15 @@ def _lists_update(v: Any, raw: Any) -> ListsUpdate:
     )
 
 
-def _helplines(v: Any, raw: Any, normalise) -> tuple[str, ...]:
+def _domains(v: Any, key: str, raw: Any, normalise) -> tuple[str, ...]:
     if not isinstance(raw, list):
-        v.fail("helplines", f"expected a list of domains, got {raw!r}")
+        v.fail(key, f"expected a list of domains, got {raw!r}")
         return ()
     domains = []
     for i, item in enumerate(raw):
         domain = normalise(str(item)) if isinstance(item, str) else None
         if domain is None:
-            v.fail(f"helplines[{i}]", f"not a domain name: {item!r}")
+            v.fail(f"{key}[{i}]", f"not a domain name: {item!r}")
         else:
             domains.append(domain)
     return tuple(domains)

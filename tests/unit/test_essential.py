@@ -113,3 +113,28 @@ def test_no_shipped_category_list_names_an_essential_service_or_its_parent():
         for name in parse_list(path.read_text()).blocked:
             clash = parents(name) & ESSENTIAL or {e for e in ESSENTIAL if name in parents(e)}
             assert not clash, f"{path.name} lists {name}, which covers essential {clash}"
+
+
+def test_a_home_adds_its_own_school_to_the_essential_names(tmp_path):
+    from filterd.config import ConfigError, parse_config
+
+    base = "listen: ['127.0.0.1:5353']\nupstreams: ['127.0.0.1:53']\n"
+    config = parse_config(base + "essential: [our-school.example]\n")
+    path = tmp_path / "downloaded.txt"
+    path.write_text("our-school.example\n")
+    settings = BlocklistSettings(
+        lists={"gaming": (path.as_uri(),)},
+        lists_update=ListsUpdate(directory=tmp_path / "lists"),
+        essential=config.blocklists.essential,
+    )
+    build_index(settings, online=False)
+    store = ListStore(index_path(settings), *load_protected(settings))
+    store.refresh()
+    assert store.categories(wire("www.our-school.example")) == 0
+    store.close()
+    try:
+        parse_config(base + "essential: [not a name]\n")
+    except ConfigError as err:
+        assert "essential[0]" in str(err)
+    else:
+        raise AssertionError("a bad essential name was accepted")
