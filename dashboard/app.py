@@ -59,6 +59,7 @@ def _prepare_setup_code(database: Path) -> None:
 def create_app(config: Config) -> Flask:
     from dashboard.web import (
         api,
+        apps,
         audit_log,
         auth,
         blocked_review,
@@ -95,7 +96,18 @@ def create_app(config: Config) -> Flask:
     # base.html shows a link only to those whose role grants the permission.
     app.config["NAV_LINKS"] = []
     app.context_processor(lambda: {"nav_links": app.config["NAV_LINKS"]})
-    for module in (auth, setup, home, children, devices, blocked_review, audit_log, health, api):
+    for module in (
+        auth,
+        setup,
+        home,
+        children,
+        apps,
+        devices,
+        blocked_review,
+        audit_log,
+        health,
+        api,
+    ):
         app.register_blueprint(module.blueprint)
 
     @app.teardown_appcontext

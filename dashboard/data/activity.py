@@ -10,6 +10,7 @@ import sqlite3
 import time
 from typing import NamedTuple
 
+from filterd.catalogue.model import Catalogue
 from filterd.db.querylog_writer import BLOCKED_CONDITION
 from filterd.rules.decide import OVERALL, situation
 from filterd.rules.model import Profile, Rules
@@ -24,9 +25,20 @@ class ChildSummary(NamedTuple):
     online: bool
     paused: bool
     offline: bool  # inside an offline window now
-    usage: dict[str, int]  # minutes today by category id and OVERALL
+    usage: dict[str, int]  # minutes today by category id, app id and OVERALL
     limits: dict[str, int]  # minutes allowed today by category id and OVERALL
     blocked_today: int
+    top_apps: tuple[tuple[str, int], ...] = ()  # (app name, minutes today), most used first
+
+
+TOP_APPS = 3  # apps shown per child on the home page
+
+
+def top_apps(usage: dict[str, int], catalogue: Catalogue, count: int = TOP_APPS) -> list:
+    """(app name, minutes) of the apps used most today; usage keys that are app ids."""
+    found = [(minutes, key) for key, minutes in usage.items() if key in catalogue.services]
+    found.sort(key=lambda pair: (-pair[0], pair[1]))
+    return [(catalogue.services[key].name, minutes) for minutes, key in found[:count]]
 
 
 def usage_today(
@@ -45,7 +57,10 @@ def usage_today(
 
 
 def child_summaries(
-    db: sqlite3.Connection | None, rules: Rules, now: float | None = None
+    db: sqlite3.Connection | None,
+    rules: Rules,
+    now: float | None = None,
+    catalogue: Catalogue | None = None,
 ) -> list[ChildSummary]:
     now = time.time() if now is None else now
     summaries = []
@@ -66,6 +81,7 @@ def child_summaries(
                 used,
                 limits,
                 blocked,
+                tuple(top_apps(used, catalogue)) if catalogue is not None else (),
             )
         )
     return summaries

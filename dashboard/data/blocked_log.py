@@ -104,6 +104,7 @@ class Entry(NamedTuple):
     categories: tuple[str, ...]
     child: str
     high_risk: bool
+    service: str = ""  # the app (catalogue id) the name belongs to, "" for none
 
 
 class Review(NamedTuple):
@@ -205,12 +206,13 @@ def _where(filters: Filters) -> tuple[str, list]:
 
 
 def _entry(row: tuple) -> Entry:
-    id_, ts, client, name, reason, categories, child = row
+    id_, ts, client, name, reason, categories, child, service = row
     listed = tuple(c for c in categories.split(",") if c)
-    return Entry(id_, ts, client, name, reason, listed, child, any(c in HIGH_RISK for c in listed))
+    risky = any(c in HIGH_RISK for c in listed)
+    return Entry(id_, ts, client, name, reason, listed, child, risky, service)
 
 
-_COLUMNS = "id, ts, client, name, reason, categories, child"
+_COLUMNS = "id, ts, client, name, reason, categories, child, service"
 
 
 def page_of(

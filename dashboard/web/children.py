@@ -27,8 +27,10 @@ from flask import (
 from dashboard.app import current_dashboard
 from dashboard.data import audit, charts
 from dashboard.data.accounts import Permission
+from dashboard.data.activity import top_apps, usage_today
 from dashboard.data.rules_file import StaleEdit, edited
 from dashboard.web.security import requires
+from filterd.catalogue.load import shipped_catalogue
 from filterd.lists.categories import ALWAYS_BLOCKED, CATEGORIES
 from filterd.policy.block_answers import BlockStyle
 from filterd.rules.model import YouTube
@@ -241,6 +243,18 @@ def _now() -> float:
     return time.time()
 
 
+APPS_TODAY = 10  # apps listed with today's minutes on a child's page
+
+
+def _apps_today(child: str, snapshot) -> list[tuple[str, int]]:
+    """(app name, minutes) used today, most first, as filterd counted them."""
+    rules = snapshot.rules
+    if rules is None or child not in rules.children:
+        return []
+    used = usage_today(current_dashboard().filterd_db(), rules.children[child], rules, _now())
+    return top_apps(used, shipped_catalogue(), APPS_TODAY)
+
+
 def _render_child(child: str, snapshot, form, problems, status: int = 200):
     return (
         render_template(
@@ -254,6 +268,8 @@ def _render_child(child: str, snapshot, form, problems, status: int = 200):
             else snapshot.version,
             devices=_child_devices(snapshot.raw, child),
             activity=_activity(child, snapshot),
+            apps_today=_apps_today(child, snapshot),
+            app_count=len(shipped_catalogue().services),
             chart=charts,
             categories=CATEGORIES,
             always_blocked=ALWAYS_BLOCKED,

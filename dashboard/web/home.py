@@ -15,6 +15,7 @@ from dashboard.data.activity import child_summaries, rules_status
 from dashboard.data.applied import not_applied
 from dashboard.data.rules_file import StaleEdit
 from dashboard.web.security import requires
+from filterd.catalogue.load import shipped_catalogue
 from filterd.rules.parse import DEFAULT_TIMEZONE, RulesError
 
 blueprint = Blueprint("home", __name__, template_folder="../templates")
@@ -25,7 +26,11 @@ blueprint = Blueprint("home", __name__, template_folder="../templates")
 def index():
     snapshot = current_dashboard().rules.read()
     children = (
-        child_summaries(current_dashboard().filterd_db(), snapshot.rules) if snapshot.rules else []
+        child_summaries(
+            current_dashboard().filterd_db(), snapshot.rules, catalogue=shipped_catalogue()
+        )
+        if snapshot.rules
+        else []
     )
     rules_file = current_dashboard().rules
     tz = snapshot.rules.timezone if snapshot.rules else ZoneInfo(DEFAULT_TIMEZONE)

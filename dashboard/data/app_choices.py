@@ -1,0 +1,164 @@
+"""A child's choice for each app, read from and written into their raw rules.
+
+One choice per app, as the Apps screen offers it: as its category says, allowed, blocked,
+allowed only in set hours (an `allowed_during` window naming the app), or a daily limit
+(`limits: {youtube: 1h}`). Writing one choice removes the app from the other three places, so
+the file never holds two that disagree; the values go in as typed and filterd's parser (on
+save) decides what is refused.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, NamedTuple
+
+from filterd.catalogue.model import Catalogue, Service
+from filterd.lists.categories import BY_ID
+from filterd.rules.presets import PRESETS
+
+CATEGORY, ALLOWED, BLOCKED, HOURS, LIMIT = "category", "allowed", "blocked", "hours", "limit"
+CHOICES = (CATEGORY, ALLOWED, BLOCKED, HOURS, LIMIT)
+DAY_CHOICES = {  # the rules file's day words, as a carer reads them
+    "every_day": "Every day",
+    "weekdays": "Weekdays",
+    "weekends": "Weekends",
+    "sat": "Saturdays",
+    "sun": "Sundays",
+    "fri": "Fridays",
+}
+KIND_LABELS = {
+    "social": "Social media",
+    "messaging": "Messaging",
+    "stranger_chat": "Chat with strangers",
+    "gaming": "Games",
+    "streaming": "Video and music",
+    "ai_chat": "AI chat",
+    "dating": "Dating",
+    "app_store": "App stores",
+    "bypass": "Getting round the filter (VPNs, proxies, private DNS)",
+}
+
+
+class AppState(NamedTuple):
+    service: Service
+    choice: str  # one of CHOICES
+    days: str  # HOURS: the window's days ("sat", "weekends", ...)
+    start: str  # HOURS: HH:MM
+    end: str
+    limit: str  # LIMIT: as written (60, "1h")
+    category_blocks: bool  # with no choice, whether its category blocks it for this child
+
+    @property
+    def summary(self) -> str:
+        """The app's state in plain words, for its card."""
+        if self.choice == ALLOWED:
+            return "Allowed"
+        if self.choice == BLOCKED:
+            return "Blocked"
+        if self.choice == HOURS:
+            days = DAY_CHOICES.get(self.days, self.days)
+            return f"Allowed {days.lower()} {self.start} to {self.end}"
+        if self.choice == LIMIT:
+            return f"Daily limit: {minutes_text(self.limit)}"
+        category = (self.service.category or "").replace("_", " ")
+        if not category:
+            return "Allowed (no category)"
+        word = "blocked" if self.category_blocks else "allowed"
+        return f"{word.capitalize()}: {category} is {word}"
+
+
+def minutes_text(raw: Any) -> str:
+    text = str(raw)
+    return f"{text} minutes" if text.isdigit() else text
+
+
+def _blocked_categories(body: dict[str, Any]) -> set[str]:
+    chosen = body.get("block_categories")
+    if isinstance(chosen, list):
+        return {str(c) for c in chosen} | {"illegal"}
+    preset = PRESETS.get(body.get("age_band")) if isinstance(body.get("age_band"), str) else None
+    return set(preset.categories) if preset else set()
+
+
+def states(body: Any, catalogue: Catalogue) -> dict[str, AppState]:
+    """Every app's state for one child's raw rules."""
+    body = body if isinstance(body, dict) else {}
+    services = body.get("services") if isinstance(body.get("services"), dict) else {}
+    limits = body.get("limits") if isinstance(body.get("limits"), dict) else {}
+    windows = body.get("allowed_during") if isinstance(body.get("allowed_during"), list) else []
+    blocked = _blocked_categories(body)
+    found = {}
+    for service_id, service in catalogue.services.items():
+        choice, days, start, end, limit = CATEGORY, "every_day", "", "", ""
+        if services.get(service_id) in (ALLOWED, BLOCKED):
+            choice = services[service_id]
+        for window in windows:
+            names = window.get("services") if isinstance(window, dict) else None
+            if isinstance(names, list) and service_id in names:
+                choice = HOURS
+                days = str(window.get("days", "every_day"))
+                start, end = str(window.get("start", "")), str(window.get("end", ""))
+                break
+        if service_id in limits and choice == CATEGORY:
+            choice, limit = LIMIT, str(limits[service_id])
+        category_blocks = service.category is not None and service.category in blocked
+        found[service_id] = AppState(service, choice, days, start, end, limit, category_blocks)
+    return found
+
+
+def apply_choice(old: Any, service_id: str, choice: str, form: dict[str, str]) -> dict[str, Any]:
+    """A child's new raw rules with one app's choice set and its other places cleared."""
+    body = copy.deepcopy(old) if isinstance(old, dict) else {}
+    services = body.get("services") if isinstance(body.get("services"), dict) else {}
+    services.pop(service_id, None)
+    limits = body.get("limits") if isinstance(body.get("limits"), dict) else {}
+    limits.pop(service_id, None)
+    windows = []
+    for window in body.get("allowed_during") or []:
+        names = window.get("services") if isinstance(window, dict) else None
+        if isinstance(names, list) and service_id in names:
+            names = [n for n in names if n != service_id]
+            if not names and not window.get("categories"):
+                continue  # the window was only this app's
+            window = (
+                {**window, "services": names}
+                if names
+                else {k: v for k, v in window.items() if k != "services"}
+            )
+        windows.append(window)
+    if choice in (ALLOWED, BLOCKED):
+        services[service_id] = choice
+    elif choice == HOURS:
+        windows.append(
+            {
+                "days": form.get("days", "every_day"),
+                "start": form.get("start", "").strip(),
+                "end": form.get("end", "").strip(),
+                "services": [service_id],
+            }
+        )
+    elif choice == LIMIT:
+        value = form.get("limit", "").strip()
+        limits[service_id] = int(value) if value.isdigit() else value
+    for key, value in (("services", services), ("limits", limits), ("allowed_during", windows)):
+        if value:
+            body[key] = value
+        else:
+            body.pop(key, None)
+    return body
+
+
+def kinds_in_order(catalogue: Catalogue) -> list[tuple[str, str, list[Service]]]:
+    """(kind, label, services by name) in the Apps screen's order."""
+    groups = []
+    for kind, label in KIND_LABELS.items():
+        members = sorted(
+            (s for s in catalogue.services.values() if s.kind == kind), key=lambda s: s.name.lower()
+        )
+        if members:
+            groups.append((kind, label, members))
+    return groups
+
+
+def category_label(category: str | None) -> str:
+    return BY_ID[category].id.replace("_", " ") if category in BY_ID else "none"

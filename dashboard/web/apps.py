@@ -1,0 +1,166 @@
+"""A child's Apps screen: every app in the catalogue with a one-tap choice each (issue 16).
+
+The grid shows the twenty apps carers look for first, then every app grouped by kind, with
+Allow, Block and "as its category" buttons; each app's own page sets hours or a daily limit.
+Every choice is saved through the dashboard's rules-save path (version check, permissions,
+filterd's own parser), so a refused value comes back in plain words next to the app.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from dashboard.app import current_dashboard
+from dashboard.data import app_choices, audit
+from dashboard.data.accounts import Permission
+from dashboard.data.rules_file import StaleEdit, edited
+from dashboard.web.security import requires
+from filterd.catalogue.load import shipped_catalogue
+from filterd.catalogue.model import Catalogue
+from filterd.rules.parse import RulesError
+
+blueprint = Blueprint("apps", __name__, template_folder="../templates")
+MAX_QUERY = 60  # characters of a search kept
+FIELD_NAMES = {"start": "Start time", "end": "End time", "days": "Days", "limits": "Daily limit"}
+
+
+def _catalogue() -> Catalogue:
+    return shipped_catalogue()
+
+
+def _child_body(snapshot, child: str) -> dict:
+    children = snapshot.raw.get("children")
+    if not isinstance(children, dict) or child not in children:
+        abort(404, "That child is not in the rules.")
+    body = children[child]
+    return body if isinstance(body, dict) else {}
+
+
+def plain_problems(problems: list[str]) -> list[str]:
+    """filterd's `key.path: reason` problems as a carer reads them (no key paths)."""
+    found = []
+    for problem in problems:
+        path, _, reason = problem.partition(": ")
+        last = path.rsplit(".", 1)[-1]
+        field = next((name for key, name in FIELD_NAMES.items() if key in last or key in path), "")
+        found.append(f"{field}: {reason}" if field and reason else reason or problem)
+    return found
+
+
+def _matches(state: app_choices.AppState, query: str) -> bool:
+    service = state.service
+    words = f"{service.name} {service.id} {app_choices.KIND_LABELS.get(service.kind, '')}"
+    return query in words.lower()
+
+
+def _render_grid(child: str, snapshot, problems=None, failed="", status: int = 200):
+    catalogue = _catalogue()
+    body = _child_body(snapshot, child)
+    states = app_choices.states(body, catalogue)
+    query = request.args.get("q", "").strip().lower()[:MAX_QUERY]
+    groups = []
+    if query:
+        for kind, label, services in app_choices.kinds_in_order(catalogue):
+            found = [states[s.id] for s in services if _matches(states[s.id], query)]
+            if found:
+                groups.append((kind, label, found))
+    else:
+        top = [states[s] for s in catalogue.most_common]
+        groups.append(("most_common", "Most used", top))
+        shown = set(catalogue.most_common)
+        for kind, label, services in app_choices.kinds_in_order(catalogue):
+            rest = [states[s.id] for s in services if s.id not in shown]
+            if rest:
+                groups.append((kind, label, rest))
+    return (
+        render_template(
+            "children/apps.html",
+            child=child,
+            name=str(body.get("name") or child),
+            groups=groups,
+            query=query,
+            count=sum(len(g[2]) for g in groups),
+            version=snapshot.version,
+            file_problems=snapshot.problems,
+            problems=problems or [],
+            failed=failed,
+        ),
+        status,
+    )
+
+
+@blueprint.route("/children/<child>/apps")
+@requires(Permission.VIEW)
+def grid(child: str):
+    return _render_grid(child, current_dashboard().rules.read())
+
+
+@blueprint.route("/children/<child>/apps/<service_id>")
+@requires(Permission.VIEW)
+def app(child: str, service_id: str):
+    snapshot = current_dashboard().rules.read()
+    return _render_app(child, service_id, snapshot)
+
+
+def _render_app(child, service_id, snapshot, problems=None, form=None, status: int = 200):
+    catalogue = _catalogue()
+    if service_id not in catalogue.services:
+        abort(404, "filterd does not know that app.")
+    body = _child_body(snapshot, child)
+    state = app_choices.states(body, catalogue)[service_id]
+    form = form or {
+        "days": state.days,
+        "start": state.start or "10:00",
+        "end": state.end or "12:00",
+        "limit": state.limit or "60",
+    }
+    return (
+        render_template(
+            "children/app.html",
+            child=child,
+            name=str(body.get("name") or child),
+            state=state,
+            form=form,
+            day_choices=app_choices.DAY_CHOICES,
+            version=snapshot.version,
+            file_problems=snapshot.problems,
+            problems=problems or [],
+            kind_label=app_choices.KIND_LABELS.get(state.service.kind, ""),
+        ),
+        status,
+    )
+
+
+@blueprint.route("/children/<child>/apps/<service_id>", methods=["POST"])
+@requires(Permission.EDIT_RULES)
+def choose(child: str, service_id: str):
+    catalogue = _catalogue()
+    if service_id not in catalogue.services:
+        abort(404, "filterd does not know that app.")
+    choice = request.form.get("choice", "")
+    if choice not in app_choices.CHOICES:
+        abort(400, "Choose allowed, blocked, set hours or a daily limit.")
+    rules_file = current_dashboard().rules
+    snapshot = rules_file.read()
+    old = _child_body(snapshot, child)
+    fields = {k: request.form.get(k, "")[:20] for k in ("days", "start", "end", "limit")}
+    raw = edited(snapshot)
+    raw["children"][child] = app_choices.apply_choice(old, service_id, choice, fields)
+    from_app_page = request.form.get("from") == "app"
+    try:
+        saved = rules_file.save(raw, request.form.get("version", ""), g.user)
+    except (StaleEdit, RulesError) as err:
+        problems = [str(err)] if isinstance(err, StaleEdit) else plain_problems(err.problems)
+        code = 409 if isinstance(err, StaleEdit) else 400
+        if from_app_page or choice in (app_choices.HOURS, app_choices.LIMIT):
+            return _render_app(child, service_id, snapshot, problems, fields, code)
+        return _render_grid(child, snapshot, problems, service_id, code)
+    service = catalogue.services[service_id]
+    audit.record(
+        current_dashboard().db(), g.user.name, "rules.save", child, "; ".join(saved.changes)
+    )
+    state = app_choices.states(raw["children"][child], catalogue)[service_id]
+    flash(f"{service.name}: {state.summary}. filterd applies it within 2 seconds.", "ok")
+    return redirect(
+        url_for("apps.grid", child=child, q=request.args.get("q") or None) + (f"#app-{service_id}")
+    )
