@@ -38,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="use only shipped lists, local files and copies already downloaded",
     )
+    curated = lists_commands.add_parser(
+        "check-curated",
+        help="ask the upstream about every curated entry; list the names that no longer resolve",
+    )
+    curated.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
+    curated.add_argument("--server", help="host:port to ask instead of the config's first upstream")
     devices = commands.add_parser("devices", help="devices discovery has seen")
     devices_commands = devices.add_subparsers(dest="devices_command", required=True)
     listing = devices_commands.add_parser("list", help="print every known device")
@@ -99,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         from filterd.events.commands import print_events
 
         return print_events(args.config, args.after, args.follow)
+    if args.command == "lists" and args.lists_command == "check-curated":
+        return check_curated(args.config, args.server)
     if args.command == "lists":
         return update_lists(args.config, online=not args.offline)
     return run_daemon(args.config, args.log_level)
@@ -126,6 +134,38 @@ def update_lists(path: Path, online: bool) -> int:
         f"{status['failures']} source(s) failed"
     )
     return 0
+
+
+def check_curated(path: Path, server_text: str | None) -> int:
+    """Print each curated entry that does not resolve or has no date; exit 1 when the server
+    never answered (the check said nothing) or an entry has no date."""
+    from filterd.lists.curated import check
+
+    config = load_config_or_report(path)
+    if config is None:
+        return 1
+    if server_text:
+        host, _, port = server_text.rpartition(":")
+        server = (host.strip("[]"), int(port))
+    else:
+        upstream = config.upstreams[0]
+        server = (upstream.host, upstream.port)
+    outcomes = check(config.blocklists.lists_update.shipped, server)
+    undated = 0
+    for outcome in outcomes:
+        entry = outcome.entry
+        if entry.checked is None:
+            undated += 1
+            print(f"{entry.category}: {entry.name}: no '# checked YYYY-MM-DD' date")
+        if outcome.answer != "resolves":
+            print(f"{entry.category}: {entry.name}: {outcome.answer} (checked {entry.checked})")
+    silent = sum(1 for o in outcomes if o.answer == "no answer")
+    resolving = sum(1 for o in outcomes if o.answer == "resolves")
+    print(
+        f"{len(outcomes)} curated entries: {resolving} resolve, {len(outcomes) - resolving} do"
+        f" not (review those by hand, then update their dates); asked {server[0]}:{server[1]}"
+    )
+    return 1 if undated or (outcomes and silent == len(outcomes)) else 0
 
 
 def check_config(path: Path, rules: Path | None = None) -> int:
