@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from axe_selenium_python import Axe
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
@@ -28,14 +29,6 @@ pytestmark = pytest.mark.skipif(
     not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
     reason="needs Debian's chromium and chromium-driver (make system-deps)",
 )
-
-
-def axe_script() -> str:
-    import axe_selenium_python
-
-    return (
-        Path(axe_selenium_python.__file__).parent / "node_modules/axe-core/axe.min.js"
-    ).read_text()
 
 
 @pytest.fixture(scope="module")
@@ -85,14 +78,11 @@ def log_in(browser, home: Home) -> None:
 
 
 def axe_violations(browser) -> list[str]:
-    browser.execute_script(axe_script())
-    result = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document).then(r => done(r.violations.map("
-        "  v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))),"
-        "  e => done(['axe failed: ' + e]));"
-    )
-    return list(result)
+    axe = Axe(browser)
+    axe.inject()
+    result = axe.run()
+    assert result["passes"], "axe-core ran its checks"
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in result["violations"]]
 
 
 def test_changed_pages_fit_a_phone_and_pass_axe(home: Home, browser):

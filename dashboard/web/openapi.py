@@ -17,9 +17,11 @@ def _json(schema: dict) -> dict:
 
 
 _COMMON = {
+    "400": {"description": "A malformed value or body, said in the error", **_json(_ERROR)},
     "401": {"description": "Not signed in", **_json(_ERROR)},
     "403": {
-        "description": "The account's role cannot do this, or the CSRF token is missing",
+        "description": "The account's role cannot do this (or cannot change a part of the"
+        " rules this change touches), or the CSRF token is missing",
         **_json(_ERROR),
     },
 }
@@ -146,7 +148,13 @@ SPEC = {
                     {"name": n, "in": "query", "schema": {"type": "string"}}
                     for n in ("child", "device", "category", "range", "from", "to", "page")
                 ],
-                "responses": {"200": {"description": "entries with their review"}, **_COMMON},
+                "responses": {
+                    "200": {
+                        "description": "entries with the review in force (`review`) and every"
+                        " review of it, oldest first (`reviews`)"
+                    },
+                    **_COMMON,
+                },
             }
         },
         "/api/blocked/review": {
@@ -157,12 +165,16 @@ SPEC = {
                         "type": "object",
                         "required": ["ids", "outcome"],
                         "properties": {
-                            "ids": {"type": "array", "items": {"type": "integer"}},
+                            "ids": {
+                                "type": "array",
+                                "maxItems": 1000,
+                                "items": {"type": "integer", "minimum": 1},
+                            },
                             "outcome": {
                                 "type": "string",
                                 "enum": ["no_concern", "discussed_with_child", "raised_with_dsl"],
                             },
-                            "note": {"type": "string"},
+                            "note": {"type": "string", "maxLength": 2000},
                         },
                     }
                 ),
@@ -171,8 +183,9 @@ SPEC = {
         },
         "/api/audit": {
             "get": {
-                "summary": "The audit trail, newest first",
-                "responses": {"200": {"description": "entries"}, **_COMMON},
+                "summary": "The audit trail, newest first, 100 entries a page",
+                "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "entries, page, pages"}, **_COMMON},
             }
         },
     },
