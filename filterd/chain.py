@@ -1,4 +1,8 @@
-"""The chain of stages, wired in this one place. Each line says why the stage sits there.
+"""Every step a packet takes, wired in this one place. Each line says why the step sits there.
+
+A packet from the sockets meets, in order: access control, the rate limit, parsing, the
+per-client waiting cap and truncation (filterd.serve.admission, on packets), then the Stages
+(filterd.dns.query.Stage, on Queries): log, local answers, policy, cache, upstream.
 
 Identify (address -> device -> child profile) and safe search live inside the policy stage:
 a Query is immutable and the profile is needed only there, so identifying is one memoised
@@ -8,11 +12,15 @@ The cache stays below them so one child's answer can never leak to another.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from filterd.clock import Clock
 from filterd.dns.query import Stage
 from filterd.forward.cache import AnswerCache
 from filterd.forward.cache_stage import CacheStage
-from filterd.forward.upstream_stage import UpstreamStage
+from filterd.forward.settings import CacheLimits
+from filterd.forward.upstream import UpstreamClient
+from filterd.forward.upstream_stage import RebindingPolicy, UpstreamStage
 from filterd.lists.service import Blocklists
 from filterd.metrics import Metrics
 from filterd.policy.local_answers import LocalAnswers
@@ -20,27 +28,69 @@ from filterd.policy.policy_stage import PolicyStage
 from filterd.querylog.log_stage import LogStage
 from filterd.querylog.queue import QueryLog
 from filterd.rules.service import RulesService
+from filterd.serve.acl import ClientAcl
+from filterd.serve.admission import (
+    OUTSIDERS,
+    AccessControl,
+    PacketStage,
+    Parse,
+    QueryToWire,
+    RateLimit,
+    RefuseOutsiders,
+    Truncate,
+    WaitingCap,
+)
+from filterd.serve.ratelimit import RateLimiter
+
+
+class Chain(NamedTuple):
+    handle: PacketStage  # what the sockets call with each packet
+    upstream: UpstreamStage  # a config reload changes its cache limits and rebinding policy
 
 
 def build_chain(
-    upstream: UpstreamStage,
+    *,
+    acl: ClientAcl,
+    limiter: RateLimiter,
+    upstream_client: UpstreamClient,
+    limits: CacheLimits,
+    rebinding: RebindingPolicy,
     cache: AnswerCache,
+    blocklists: Blocklists,
+    rules: RulesService,
     querylog: QueryLog,
     metrics: Metrics,
     clock: Clock,
-    blocklists: Blocklists,
-    rules: RulesService,
-) -> Stage:
-    """Compose the stages, innermost first."""
+) -> Chain:
+    """Compose the steps, innermost first. Each is handed the one below as a bound method
+    (`.__call__`): calling that costs half as much as calling the object, on every query."""
+    # Upstream: the only stage that leaves the box, at the bottom so each answer is cleaned
+    # once per cache miss (bailiwick, rebinding, negative TTLs) and cached already safe.
+    upstream = UpstreamStage(upstream_client, limits, rebinding, metrics)
     # Cache: client-agnostic, above the upstream so a hit never leaves the box.
-    stage: Stage = CacheStage(cache, upstream, clock)
-    # Policy (identify, the household floor, the child's rules, safe search, TTL caps): above
-    # the cache, so a blocked name is answered locally (even with every upstream down) and one
-    # device's decision never reaches another through a cached answer.
-    stage = PolicyStage(stage, blocklists, rules, clock)
+    stage: Stage = CacheStage(cache, upstream.__call__, clock).__call__
+    # Policy (identify, the precedence table, safe search, TTL caps): above the cache, so a
+    # blocked name is answered locally (even with every upstream down) and one device's
+    # decision never reaches another through a cached answer.
+    stage = PolicyStage(stage, blocklists, rules, clock).__call__
     # Local answers (canaries, ANY, private reverse zones): above policy, because the DoH and
     # Private Relay canaries must get exactly NXDOMAIN whatever lists name those domains.
-    stage = LocalAnswers(stage)
+    stage = LocalAnswers(stage).__call__
     # Log/metrics: above everything that answers, so every reply is recorded exactly once.
-    stage = LogStage(stage, querylog, metrics, clock)
-    return stage
+    stage = LogStage(stage, querylog, metrics, clock).__call__
+    # Truncation: above the log, so the log and every stage see the whole answer; a UDP
+    # client given a TC=1 stub asks again over TCP.
+    wire: QueryToWire = Truncate(stage).__call__
+    # Waiting cap: before any stage works on the query, so one client's slow names cannot
+    # hold every upstream socket.
+    wire = WaitingCap(wire, metrics).__call__
+    # Parse: bytes become a Query once; a malformed packet is answered here (FORMERR) and no
+    # stage below ever sees it.
+    inside: PacketStage = Parse(wire, metrics, clock).__call__
+    # Rate limit: before parsing, so a flood costs one bucket update per packet.
+    inside = RateLimit(inside, limiter, metrics, clock).__call__
+    # Outsiders share one bucket (spoofed sources cannot reset anyone's limit), then learn
+    # nothing but REFUSED.
+    outside = RateLimit(RefuseOutsiders(metrics).__call__, limiter, metrics, clock, OUTSIDERS)
+    # Access control first: filterd is never an open resolver.
+    return Chain(AccessControl(acl, inside, outside).__call__, upstream)

@@ -27,7 +27,7 @@ from filterd.events.recorder import EventRecorder
 from filterd.events.watch import ListsWatch, UpstreamWatch, removed_illegal_sources
 from filterd.forward.cache import AnswerCache
 from filterd.forward.upstream import Endpoint, UpstreamClient
-from filterd.forward.upstream_stage import RebindingPolicy, UpstreamStage
+from filterd.forward.upstream_stage import RebindingPolicy
 from filterd.lists.service import Blocklists
 from filterd.metrics import Metrics, MetricsCollector, make_registry
 from filterd.querylog.queue import QueryLog
@@ -35,7 +35,7 @@ from filterd.rules.service import RulesService
 from filterd.serve.acl import ClientAcl
 from filterd.serve.ratelimit import RateLimiter
 from filterd.serve.sdnotify import notify
-from filterd.serve.sockets import DnsService, TcpServer, UdpServer, bind_tcp, bind_udp
+from filterd.serve.sockets import TcpServer, UdpServer, bind_tcp, bind_udp
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +67,6 @@ class Daemon:
             self.clock,
             self.metrics.upstream_error,
         )
-        self.upstream_stage = UpstreamStage(
-            self.upstream_client, config.cache, _rebinding(config), self.metrics
-        )
         self.blocklists = Blocklists(config.blocklists, config_path)
         self.rules = RulesService(config.rules, StateDb(config.database), self.clock)
         self.discovery = Discovery(
@@ -84,19 +81,23 @@ class Daemon:
         apps = self.blocklists.apps
         self.rules.catalogue = lambda: apps.current if apps.current.services else None
         apps.swapped = self.rules.catalogue_changed
-        chain = build_chain(
-            self.upstream_stage,
-            self.cache,
-            self.querylog,
-            self.metrics,
-            self.clock,
-            self.blocklists,
-            self.rules,
+        self.acl = ClientAcl(config.allow_clients)
+        self.limiter = RateLimiter(config.rate_limit.queries_per_second, config.rate_limit.burst)
+        self.chain = build_chain(
+            acl=self.acl,
+            limiter=self.limiter,
+            upstream_client=self.upstream_client,
+            limits=config.cache,
+            rebinding=_rebinding(config),
+            cache=self.cache,
+            blocklists=self.blocklists,
+            rules=self.rules,
+            querylog=self.querylog,
+            metrics=self.metrics,
+            clock=self.clock,
         )
-        self.service = DnsService(
-            chain, ClientAcl(config.allow_clients), _limiter(config), self.metrics, self.clock
-        )
-        self.tcp = TcpServer(self.service, config.tcp, self.metrics)
+        self.handle = self.chain.handle
+        self.tcp = TcpServer(self.handle, self.acl, config.tcp, self.metrics)
         self._transports: list[asyncio.BaseTransport] = []
         self._tcp_servers: list[asyncio.AbstractServer] = []
         self._metrics_server = None
@@ -116,7 +117,7 @@ class Daemon:
             except OSError as err:
                 raise OSError(err.errno, f"cannot listen on {address}: {err.strerror}") from None
             transport, _ = await loop.create_datagram_endpoint(
-                lambda: UdpServer(self.service), sock=udp
+                lambda: UdpServer(self.handle), sock=udp
             )
             self._transports.append(transport)
             self._tcp_servers.append(await asyncio.start_server(self.tcp.serve, sock=tcp))
@@ -245,10 +246,10 @@ class Daemon:
         if new.cache != old.cache or new.rebinding != old.rebinding:
             self.cache.clear()  # answers cleaned or clamped under the old rules must go
         self.cache.resize(new.cache)
-        self.upstream_stage.limits = new.cache
-        self.upstream_stage.rebinding = _rebinding(new)
-        self.service.acl = ClientAcl(new.allow_clients)
-        self.service.limiter = _limiter(new)
+        self.chain.upstream.limits = new.cache
+        self.chain.upstream.rebinding = _rebinding(new)
+        self.acl.configure(new.allow_clients)
+        self.limiter.configure(new.rate_limit.queries_per_second, new.rate_limit.burst)
         self.tcp.limits = new.tcp
         if new.query_log.retention_days != old.query_log.retention_days:
             self.querylog.set_retention(new.query_log.retention_days)
@@ -289,7 +290,3 @@ def raise_file_limit() -> None:
 
 def _rebinding(config: Config) -> RebindingPolicy:
     return RebindingPolicy(config.rebinding.protect, config.rebinding.allowed_wire())
-
-
-def _limiter(config: Config) -> RateLimiter:
-    return RateLimiter(config.rate_limit.queries_per_second, config.rate_limit.burst)

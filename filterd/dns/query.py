@@ -7,8 +7,8 @@ cheaper to build, which matters at 100,000 queries a second.
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable
-from typing import NamedTuple
+from collections.abc import Awaitable
+from typing import NamedTuple, Protocol
 
 from filterd.dns.wire import Edns
 
@@ -70,4 +70,20 @@ class Reply(NamedTuple):
     service: str = ""  # the app (filterd.catalogue id) the name belongs to; "" for none
 
 
-Stage = Callable[[Query], "Reply | Awaitable[Reply]"]
+class Stage(Protocol):
+    """One step of the DNS path; filterd.chain.build_chain names every step, in order.
+
+    The contract every stage keeps:
+    - It either answers the Query itself or passes it to the stage below it (given when it
+      was built) and returns what that returned, possibly changed.
+    - It returns the Reply itself when the answer is known without waiting (a cache hit is
+      answered inside the socket's callback, no task created), else an awaitable of one.
+      Callers test `type(reply) is Reply`: return a Reply, never a subclass.
+    - It never raises for a bad name or a failed upstream: it answers (SERVFAIL, REFUSED,
+      a blocked answer) instead; a bug that raises costs one query, never the server.
+    - A Reply's wire echoes the query's ID, flags it must copy (RD, CD) and question. A stage
+      that changes a Reply from below keeps the fields it did not decide: it may cap TTLs in
+      the wire and set reason, categories or child, and leaves rcode and cached as they came.
+    """
+
+    def __call__(self, query: Query) -> Reply | Awaitable[Reply]: ...

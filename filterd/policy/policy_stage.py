@@ -1,13 +1,13 @@
 """Policy: what may be resolved, for this device, right now. Sits above the cache.
 
 Identify comes first: the client address gives the device's child profile (filterd.rules),
-or none for a household device. Without a profile only the household floor applies
-(`block_categories`, with `illegal` always in it). With one, filterd.rules.decide.judge
-applies the precedence table; allowed answers go through safe search and have every TTL
-capped at the next change of that child's rules. Every reply carries the categories its name
-is in and the app it belongs to (filterd.catalogue), for the query log; an app's names carry
-its category too, so blocking `social` blocks TikTok's API and CDN names. Helplines pass
-whatever the categories say, unlogged, except the illegal tier, which outranks everything.
+or none for a household device. Either way filterd.rules.decide.judge applies the precedence
+table, the only copy of it: a household device is judged with the HOUSEHOLD profile, so only
+the household floor (`block_categories`, with `illegal` always in it) can block it. A child's
+allowed answers go through safe search and have every TTL capped at the next change of that
+child's rules. Every reply carries the categories its name is in and the app it belongs to
+(filterd.catalogue), for the query log; an app's names carry its category too, so blocking
+`social` blocks TikTok's API and CDN names.
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ from filterd.catalogue.model import Service
 from filterd.clock import Clock
 from filterd.dns.query import Query, Reason, Reply, Stage
 from filterd.dns.wire import new_tuple
-from filterd.lists.categories import ids_of
 from filterd.lists.service import Blocklists
-from filterd.lists.store import HELPLINE, ILLEGAL
 from filterd.policy.block_answers import EDE_BLOCKED, BlockStyle, blocked_answer
 from filterd.policy.safesearch import REWRITTEN_TYPES, SafeSearchAnswers
 from filterd.policy.ttlcap import cap_ttls
 from filterd.rules.child_state import ChildState
-from filterd.rules.decide import judge
+from filterd.rules.decide import HOUSEHOLD, NOTHING_IN_FORCE, Verdict, judge
+from filterd.rules.model import Profile
 from filterd.rules.service import RulesService
 
 
@@ -49,20 +48,16 @@ class PolicyStage:
         child = self.lookup(query.client)
         if child is not None:
             return self._child(query, mask, child, service)
-        if not mask:
+        app = "" if service is None else service.id
+        if not mask:  # in no category: no row of the table can block a household device
             if service is None:
                 return self.below(query)
-            return _mark(self.below(query), service=service.id)
-        if mask & HELPLINE and not mask & ILLEGAL:  # illegal outranks a helpline entry
+            return _mark(self.below(query), service=app)
+        verdict = judge(query.qname, mask, HOUSEHOLD, NOTHING_IN_FORCE, self.lists.floor, service)
+        if verdict.blocked:
+            return self._blocked(query, mask, verdict, HOUSEHOLD, self.lists.answers.ttl, app)
+        if verdict.reason is Reason.HELPLINE:
             return _mark(self.below(query), reason=Reason.HELPLINE)
-        blocked = mask & self.lists.floor
-        app = "" if service is None else service.id
-        if blocked:
-            text = "blocked: " + ", ".join(ids_of(blocked))
-            if service is not None:
-                text = f"blocked: {service.name} ({', '.join(ids_of(blocked))})"
-            wire, rcode = blocked_answer(query, self.lists.answers, EDE_BLOCKED, text)
-            return Reply(wire, rcode, Reason.BLOCKED, False, mask, "", app)
         # Allowed, but the log still says what it is (a social site, a game) for the carers.
         return _mark(self.below(query), categories=mask, service=app)
 
@@ -75,13 +70,7 @@ class PolicyStage:
         app = "" if service is None else service.id
         cap = child.ttl_cap(now)
         if verdict.blocked:
-            how = self.lists.answers
-            style = profile.blocked_answer if verdict.ede != EDE_BLOCKED else how.style
-            if style is BlockStyle.BLOCK_PAGE and how.page_v4 is None:
-                style = BlockStyle.NULL  # no block page configured: the null address
-            how = how._replace(style=style, ttl=min(how.ttl, cap))
-            wire, rcode = blocked_answer(query, how, verdict.ede, verdict.text)
-            return Reply(wire, rcode, verdict.reason, False, mask, profile.id, app)
+            return self._blocked(query, mask, verdict, profile, cap, app)
         if verdict.counts and (mask or app or child.counted != int(now // 60)):
             child.note_usage(query.qname, mask, now, app)  # a minute not yet counted
         target = child.rewrites.get(query.qname) if query.qtype in REWRITTEN_TYPES else None
@@ -90,6 +79,20 @@ class PolicyStage:
         if type(reply) is not Reply:
             return self._capped_later(query, reply, child, mask, helpline, app)
         return _capped(query, reply, cap, mask, profile.id, helpline, app)
+
+    def _blocked(
+        self, query: Query, mask: int, verdict: Verdict, profile: Profile, cap: int, app: str
+    ) -> Reply:
+        """The blocked answer: the household's style for its own lists (EDE 15), the child's
+        style for the child's rules (EDE 17); its TTL no longer than `cap`."""
+        how = self.lists.answers
+        style = profile.blocked_answer if verdict.ede != EDE_BLOCKED else how.style
+        if style is BlockStyle.BLOCK_PAGE and how.page_v4 is None:
+            style = BlockStyle.NULL  # no block page configured: the null address
+        if style is not how.style or cap < how.ttl:
+            how = how._replace(style=style, ttl=min(how.ttl, cap))
+        wire, rcode = blocked_answer(query, how, verdict.ede, verdict.text)
+        return Reply(wire, rcode, verdict.reason, False, mask, profile.id, app)
 
     async def _capped_later(
         self,
@@ -102,7 +105,9 @@ class PolicyStage:
     ) -> Reply:
         """An upstream answer: its TTL cap is worked out when it arrives, not when asked."""
         reply = await pending
-        cap = child.ttl_cap(self.time())
+        now = self.time()
+        child.now(now)  # counting this query's minute may have ended the situation in force
+        cap = child.ttl_cap(now)
         return _capped(query, reply, cap, mask, child.profile.id, helpline, app)
 
 

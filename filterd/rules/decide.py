@@ -1,4 +1,8 @@
-"""The one place that decides a child's answer: a pure function of (query, profile, usage, now).
+"""The one place that decides an answer: a pure function of (query, profile, usage, now).
+
+Every device goes through it: a child's device with the child's profile, any other device with
+HOUSEHOLD, the profile of no child (nothing listed, nothing in force), for which only rows 0
+to 2 can ever match.
 
 Precedence, first match wins (README "Precedence" repeats this table):
 
@@ -86,6 +90,11 @@ class Verdict(NamedTuple):
     text: str  # its extra text
     counts: bool  # an allowed answer that counts as usage
 
+
+HOUSEHOLD = Profile("", "household", "", 0, counts_usage=False)
+"""The profile of a device that belongs to no child: the household's floor alone applies."""
+NOTHING_IN_FORCE = Situation(False, False, 0, 0, False, float("inf"))
+"""HOUSEHOLD's situation, always: no pause, no window, no limit."""
 
 ALLOWED = Verdict(False, Reason.FORWARDED, 0, "", True)
 ALLOWED_FREE = Verdict(False, Reason.FORWARDED, 0, "", False)  # always_allow: not screen time

@@ -17,6 +17,11 @@ class ClientAcl:
         self.networks = tuple(networks)
         self._memo: dict[str, bool] = {}
 
+    def configure(self, networks: Iterable[Network]) -> None:
+        """New allow_clients from a reloaded config; every address is judged afresh."""
+        self.networks = tuple(networks)
+        self._memo = {}
+
     def allows(self, host: str) -> bool:
         verdict = self._memo.get(host)
         if verdict is None:

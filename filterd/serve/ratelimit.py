@@ -13,6 +13,12 @@ class RateLimiter:
         self.burst = burst
         self._buckets: dict[str, list[float]] = {}
 
+    def configure(self, rate: float, burst: float) -> None:
+        """New limits from a reloaded config; every client starts again with a full bucket."""
+        self.rate = rate
+        self.burst = burst
+        self._buckets = {}
+
     def allow(self, client: str, now: float) -> bool:
         bucket = self._buckets.get(client)
         if bucket is None:

@@ -1,7 +1,8 @@
-"""The sockets: asyncio UDP and TCP servers that turn packets into Queries and send Replies.
+"""The sockets: asyncio UDP and TCP servers that hand packets to the chain and send its answers.
 
-The UDP hot path stays synchronous when it can: rate limit, access check, parse, and a cache
-hit are answered inside datagram_received without creating a task.
+What happens to a packet is filterd.chain.build_chain's business (admission first: see
+filterd.serve.admission); the servers only receive, send, and bound TCP connections. A
+synchronous answer (a cache hit) is sent inside datagram_received without creating a task.
 """
 
 from __future__ import annotations
@@ -11,181 +12,27 @@ import contextlib
 import logging
 import socket
 import struct
-from collections import Counter, deque
-from collections.abc import Awaitable, Coroutine
-from typing import Any
+from collections import Counter
 
-from filterd.clock import Clock
-from filterd.dns.answers import client_opt
-from filterd.dns.query import Query, Reply, Stage, Transport
-from filterd.dns.wire import (
-    CD,
-    PLAIN_UDP_SIZE,
-    REFUSED,
-    Drop,
-    Reject,
-    answer_limit,
-    error_reply,
-    new_tuple,
-    parse_query,
-    truncated,
-)
+from filterd.dns.query import Transport
 from filterd.metrics import Metrics
 from filterd.serve.acl import ClientAcl
-from filterd.serve.ratelimit import RateLimiter
+from filterd.serve.admission import PacketStage
 from filterd.serve.settings import TcpLimits
 
 log = logging.getLogger(__name__)
 
 UDP_RECEIVE_BUFFER = 4 * 1024 * 1024  # absorbs bursts while the loop is busy
-MAX_WAITING_PER_CLIENT = 256  # queries one client may have resolving at once
-MAX_QUEUED_PER_CLIENT = 4096  # more wait their turn (a burst after an outage); beyond: dropped
 MAX_TCP_PIPELINE = 32  # outstanding answers per TCP connection
 MAX_TCP_CONNECTIONS = 512
-TCP_MAX = 65535
 TCP_WRITE_BUFFER = 64 * 1024  # unread answers held per connection before reading pauses
-
-
-class DnsService:
-    """What both transports share: admission, parsing, the chain, and fitting the answer."""
-
-    def __init__(
-        self, chain: Stage, acl: ClientAcl, limiter: RateLimiter, metrics: Metrics, clock: Clock
-    ) -> None:
-        self.chain = chain
-        self.acl = acl
-        self.limiter = limiter
-        self.metrics = metrics
-        self.clock = clock
-        self.waiting: dict[str, int] = {}  # per client: queries waiting on an upstream
-        self.queued: dict[str, deque[asyncio.Future[None]]] = {}  # and those waiting a turn
-
-    def handle(self, data: bytes, host: str, transport: Transport) -> bytes | Awaitable | None:
-        """The answer bytes, None for no answer, or an awaitable of either."""
-        now = self.clock.monotonic()
-        allowed = self.acl.allows(host)
-        limiter = self.limiter
-        # Outsiders share one bucket, so spoofed sources cannot reset anyone's limit.
-        if limiter.rate > 0 and not limiter.allow(host if allowed else _OUTSIDERS, now):
-            self.metrics.dropped["rate_limited"] += 1
-            return None
-        try:
-            parsed = parse_query(data)
-        except Drop:
-            self.metrics.dropped["not_a_query"] += 1
-            return None
-        except Reject as reject:
-            if not allowed:  # outsiders learn nothing, not even FORMERR
-                self.metrics.dropped["refused_client"] += 1
-                return None
-            self.metrics.malformed[reject.reason] += 1
-            return error_reply(reject)
-        qid, flags, qname, qtype, qclass, question, edns = parsed
-        if not allowed:
-            self.metrics.dropped["refused_client"] += 1
-            return error_reply(Reject(REFUSED, "client", qid, flags, question, edns))
-        if edns is None:
-            bits = 2 if flags & CD else 0
-            max_size = TCP_MAX if transport is Transport.TCP else PLAIN_UDP_SIZE
-        else:
-            bits = (1 if edns.do else 0) | (2 if flags & CD else 0)
-            max_size = TCP_MAX if transport is Transport.TCP else answer_limit(edns)
-        qname = qname.lower()
-        key = qname + question[-4:] + _BITS[bits]
-        fields = (
-            host,
-            transport,
-            qid,
-            flags,
-            qname,
-            qtype,
-            qclass,
-            question,
-            edns,
-            now,
-            key,
-            max_size,
-        )
-        query = new_tuple(Query, fields)
-        reply = self.chain(query)
-        if type(reply) is Reply:
-            wire = reply.wire
-            return wire if len(wire) <= max_size else truncate(query, wire)
-        waiting = self.waiting
-        busy = waiting.get(host, 0)
-        if busy < MAX_WAITING_PER_CLIENT:
-            waiting[host] = busy + 1
-            return self._finish(query, reply)
-        return self._queue(query, reply)
-
-    def _queue(self, query: Query, pending: Coroutine[Any, Any, Reply]) -> Awaitable | None:
-        """One client already has its share resolving: this query waits for a free slot, so
-        one client cannot tie up every socket, yet a burst (every device retrying once the
-        upstream is back) is answered rather than lost. Beyond a long queue it is dropped."""
-        turns = self.queued.setdefault(query.client, deque())
-        if len(turns) >= MAX_QUEUED_PER_CLIENT:
-            pending.close()
-            self.metrics.dropped["too_many_waiting"] += 1
-            return None
-        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        turns.append(turn)
-        return self._finish(query, pending, turn)
-
-    async def _finish(
-        self,
-        query: Query,
-        pending: Coroutine[Any, Any, Reply],
-        turn: asyncio.Future[None] | None = None,
-    ) -> bytes:
-        if turn is not None:
-            try:
-                await turn  # the slot of a query that finished is handed to us
-            except BaseException:
-                pending.close()
-                raise
-        try:
-            return fit(query, await pending)
-        finally:
-            self._release(query.client)
-
-    def _release(self, host: str) -> None:
-        """A query finished: hand its slot to the client's next queued query, or free it."""
-        turns = self.queued.get(host)
-        while turns:
-            turn = turns.popleft()
-            if not turn.done():
-                turn.set_result(None)
-                return
-        if turns is not None:
-            del self.queued[host]
-        left = self.waiting[host] - 1
-        if left:
-            self.waiting[host] = left
-        else:
-            del self.waiting[host]
-
-
-_BITS = [bytes([i]) for i in range(4)]
-_OUTSIDERS = "outside allow_clients"
-
-
-def fit(query: Query, reply: Reply) -> bytes:
-    """The reply as sent: a TC=1 stub when it exceeds what the client can take over UDP."""
-    wire = reply.wire
-    return wire if len(wire) <= query.max_size else truncate(query, wire)
-
-
-def truncate(query: Query, wire: bytes) -> bytes:
-    """A valid TC=1 answer holding only the question (and OPT): the client retries over TCP."""
-    flags = struct.unpack_from("!H", wire, 2)[0]
-    return truncated(query.qid, flags, query.question, client_opt(query))
 
 
 class UdpServer(asyncio.DatagramProtocol):
     """One UDP socket. Synchronous answers are sent at once; the rest when they complete."""
 
-    def __init__(self, service: DnsService) -> None:
-        self.service = service
+    def __init__(self, handle: PacketStage) -> None:
+        self.handle = handle
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -193,7 +40,7 @@ class UdpServer(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple) -> None:
         try:
-            result = self.service.handle(data, addr[0], Transport.UDP)
+            result = self.handle(data, addr[0], Transport.UDP)
         except Exception:  # one bad packet must never stop the server
             log.exception("unexpected error handling a UDP packet")
             return
@@ -222,8 +69,11 @@ class UdpServer(asyncio.DatagramProtocol):
 class TcpServer:
     """DNS over TCP (RFC 7766): pipelining, idle timeout, per-client connection cap."""
 
-    def __init__(self, service: DnsService, limits: TcpLimits, metrics: Metrics) -> None:
-        self.service = service
+    def __init__(
+        self, handle: PacketStage, acl: ClientAcl, limits: TcpLimits, metrics: Metrics
+    ) -> None:
+        self.handle = handle
+        self.acl = acl
         self.limits = limits
         self.metrics = metrics
         self.connections: Counter[str] = Counter()
@@ -231,7 +81,7 @@ class TcpServer:
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         host = writer.get_extra_info("peername")[0]
-        if not self.service.acl.allows(host):  # outsiders never hold a connection slot
+        if not self.acl.allows(host):  # outsiders never hold a connection slot
             self.metrics.dropped["refused_client"] += 1
             writer.close()
             return
@@ -277,7 +127,7 @@ class TcpServer:
                     await writer.drain()  # a client that does not read stops being read
                 length = struct.unpack("!H", await reader.readexactly(2))[0]
                 message = await reader.readexactly(length)
-            result = self.service.handle(message, host, Transport.TCP)
+            result = self.handle(message, host, Transport.TCP)
             if result is None:
                 continue
             if type(result) is bytes:
