@@ -1,0 +1,180 @@
+"""Admission stages, each alone above a fake next stage: who is served, what is refused,
+what is dropped, and what a UDP client too small for the answer gets."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+
+from dnslib import DNSRecord
+
+from filterd.dns.query import Reason, Reply, Transport
+from filterd.dns.wire import FORMERR, REFUSED
+from filterd.metrics import Metrics
+from filterd.serve.acl import ClientAcl
+from filterd.serve.admission import (
+    MAX_WAITING_PER_CLIENT,
+    OUTSIDERS,
+    AccessControl,
+    Parse,
+    RateLimit,
+    RefuseOutsiders,
+    Truncate,
+    WaitingCap,
+)
+from filterd.serve.ratelimit import RateLimiter
+from filterd.serve.settings import DEFAULT_ALLOW
+from tests.support.stages import MovableClock, NextStage, packet, query_of, reply_to, settle
+
+HOME = ClientAcl(ipaddress.ip_network(n) for n in DEFAULT_ALLOW)
+
+
+def recorder(answer: bytes | None = b"answer"):
+    seen: list[tuple] = []
+
+    def stage(*args):
+        seen.append(args)
+        return answer
+
+    return stage, seen
+
+
+def test_access_control_sends_insiders_and_outsiders_down_different_paths():
+    inside, went_in = recorder(b"in")
+    outside, went_out = recorder(b"out")
+    stage = AccessControl(HOME, inside, outside)
+    assert stage(b"q", "192.168.1.20", Transport.UDP) == b"in"
+    assert stage(b"q", "203.0.113.9", Transport.UDP) == b"out"
+    assert stage(b"q", "::ffff:10.0.0.5", Transport.TCP) == b"in"  # v4-mapped is the v4 home
+    assert [call[1] for call in went_in] == ["192.168.1.20", "::ffff:10.0.0.5"]
+    assert [call[1] for call in went_out] == ["203.0.113.9"]
+
+
+def test_access_control_follows_a_reloaded_allow_list():
+    acl = ClientAcl([ipaddress.ip_network("192.168.1.0/24")])
+    stage = AccessControl(acl, recorder(b"in")[0], recorder(b"out")[0])
+    assert stage(b"q", "10.0.0.5", Transport.UDP) == b"out"
+    acl.configure([ipaddress.ip_network("10.0.0.0/8")])
+    assert stage(b"q", "10.0.0.5", Transport.UDP) == b"in"
+
+
+def test_rate_limit_drops_past_the_burst_and_refills_with_time():
+    clock, metrics = MovableClock(), Metrics()
+    below, seen = recorder()
+    stage = RateLimit(below, RateLimiter(rate=10, burst=5), metrics, clock)
+    answers = [stage(b"q", "192.168.1.20", Transport.UDP) for _ in range(8)]
+    assert answers == [b"answer"] * 5 + [None] * 3
+    assert stage(b"q", "192.168.1.21", Transport.UDP) == b"answer"  # its own bucket
+    clock.advance(0.1)  # one token back
+    assert stage(b"q", "192.168.1.20", Transport.UDP) == b"answer"
+    assert stage(b"q", "192.168.1.20", Transport.UDP) is None
+    assert metrics.dropped["rate_limited"] == 4
+    assert len(seen) == 7
+
+
+def test_outsiders_share_one_bucket_whatever_address_they_claim():
+    metrics = Metrics()
+    stage = RateLimit(
+        recorder()[0], RateLimiter(rate=1, burst=3), metrics, MovableClock(), OUTSIDERS
+    )
+    answers = [stage(b"q", f"203.0.113.{i}", Transport.UDP) for i in range(6)]
+    assert answers == [b"answer"] * 3 + [None] * 3
+
+
+def test_a_rate_of_zero_lets_everything_through():
+    stage = RateLimit(recorder()[0], RateLimiter(rate=0, burst=1), Metrics(), MovableClock())
+    assert all(stage(b"q", "192.168.1.20", Transport.UDP) for _ in range(100))
+
+
+def test_an_outsider_gets_refused_for_a_question_and_nothing_for_garbage():
+    metrics = Metrics()
+    stage = RefuseOutsiders(metrics)
+    answer = DNSRecord.parse(stage(packet("example.com"), "203.0.113.9", Transport.UDP))
+    assert answer.header.rcode == REFUSED and str(answer.q.qname) == "example.com."
+    bad = bytearray(packet("example.com"))
+    bad[5] = 2  # two questions: a FORMERR for an insider, silence for an outsider
+    assert stage(bytes(bad), "203.0.113.9", Transport.UDP) is None
+    assert stage(b"\x00\x01", "203.0.113.9", Transport.UDP) is None  # shorter than a header
+    assert metrics.dropped == {"refused_client": 2, "not_a_query": 1}
+
+
+def test_parse_turns_bytes_into_one_query_with_its_cache_key_and_size_limit():
+    seen: list = []
+    clock = MovableClock(mono=42.0)
+    stage = Parse(lambda q: seen.append(q) or b"answer", Metrics(), clock)
+    assert stage(packet("WWW.Example.COM", "AAAA"), "192.168.1.20", Transport.UDP) == b"answer"
+    stage(packet("example.com", edns=True, do=True, bufsize=4096), "::1", Transport.UDP)
+    stage(packet("example.com"), "::1", Transport.TCP)
+    plain, edns, tcp = seen
+    assert plain.qname == b"\x03www\x07example\x03com\x00"  # lower case for lookups
+    assert b"WWW" in plain.question  # as received, echoed in the answer
+    assert (plain.qtype, plain.client, plain.received, plain.max_size) == (
+        28,
+        "192.168.1.20",
+        42.0,
+        512,
+    )
+    assert edns.edns.do and edns.max_size == 1232  # EDNS size capped against fragmentation
+    assert edns.key != query_of("example.com").key  # DO answers are cached apart
+    assert tcp.max_size == 65535
+
+
+def test_parse_answers_a_malformed_query_itself_and_passes_nothing_down():
+    metrics = Metrics()
+    below = NextStage()
+    stage = Parse(below, metrics, MovableClock())
+    bad = bytearray(packet("example.com"))
+    bad[5] = 2  # qdcount 2
+    answer = DNSRecord.parse(stage(bytes(bad), "192.168.1.20", Transport.UDP))
+    assert answer.header.rcode == FORMERR
+    response = bytearray(packet("example.com"))
+    response[2] |= 0x80  # QR: a response sent as a query gets nothing
+    assert stage(bytes(response), "192.168.1.20", Transport.UDP) is None
+    assert below.seen == []
+    assert sum(metrics.malformed.values()) == 1 and metrics.dropped["not_a_query"] == 1
+
+
+def test_truncate_gives_a_udp_client_a_tc_stub_and_keeps_the_whole_answer_for_tcp():
+    big = NextStage(answer=lambda q: reply_to(q, size=900))
+    udp = query_of("big.example")
+    stub = DNSRecord.parse(Truncate(big)(udp))
+    assert stub.header.tc == 1 and stub.rr == [] and str(stub.q.qname) == "big.example."
+    tcp = query_of("big.example", transport=Transport.TCP)
+    whole = DNSRecord.parse(Truncate(big)(tcp))
+    assert whole.header.tc == 0 and len(whole.rr) > 1
+    small = Truncate(NextStage(later=True))(query_of("small.example"))
+    assert DNSRecord.parse(settle(small)).header.tc == 0  # an awaited answer is fitted too
+
+
+def test_waiting_cap_drops_a_clients_queries_past_the_cap_and_counts_them_back_down():
+    metrics = Metrics()
+
+    async def scenario():
+        release = asyncio.Event()
+
+        async def slow(query):
+            await release.wait()
+            return b"late"
+
+        stage = WaitingCap(slow, metrics)
+        greedy = query_of("slow.example", client="192.168.1.20")
+        waiting = [stage(greedy) for _ in range(MAX_WAITING_PER_CLIENT)]
+        assert stage(greedy) is None  # one more from the same client: dropped
+        other = stage(query_of("slow.example", client="192.168.1.21"))
+        assert other is not None  # another client is not held up by it
+        release.set()
+        answers = await asyncio.gather(*waiting, other)
+        assert answers == [b"late"] * (MAX_WAITING_PER_CLIENT + 1)
+        assert stage.waiting == {}
+
+    asyncio.run(scenario())
+    assert metrics.dropped["too_many_waiting"] == 1
+    instant = WaitingCap(lambda q: b"now", metrics)
+    assert instant(query_of("fast.example")) == b"now" and instant.waiting == {}
+
+
+def test_a_reply_that_is_a_reply_keeps_the_hot_path_synchronous():
+    answer = Truncate(NextStage())(query_of("example.com"))
+    assert type(answer) is bytes
+    assert isinstance(NextStage()(query_of("example.com")), Reply)
+    assert NextStage()(query_of("example.com")).reason is Reason.FORWARDED
