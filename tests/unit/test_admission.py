@@ -13,6 +13,7 @@ from filterd.dns.wire import FORMERR, REFUSED
 from filterd.metrics import Metrics
 from filterd.serve.acl import ClientAcl
 from filterd.serve.admission import (
+    MAX_QUEUED_PER_CLIENT,
     MAX_WAITING_PER_CLIENT,
     OUTSIDERS,
     AccessControl,
@@ -146,26 +147,32 @@ def test_truncate_gives_a_udp_client_a_tc_stub_and_keeps_the_whole_answer_for_tc
     assert DNSRecord.parse(settle(small)).header.tc == 0  # an awaited answer is fitted too
 
 
-def test_waiting_cap_drops_a_clients_queries_past_the_cap_and_counts_them_back_down():
+def test_waiting_cap_resolves_a_clients_share_queues_the_rest_and_drops_past_the_queue():
     metrics = Metrics()
 
     async def scenario():
         release = asyncio.Event()
+        started: list[str] = []
 
         async def slow(query):
+            started.append(query.client)
             await release.wait()
             return b"late"
 
         stage = WaitingCap(slow, metrics)
         greedy = query_of("slow.example", client="192.168.1.20")
-        waiting = [stage(greedy) for _ in range(MAX_WAITING_PER_CLIENT)]
-        assert stage(greedy) is None  # one more from the same client: dropped
-        other = stage(query_of("slow.example", client="192.168.1.21"))
-        assert other is not None  # another client is not held up by it
+        resolving = [asyncio.ensure_future(stage(greedy)) for _ in range(MAX_WAITING_PER_CLIENT)]
+        queued = [asyncio.ensure_future(stage(greedy)) for _ in range(MAX_QUEUED_PER_CLIENT)]
+        assert stage(greedy) is None  # past the queue: dropped, and nothing below ran for it
+        other = asyncio.ensure_future(stage(query_of("slow.example", client="192.168.1.21")))
+        await asyncio.sleep(0.01)
+        # The greedy client holds its share; the queued wait; another client is not held up.
+        assert started.count("192.168.1.20") == MAX_WAITING_PER_CLIENT
+        assert started.count("192.168.1.21") == 1
         release.set()
-        answers = await asyncio.gather(*waiting, other)
-        assert answers == [b"late"] * (MAX_WAITING_PER_CLIENT + 1)
-        assert stage.waiting == {}
+        answers = await asyncio.gather(*resolving, *queued, other)
+        assert answers == [b"late"] * (MAX_WAITING_PER_CLIENT + MAX_QUEUED_PER_CLIENT + 1)
+        assert stage.waiting == {} and stage.queued == {}
 
     asyncio.run(scenario())
     assert metrics.dropped["too_many_waiting"] == 1
