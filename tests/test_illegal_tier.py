@@ -118,7 +118,7 @@ def test_a_childs_bypass_attempt_is_listed_high_risk_for_review(start_filterd, t
 
     def listed() -> bool:
         with sqlite3.connect(filterd.db_path) as db, sqlite3.connect(":memory:") as reviews:
-            reviews.execute("CREATE TABLE reviews (query_id, outcome, note, reviewer, ts)")
+            reviews.execute("CREATE TABLE reviews (id, query_id, outcome, note, reviewer, ts)")
             page = page_of(db, reviews, Filters(start=0, end=time.time() + 86400 * 2))
         found = [e for e in page.entries if e.name == "vpn.example"]
         return bool(found) and found[0].high_risk and found[0].child == "sam"
