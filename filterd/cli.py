@@ -174,19 +174,23 @@ def check_config(path: Path, rules: Path | None = None) -> int:
     from dashboard.settings import check_dashboard_section  # this command checks both programs
     from filterd.catalogue.load import CATALOGUE_FILE, load_catalogue
     from filterd.catalogue.service import catalogue_path
+    from filterd.lists.settings import SHIPPED_LISTS
     from filterd.rules.parse import load_rules
 
     failed = False
     apps_path = CATALOGUE_FILE
+    shipped = SHIPPED_LISTS
     try:
         config = load_config(path, check_dashboard_section)
         rules = rules or config.rules
         apps_path = catalogue_path(config.blocklists.lists_update.shipped)
+        shipped = config.blocklists.lists_update.shipped
         print(f"{path}: ok")
     except ConfigError as err:
         for problem in err.problems:
             print(problem)
         failed = True
+    failed |= not _check_name_patterns(shipped)
     catalogue = None
     try:
         catalogue = load_catalogue(apps_path)
@@ -204,6 +208,25 @@ def check_config(path: Path, rules: Path | None = None) -> int:
                 print(f"{rules}: {problem}")
             failed = True
     return 1 if failed else 0
+
+
+def _check_name_patterns(shipped: Path) -> bool:
+    """Print the name-patterns file's problems by line (the daemon leaves such lines out)."""
+    from filterd.lists.patterns import FILE_NAME, parse_patterns
+
+    path = shipped / FILE_NAME
+    if not path.exists():
+        return True
+    try:
+        patterns, problems = parse_patterns(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeError) as err:
+        print(f"{path}: cannot be read: {err}")
+        return False
+    for problem in problems:
+        print(f"{path}: line {problem.line}: {problem.reason}")
+    if not problems:
+        print(f"{path}: ok ({len(patterns.rules)} patterns, {len(patterns.exceptions)} exceptions)")
+    return not problems
 
 
 def run_daemon(path: Path, level: str) -> int:

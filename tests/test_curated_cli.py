@@ -1,5 +1,6 @@
-"""`filterd lists check-curated`: the live check of the curated lists, against a real DNS
-server (the scripted upstream on loopback), reports names that no longer resolve."""
+"""The curated data from the command line: `filterd lists check-curated` (the live check,
+against a real DNS server: the scripted upstream on loopback) reports names that no longer
+resolve, and `filterd check-config` reports a bad name-pattern line by number."""
 
 from __future__ import annotations
 
@@ -59,3 +60,19 @@ def test_an_undated_entry_or_a_silent_server_fails_the_check(tmp_path, upstream)
     silent = run_cli("lists", "check-curated", "--config", str(config), "--server", "127.0.0.1:9")
     assert silent.returncode == 1
     assert "self_harm: dated.example: no answer" in silent.stdout
+
+
+def test_check_config_names_a_bad_pattern_line_the_daemon_would_leave_out(tmp_path, upstream):
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    patterns = shipped / "name_patterns.txt"
+    patterns.write_text("eating_disorders thinspo\nself_harm (unclosed\n")
+    config = write_config(tmp_path, upstream.addr, shipped)
+    result = run_cli("check-config", str(config))
+    assert result.returncode == 1
+    assert f"{patterns}: line 2: not a regular expression" in result.stdout
+
+    patterns.write_text("eating_disorders thinspo\nexcept recovery\n")
+    result = run_cli("check-config", str(config))
+    assert result.returncode == 0, result.stdout
+    assert f"{patterns}: ok (1 patterns, 1 exceptions)" in result.stdout
