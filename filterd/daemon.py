@@ -20,18 +20,24 @@ from filterd.db.devices import DeviceStore
 from filterd.db.events import EventLog
 from filterd.db.querylog_reader import QueryLogReader
 from filterd.db.statedb import StateDb
+from filterd.discovery import metrics as discovery_metrics
 from filterd.discovery.service import Discovery
 from filterd.events.kinds import LISTS_ILLEGAL_SOURCE_REMOVED, SYSTEM_STARTED
 from filterd.events.quiet import QuietDevices
 from filterd.events.recorder import EventRecorder
 from filterd.events.watch import ListsWatch, UpstreamWatch, removed_illegal_sources
+from filterd.forward import metrics as forward_metrics
 from filterd.forward.cache import AnswerCache
 from filterd.forward.upstream import Endpoint, UpstreamClient
 from filterd.forward.upstream_stage import RebindingPolicy
+from filterd.lists import metrics as lists_metrics
 from filterd.lists.service import Blocklists
-from filterd.metrics import Metrics, MetricsCollector, make_registry
+from filterd.metrics import Metrics, MetricsCollector, make_registry, reload_families
+from filterd.querylog import metrics as querylog_metrics
 from filterd.querylog.queue import QueryLog
+from filterd.rules import metrics as rules_metrics
 from filterd.rules.service import RulesService
+from filterd.serve import metrics as serve_metrics
 from filterd.serve.acl import ClientAcl
 from filterd.serve.ratelimit import RateLimiter
 from filterd.serve.sdnotify import notify
@@ -174,25 +180,21 @@ class Daemon:
 
         self.quiet.check(now, seen, asked, child_of)
 
-    def _start_metrics(self) -> None:
-        collector = MetricsCollector(
-            self.metrics,
-            lambda: {
-                "hits": self.cache.hits,
-                "misses": self.cache.misses,
-                "evictions": self.cache.evictions,
-                "entries": len(self.cache),
-                "bytes": self.cache.bytes,
-            },
-            self.querylog.stats,
-            lambda: {
-                e.label: self.upstream_client.health[e].usable(self.clock.monotonic())
-                for e in self.upstream_client.endpoints
-            },
-            self.blocklists.stats,
-            self.rules.stats,
-            self.discovery.stats,
+    def metrics_collector(self) -> MetricsCollector:
+        """Every package's metric families, read from the live components at scrape time."""
+        m = self.metrics
+        return MetricsCollector(
+            lambda: querylog_metrics.families(m, self.querylog),
+            lambda: serve_metrics.families(m),
+            lambda: forward_metrics.families(m, self.cache, self.upstream_client, self.clock),
+            lambda: lists_metrics.families(self.blocklists),
+            lambda: rules_metrics.families(self.rules),
+            lambda: discovery_metrics.families(self.discovery),
+            lambda: reload_families(m),
         )
+
+    def _start_metrics(self) -> None:
+        collector = self.metrics_collector()
         address = self.config.metrics
         self._metrics_server, _ = start_http_server(
             address.port, address.host, registry=make_registry(collector)

@@ -13,7 +13,6 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from filterd.catalogue.load import CATALOGUE_FILE, CatalogueError, load_catalogue
 from filterd.catalogue.model import EMPTY, Catalogue
@@ -72,10 +71,3 @@ class CatalogueService:
     def load(self) -> None:
         if not self.refresh() and not self.current.services:
             log.warning("no app catalogue in force (%s): apps cannot be chosen by name", self.path)
-
-    def stats(self) -> dict[str, Any]:
-        return {
-            "services": len(self.current.services),
-            "swaps": self.swaps,
-            "failures": self.failures,
-        }

@@ -12,7 +12,6 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
 
 from filterd.clock import Clock
 from filterd.db.devices import DeviceStore, Sighting
@@ -208,14 +207,6 @@ class Discovery:
             seen = by_mac[mac]
             data = {"mac": mac, "hostname": seen.hostname or "", "vendor": seen.vendor or ""}
             self.emit(DEVICE_NEW, device=seen.address or "", data=data)
-
-    def stats(self) -> dict[str, Any]:
-        return {
-            "malformed": dict(self.malformed),
-            "new_devices": self.new_devices,
-            "capturing": int(self.capturing),
-            "addresses": len(self.addresses),
-        }
 
     async def stop(self) -> None:
         for task in self._tasks:

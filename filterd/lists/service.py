@@ -162,18 +162,6 @@ class Blocklists:
             )
         return outcome == "ok"
 
-    def stats(self) -> dict[str, Any]:
-        status = self.status or {}
-        return {
-            "domains": self.store.domains,
-            "swaps": self.store.swaps,
-            "swap_failures": self.store.swap_failures,
-            "source_failures": status.get("failures", 0),
-            "updated": status.get("updated", 0),
-            "updates": dict(self.updates),
-            "apps": self.apps.stats(),
-        }
-
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()

@@ -162,13 +162,6 @@ class QueryLog:
             self.written = self._base[0] + int(parts[1])
             self.writer_dropped = self._base[1] + int(parts[3])
 
-    def stats(self) -> dict[str, int]:
-        return {
-            "written": self.written,
-            "dropped": self.dropped + self.writer_dropped,
-            "queued": len(self._queue),
-        }
-
     async def close(self) -> None:
         """Send what is queued, close the pipe, and wait for the writer to finish (SIGTERM)."""
         self._closing = True

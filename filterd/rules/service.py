@@ -292,14 +292,6 @@ class RulesService:
         except Exception as err:  # a full disk stops the record, never DNS
             log.warning("cannot write usage or status to %s: %s", self.state.path, err)
 
-    def stats(self) -> dict[str, Any]:
-        rules = self.rules
-        return {
-            "loads": dict(self.loads),
-            "valid": int(not self.problems),
-            "children": len(rules.children) if rules else 0,
-        }
-
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()

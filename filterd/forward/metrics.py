@@ -1,0 +1,48 @@
+"""Forwarding's metrics: the cache, records stripped from upstream answers, and each
+upstream's errors and health, read at scrape time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from filterd.clock import Clock
+from filterd.forward.cache import AnswerCache
+from filterd.forward.upstream import UpstreamClient
+from filterd.metrics import Metrics, labelled
+
+
+def families(
+    metrics: Metrics, cache: AnswerCache, client: UpstreamClient, clock: Clock
+) -> Iterator[Metric]:
+    yield CounterMetricFamily("filterd_cache_hits", "Answers served from the cache.", cache.hits)
+    yield CounterMetricFamily("filterd_cache_misses", "Questions not in the cache.", cache.misses)
+    yield CounterMetricFamily(
+        "filterd_cache_evictions", "Entries evicted to stay in bounds.", cache.evictions
+    )
+    yield GaugeMetricFamily("filterd_cache_entries", "Entries in the cache.", len(cache))
+    yield GaugeMetricFamily(
+        "filterd_cache_bytes", "Approximate bytes held by the cache.", cache.bytes
+    )
+    yield CounterMetricFamily(
+        "filterd_bailiwick_stripped_records",
+        "Upstream records removed as out of bailiwick.",
+        metrics.bailiwick_stripped,
+    )
+    yield labelled(
+        CounterMetricFamily,
+        "filterd_upstream_errors",
+        "Failed or forged upstream exchanges, by upstream and kind.",
+        ["upstream", "kind"],
+        metrics.upstream_errors.copy(),
+    )
+    now = clock.monotonic()
+    health = client.health
+    yield labelled(
+        GaugeMetricFamily,
+        "filterd_upstream_up",
+        "1 when the upstream is not in backoff.",
+        ["upstream"],
+        {(e.label,): int(health[e].usable(now)) for e in client.endpoints},
+    )
