@@ -13,7 +13,7 @@ import types
 from datetime import UTC, datetime
 from typing import NoReturn
 
-from bench import blocklists, dashboard, forwarder, machine, name_patterns, profiles
+from bench import blocklists, dashboard, forwarder, machine, name_patterns, profiles, soak
 from bench.options import REPO_ROOT, SERVERS, RunOptions
 from bench.report import utc_stamp, write_results
 
@@ -26,7 +26,10 @@ BENCHMARKS: dict[str, types.ModuleType] = {
     profiles.NAME: profiles,
     dashboard.NAME: dashboard,
     name_patterns.NAME: name_patterns,
+    soak.NAME: soak,
 }
+ON_REQUEST = {soak.NAME}
+"""Run only when named (the soak takes 10 minutes), never as part of "all"."""
 
 
 def parse_args(argv: list[str]) -> tuple[list[str], RunOptions]:
@@ -36,7 +39,7 @@ def parse_args(argv: list[str]) -> tuple[list[str], RunOptions]:
         "benchmarks",
         nargs="*",
         metavar="BENCHMARK",
-        help=f"which to run: {', '.join(BENCHMARKS)} (default: all)",
+        help=f"which to run: {', '.join(BENCHMARKS)} (default: all but {', '.join(ON_REQUEST)})",
     )
     parser.add_argument("--quick", action="store_true", help="short phases, ~1 minute smoke run")
     parser.add_argument("--only", choices=SERVERS, help="measure just this server")
@@ -44,7 +47,7 @@ def parse_args(argv: list[str]) -> tuple[list[str], RunOptions]:
     unknown = sorted(set(args.benchmarks) - set(BENCHMARKS))
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
-    names = args.benchmarks or list(BENCHMARKS)
+    names = args.benchmarks or [name for name in BENCHMARKS if name not in ON_REQUEST]
     servers = (args.only,) if args.only else SERVERS
     return names, RunOptions(quick=args.quick, servers=servers)
 
