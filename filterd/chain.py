@@ -76,8 +76,10 @@ def build_chain(
     # Local answers (canaries, ANY, private reverse zones): above policy, because the DoH and
     # Private Relay canaries must get exactly NXDOMAIN whatever lists name those domains.
     stage = LocalAnswers(stage).__call__
-    # Log/metrics: above everything that answers, so every reply is recorded exactly once.
-    stage = LogStage(stage, querylog, metrics, clock).__call__
+    # Log/metrics: above everything that answers, so every reply is recorded exactly once
+    # (Parse hands it the queries it answers itself: FORMERR, NOTIMP, BADVERS).
+    log = LogStage(stage, querylog, metrics, clock)
+    stage = log.__call__
     # Truncation: above the log, so the log and every stage see the whole answer; a UDP
     # client given a TC=1 stub asks again over TCP.
     wire: QueryToWire = Truncate(stage).__call__
@@ -86,7 +88,7 @@ def build_chain(
     wire = WaitingCap(wire, metrics).__call__
     # Parse: bytes become a Query once; a malformed packet is answered here (FORMERR) and no
     # stage below ever sees it.
-    inside: PacketStage = Parse(wire, metrics, clock).__call__
+    inside: PacketStage = Parse(wire, metrics, clock, log.rejected).__call__
     # Rate limit: before parsing, so a flood costs one bucket update per packet.
     inside = RateLimit(inside, limiter, metrics, clock).__call__
     # Outsiders share one bucket (spoofed sources cannot reset anyone's limit), then learn

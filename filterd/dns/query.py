@@ -30,6 +30,8 @@ class Reason(enum.StrEnum):
     LOCAL = "local"  # answered by filterd itself (RFC 8482 ANY, private reverse lookups)
     REBINDING = "rebinding"  # a public name pointed inside the home; answered empty
     NO_UPSTREAM = "no_upstream"  # no upstream answered: SERVFAIL
+    NOT_RECURSIVE = "not_recursive"  # RD=0 and not in the cache: REFUSED, never forwarded
+    MALFORMED = "malformed"  # FORMERR, NOTIMP or BADVERS: the query could not be resolved
     BLOCKED = "blocked"  # a blocked category (the household's, or the child's: see the EDE)
     HELPLINE = "helpline"  # a support service: never blocked, never written to the query log
     # A child's own rules (filterd.rules.decide has the order in which they apply):

@@ -30,11 +30,12 @@ _NAME_ONLY = {T_NS, T_CNAME, T_PTR, T_DNAME}
 class Record(NamedTuple):
     """One record with its owner and any names in its RDATA decompressed (lower case owner)."""
 
-    owner: bytes  # lower-case wire name
+    owner: bytes  # lower-case wire name, for comparisons
     rtype: int
     rclass: int
     ttl: int
-    rdata: bytes  # self-contained: names inside are uncompressed
+    rdata: bytes  # self-contained: names inside are uncompressed, case as received
+    cased: bytes = b""  # the owner as the upstream wrote it, sent on to clients
 
 
 class Message(NamedTuple):
@@ -88,7 +89,7 @@ def _decode_record(data: bytes, pos: int) -> tuple[Record, int]:
         raise FormatError("record data truncated")
     rdata = _expand_rdata(data, rtype, start, end)
     ttl = 0 if ttl & 0x80000000 else ttl  # RFC 2181 8: a TTL with the top bit set is 0
-    return Record(owner.lower(), rtype, rclass, ttl, rdata), end
+    return Record(owner.lower(), rtype, rclass, ttl, rdata, owner), end
 
 
 def _expand_rdata(data: bytes, rtype: int, start: int, end: int) -> bytes:
@@ -136,20 +137,81 @@ class Encoded(NamedTuple):
 def encode_sections(
     qname: bytes, sections: tuple[list[Record], list[Record], list[Record]], ttl_of
 ) -> Encoded:
-    """Encode records after a question; owners equal to the question name point at it.
+    """Encode records after a question, every name compressed (RFC 1035 4.1.4).
 
+    The body follows the question in every answer to this question, so it starts at the same
+    offset for every client and its pointers hold. Names keep the upstream's case: a suffix is
+    shared only with a byte-identical one, except the question's, which is matched whatever its
+    case (the client's own spelling then shows, as for the owner that is the question). Names
+    inside RDATA are compressed only for the types RFC 3597 allows (NS, CNAME, PTR, MX, SOA).
     ttl_of(record) gives the TTL to store (clamped by the cache's bounds).
     """
-    body = bytearray()
+    writer = _NameWriter(qname)
+    body = writer.body
     offsets: list[int] = []
     ttls: list[int] = []
     for records in sections:
         for record in records:
-            body += b"\xc0\x0c" if record.owner == qname else record.owner
+            writer.name(record.cased or record.owner)
             ttl = ttl_of(record)
             offsets.append(len(body) + 4)
             ttls.append(ttl)
-            body += RR_FIXED.pack(record.rtype, record.rclass, ttl, len(record.rdata))
-            body += record.rdata
+            fixed = len(body)
+            body += RR_FIXED.pack(record.rtype, record.rclass, ttl, 0)
+            writer.rdata(record.rtype, record.rdata)
+            RR_FIXED.pack_into(
+                body, fixed, record.rtype, record.rclass, ttl, len(body) - fixed - 10
+            )
     counts = (len(sections[0]), len(sections[1]), len(sections[2]))
     return Encoded(bytes(body), counts, tuple(offsets), tuple(ttls))
+
+
+class _NameWriter:
+    """Writes names into an answer body, pointing at any suffix already written."""
+
+    def __init__(self, qname: bytes) -> None:
+        self.body = bytearray()
+        self.start = 12 + len(qname) + 4  # header and question come first
+        self.question: dict[bytes, int] = {}  # lower-case suffixes of the question name
+        self.written: dict[bytes, int] = {}  # byte-exact suffixes already in the body
+        pos = 0
+        while pos < len(qname) and qname[pos]:
+            self.question[qname[pos:].lower()] = 12 + pos
+            pos += qname[pos] + 1
+
+    def name(self, name: bytes) -> None:
+        body = self.body
+        pos = 0
+        while name[pos]:
+            suffix = name[pos:]
+            target = self.written.get(suffix)
+            if target is None:
+                target = self.question.get(suffix.lower())
+            if target is not None:
+                body += _POINTER.pack(0xC000 | target)
+                return
+            here = self.start + len(body)
+            if here < 0x4000:
+                self.written[suffix] = here
+            end = pos + 1 + name[pos]
+            body += name[pos:end]
+            pos = end
+        body += b"\x00"
+
+    def rdata(self, rtype: int, rdata: bytes) -> None:
+        if rtype in _NAME_ONLY and rtype != T_DNAME:  # RFC 6672: a DNAME target stays whole
+            self.name(rdata)
+        elif rtype == T_MX:
+            self.body += rdata[:2]
+            self.name(rdata[2:])
+        elif rtype == T_SOA:
+            mname, pos = read_name(rdata, 0)
+            rname, pos = read_name(rdata, pos)
+            self.name(mname)
+            self.name(rname)
+            self.body += rdata[pos:]
+        else:
+            self.body += rdata
+
+
+_POINTER = struct.Struct("!H")

@@ -7,6 +7,7 @@ bounded so hostile packets (pointer loops, over-long names) fail fast with Forma
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -177,25 +178,15 @@ def parse_query(data: bytes) -> ParsedQuery:
     if flags & QR:
         raise Drop("a response sent as a query")
     if flags & 0x7800:
-        raise Reject(NOTIMP, "opcode", qid, flags)
+        question = b""
+        if qdcount == 1:  # echoed when it can be read (RFC 1996 NOTIFY answers carry it too)
+            with contextlib.suppress(Reject):
+                question = data[12 : _question_end(data, qid, flags) + 4]
+        raise Reject(NOTIMP, "opcode", qid, flags, question)
     if qdcount != 1:
         raise Reject(FORMERR, "qdcount", qid, flags)
-    pos = 12
-    while True:
-        if pos >= size:
-            raise Reject(FORMERR, "name runs past the end", qid, flags)
-        length = data[pos]
-        if not length:
-            break
-        if length > 63:
-            raise Reject(FORMERR, "compression pointer or bad label in question", qid, flags)
-        pos += length + 1
-        if pos > 12 + MAX_NAME - 1:
-            raise Reject(FORMERR, "name longer than 255 octets", qid, flags)
-    qend = pos + 1
+    qend = _question_end(data, qid, flags)
     end = qend + 4
-    if end > size:
-        raise Reject(FORMERR, "question truncated", qid, flags)
     question = data[12:end]
     edns = None
     if arcount == 1 and not ancount and not nscount and size >= end + 11 and data[end] == 0:
@@ -216,6 +207,26 @@ def parse_query(data: bytes) -> ParsedQuery:
     qtype = question[-4] << 8 | question[-3]
     qclass = question[-2] << 8 | question[-1]
     return new_tuple(ParsedQuery, (qid, flags, data[12:qend], qtype, qclass, question, edns))
+
+
+def _question_end(data: bytes, qid: int, flags: int) -> int:
+    """Offset just after the (uncompressed) question name; its type and class must follow."""
+    size = len(data)
+    pos = 12
+    while True:
+        if pos >= size:
+            raise Reject(FORMERR, "name runs past the end", qid, flags)
+        length = data[pos]
+        if not length:
+            break
+        if length > 63:
+            raise Reject(FORMERR, "compression pointer or bad label in question", qid, flags)
+        pos += length + 1
+        if pos > 12 + MAX_NAME - 1:
+            raise Reject(FORMERR, "name longer than 255 octets", qid, flags)
+    if pos + 5 > size:
+        raise Reject(FORMERR, "question truncated", qid, flags)
+    return pos + 1
 
 
 def _find_edns(data: bytes, pos: int, before: int, arcount: int) -> Edns | None:

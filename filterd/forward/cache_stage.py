@@ -1,7 +1,9 @@
 """The answer cache in the chain: hits answered from bytes, misses coalesced and fetched.
 
 Identical questions in flight share one upstream exchange. When the upstreams fail, an expired
-answer is served with TTL 30 (RFC 8767); with nothing stale the client gets SERVFAIL.
+answer is served with TTL 30 (RFC 8767); with nothing stale the client gets SERVFAIL. A query
+without RD (recursion desired) is answered from the cache or REFUSED, never forwarded: it is
+how caches are snooped, and no client of a home resolver needs it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from filterd.clock import Clock
 from filterd.dns.answers import NO_RECORDS, build_answer
 from filterd.dns.query import Query, Reason, Reply
-from filterd.dns.wire import SERVFAIL, new_tuple
+from filterd.dns.wire import RD, REFUSED, SERVFAIL, new_tuple
 from filterd.forward.cache import AnswerCache, Entry
 from filterd.forward.upstream_stage import Outcome
 
@@ -40,6 +42,9 @@ class CacheStage:
             body = entry.patched if entry.patched_at == now else entry.body_at(now)
             wire = build_answer(query, entry.rcode, entry.upstream_flags, entry.counts, body)
             return new_tuple(Reply, (wire, entry.rcode, Reason.CACHED, True, 0, "", ""))
+        if not query.flags & RD:  # a non-recursive question: our cache, never the internet
+            wire = build_answer(query, REFUSED, 0, NO_RECORDS, b"")
+            return Reply(wire, REFUSED, Reason.NOT_RECURSIVE, False)
         return self._miss(query)
 
     async def _miss(self, query: Query) -> Reply:

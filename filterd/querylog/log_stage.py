@@ -7,6 +7,7 @@ from collections.abc import Awaitable
 
 from filterd.clock import Clock
 from filterd.dns.query import Query, Reason, Reply, Stage
+from filterd.dns.wire import Reject
 from filterd.metrics import FASTEST_BOUND, LATENCY_BOUNDS, Metrics
 from filterd.querylog.queue import QueryLog
 
@@ -61,5 +62,32 @@ class LogStage:
                 reply.categories,
                 reply.child,
                 reply.service,
+            )
+        )
+
+    def rejected(self, client: str, reject: Reject, received: float) -> None:
+        """A query answered FORMERR, NOTIMP or BADVERS before the chain: counted and logged
+        like every other answer, with its question when it could be read."""
+        latency = self.monotonic() - received
+        metrics = self.metrics
+        metrics.answers[(reject.rcode, Reason.MALFORMED)] += 1
+        metrics.latency_buckets[bisect_left(LATENCY_BOUNDS, latency)] += 1
+        metrics.latency_sum += latency
+        question = reject.question
+        qname = question[:-4].lower() if question else b"\x00"
+        qtype = (question[-4] << 8 | question[-3]) if question else 0
+        self.record(
+            (
+                self.time(),
+                client,
+                qname,
+                qtype,
+                reject.rcode,
+                Reason.MALFORMED._value_,
+                latency,
+                False,
+                0,
+                "",
+                "",
             )
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import struct
 from collections import deque
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
 from filterd.clock import Clock
@@ -116,10 +116,17 @@ class RefuseOutsiders:
 class Parse:
     """Bytes to a Query, once: malformed packets get FORMERR (NOTIMP, BADVERS) or nothing."""
 
-    def __init__(self, below: QueryToWire, metrics: Metrics, clock: Clock) -> None:
+    def __init__(
+        self,
+        below: QueryToWire,
+        metrics: Metrics,
+        clock: Clock,
+        on_rejected: Callable[[str, Reject, float], None] = lambda client, reject, at: None,
+    ) -> None:
         self.below = below
         self.metrics = metrics
         self.monotonic = clock.monotonic
+        self.on_rejected = on_rejected  # logs and counts each FORMERR / NOTIMP / BADVERS
 
     def __call__(self, data: bytes, client: str, transport: Transport) -> Answer:
         try:
@@ -129,6 +136,7 @@ class Parse:
             return None
         except Reject as reject:
             self.metrics.malformed[reject.reason] += 1
+            self.on_rejected(client, reject, self.monotonic())
             return error_reply(reject)
         if edns is None:
             bits = 2 if flags & CD else 0
