@@ -36,7 +36,7 @@ def certificate_command(path: Path) -> int:
     return 0
 
 
-def add_user_command(path: Path, name: str, role: str) -> int:
+def add_user_command(path: Path, name: str, role: str, email: str = "") -> int:
     """Password from a prompt, or the first line of standard input when it is not a terminal."""
     from dashboard.data import accounts, audit, passwords
     from dashboard.data.db import connect
@@ -55,6 +55,14 @@ def add_user_command(path: Path, name: str, role: str) -> int:
     except (accounts.AccountError, passwords.Busy) as err:
         print(err, file=sys.stderr)
         return 1
+    if email:
+        from dashboard.alerts.routing import set_email
+
+        try:
+            set_email(db, user.id, email)
+        except ValueError as err:
+            print(err, file=sys.stderr)
+            return 1
     audit.record(db, "(command line)", "user.add", user.name, role)
     print(f"account {user.name} ({role}) created")
     return 0

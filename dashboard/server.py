@@ -3,7 +3,7 @@
 Served by cheroot, a maintained, pure-Python, threaded WSGI server with TLS built in (waitress,
 used before, has no TLS at all and expects a reverse proxy; gunicorn has TLS but forks worker
 processes, each holding a copy of the app, which a 512 MB box cannot spare). Both listeners
-run in this one process, each with its own thread pool.
+run in this one process, each with its own thread pool, beside the alerts notifier's thread.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ def _address(listen: str) -> tuple[str, int]:
 
 
 def serve(config: Config) -> int:
+    from dashboard.alerts.notifier import Notifier
     from dashboard.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -61,7 +62,12 @@ def serve(config: Config) -> int:
     threads = [threading.Thread(target=s.serve, daemon=True) for s in servers[1:]]
     for thread in threads:
         thread.start()
-    https.serve()
+    notifier = Notifier(config, settings)  # alerts go out while the dashboard serves
+    notifier.start()
+    try:
+        https.serve()
+    finally:
+        notifier.stop()
     for thread in threads:
         thread.join(timeout=5)
     return 0

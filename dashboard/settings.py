@@ -3,13 +3,23 @@ it was written, so the DNS daemon never depends on the dashboard."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dashboard.alerts.settings import AlertSettings, parse_alert_settings
 from filterd.config import Config, ConfigError, Validator
 
-KEYS = {"listen", "http_listen", "database", "allowed_hosts", "certificate", "key", "tls_directory"}
+KEYS = {
+    "listen",
+    "http_listen",
+    "database",
+    "allowed_hosts",
+    "certificate",
+    "key",
+    "tls_directory",
+    "alerts",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +36,7 @@ class DashboardSettings:
     key: Path | None = None  # ...and its private key; otherwise the box makes its own
     # Where the box keeps the certificates it made (None: `tls` beside the database).
     tls_directory: Path | None = None
+    alerts: AlertSettings = field(default_factory=AlertSettings)  # dashboard/alerts/settings.py
 
     @property
     def certificates(self) -> Path:
@@ -74,6 +85,7 @@ def parse_dashboard_settings(v: Any, raw: Any) -> DashboardSettings:
         certificate=certificate,
         key=key,
         tls_directory=_path(v, raw, "tls_directory", None),
+        alerts=parse_alert_settings(v, raw.get("alerts")),
     )
 
 

@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=["administrator", "carer", "safeguarding_lead", "viewer"],
     )
     add_user.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
+    add_user.add_argument("--email", default="", help="where this account's alerts are sent")
     args = parser.parse_args(argv)
     if args.command == "check-config":
         return check_config(args.file, args.rules)
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             return setup_code_command(args.config)
         if args.command == "certificate":
             return certificate_command(args.config)
-        return add_user_command(args.config, args.name, args.role)
+        return add_user_command(args.config, args.name, args.role, args.email)
     if args.command == "devices":
         from filterd.discovery.commands import list_devices, scan_devices
 

@@ -58,6 +58,36 @@ CREATE TABLE IF NOT EXISTS reviews (  -- append-only: every review kept, the lat
     ts REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS reviews_query ON reviews(query_id, id);
+CREATE TABLE IF NOT EXISTS alert_cursor (  -- dashboard.alerts.outbox: the last event read
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    last_event INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alert_choices (  -- what each account chose to receive
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,             -- an event kind its role may receive
+    PRIMARY KEY (user_id, kind)
+);
+CREATE TABLE IF NOT EXISTS alerts (  -- dashboard.alerts.outbox: one message and its delivery
+    id INTEGER PRIMARY KEY,
+    uid TEXT NOT NULL UNIQUE,       -- Message-ID / delivery id, the same on every try
+    channel TEXT NOT NULL,          -- email, webhook
+    recipient TEXT NOT NULL,        -- an email address, or a webhook's url
+    group_key TEXT NOT NULL,        -- kind, child and category: one message per window
+    window_start REAL NOT NULL,     -- when the group's window opened (event time)
+    first_event INTEGER NOT NULL,   -- filterd.db events.id
+    last_event INTEGER NOT NULL,
+    count INTEGER NOT NULL,         -- events in this message
+    content TEXT NOT NULL,          -- JSON: the least the recipient needs (never history)
+    due REAL NOT NULL,              -- not sent before this
+    held INTEGER NOT NULL DEFAULT 0, -- quiet hours: sent in the morning summary
+    state TEXT NOT NULL,            -- pending, sending, sent
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_try REAL NOT NULL,
+    last_error TEXT NOT NULL DEFAULT '',
+    sent REAL
+);
+CREATE INDEX IF NOT EXISTS alerts_group ON alerts(channel, recipient, group_key, id);
+CREATE INDEX IF NOT EXISTS alerts_unsent ON alerts(next_try) WHERE state != 'sent';
 """
 
 
@@ -89,7 +119,10 @@ def _keep_every_review(db: sqlite3.Connection) -> None:
 
 
 # Columns added after a table was first created: (table, column, definition).
-ADDED_COLUMNS = (("audit", "source", "TEXT NOT NULL DEFAULT ''"),)
+ADDED_COLUMNS = (
+    ("audit", "source", "TEXT NOT NULL DEFAULT ''"),
+    ("users", "email", "TEXT NOT NULL DEFAULT ''"),  # where this account's alerts go
+)
 
 
 def _add_missing_columns(db: sqlite3.Connection) -> None:

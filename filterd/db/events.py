@@ -115,6 +115,11 @@ def read_after(db: sqlite3.Connection, after: int = 0, limit: int = 1000) -> lis
     return [Event(*row[:8], json.loads(row[8])) for row in rows]
 
 
+def read_newest_id(db: sqlite3.Connection) -> int:
+    """The id of the newest event (0 when there is none)."""
+    return int(db.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
+
+
 def home_id(db: sqlite3.Connection) -> str:
     row = db.execute("SELECT id FROM home WHERE one = 1").fetchone()
     return row[0] if row else ""

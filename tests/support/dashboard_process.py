@@ -26,8 +26,8 @@ class DashboardProcess:
         self.url = f"https://{host}:{port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 15) -> DashboardProcess:
-        env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
+    def start(self, timeout: float = 15, env: dict[str, str] | None = None) -> DashboardProcess:
+        env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), **(env or {}))
         command = [sys.executable, "-m", "filterd", "dashboard", "--config", str(self.config_path)]
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(

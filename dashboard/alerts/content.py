@@ -1,0 +1,108 @@
+"""What an alert says: the least a recipient needs to act, never a child's history.
+
+First name, what kind of site (or what happened), the time in the home's time zone, the
+device's name and a link to the entry on the dashboard. No other names, no address, no list of
+earlier blocks: a message can sit in a phone's notifications or a shared mailbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from filterd.db.events import Event
+from filterd.events import kinds as k
+from filterd.rules.model import Rules
+
+PLAIN_CATEGORY = {
+    "illegal": "illegal content",
+    "self_harm": "self-harm",
+    "eating_disorders": "eating disorder",
+    "weapons_violence": "weapons or violence",
+    "malware_phishing": "malware or phishing",
+    "ai_chat": "AI chat",
+    "bypass": "filter bypass (VPN, proxy or encrypted DNS)",
+}
+ILLEGAL_GUIDANCE = (
+    "Do not visit the site. Record what you know and tell the designated safeguarding lead. "
+    "Report it to the police (999 if a child is in immediate danger) and to the Internet Watch "
+    "Foundation at report.iwf.org.uk."
+)
+SYSTEM_LINK = "/health"
+
+
+def plain_category(category: str) -> str:
+    return PLAIN_CATEGORY.get(category, category.replace("_", " "))
+
+
+def main_category(event: Event) -> str:
+    """The category an alert is about: the illegal tier first, then the first listed."""
+    listed = event.data.get("categories") or []
+    if "illegal" in listed:
+        return "illegal"
+    if "bypass" in listed and event.kind == k.BYPASS_ATTEMPT.name:
+        return "bypass"
+    return listed[0] if listed else ""
+
+
+def describe(event: Event, rules: Rules | None, tz: ZoneInfo, link_base: str) -> dict[str, Any]:
+    """The content of one event's alert (stored with the message; JSON)."""
+    child_name = ""
+    device_name = ""
+    if rules is not None:
+        profile = rules.children.get(event.child)
+        if profile is not None:
+            child_name = profile.name.split()[0] if profile.name.strip() else ""
+        device_name = next((d.name for d in rules.devices if d.ip == event.device), "")
+    if not child_name and event.child:
+        child_name = "A child"
+    moment = datetime.fromtimestamp(event.ts, tz)
+    category = main_category(event)
+    content: dict[str, Any] = {
+        "kind": event.kind,
+        "severity": event.severity,
+        "child": child_name,
+        "category": plain_category(category) if category else "",
+        "device": device_name or ("an unnamed device" if event.device else ""),
+        "time": moment.strftime("%H:%M"),
+        "date": moment.strftime("%a %d %b"),
+        "link": link_base + _path(event, category),
+        "event": event.id,
+    }
+    content["title"] = _title(event.kind, content)
+    if event.kind == k.BLOCK_ILLEGAL.name:
+        content["guidance"] = ILLEGAL_GUIDANCE
+    return content
+
+
+def _path(event: Event, category: str) -> str:
+    query_id = event.data.get("query_id")
+    if query_id:
+        params = {"child": event.child, "category": category, "range": "7d"}
+        query = urlencode({key: value for key, value in params.items() if value})
+        return f"/blocked/?{query}#q{int(query_id)}"
+    if event.kind in (k.DEVICE_NEW.name, k.DEVICE_QUIET.name):
+        return "/devices/"
+    return SYSTEM_LINK
+
+
+def _title(kind: str, c: dict[str, Any]) -> str:
+    who = c["child"] or "A device"
+    if kind == k.BLOCK_ILLEGAL.name:
+        return f"Illegal content blocked on {c['device'] or 'a device'}"
+    if kind == k.BYPASS_ATTEMPT.name:
+        return f"{who} tried to get round the filter"
+    if kind == k.BLOCK_HIGH_RISK.name:
+        return f"{who}: {c['category']} site blocked"
+    if kind == k.DEVICE_QUIET.name:
+        return f"{who}'s device is online but not using the filter"
+    if kind == k.DEVICE_NEW.name:
+        return "A new device joined the network"
+    return k.KINDS[kind].summary if kind in k.KINDS else kind
+
+
+def group_key(event: Event) -> str:
+    """One message per child and category (and kind) in each grouping window."""
+    return f"{event.kind}|{event.child}|{main_category(event)}"

@@ -1,0 +1,162 @@
+"""The notifier, a thread in the dashboard's service: reads new events from filterd's event log,
+queues the messages routing and grouping call for, and sends what is due.
+
+Each pass: (1) events after the stored cursor are read through filterd.db.events' read API
+and their messages queued in one dashboard.db transaction with the new cursor; (2) due
+messages are sent, each marked before and after, failures put back with a growing wait. The
+first pass ever starts at the newest event: a new dashboard does not mail the past.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import sqlite3
+import threading
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
+from dashboard.alerts import email_sender, outbox, routing, webhook_sender
+from dashboard.alerts.content import describe, group_key
+from dashboard.alerts.message import compose
+from dashboard.alerts.outbox import Queued, Route
+from dashboard.alerts.settings import SecretError
+from dashboard.data.db import connect, connect_filterd
+from dashboard.data.rules_file import RulesFile
+from dashboard.settings import DashboardSettings
+from filterd.clock import clock_from_environment
+from filterd.config import Config
+from filterd.db import events as event_log
+
+log = logging.getLogger(__name__)
+
+PASS_INTERVAL = 1.0  # seconds between passes: an urgent alert leaves within seconds
+BATCH = 500
+HOME_TZ = ZoneInfo("Europe/London")  # until the rules file names the home's
+
+
+class Notifier:
+    def __init__(self, config: Config, settings: DashboardSettings) -> None:
+        self.config = config
+        self.settings = settings
+        self.alerts = settings.alerts
+        self.rules = RulesFile(config.rules)
+        self.clock = clock_from_environment()  # the wall clock (tests and demos may move it)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="notifier", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # the notifier must outlive any one bad pass
+                log.exception("notifier pass failed")
+            self._stop.wait(PASS_INTERVAL)
+
+    def run_once(self) -> None:
+        refresh = getattr(self.clock, "refresh", None)
+        if refresh is not None:
+            refresh()
+        db = connect(self.settings.database)
+        try:
+            self.ingest(db)
+            self.deliver(db, self.clock.time())
+        finally:
+            db.close()
+
+    def ingest(self, db: sqlite3.Connection) -> int:
+        """Queue the messages for new events; how many events were read."""
+        source = connect_filterd(self.config.database)
+        if source is None:
+            return 0
+        try:
+            after = outbox.cursor(db)
+            if after is None:
+                newest = event_log.read_newest_id(source)
+                outbox.set_cursor(db, newest)
+                db.commit()
+                return 0
+            events = event_log.read_after(source, after, BATCH)
+        except sqlite3.OperationalError:  # filterd has not made its event log yet
+            return 0
+        finally:
+            source.close()
+        if not events:
+            return 0
+        snapshot = self.rules.read()
+        rules = snapshot.rules
+        tz = rules.timezone if rules is not None else HOME_TZ
+        a = self.alerts
+        window = a.group_minutes * 60
+        for event in events:
+            routes = self.routes(db, event.kind, event.severity)
+            if routes:
+                content = describe(event, rules, tz, a.link_base)
+                categories = event.data.get("categories") or []
+                hold = None
+                if not routing.urgent(event.kind, categories):
+                    hold = outbox.quiet_until(event.ts, tz, a.quiet_start, a.quiet_end)
+                for route in routes:
+                    outbox.queue(
+                        db, route, group_key(event), event.id, event.ts, content, window, hold
+                    )
+            outbox.set_cursor(db, event.id)
+        db.commit()  # the messages and the cursor together: never lost, never queued twice
+        return len(events)
+
+    def routes(self, db: sqlite3.Connection, kind: str, severity: str) -> list[Route]:
+        found = []
+        if self.alerts.email is not None:
+            found += [Route("email", to) for to in routing.email_recipients(db, kind)]
+        found += [
+            Route("webhook", hook.url)
+            for hook in self.alerts.webhooks
+            if severity in hook.severities
+        ]
+        return found
+
+    def deliver(self, db: sqlite3.Connection, now: float) -> int:
+        """Send what is due; how many messages were accepted."""
+        batches: list[list[Queued]] = []
+        held: dict[tuple[str, str], list[Queued]] = defaultdict(list)
+        for alert in outbox.due(db, now):
+            if alert.held:
+                held[(alert.channel, alert.recipient)].append(alert)  # one morning summary
+            else:
+                batches.append([alert])
+        batches += held.values()
+        sent = 0
+        for batch in batches:
+            ids = [a.id for a in batch]
+            outbox.mark_sending(db, ids)
+            try:
+                self._send(batch)
+            except (OSError, smtplib.SMTPException, SecretError) as err:
+                log.warning("alert to %s not sent, will retry: %s", batch[0].recipient, err)
+                outbox.mark_failed(db, ids, self.clock.time(), str(err))
+                continue
+            outbox.mark_sent(db, ids, self.clock.time())
+            sent += 1
+        return sent
+
+    def _send(self, batch: list[Queued]) -> None:
+        first = batch[0]
+        message = compose(batch)
+        if first.channel == "email":
+            if self.alerts.email is None:
+                raise OSError("no mail server is configured")
+            email_sender.send(self.alerts.email, first.recipient, message, first.uid)
+            return
+        hook = next((h for h in self.alerts.webhooks if h.url == first.recipient), None)
+        if hook is None:
+            raise OSError("this webhook is no longer configured")
+        webhook_sender.send(hook, message, first.uid)

@@ -1,0 +1,101 @@
+"""Who is told about which event, and whether it may wait for the morning.
+
+Roles bound what an account may receive (README "Alerts"): the safeguarding lead and
+administrators get every sign that a child may be at risk; administrators also get the box's
+own troubles; carers may choose new devices. Within its role each account chooses; an account
+that never chose gets its role's defaults.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable
+
+from dashboard.data.accounts import Role
+from filterd.events import kinds as k
+
+SAFEGUARDING = frozenset(
+    {k.BLOCK_HIGH_RISK.name, k.BLOCK_ILLEGAL.name, k.BYPASS_ATTEMPT.name, k.DEVICE_QUIET.name}
+)
+SYSTEM = frozenset(
+    {
+        k.RULES_REFUSED.name,
+        k.LISTS_STALE.name,
+        k.LISTS_ILLEGAL_SOURCE_REMOVED.name,
+        k.UPSTREAM_ALL_FAILING.name,
+        k.UPSTREAM_RECOVERED.name,
+        k.SYSTEM_STARTED.name,
+    }
+)
+MAY_RECEIVE: dict[Role, frozenset[str]] = {
+    Role.ADMINISTRATOR: SAFEGUARDING | SYSTEM | {k.DEVICE_NEW.name},
+    Role.SAFEGUARDING_LEAD: SAFEGUARDING,
+    Role.CARER: frozenset({k.DEVICE_NEW.name}),
+    Role.VIEWER: frozenset(),
+}
+BY_DEFAULT: dict[Role, frozenset[str]] = {
+    Role.ADMINISTRATOR: SAFEGUARDING | (SYSTEM - {k.SYSTEM_STARTED.name}),
+    Role.SAFEGUARDING_LEAD: SAFEGUARDING,
+    Role.CARER: frozenset(),
+    Role.VIEWER: frozenset(),
+}
+CHOSEN = "(chosen)"  # a row saying the account has chosen (so no row at all is not "defaults")
+URGENT_CATEGORIES = frozenset({"self_harm"})  # besides the illegal tier: never held till morning
+
+
+def urgent(kind: str, categories: Iterable[str]) -> bool:
+    """Sent at once even in quiet hours: the illegal tier and self-harm."""
+    return kind == k.BLOCK_ILLEGAL.name or bool(URGENT_CATEGORIES & set(categories))
+
+
+def email_recipients(db: sqlite3.Connection, kind: str) -> list[str]:
+    """Email addresses of the enabled accounts that receive this kind of event."""
+    rows = db.execute(
+        "SELECT id, role, email FROM users WHERE disabled = 0 AND email != '' ORDER BY id"
+    ).fetchall()
+    found = []
+    for user_id, role_text, email in rows:
+        try:
+            role = Role(role_text)
+        except ValueError:
+            continue
+        if kind in choices(db, user_id, role):
+            found.append(email)
+    return found
+
+
+def choices(db: sqlite3.Connection, user_id: int, role: Role) -> frozenset[str]:
+    """The kinds this account receives: its own choice within its role, or the defaults."""
+    chosen = {
+        row[0] for row in db.execute("SELECT kind FROM alert_choices WHERE user_id = ?", (user_id,))
+    }
+    if CHOSEN not in chosen:
+        return BY_DEFAULT[role]
+    return frozenset(chosen) & MAY_RECEIVE[role]
+
+
+def choose(db: sqlite3.Connection, user_id: int, role: Role, wanted: Iterable[str]) -> None:
+    """Replace an account's choice; kinds outside its role are refused by name."""
+    wanted = set(wanted)
+    outside = wanted - MAY_RECEIVE[role]
+    if outside:
+        raise ValueError(f"not for this role: {', '.join(sorted(outside))}")
+    db.execute("DELETE FROM alert_choices WHERE user_id = ?", (user_id,))
+    db.executemany(
+        "INSERT INTO alert_choices (user_id, kind) VALUES (?, ?)",
+        [(user_id, kind) for kind in sorted(wanted | {CHOSEN})],
+    )
+    db.commit()
+
+
+EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+").fullmatch
+
+
+def set_email(db: sqlite3.Connection, user_id: int, email: str) -> None:
+    """Where this account's alerts go ('' for nowhere); a malformed address is refused."""
+    email = email.strip()
+    if email and (len(email) > 254 or EMAIL_SHAPE(email) is None):
+        raise ValueError("That is not an email address: it should look like name@example.org.")
+    db.execute("UPDATE users SET email = ? WHERE id = ?", (email, user_id))
+    db.commit()

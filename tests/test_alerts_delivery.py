@@ -1,0 +1,203 @@
+"""Alerts that reach a person, with real parts: filterd, the dashboard's notifier, a real SMTP
+server process and a real HTTP receiver that checks each webhook's signature.
+
+The wall clock of filterd and the dashboard is moved through $FILTERD_CLOCK_FILE, so quiet
+hours and grouping windows are crossed in seconds.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dashboard.alerts.routing import set_email
+from dashboard.data import accounts
+from dashboard.data.db import connect
+from filterd.rules.guards import with_end_line
+from tests.support.dashboard_process import DashboardProcess
+from tests.support.filterd_process import free_port, wait_for
+from tests.support.mail_receiver import MailReceiver
+from tests.support.webhook_receiver import WebhookReceiver
+from tests.test_blocklists import write_lists
+from tests.test_child_profiles import london
+from tests.test_event_log import NO_DISCOVERY, SAM, ask
+
+PASSWORD = "correct horse battery"
+
+
+class Home:
+    """filterd, the dashboard, an SMTP server and a webhook receiver, on one moved clock."""
+
+    def __init__(self, tmp_path: Path, start_filterd, when: str, smtp_running: bool = True):
+        self.tmp_path = tmp_path
+        self.clock = tmp_path / "clock"
+        self.set_time(when)
+        self.env = {"FILTERD_CLOCK_FILE": str(self.clock)}
+        secret = tmp_path / "webhook-secret"
+        secret.write_text("a signing key nobody else knows\n")
+        secret.chmod(0o600)
+        self.smtp = MailReceiver(free_port(), tmp_path / "mail")
+        if smtp_running:
+            self.smtp.start()
+        self.hook = WebhookReceiver(free_port(), secret, tmp_path / "hooks.jsonl").start()
+        rules = tmp_path / "rules.yaml"
+        rules.write_text(
+            with_end_line(
+                yaml.safe_dump(
+                    {
+                        "timezone": "Europe/London",
+                        "children": {"sam": {"name": "Sam Taylor", "age_band": "13_15"}},
+                        "devices": [{"ip": SAM, "name": "Sam's phone", "owner": "sam"}],
+                    }
+                )
+            )
+        )
+        shipped = write_lists(
+            tmp_path / "shipped",
+            self_harm=[f"harm{i}.example" for i in range(12)],
+            adult=["adult.example"],
+        )
+        self.dashboard_db = tmp_path / "dashboard.db"
+        self.listen = f"127.0.0.1:{free_port()}"
+        self.filterd = start_filterd(
+            rules=str(rules),
+            lists_update={
+                "directory": str(tmp_path / "lists"),
+                "shipped": str(shipped),
+                "refresh_hours": 0,
+            },
+            discovery=NO_DISCOVERY,
+            env=self.env,
+            dashboard={
+                "listen": self.listen,
+                "database": str(self.dashboard_db),
+                "allowed_hosts": ["127.0.0.1"],
+                "alerts": {
+                    "link_base": "https://filterd.home.arpa",
+                    "quiet_hours": {"start": "22:00", "end": "07:00"},
+                    "email": {
+                        "host": "127.0.0.1",
+                        "port": self.smtp.port,
+                        "security": "none",
+                        "sender": "filterd@home.example",
+                    },
+                    "webhooks": [{"url": self.hook.url, "secret_file": str(secret)}],
+                },
+            },
+        )
+        self.accounts()
+        self.dashboard = self.start_dashboard()
+
+    def accounts(self) -> None:
+        db = connect(self.dashboard_db)
+        for name, role, address in (
+            ("Dee", "safeguarding_lead", "dsl@home.example"),
+            ("Ash", "administrator", ""),
+            ("Cam", "carer", "carer@home.example"),
+        ):
+            user = accounts.add_user(db, name, accounts.Role(role), PASSWORD)
+            set_email(db, user.id, address)
+        db.close()
+
+    def start_dashboard(self) -> DashboardProcess:
+        process = DashboardProcess(self.filterd.config_path, self.listen, self.tmp_path)
+        return process.start(env=self.env)
+
+    def set_time(self, when: str) -> None:
+        self.clock.write_text(str(london(when) - time.time()))
+        time.sleep(0.7)  # filterd re-reads the clock file twice a second
+
+    def mail_to(self, address: str) -> list:
+        return [m for m in self.smtp.messages() if m["To"] == address]
+
+    def alerts(self) -> list[tuple]:
+        with sqlite3.connect(self.dashboard_db) as db:
+            return db.execute(
+                "SELECT recipient, count, held, state, attempts FROM alerts ORDER BY id"
+            ).fetchall()
+
+    def stop(self) -> None:
+        self.dashboard.stop()
+        self.smtp.stop()
+        self.hook.stop()
+
+
+@pytest.fixture
+def make_home(tmp_path, start_filterd):
+    made: list[Home] = []
+
+    def make(when: str, smtp_running: bool = True) -> Home:
+        home = Home(tmp_path, start_filterd, when, smtp_running)
+        made.append(home)
+        return home
+
+    yield make
+    for home in made:
+        home.stop()
+
+
+def text_of(message) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def test_self_harm_at_23_00_in_quiet_hours_reaches_the_dsl_at_once_then_groups(make_home):
+    home = make_home("2026-11-23 23:00")
+    assert ask(home.filterd.port, "harm0.example") is not None
+    assert wait_for(lambda: len(home.mail_to("dsl@home.example")) == 1, timeout=8)
+
+    (mail,) = home.mail_to("dsl@home.example")
+    assert mail["Subject"] == "Sam: self-harm site blocked"
+    body = text_of(mail)
+    assert "23:00" in body and "Sam's phone" in body
+    link = re.search(r"https://filterd\.home\.arpa/blocked/\?\S+", body)[0]
+    assert "child=sam" in link and "category=self_harm" in link and "#q" in link
+    assert "Taylor" not in body and "harm0.example" not in body, "the least: no surname, no site"
+    assert mail.get_body(("html",)) is not None, "an HTML part beside the plain text"
+    assert home.mail_to("carer@home.example") == [], "carers do not get high-risk alerts"
+
+    (delivery,) = home.hook.deliveries()
+    assert delivery["valid"], "the webhook's HMAC-SHA256 signature checks out"
+    assert '"child": "Sam"' in delivery["body"] and '"category": "self-harm"' in delivery["body"]
+
+    # Ten more attempts in the next minutes: no more messages now, one grouped later.
+    for i in range(1, 11):
+        assert ask(home.filterd.port, f"harm{i}.example") is not None
+    assert ask(home.filterd.port, "adult.example") is not None  # high risk, but may wait
+    time.sleep(4)
+    assert len(home.mail_to("dsl@home.example")) == 1
+    assert len(home.hook.deliveries()) == 1
+    assert ("dsl@home.example", 10, 0, "pending", 0) in home.alerts()
+
+    # Half an hour on: the follow-up goes, with its count; the adult-site block waits for 07:00.
+    home.set_time("2026-11-23 23:31")
+    assert wait_for(lambda: len(home.mail_to("dsl@home.example")) == 2, timeout=8)
+    follow_up = home.mail_to("dsl@home.example")[1]
+    assert follow_up["Subject"] == "Sam: self-harm site blocked: 10 more times"
+    home.set_time("2026-11-24 07:01")
+    assert wait_for(lambda: len(home.mail_to("dsl@home.example")) == 3, timeout=8)
+    morning = home.mail_to("dsl@home.example")[2]
+    assert morning["Subject"] == "Overnight: 1 alert held in quiet hours"
+    assert "Sam: adult site blocked" in text_of(morning)
+    assert all(d["valid"] for d in home.hook.deliveries())
+
+
+def test_smtp_down_then_back_with_a_dashboard_restart_between_delivers_exactly_once(make_home):
+    home = make_home("2026-11-23 16:00", smtp_running=False)
+    assert ask(home.filterd.port, "harm0.example") is not None
+    assert wait_for(lambda: any(a[4] >= 1 for a in home.alerts()), timeout=8), "a failed try"
+    assert home.alerts()[0][3] == "pending"
+
+    home.dashboard.stop()  # the dashboard restarts while the message is still owed
+    home.smtp.start()
+    home.dashboard = home.start_dashboard()
+
+    assert wait_for(lambda: len(home.mail_to("dsl@home.example")) == 1, timeout=30)
+    time.sleep(3)
+    assert len(home.mail_to("dsl@home.example")) == 1, "exactly once"
+    sent = [a for a in home.alerts() if a[0] == "dsl@home.example"]
+    assert [(a[3], a[4] >= 1) for a in sent] == [("sent", True)]

@@ -1,0 +1,121 @@
+"""Alert routing, quiet hours, content and secrets: the parts of delivery that are decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dashboard.alerts import outbox, routing
+from dashboard.alerts.content import ILLEGAL_GUIDANCE, describe
+from dashboard.alerts.settings import SecretError, read_secret
+from dashboard.data import accounts
+from dashboard.data.db import connect
+from filterd.db.events import Event
+from filterd.rules.model import Device, Profile, Rules
+
+LON = ZoneInfo("Europe/London")
+PASSWORD = "correct horse battery"
+
+
+def at(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=LON).timestamp()
+
+
+@pytest.fixture
+def db(tmp_path):
+    connection = connect(tmp_path / "dashboard.db")
+    yield connection
+    connection.close()
+
+
+def account(db, name: str, role: str, email: str) -> accounts.User:
+    user = accounts.add_user(db, name, accounts.Role(role), PASSWORD)
+    routing.set_email(db, user.id, email)
+    return user
+
+
+def test_roles_bound_what_each_account_receives_and_choices_work_within_them(db):
+    account(db, "Dee", "safeguarding_lead", "dsl@home.example")
+    admin = account(db, "Ash", "administrator", "admin@home.example")
+    carer = account(db, "Cam", "carer", "carer@home.example")
+    account(db, "Vi", "viewer", "viewer@home.example")
+    account(db, "Nobody", "administrator", "")  # no address: nothing to send to
+    assert routing.email_recipients(db, "block.illegal") == [
+        "dsl@home.example",
+        "admin@home.example",
+    ]
+    assert routing.email_recipients(db, "lists.stale") == ["admin@home.example"]
+    assert routing.email_recipients(db, "device.new") == [], "carers choose new devices"
+
+    routing.choose(db, carer.id, carer.role, ["device.new"])
+    assert routing.email_recipients(db, "device.new") == ["carer@home.example"]
+    with pytest.raises(ValueError, match=r"block\.high_risk"):
+        routing.choose(db, carer.id, carer.role, ["block.high_risk"])
+    routing.choose(db, admin.id, admin.role, [])  # an administrator who wants no email
+    assert routing.email_recipients(db, "lists.stale") == []
+
+
+def test_a_malformed_address_is_refused_in_plain_words(db):
+    user = accounts.add_user(db, "Dee", accounts.Role.SAFEGUARDING_LEAD, PASSWORD)
+    with pytest.raises(ValueError, match=r"should look like name@example\.org"):
+        routing.set_email(db, user.id, "dee at home")
+
+
+@pytest.mark.parametrize(
+    ("when", "until"),
+    [
+        ("2026-11-23 23:00", "2026-11-24 07:00"),
+        ("2026-11-24 06:59", "2026-11-24 07:00"),
+        ("2026-11-24 07:00", None),
+        ("2026-11-24 21:59", None),
+        ("2026-03-28 23:30", "2026-03-29 07:00"),  # the night the clocks go forward
+    ],
+)
+def test_quiet_hours_end_in_home_time(when, until):
+    expected = None if until is None else at(until)
+    assert outbox.quiet_until(at(when), LON, 22 * 60, 7 * 60) == expected
+
+
+def test_illegal_tier_and_self_harm_are_urgent_other_high_risk_may_wait():
+    assert routing.urgent("block.illegal", ["illegal"])
+    assert routing.urgent("block.high_risk", ["self_harm", "drugs"])
+    assert not routing.urgent("block.high_risk", ["adult"])
+    assert not routing.urgent("bypass.attempt", ["bypass"])
+
+
+def test_an_illegal_tier_alert_says_what_to_do_and_no_more_than_it_needs():
+    rules = Rules(
+        LON,
+        {"sam": Profile("sam", "Sam Taylor", "13_15", 0)},
+        (Device("Sam's phone", "sam", ip="192.0.2.5"),),
+        None,
+    )
+    event = Event(
+        7,
+        at("2026-11-23 23:05"),
+        "filterd",
+        "block.illegal",
+        1,
+        "critical",
+        "sam",
+        "192.0.2.5",
+        {"query_id": 99, "name": "abuse.example", "categories": ["illegal"], "reason": "blocked"},
+    )
+    content = describe(event, rules, LON, "https://filterd.home.arpa")
+    assert content["guidance"] == ILLEGAL_GUIDANCE and "Internet Watch" in ILLEGAL_GUIDANCE
+    assert content["child"] == "Sam" and content["device"] == "Sam's phone"
+    assert content["time"] == "23:05" and content["category"] == "illegal content"
+    assert content["link"].endswith("#q99")
+    assert "abuse.example" not in str(content) and "Taylor" not in str(content)
+
+
+def test_a_secret_file_others_can_read_is_refused(tmp_path):
+    secret = tmp_path / "smtp-password"
+    secret.write_text("hunter2\n")
+    secret.chmod(0o644)
+    with pytest.raises(SecretError, match="chmod 600"):
+        read_secret(secret)
+    secret.chmod(0o600)
+    assert read_secret(secret) == "hunter2"
