@@ -11,6 +11,7 @@ import yaml
 from dnslib import DNSRecord
 
 from dashboard.data.blocked_log import Filters, page_of
+from dashboard.data.db import connect
 from filterd.rules.guards import with_end_line
 from tests.support.dns_client import addresses, make_query, udp_exchange
 from tests.support.filterd_process import wait_for
@@ -117,9 +118,10 @@ def test_a_childs_bypass_attempt_is_listed_high_risk_for_review(start_filterd, t
     assert logged(filterd.db_path, "vpn.example")
 
     def listed() -> bool:
-        with sqlite3.connect(filterd.db_path) as db, sqlite3.connect(":memory:") as reviews:
-            reviews.execute("CREATE TABLE reviews (id, query_id, outcome, note, reviewer, ts)")
+        reviews = connect(tmp_path / "dashboard.db")  # the dashboard's own schema
+        with sqlite3.connect(filterd.db_path) as db:
             page = page_of(db, reviews, Filters(start=0, end=time.time() + 86400 * 2))
+        reviews.close()
         found = [e for e in page.entries if e.name == "vpn.example"]
         return bool(found) and found[0].high_risk and found[0].child == "sam"
 
