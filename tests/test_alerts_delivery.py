@@ -160,6 +160,7 @@ def test_self_harm_at_23_00_in_quiet_hours_reaches_the_dsl_at_once_then_groups(m
     assert mail.get_body(("html",)) is not None, "an HTML part beside the plain text"
     assert home.mail_to("carer@home.example") == [], "carers do not get high-risk alerts"
 
+    assert wait_for(lambda: len(home.hook.deliveries()) == 1, timeout=5)
     (delivery,) = home.hook.deliveries()
     assert delivery["valid"], "the webhook's HMAC-SHA256 signature checks out"
     assert '"child": "Sam"' in delivery["body"] and '"category": "self-harm"' in delivery["body"]
