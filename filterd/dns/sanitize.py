@@ -25,6 +25,7 @@ from filterd.dns.wire import (
     T_SOA,
     T_SRV,
     T_SVCB,
+    FormatError,
     is_subdomain,
     read_name,
 )
@@ -53,7 +54,8 @@ _REBIND_NETS = [
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: an IPv4 address in the last 32 bits
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: local-use translation
 _V4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d
-_DNSSEC_TYPES = {46, 47, 50}  # RRSIG, NSEC, NSEC3 prove negative answers within the zone
+T_RRSIG = 46
+_DNSSEC_TYPES = {T_RRSIG, 47, 50}  # RRSIG, NSEC, NSEC3: proofs of denial and of wildcards
 
 
 def chain_names(qname: bytes, answer: list[Record]) -> set[bytes]:
@@ -73,7 +75,12 @@ def chain_names(qname: bytes, answer: list[Record]) -> set[bytes]:
 
 
 def strip_out_of_bailiwick(qname: bytes, message: Message) -> tuple[Message, int]:
-    """Keep only records that answer this question; return the message and how many went."""
+    """Keep only records that answer this question; return the message and how many went.
+
+    DNSSEC data a validating (DO=1) client needs stays (RFC 4035 3.1): the RRSIG of every
+    record kept in the answer (a DNAME's too), and the NSEC/NSEC3 records and their RRSIGs in
+    the authority section that prove a wildcard answer, within a zone that signed the answer.
+    """
     names = chain_names(qname, message.answer)
 
     def in_answer(record: Record) -> bool:
@@ -81,16 +88,29 @@ def strip_out_of_bailiwick(qname: bytes, message: Message) -> tuple[Message, int
             return any(is_subdomain(name, record.owner) for name in names)
         return record.owner in names
 
-    answer = [r for r in message.answer if in_answer(r)]
+    kept = {(r.owner, r.rtype) for r in message.answer if r.rtype != T_RRSIG and in_answer(r)}
+    answer = [
+        r
+        for r in message.answer
+        if ((r.owner, r.rtype) in kept)
+        or (r.rtype == T_RRSIG and (r.owner, _covered(r.rdata)) in kept)
+    ]
     zones = {
         r.owner
         for r in message.authority
         if r.rtype in (T_SOA, T_NS) and any(is_subdomain(n, r.owner) for n in names)
     }
+    signers = {
+        signer
+        for r in answer
+        if r.rtype == T_RRSIG
+        and (signer := _signer(r.rdata)) is not None
+        and is_subdomain(r.owner, signer)
+    }
 
     def in_authority(record: Record) -> bool:
         if record.rtype in _DNSSEC_TYPES:
-            return any(is_subdomain(record.owner, zone) for zone in zones)
+            return any(is_subdomain(record.owner, zone) for zone in zones | signers)
         return record.owner in zones
 
     authority = [r for r in message.authority if in_authority(r)]
@@ -110,6 +130,20 @@ def strip_out_of_bailiwick(qname: bytes, message: Message) -> tuple[Message, int
         - len(additional)
     )
     return message._replace(answer=answer, authority=authority, additional=additional), removed
+
+
+def _covered(rdata: bytes) -> int:
+    """The type an RRSIG covers (its first two bytes)."""
+    return rdata[0] << 8 | rdata[1] if len(rdata) >= 2 else -1
+
+
+def _signer(rdata: bytes) -> bytes | None:
+    """An RRSIG's signer name (the zone that signed), lower case; None when unreadable."""
+    try:
+        name, _ = read_name(rdata, 18)
+    except FormatError:
+        return None
+    return name.lower()
 
 
 def _named_targets(records: Iterable[Record]) -> set[bytes]:
