@@ -354,6 +354,10 @@ def test_failed_logins_lockouts_logouts_and_refusals_are_audited_with_the_addres
         pytest.fail("never throttled")
     locked = fresh.audit_rows("login.locked")[-1]
     assert (locked["user"], locked["source"]) == ("cam", guesser.source)
+    for _ in range(10):  # a flood of slowed-down tries is one row a minute, not ten
+        assert guesser.log_in("cam", "still not the password").status == 429
+    mine = [r for r in fresh.audit_rows("login.locked") if r["source"] == guesser.source]
+    assert len(mine) == 1
 
     viewer = fresh.signed_in("val")
     forged = viewer.post("/children/sam/quick", {"csrf": viewer.csrf(), "action": "pause"})
@@ -361,6 +365,10 @@ def test_failed_logins_lockouts_logouts_and_refusals_are_audited_with_the_addres
     refused = fresh.audit_rows("refused")[-1]
     assert refused["user"] == "val" and refused["target"] == "POST /children/sam/quick"
     assert refused["source"] == viewer.source
+    for _ in range(10):
+        viewer.post("/children/sam/quick", {"csrf": viewer.csrf(), "action": "pause"})
+    again = [r for r in fresh.audit_rows("refused") if r["source"] == viewer.source]
+    assert len(again) == 1, "the same refusal, repeated, is recorded once a minute"
 
     assert viewer.post("/logout", {"csrf": viewer.csrf()}).status == 302
     out = fresh.audit_rows("logout")[-1]

@@ -19,6 +19,7 @@ from filterd.text import escaped
 SOURCE: ContextVar[str] = ContextVar("audit_source", default="")
 MAX_FIELD = 1000  # characters kept of a target or detail
 PAGE_SIZE = 100
+REPEAT_WINDOW = 60.0  # seconds: a repeated refusal from the same place is recorded once
 
 
 class AuditEntry(NamedTuple):
@@ -50,6 +51,27 @@ def record(
         ),
     )
     db.commit()
+
+
+def record_unless_repeated(
+    db: sqlite3.Connection,
+    user: str,
+    action: str,
+    target: str = "",
+    detail: str = "",
+    within: float = REPEAT_WINDOW,
+) -> None:
+    """Record, unless the very same row (user, action, target, detail and source) was
+    recorded within the last `within` seconds: a flood of one refused try is one row a
+    minute, not a full disk; a different refusal is still recorded."""
+    row = db.execute(
+        "SELECT 1 FROM audit WHERE ts > ? AND action = ? AND user = ? AND target = ?"
+        " AND detail = ? AND source = ? LIMIT 1",
+        (time.time() - within, _bounded(action, 100), _bounded(user, 100), _bounded(target),
+         _bounded(detail), SOURCE.get()),
+    ).fetchone()  # fmt: skip
+    if row is None:
+        record(db, user, action, target, detail)
 
 
 _COLUMNS = "ts, user, action, target, detail, source"

@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS audit (
     detail TEXT NOT NULL DEFAULT '',
     source TEXT NOT NULL DEFAULT ''  -- the client address of the request
 );
+CREATE INDEX IF NOT EXISTS audit_ts ON audit(ts);
 CREATE TABLE IF NOT EXISTS reviews (  -- append-only: every review kept, the latest in force
     id INTEGER PRIMARY KEY,
     query_id INTEGER NOT NULL,      -- filterd.db queries.id of the blocked request

@@ -84,6 +84,10 @@ def version_of(data: bytes) -> str:
 class RulesFile:
     def __init__(self, path: Path | None) -> None:
         self.path = path  # None: filterd.yaml names no rules file
+        # The last snapshot read, reused while the file's bytes are the same: a big file
+        # (up to filterd's cap) is parsed once, not on every page. Callers never change a
+        # snapshot's raw rules in place (edited() copies them).
+        self._last: Snapshot | None = None
 
     def read(self) -> Snapshot:
         if self.path is None:
@@ -92,11 +96,17 @@ class RulesFile:
             data = self.path.read_bytes()
         except FileNotFoundError:
             data = EMPTY.encode()
+        version = version_of(data)
+        last = self._last
+        if last is not None and last.version == version:
+            return last
         raw = raw_rules(data.decode("utf-8", errors="replace"))
         try:
-            return Snapshot(raw, parse_rules_bytes(data), version_of(data), [])
+            snapshot = Snapshot(raw, parse_rules_bytes(data), version, [])
         except RulesError as err:
-            return Snapshot(raw, None, version_of(data), err.problems)
+            snapshot = Snapshot(raw, None, version, err.problems)
+        self._last = snapshot
+        return snapshot
 
     def modified(self) -> float | None:
         """When the file was last written (None: no file)."""

@@ -134,7 +134,10 @@ def login():
             audit.record(db, user.name, "login")
             return _sign_in(user, request.args.get("next", "/"))
         who = escaped(name.strip()[:64]) or "(no name)"
-        audit.record(db, who, "login.locked" if status == 429 else "login.failed", "", error or "")
+        if status == 429:  # slowed down: one row a minute from this device, however many tries
+            audit.record_unless_repeated(db, who, "login.locked", "", error or "")
+        else:
+            audit.record(db, who, "login.failed", "", error or "")
         current_app.logger.warning("dashboard: failed login for %r from %s", who, remote)
         error = error or "That name and password do not match an account."
     return render_template("auth/login.html", error=error), status

@@ -53,7 +53,7 @@ def _audit_refusal(why: str) -> None:
     """A 403, in the audit trail: who (if signed in), what they asked for and why not."""
     user = g.get("user")
     try:
-        audit.record(
+        audit.record_unless_repeated(
             current_dashboard().db(),
             user.name if user is not None else "(not signed in)",
             "refused",
