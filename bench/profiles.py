@@ -1,6 +1,6 @@
 """Profiles benchmark: what a child's profile costs per query, on a warm cache.
 
-Same names, upstream and dnsperf settings as the forwarder benchmark, four servers:
+Same names, upstream and dnsperf settings as the forwarder benchmark, five servers:
 
 1. dnsmasq, the peer;
 2. filterd without a rules file: every query takes the household path;
@@ -11,9 +11,14 @@ Same names, upstream and dnsperf settings as the forwarder benchmark, four serve
 4. filterd with 127.0.0.1 not listed: the unknown-device profile. `unknown_devices: strict`
    unless its 22:00-06:00 bedtime is open during the run (every answer would then be a
    blocked answer, another path); then the first age band whose bedtime is closed. The
-   summary says which was measured.
+   summary says which was measured;
+5. filterd as (3), with every measured name an app's: the shipped lists and catalogue copied,
+   with one more app, `bench_app`, owning bench.test, and the child given a daily limit for
+   it. Each answer then also takes the app rows of the precedence table and counts the app's
+   minutes: the cost of service matching on a child's answer, against (3) in the same run,
+   where the names belong to no app (issue 16's target: no more than 10% slower).
 
-All four run at once, all idle but the one measured; saturated rounds alternate (ABBA), so a
+All five run at once, all idle but the one measured; saturated rounds alternate (ABBA), so a
 drift of the machine favours none. Before measuring, a real query from 127.0.0.1 (its TTL)
 and the query log's `child` column prove each filterd takes the path it is meant to; during
 each round the `filterd_queries` reasons prove no answer was blocked (a blocked answer is
@@ -24,6 +29,7 @@ warm.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import socket
 import sqlite3
 import statistics
@@ -39,7 +45,7 @@ from zoneinfo import ZoneInfo
 
 from dnslib import QTYPE, RCODE, DNSRecord
 
-from bench import dnsperf, machine, servers
+from bench import app_matching, dnsperf, machine, servers
 from bench.forwarder import VERIFY, WARM, _measured, _warm, saturate_load
 from bench.machine import Pinning
 from bench.options import RunOptions
@@ -58,6 +64,10 @@ the target is a ratio of two filterd runs, and with one round each a burst from 
 process on this shared machine lands on one side only (single rounds differed by 20%)."""
 THROUGHPUT_TARGET = 0.8
 """The child path should keep at least this share of the household path's queries/s."""
+APPS_TARGET = 0.9
+"""Service matching on a child's answers costs at most 10% of the child path's queries/s."""
+BENCH_APP = "bench_app"
+"""The app that owns every measured name in the child_apps variant (query log `service`)."""
 SATURATED_INTERFERENCE = 0.05
 """A round is unreliable when something else had the server core this long."""
 
@@ -79,7 +89,7 @@ ANSWERED_REASONS = frozenset({"cached", "forwarded"})
 """filterd_queries reasons of a normal answer; any other (offline, limit, blocked...) in a
 round means the benchmark measured something else than it meant to."""
 
-COLUMNS = ("dnsmasq", "household", "child", "unknown")
+COLUMNS = ("dnsmasq", "household", "child", "child_apps", "unknown")
 
 
 @dataclass(frozen=True)
@@ -92,11 +102,13 @@ class Variant:
     child: str | None = None  # query log `child` of 127.0.0.1's queries; None: not checked
     capped: bool | None = None  # TTLs <= CHILD_TTL_CAP (True), > it (False), or not checked
     about: str = ""
+    service: str | None = None  # query log `service` of the measured names; None: not checked
 
 
-def child_rules(now: float) -> str:
+def child_rules(now: float, app_limit: bool = False) -> str:
     """127.0.0.1 is a 13-15-year-old's device: a daily limit, safe search, and a bedtime
-    starting three days from today (local), so it cannot be open during the run."""
+    starting three days from today (local), so it cannot be open during the run; with
+    ``app_limit`` also a daily limit for BENCH_APP (never spent during a run)."""
     from filterd.rules.model import DAYS
 
     today = datetime.fromtimestamp(now, ZoneInfo(TIMEZONE)).weekday()
@@ -108,7 +120,7 @@ def child_rules(now: float) -> str:
         f"  {CHILD_ID}:\n"
         "    name: Benchmark child\n"
         '    age_band: "13_15"\n'
-        '    limits: {overall: 3h, reset: "04:00"}\n'
+        f'    limits: {{overall: 3h, {BENCH_APP + ": 3h, " if app_limit else ""}reset: "04:00"}}\n'
         f'    offline: [{{days: [{day}], start: "20:30", end: "07:00"}}]\n'
         "    safe_search: {google: true, bing: true, duckduckgo: true, youtube: moderate}\n"
         "devices:\n"
@@ -165,6 +177,15 @@ def variants(options: RunOptions, now: float) -> tuple[list[Variant], dict[str, 
         Variant("dnsmasq", "dnsmasq", about="dnsmasq"),
         Variant("household", "filterd", None, "", False, "filterd, no rules file"),
         Variant("child", "filterd", rules, CHILD_ID, True, "filterd, 127.0.0.1 a child's device"),
+        Variant(
+            "child_apps",
+            "filterd",
+            child_rules(now, app_limit=True),
+            CHILD_ID,
+            True,
+            f"filterd, as child, every name an app's ({BENCH_APP}, with a daily limit)",
+            BENCH_APP,
+        ),
         Variant(
             "unknown",
             "filterd",
@@ -243,9 +264,46 @@ def check_path(server: servers.Server, variant: Variant, database: Path) -> dict
             problems.append(f"no query-log row for {CHECK_NAME} within {LOG_WAIT_SECONDS:g} s")
         elif set(children) != {variant.child}:
             problems.append(f"query log `child` {children}, expected only {variant.child!r}")
+    if variant.service is not None:
+        service = _log_service(database, since)
+        check["log_service"] = service
+        if service != variant.service:
+            problems.append(f"query log `service` {service!r}, expected {variant.service!r}")
     if problems:
         raise servers.ServerError(f"{variant.key}: wrong path: " + "; ".join(problems))
     return check
+
+
+def _log_service(database: Path, since: float) -> str | None:
+    """The query log's `service` of CHECK_NAME's row from 127.0.0.1 (the check just made)."""
+    with (
+        contextlib.suppress(sqlite3.Error),
+        contextlib.closing(sqlite3.connect(database, timeout=5)) as db,
+    ):
+        row = db.execute(
+            "SELECT service FROM queries WHERE name = ? AND ts >= ? ORDER BY id DESC LIMIT 1",
+            (CHECK_NAME, since),
+        ).fetchone()
+        return None if row is None else row[0]
+    return None
+
+
+def write_app_catalogue(workdir: Path) -> Path:
+    """The shipped lists and app catalogue copied, with BENCH_APP owning the measured names."""
+    from filterd.catalogue.load import CATALOGUE_FILE
+
+    shipped = workdir / "shipped"
+    shutil.copytree(CATALOGUE_FILE.parent, shipped)
+    catalogue = shipped / CATALOGUE_FILE.name
+    text = catalogue.read_text(encoding="utf-8")
+    count = int(text.split("services_count: ", 1)[1].split("\n", 1)[0])
+    text = text.replace(f"services_count: {count}", f"services_count: {count + 1}")
+    text += (
+        f"  {BENCH_APP}:\n    name: Benchmark app\n    kind: gaming\n"
+        f"    domains: [{DOMAIN}]\n    checked: 2026-11-27\n    source: knowledge\n"
+    )
+    catalogue.write_text(text, encoding="utf-8")
+    return shipped
 
 
 def _reasons(server: servers.Server) -> dict[str, float]:
@@ -306,6 +364,9 @@ def _prepared(
         rules = workdir / "rules.yaml"
         rules.write_text(variant.rules, encoding="utf-8")
         extra = f'rules: "{rules}"\n'
+    if variant.service is not None:
+        shipped = write_app_catalogue(workdir)
+        extra += f'lists_update: {{shipped: "{shipped}", directory: "{workdir / "lists"}"}}\n'
     started = time.monotonic()
     with servers.start(
         variant.server, upstream.addr, workdir, pinning, PROBE_NAME, filterd_extra=extra
@@ -402,6 +463,8 @@ def derive(results: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], list[dic
         "household_over_dnsmasq": _ratio(results, "household", "dnsmasq"),
         "unknown_over_household": _ratio(results, "unknown", "household"),
         "unknown_over_dnsmasq": _ratio(results, "unknown", "dnsmasq"),
+        "child_apps_over_child": _ratio(results, "child_apps", "child"),
+        "child_apps_over_dnsmasq": _ratio(results, "child_apps", "dnsmasq"),
     }
     pair = [results.get(k, {}) for k in ("child", "household")]
     value = ratios["child_over_household"]
@@ -414,6 +477,18 @@ def derive(results: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], list[dic
             "reliable": not any(e.get("throughput_unreliable") for e in pair),
         }
     ]
+    apps_pair = [results.get(k, {}) for k in ("child_apps", "child")]
+    apps_value = ratios["child_apps_over_child"]
+    targets.append(
+        {
+            "target": f"filterd child path with app matching >= {APPS_TARGET:g} x without",
+            "value": apps_value,
+            "pass": apps_value is not None
+            and apps_value >= APPS_TARGET
+            and all(not e.get("unexpected_answers") for e in apps_pair),
+            "reliable": not any(e.get("throughput_unreliable") for e in apps_pair),
+        }
+    )
     return ratios, targets
 
 
@@ -429,6 +504,23 @@ def run(options: RunOptions, pinning: Pinning) -> dict[str, Any]:
             results = measure(found, upstream, query_file, tmpdir, options, pinning)
             upstream_addr = upstream.addr
     ratios, targets = derive(results)
+    print(f"[{NAME}] app matching in the policy stage, in process ...", flush=True)
+    in_process = app_matching.measure(
+        child_rules(time.time()),
+        child_rules(time.time(), app_limit=True),
+        CHILD_ID,
+        BENCH_APP,
+        DOMAIN,
+    )
+    targets.append(
+        {
+            "target": "app matching adds <= 10% to a child's answer in the policy stage"
+            " (in process, same run)",
+            "value": in_process["slower_by"],
+            "pass": in_process["slower_by"] <= 1 - APPS_TARGET,
+            "reliable": True,
+        }
+    )
     return {
         "benchmark": NAME,
         "quick": options.quick,
@@ -448,6 +540,7 @@ def run(options: RunOptions, pinning: Pinning) -> dict[str, Any]:
         },
         "servers": results,
         "ratios": ratios,
+        "app_matching_in_process": in_process,
         "targets": targets,
     }
 
@@ -500,6 +593,8 @@ def summary(data: dict[str, Any]) -> str:
         "household_over_dnsmasq": "household / dnsmasq",
         "unknown_over_household": "unknown / household",
         "unknown_over_dnsmasq": "unknown / dnsmasq",
+        "child_apps_over_child": "child_apps / child",
+        "child_apps_over_dnsmasq": "child_apps / dnsmasq",
     }
     for key, label in labels.items():
         if ratios.get(key) is not None:
@@ -535,5 +630,13 @@ def summary(data: dict[str, Any]) -> str:
                 f"note: {name} forwarded {entry['forwarded_upstream']} queries upstream while "
                 "saturated (cache entries expired?)"
             )
+    in_process = data.get("app_matching_in_process")
+    if in_process:
+        best = in_process["best_us"]
+        lines.append(
+            f"policy stage per child answer (in process, best of {in_process['rounds']}):"
+            f" {best['without']:.2f} us without app matching, {best['with']:.2f} us with;"
+            f" median of {in_process['rounds']} paired rounds {in_process['slower_by']:+.1%}"
+        )
     lines += target_lines(data["targets"])
     return "\n".join(lines)

@@ -71,8 +71,12 @@ class PolicyStage:
         cap = child.ttl_cap(now)
         if verdict.blocked:
             return self._blocked(query, mask, verdict, profile, cap, app)
-        if verdict.counts and (mask or app or child.counted != int(now // 60)):
-            child.note_usage(query.qname, mask, now, app)  # a minute not yet counted
+        if verdict.counts and (
+            child.counted != int(now // 60)
+            or mask & ~child.counted_mask
+            or (app and app not in child.counted_apps)
+        ):
+            child.note_usage(query.qname, mask, now, app)  # a minute, category or app to count
         target = child.rewrites.get(query.qname) if query.qtype in REWRITTEN_TYPES else None
         reply = self.below(query) if target is None else self.safe_search(query, target)
         helpline = verdict.reason is Reason.HELPLINE

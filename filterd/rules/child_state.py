@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from filterd.rules.decide import OVERALL, Situation, situation
+from filterd.rules.decide import OVERALL, Situation, listed, situation
 from filterd.rules.model import Profile
 from filterd.rules.schedule import usage_day
 from filterd.rules.usage import UsageTracker
@@ -21,6 +21,8 @@ class ChildState:
 
     __slots__ = (
         "counted",
+        "counted_apps",
+        "counted_mask",
         "max_ttl",
         "profile",
         "rewrites",
@@ -44,6 +46,8 @@ class ChildState:
         # safe search: engine name -> its safe name (filterd.policy.safesearch)
         self.rewrites = rewrites
         self.counted = -1  # the epoch minute already counted as active
+        self.counted_mask = 0  # categories already counted in that minute
+        self.counted_apps: set[str] = set()  # apps already counted in that minute
         self.tz = tz
         self.tracker = tracker
         self.until = 0.0
@@ -71,8 +75,12 @@ class ChildState:
     def note_usage(self, qname: bytes, mask: int, now: float, service: str = "") -> None:
         """Count this minute as used; a new count may spend a limit, so look again."""
         minute = int(now // 60)
-        if minute == self.counted and not mask and not service:
-            return  # most queries: this minute is already counted
+        if (
+            minute == self.counted
+            and not mask & ~self.counted_mask
+            and (not service or service in self.counted_apps)
+        ):
+            return  # most queries: this minute, its categories and its app are counted
         profile = self.profile
         if not profile.counts_usage:
             return
@@ -87,4 +95,9 @@ class ChildState:
         ):
             self.until = 0.0
         if tracker.last.get((profile.id, OVERALL)) == minute:
-            self.counted = minute
+            if self.counted != minute:
+                self.counted, self.counted_mask, self.counted_apps = minute, 0, set()
+            if not listed(qname, tracker.background):  # background names count nothing
+                self.counted_mask |= mask
+                if service:
+                    self.counted_apps.add(service)

@@ -172,10 +172,18 @@ def judge(
         return ALLOWED
     if profile.walled_garden:
         return WALLED
-    if service is not None:
-        rule = profile.service_rules.get(service.id) if profile.service_rules else None
+    if service is not None and profile.service_rules:
+        rule = profile.service_rules.get(service.id)
         if rule:
-            return _app_verdict(service, rule, now)
+            app = service.id
+            if (
+                rule & APP_BLOCKED
+                or (rule & APP_SCHEDULED and app not in now.open_services)
+                or (rule & APP_LIMITED and app in now.spent_services)
+                or now.overall_spent
+            ):
+                return _app_blocked(service, rule, now)
+            return ALLOWED  # 9e: the carer's choice for the app wins over its category
     blocked = mask & profile.block_mask & ~now.open_mask
     if blocked:
         return Verdict(True, Reason.BLOCKED, EDE_FILTERED, _named(blocked, service), False)
@@ -188,8 +196,8 @@ def judge(
     return ALLOWED
 
 
-def _app_verdict(service: Service, rule: int, now: Situation) -> Verdict:
-    """Rows 9a-9e: the carer chose for this app, so its category's block and limit do not apply."""
+def _app_blocked(service: Service, rule: int, now: Situation) -> Verdict:
+    """Rows 9a-9d: which of the app's rows blocks it (judge has found that one does)."""
     if rule & APP_BLOCKED:
         return Verdict(True, Reason.BLOCKED, EDE_FILTERED, f"blocked: {service.name}", False)
     if rule & APP_SCHEDULED and service.id not in now.open_services:
@@ -198,9 +206,7 @@ def _app_verdict(service: Service, rule: int, now: Situation) -> Verdict:
     if rule & APP_LIMITED and service.id in now.spent_services:
         text = f"daily limit reached: {service.name}"
         return Verdict(True, Reason.LIMIT, EDE_FILTERED, text, False)
-    if now.overall_spent:
-        return OVERALL_LIMIT
-    return ALLOWED
+    return OVERALL_LIMIT
 
 
 def _named(mask: int, service: Service | None = None) -> str:

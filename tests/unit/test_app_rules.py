@@ -148,3 +148,26 @@ def test_minutes_are_counted_per_app_beside_categories():
     assert not tracker.note("sam", name, STREAMING, 1000, lambda: "2026-11-28", "youtube")
     tracker.note("sam", name, STREAMING, 1001, lambda: "2026-11-28", "youtube")
     assert tracker.today("sam", "2026-11-28") == {OVERALL: 2, "streaming": 2, "youtube": 2}
+
+
+def test_a_child_counts_each_app_and_category_once_a_minute_and_never_skips_a_new_one():
+    from filterd.rules.child_state import ChildState
+
+    background = frozenset({domain_to_wire("push.example")})
+    tracker = UsageTracker(background)
+    child = ChildState(SAM, LON, tracker, {})
+    youtube = domain_to_wire("www.youtube.com")
+    now = SAT_11
+    child.note_usage(domain_to_wire("push.example"), STREAMING, now, "youtube")  # background
+    assert tracker.today("sam", "2026-11-28") == {}
+    child.note_usage(youtube, STREAMING, now, "youtube")
+    child.note_usage(youtube, STREAMING, now + 1, "youtube")  # same minute: nothing new
+    child.note_usage(domain_to_wire("apis.roblox.com"), GAMING, now + 2, "roblox")
+    child.note_usage(youtube, STREAMING, now + 60, "youtube")  # the next minute
+    assert tracker.today("sam", "2026-11-28") == {
+        OVERALL: 2,
+        "streaming": 2,
+        "youtube": 2,
+        "gaming": 1,
+        "roblox": 1,
+    }
