@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from filterd.events.kinds import LISTS_STALE, UPSTREAM_ALL_FAILING, UPSTREAM_RECOVERED
+from filterd.redact import redact_url
 
 Emit = Callable[..., None]  # EventRecorder.emit(kind, child="", device="", data=None)
 STALE_AFTER_MISSED = 2  # a list is stale after this many refresh periods without an update
@@ -89,6 +90,7 @@ def stale_problems(
 def removed_illegal_sources(
     old: Mapping[str, tuple[str, ...]], new: Mapping[str, tuple[str, ...]]
 ) -> list[str]:
-    """Illegal-content sources the old config had and the new one does not."""
+    """Illegal-content sources the old config had and the new one does not, as they may be
+    logged and sent on (credentials hidden)."""
     kept = set(new.get("illegal", ()))
-    return [source for source in old.get("illegal", ()) if source not in kept]
+    return [redact_url(source) for source in old.get("illegal", ()) if source not in kept]
