@@ -19,7 +19,7 @@ from filterd.catalogue.model import KNOWLEDGE, KNOWLEDGE_TEXT
 from filterd.catalogue.service import CatalogueService
 from filterd.lists.categories import BY_ID
 from filterd.lists.index import domain_to_wire
-from filterd.lists.parse import normalise_domain
+from filterd.lists.parse import normalise_domain, parse_list
 
 CATALOGUE = load_catalogue()
 ISSUE_NAMES = [
@@ -193,3 +193,21 @@ def test_a_swapped_catalogue_applies_and_a_bad_one_keeps_the_old(tmp_path: Path,
     path.write_text(text.replace("    name: TikTok\n", "    name: TikTok (ByteDance)\n"))
     assert apps.refresh() is True
     assert apps.current.services["tiktok"].name == "TikTok (ByteDance)"
+
+
+def test_no_category_reaches_an_essential_name_through_an_app():
+    """The essential list (school platforms, app stores, BBC, NHS, gov.uk) is never blocked by a
+    list; an app's names carry its category, so no app with a category may own one of them."""
+    essential = parse_list((CATALOGUE_FILE.parent / "essential.txt").read_text()).blocked
+
+    def under(name: str, parent: str) -> bool:
+        return name == parent or name.endswith("." + parent)
+
+    for service in CATALOGUE.services.values():
+        if service.category is None:
+            continue
+        for domain in service.domains:
+            clash = [e for e in essential if under(domain, e) or under(e, domain)]
+            assert clash == [], (service.id, domain, clash)
+    stores = [s for s in CATALOGUE.services.values() if s.kind == "app_store"]
+    assert all(s.category is None for s in stores if s.id != "apk_sites")
