@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import time
@@ -31,7 +32,7 @@ class ShiftedClock:
 
     For tests and demos: they move a running daemon to just before bedtime, or across the
     BST/GMT change, without waiting for it. Durations stay on the real monotonic clock. The
-    file is re-read by `refresh`, which the rules watcher calls twice a second.
+    file is re-read twice a second by `follow`, which the daemon runs.
     """
 
     monotonic = staticmethod(time.monotonic)
@@ -47,6 +48,16 @@ class ShiftedClock:
     def refresh(self) -> None:
         with contextlib.suppress(OSError, ValueError):  # unreadable: keep the last offset
             self.offset = float(self.path.read_text().strip() or 0)
+
+
+async def follow(clock: Clock, interval: float = 0.5) -> None:
+    """Keep a ShiftedClock's offset current (the real clock needs nothing)."""
+    refresh = getattr(clock, "refresh", None)
+    if refresh is None:
+        return
+    while True:
+        await asyncio.sleep(interval)
+        refresh()
 
 
 def clock_from_environment() -> Clock:

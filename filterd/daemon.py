@@ -14,7 +14,7 @@ from prometheus_client import start_http_server
 
 from filterd import __version__
 from filterd.chain import build_chain
-from filterd.clock import Clock, clock_from_environment
+from filterd.clock import Clock, clock_from_environment, follow
 from filterd.config import Config, ConfigError, load_config
 from filterd.db.devices import DeviceStore
 from filterd.db.events import EventLog
@@ -109,6 +109,7 @@ class Daemon:
         self._metrics_server = None
         self._stopping = asyncio.Event()
         self._watch_task: asyncio.Task | None = None
+        self._clock_task: asyncio.Task | None = None
 
     async def start(self) -> None:
         """Bind every socket (failing loudly if one cannot be bound), then announce readiness."""
@@ -127,6 +128,7 @@ class Daemon:
             )
             self._transports.append(transport)
             self._tcp_servers.append(await asyncio.start_server(self.tcp.serve, sock=tcp))
+        self._clock_task = asyncio.create_task(follow(self.clock))  # FILTERD_CLOCK_FILE
         self.querylog.start()
         self.blocklists.start()
         self.rules.start()
@@ -274,9 +276,10 @@ class Daemon:
         await self.rules.stop()
         await self.discovery.stop()
         await self.querylog.close()
-        if self._watch_task is not None:
-            self._watch_task.cancel()
-            await asyncio.gather(self._watch_task, return_exceptions=True)
+        for task in (self._watch_task, self._clock_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         await self.events.stop()
         self.query_reader.close()
         log.info("filterd stopped; query log flushed (%d entries written)", self.querylog.written)

@@ -55,6 +55,7 @@ from filterd.rules.model import (
     APP_LIMITED,
     APP_SCHEDULED,
     DENY,
+    NO_SAFE_SEARCH,
     OverrideKind,
     Profile,
 )
@@ -91,7 +92,7 @@ class Verdict(NamedTuple):
     counts: bool  # an allowed answer that counts as usage
 
 
-HOUSEHOLD = Profile("", "household", "", 0, counts_usage=False)
+HOUSEHOLD = Profile("", "household", "", 0, safe_search=NO_SAFE_SEARCH, counts_usage=False)
 """The profile of a device that belongs to no child: the household's floor alone applies."""
 NOTHING_IN_FORCE = Situation(False, False, 0, 0, False, float("inf"))
 """HOUSEHOLD's situation, always: no pause, no window, no limit."""

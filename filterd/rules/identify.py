@@ -12,8 +12,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 
-from filterd.rules.child_state import ChildState
-from filterd.rules.model import Device
+from filterd.policy.safesearch import rewrites
+from filterd.rules.child_state import CHILD_MAX_TTL, PROVISIONAL_TTL, ChildState
+from filterd.rules.decide import HOUSEHOLD
+from filterd.rules.model import Device, Profile, Rules
+from filterd.rules.usage import UsageTracker
 
 _MEMO_LIMIT = 4096
 _MISSING = object()
@@ -66,3 +69,21 @@ class Identify:
             if self.neighbours.get(listed) == mac:
                 return state
         return self.unknown
+
+
+def identify_for(
+    rules: Rules,
+    tracker: UsageTracker,
+    neighbours: dict[str, str],
+    unresolved: Callable[[str], None],
+) -> Identify:
+    """Identify for these rules: one ChildState per child, for unknown devices, and the
+    provisional one (unknown's rules, or the household's, with short-lived answers)."""
+
+    def state(profile: Profile, max_ttl: int = CHILD_MAX_TTL) -> ChildState:
+        return ChildState(profile, rules.timezone, tracker, rewrites(profile.safe_search), max_ttl)
+
+    states = {child_id: state(profile) for child_id, profile in rules.children.items()}
+    unknown = None if rules.unknown is None else state(rules.unknown)
+    provisional = state(rules.unknown or HOUSEHOLD, PROVISIONAL_TTL)
+    return Identify(rules.devices, states, unknown, provisional, neighbours, unresolved)
