@@ -37,7 +37,7 @@ def safe_cell(value: object) -> str:
     looked past too; any leading control character also gets the quote."""
     text = "" if value is None else str(value)
     first = text.lstrip(" " + _CONTROLS)[:1]
-    if (first and first in FORMULA_STARTS) or text[:1] in _CONTROLS:
+    if (first and first in FORMULA_STARTS) or (text and text[0] in _CONTROLS):
         return "'" + text
     return text
 
