@@ -827,3 +827,21 @@ def test_a_removed_illegal_source_is_logged_and_sent_on_without_credentials(
     assert json.loads(row[7]) == {"sources": ["http://***@127.0.0.1:1/illegal.txt?api_key=***"]}
     for written in (filterd.log(), *(p.read_text() for p in tmp_path.rglob("*.json"))):
         assert SECRET_PASSWORD not in written and SECRET_KEY not in written
+
+
+def test_filterd_never_follows_a_link_planted_where_it_keeps_the_last_good_rules(
+    start_filterd, tmp_path: Path
+):
+    rules_path = tmp_path / "rules.yaml"
+    rules_path.write_text(with_end_line(yaml.safe_dump(baseline_rules())))
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    filterd = start_filterd(rules=str(rules_path), discovery={"neighbour_table": False})
+    planted = filterd.db_path.parent / "rules.last-good.tmp"  # where it once wrote, by name
+    planted.symlink_to(victim)
+    changed = baseline_rules()
+    changed["children"]["sam"]["name"] = "Samuel"
+    rules_path.write_text(with_end_line(yaml.safe_dump(changed)))
+    good = filterd.db_path.parent / "rules.last-good.yaml"
+    assert wait_for(lambda: good.exists() and "Samuel" in good.read_text(), 5)
+    assert victim.read_text() == "precious\n" and planted.is_symlink()

@@ -7,9 +7,11 @@ is kept beside the database, so even a restart with a broken file keeps the last
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
+import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -87,14 +89,21 @@ class RulesFileWatch:
             return None
 
     def keep_good(self, text: str) -> None:
-        """Replace the good copy with this text, whole on disk first."""
-        temporary = self.good_copy.with_suffix(".tmp")
+        """Replace the good copy with this text, whole on disk first. The temporary file has a
+        random name (mkstemp, O_EXCL), so a link planted beside the copy is never followed."""
+        temporary = None
         try:
             self.good_copy.parent.mkdir(parents=True, exist_ok=True)
-            with open(temporary, "w", encoding="utf-8") as file:
+            fd, temporary = tempfile.mkstemp(
+                dir=self.good_copy.parent, prefix=f".{self.good_copy.name}."
+            )
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
                 file.write(text)
                 file.flush()
                 os.fsync(file.fileno())  # whole on disk before it replaces the old copy
             os.replace(temporary, self.good_copy)
         except OSError as err:
             log.warning("rules: cannot keep a copy of the good rules: %s", err)
+            if temporary is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
