@@ -783,6 +783,9 @@ def test_a_dhcp_name_with_direction_characters_is_never_shown_or_copied(fresh: H
     assert BIDI not in page.text and "gpj.exe" not in page.text
     listed = json.loads(carer.get("/api/devices").text)["devices"]
     assert [d["hostname"] for d in listed if d["mac"] == PHONE_MAC] == [None]
+    printed = fresh.command("devices", "list")
+    assert printed.returncode == 0 and PHONE_MAC in printed.stdout
+    assert BIDI not in printed.stdout and "\\u202egpj.exe" in printed.stdout
 
     version = json.loads(carer.get("/api/rules").text)["version"]
     assigned = api(

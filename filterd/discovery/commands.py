@@ -8,6 +8,7 @@ from pathlib import Path
 
 from filterd.config import load_config_or_report
 from filterd.db.devices import DeviceStore, Sighting
+from filterd.text import escaped
 
 
 def _owners(config) -> dict[str, str]:
@@ -41,8 +42,8 @@ def list_devices(path: Path) -> int:
         vendor = "private address" if d.private else (d.vendor or "")
         seen = time.strftime("%Y-%m-%d %H:%M", time.localtime(d.last_seen))
         print(
-            f"{d.mac}  {d.address or '':15}  {(d.hostname or '')[:15]:15}  {vendor[:21]:21}  "
-            f"{owner}  (last seen {seen})"
+            f"{d.mac}  {d.address or '':15}  {escaped(d.hostname or '')[:15]:15}  "
+            f"{vendor[:21]:21}  {escaped(owner)}  (last seen {seen})"
         )
     print(f"{len(rows)} devices")
     return 0
