@@ -13,7 +13,16 @@ import types
 from datetime import UTC, datetime
 from typing import NoReturn
 
-from bench import blocklists, dashboard, forwarder, machine, name_patterns, profiles, soak
+from bench import (
+    blocklists,
+    dashboard,
+    forwarder,
+    login_flood,
+    machine,
+    name_patterns,
+    profiles,
+    soak,
+)
 from bench.options import REPO_ROOT, SERVERS, RunOptions
 from bench.report import utc_stamp, write_results
 
@@ -27,6 +36,7 @@ BENCHMARKS: dict[str, types.ModuleType] = {
     dashboard.NAME: dashboard,
     name_patterns.NAME: name_patterns,
     soak.NAME: soak,
+    login_flood.NAME: login_flood,
 }
 ON_REQUEST = {soak.NAME}
 """Run only when named (the soak takes 10 minutes), never as part of "all"."""
