@@ -58,6 +58,7 @@ def _prepare_setup_code(database: Path) -> None:
 
 def create_app(config: Config) -> Flask:
     from dashboard.web import (
+        account,
         api,
         apps,
         audit_log,
@@ -68,6 +69,7 @@ def create_app(config: Config) -> Flask:
         errors,
         health,
         home,
+        people,
         security,
         setup,
     )
@@ -85,7 +87,7 @@ def create_app(config: Config) -> Flask:
         SESSION_COOKIE_SECURE=True,
         # Posted before there is a session to hold a token; SameSite cookies and the host
         # allow-list stand in for it there.
-        CSRF_EXEMPT={"auth.setup", "auth.login"},
+        CSRF_EXEMPT={"auth.setup", "auth.login", "auth.login_code"},
     )
     app.jinja_env.finalize = shown
     app.extensions["dashboard"] = dashboard
@@ -105,6 +107,8 @@ def create_app(config: Config) -> Flask:
         devices,
         blocked_review,
         audit_log,
+        people,
+        account,
         health,
         api,
     ):

@@ -683,7 +683,9 @@ def test_the_flash_cookie_is_same_site_strict(fresh: Home):
     flask_cookie = ("session=", "__Host-filterd_flash=")  # Flask's own cookie, by its name
     cookies = [c for c in reply.headers.get_all("Set-Cookie") or [] if c.startswith(flask_cookie)]
     assert cookies, "the pause's message rides in Flask's cookie"
-    assert all("SameSite=Strict" in c and "HttpOnly" in c for c in cookies), cookies
+    assert all("SameSite=Strict" in c and "HttpOnly" in c and "Secure" in c for c in cookies), (
+        cookies
+    )
 
 
 @pytest.mark.parametrize(

@@ -164,10 +164,25 @@ def test_signed_out_visitors_are_sent_to_log_in_before_set_up(tmp_path):
 @pytest.mark.parametrize(
     ("role", "shown"),
     [
-        ("administrator", {"Children", "Rules", "Devices", "Blocked", "Audit trail", "Health"}),
-        ("carer", {"Children", "Rules", "Devices", "Health"}),
-        ("safeguarding_lead", {"Children", "Rules", "Devices", "Blocked", "Audit trail", "Health"}),
-        ("viewer", {"Children", "Rules", "Devices", "Health"}),
+        (
+            "administrator",
+            {
+                "Children",
+                "Rules",
+                "Devices",
+                "Blocked",
+                "Audit trail",
+                "People",
+                "Health",
+                "Your account",
+            },
+        ),
+        ("carer", {"Children", "Rules", "Devices", "Health", "Your account"}),
+        (
+            "safeguarding_lead",
+            {"Children", "Rules", "Devices", "Blocked", "Audit trail", "Health", "Your account"},
+        ),
+        ("viewer", {"Children", "Rules", "Devices", "Health", "Your account"}),
     ],
 )
 def test_each_role_sees_only_the_links_it_may_open(tmp_path, role, shown):

@@ -1,4 +1,4 @@
-"""Accounts and roles: argon2id password hashes, login throttling, server-side sessions.
+"""Accounts and roles: adding, authenticating, changing and removing accounts.
 
 Roles see only what they need (README, "Dashboard"): an administrator does everything; a carer
 changes rules and takes quick actions; a safeguarding lead reviews blocked requests, exports
@@ -8,8 +8,6 @@ and reads the audit trail; a viewer reads. Checks are made on the server for eve
 from __future__ import annotations
 
 import enum
-import hashlib
-import secrets
 import sqlite3
 import time
 from pathlib import Path
@@ -17,8 +15,6 @@ from typing import NamedTuple
 
 from dashboard.data import passwords, setup_code, throttle
 from dashboard.data.throttle import Refusal
-
-SESSION_IDLE = 8 * 3600  # seconds of inactivity before a session ends (a shift)
 
 
 class Role(enum.StrEnum):
@@ -34,6 +30,7 @@ class Permission(enum.StrEnum):
     EDIT_HOME = "edit_home"  # home-wide rules: time zone, devices nobody listed
     REVIEW = "review"  # blocked-request review and export
     AUDIT = "audit"  # the audit trail
+    MANAGE_USERS = "manage_users"  # other people's accounts and sessions
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -149,38 +146,110 @@ def check_setup_code(db: sqlite3.Connection, database: Path, typed: str, remote:
     return False
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+# Roles that guard a whole home's safeguarding: two-factor is offered to them.
+TWO_FACTOR_ROLES = frozenset({Role.ADMINISTRATOR, Role.SAFEGUARDING_LEAD})
 
 
-def start_session(db: sqlite3.Connection, user: User) -> tuple[str, str]:
-    """(cookie token, CSRF token) of a new session."""
-    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    now = time.time()
+class Account(NamedTuple):
+    id: int
+    name: str
+    role: Role
+    disabled: bool
+    created: float
+    two_factor: bool
+
+
+def listing(db: sqlite3.Connection) -> list[Account]:
+    rows = db.execute(
+        "SELECT id, name, role, disabled, created, totp_secret != '' FROM users ORDER BY name"
+    )
+    return [Account(r[0], r[1], Role(r[2]), bool(r[3]), r[4], bool(r[5])) for r in rows]
+
+
+def find(db: sqlite3.Connection, user_id: int) -> Account | None:
+    return next((a for a in listing(db) if a.id == user_id), None)
+
+
+def change_password(
+    db: sqlite3.Connection, user: User, current: str, new: str, remote: str
+) -> None:
+    """Everyone's own password: the current one first (throttled like a login)."""
+    row = db.execute("SELECT password_hash FROM users WHERE id = ?", (user.id,)).fetchone()
+    reservation = throttle.reserve(db, "password", user.name, remote, "", time.time())
+    if isinstance(reservation, Refusal):
+        raise Throttled(reservation)
+    if row is None or not passwords.verify(row[0], current):
+        raise AccountError("That is not your current password.")
+    throttle.release(db, reservation)
+    problem = passwords.weakness(new, user.name)
+    if problem:
+        raise PasswordRefused(problem)
     db.execute(
-        "INSERT INTO sessions (token_hash, user_id, csrf, created, last_seen)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (_token_hash(token), user.id, csrf, now, now),
+        "UPDATE users SET password_hash = ? WHERE id = ?", (passwords.hash_password(new), user.id)
     )
     db.commit()
-    return token, csrf
 
 
-def session_user(db: sqlite3.Connection, token: str) -> tuple[User, str] | None:
-    """The session's user and CSRF token, or None when it ended (logout, idle, disabled)."""
-    now = time.time()
-    row = db.execute(
-        "SELECT u.id, u.name, u.role, s.csrf, s.last_seen FROM sessions s JOIN users u"
-        " ON u.id = s.user_id WHERE s.token_hash = ? AND u.disabled = 0",
-        (_token_hash(token),),
+def _administrators_left(db: sqlite3.Connection, without: int) -> int:
+    (count,) = db.execute(
+        "SELECT count(*) FROM users WHERE role = ? AND disabled = 0 AND id != ?",
+        (Role.ADMINISTRATOR.value, without),
     ).fetchone()
-    if row is None or now - row[4] > SESSION_IDLE:
-        return None
-    db.execute("UPDATE sessions SET last_seen = ? WHERE token_hash = ?", (now, _token_hash(token)))
-    db.commit()
-    return User(row[0], row[1], Role(row[2])), row[3]
+    return count
 
 
-def end_session(db: sqlite3.Connection, token: str) -> None:
-    db.execute("DELETE FROM sessions WHERE token_hash = ?", (_token_hash(token),))
-    db.commit()
+LAST_ADMINISTRATOR = (
+    "This is the only administrator left: make another account an administrator first,"
+    " or nobody could manage the dashboard."
+)
+
+
+def _change(db: sqlite3.Connection, target: int, removes_administrator: bool, *sql) -> None:
+    """One change to another account, refused when it would leave no administrator (checked
+    and made in one write transaction, so two racing changes cannot both pass)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        row = db.execute("SELECT role, disabled FROM users WHERE id = ?", (target,)).fetchone()
+        if row is None:
+            raise AccountError("There is no such account any more.")
+        was_admin = row[0] == Role.ADMINISTRATOR.value and not row[1]
+        if removes_administrator and was_admin and _administrators_left(db, target) == 0:
+            raise AccountError(LAST_ADMINISTRATOR)
+        for statement, parameters in sql:
+            db.execute(statement, parameters)
+        db.commit()
+    finally:
+        if db.in_transaction:
+            db.rollback()
+
+
+def set_role(db: sqlite3.Connection, target: int, role: Role) -> None:
+    _change(
+        db,
+        target,
+        role is not Role.ADMINISTRATOR,
+        ("UPDATE users SET role = ? WHERE id = ?", (role.value, target)),
+    )
+
+
+def set_disabled(db: sqlite3.Connection, target: int, disabled: bool) -> None:
+    """A disabled account cannot log in and its sessions end at once."""
+    _change(
+        db,
+        target,
+        disabled,
+        ("UPDATE users SET disabled = ? WHERE id = ?", (int(disabled), target)),
+        ("DELETE FROM sessions WHERE user_id = ? AND ? = 1", (target, int(disabled))),
+    )
+
+
+def delete(db: sqlite3.Connection, target: int) -> None:
+    """The account and its sessions and known devices go; the audit trail keeps its name."""
+    _change(
+        db,
+        target,
+        True,
+        ("DELETE FROM sessions WHERE user_id = ?", (target,)),
+        ("DELETE FROM known_devices WHERE user_id = ?", (target,)),
+        ("DELETE FROM users WHERE id = ?", (target,)),
+    )

@@ -123,6 +123,17 @@ def _keep_every_review(db: sqlite3.Connection) -> None:
 ADDED_COLUMNS = (
     ("audit", "source", "TEXT NOT NULL DEFAULT ''"),
     ("users", "email", "TEXT NOT NULL DEFAULT ''"),  # where this account's alerts go
+    # Sessions listed and ended by people (dashboard.data.sessions): a random id to show and
+    # end one by, where it was started from, and whether its second factor was given.
+    ("sessions", "public_id", "TEXT NOT NULL DEFAULT ''"),
+    ("sessions", "remote", "TEXT NOT NULL DEFAULT ''"),
+    ("sessions", "agent", "TEXT NOT NULL DEFAULT ''"),
+    ("sessions", "verified", "INTEGER NOT NULL DEFAULT 1"),
+    # Two-factor (dashboard.data.two_factor): the TOTP secret in force, one being enrolled,
+    # and the last time step used (a code works once).
+    ("users", "totp_secret", "TEXT NOT NULL DEFAULT ''"),
+    ("users", "totp_pending", "TEXT NOT NULL DEFAULT ''"),
+    ("users", "totp_last_step", "INTEGER NOT NULL DEFAULT 0"),
 )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
 from dashboard.app import current_dashboard
-from dashboard.data import accounts, audit, passwords, setup_code, throttle
+from dashboard.data import accounts, audit, passwords, sessions, setup_code, throttle, two_factor
 from dashboard.data.accounts import AccountError, PasswordRefused, Throttled
 from dashboard.data.throttle import DEVICE_LIFETIME, Refusal
 from dashboard.web.security import COOKIE, DEVICE_COOKIE
@@ -32,13 +34,21 @@ TOO_MANY = {
 BUSY = "The dashboard is busy checking other logins. Wait a moment and try again."
 
 
-def _sign_in(user: accounts.User, target: str):
+def _sign_in(user: accounts.User, target: str, verified: bool = True):
+    """A new session (a new token: nothing from before login carries over). With `verified`
+    False it waits for the two-factor code and opens nothing else."""
     db = current_dashboard().db()
-    token, _ = accounts.start_session(db, user)
+    agent = request.headers.get("User-Agent", "")
+    token, _ = sessions.start(db, user, _remote(), agent, verified)
+    target = target if _local(target) else "/"
+    if not verified:
+        target = url_for("auth.login_code", next=target)
+    response = redirect(target)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=True, path="/")
+    if not verified:
+        return response
     # This browser is now a known device for the account: guessing elsewhere never locks it.
     device = throttle.remember_device(db, user.id, request.cookies.get(DEVICE_COOKIE))
-    response = redirect(target if _local(target) else "/")
-    response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", secure=True, path="/")
     response.set_cookie(
         DEVICE_COOKIE,
         device,
@@ -130,6 +140,9 @@ def login():
             user, error, status = None, TOO_MANY[err.refusal], 429
         except passwords.Busy:
             user, error, status = None, BUSY, 503
+        if user is not None and two_factor.enabled(db, user.id):
+            audit.record(db, user.name, "login.password", "", "waiting for the two-factor code")
+            return _sign_in(user, request.args.get("next", "/"), verified=False)
         if user is not None:
             audit.record(db, user.name, "login")
             return _sign_in(user, request.args.get("next", "/"))
@@ -143,11 +156,35 @@ def login():
     return render_template("auth/login.html", error=error), status
 
 
+@blueprint.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    """The second step for accounts with two-factor: the 6-digit code from their app."""
+    db = current_dashboard().db()
+    token = request.cookies.get(COOKIE, "")
+    user = sessions.pending_user(db, token) if token else None
+    if user is None:
+        return redirect(url_for("auth.login"))
+    error, status = None, 200
+    if request.method == "POST":
+        reservation = throttle.reserve(db, "two-factor", user.name, _remote(), "", time.time())
+        if isinstance(reservation, Refusal):
+            error, status = TOO_MANY[reservation], 429
+        elif two_factor.check(db, user.id, request.form.get("code", "")):
+            throttle.release(db, reservation)
+            sessions.end(db, token)
+            audit.record(db, user.name, "login", "", "with two-factor")
+            return _sign_in(user, request.args.get("next", "/"))
+        else:
+            error, status = "That code is not right, or was used already: try the next one.", 400
+            audit.record(db, user.name, "login.failed", "", "wrong two-factor code")
+    return render_template("auth/login_code.html", error=error), status
+
+
 @blueprint.route("/logout", methods=["POST"])
 def logout():
     token = request.cookies.get(COOKIE)
     if token:
-        accounts.end_session(current_dashboard().db(), token)
+        sessions.end(current_dashboard().db(), token)
     if g.get("user") is not None:
         audit.record(current_dashboard().db(), g.user.name, "logout")
     response = redirect(url_for("auth.login"))

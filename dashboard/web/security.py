@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, abort, current_app, g, redirect, request, url_for
 
 from dashboard.app import current_dashboard
-from dashboard.data import accounts, audit
+from dashboard.data import audit, sessions
 from dashboard.data.accounts import Permission, User
 
 # Served only over HTTPS: Secure cookies, and the __Host- prefix makes browsers refuse them
@@ -65,12 +65,12 @@ def _check_host() -> None:
 
 
 def _load_user() -> None:
-    g.user, g.csrf = None, ""
+    g.user, g.csrf, g.session_id = None, "", ""
     token = request.cookies.get(COOKIE)
     if token:
-        found = accounts.session_user(current_dashboard().db(), token)
+        found = sessions.user_of(current_dashboard().db(), token)
         if found:
-            g.user, g.csrf = found
+            g.user, g.csrf, g.session_id = found
 
 
 def _check_csrf() -> None:
