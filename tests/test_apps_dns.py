@@ -18,6 +18,7 @@ from dnslib import DNSRecord
 from filterd.catalogue.load import CATALOGUE_FILE
 from filterd.rules.guards import with_end_line
 from tests.support.filterd_process import wait_for
+from tests.support.query_log import logged
 from tests.test_blocklists import write_lists
 from tests.test_child_profiles import ALEX, SAM, Home, addresses, base_rules, blocked, london, ttls
 
@@ -71,12 +72,6 @@ def apply(home: Home, rules: dict, probe_source: str, probe: str, is_blocked: bo
     assert wait_for(lambda: blocked(home.ask(probe_source, probe)) == is_blocked, timeout=8)
 
 
-def logged(home: Home, name: str) -> list[sqlite3.Row]:
-    with sqlite3.connect(home.filterd.db_path) as db:
-        db.row_factory = sqlite3.Row
-        return db.execute("SELECT * FROM queries WHERE name = ?", (name,)).fetchall()
-
-
 def test_tiktok_blocked_while_social_is_allowed_blocks_its_api_and_cdn_not_instagram(apps_home):
     home = apps_home
     assert answered(home.ask(ALEX, "www.tiktok.com"))  # 13_15 allows social
@@ -91,11 +86,11 @@ def test_tiktok_blocked_while_social_is_allowed_blocks_its_api_and_cdn_not_insta
     for name in ("accounts.google.com", "a1234.dscb.akamaized.net", "p16-sign.byteoversea.com"):
         assert answered(home.ask(ALEX, name)), name
     # The query log shows the app beside the domain, blocked or answered.
-    assert wait_for(lambda: logged(home, "v16m.tiktokcdn.com"), timeout=5)
-    row = logged(home, "v16m.tiktokcdn.com")[0]
+    assert logged(home.filterd.db_path, "v16m.tiktokcdn.com", timeout=5)
+    row = logged(home.filterd.db_path, "v16m.tiktokcdn.com")[0]
     assert (row["service"], row["reason"], row["child"]) == ("tiktok", "blocked", "alex")
-    assert wait_for(lambda: logged(home, "i.instagram.com"), timeout=5)
-    assert logged(home, "i.instagram.com")[0]["service"] == "instagram"
+    assert logged(home.filterd.db_path, "i.instagram.com", timeout=5)
+    assert logged(home.filterd.db_path, "i.instagram.com")[0]["service"] == "instagram"
 
 
 def test_a_preset_blocks_the_apps_its_categories_block_and_names_the_app(apps_home):

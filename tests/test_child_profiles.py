@@ -20,6 +20,7 @@ from dnslib import DNSRecord
 from filterd.rules.guards import with_end_line
 from tests.support.dns_client import make_query, udp_exchange
 from tests.support.filterd_process import FilterdProcess, wait_for
+from tests.support.query_log import logged
 from tests.test_blocklists import ede_codes, write_lists
 
 LONDON = ZoneInfo("Europe/London")
@@ -120,28 +121,12 @@ def home(start_filterd, tmp_path: Path) -> Home:
     return Home(filterd, rules_path, clock_path)
 
 
-def logged(db: Path, name: str, count: int = 1) -> list[tuple[str, str, str]]:
-    """(client, child, reason) of the query log's rows for a name, once there are `count`."""
-    rows: list[tuple[str, str, str]] = []
-
-    def found() -> bool:
-        nonlocal rows
-        with sqlite3.connect(db) as conn:
-            rows = conn.execute(
-                "SELECT client, child, reason FROM queries WHERE name = ?", (name,)
-            ).fetchall()
-        return len(rows) >= count
-
-    wait_for(found, timeout=3)
-    return rows
-
-
 def test_two_children_get_different_answers_for_the_same_name_at_the_same_moment(home):
     sam, alex = home.ask(SAM, "social.example"), home.ask(ALEX, "social.example")
     assert blocked(sam), "social media is blocked for a 9-12 year old"
     assert addresses(alex) and not blocked(alex), "and allowed for a 13-15 year old"
     assert addresses(home.ask(CARER, "social.example")) != NULL
-    rows = logged(home.filterd.db_path, "social.example", count=3)
+    rows = logged(home.filterd.db_path, "social.example", "client, child, reason", count=3)
     assert sorted(rows) == [
         (SAM, "sam", "blocked"),
         (ALEX, "alex", "forwarded"),
@@ -169,7 +154,9 @@ def test_bedtime_starts_and_ends_on_the_minute_and_answers_never_outlive_it(home
     assert not blocked(home.ask(ALEX, "homework.example")), "Alex's bedtime is later"
     home.set_time("2026-11-24 07:00:01")
     assert not blocked(home.ask(SAM, "homework.example"))
-    assert ("127.0.0.2", "sam", "offline") in logged(home.filterd.db_path, "homework.example")
+    assert ("127.0.0.2", "sam", "offline") in logged(
+        home.filterd.db_path, "homework.example", "client, child, reason"
+    )
 
 
 def test_bedtime_follows_the_clocks_back_in_october(home):

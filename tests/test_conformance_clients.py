@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import itertools
 import socket
-import sqlite3
 import struct
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from dnslib import QTYPE, DNSRecord
@@ -29,6 +27,7 @@ from tests.support.dns_client import (
     udp_exchange,
 )
 from tests.support.filterd_process import FilterdProcess
+from tests.support.query_log import logged
 from tests.support.upstream_process import ScriptedUpstream
 
 RD = 0x0100
@@ -632,22 +631,6 @@ def unescape(text: str) -> list[bytes]:
     return [*labels, bytes(label)]
 
 
-def logged_names(db_path: Path, suffix: str, timeout: float = 3.0) -> list[str]:
-    """Query-log names ending in suffix, polled until the writer has stored them."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with sqlite3.connect(db_path, timeout=2) as db:
-                rows = db.execute(
-                    "SELECT name FROM queries WHERE name LIKE ?", (f"%{suffix}",)
-                ).fetchall()
-        except sqlite3.OperationalError:
-            rows = []
-        if rows or time.monotonic() > deadline:
-            return [row[0] for row in rows]
-        time.sleep(0.1)
-
-
 @pytest.mark.parametrize(("label", "qtype"), HOSTILE_LABELS.values(), ids=HOSTILE_LABELS.keys())
 def test_hostile_names_answered_and_logged_escaped(
     server: FilterdProcess, label: bytes, qtype: int
@@ -661,7 +644,12 @@ def test_hostile_names_answered_and_logged_escaped(
     assert reply_fields(raw)[2] == NOERROR
     assert raw[12 : 12 + len(question)] == question, "question not echoed byte for byte"
     assert struct.unpack_from("!H", raw, 6)[0] >= 1, "no answer records"
-    names = logged_names(server.db_path, f"{tag}.example.com")
+    names = [
+        row[0]
+        for row in logged(
+            server.db_path, None, "name", where="name LIKE ?", params=(f"%{tag}.example.com",)
+        )
+    ]
     assert len(names) == 1, f"query log entry not found: {names}"
     shown = names[0]
     assert all(0x21 <= ord(c) <= 0x7E for c in shown), f"unsafe character in {shown!r}"

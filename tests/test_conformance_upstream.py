@@ -10,11 +10,9 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from dnslib import CNAME, HTTPS, QTYPE, RCODE, RR, A, DNSRecord
@@ -23,6 +21,7 @@ from tests.support.dns_client import addresses, ask, assert_still_serving, rcode
 from tests.support.filterd_process import UPSTREAM_TIMEOUT, FilterdProcess
 from tests.support.handler_upstream import HandlerUpstream
 from tests.support.names import unique
+from tests.support.query_log import logged
 from tests.support.scripted_upstream import EVIL_IP, default_a
 from tests.support.upstream_process import ScriptedUpstream
 
@@ -31,28 +30,6 @@ from tests.support.upstream_process import ScriptedUpstream
 
 def all_records(reply: DNSRecord) -> list:
     return [*reply.rr, *reply.auth, *reply.ar]
-
-
-def querylog_reasons(filterd: FilterdProcess, name: str, count: int = 1) -> list[str]:
-    """Reasons logged for `name`, oldest first; polls until `count` rows are written (<= 5 s)."""
-    deadline = time.monotonic() + 5
-    reasons: list[str] = []
-    while time.monotonic() < deadline:
-        if Path(filterd.db_path).exists():
-            db = sqlite3.connect(f"file:{filterd.db_path}?mode=ro", uri=True, timeout=2)
-            try:
-                rows = db.execute(
-                    "SELECT reason FROM queries WHERE name = ? ORDER BY id", (name.lower(),)
-                ).fetchall()
-            except sqlite3.OperationalError:
-                rows = []
-            finally:
-                db.close()
-            reasons = [r[0] for r in rows]
-            if len(reasons) >= count:
-                return reasons
-        time.sleep(0.1)
-    return reasons
 
 
 def cpu_seconds(pid: int) -> float:
@@ -74,6 +51,11 @@ def black_hole() -> Iterator[str]:
 # ------------------------------------------------------------- 16: silent upstream, stale
 
 
+def reasons(db_path, name: str, count: int = 1) -> list[str]:
+    """Reasons logged for `name`, oldest first, once `count` are written (<= 5 s)."""
+    return [row[0] for row in logged(db_path, name, "reason", count=count, timeout=5)]
+
+
 def test_16_silent_upstream_gives_servfail_not_nxdomain(
     start_filterd, upstream: ScriptedUpstream, black_hole: str
 ):
@@ -87,7 +69,7 @@ def test_16_silent_upstream_gives_servfail_not_nxdomain(
     assert elapsed >= UPSTREAM_TIMEOUT * 0.8, "answered before the upstream could have timed out"
     assert not reply.rr
     assert len(upstream.queries_for(name)) == 1
-    assert querylog_reasons(filterd, name) == ["no_upstream"]
+    assert reasons(filterd.db_path, name) == ["no_upstream"]
     assert_still_serving(filterd.port)
 
 
@@ -109,7 +91,7 @@ def test_16_serve_stale_when_upstream_goes_down(start_filterd):
         assert [rr.ttl for rr in stale.rr] == [30], "stale answers carry TTL 30 (RFC 8767)"
         assert elapsed < 2.5
         assert filterd.metric("filterd_queries_total", reason="stale") >= 1
-        assert querylog_reasons(filterd, name, count=2)[-1] == "stale"
+        assert reasons(filterd.db_path, name, count=2)[-1] == "stale"
 
         own.start()
         assert_still_serving(filterd.port)
@@ -139,7 +121,7 @@ def test_16_serve_stale_when_upstream_answers_servfail(start_filterd, stale_max_
             assert rcode(reply) == "NOERROR", "upstream SERVFAIL: serve the stale answer"
             assert addresses(reply) == ["192.0.2.7"]
             assert [rr.ttl for rr in reply.rr] == [30]
-            assert querylog_reasons(filterd, name, count=2)[-1] == "stale"
+            assert reasons(filterd.db_path, name, count=2)[-1] == "stale"
         else:
             assert rcode(reply) == "SERVFAIL", "stale_max_age 0 turns serve-stale off"
             assert not reply.rr
@@ -238,7 +220,7 @@ def test_19_rebinding_answer_is_emptied(shared: FilterdProcess, kind: str, qtype
     assert rcode(reply) == "NOERROR"
     assert not reply.rr, f"{name} {qtype} leaked an inside address: {reply.rr}"
     assert not reply.ar or all(rr.rtype == QTYPE.OPT for rr in reply.ar)
-    assert querylog_reasons(shared, name) == ["rebinding"]
+    assert reasons(shared.db_path, name) == ["rebinding"]
     assert_still_serving(shared.port)
 
 
@@ -299,7 +281,7 @@ def test_19_rebinding_ipv6hint_emptied(start_filterd):
         hint = ask(filterd.port, name, "HTTPS")
         assert rcode(hint) == "NOERROR"
         assert not hint.rr, f"an ipv6hint inside the home leaked: {hint.rr}"
-        assert querylog_reasons(filterd, name) == ["rebinding"]
+        assert reasons(filterd.db_path, name) == ["rebinding"]
 
 
 @pytest.mark.parametrize("prefix", ["viaplex-", "tolan-"])
@@ -316,7 +298,7 @@ def test_19_rebinding_not_bypassed_by_cname_into_allowed_domain(start_filterd, p
             f"public name {name} (not allowed) got inside address {leaked} through a CNAME "
             "into an allowed domain"
         )
-        assert querylog_reasons(filterd, name) == ["rebinding"]
+        assert reasons(filterd.db_path, name) == ["rebinding"]
 
 
 # ------------------------------------------------------------------ 20: broken upstream TCP

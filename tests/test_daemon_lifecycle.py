@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import signal
 import socket
-import sqlite3
 
 import yaml
 
 from tests.support.dns_client import addresses, ask, assert_still_serving, rcode
 from tests.support.filterd_process import run_cli, wait_for
+from tests.support.query_log import logged
 from tests.support.scripted_upstream import default_a
 from tests.support.upstream_process import ScriptedUpstream
-
-
-def logged_names(db_path) -> list[str]:
-    with sqlite3.connect(db_path) as db:
-        return [row[0] for row in db.execute("SELECT name FROM queries")]
 
 
 def test_sigterm_stops_cleanly_with_every_query_logged(filterd):
@@ -24,7 +19,7 @@ def test_sigterm_stops_cleanly_with_every_query_logged(filterd):
     for name in names:
         assert rcode(ask(filterd.port, name)) == "NOERROR"
     assert filterd.stop() == 0
-    assert set(names) <= set(logged_names(filterd.db_path))
+    assert set(names) <= {row[0] for row in logged(filterd.db_path, None, "name", count=0)}
     assert "Traceback" not in filterd.log()
 
 
@@ -94,5 +89,5 @@ def test_stopping_the_whole_process_group_still_logs_every_query(filterd):
         assert rcode(ask(filterd.port, name)) == "NOERROR"
     filterd.signal_group(signal.SIGTERM)
     assert filterd.proc.wait(10) == 0
-    assert set(names) <= set(logged_names(filterd.db_path))
+    assert set(names) <= {row[0] for row in logged(filterd.db_path, None, "name", count=0)}
     assert "restarting" not in filterd.log()

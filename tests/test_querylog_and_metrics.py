@@ -9,22 +9,7 @@ import time
 
 from tests.support.dns_client import ask, rcode, udp_exchange
 from tests.support.filterd_process import READY_PROBE
-
-
-def rows(db_path, where: str = "1", params=()) -> list[sqlite3.Row]:
-    with sqlite3.connect(db_path) as db:
-        db.row_factory = sqlite3.Row
-        return db.execute(f"SELECT * FROM queries WHERE {where}", params).fetchall()
-
-
-def wait_rows(db_path, where: str, params=(), count: int = 1, timeout: float = 5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = rows(db_path, where, params) if db_path.exists() else []
-        if len(found) >= count:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"only {len(found)} rows for {where} {params}")
+from tests.support.query_log import logged
 
 
 def test_every_query_is_logged_with_its_outcome(filterd):
@@ -32,8 +17,8 @@ def test_every_query_is_logged_with_its_outcome(filterd):
     ask(filterd.port, "Logged.Example", "AAAA")
     ask(filterd.port, "logged.example", "AAAA")
     ask(filterd.port, "nx-logged.example")
-    logged = wait_rows(filterd.db_path, "name LIKE ?", ("%logged.example",), count=3)
-    first, second, missing = sorted(logged, key=lambda r: r["id"])
+    rows = logged(filterd.db_path, where="name LIKE ?", params=("%logged.example",), count=3)
+    first, second, missing = rows
     assert first["name"] == "logged.example"  # lower case, no trailing dot
     assert (first["qtype"], first["rcode"], first["reason"], first["cached"]) == (
         "AAAA",
@@ -59,8 +44,8 @@ def test_old_entries_are_pruned_by_retention(start_filterd, tmp_path):
         )
     filterd.start()
     ask(filterd.port, "fresh.example")
-    wait_rows(filterd.db_path, "name = 'fresh.example'")
-    assert rows(filterd.db_path, "name = 'old.example'") == []
+    assert logged(filterd.db_path, "fresh.example", timeout=5)
+    assert logged(filterd.db_path, "old.example", count=0) == []
 
 
 def test_a_writer_that_falls_behind_drops_and_counts_never_delays_dns(start_filterd):
