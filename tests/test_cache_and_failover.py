@@ -7,13 +7,21 @@ and what reached the (scripted) upstream.
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import itertools
+import resource
+import signal
 import socket
+import threading
 import time
 
 import pytest
 from dnslib import QTYPE, RR, A, DNSRecord
 
+from filterd.clock import SystemClock
+from filterd.dns.wire import text_to_wire
+from filterd.forward.upstream import Endpoint, UpstreamClient
 from tests.support.dns_client import (
     addresses,
     ask,
@@ -21,8 +29,9 @@ from tests.support.dns_client import (
     make_query,
     rcode,
     timed_ask,
+    udp_exchange,
 )
-from tests.support.filterd_process import UPSTREAM_TIMEOUT, FilterdProcess
+from tests.support.filterd_process import UPSTREAM_TIMEOUT, FilterdProcess, wait_for
 from tests.support.handler_upstream import HandlerUpstream
 from tests.support.names import unique
 from tests.support.scripted_upstream import SOA_MINIMUM, default_a
@@ -266,3 +275,104 @@ def test_do_bit_cached_separately(shared: FilterdProcess, upstream: ScriptedUpst
     opt = [rr for rr in again_do.ar if rr.rtype == QTYPE.OPT]
     assert opt and opt[0].ttl & 0x8000, "DO is echoed to a client that set it"
     assert not any(rr.rtype == QTYPE.OPT for rr in again.ar), "no OPT for a client without EDNS"
+
+
+# --- upstream limits and failover (found in review of the forwarder core) -----------------
+
+
+def test_burst_of_slow_lookups_from_one_client_does_not_break_other_clients(start_filterd):
+    """upstream.py _udp opens a socket per lookup with no cap on lookups in flight; when the
+    process runs out of descriptors create_datagram_endpoint's OSError escapes resolve()."""
+    filterd = start_filterd(upstream_timeout=5)
+    # The soft limit a shell gives `make run` on most systems.
+    resource.prlimit(filterd.proc.pid, resource.RLIMIT_NOFILE, (1024, 1024))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as flood:
+        flood.bind(("127.0.0.2", 0))
+        for _ in range(1200):  # within the default burst of 2000 for one client
+            flood.sendto(make_query(unique("slow1500-")).pack(), ("127.0.0.1", filterd.port))
+        time.sleep(0.3)
+        name = unique("innocent-")
+        raw = udp_exchange(filterd.port, make_query(name).pack(), timeout=3)
+    assert raw is not None
+    reply = DNSRecord.parse(raw)
+    assert rcode(reply) == "NOERROR", (
+        "another client's ordinary query failed while one client had 1200 slow lookups "
+        f"outstanding: {rcode(reply)}"
+    )
+    assert addresses(reply) == [default_a(name)]
+
+
+def test_one_broken_name_does_not_put_the_only_upstream_in_backoff(start_filterd):
+    """upstream.py Health.failed: A and AAAA of one dead name count as separate failures."""
+    filterd = start_filterd()
+    broken = unique("silent-")
+    # What a browser does for a name whose servers are down: A and AAAA together, and again
+    # when the stub resolver retries. Whatever order the failures land in, this is >= 3.
+    for _ in range(2):
+        threads = [
+            threading.Thread(target=ask, args=(filterd.port, broken, qtype), kwargs={"timeout": 2})
+            for qtype in ("A", "AAAA")
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    name = unique("healthy-")
+    reply = ask(filterd.port, name, timeout=2)
+    assert rcode(reply) == "NOERROR", (
+        "the upstream answers every other name, yet after one dead name every client gets "
+        f"{rcode(reply)}"
+    )
+
+
+def test_socket_error_for_one_upstream_still_fails_over(upstream: ScriptedUpstream):
+    """upstream.py _udp: OSError from create_datagram_endpoint (EAFNOSUPPORT on a host without
+    IPv6, EMFILE) is not an UpstreamFailure, so resolve() aborts instead of trying the next."""
+    name = unique("v6first-")
+
+    async def resolve():
+        loop = asyncio.get_running_loop()
+        real = loop.create_datagram_endpoint
+
+        async def no_ipv6(factory, *args, family=0, **kwargs):
+            if family == socket.AF_INET6:
+                raise OSError(errno.EAFNOSUPPORT, "Address family not supported by protocol")
+            return await real(factory, *args, family=family, **kwargs)
+
+        loop.create_datagram_endpoint = no_ipv6
+        client = UpstreamClient(
+            [Endpoint("2001:db8::53", 53), Endpoint("127.0.0.1", upstream.port)],
+            0.5,
+            SystemClock(),
+            lambda label, kind: None,
+        )
+        return await client.resolve(text_to_wire(name), 1, 1, False, False)
+
+    try:
+        message = asyncio.run(resolve())
+    except OSError as err:
+        pytest.fail(f"the IPv4 upstream was never tried; resolve() raised {err!r}")
+    assert message is not None
+    assert [r.rdata for r in message.answer] == [socket.inet_aton(default_a(name))]
+
+
+def test_reload_of_upstreams_does_not_fail_queries_in_flight(start_filterd):
+    """upstream.py resolve(): self.health[endpoint] raises KeyError for an endpoint removed by
+    configure() while its query was in flight; the answer already received is thrown away."""
+    with ScriptedUpstream() as first, ScriptedUpstream() as second:
+        filterd = start_filterd(upstreams=[first.addr], upstream_timeout=3)
+        name = unique("slow800-")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            client.settimeout(5)
+            query = make_query(name)
+            client.sendto(query.pack(), ("127.0.0.1", filterd.port))
+            assert wait_for(lambda: first.queries_for(name), timeout=2)
+            filterd.write_config(dict(filterd.config, upstreams=[second.addr]))
+            filterd.signal(signal.SIGHUP)
+            assert wait_for(lambda: "config reloaded" in filterd.log(), timeout=0.7)
+            reply = DNSRecord.parse(client.recv(65535))
+        assert rcode(reply) == "NOERROR", (
+            f"a query in flight during a reload got {rcode(reply)} although its upstream answered"
+        )
+        assert addresses(reply) == [default_a(name)]
+        assert "Traceback" not in filterd.log()

@@ -655,3 +655,64 @@ def test_hostile_names_answered_and_logged_escaped(
     assert all(0x21 <= ord(c) <= 0x7E for c in shown), f"unsafe character in {shown!r}"
     assert not set(shown) & set("<>\"'"), f"markup character in {shown!r}"
     assert unescape(shown) == [part.lower() for part in labels], "escaping lost information"
+
+
+# --- TCP limits (found in review of the forwarder core) ------------------------------------
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_refused_clients_cannot_use_up_the_tcp_connection_slots(start_filterd):
+    """serve/sockets.py TcpServer.serve counts and holds connections before asking the ACL."""
+    filterd = start_filterd(allow_clients=["127.0.0.1/32"])
+    outsiders: list[socket.socket] = []
+    try:
+        # 32 addresses that may not query, 16 connections each (the per-client cap).
+        for host in range(2, 34):
+            for _ in range(16):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sock.bind((f"127.0.0.{host}", 0))
+                sock.connect(("127.0.0.1", filterd.port))
+                outsiders.append(sock)
+        time.sleep(0.5)  # let filterd accept them all
+        query = make_query(unique("tcpslot"))
+        raw = tcp_exchange(filterd.port, query.pack(), timeout=2)
+        assert raw is not None, (
+            "an allowed client got no TCP answer: connections from clients that are not "
+            "allowed to query filled the global TCP cap"
+        )
+        assert DNSRecord.parse(raw).header.rcode == 0
+    finally:
+        for sock in outsiders:
+            sock.close()
+
+
+def test_tcp_client_that_never_reads_cannot_grow_filterd_memory(start_filterd):
+    """serve/sockets.py _write_message: writer.write() with no drain and no bound on the buffer."""
+    filterd = start_filterd()
+    name = unique("big")
+    primed = ask(filterd.port, name, tcp=True)
+    assert len(primed.rr) == 100  # ~1.7 kB answer, now cached
+    query = make_query(name).pack()
+    message = struct.pack("!H", len(query)) + query
+    before = rss_kib(filterd.proc.pid)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", filterd.port))
+    try:
+        sock.sendall(message * 30_000)  # ~1.3 MB of queries; ~50 MB of answers, never read
+        time.sleep(2)
+        grown_mib = (rss_kib(filterd.proc.pid) - before) / 1024
+    finally:
+        sock.close()
+    assert grown_mib < 16, (
+        f"filterd grew by {grown_mib:.0f} MiB buffering answers for a TCP client that does "
+        "not read them"
+    )
+    assert_still_serving(filterd.port)

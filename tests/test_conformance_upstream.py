@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import signal
 import socket
 import threading
 import time
@@ -18,7 +19,7 @@ import pytest
 from dnslib import CNAME, HTTPS, QTYPE, RCODE, RR, A, DNSRecord
 
 from tests.support.dns_client import addresses, ask, assert_still_serving, rcode, timed_ask
-from tests.support.filterd_process import UPSTREAM_TIMEOUT, FilterdProcess
+from tests.support.filterd_process import UPSTREAM_TIMEOUT, FilterdProcess, wait_for
 from tests.support.handler_upstream import HandlerUpstream
 from tests.support.names import unique
 from tests.support.query_log import logged
@@ -425,3 +426,40 @@ def test_22_all_upstreams_down_fast_servfail_then_recovery(start_filterd):
         assert rcode(reply) == "NOERROR", "service did not recover once an upstream returned"
         assert addresses(reply) == [default_a(name)]
         assert_still_serving(filterd.port)
+
+
+# --- TTL high bit and rebinding reload (found in review of the forwarder core) -----------
+
+
+def answer_with_high_bit_ttl(query: DNSRecord) -> DNSRecord:
+    reply = query.reply()
+    reply.add_answer(RR(query.q.qname, QTYPE.A, ttl=0xFFFFFFFF, rdata=A("192.0.2.7")))
+    return reply
+
+
+def test_ttl_with_the_high_bit_set_is_treated_as_zero(start_filterd):
+    """dns/records.py _decode_record masks the TTL to 0x7FFFFFFF; RFC 2181 s.8 says treat as 0."""
+    with HandlerUpstream(answer_with_high_bit_ttl) as own:
+        filterd = start_filterd(upstreams=[own.addr])
+        name = unique("msbttl-")
+        first = ask(filterd.port, name)
+        assert addresses(first) == ["192.0.2.7"]
+        assert first.rr[0].ttl == 0, f"TTL 0xFFFFFFFF was served as {first.rr[0].ttl} s"
+        ask(filterd.port, name)
+        assert own.asked.count(name) == 2, "an answer with TTL 0 must not be cached"
+
+
+def test_reload_that_tightens_rebinding_applies_to_cached_answers(start_filterd):
+    """daemon.py apply() swaps the rebinding policy but keeps answers cleaned by the old one."""
+    filterd = start_filterd(rebinding={"allow": ["example"]})
+    name = unique("rebind-rfc1918-")
+    assert addresses(ask(filterd.port, name)) == ["10.1.2.3"]  # allowed, cached for 300 s
+    filterd.write_config(dict(filterd.config, rebinding={"allow": []}))
+    filterd.signal(signal.SIGHUP)
+    assert wait_for(lambda: "config reloaded" in filterd.log())
+    reply = ask(filterd.port, name)
+    assert rcode(reply) == "NOERROR"
+    assert not reply.rr, (
+        f"after removing the name from rebinding.allow it still resolves inside the home: "
+        f"{addresses(reply)}"
+    )
