@@ -13,6 +13,8 @@ from dashboard.data.db import connect, connect_filterd
 from dashboard.data.rules_file import RulesFile
 from dashboard.settings import dashboard_settings
 from filterd.config import Config
+from filterd.db.events import EventLog
+from filterd.events.kinds import RULES_SAVED
 from filterd.text import shown
 
 MAX_REQUEST_BYTES = 256 * 1024  # forms and JSON only; nothing is uploaded
@@ -26,7 +28,7 @@ class Dashboard:
         self.settings = dashboard_settings(config)
         # Exactly the file filterd reads; None (no `rules` key): nothing can be edited.
         self.rules_path = config.rules
-        self.rules = RulesFile(self.rules_path)
+        self.rules = RulesFile(self.rules_path, announce_save(config.database))
 
     def db(self) -> sqlite3.Connection:
         """dashboard.db for this request."""
@@ -39,6 +41,20 @@ class Dashboard:
         if "filterd_db" not in g:
             g.filterd_db = connect_filterd(self.config.database)
         return g.filterd_db
+
+
+def announce_save(database: Path):
+    """Each save is put in filterd's event log before the file is replaced, so filterd can
+    tell the dashboard's saves from edits made to the file by hand."""
+
+    def announce(version: str, by: str, changes: list[str]) -> None:
+        log = EventLog(database, "dashboard")
+        try:
+            log.append(RULES_SAVED, data={"version": version, "by": by, "changes": changes})
+        finally:
+            log.close()
+
+    return announce
 
 
 def current_dashboard() -> Dashboard:

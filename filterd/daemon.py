@@ -22,6 +22,7 @@ from filterd.db.querylog_reader import QueryLogReader
 from filterd.db.statedb import StateDb
 from filterd.discovery import metrics as discovery_metrics
 from filterd.discovery.service import Discovery
+from filterd.events.hand_edits import HandEdits
 from filterd.events.kinds import LISTS_ILLEGAL_SOURCE_REMOVED, SYSTEM_STARTED
 from filterd.events.quiet import QuietDevices
 from filterd.events.recorder import EventRecorder
@@ -80,6 +81,8 @@ class Daemon:
         )
         self.rules.unresolved = self.discovery.resolve_soon
         self.rules.emit = self.discovery.emit = self.events.emit
+        self.hand_edits = HandEdits(self.events.store, self.events.emit)
+        self.rules.adopted = self.hand_edits.adopted
         self.upstream_watch = UpstreamWatch(self.events.emit)
         self.lists_watch = ListsWatch(self.events.emit)
         self.quiet = QuietDevices(self.events.emit, self.clock.time())
@@ -280,6 +283,7 @@ class Daemon:
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+        await self.hand_edits.stop()
         await self.events.stop()
         self.query_reader.close()
         log.info("filterd stopped; query log flushed (%d entries written)", self.querylog.written)

@@ -85,6 +85,8 @@ def _path(event: Event, category: str) -> str:
         return f"/blocked/?{query}#q{int(query_id)}"
     if event.kind in (k.DEVICE_NEW.name, k.DEVICE_QUIET.name):
         return "/devices/"
+    if event.kind == k.RULES_EDITED_BY_HAND.name:
+        return "/audit/"
     return SYSTEM_LINK
 
 
@@ -100,6 +102,8 @@ def _title(kind: str, c: dict[str, Any]) -> str:
         return f"{who}'s device is online but not using the filter"
     if kind == k.DEVICE_NEW.name:
         return "A new device joined the network"
+    if kind == k.RULES_EDITED_BY_HAND.name:
+        return "The rules file was changed outside the dashboard"
     return k.KINDS[kind].summary if kind in k.KINDS else kind
 
 

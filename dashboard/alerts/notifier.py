@@ -21,18 +21,21 @@ from dashboard.alerts.content import describe, group_key
 from dashboard.alerts.message import compose
 from dashboard.alerts.outbox import Queued, Route
 from dashboard.alerts.settings import SecretError
+from dashboard.data import audit
 from dashboard.data.db import connect, connect_filterd
 from dashboard.data.rules_file import RulesFile
 from dashboard.settings import DashboardSettings
 from filterd.clock import clock_from_environment
 from filterd.config import Config
 from filterd.db import events as event_log
+from filterd.events.kinds import RULES_EDITED_BY_HAND
 
 log = logging.getLogger(__name__)
 
 PASS_INTERVAL = 1.0  # seconds between passes: an urgent alert leaves within seconds
 BATCH = 500
 HOME_TZ = ZoneInfo("Europe/London")  # until the rules file names the home's
+HAND_EDITOR = "(edited by hand)"  # who, in the audit trail, for changes made outside it
 
 
 class Notifier:
@@ -110,6 +113,9 @@ class Notifier:
                         db, route, group_key(event), event.id, event.ts, content, window, hold
                     )
             outbox.set_cursor(db, event.id)
+            if event.kind == RULES_EDITED_BY_HAND.name:  # into the audit trail, same commit
+                changes = "; ".join(event.data.get("changes", [])) or "no change"
+                audit.record(db, HAND_EDITOR, "rules.hand_edit", "rules file", changes)
         db.commit()  # the messages and the cursor together: never lost, never queued twice
         return len(events)
 

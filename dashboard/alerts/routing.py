@@ -16,7 +16,13 @@ from dashboard.data.accounts import Role
 from filterd.events import kinds as k
 
 SAFEGUARDING = frozenset(
-    {k.BLOCK_HIGH_RISK.name, k.BLOCK_ILLEGAL.name, k.BYPASS_ATTEMPT.name, k.DEVICE_QUIET.name}
+    {
+        k.BLOCK_HIGH_RISK.name,
+        k.BLOCK_ILLEGAL.name,
+        k.BYPASS_ATTEMPT.name,
+        k.DEVICE_QUIET.name,
+        k.RULES_EDITED_BY_HAND.name,  # protection changed with no name or reason attached
+    }
 )
 SYSTEM = frozenset(
     {

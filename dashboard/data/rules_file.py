@@ -23,7 +23,7 @@ import hashlib
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -32,6 +32,7 @@ import yaml
 
 from dashboard.data.accounts import Permission
 from dashboard.data.rule_permissions import MAX_CHANGES, FieldsRefused, changed_paths, refused
+from filterd.rules.changes import describe
 from filterd.rules.guards import END_KEY, NONE_WORD, with_end_line
 from filterd.rules.model import Rules
 from filterd.rules.parse import RulesError, parse_rules, parse_rules_bytes
@@ -52,7 +53,21 @@ class Editor(Protocol):
 
 class Saved(NamedTuple):
     rules: Rules  # as filterd will apply them
-    changes: list[str]  # the key paths this save changed (for the audit trail)
+    changes: list[str]  # the key paths this save changed
+    described: list[str]  # each changed setting, before -> after, in plain words (audit trail)
+
+
+class ReasonNeeded(Exception):
+    """The save lets a child reach a high-risk category: it needs a reason, which is kept."""
+
+    def __init__(self, loosened: list[str]) -> None:
+        super().__init__("; ".join(loosened))
+        self.loosened = loosened
+
+
+# Told before a saved file replaces the old one: (version, who, changes in plain words), so
+# filterd can tell the dashboard's saves from edits made by hand.
+Announce = Callable[[str, str, list[str]], None]
 
 
 class Snapshot(NamedTuple):
@@ -82,12 +97,13 @@ def version_of(data: bytes) -> str:
 
 
 class RulesFile:
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, announce: Announce | None = None) -> None:
         self.path = path  # None: filterd.yaml names no rules file
         # The last snapshot read, reused while the file's bytes are the same: a big file
         # (up to filterd's cap) is parsed once, not on every page. Callers never change a
         # snapshot's raw rules in place (edited() copies them).
         self._last: Snapshot | None = None
+        self.announce = announce
 
     def read(self) -> Snapshot:
         if self.path is None:
@@ -115,19 +131,30 @@ class RulesFile:
         except OSError:
             return None
 
-    def save(self, raw: dict[str, Any], base_version: str, editor: Editor) -> Saved:
-        """Validate and write; raises RulesError (with key paths), NoRulesFile, StaleEdit, or
-        FieldsRefused when the editor's role may not change a part this save changes."""
+    def save(
+        self, raw: dict[str, Any], base_version: str, editor: Editor, reason: str | None = None
+    ) -> Saved:
+        """Validate and write; raises RulesError (with key paths), NoRulesFile, StaleEdit,
+        FieldsRefused when the editor's role may not change a part this save changes, or
+        ReasonNeeded when it loosens a high-risk category and `reason` is empty (None: the
+        caller asks for no reason, as quick actions, which loosen no category)."""
         if self.path is None:
             raise NoRulesFile()
         data = encoded(raw)
         rules = parse_rules_bytes(data)  # exactly what filterd will check when it reads it
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _directory_lock(self.path.parent):  # two saves at once: the second sees the first
-            changes = self._write_if_current(data, base_version, editor)
-        return Saved(rules, changes)
+            changes, described = self._write_if_current(data, rules, base_version, editor, reason)
+        return Saved(rules, changes, described)
 
-    def _write_if_current(self, data: bytes, base_version: str, editor: Editor) -> list[str]:
+    def _write_if_current(
+        self,
+        data: bytes,
+        rules: Rules,
+        base_version: str,
+        editor: Editor,
+        reason: str | None,
+    ) -> tuple[list[str], list[str]]:
         assert self.path is not None
         current = self.read()
         if current.version != base_version:
@@ -139,6 +166,15 @@ class RulesFile:
         not_allowed = refused(editor.may, changes)
         if not_allowed:
             raise FieldsRefused(not_allowed)
+        described = describe(current.rules, rules)
+        loosened = [str(c) for c in described if c.loosens_high_risk]
+        if loosened and reason is not None and not reason.strip():
+            raise ReasonNeeded(loosened)
+        lines = [str(c) for c in described][:MAX_CHANGES]
+        if reason and reason.strip() and loosened:
+            lines.append(f"reason: {reason.strip()}")
+        if self.announce is not None:
+            self.announce(version_of(data), editor.name, lines)
         # mkstemp: a new file with a random name, O_EXCL and mode 0600, never a planted link.
         fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
         try:
@@ -153,7 +189,7 @@ class RulesFile:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
             raise
-        return changes[:MAX_CHANGES]
+        return changes[:MAX_CHANGES], lines
 
 
 def raw_rules(text: str) -> dict[str, Any]:

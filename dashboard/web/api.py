@@ -30,7 +30,7 @@ from dashboard.data.blocked_log import (
     review_histories,
 )
 from dashboard.data.devices import HOUSEHOLD_OWNER, assign, seen_devices
-from dashboard.data.rules_file import StaleEdit, edited
+from dashboard.data.rules_file import ReasonNeeded, StaleEdit, edited
 from dashboard.web.audit_log import page_number
 from dashboard.web.openapi import SPEC
 from filterd.rules.parse import RulesError
@@ -162,13 +162,16 @@ def save_rules():
 
 def _save(raw: dict, body: dict, action: str, target: str, detail: str):
     """Save edited rules on the version the request was based on; audit; the JSON answer."""
+    reason = str(body.get("reason", ""))[:500]
     try:
-        saved = current_dashboard().rules.save(raw, str(body.get("version", "")), g.user)
+        saved = current_dashboard().rules.save(raw, str(body.get("version", "")), g.user, reason)
     except StaleEdit as err:
         return jsonify(error=str(err)), 409
     except RulesError as err:
         return jsonify(error="refused", problems=err.problems), 422
-    changed = "; ".join(saved.changes) or "no change"
+    except ReasonNeeded as err:
+        return jsonify(error="reason needed", loosened=err.loosened), 422
+    changed = "; ".join(saved.described) or "no change"
     audit.record(
         current_dashboard().db(), g.user.name, action, target, f"{detail} {changed}".strip()
     )

@@ -157,7 +157,11 @@ def choose(child: str, service_id: str):
         return _render_grid(child, snapshot, problems, service_id, code)
     service = catalogue.services[service_id]
     audit.record(
-        current_dashboard().db(), g.user.name, "rules.save", child, "; ".join(saved.changes)
+        current_dashboard().db(),
+        g.user.name,
+        "rules.save",
+        child,
+        "; ".join(saved.described) or "no change",
     )
     state = app_choices.states(raw["children"][child], catalogue)[service_id]
     flash(f"{service.name}: {state.summary}. filterd applies it within 2 seconds.", "ok")

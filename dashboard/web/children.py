@@ -28,7 +28,7 @@ from dashboard.app import current_dashboard
 from dashboard.data import audit, charts
 from dashboard.data.accounts import Permission
 from dashboard.data.activity import top_apps, usage_today
-from dashboard.data.rules_file import StaleEdit, edited
+from dashboard.data.rules_file import ReasonNeeded, StaleEdit, edited
 from dashboard.web.security import requires
 from filterd.catalogue.load import shipped_catalogue
 from filterd.lists.categories import ALWAYS_BLOCKED, CATEGORIES
@@ -255,11 +255,14 @@ def _apps_today(child: str, snapshot) -> list[tuple[str, int]]:
     return top_apps(used, shipped_catalogue(), APPS_TODAY)
 
 
-def _render_child(child: str, snapshot, form, problems, status: int = 200):
+def _render_child(
+    child: str, snapshot, form, problems, status: int = 200, reason_problem: str = ""
+):
     return (
         render_template(
             "children/child.html",
             child=child,
+            reason_problem=reason_problem,
             form=form,
             problems=problems,
             file_problems=snapshot.problems,
@@ -358,14 +361,25 @@ def save(child: str):
     form = form_from_request(request.form)
     raw = edited(snapshot)
     raw["children"][child] = apply_form(children[child], form)
+    reason = request.form.get("reason", "")[:500]
     try:
-        saved = rules_file.save(raw, request.form.get("version", ""), g.user)
+        saved = rules_file.save(raw, request.form.get("version", ""), g.user, reason)
     except StaleEdit as err:
         return _render_child(child, snapshot, form, [str(err)], 409)
     except RulesError as err:
         return _render_child(child, snapshot, form, err.problems, 400)
+    except ReasonNeeded as err:
+        needed = (
+            f"This change lets {form['name'] or child} reach a high-risk category"
+            f" ({'; '.join(err.loosened)}). Say why in the box below, then save again."
+        )
+        return _render_child(child, snapshot, form, [needed], 400, reason_problem=needed)
     audit.record(
-        current_dashboard().db(), g.user.name, "rules.save", child, "; ".join(saved.changes)
+        current_dashboard().db(),
+        g.user.name,
+        "rules.save",
+        child,
+        "; ".join(saved.described) or "no change",
     )
     flash(f"Saved {form['name'] or child}'s rules. filterd applies them within 2 seconds.", "ok")
     return redirect(url_for("children.child", child=child))

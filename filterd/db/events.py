@@ -162,6 +162,15 @@ class EventLog(ThreadDb):
         with self.lock:
             return read_after(self._connect(), after, limit)
 
+    def announced(self, version: str, recent: int = 200) -> bool:
+        """Whether the dashboard announced a save of this rules file version lately."""
+        with self.lock:
+            rows = self._connect().execute(
+                "SELECT data FROM events WHERE kind = 'rules.saved' ORDER BY id DESC LIMIT ?",
+                (recent,),
+            )
+            return any(json.loads(row[0]).get("version") == version for row in rows)
+
     def home(self) -> str:
         with self.lock:
             return home_id(self._connect())

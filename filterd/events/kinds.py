@@ -44,6 +44,15 @@ DEVICE_NEW = Kind("device.new", 1, Severity.INFO, "A device joined the network f
 RULES_REFUSED = Kind(
     "rules.refused", 1, Severity.WARNING, "The rules file was refused; the rules in force stay"
 )
+RULES_SAVED = Kind(
+    "rules.saved", 1, Severity.INFO, "The dashboard saved the rules file (who, what changed)"
+)
+RULES_EDITED_BY_HAND = Kind(
+    "rules.edited_by_hand",
+    1,
+    Severity.WARNING,
+    "The rules file was changed outside the dashboard; filterd applied it",
+)
 LISTS_STALE = Kind(
     "lists.stale", 1, Severity.WARNING, "Blocklists have not been refreshed when they should be"
 )
@@ -70,6 +79,8 @@ KINDS: dict[str, Kind] = {
         DEVICE_QUIET,
         DEVICE_NEW,
         RULES_REFUSED,
+        RULES_SAVED,
+        RULES_EDITED_BY_HAND,
         LISTS_STALE,
         LISTS_ILLEGAL_SOURCE_REMOVED,
         UPSTREAM_ALL_FAILING,

@@ -57,6 +57,9 @@ class RulesService:
         self.problems: list[str] = []
         self.loads = {"ok": 0, "failed": 0}
         self.emit: Callable[..., None] = ignore_event  # the daemon's EventRecorder.emit
+        # (rules before, rules now, file version) after each change is applied: the daemon
+        # records edits made outside the dashboard (filterd.events.hand_edits)
+        self.adopted: Callable[[Rules, Rules, str], None] = ignore_event
         self.identify: Identify | None = None
         self._tasks: list[asyncio.Task] = []
         self.unresolved: Callable[[str], None] = lambda address: None  # set by discovery
@@ -129,6 +132,8 @@ class RulesService:
         if problems:
             return self._refuse(problems, version)
         self._adopt(rules)
+        if in_force is not None:
+            self.adopted(in_force, rules, version)  # a hand edit is recorded from there
         self.loads["ok"] += 1
         self.problems = []
         self.record.status(True, [], str(self.path), version)

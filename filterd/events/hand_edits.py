@@ -1,0 +1,59 @@
+"""Edits of the rules file made outside the dashboard, noticed by filterd and recorded.
+
+The dashboard puts each save in the event log (`rules.saved`, with the file's version) before
+the new file replaces the old one. When filterd applies a file whose version no save
+announced, someone changed it by hand (or with another tool): that is a `rules.edited_by_hand`
+event with every changed setting in plain words, as the dashboard's audit trail shows its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from filterd.db.events import EventLog
+from filterd.events.kinds import RULES_EDITED_BY_HAND
+from filterd.rules.changes import describe
+from filterd.rules.model import Rules
+
+log = logging.getLogger(__name__)
+
+
+class HandEdits:
+    def __init__(self, store: EventLog, emit: Callable[..., None]) -> None:
+        self.store = store
+        self.emit = emit
+        self._tasks: set[asyncio.Task] = set()
+
+    def adopted(self, before: Rules, after: Rules, version: str) -> None:
+        """RulesService.adopted: check off the event loop, then record if by hand."""
+        try:
+            task = asyncio.get_running_loop().create_task(self._check(before, after, version))
+        except RuntimeError:  # no loop (tests of the service alone): check now
+            self.check(before, after, version)
+            return
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _check(self, before: Rules, after: Rules, version: str) -> None:
+        try:
+            await asyncio.to_thread(self.check, before, after, version)
+        except Exception:  # a record that fails must never stop the rules from applying
+            log.exception("rules: cannot record a hand edit")
+
+    def check(self, before: Rules, after: Rules, version: str) -> None:
+        changes = describe(before, after)
+        if not changes or self.store.announced(version):
+            return
+        lines = [str(change) for change in changes]
+        loosened = [str(change) for change in changes if change.loosens_high_risk]
+        log.warning("rules file edited outside the dashboard: %s", "; ".join(lines))
+        self.emit(
+            RULES_EDITED_BY_HAND,
+            data={"version": version, "changes": lines, "loosens_high_risk": loosened},
+        )
+
+    async def stop(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)

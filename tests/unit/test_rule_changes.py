@@ -1,0 +1,54 @@
+"""Rule changes in plain words, setting by setting, with high-risk loosening marked."""
+
+from __future__ import annotations
+
+import yaml
+
+from filterd.rules.changes import describe
+from filterd.rules.guards import with_end_line
+from filterd.rules.parse import parse_rules_bytes
+
+
+def rules(**sam) -> object:
+    child = {"name": "Sam", "age_band": "13_15", **sam}
+    text = yaml.safe_dump(
+        {
+            "timezone": "Europe/London",
+            "children": {"sam": child},
+            "devices": [{"ip": "192.0.2.5", "name": "Sam's phone", "owner": "sam"}],
+        }
+    )
+    return parse_rules_bytes(with_end_line(text).encode())
+
+
+def lines(old, new) -> list[str]:
+    return [str(change) for change in describe(old, new)]
+
+
+def test_unblocking_adult_reads_blocked_to_allowed_and_asks_for_a_reason():
+    before = rules()
+    after = rules(block_categories=[c for c in ("gambling", "dating") if c])
+    changes = describe(before, after)
+    adult = next(c for c in changes if c.setting == "adult")
+    assert str(adult) == "Sam: adult: blocked -> allowed"
+    assert adult.loosens_high_risk
+    assert not any(c.loosens_high_risk for c in describe(after, before)), "tightening: no reason"
+
+
+def test_a_later_bedtime_reads_as_the_time_moving():
+    before = rules(offline=[{"days": "school_nights", "start": "20:30", "end": "07:00"}])
+    after = rules(offline=[{"days": "school_nights", "start": "21:30", "end": "07:00"}])
+    assert lines(before, after) == ["Sam: bedtime school nights: 20:30 -> 21:30"]
+
+
+def test_limits_lists_and_devices_in_plain_words():
+    before = rules(limits={"gaming": "2h"}, allow=["school.example"])
+    after = rules(limits={"gaming": "3h 30m"}, allow=["school.example", "games.example"])
+    assert lines(before, after) == [
+        "Sam: daily limit gaming: 2h -> 3h 30m",
+        "Sam: allow list: school.example -> games.example, school.example",
+    ]
+
+
+def test_nothing_changed_says_nothing():
+    assert describe(rules(), rules()) == []
