@@ -48,6 +48,8 @@ def announce_save(database: Path):
     tell the dashboard's saves from edits made to the file by hand."""
 
     def announce(version: str, by: str, changes: list[str]) -> None:
+        if not database.exists():
+            return  # filterd has never run: it has no rules in force to tell this save from
         log = EventLog(database, "dashboard")
         try:
             log.append(RULES_SAVED, data={"version": version, "by": by, "changes": changes})

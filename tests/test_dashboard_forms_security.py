@@ -183,7 +183,7 @@ def test_a_carer_cannot_change_home_wide_settings_through_the_api(fresh: Home):
     limit = put_rules(carer, lambda r: r["children"]["sam"].update(limits={"overall": "2h"}))
     assert limit.status == 200, limit.text
     saved = fresh.audit_rows("rules.save")[-1]
-    assert saved["user"] == "cam" and "children.sam.limits" in saved["detail"]
+    assert saved["user"] == "cam" and "Sam: daily limit: none -> 2h" in saved["detail"]
 
     # the same table stops the page: the home set-up (time zone) is not a carer's
     page = carer.post("/setup/home", {"csrf": carer.csrf(), "timezone": "UTC"})
@@ -195,7 +195,8 @@ def test_an_administrator_changes_the_time_zone_and_the_audit_names_it(fresh: Ho
     reply = put_rules(admin, lambda r: r.update(timezone="Europe/Dublin"))
     assert reply.status == 200, reply.text
     assert yaml.safe_load(fresh.rules_path.read_text())["timezone"] == "Europe/Dublin"
-    assert fresh.audit_rows("rules.save")[-1]["detail"] == "timezone"
+    detail = fresh.audit_rows("rules.save")[-1]["detail"]
+    assert detail == "time zone: Europe/London -> Europe/Dublin"
 
 
 # --- 5: the dashboard refuses what filterd would refuse; the home page says when -------------
@@ -465,7 +466,7 @@ def test_the_audit_trail_pages_through_every_row(fresh: Home):
     while found is None:
         reply = admin.get(f"/audit/?page={page}")
         assert reply.status == 200
-        if "timezone" in reply.text and "rules.save" in reply.text:
+        if "time zone: Europe/London -&gt; Europe/Paris" in reply.text:
             found = page
         elif "Older entries" in reply.text:
             page += 1
@@ -473,7 +474,10 @@ def test_the_audit_trail_pages_through_every_row(fresh: Home):
             break
     assert found is not None and found >= 6, "the rules change is reachable, pages back"
     last = json.loads(admin.get(f"/api/audit?page={found}").text)
-    assert any(e["action"] == "rules.save" and e["detail"] == "timezone" for e in last["entries"])
+    assert any(
+        e["action"] == "rules.save" and e["detail"] == "time zone: Europe/London -> Europe/Paris"
+        for e in last["entries"]
+    )
 
 
 # --- 10: names are printable text of bounded length; no page ever fails on one ---------------
