@@ -138,6 +138,13 @@ def test_administrators_manage_others_but_never_remove_the_last_administrator(bo
     change("carer", action="enable")
     carer = signed_in(box, "carer", "127.0.0.2")
 
+    # A forgotten password: the administrator sets a new one (not a weak one); sessions end.
+    weak = change("carer", action="password", password="password12", confirm="password12")
+    assert "most common" in weak and opens(carer)
+    change("carer", action="password", password=NEW_PASSWORD, confirm=NEW_PASSWORD)
+    assert not opens(carer)
+    carer = signed_in(box, "carer", "127.0.0.2", NEW_PASSWORD)
+
     assert "type its name" in change("carer", action="delete", confirm_name="wrong")
     assert "deleted" in change("carer", action="delete", confirm_name="carer")
     assert not opens(carer) and box.users() == ["admin"]

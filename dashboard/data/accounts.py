@@ -190,6 +190,20 @@ def change_password(
     db.commit()
 
 
+def reset_password(db: sqlite3.Connection, target: int, name: str, new: str) -> None:
+    """An administrator sets someone's forgotten password; their sessions end."""
+    problem = passwords.weakness(new, name)
+    if problem:
+        raise PasswordRefused(problem)
+    _change(
+        db,
+        target,
+        False,
+        ("UPDATE users SET password_hash = ? WHERE id = ?", (passwords.hash_password(new), target)),
+        ("DELETE FROM sessions WHERE user_id = ?", (target,)),
+    )
+
+
 def _administrators_left(db: sqlite3.Connection, without: int) -> int:
     (count,) = db.execute(
         "SELECT count(*) FROM users WHERE role = ? AND disabled = 0 AND id != ?",

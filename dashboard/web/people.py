@@ -79,6 +79,15 @@ def change(user_id: int):
             accounts.delete(db, user_id)
             done = f"{person.name}'s account is deleted. The audit trail keeps their name."
             audit.record(db, g.user.name, "user.delete", person.name)
+        elif action == "password":
+            if person.id == g.user.id:
+                raise AccountError("Change your own password under Your account.")
+            new = request.form.get("password", "")
+            if new != request.form.get("confirm", ""):
+                raise AccountError("The two passwords are not the same.")
+            accounts.reset_password(db, user_id, person.name, new)
+            done = f"{person.name} has a new password; their sessions have ended."
+            audit.record(db, g.user.name, "user.password_reset", person.name)
         elif action == "two_factor_off":
             two_factor.turn_off(db, user_id)
             done = f"Two-factor login is off for {person.name}: they log in with a password."
