@@ -15,10 +15,17 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from dashboard.data import audit
+from dashboard.data.blocked_log import record_reviews
 from dashboard.data.db import connect
 from tests.support.filterd_process import wait_for
 from tests.support.upstream_process import PROJECT_ROOT
-from tests.test_dashboard_forms_security import PASSWORD, SECRET_KEY, SECRET_PASSWORD, Home
+from tests.test_dashboard_forms_security import (
+    PASSWORD,
+    SECRET_KEY,
+    SECRET_PASSWORD,
+    Home,
+    write_blocked,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -63,6 +70,9 @@ def home(tmp_path_factory) -> Iterator[Home]:
         audit.record(db, "cam", "login")
         if number % 40 == 0:
             audit.record(db, "cam", "rules.save", "(api)", "children.sam.limits.overall; " * 20)
+    (query_id,) = write_blocked(home, ["harm-seen-twice.example"])
+    record_reviews(db, [query_id], "discussed_with_child", "Talked it through at tea", "lee")
+    record_reviews(db, [query_id], "raised_with_dsl", "Raised after a second search", "lee")
     db.close()
     home.process.start()
     yield home
@@ -93,9 +103,12 @@ def test_changed_pages_fit_a_phone_and_pass_axe(home: Home, browser):
         "audit-trail-older": "/audit/?page=2",
         "home-not-in-force": "/",
         "health-list-sources": "/health",
+        "blocked-earlier-reviews": "/blocked/?range=24h",
     }
     for name, path in pages.items():
         browser.get(home.process.url + path)
+        for summary in browser.find_elements(By.CSS_SELECTOR, "details.earlier summary"):
+            summary.click()  # the earlier reviews open, as a DSL would read them
         width = browser.execute_script("return document.documentElement.scrollWidth")
         assert width <= PHONE[0], f"{path} is {width} px wide"
         assert axe_violations(browser) == [], path
@@ -110,6 +123,9 @@ def test_changed_pages_fit_a_phone_and_pass_axe(home: Home, browser):
         if path == "/":
             shown = browser.find_element(By.ID, "not-applied").text
             assert "not in force" in shown and "filterd has not reported" in shown
+        if path.startswith("/blocked/"):
+            text = browser.find_element(By.TAG_NAME, "main").text
+            assert "Earlier reviews (1)" in text and "Talked it through at tea" in text
         if path == "/health":
             text = browser.find_element(By.TAG_NAME, "main").text
             assert "lists.example/adult.txt" in text

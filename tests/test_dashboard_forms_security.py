@@ -432,6 +432,8 @@ def test_every_review_and_its_note_is_kept_from_the_page_and_the_api(fresh: Home
         "Raised with the DSL after a second search",
     ], "the earlier note is kept, not replaced"
     assert entry["review"]["outcome"] == "raised_with_dsl", "the latest is in force"
+    page = lead.get("/blocked/?range=24h").text
+    assert "Earlier reviews (1)" in page and "First talk" in page, "the page shows it too"
     notes = [r["detail"] for r in fresh.audit_rows("review")[-2:]]
     assert notes == [
         "discussed_with_child: First talk",

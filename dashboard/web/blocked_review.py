@@ -54,9 +54,11 @@ def index():
     )
     devices = {d.ip: d.name for d in rules.devices if d.ip} if rules else {}
     children = {key: p.name for key, p in rules.children.items()} if rules else {}
+    histories = data.review_histories(current_dashboard().db(), [e.id for e in page.entries])
     return render_template(
         "blocked/index.html",
         page=page,
+        earlier={key: reviews[:-1] for key, reviews in histories.items() if len(reviews) > 1},
         filters=filters,
         params=filters.params(),
         devices=devices,
