@@ -17,7 +17,7 @@ from filterd.metrics import Metrics
 def test_cache_memory_stays_near_max_megabytes():
     """forward/cache.py Entry.size counts the body plus a flat 240 bytes, not the key, the second
     (patched) copy of the body, nor the TTL offset and value tuples."""
-    limits = CacheLimits(max_entries=10_000_000, max_bytes=4 * 2**20)
+    limits = CacheLimits(max_entries=10_000_000, max_bytes=2 * 2**20)
     stage = UpstreamStage(None, limits, RebindingPolicy(True, ()), Metrics())
     tracemalloc.start()
     try:
@@ -40,5 +40,5 @@ def test_cache_memory_stays_near_max_megabytes():
     finally:
         tracemalloc.stop()
     assert used <= 1.25 * limits.max_bytes, (
-        f"cache.max_megabytes 4 holds {used / 2**20:.1f} MiB ({len(cache)} entries)"
+        f"cache.max_megabytes 2 holds {used / 2**20:.1f} MiB ({len(cache)} entries)"
     )
