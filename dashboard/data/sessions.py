@@ -42,6 +42,11 @@ def start(
     """(cookie token, CSRF token) of a new session."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = time.time()
+    # Sessions nobody came back to are removed here rather than kept until someone tries them.
+    db.execute(
+        "DELETE FROM sessions WHERE created < ? OR last_seen < ?",
+        (now - SESSION_LIFETIME, now - SESSION_IDLE),
+    )
     db.execute(
         "INSERT INTO sessions (token_hash, user_id, csrf, created, last_seen, public_id, remote,"
         " agent, verified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

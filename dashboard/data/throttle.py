@@ -55,9 +55,11 @@ def known_device(db: sqlite3.Connection, token: str, user_id: int | None, now: f
 def remember_device(db: sqlite3.Connection, user_id: int, token: str | None) -> str:
     """Mark this browser as known for the account; returns the cookie value to (re)send."""
     token = token or secrets.token_urlsafe(32)
+    now = time.time()
+    db.execute("DELETE FROM known_devices WHERE created < ?", (now - DEVICE_LIFETIME,))
     db.execute(
         "INSERT OR IGNORE INTO known_devices (token_hash, user_id, created) VALUES (?, ?, ?)",
-        (_hash(token), user_id, time.time()),
+        (_hash(token), user_id, now),
     )
     db.commit()
     return token
