@@ -1,7 +1,9 @@
 """The audit trail: who changed which rule, paused, gave extra time, reviewed or exported, who
 signed in, failed to or was refused, and from which address.
 
-Append-only: rows are added, never changed. Free text is bounded and stored escaped (no control
+Append-only: rows are added, never changed (triggers refuse UPDATE and DELETE) and each is
+hash-chained to the one before (dashboard.data.chain), so an entry changed or deleted by
+editing the file shows on Health. Free text is bounded and stored escaped (no control
 or direction characters), so a hostile name or note cannot rewrite how the trail reads.
 """
 
@@ -12,6 +14,7 @@ import time
 from contextvars import ContextVar
 from typing import NamedTuple
 
+from dashboard.data import chain
 from filterd.text import escaped
 
 # The address the request being handled came from: set by the web layer for each request, so
@@ -39,17 +42,15 @@ def _bounded(text: str, limit: int = MAX_FIELD) -> str:
 def record(
     db: sqlite3.Connection, user: str, action: str, target: str = "", detail: str = ""
 ) -> None:
-    db.execute(
-        "INSERT INTO audit (ts, user, action, target, detail, source) VALUES (?, ?, ?, ?, ?, ?)",
-        (
-            time.time(),
-            _bounded(user, 100),
-            _bounded(action, 100),
-            _bounded(target),
-            _bounded(detail),
-            SOURCE.get(),
-        ),
+    row = (
+        time.time(),
+        _bounded(user, 100),
+        _bounded(action, 100),
+        _bounded(target),
+        _bounded(detail),
+        SOURCE.get(),
     )
+    chain.append(db, "audit", [row])  # hash-chained: a changed or deleted entry shows
     db.commit()
 
 

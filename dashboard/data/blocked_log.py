@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 # Answers that refused a name (a category block, deny list, walled garden, a spent limit, bedtime
 # or a pause), defined once beside the index filterd keeps for them.
+from dashboard.data import chain
 from filterd.db.querylog_writer import (
     BLOCKED_CONDITION,
     BLOCKED_REASONS,
@@ -321,10 +322,7 @@ def record_reviews(
     if not ids:
         raise ReviewError("Choose at least one blocked request.")
     now = time.time()
-    db.executemany(
-        "INSERT INTO reviews (query_id, outcome, note, reviewer, ts) VALUES (?, ?, ?, ?, ?)",
-        [(id_, outcome, note, reviewer, now) for id_ in ids],
-    )
+    chain.append(db, "reviews", [(id_, outcome, note, reviewer, now) for id_ in ids])
     db.commit()
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from dashboard.data import chain
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     id INTEGER PRIMARY KEY,
@@ -100,6 +102,7 @@ def connect(path: Path) -> sqlite3.Connection:
     _keep_every_review(db)
     db.executescript(SCHEMA)
     _add_missing_columns(db)
+    db.executescript(chain.triggers("audit") + chain.triggers("reviews"))
     return db
 
 
@@ -123,6 +126,11 @@ def _keep_every_review(db: sqlite3.Connection) -> None:
 ADDED_COLUMNS = (
     ("audit", "source", "TEXT NOT NULL DEFAULT ''"),
     ("users", "email", "TEXT NOT NULL DEFAULT ''"),  # where this account's alerts go
+    # dashboard.data.chain: each row's hash and the one before it ('' before the chain began)
+    ("audit", "prev", "TEXT NOT NULL DEFAULT ''"),
+    ("audit", "hash", "TEXT NOT NULL DEFAULT ''"),
+    ("reviews", "prev", "TEXT NOT NULL DEFAULT ''"),
+    ("reviews", "hash", "TEXT NOT NULL DEFAULT ''"),
     # Sessions listed and ended by people (dashboard.data.sessions): a random id to show and
     # end one by, where it was started from, and whether its second factor was given.
     ("sessions", "public_id", "TEXT NOT NULL DEFAULT ''"),

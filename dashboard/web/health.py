@@ -1,25 +1,32 @@
-"""Health: is filterd answering, when were the rules last loaded and were they refused."""
+"""Health: is filterd answering, when were the rules last loaded and were they refused, and
+are the audit trail and the reviews as they were written (their hash chains intact)."""
 
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 from flask import Blueprint, render_template
 
 from dashboard.app import current_dashboard
+from dashboard.data import chain
 from dashboard.data.accounts import Permission
 from dashboard.data.activity import rules_status
+from dashboard.data.blocked_log import HOME_TZ
 from dashboard.web.security import requires
 from filterd.lists.update import read_status
 from filterd.redact import redact_text, redact_url
 
 blueprint = Blueprint("health", __name__, template_folder="../templates")
+CHAINED_RECORDS = (("audit", "Audit trail"), ("reviews", "Reviews of blocked requests"))
 
 
 @blueprint.route("/health")
 @requires(Permission.VIEW)
 def index():
     dashboard = current_dashboard()
+    snapshot = dashboard.rules.read()
+    tz = snapshot.rules.timezone if snapshot.rules is not None else HOME_TZ
     db = dashboard.filterd_db()
     last_query = None
     if db is not None:
@@ -30,7 +37,9 @@ def index():
         snapshot=dashboard.rules.read(),
         last_query=last_query,
         lists=lists_report(dashboard.config.blocklists),
+        records=[(label, chain.verify(dashboard.db(), table)) for table, label in CHAINED_RECORDS],
         now=time.time(),
+        clock=lambda ts: datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M"),
     )
 
 

@@ -1,0 +1,85 @@
+"""Hash chains over append-only tables (the audit trail, reviews): a changed or deleted row
+shows.
+
+Each row stores `prev` (the hash of the row before it) and `hash` = SHA-256 of prev and the
+row's own fields. Changing a row breaks its hash; deleting one breaks the next row's `prev`.
+Triggers refuse UPDATE and DELETE through SQLite, so only someone editing the file by other
+means can change history, and then Health and the report say so. Rows written before the
+chain began (hash '') are counted, not checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+# The fields each chained table hashes, in order (never reorder: old hashes depend on it).
+FIELDS: dict[str, tuple[str, ...]] = {
+    "audit": ("ts", "user", "action", "target", "detail", "source"),
+    "reviews": ("query_id", "outcome", "note", "reviewer", "ts"),
+}
+SEPARATOR = "\x1f"  # a unit separator: stored text is escaped, so it never holds one
+
+
+def triggers(table: str) -> str:
+    """SQL that makes `table` append-only (run with the schema)."""
+    return (
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}"
+        f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}"
+        f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
+    )
+
+
+def digest(prev: str, values: Sequence[Any]) -> str:
+    text = SEPARATOR.join([prev, *(repr(v) if isinstance(v, float) else str(v) for v in values)])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def append(db: sqlite3.Connection, table: str, rows: Iterable[Sequence[Any]]) -> None:
+    """Insert rows (values in FIELDS order) chained to the last row; the caller commits.
+
+    The write lock is taken before the last hash is read, so two writers at once cannot both
+    chain to the same row."""
+    fields = FIELDS[table]
+    if not db.in_transaction:
+        db.execute("BEGIN IMMEDIATE")
+    last = db.execute(f"SELECT hash FROM {table} ORDER BY id DESC LIMIT 1").fetchone()
+    prev = last[0] if last else ""
+    columns = ", ".join((*fields, "prev", "hash"))
+    marks = ", ".join("?" * (len(fields) + 2))
+    for values in rows:
+        chained = digest(prev, values)
+        db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", (*values, prev, chained))
+        prev = chained
+
+
+class Verdict(NamedTuple):
+    intact: bool
+    checked: int  # rows whose hash was checked
+    unchained: int  # rows from before the chain began
+    broken_at: int | None  # the id of the first row that does not fit (None when intact)
+    broken_ts: float | None = None  # that row's time, for people
+
+
+def verify(db: sqlite3.Connection, table: str) -> Verdict:
+    """Walk the chain in id order; the first row that does not fit is reported."""
+    fields = FIELDS[table]
+    rows = db.execute(f"SELECT id, {', '.join(fields)}, prev, hash FROM {table} ORDER BY id")
+    prev = ""
+    checked = unchained = 0
+    started = False
+    for row in rows:
+        row_id, values, row_prev, row_hash = row[0], row[1:-2], row[-2], row[-1]
+        if not row_hash and not started:
+            unchained += 1
+            continue
+        started = True
+        if row_prev != prev or digest(row_prev, values) != row_hash:
+            ts = values[fields.index("ts")]
+            return Verdict(False, checked, unchained, row_id, ts if isinstance(ts, float) else None)
+        prev = row_hash
+        checked += 1
+    return Verdict(True, checked, unchained, None)
