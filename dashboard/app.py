@@ -77,6 +77,7 @@ def _prepare_setup_code(database: Path) -> None:
 def create_app(config: Config) -> Flask:
     from dashboard.web import (
         account,
+        alert_choices,
         api,
         apps,
         audit_log,
@@ -127,6 +128,7 @@ def create_app(config: Config) -> Flask:
         audit_log,
         people,
         account,
+        alert_choices,
         health,
         api,
     ):

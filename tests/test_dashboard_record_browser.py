@@ -79,3 +79,15 @@ def test_health_says_a_changed_audit_entry_broke_the_chain_at_390_px(home: Home,
     text = browser.find_element(By.TAG_NAME, "main").text
     assert "Audit trail" in text and "broken" in text
     fits_and_passes(browser, "health-record-broken")
+
+
+def test_your_alerts_fit_a_phone_at_390_px(home: Home, browser):  # noqa: F811
+    browser.get(home.process.url + "/account")
+    if "/login" in browser.current_url:
+        log_in(browser, home)
+        browser.get(home.process.url + "/account")
+    section = browser.find_element(By.ID, "alerts-heading")
+    browser.execute_script("arguments[0].scrollIntoView()", section)
+    boxes = browser.find_elements(By.CSS_SELECTOR, "input[name=kind]")
+    assert boxes and browser.find_element(By.ID, "email").size["height"] >= 44
+    fits_and_passes(browser, "account-alerts")

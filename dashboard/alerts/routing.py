@@ -82,11 +82,11 @@ def choices(db: sqlite3.Connection, user_id: int, role: Role) -> frozenset[str]:
 
 
 def choose(db: sqlite3.Connection, user_id: int, role: Role, wanted: Iterable[str]) -> None:
-    """Replace an account's choice; kinds outside its role are refused by name."""
+    """Replace an account's choice; kinds outside its role are refused."""
     wanted = set(wanted)
     outside = wanted - MAY_RECEIVE[role]
     if outside:
-        raise ValueError(f"not for this role: {', '.join(sorted(outside))}")
+        raise ValueError("You can only choose the alerts your role receives.")
     db.execute("DELETE FROM alert_choices WHERE user_id = ?", (user_id,))
     db.executemany(
         "INSERT INTO alert_choices (user_id, kind) VALUES (?, ?)",
@@ -105,3 +105,8 @@ def set_email(db: sqlite3.Connection, user_id: int, email: str) -> None:
         raise ValueError("That is not an email address: it should look like name@example.org.")
     db.execute("UPDATE users SET email = ? WHERE id = ?", (email, user_id))
     db.commit()
+
+
+def email_of(db: sqlite3.Connection, user_id: int) -> str:
+    row = db.execute("SELECT email FROM users WHERE id = ?", (user_id,)).fetchone()
+    return row[0] if row else ""
