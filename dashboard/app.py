@@ -12,6 +12,9 @@ from dashboard.data import accounts, setup_code
 from dashboard.data.db import connect, connect_filterd
 from dashboard.data.rules_file import RulesFile
 from dashboard.settings import dashboard_settings
+from filterd.catalogue.load import CatalogueError, catalogue_at
+from filterd.catalogue.model import EMPTY, Catalogue
+from filterd.catalogue.service import catalogue_path
 from filterd.config import Config
 from filterd.db.events import EventLog
 from filterd.events.kinds import RULES_SAVED
@@ -35,6 +38,14 @@ class Dashboard:
         if "dashboard_db" not in g:
             g.dashboard_db = connect(self.settings.database)
         return g.dashboard_db
+
+    def catalogue(self) -> Catalogue:
+        """The app catalogue filterd uses (beside its shipped lists), read again when it
+        changes; the last good one if a new file is refused, empty if none was ever good."""
+        try:
+            return catalogue_at(catalogue_path(self.config.blocklists.lists_update.shipped))
+        except CatalogueError:
+            return EMPTY
 
     def filterd_db(self) -> sqlite3.Connection | None:
         """filterd.db, read-only, for this request (None before filterd first ran)."""

@@ -15,7 +15,6 @@ from dashboard.data import app_choices, audit
 from dashboard.data.accounts import Permission
 from dashboard.data.rules_file import StaleEdit, edited
 from dashboard.web.security import requires
-from filterd.catalogue.load import shipped_catalogue
 from filterd.catalogue.model import Catalogue
 from filterd.rules.parse import RulesError
 
@@ -25,7 +24,7 @@ FIELD_NAMES = {"start": "Start time", "end": "End time", "days": "Days", "limits
 
 
 def _catalogue() -> Catalogue:
-    return shipped_catalogue()
+    return current_dashboard().catalogue()
 
 
 def _child_body(snapshot, child: str) -> dict:

@@ -23,7 +23,6 @@ from dashboard.data.accounts import Permission
 from dashboard.data.export import blocked_csv
 from dashboard.web.api import MAX_ID, MAX_IDS, page_argument
 from dashboard.web.security import requires
-from filterd.catalogue.load import shipped_catalogue
 from filterd.lists.categories import CATEGORIES
 
 blueprint = Blueprint("blocked", __name__, template_folder="../templates")
@@ -67,7 +66,9 @@ def index():
         ranges=data.RANGES,
         outcomes=data.OUTCOMES,
         reasons=data.REASONS,
-        apps={key: service.name for key, service in shipped_catalogue().services.items()},
+        apps={
+            key: service.name for key, service in current_dashboard().catalogue().services.items()
+        },
         clock=lambda ts: datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M"),
     )
 

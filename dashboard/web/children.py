@@ -30,7 +30,6 @@ from dashboard.data.accounts import Permission
 from dashboard.data.activity import top_apps, usage_today
 from dashboard.data.rules_file import ReasonNeeded, StaleEdit, edited
 from dashboard.web.security import requires
-from filterd.catalogue.load import shipped_catalogue
 from filterd.lists.categories import ALWAYS_BLOCKED, CATEGORIES
 from filterd.policy.block_answers import BlockStyle
 from filterd.rules.model import YouTube
@@ -252,7 +251,7 @@ def _apps_today(child: str, snapshot) -> list[tuple[str, int]]:
     if rules is None or child not in rules.children:
         return []
     used = usage_today(current_dashboard().filterd_db(), rules.children[child], rules, _now())
-    return top_apps(used, shipped_catalogue(), APPS_TODAY)
+    return top_apps(used, current_dashboard().catalogue(), APPS_TODAY)
 
 
 def _render_child(
@@ -272,7 +271,7 @@ def _render_child(
             devices=_child_devices(snapshot.raw, child),
             activity=_activity(child, snapshot),
             apps_today=_apps_today(child, snapshot),
-            app_count=len(shipped_catalogue().services),
+            app_count=len(current_dashboard().catalogue().services),
             chart=charts,
             categories=CATEGORIES,
             always_blocked=ALWAYS_BLOCKED,

@@ -15,7 +15,6 @@ from dashboard.data.activity import child_summaries, rules_status
 from dashboard.data.applied import not_applied
 from dashboard.data.rules_file import StaleEdit
 from dashboard.web.security import requires
-from filterd.catalogue.load import shipped_catalogue
 from filterd.rules.parse import DEFAULT_TIMEZONE, RulesError
 
 blueprint = Blueprint("home", __name__, template_folder="../templates")
@@ -27,7 +26,9 @@ def index():
     snapshot = current_dashboard().rules.read()
     children = (
         child_summaries(
-            current_dashboard().filterd_db(), snapshot.rules, catalogue=shipped_catalogue()
+            current_dashboard().filterd_db(),
+            snapshot.rules,
+            catalogue=current_dashboard().catalogue(),
         )
         if snapshot.rules
         else []

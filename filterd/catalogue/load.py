@@ -7,6 +7,7 @@ Domains are normalised exactly as list entries are (filterd.lists.parse.normalis
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date
 from pathlib import Path
@@ -215,12 +216,34 @@ class _CatalogueReader(Validator):
         return tuple(found)
 
 
-_DEFAULT: Catalogue | None = None
+_READ: dict[Path, tuple[tuple[int, int, int], Catalogue]] = {}  # path -> (identity, last good)
+
+
+def catalogue_at(path: Path) -> Catalogue:
+    """The catalogue in a file, read again only when the file changes (for processes that keep
+    running, like the dashboard): a changed file that is refused, or a file gone, keeps the
+    last good catalogue; with none good yet, CatalogueError."""
+    known = _READ.get(path)
+    try:
+        info = os.stat(path)
+        identity = (info.st_ino, info.st_mtime_ns, info.st_size)
+    except OSError as err:
+        if known is not None:
+            return known[1]
+        raise CatalogueError([f"(file): cannot read: {err.strerror}"]) from None
+    if known is not None and known[0] == identity:
+        return known[1]
+    try:
+        found = load_catalogue(path)
+    except CatalogueError:
+        if known is not None:
+            _READ[path] = (identity, known[1])  # not re-read until it changes again
+            return known[1]
+        raise
+    _READ[path] = (identity, found)
+    return found
 
 
 def shipped_catalogue() -> Catalogue:
-    """The catalogue shipped with filterd, read once (rules files are checked against it)."""
-    global _DEFAULT
-    if _DEFAULT is None:
-        _DEFAULT = load_catalogue(CATALOGUE_FILE)
-    return _DEFAULT
+    """The catalogue shipped with filterd (rules files are checked against it by default)."""
+    return catalogue_at(CATALOGUE_FILE)

@@ -211,3 +211,20 @@ def test_no_category_reaches_an_essential_name_through_an_app():
             assert clash == [], (service.id, domain, clash)
     stores = [s for s in CATALOGUE.services.values() if s.kind == "app_store"]
     assert all(s.category is None for s in stores if s.id != "apk_sites")
+
+
+def test_a_long_running_reader_sees_a_changed_catalogue_and_keeps_the_last_good(tmp_path):
+    from filterd.catalogue.load import catalogue_at
+
+    path = tmp_path / "services.yaml"
+    text = CATALOGUE_FILE.read_text()
+    path.write_text(text)
+    first = catalogue_at(path)
+    assert catalogue_at(path) is first  # unchanged: not read again
+    path.write_text(text.replace("    name: TikTok\n", "    name: TikTok (renamed)\n"))
+    assert catalogue_at(path).services["tiktok"].name == "TikTok (renamed)"
+    good = catalogue_at(path)
+    path.write_text("format: 1\n")  # refused
+    assert catalogue_at(path) is good
+    path.unlink()
+    assert catalogue_at(path) is good
