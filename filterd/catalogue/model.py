@@ -48,7 +48,6 @@ class Catalogue:
     shared: dict[str, str]  # shared domain -> who shares it, in plain words
     most_common: tuple[str, ...]
     names: dict[bytes, Service | None]
-    identity: object = None  # the file's (inode, mtime, size) when loaded from one
     _memo: dict[bytes, Service | None] = field(default_factory=dict, repr=False)
 
     def service_of(self, qname: bytes) -> Service | None:
