@@ -144,3 +144,18 @@ def test_the_blocked_log_shows_the_app_beside_the_domain(tmp_path):
     page = client.get("/blocked/").get_data(as_text=True)
     assert '<code>v16m.tiktokcdn.com</code><br><span class="app-name">TikTok</span>' in page
     assert "<code>bet.example</code></td>" in page
+
+
+def test_saving_the_rules_page_keeps_the_childs_app_choices(tmp_path):
+    from tests.test_dashboard_children_devices import save_sam
+
+    client = logged_in(make_app(tmp_path), "Jo", "carer")
+    choose(client, "tiktok", "blocked")
+    choose(client, "youtube", "limit", limit="30")
+    choose(client, "roblox", "hours", days="weekends", start="09:00", end="11:00")
+    assert save_sam(client, tmp_path, school_start="21:00").status_code == 302
+    sam, _ = sam_rules(tmp_path)
+    assert sam.services == {"tiktok": "blocked"}
+    assert sam.limits.services == {"youtube": 30} and sam.limits.overall == 180
+    assert sam.allowed_during[0].services == frozenset({"roblox"})
+    assert sam.offline[0].start == 21 * 60
