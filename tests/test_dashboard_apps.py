@@ -159,3 +159,14 @@ def test_saving_the_rules_page_keeps_the_childs_app_choices(tmp_path):
     assert sam.limits.services == {"youtube": 30} and sam.limits.overall == 180
     assert sam.allowed_during[0].services == frozenset({"roblox"})
     assert sam.offline[0].start == 21 * 60
+
+
+def test_the_api_lists_each_childs_top_apps_today(tmp_path):
+    day = datetime.now(ZoneInfo("Europe/London")).strftime("%Y-%m-%d")
+    state = StateDb(tmp_path / "filterd.db")
+    state.write_usage([(day, "sam", "overall", 30, 1), (day, "sam", "roblox", 25, 1)])
+    state.close()
+    client = logged_in(make_app(tmp_path), "Jo", "viewer")
+    children = {c["id"]: c for c in client.get("/api/children").get_json()["children"]}
+    assert children["sam"]["top_apps"] == [["Roblox", 25]]
+    assert children["alex"]["top_apps"] == []

@@ -113,7 +113,13 @@ def session():
 def children():
     snapshot = current_dashboard().rules.read()
     found = (
-        child_summaries(current_dashboard().filterd_db(), snapshot.rules) if snapshot.rules else []
+        child_summaries(
+            current_dashboard().filterd_db(),
+            snapshot.rules,
+            catalogue=current_dashboard().catalogue(),
+        )
+        if snapshot.rules
+        else []
     )
     return jsonify(version=snapshot.version, children=[c._asdict() for c in found])
 
