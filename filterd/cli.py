@@ -57,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     events.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
     events.add_argument("--after", type=int, default=0, help="only events with a higher id")
     events.add_argument("--follow", action="store_true", help="keep printing new events")
+    selftest = commands.add_parser(
+        "selftest", help="ask the running filterd what it should block; keep the result"
+    )
+    selftest.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
     dashboard = commands.add_parser("dashboard", help="serve the web dashboard")
     dashboard.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
     certificate = commands.add_parser(
@@ -102,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.devices_command == "list":
             return list_devices(args.config)
         return scan_devices(args.config, args.interface)
+    if args.command == "selftest":
+        return selftest_command(args.config)
     if args.command == "events":
         from filterd.events.commands import print_events
 
@@ -111,6 +117,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "lists":
         return update_lists(args.config, online=not args.offline)
     return run_daemon(args.config, args.log_level)
+
+
+def selftest_command(path: Path) -> int:
+    """Print each check; exit 1 when any failed (the result is kept in the event log)."""
+    from filterd.selftest.run import run_and_record
+
+    config = load_config_or_report(path)
+    if config is None:
+        return 1
+    result = run_and_record(config)
+    for check in result["checks"]:
+        print(f"{'ok  ' if check['ok'] else 'FAIL'} {check['name']}: {check['detail']}")
+    return 0 if result["ok"] else 1
 
 
 def update_lists(path: Path, online: bool) -> int:

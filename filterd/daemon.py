@@ -8,6 +8,7 @@ import gc
 import logging
 import resource
 import signal
+import sys
 from pathlib import Path
 
 from prometheus_client import start_http_server
@@ -48,6 +49,8 @@ log = logging.getLogger(__name__)
 
 EVENT_WATCH_INTERVAL = 2.0  # seconds between checks of upstreams and lists
 QUIET_CHECK_TICKS = 30  # quiet devices are looked for once a minute
+SELFTEST_FIRST_DELAY = 120.0  # seconds after start before the first self-test
+SELFTEST_INTERVAL = 86_400.0  # then daily
 
 
 class Daemon:
@@ -112,6 +115,7 @@ class Daemon:
         self._metrics_server = None
         self._stopping = asyncio.Event()
         self._watch_task: asyncio.Task | None = None
+        self._selftest_task: asyncio.Task | None = None
         self._clock_task: asyncio.Task | None = None
 
     async def start(self) -> None:
@@ -138,6 +142,8 @@ class Daemon:
         self.discovery.start()
         self.events.emit(SYSTEM_STARTED, data={"version": __version__})
         self._watch_task = asyncio.create_task(self._watch_events())
+        if self.config_path is not None:
+            self._selftest_task = asyncio.create_task(self._selftest_daily())
         if self.config.metrics is not None:
             self._start_metrics()
         gc.freeze()  # long-lived objects out of the collector's way: no multi-ms pauses
@@ -167,6 +173,26 @@ class Daemon:
                     await self._check_quiet_devices()
             except Exception:  # the watch must outlive any one failure
                 log.exception("event watch")
+
+    async def _selftest_daily(self) -> None:
+        """`filterd selftest` a little after start, then daily, as its own process (it asks
+        this daemon real questions); its result goes to the event log and Health."""
+        await asyncio.sleep(SELFTEST_FIRST_DELAY)
+        while True:
+            try:
+                process = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "filterd", "selftest", "--config", str(self.config_path),
+                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+                )  # fmt: skip
+                try:
+                    await process.wait()
+                except asyncio.CancelledError:  # filterd stops: the test stops with it
+                    process.kill()
+                    await process.wait()
+                    raise
+            except OSError as err:
+                log.warning("filter self-test could not run: %s", err)
+            await asyncio.sleep(SELFTEST_INTERVAL)
 
     async def _check_quiet_devices(self) -> None:
         now = self.clock.time()
@@ -279,7 +305,7 @@ class Daemon:
         await self.rules.stop()
         await self.discovery.stop()
         await self.querylog.close()
-        for task in (self._watch_task, self._clock_task):
+        for task in (self._watch_task, self._clock_task, self._selftest_task):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)

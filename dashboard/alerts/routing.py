@@ -32,6 +32,7 @@ SYSTEM = frozenset(
         k.UPSTREAM_ALL_FAILING.name,
         k.UPSTREAM_RECOVERED.name,
         k.SYSTEM_STARTED.name,
+        k.SELFTEST_FAILED.name,
     }
 )
 MAY_RECEIVE: dict[Role, frozenset[str]] = {

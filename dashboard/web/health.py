@@ -3,6 +3,7 @@ are the audit trail and the reviews as they were written (their hash chains inta
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from datetime import datetime
 
@@ -14,10 +15,13 @@ from dashboard.data.accounts import Permission
 from dashboard.data.activity import rules_status
 from dashboard.data.blocked_log import HOME_TZ
 from dashboard.web.security import requires
+from filterd.db import events
+from filterd.events.kinds import SELFTEST_FAILED, SELFTEST_RESULT
 from filterd.lists.update import read_status
 from filterd.redact import redact_text, redact_url
 
 blueprint = Blueprint("health", __name__, template_folder="../templates")
+SELFTEST_KINDS = (SELFTEST_RESULT.name, SELFTEST_FAILED.name)
 CHAINED_RECORDS = (("audit", "Audit trail"), ("reviews", "Reviews of blocked requests"))
 
 
@@ -37,10 +41,22 @@ def index():
         snapshot=dashboard.rules.read(),
         last_query=last_query,
         lists=lists_report(dashboard.config.blocklists),
+        selftest=last_selftest(db),
         records=[(label, chain.verify(dashboard.db(), table)) for table, label in CHAINED_RECORDS],
         now=time.time(),
         clock=lambda ts: datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M"),
     )
+
+
+def last_selftest(db) -> dict | None:
+    """The newest filter self-test result from filterd's event log (None before the first)."""
+    if db is None:
+        return None
+    try:
+        found = events.latest_of(db, SELFTEST_KINDS)
+    except sqlite3.OperationalError:  # filterd has not made its event log yet
+        return None
+    return None if found is None else {"ts": found.ts, **found.data}
 
 
 def lists_report(settings) -> dict | None:

@@ -68,6 +68,12 @@ UPSTREAM_ALL_FAILING = Kind(
 UPSTREAM_RECOVERED = Kind(
     "upstream.recovered", 1, Severity.INFO, "An upstream DNS server answers again"
 )
+SELFTEST_RESULT = Kind(
+    "selftest.result", 1, Severity.INFO, "The filter self-test ran (what it checked, what failed)"
+)
+SELFTEST_FAILED = Kind(
+    "selftest.failed", 1, Severity.WARNING, "The filter self-test found something not blocked"
+)
 SYSTEM_STARTED = Kind("system.started", 1, Severity.INFO, "filterd started (the box restarted)")
 
 KINDS: dict[str, Kind] = {
@@ -86,6 +92,8 @@ KINDS: dict[str, Kind] = {
         UPSTREAM_ALL_FAILING,
         UPSTREAM_RECOVERED,
         SYSTEM_STARTED,
+        SELFTEST_RESULT,
+        SELFTEST_FAILED,
     )
 }
 
