@@ -208,3 +208,22 @@ def test_two_factor_is_offered_to_administrators_and_safeguarding_leads_only(box
     carer = signed_in(box, "carer", "127.0.0.2")
     assert "Two-factor login" not in carer.get("/account").text
     assert carer.get("/account/two-factor").status == 302
+
+
+def test_guessing_elsewhere_never_stops_a_two_factor_login_on_a_known_device(box: Box):
+    box.add_user("admin", "administrator")
+    phone = signed_in(box, "admin", "127.0.0.2")
+    page = phone.get("/account/two-factor").text
+    secret = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page)[1].replace(" ", "")
+    totp = pyotp.TOTP(secret)
+    phone.post("/account/two-factor", {"csrf": phone.csrf("/account"), "code": totp.now()})
+    phone.post("/logout", {"csrf": phone.csrf("/account")})
+
+    for host in range(1, 8):  # someone guesses from address after address: the cap is reached
+        for _ in range(5):
+            box.device(f"127.0.5.{host}").log_in("admin", "not the right password")
+    assert box.device("127.0.0.3").log_in("admin", PASSWORD).status == 429
+
+    assert "/login/code" in phone.log_in("admin", PASSWORD).headers["Location"]
+    done = phone.post("/login/code", {"code": totp.at(time.time() + 30)})
+    assert done.status == 302 and opens(phone)

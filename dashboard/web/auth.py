@@ -166,7 +166,10 @@ def login_code():
         return redirect(url_for("auth.login"))
     error, status = None, 200
     if request.method == "POST":
-        reservation = throttle.reserve(db, "two-factor", user.name, _remote(), "", time.time())
+        now = time.time()
+        # A device the person logged in on before counts only its own failures, as for passwords.
+        device = throttle.known_device(db, request.cookies.get(DEVICE_COOKIE, ""), user.id, now)
+        reservation = throttle.reserve(db, "two-factor", user.name, _remote(), device, now)
         if isinstance(reservation, Refusal):
             error, status = TOO_MANY[reservation], 429
         elif two_factor.check(db, user.id, request.form.get("code", "")):
