@@ -46,6 +46,10 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 PrivateKey = ec.EllipticCurvePrivateKey
 
 
+class CertificateError(Exception):
+    """An operator's certificate or key that cannot be used; says which key and why."""
+
+
 @dataclass(frozen=True)
 class ServerCertificate:
     certificate: Path  # PEM: the server certificate, then the CA that signed it
@@ -231,6 +235,7 @@ def ensure(settings: DashboardSettings) -> ServerCertificate:
     """The certificate to serve with: the operator's own, or the box's (made or renewed now)."""
     names, addresses = covered(settings)
     if settings.certificate is not None and settings.key is not None:
+        _check_own(settings.certificate, settings.key)
         return ServerCertificate(
             settings.certificate, settings.key, None, tuple(names), tuple(map(str, addresses))
         )
@@ -246,6 +251,24 @@ def ensure(settings: DashboardSettings) -> ServerCertificate:
         server, directory / "dashboard.key", directory / "ca.crt", tuple(names),
         tuple(map(str, addresses)),
     )  # fmt: skip
+
+
+def _check_own(certificate: Path, key: Path) -> None:
+    """Refuse, before serving, an operator's certificate that is missing, unreadable or not
+    the pair of its key, naming the config key and the reason."""
+    try:
+        cert = x509.load_pem_x509_certificate(certificate.read_bytes())
+    except (OSError, ValueError) as err:
+        raise CertificateError(f"dashboard.certificate: cannot use {certificate}: {err}") from err
+    try:
+        private = serialization.load_pem_private_key(key.read_bytes(), None)
+    except (OSError, ValueError, TypeError) as err:
+        raise CertificateError(f"dashboard.key: cannot use {key}: {err}") from err
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    if cert.public_key().public_bytes(
+        serialization.Encoding.DER, public
+    ) != private.public_key().public_bytes(serialization.Encoding.DER, public):
+        raise CertificateError(f"dashboard.key: {key} is not the key of {certificate}")
 
 
 def fingerprint(path: Path) -> str:

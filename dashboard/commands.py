@@ -32,6 +32,9 @@ def certificate_command(path: Path) -> int:
     except PermissionError:
         print("Only the dashboard's user can read its certificates: use sudo -u.", file=sys.stderr)
         return 1
+    except certificates.CertificateError as err:
+        print(err, file=sys.stderr)
+        return 1
     print("\n".join(certificates.describe(found)))
     return 0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from types import FrameType
 
@@ -36,7 +37,11 @@ def serve(config: Config) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = dashboard_settings(config)
-    found = certificates.ensure(settings)
+    try:
+        found = certificates.ensure(settings)
+    except certificates.CertificateError as err:
+        print(err, file=sys.stderr)
+        return 1
     for line in certificates.describe(found):
         log.info("%s", line)
     host, port = _address(settings.listen)

@@ -184,3 +184,12 @@ def test_an_operators_own_certificate_is_served_instead(tmp_path: Path):
         assert not made.ca.exists(), "no certificate of the box's own is made"
     finally:
         made.process.stop()
+
+
+def test_an_unusable_own_certificate_is_refused_by_key_and_reason(tmp_path: Path):
+    made = HttpsBox(tmp_path, certificate=str(tmp_path / "missing.crt"), key=str(tmp_path / "k"))
+    shown = made.command("certificate")
+    assert shown.returncode == 1
+    assert "dashboard.certificate: cannot use" in shown.stderr and "missing.crt" in shown.stderr
+    served = made.command("dashboard")
+    assert served.returncode == 1 and "dashboard.certificate" in served.stderr
