@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pyotp
 
@@ -227,3 +228,22 @@ def test_guessing_elsewhere_never_stops_a_two_factor_login_on_a_known_device(box
     assert "/login/code" in phone.log_in("admin", PASSWORD).headers["Location"]
     done = phone.post("/login/code", {"code": totp.at(time.time() + 30)})
     assert done.status == 302 and opens(phone)
+
+
+def test_two_administrators_disabling_each_other_at_once_leave_one(box: Box):
+    box.add_user("ann", "administrator")
+    box.add_user("bo", "administrator")
+    ann, bo = signed_in(box, "ann", "127.0.0.2"), signed_in(box, "bo", "127.0.0.3")
+    ids = dict(sqlite3.connect(box.database).execute("SELECT name, id FROM users").fetchall())
+    forms = [
+        (ann, ids["bo"], {"csrf": ann.csrf("/people/"), "action": "disable"}),
+        (bo, ids["ann"], {"csrf": bo.csrf("/people/"), "action": "disable"}),
+    ]
+    for _ in range(3):  # the two posts race; whichever lands second must be refused
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda f: f[0].post(f"/people/{f[1]}", f[2]), forms))
+        with sqlite3.connect(box.database) as db:
+            enabled = db.execute(
+                "SELECT count(*) FROM users WHERE role = 'administrator' AND disabled = 0"
+            ).fetchone()[0]
+        assert enabled >= 1, "someone can still manage the dashboard"
