@@ -860,3 +860,30 @@ def test_filterd_never_follows_a_link_planted_where_it_keeps_the_last_good_rules
     good = filterd.db_path.parent / "rules.last-good.yaml"
     assert wait_for(lambda: good.exists() and "Samuel" in good.read_text(), 5)
     assert victim.read_text() == "precious\n" and planted.is_symlink()
+
+
+def test_a_webhook_token_in_its_address_stays_out_of_the_log(tmp_path: Path, start_filterd):
+    """A webhook address often carries its token in the path; when a delivery fails the
+    dashboard's log and the outbox's reason say why without it (the outbox keeps the address
+    itself, in dashboard.db, to deliver to it)."""
+    from tests.test_alerts_delivery import Home as AlertsHome
+    from tests.test_event_log import ask
+
+    token = "abcdEFGH1234ijklMNOP5678"
+    home = AlertsHome(tmp_path, start_filterd, "2026-11-23 15:00")
+    try:
+        home.dashboard.stop()
+        home.hook.stop()  # nobody answers at the webhook's address now
+        config = yaml.safe_load(home.filterd.config_path.read_text())
+        hook = config["dashboard"]["alerts"]["webhooks"][0]
+        hook["url"] = f"http://127.0.0.1:{free_port()}/services/T0123/B0123/{token}"
+        home.filterd.config_path.write_text(yaml.safe_dump(config))
+        home.dashboard = home.start_dashboard()
+        assert ask(home.filterd.port, "harm0.example") is not None
+        assert wait_for(lambda: "not sent, will retry" in home.dashboard.log(), timeout=10)
+        with sqlite3.connect(home.dashboard_db) as db:
+            reasons = " ".join(r for (r,) in db.execute("SELECT last_error FROM alerts"))
+        assert token not in home.dashboard.log() and token not in reasons
+        assert "/services/T0123/B0123/***" in home.dashboard.log()
+    finally:
+        home.stop()

@@ -29,6 +29,7 @@ from filterd.clock import clock_from_environment
 from filterd.config import Config
 from filterd.db import events as event_log
 from filterd.events.kinds import RULES_EDITED_BY_HAND
+from filterd.redact import redact_text
 
 log = logging.getLogger(__name__)
 
@@ -147,8 +148,13 @@ class Notifier:
             try:
                 self._send(batch)
             except (OSError, smtplib.SMTPException, SecretError) as err:
-                log.warning("alert to %s not sent, will retry: %s", batch[0].recipient, err)
-                outbox.mark_failed(db, ids, self.clock.time(), str(err))
+                reason = redact_text(str(err))  # a webhook's address may carry its token
+                log.warning(
+                    "alert to %s not sent, will retry: %s",
+                    redact_text(batch[0].recipient),
+                    reason,
+                )
+                outbox.mark_failed(db, ids, self.clock.time(), reason)
                 continue
             outbox.mark_sent(db, ids, self.clock.time())
             sent += 1
