@@ -113,12 +113,22 @@ class Home:
         time.sleep(0.7)  # filterd re-reads the clock file twice a second
 
     def mail_to(self, address: str) -> list:
-        return [m for m in self.smtp.messages() if m["To"] == address]
+        """Alerts to this address (digests apart: see digests_to)."""
+        return [
+            m for m in self.smtp.messages() if m["To"] == address and "summary:" not in m["Subject"]
+        ]
+
+    def digests_to(self, address: str) -> list:
+        return [
+            m for m in self.smtp.messages() if m["To"] == address and "summary:" in m["Subject"]
+        ]
 
     def alerts(self) -> list[tuple]:
         with sqlite3.connect(self.dashboard_db) as db:
             return db.execute(
-                "SELECT recipient, count, held, state, attempts FROM alerts ORDER BY id"
+                "SELECT recipient, count, held, state, attempts FROM alerts"
+                " WHERE group_key NOT LIKE 'daily:%' AND group_key NOT LIKE 'weekly:%'"
+                " ORDER BY id"
             ).fetchall()
 
     def stop(self) -> None:
@@ -185,6 +195,21 @@ def test_self_harm_at_23_00_in_quiet_hours_reaches_the_dsl_at_once_then_groups(m
     assert morning["Subject"] == "Overnight: 1 alert held in quiet hours"
     assert "Sam: adult site blocked" in text_of(morning)
     assert all(d["valid"] for d in home.hook.deliveries())
+
+    # 07:30: the daily digest of Monday, HTML with a plain-text part, to the DSL only.
+    home.set_time("2026-11-24 07:31")
+    daily = "Daily summary: Mon 23 Nov"
+    assert wait_for(
+        lambda: any(m["Subject"] == daily for m in home.digests_to("dsl@home.example")), 8
+    )
+    digest = next(m for m in home.digests_to("dsl@home.example") if m["Subject"] == daily)
+    plain = text_of(digest)
+    assert "Sam: online" in plain and "high-risk blocks: 12, reviewed: 0" in plain
+    assert "blocked self harm: 11" in plain and "blocked adult: 1" in plain
+    assert "audit trail intact" in plain
+    page = digest.get_body(("html",)).get_content()
+    assert 'bgcolor="#0b5cad"' in page and "<script" not in page, "bars drawn as table cells"
+    assert home.digests_to("carer@home.example") == []
 
 
 def test_smtp_down_then_back_with_a_dashboard_restart_between_delivers_exactly_once(make_home):

@@ -32,6 +32,10 @@ def line_of(alert: Queued) -> str:
 def compose(alerts: Sequence[Queued]) -> Message:
     """The message for alerts to one recipient sent together (one, or a morning summary)."""
     first = alerts[0]
+    digest = first.content.get("digest")
+    if digest is not None:  # a daily or weekly digest, composed when it was queued
+        payload = {"subject": digest["subject"], "digest": digest["text"]}
+        return Message(digest["subject"], digest["text"], digest["html"], payload)
     if len(alerts) == 1 and not first.held:
         c = first.content
         subject = c["title"] if first.count == 1 else f"{c['title']}: {first.count} more times"

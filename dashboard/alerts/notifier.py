@@ -16,7 +16,7 @@ import threading
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
-from dashboard.alerts import email_sender, outbox, routing, webhook_sender
+from dashboard.alerts import digest, email_sender, outbox, routing, webhook_sender
 from dashboard.alerts.content import describe, group_key
 from dashboard.alerts.message import compose
 from dashboard.alerts.outbox import Queued, Route
@@ -73,6 +73,7 @@ class Notifier:
         db = connect(self.settings.database)
         try:
             self.ingest(db)
+            self.queue_digests(db, self.clock.time())
             self.deliver(db, self.clock.time())
         finally:
             db.close()
@@ -119,6 +120,31 @@ class Notifier:
                 audit.record(db, HAND_EDITOR, "rules.hand_edit", "rules file", changes)
         db.commit()  # the messages and the cursor together: never lost, never queued twice
         return len(events)
+
+    def queue_digests(self, db: sqlite3.Connection, now: float) -> int:
+        """Queue each digest whose time has come, once (the record of it in the same commit)."""
+        if self.alerts.email is None:
+            return 0
+        rules = self.rules.read().rules
+        tz = rules.timezone if rules is not None else HOME_TZ
+        queued = 0
+        for period in digest.due_periods(now, tz, self.alerts.digest_at):
+            done = db.execute("SELECT 1 FROM digests_sent WHERE period = ?", (period.key,))
+            if done.fetchone() is not None:
+                continue
+            source = connect_filterd(self.config.database)
+            try:
+                message = digest.build(period, source, db, rules, self.alerts.link_base)
+            finally:
+                if source is not None:
+                    source.close()
+            content = {"digest": message, "title": message["subject"]}
+            for to in routing.email_recipients(db, period.kind):
+                outbox.queue(db, Route("email", to), period.key, 0, now, content, 0.0, None)
+                queued += 1
+            db.execute("INSERT INTO digests_sent (period, queued) VALUES (?, ?)", (period.key, now))
+            db.commit()
+        return queued
 
     def routes(self, db: sqlite3.Connection, kind: str, severity: str) -> list[Route]:
         found = []

@@ -35,15 +35,18 @@ SYSTEM = frozenset(
         k.SELFTEST_FAILED.name,
     }
 )
+DIGESTS = frozenset({"digest.daily", "digest.weekly"})  # dashboard.alerts.digest
+DIGEST_LABELS = (("digest.daily", "A daily summary each morning"),
+                 ("digest.weekly", "A weekly summary on Monday mornings"))  # fmt: skip
 MAY_RECEIVE: dict[Role, frozenset[str]] = {
-    Role.ADMINISTRATOR: SAFEGUARDING | SYSTEM | {k.DEVICE_NEW.name},
-    Role.SAFEGUARDING_LEAD: SAFEGUARDING,
+    Role.ADMINISTRATOR: SAFEGUARDING | SYSTEM | DIGESTS | {k.DEVICE_NEW.name},
+    Role.SAFEGUARDING_LEAD: SAFEGUARDING | DIGESTS,
     Role.CARER: frozenset({k.DEVICE_NEW.name}),
     Role.VIEWER: frozenset(),
 }
 BY_DEFAULT: dict[Role, frozenset[str]] = {
-    Role.ADMINISTRATOR: SAFEGUARDING | (SYSTEM - {k.SYSTEM_STARTED.name}),
-    Role.SAFEGUARDING_LEAD: SAFEGUARDING,
+    Role.ADMINISTRATOR: SAFEGUARDING | DIGESTS | (SYSTEM - {k.SYSTEM_STARTED.name}),
+    Role.SAFEGUARDING_LEAD: SAFEGUARDING | DIGESTS,
     Role.CARER: frozenset(),
     Role.VIEWER: frozenset(),
 }

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-KEYS = {"link_base", "group_minutes", "quiet_hours", "email", "webhooks"}
+KEYS = {"link_base", "group_minutes", "quiet_hours", "digest_time", "email", "webhooks"}
 EMAIL_KEYS = {"host", "port", "security", "username", "password_file", "sender"}
 WEBHOOK_KEYS = {"url", "secret_file", "format", "severities"}
 SECURITY = ("starttls", "tls", "none")
@@ -52,6 +52,7 @@ class AlertSettings:
     group_minutes: float = 30.0  # one message per child and category in this time
     quiet_start: int | None = 22 * 60  # minutes after midnight, home time (None: no quiet)
     quiet_end: int = 7 * 60
+    digest_at: int = 7 * 60 + 30  # the daily (and Monday's weekly) digest, home time
     email: EmailSettings | None = None
     webhooks: tuple[Webhook, ...] = field(default_factory=tuple)
 
@@ -100,11 +101,16 @@ def parse_alert_settings(v: Any, raw: Any) -> AlertSettings:
             quiet_start = _clock(v, quiet["start"], "dashboard.alerts.quiet_hours.start")
         if "end" in quiet:
             quiet_end = _clock(v, quiet["end"], "dashboard.alerts.quiet_hours.end") or 0
+    digest_at = default.digest_at
+    if "digest_time" in raw:
+        found = _clock(v, raw["digest_time"], "dashboard.alerts.digest_time")
+        digest_at = default.digest_at if found is None else found
     return AlertSettings(
         link_base.rstrip("/"),
         group,
         quiet_start,
         quiet_end,
+        digest_at,
         _email(v, raw.get("email")),
         _webhooks(v, raw.get("webhooks", [])),
     )

@@ -89,6 +89,10 @@ CREATE TABLE IF NOT EXISTS alerts (  -- dashboard.alerts.outbox: one message and
     last_error TEXT NOT NULL DEFAULT '',
     sent REAL
 );
+CREATE TABLE IF NOT EXISTS digests_sent (  -- dashboard.alerts.notifier: each digest once
+    period TEXT PRIMARY KEY,        -- daily:YYYY-MM-DD or weekly:YYYY-MM-DD (its first day)
+    queued REAL NOT NULL
+);
 CREATE INDEX IF NOT EXISTS alerts_group ON alerts(channel, recipient, group_key, id);
 CREATE INDEX IF NOT EXISTS alerts_unsent ON alerts(next_try) WHERE state != 'sent';
 """

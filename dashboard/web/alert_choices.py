@@ -25,6 +25,7 @@ def alert_settings():
         db = current_dashboard().db()
         may = routing.MAY_RECEIVE[user.role]
         kinds = [(name, KINDS[name].summary) for name in KINDS if name in may]
+        kinds += [(name, label) for name, label in routing.DIGEST_LABELS if name in may]
         return {
             "kinds": kinds,
             "email": routing.email_of(db, user.id),

@@ -119,3 +119,18 @@ def test_a_secret_file_others_can_read_is_refused(tmp_path):
         read_secret(secret)
     secret.chmod(0o600)
     assert read_secret(secret) == "hunter2"
+
+
+def test_digests_fall_due_after_their_time_daily_and_on_mondays_weekly():
+    from dashboard.alerts.digest import due_periods
+
+    assert due_periods(at("2026-11-24 07:29"), LON, 7 * 60 + 30) == []
+    (daily,) = due_periods(at("2026-11-24 07:30"), LON, 7 * 60 + 30)  # a Tuesday
+    assert (daily.key, daily.label, daily.days) == (
+        "daily:2026-11-23",
+        "Mon 23 Nov",
+        ["2026-11-23"],
+    )
+    assert daily.end - daily.start == 86_400
+    keys = [p.key for p in due_periods(at("2026-11-23 09:00"), LON, 7 * 60 + 30)]  # a Monday
+    assert keys == ["daily:2026-11-22", "weekly:2026-11-16"]

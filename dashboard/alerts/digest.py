@@ -1,0 +1,169 @@
+"""The daily and weekly digest: per child, time online, blocked by category, high-risk blocks
+and whether they were reviewed, rule changes, and the box's health. HTML with a plain-text
+part; the bar charts are table cells with a set width and colour, which every email client
+draws (no images, no scripts, no CSS it may strip).
+"""
+
+from __future__ import annotations
+
+import html
+import sqlite3
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from dashboard.data import chain
+from dashboard.data.blocked_log import reviews_for
+from dashboard.data.charts import category_counts, minutes_by_day
+from filterd.db import events as event_log
+from filterd.rules.model import Rules
+
+HIGH_RISK_KINDS = ("block.high_risk", "block.illegal", "bypass.attempt")
+BAR_WIDTH = 160  # pixels for the longest bar
+DAILY, WEEKLY = "digest.daily", "digest.weekly"  # routing kinds: who gets which digest
+
+
+class Period(NamedTuple):
+    kind: str  # DAILY or WEEKLY
+    key: str  # e.g. "daily:2026-11-23", stored so a digest goes once
+    label: str  # "Mon 23 Nov" or "week of 16 Nov"
+    start: float
+    end: float
+    days: list[str]  # usage days (YYYY-MM-DD) in the period
+
+
+def due_periods(now: float, tz: ZoneInfo, send_at: int) -> list[Period]:
+    """The digests whose time has come: yesterday's after `send_at` (minutes after midnight),
+    and last week's on Mondays."""
+    moment = datetime.fromtimestamp(now, tz)
+    if moment.hour * 60 + moment.minute < send_at:
+        return []
+    today = moment.date()
+    found = [_period(DAILY, today - timedelta(days=1), 1, tz)]
+    if today.weekday() == 0:
+        found.append(_period(WEEKLY, today - timedelta(days=7), 7, tz))
+    return found
+
+
+def _period(kind: str, first: date, days: int, tz: ZoneInfo) -> Period:
+    start = datetime(first.year, first.month, first.day, tzinfo=tz)
+    end = start + timedelta(days=days)
+    label = f"{first:%a %d %b}" if days == 1 else f"week of {first:%d %b}"
+    name = "daily" if kind == DAILY else "weekly"
+    listed = [(first + timedelta(days=i)).isoformat() for i in range(days)]
+    return Period(
+        kind, f"{name}:{first.isoformat()}", label, start.timestamp(), end.timestamp(), listed
+    )
+
+
+def build(
+    period: Period,
+    filterd_db: sqlite3.Connection | None,
+    dashboard_db: sqlite3.Connection,
+    rules: Rules | None,
+    link_base: str,
+) -> dict[str, str]:
+    """{subject, text, html} of one digest."""
+    title = ("Daily summary: " if period.kind == DAILY else "Weekly summary: ") + period.label
+    text: list[str] = [title, ""]
+    parts: list[str] = [f'<h1 style="font-size:20px">{html.escape(title)}</h1>']
+    risky = _high_risk(filterd_db, period)
+    for child_id, profile in rules.children.items() if rules else []:
+        first = profile.name.split()[0] if profile.name.strip() else child_id
+        minutes = (
+            sum(minutes_by_day(filterd_db, child_id, period.days).values()) if filterd_db else 0
+        )
+        blocked = {}
+        if filterd_db is not None:
+            counts = category_counts(filterd_db, child_id, period.start)
+            blocked = {c: b for c, (_, b) in counts.items() if b}
+        ids = risky.get(child_id, [])
+        reviewed = len(reviews_for(dashboard_db, ids)) if ids else 0
+        text.append(f"{first}: online {minutes // 60}h {minutes % 60}m")
+        text.append(f"  high-risk blocks: {len(ids)}, reviewed: {reviewed}")
+        for category, count in sorted(blocked.items(), key=lambda x: -x[1]):
+            text.append(f"  blocked {category.replace('_', ' ')}: {count}")
+        text.append("")
+        parts.append(f'<h2 style="font-size:18px">{html.escape(first)}</h2>')
+        parts.append(
+            f"<p>Online {minutes // 60}h {minutes % 60}m. High-risk blocks: {len(ids)},"
+            f" reviewed: {reviewed}.</p>"
+        )
+        parts.append(_bars(blocked))
+    changes = _rule_changes(dashboard_db, period)
+    text.append(f"Rule changes: {len(changes)}")
+    text += [f"  {who}: {detail}" for who, detail in changes[:20]]
+    parts.append(f'<h2 style="font-size:18px">Rule changes ({len(changes)})</h2>')
+    if changes:
+        items = "".join(f"<li>{html.escape(who)}: {html.escape(d)}</li>" for who, d in changes[:20])
+        parts.append(f"<ul>{items}</ul>")
+    health = _health(dashboard_db)
+    text += ["", f"Records: {health}", f"Dashboard: {link_base}/health"]
+    parts.append(f'<p>Records: {html.escape(health)}. <a href="{link_base}/health">Health</a></p>')
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title></head>"
+        '<body style="font-family:Arial,sans-serif;font-size:16px;line-height:1.4">'
+        + "".join(parts)
+        + "</body></html>"
+    )
+    return {"subject": title, "text": "\n".join(text) + "\n", "html": page}
+
+
+def _high_risk(db: sqlite3.Connection | None, period: Period) -> dict[str, list[int]]:
+    """Query ids of each child's high-risk blocks in the period, from the event log."""
+    found: dict[str, list[int]] = {}
+    if db is None:
+        return found
+    after = 0
+    try:
+        while True:
+            batch = event_log.read_after(db, after, 1000)
+            if not batch:
+                return found
+            for event in batch:
+                in_period = period.start <= event.ts < period.end
+                if in_period and event.kind in HIGH_RISK_KINDS and event.data.get("query_id"):
+                    found.setdefault(event.child, []).append(int(event.data["query_id"]))
+            after = batch[-1].id
+    except sqlite3.OperationalError:
+        return found
+
+
+def _rule_changes(db: sqlite3.Connection, period: Period) -> list[tuple[str, str]]:
+    rows = db.execute(
+        "SELECT user, detail FROM audit WHERE action IN ('rules.save', 'rules.hand_edit')"
+        " AND ts >= ? AND ts < ? ORDER BY id",
+        (period.start, period.end),
+    )
+    return [(user, detail) for user, detail in rows]
+
+
+def _health(db: sqlite3.Connection) -> str:
+    parts = []
+    for table, label in (("audit", "audit trail"), ("reviews", "reviews")):
+        verdict = chain.verify(db, table)
+        parts.append(f"{label} {'intact' if verdict.intact else 'BROKEN'}")
+    return ", ".join(parts)
+
+
+def _bars(blocked: dict[str, int]) -> str:
+    """Blocked requests by category as a table of bars (drawn by every email client)."""
+    if not blocked:
+        return "<p>Nothing blocked.</p>"
+    top = max(blocked.values())
+    rows = []
+    for category, count in sorted(blocked.items(), key=lambda x: -x[1]):
+        width = max(2, round(BAR_WIDTH * count / top))
+        rows.append(
+            f'<tr><td style="padding:2px 8px 2px 0">{html.escape(category.replace("_", " "))}</td>'
+            f'<td><table role="presentation" cellpadding="0" cellspacing="0"><tr>'
+            f'<td width="{width}" height="14" bgcolor="#0b5cad" style="background:#0b5cad">'
+            f'&nbsp;</td><td style="padding-left:6px">{count}</td></tr></table></td></tr>'
+        )
+    return (
+        '<table role="presentation" cellpadding="0" cellspacing="0">'
+        '<caption style="text-align:left">Blocked by category</caption>'
+        + "".join(rows)
+        + "</table>"
+    )
