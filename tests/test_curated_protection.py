@@ -11,10 +11,12 @@ from tests.support.dns_client import addresses, ask
 from tests.test_blocklists import (
     ListServer,
     lists_config,
-    logged,
     update,
     wait_blocked,
     write_lists,
+)
+from tests.test_blocklists import (
+    logged_outcomes as logged,
 )
 
 

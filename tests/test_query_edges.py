@@ -9,7 +9,7 @@ from dnslib import DNSRecord
 
 from tests.support.dns_client import assert_still_serving, make_query, udp_exchange
 from tests.support.names import unique
-from tests.test_blocklists import logged
+from tests.test_blocklists import logged_outcomes as logged
 
 OPT = b"\x00" + struct.pack("!HHIH", 41, 1232, 0, 0)
 OPT_VERSION_1 = b"\x00" + struct.pack("!HHIH", 41, 1232, 1 << 16, 0)
