@@ -304,6 +304,7 @@ class Daemon:
         await self.blocklists.stop()
         await self.rules.stop()
         await self.discovery.stop()
+        await self.upstream_client.close()
         await self.querylog.close()
         for task in (self._watch_task, self._clock_task, self._selftest_task):
             if task is not None:

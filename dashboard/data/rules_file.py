@@ -33,7 +33,7 @@ import yaml
 from dashboard.data.accounts import Permission
 from dashboard.data.rule_permissions import MAX_CHANGES, FieldsRefused, changed_paths, refused
 from filterd.rules.changes import describe
-from filterd.rules.guards import END_KEY, NONE_WORD, with_end_line
+from filterd.rules.guards import CUT_SHORT, END_KEY, NONE_WORD, with_end_line
 from filterd.rules.model import Rules
 from filterd.rules.parse import RulesError, parse_rules, parse_rules_bytes
 from filterd.rules.yaml_loader import load_plain
@@ -161,6 +161,12 @@ class RulesFile:
             raise StaleEdit(
                 "The rules were changed by someone else since you opened this page."
                 " Your change was not saved: reload to see the new rules, then make it again."
+            )
+        if CUT_SHORT in current.problems:  # saving on top would make the missing part final
+            raise StaleEdit(
+                "The rules file on this box is incomplete (it may have been cut short), so"
+                " filterd is still using the last complete rules. Your change was not saved."
+                " Whoever edits the file by hand needs to finish it first."
             )
         changes = changed_paths(current.raw, raw_rules(data.decode("utf-8")))
         not_allowed = refused(editor.may, changes)

@@ -189,6 +189,12 @@ class UpstreamClient:
         self.timeout = timeout
         self.health = {e: self.health.get(e, Health()) for e in self.endpoints}
 
+    async def close(self) -> None:
+        """Stop probes still waiting (shutdown)."""
+        for task in list(self._probes):
+            task.cancel()
+        await asyncio.gather(*self._probes, return_exceptions=True)
+
     def order(self, now: float) -> list[Endpoint]:
         """Usable upstreams in config order; empty when all are in backoff."""
         return [e for e in self.endpoints if self.health[e].usable(now)]

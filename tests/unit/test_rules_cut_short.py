@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard.data.accounts import Role, User
-from dashboard.data.rules_file import RulesFile, file_text
+from dashboard.data.rules_file import RulesFile, StaleEdit, file_text
 from filterd.rules.guards import END_LINE, sudden_emptying
 from filterd.rules.parse import RulesError, parse_rules, parse_rules_file
 
@@ -90,3 +90,15 @@ def test_the_dashboard_reads_none_back_as_empty_and_saves_a_whole_file(tmp_path)
     saved = path.read_text()
     assert saved.endswith(f"\n{END_LINE}\n") and saved.count(END_LINE) == 1
     assert list(parse_rules_file(saved).children) == ["kit"]
+
+
+def test_the_dashboard_will_not_save_on_top_of_a_cut_short_file(tmp_path):
+    path = tmp_path / "rules.yaml"
+    whole = file_text(RAW)
+    path.write_text(whole[: whole.index("\ndevices:") + 1])  # the devices are missing
+    rules_file = RulesFile(path)
+    snapshot = rules_file.read()
+    raw = dict(snapshot.raw, timezone="Europe/Dublin")
+    with pytest.raises(StaleEdit, match="incomplete"):
+        rules_file.save(raw, snapshot.version, User(1, "admin", Role.ADMINISTRATOR))
+    assert path.read_text() == whole[: whole.index("\ndevices:") + 1], "left as it was"
