@@ -100,6 +100,7 @@ def create_app(config: Config) -> Flask:
         health,
         home,
         people,
+        reports,
         security,
         setup,
     )
@@ -140,6 +141,7 @@ def create_app(config: Config) -> Flask:
         people,
         account,
         alert_choices,
+        reports,
         health,
         api,
     ):
