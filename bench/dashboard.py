@@ -34,7 +34,7 @@ from bench.machine import Pinning
 from bench.options import RunOptions
 from bench.report import fmt, format_table, target_lines
 from filterd.db.querylog_writer import INSERT, open_database
-from filterd.db.statedb import SCHEMA as STATE_SCHEMA
+from filterd.db.schema import QUERY_INDEXES, SCHEMA_VERSION, TABLES
 from filterd.rules.guards import with_end_line
 
 NAME = "dashboard"
@@ -186,15 +186,14 @@ def build(directory: Path, count: int) -> dict[str, Any]:
     db.execute("PRAGMA journal_mode=OFF")
     db.execute("PRAGMA synchronous=OFF")
     db.execute("PRAGMA cache_size=-262144")
-    # the table exactly as filterd creates it, but the indexes only after the bulk insert
-    from filterd.db.querylog_writer import SCHEMA
-
-    db.executescript(SCHEMA.replace("CREATE INDEX IF NOT EXISTS queries_ts ON queries(ts);", ""))
+    # the tables exactly as filterd creates them, but the indexes only after the bulk insert
+    db.executescript(TABLES)
     for rows in _rows(count, start, end, rng):
         db.execute("BEGIN")
         db.executemany(INSERT, rows)
         db.execute("COMMIT")
-    db.executescript(STATE_SCHEMA)
+    db.executescript(QUERY_INDEXES)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     usage = []
     for day in range(DAYS + 1):
         stamp = time.strftime("%Y-%m-%d", time.localtime(start + day * 86_400))
@@ -242,7 +241,7 @@ def _app(directory: Path):
     for stale in directory.glob("dashboard.db*"):
         stale.unlink()
     rules = yaml.safe_load((directory / "rules.yaml").read_text(encoding="utf-8"))
-    app = make_app(directory, rules)
+    app = make_app(directory, rules, retention_days=DAYS)
     return logged_in(app, ADMIN, "administrator")
 
 

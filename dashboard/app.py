@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask, current_app, g
 
 from dashboard.data import accounts, setup_code
-from dashboard.data.db import connect, connect_filterd
+from dashboard.data.db import connect
 from dashboard.data.rules_file import RulesFile
 from dashboard.settings import dashboard_settings
 from filterd.catalogue.load import CatalogueError, catalogue_at
@@ -17,6 +17,8 @@ from filterd.catalogue.model import EMPTY, Catalogue
 from filterd.catalogue.service import catalogue_path
 from filterd.config import Config
 from filterd.db.events import EventLog
+from filterd.db.read import FilterdReader
+from filterd.db.retention import Retention
 from filterd.events.kinds import RULES_SAVED
 from filterd.text import shown
 
@@ -47,10 +49,13 @@ class Dashboard:
         except CatalogueError:
             return EMPTY
 
-    def filterd_db(self) -> sqlite3.Connection | None:
-        """filterd.db, read-only, for this request (None before filterd first ran)."""
+    def filterd_db(self) -> FilterdReader:
+        """filterd.db's read API for this request (reads as empty before filterd first ran)."""
+
         if "filterd_db" not in g:
-            g.filterd_db = connect_filterd(self.config.database)
+            g.filterd_db = FilterdReader(
+                self.config.database, Retention(self.config.query_log.retention_days)
+            )
         return g.filterd_db
 
 

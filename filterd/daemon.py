@@ -20,6 +20,7 @@ from filterd.config import Config, ConfigError, load_config
 from filterd.db.devices import DeviceStore
 from filterd.db.events import EventLog
 from filterd.db.querylog_reader import QueryLogReader
+from filterd.db.retention import Retention
 from filterd.db.statedb import StateDb
 from filterd.discovery import metrics as discovery_metrics
 from filterd.discovery.service import Discovery
@@ -78,9 +79,12 @@ class Daemon:
             self.metrics.upstream_error,
         )
         self.blocklists = Blocklists(config.blocklists, config_path)
-        self.rules = RulesService(config.rules, StateDb(config.database), self.clock)
+        retention = Retention(config.query_log.retention_days)
+        self.state_db = StateDb(config.database, retention)
+        self.device_store = DeviceStore(config.database, retention)
+        self.rules = RulesService(config.rules, self.state_db, self.clock)
         self.discovery = Discovery(
-            config.discovery, DeviceStore(config.database), self.rules.learn, self.clock
+            config.discovery, self.device_store, self.rules.learn, self.clock
         )
         self.rules.unresolved = self.discovery.resolve_soon
         self.rules.emit = self.discovery.emit = self.events.emit
@@ -286,6 +290,9 @@ class Daemon:
         self.tcp.limits = new.tcp
         if new.query_log.retention_days != old.query_log.retention_days:
             self.querylog.set_retention(new.query_log.retention_days)
+            self.state_db.retention = self.device_store.retention = Retention(
+                new.query_log.retention_days
+            )
         self.blocklists.configure(new.blocklists)
         self.rules.configure(new.rules)
         self.config = new

@@ -25,7 +25,8 @@ RULES = {
 }
 
 
-def make_app(tmp_path: Path, rules: dict | None = None):
+def make_app(tmp_path: Path, rules: dict | None = None, retention_days: int = 7):
+    """The dashboard on files in tmp_path; filterd's query log kept `retention_days`."""
     rules_path = tmp_path / "rules.yaml"
     rules_path.write_text(with_end_line(yaml.safe_dump(rules or RULES)))
     config = parse_config(
@@ -36,6 +37,7 @@ def make_app(tmp_path: Path, rules: dict | None = None):
                 "database": str(tmp_path / "filterd.db"),
                 "rules": str(rules_path),
                 "dashboard": {"database": str(tmp_path / "dashboard.db")},
+                "query_log": {"retention_days": retention_days},
             }
         )
     )

@@ -115,13 +115,20 @@ def test_the_review_queue_and_a_review_through_the_api(tmp_path):
 
 
 def test_a_carer_assigns_a_device_through_the_api(tmp_path):
-    from filterd.db.devices import DeviceStore, Sighting
+    import time
 
-    store = DeviceStore(tmp_path / "filterd.db")
-    store.record(
-        [Sighting("3c:22:fb:00:00:09", "192.168.1.44", "alexs-phone", None, None, None, False, 1.0)]
+    from filterd.db.devices import Sighting
+    from tests.support.filterd_db import write_devices
+
+    seen = time.time() - 60
+    write_devices(
+        tmp_path / "filterd.db",
+        [
+            Sighting(
+                "3c:22:fb:00:00:09", "192.168.1.44", "alexs-phone", None, None, None, False, seen
+            )
+        ],
     )
-    store.close()
     client = logged_in(make_app(tmp_path), "Jo", "carer")
     listed = client.get("/api/devices").get_json()
     assert [d["hostname"] for d in listed["devices"]] == ["alexs-phone"]

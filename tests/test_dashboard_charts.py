@@ -12,9 +12,9 @@ import pytest
 
 from dashboard.data import charts
 from dashboard.web import children
-from filterd.db import statedb
-from filterd.db.querylog_writer import INSERT, open_database
+from filterd.db.read import FilterdReader
 from tests.dashboard_support import logged_in, make_app
+from tests.support.filterd_db import LONG_AGO, query_row, write_queries, write_usage
 
 LONDON = ZoneInfo("Europe/London")
 SCRIPT = "<script>alert(1)</script>.evil.com"
@@ -26,19 +26,12 @@ def at(day: int, hour: int, minute: int = 0, month: int = 7) -> float:
 
 
 def row(ts: float, name: str, reason: str = "forwarded", categories: str = "", child="sam"):
-    return (ts, "192.168.1.20", name, "A", "NOERROR", reason, 1.0, 0, categories, child)
+    return query_row(ts, name, reason=reason, categories=categories, child=child, rcode="NOERROR")
 
 
 def fill(tmp_path, rows, usage=()) -> None:
-    db = open_database(tmp_path / "filterd.db")
-    db.executescript(statedb.SCHEMA)
-    db.executemany(INSERT, rows)
-    db.executemany(
-        "INSERT INTO usage (day, child, category, minutes, last_minute) VALUES (?, ?, ?, ?, 0)",
-        usage,
-    )
-    db.commit()
-    db.close()
+    write_queries(tmp_path / "filterd.db", rows)
+    write_usage(tmp_path / "filterd.db", usage)
 
 
 def table(page: str, table_id: str) -> list[tuple[str, ...]]:
@@ -82,7 +75,8 @@ def page(tmp_path, monkeypatch):
         ("2025-07-08", "alex", "overall", 77),
     ]
     fill(tmp_path, rows, usage)
-    client = logged_in(make_app(tmp_path), "Pat", "viewer")
+    # a safeguarding lead sees every request (a viewer's charts: test_a_viewer_...)
+    client = logged_in(make_app(tmp_path), "Pat", "safeguarding_lead")
     response = client.get("/children/sam")
     assert response.status_code == 200
     return response.get_data(as_text=True)
@@ -191,36 +185,32 @@ def test_site_of(name, site):
     assert charts.site_of(name) == site
 
 
-def _db_with(rows):
-    db = sqlite3.connect(":memory:")
-    from filterd.db.querylog_writer import INDEXES, SCHEMA
-
-    db.executescript(SCHEMA + INDEXES + statedb.SCHEMA)
-    db.executemany(INSERT, rows)
-    return db
+def _reader_with(tmp_path, rows) -> FilterdReader:
+    write_queries(tmp_path / "filterd.db", rows)
+    return FilterdReader(tmp_path / "filterd.db", LONG_AGO)
 
 
-def test_hours_across_the_clock_changes():
+def test_hours_across_the_clock_changes(tmp_path):
     spring = [row(at(30, 0, 30, month=3), "a.com"), row(at(30, 3, 30, month=3), "a.com")]
-    counts = charts.hour_counts(_db_with(spring), "sam", date(2025, 3, 30), LONDON)
+    reader = _reader_with(tmp_path / "spring", spring)
+    counts = charts.hour_counts(reader, "sam", date(2025, 3, 30), LONDON, hide_high_risk=False)
     assert counts[0] == 1 and counts[3] == 1 and sum(counts) == 2
     first_one = datetime(2025, 10, 26, 0, 30, tzinfo=LONDON).timestamp() + 3600  # 01:30 BST
     autumn = [row(first_one, "a.com"), row(first_one + 3600, "a.com")]  # then 01:30 GMT
-    counts = charts.hour_counts(_db_with(autumn), "sam", date(2025, 10, 26), LONDON)
+    reader = _reader_with(tmp_path / "autumn", autumn)
+    counts = charts.hour_counts(reader, "sam", date(2025, 10, 26), LONDON, hide_high_risk=False)
     assert counts[1] == 2 and sum(counts) == 2
 
 
-def test_the_queries_read_by_the_child_index():
-    db = _db_with([])
-    statements = [
-        ("SELECT CAST(ts / 900 AS INTEGER) AS q, count(*) FROM queries"
-         " WHERE child = ? AND ts >= ? AND ts < ? GROUP BY q", ("sam", 0, 1)),
-        (f"SELECT categories, {charts.BLOCKED_CONDITION} AS blocked, count(*) FROM queries"
-         " WHERE child = ? AND ts >= ? AND categories != '' GROUP BY categories, blocked",
-         ("sam", 0)),
-        ("SELECT name, count(*) FROM queries WHERE child = ? AND ts >= ? GROUP BY name",
-         ("sam", 0)),
-    ]  # fmt: skip
-    for sql, args in statements:
-        plan = " ".join(str(r[-1]) for r in db.execute("EXPLAIN QUERY PLAN " + sql, args))
-        assert "queries_child_ts" in plan, plan
+@pytest.mark.parametrize("hide_high_risk", [False, True])
+def test_the_charts_read_the_query_log_by_the_child_index(tmp_path, hide_high_risk):
+    """Every statement the production code runs on the query log for the charts, planned."""
+    reader = _reader_with(tmp_path, [row(NOW - 60, "a.com"), row(NOW - 30, "b.com", "blocked")])
+    ran: list[str] = []
+    reader.db.set_trace_callback(ran.append)
+    charts.activity(reader, "sam", LONDON, 0, NOW, hide_high_risk=hide_high_risk)
+    on_the_log = [sql for sql in ran if "FROM queries" in sql]
+    assert len(on_the_log) == 3  # hours, categories, sites
+    for sql in on_the_log:
+        plan = " ".join(str(r[-1]) for r in reader.db.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "queries_child_ts" in plan, (sql, plan)

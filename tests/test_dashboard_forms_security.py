@@ -25,11 +25,10 @@ import yaml
 
 from dashboard.data import audit
 from dashboard.data.db import connect
-from filterd.db import statedb
 from filterd.db.devices import DeviceStore, Sighting
-from filterd.db.querylog_writer import INSERT, open_database
 from filterd.rules.guards import with_end_line
 from tests.support.dashboard_process import DashboardProcess
+from tests.support.filterd_db import query_row, write_queries
 from tests.support.filterd_process import FilterdProcess, free_port, wait_for
 from tests.support.upstream_process import PROJECT_ROOT
 from tests.support.web_client import Device, Reply
@@ -378,29 +377,8 @@ def test_failed_logins_lockouts_logouts_and_refusals_are_audited_with_the_addres
 
 def write_blocked(home: Home, names: list[str], categories: str = "self_harm") -> list[int]:
     """Blocked requests in filterd.db, written with filterd's own query-log writer."""
-    db = open_database(home.tmp / "filterd.db")
-    db.executescript(statedb.SCHEMA)
-    ids = [
-        db.execute(
-            INSERT,
-            (
-                time.time() - 60,
-                "192.168.1.20",
-                name,
-                "A",
-                "NXDOMAIN",
-                "blocked",
-                1.0,
-                0,
-                categories,
-                "sam",
-            ),
-        ).lastrowid
-        for name in names
-    ]
-    db.commit()
-    db.close()
-    return ids
+    rows = [query_row(time.time() - 60, name, categories=categories) for name in names]
+    return write_queries(home.tmp / "filterd.db", rows)
 
 
 def test_every_review_and_its_note_is_kept_from_the_page_and_the_api(fresh: Home):

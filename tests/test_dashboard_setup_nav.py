@@ -10,8 +10,6 @@ import pytest
 from dashboard.data import blocked_log
 from dashboard.data.db import connect
 from dashboard.web.setup import child_id
-from filterd.db import statedb
-from filterd.db.querylog_writer import INSERT, open_database
 from filterd.rules.parse import parse_rules
 from tests.dashboard_support import (
     csrf_of,
@@ -20,6 +18,7 @@ from tests.dashboard_support import (
     make_app,
     version_of,
 )
+from tests.support.filterd_db import query_row, write_queries
 
 NOW = time.time()
 EMPTY_RULES = {"children": {}, "devices": []}
@@ -196,18 +195,16 @@ def test_each_role_sees_only_the_links_it_may_open(tmp_path, role, shown):
         assert client.get(href).status_code == 200, label
 
 
+def unreviewed(dashboard, days: int = 7) -> int:
+    return blocked_log.unreviewed_high_risk(dashboard.filterd_db(), dashboard.db(), days=days)
+
+
 def write_log(tmp_path, rows):
     """filterd.db as filterd's writer makes it, with these rows; returns their ids."""
-    db = open_database(tmp_path / "filterd.db")
-    db.executescript(statedb.SCHEMA)
-    ids = [db.execute(INSERT, row).lastrowid for row in rows]
-    db.commit()
-    db.close()
-    return ids
+    return write_queries(tmp_path / "filterd.db", rows)
 
 
-def row(ts, name, *, reason="blocked", categories=""):
-    return (ts, "192.168.1.20", name, "A", "NXDOMAIN", reason, 1.0, 0, categories, "sam")
+row = query_row
 
 
 HIGH_RISK_LOG = [
@@ -264,10 +261,12 @@ def test_the_count_leaves_out_other_blocks_and_old_ones(tmp_path):
     dashboard = app.extensions["dashboard"]
     with app.app_context():
         assert blocked_log.unreviewed_high_risk(dashboard.filterd_db(), dashboard.db()) == 3
-        assert (
-            blocked_log.unreviewed_high_risk(dashboard.filterd_db(), dashboard.db(), days=30) == 4
-        )
-        assert blocked_log.unreviewed_high_risk(None, dashboard.db()) == 0
+        # the 8-day-old one is past the query log's 7-day retention: gone, even before pruning
+        assert unreviewed(dashboard, days=30) == 3
+    app = make_app(tmp_path, retention_days=30)
+    dashboard = app.extensions["dashboard"]
+    with app.app_context():
+        assert unreviewed(dashboard, days=30) == 4
 
 
 def test_first_run_with_children_already_in_the_rules_goes_to_the_home_page(tmp_path):

@@ -3,7 +3,6 @@ illegal-content name through, URL-form list lines block their host, and bypass i
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 
@@ -12,6 +11,8 @@ from dnslib import DNSRecord
 
 from dashboard.data.blocked_log import Filters, page_of
 from dashboard.data.db import connect
+from filterd.db.read import FilterdReader
+from filterd.db.retention import Retention
 from filterd.rules.guards import with_end_line
 from tests.support.dns_client import addresses, make_query, udp_exchange
 from tests.support.filterd_process import wait_for
@@ -113,10 +114,10 @@ def test_a_childs_bypass_attempt_is_listed_high_risk_for_review(start_filterd, t
     assert logged(filterd.db_path, "vpn.example")
 
     def listed() -> bool:
-        reviews = connect(tmp_path / "dashboard.db")  # the dashboard's own schema
-        with sqlite3.connect(filterd.db_path) as db:
-            page = page_of(db, reviews, Filters(start=0, end=time.time() + 86400 * 2))
-        reviews.close()
+        reader = FilterdReader(filterd.db_path, Retention(7))
+        with connect(tmp_path / "dashboard.db") as reviews:
+            page = page_of(reader, reviews, Filters(start=0, end=time.time() + 86400 * 2))
+        reader.close()
         found = [e for e in page.entries if e.name == "vpn.example"]
         return bool(found) and found[0].high_risk and found[0].child == "sam"
 

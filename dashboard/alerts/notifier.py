@@ -22,12 +22,13 @@ from dashboard.alerts.message import compose
 from dashboard.alerts.outbox import Queued, Route
 from dashboard.alerts.settings import SecretError
 from dashboard.data import audit
-from dashboard.data.db import connect, connect_filterd
+from dashboard.data.db import connect
 from dashboard.data.rules_file import RulesFile
 from dashboard.settings import DashboardSettings
 from filterd.clock import clock_from_environment
 from filterd.config import Config
-from filterd.db import events as event_log
+from filterd.db.read import FilterdReader
+from filterd.db.retention import Retention
 from filterd.events.kinds import RULES_EDITED_BY_HAND
 from filterd.redact import redact_text
 
@@ -80,19 +81,16 @@ class Notifier:
 
     def ingest(self, db: sqlite3.Connection) -> int:
         """Queue the messages for new events; how many events were read."""
-        source = connect_filterd(self.config.database)
-        if source is None:
-            return 0
-        try:
+        source = FilterdReader(
+            self.config.database, Retention(self.config.query_log.retention_days)
+        )
+        try:  # before filterd has made its event log, there is nothing to read
             after = outbox.cursor(db)
             if after is None:
-                newest = event_log.read_newest_id(source)
-                outbox.set_cursor(db, newest)
+                outbox.set_cursor(db, source.newest_event_id())
                 db.commit()
                 return 0
-            events = event_log.read_after(source, after, BATCH)
-        except sqlite3.OperationalError:  # filterd has not made its event log yet
-            return 0
+            events = source.events_after(after, BATCH)
         finally:
             source.close()
         if not events:

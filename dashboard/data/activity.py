@@ -1,22 +1,32 @@
-"""What filterd recorded, read-only: each child's state now, usage today, blocked requests.
+"""What filterd recorded, as the dashboard shows it: each child's state now and usage today.
 
-Works from filterd.db (query log, usage, status) and the rules, with the same decide code
-filterd uses, so "in bedtime" on the dashboard is exactly what DNS is doing.
+Read through filterd.db.read, with the same decide code filterd uses, so "in bedtime" on the
+dashboard is exactly what DNS is doing.
+
+Who sees what of a child's activity is decided here, once, for every view (home page, child
+page, API): blocked requests in a high-risk category (self-harm, extremism, adult...) are shown
+only to those who review them (the REVIEW permission: safeguarding leads, administrators), as
+the blocked-request log is. Everyone else's views leave them out of every count and chart.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from dashboard.data.accounts import Permission
 from filterd.catalogue.model import Catalogue
-from filterd.db.querylog_writer import BLOCKED_CONDITION
+from filterd.db.read import FilterdReader
 from filterd.rules.decide import OVERALL, situation
 from filterd.rules.model import Profile, Rules
 from filterd.rules.schedule import usage_day
 
 ONLINE_WINDOW = 300  # seconds: a child with a query this recent is "online now"
+
+
+def hides_high_risk(user: Any) -> bool:
+    """Whether this signed-in user's views of activity leave out high-risk blocked requests."""
+    return user is None or not user.may(Permission.REVIEW)
 
 
 class ChildSummary(NamedTuple):
@@ -42,35 +52,31 @@ def top_apps(usage: dict[str, int], catalogue: Catalogue, count: int = TOP_APPS)
 
 
 def usage_today(
-    db: sqlite3.Connection | None, profile: Profile, rules: Rules, now: float
+    reader: FilterdReader, profile: Profile, rules: Rules, now: float
 ) -> dict[str, int]:
-    if db is None:
-        return {}
-    day = usage_day(now, profile.limits.reset, rules.timezone)
-    try:
-        rows = db.execute(
-            "SELECT category, minutes FROM usage WHERE child = ? AND day = ?", (profile.id, day)
-        )
-        return dict(rows.fetchall())
-    except sqlite3.OperationalError:  # filterd has not written usage yet
-        return {}
+    return reader.usage_on(profile.id, usage_day(now, profile.limits.reset, rules.timezone))
 
 
 def child_summaries(
-    db: sqlite3.Connection | None,
+    reader: FilterdReader,
     rules: Rules,
+    *,
+    hide_high_risk: bool,
     now: float | None = None,
     catalogue: Catalogue | None = None,
 ) -> list[ChildSummary]:
     now = time.time() if now is None else now
+    reader = reader.as_of(now)
     summaries = []
     for profile in rules.children.values():
-        used = usage_today(db, profile, rules, now)
+        used = usage_today(reader, profile, rules, now)
         now_in_force = situation(profile, used, now, rules.timezone)
         limits = dict(profile.limits.categories)
         if profile.limits.overall is not None:
             limits[OVERALL] = profile.limits.overall
-        online, blocked = _recent_counts(db, profile.id, now)
+        online, blocked = reader.recent_counts(
+            profile.id, now, ONLINE_WINDOW, hide_high_risk=hide_high_risk
+        )
         summaries.append(
             ChildSummary(
                 profile.id,
@@ -85,34 +91,3 @@ def child_summaries(
             )
         )
     return summaries
-
-
-def _recent_counts(db: sqlite3.Connection | None, child: str, now: float) -> tuple[int, int]:
-    """(queries in the last ONLINE_WINDOW seconds, blocked in the last 24 h) for a child."""
-    if db is None:
-        return 0, 0
-    try:
-        online = db.execute(
-            "SELECT count(*) FROM queries WHERE child = ? AND ts > ?", (child, now - ONLINE_WINDOW)
-        ).fetchone()[0]
-        # +child: read the day's blocked rows (queries_blocked_ts), not all the child's queries
-        blocked = db.execute(
-            f"SELECT count(*) FROM queries WHERE ts > ? AND {BLOCKED_CONDITION} AND +child = ?",
-            (now - 86_400, child),
-        ).fetchone()[0]
-    except sqlite3.OperationalError:  # no query log yet
-        return 0, 0
-    return online, blocked
-
-
-def rules_status(db: sqlite3.Connection | None) -> dict | None:
-    """filterd's last check of the rules file (ok, problems, checked), if it wrote one."""
-    if db is None:
-        return None
-    import json
-
-    try:
-        row = db.execute("SELECT value, updated FROM status WHERE key = 'rules'").fetchone()
-    except sqlite3.OperationalError:
-        return None
-    return None if row is None else {**json.loads(row[0]), "updated": row[1]}

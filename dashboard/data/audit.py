@@ -1,9 +1,11 @@
 """The audit trail: who changed which rule, paused, gave extra time, reviewed or exported, who
 signed in, failed to or was refused, and from which address.
 
-Append-only: rows are added, never changed (triggers refuse UPDATE and DELETE) and each is
-hash-chained to the one before (dashboard.data.chain), so an entry changed or deleted by
-editing the file shows on Health. Free text is bounded and stored escaped (no control
+Append-only: rows are added, never changed (triggers refuse UPDATE, and DELETE until a row is
+past AUDIT_DAYS) and each is hash-chained to the one before (dashboard.data.chain), so an entry
+changed or deleted by editing the file shows on Health; rows past the retention are pruned as
+rows are added (the chain keeps its anchor) and never shown. Free text is bounded and stored
+escaped (no control
 or direction characters), so a hostile name or note cannot rewrite how the trail reads.
 """
 
@@ -15,6 +17,7 @@ from contextvars import ContextVar
 from typing import NamedTuple
 
 from dashboard.data import chain
+from dashboard.data.db import AUDIT_DAYS
 from filterd.text import escaped
 
 # The address the request being handled came from: set by the web layer for each request, so
@@ -51,6 +54,7 @@ def record(
         SOURCE.get(),
     )
     chain.append(db, "audit", [row])  # hash-chained: a changed or deleted entry shows
+    chain.prune(db, "audit", _kept())
     db.commit()
 
 
@@ -75,22 +79,29 @@ def record_unless_repeated(
         record(db, user, action, target, detail)
 
 
+def _kept() -> float:
+    """The oldest time still within the retention."""
+    return time.time() - AUDIT_DAYS * 86_400
+
+
 _COLUMNS = "ts, user, action, target, detail, source"
 
 
 def recent(db: sqlite3.Connection, limit: int = 200) -> list[AuditEntry]:
-    rows = db.execute(f"SELECT {_COLUMNS} FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM audit WHERE ts >= ? ORDER BY id DESC LIMIT ?", (_kept(), limit)
+    )
     return [AuditEntry(*row) for row in rows]
 
 
 def count(db: sqlite3.Connection) -> int:
-    return db.execute("SELECT count(*) FROM audit").fetchone()[0]
+    return db.execute("SELECT count(*) FROM audit WHERE ts >= ?", (_kept(),)).fetchone()[0]
 
 
 def page(db: sqlite3.Connection, number: int, size: int = PAGE_SIZE) -> list[AuditEntry]:
     """One page of the trail, newest first; page 1 is the newest."""
     rows = db.execute(
-        f"SELECT {_COLUMNS} FROM audit ORDER BY id DESC LIMIT ? OFFSET ?",
-        (size, (number - 1) * size),
+        f"SELECT {_COLUMNS} FROM audit WHERE ts >= ? ORDER BY id DESC LIMIT ? OFFSET ?",
+        (_kept(), size, (number - 1) * size),
     )
     return [AuditEntry(*row) for row in rows]

@@ -15,30 +15,17 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-# Answers that refused a name (a category block, deny list, walled garden, a spent limit, bedtime
-# or a pause), defined once beside the index filterd keeps for them.
 from dashboard.data import chain
-from filterd.db.querylog_writer import (
-    BLOCKED_CONDITION,
-    BLOCKED_REASONS,
-    HIGH_RISK_CATEGORIES,
-    HIGH_RISK_CONDITION,
-)
+from dashboard.data.db import REVIEW_DAYS
+from dashboard.data.home import HOME_TZ
+from filterd.db.read import BlockedSelection, FilterdReader, LogEntry
+from filterd.dns.query import BLOCK_LABELS
 from filterd.lists.categories import BY_ID
 from filterd.text import text_problem
 
-HOME_TZ = ZoneInfo("Europe/London")
 PAGE_SIZE = 100
 MAX_NOTE = 2000
 
-
-# Categories where a blocked request may be a sign that a child is at risk of harm (suicide and
-# self-harm, eating disorders, radicalisation, sexual exploitation, drugs and county lines,
-# violence, hate, contact with adult strangers, gambling, illegal content). The DSL sees these
-# first so that a sign of risk is never buried under blocked adverts or games at bedtime.
-# filterd keeps a partial index of these blocked rows (queries_high_risk_v2_ts), so the list lives
-# beside it in the query-log writer.
-HIGH_RISK = HIGH_RISK_CATEGORIES
 
 OUTCOMES = {
     "no_concern": "No concern",
@@ -46,14 +33,8 @@ OUTCOMES = {
     "raised_with_dsl": "Concern raised with the safeguarding lead",
 }
 
-REASONS = {
-    "blocked": "Blocked category",
-    "denied": "On the deny list",
-    "walled_garden": "Not on the allow list (walled garden)",
-    "limit": "Daily limit reached",
-    "offline": "Bedtime",
-    "paused": "Paused",
-}
+# Why a request was blocked, in plain words, by reason value (defined beside filterd's Reason).
+REASONS = {str(reason): label for reason, label in BLOCK_LABELS.items()}
 
 RANGES = {"24h": ("Last 24 hours", 1), "7d": ("Last 7 days", 7), "30d": ("Last 30 days", 30)}
 DEFAULT_RANGE = "24h"
@@ -81,6 +62,10 @@ class Filters(NamedTuple):
         }
         return {key: value for key, value in values.items() if value}
 
+    def selection(self) -> BlockedSelection:
+        """The filters as filterd.db.read takes them."""
+        return BlockedSelection(self.start, self.end, self.child, self.device, self.category)
+
     def describe(self) -> str:
         parts = []
         if self.range == "dates":
@@ -96,16 +81,7 @@ class Filters(NamedTuple):
         return ", ".join(parts)
 
 
-class Entry(NamedTuple):
-    id: int
-    ts: float
-    client: str
-    name: str
-    reason: str
-    categories: tuple[str, ...]
-    child: str
-    high_risk: bool
-    service: str = ""  # the app (catalogue id) the name belongs to, "" for none
+Entry = LogEntry  # one blocked request, as filterd.db.read gives it
 
 
 class Review(NamedTuple):
@@ -180,90 +156,22 @@ def parse_filters(
     )
 
 
-def _padded(column: str) -> str:
-    return f"(',' || {column} || ',')"
-
-
-# A request in any high-risk category (as filterd's partial index is written, so it is used).
-_RISK = HIGH_RISK_CONDITION
-
-
-def _where(filters: Filters) -> tuple[str, list]:
-    # BLOCKED_CONDITION as filterd writes it, so its partial index of blocked rows is used.
-    clauses = ["ts >= ?", "ts < ?", BLOCKED_CONDITION]
-    params: list = [filters.start, filters.end]
-    if filters.child:
-        # unary + keeps SQLite off queries_child_ts (every query of the child's month) and on
-        # the blocked indexes, which read the child's blocks among a few times as many rows
-        clauses.append("+child = ?")
-        params.append(filters.child)
-    if filters.device:
-        clauses.append("client = ?")
-        params.append(filters.device)
-    if filters.category:
-        clauses.append(f"{_padded('categories')} LIKE ?")
-        params.append(f"%,{filters.category},%")
-    return " AND ".join(clauses), params
-
-
-def _entry(row: tuple) -> Entry:
-    id_, ts, client, name, reason, categories, child, service = row
-    listed = tuple(c for c in categories.split(",") if c)
-    risky = any(c in HIGH_RISK for c in listed)
-    return Entry(id_, ts, client, name, reason, listed, child, risky, service)
-
-
-_COLUMNS = "id, ts, client, name, reason, categories, child, service"
-
-
 def page_of(
-    filterd_db: sqlite3.Connection | None,
+    reader: FilterdReader,
     dashboard_db: sqlite3.Connection,
     filters: Filters,
     page: int = 1,
     size: int = PAGE_SIZE,
 ) -> Page:
     """One page of blocked requests: high-risk first, newest first within each."""
-    if filterd_db is None:
-        return Page([], {}, 1, False)
     page = max(1, page)
-    where, params = _where(filters)
-    wanted, offset = size + 1, (page - 1) * size
-    # High-risk rows first (their own small index), then the rest newest first: each part
-    # reads its rows in index order and stops at the page, never sorting a month of blocks.
-    rows = filterd_db.execute(
-        f"SELECT {_COLUMNS} FROM queries WHERE {where} AND {_RISK}"
-        " ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?",
-        (*params, wanted, offset),
-    ).fetchall()
-    if len(rows) < wanted:
-        rest_offset = 0
-        if not rows:  # the page starts after the last high-risk row: skip past them all
-            risky = filterd_db.execute(
-                f"SELECT count(*) FROM queries WHERE {where} AND {_RISK}", params
-            ).fetchone()[0]
-            rest_offset = max(0, offset - risky)
-        rows += filterd_db.execute(
-            f"SELECT {_COLUMNS} FROM queries WHERE {where} AND NOT {_RISK}"
-            " ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?",
-            (*params, wanted - len(rows), rest_offset),
-        ).fetchall()
-    entries = [_entry(row) for row in rows[:size]]
-    return Page(entries, reviews_for(dashboard_db, [e.id for e in entries]), page, len(rows) > size)
+    entries, has_next = reader.blocked_page(filters.selection(), page, size)
+    return Page(entries, reviews_for(dashboard_db, [e.id for e in entries]), page, has_next)
 
 
-def all_matching(filterd_db: sqlite3.Connection | None, filters: Filters) -> Iterator[Entry]:
+def all_matching(reader: FilterdReader, filters: Filters) -> Iterator[Entry]:
     """Every blocked request the filters match, in page order (for the export)."""
-    if filterd_db is None:
-        return
-    where, params = _where(filters)
-    for part in (_RISK, f"NOT {_RISK}"):  # high-risk first, as on the pages
-        cursor = filterd_db.execute(
-            f"SELECT {_COLUMNS} FROM queries WHERE {where} AND {part} ORDER BY ts DESC, id DESC",
-            params,
-        )
-        for row in cursor:
-            yield _entry(row)
+    return reader.blocked_all(filters.selection())
 
 
 def reviews_for(db: sqlite3.Connection, ids: list[int]) -> dict[int, Review]:
@@ -274,12 +182,13 @@ def reviews_for(db: sqlite3.Connection, ids: list[int]) -> dict[int, Review]:
 def review_histories(db: sqlite3.Connection, ids: list[int]) -> dict[int, list[Review]]:
     """Every review of each of these requests, oldest first (reviews are never replaced)."""
     found: dict[int, list[Review]] = {}
+    kept = time.time() - REVIEW_DAYS * 86_400
     for start in range(0, len(ids), 500):  # under SQLite's host-parameter limit
         chunk = ids[start : start + 500]
         rows = db.execute(
             "SELECT query_id, outcome, note, reviewer, ts FROM reviews"
-            f" WHERE query_id IN ({','.join('?' * len(chunk))}) ORDER BY id",
-            chunk,
+            f" WHERE query_id IN ({','.join('?' * len(chunk))}) AND ts >= ? ORDER BY id",
+            (*chunk, kept),
         )
         for row in rows:
             found.setdefault(row[0], []).append(Review(*row))
@@ -290,21 +199,9 @@ class ReviewError(ValueError):
     """A refused review; the message is shown to the person."""
 
 
-def blocked_ids(filterd_db: sqlite3.Connection | None, ids: list[int]) -> list[int]:
+def blocked_entries(reader: FilterdReader, ids: list[int]) -> list[Entry]:
     """Those of `ids` that are blocked requests in the query log."""
-    if filterd_db is None:
-        return []
-    found: list[int] = []
-    marks = ",".join("?" * len(BLOCKED_REASONS))
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        rows = filterd_db.execute(
-            f"SELECT id FROM queries WHERE id IN ({','.join('?' * len(chunk))})"
-            f" AND reason IN ({marks})",
-            (*chunk, *BLOCKED_REASONS),
-        )
-        found.extend(row[0] for row in rows)
-    return sorted(found)
+    return reader.blocked_entries(ids)
 
 
 def record_reviews(
@@ -323,24 +220,19 @@ def record_reviews(
         raise ReviewError("Choose at least one blocked request.")
     now = time.time()
     chain.append(db, "reviews", [(id_, outcome, note, reviewer, now) for id_ in ids])
+    chain.prune(db, "reviews", now - REVIEW_DAYS * 86_400)
     db.commit()
 
 
 def unreviewed_high_risk(
-    filterd_db: sqlite3.Connection | None,
+    reader: FilterdReader,
     dashboard_db: sqlite3.Connection,
     days: int = 7,
     now: float | None = None,
 ) -> int:
     """How many high-risk blocked requests in the last `days` days nobody has reviewed yet."""
-    if filterd_db is None:
-        return 0
     now = time.time() if now is None else now
-    where, params = _where(Filters(start=now - days * 86400, end=now + 1))
-    ids = [
-        row[0]
-        for row in filterd_db.execute(f"SELECT id FROM queries WHERE {where} AND {_RISK}", params)
-    ]
+    ids = reader.as_of(now).high_risk_ids(now - days * 86400, now + 1)
     return len(ids) - len(reviews_for(dashboard_db, ids))
 
 

@@ -23,14 +23,44 @@ FIELDS: dict[str, tuple[str, ...]] = {
 SEPARATOR = "\x1f"  # a unit separator: stored text is escaped, so it never holds one
 
 
-def triggers(table: str) -> str:
-    """SQL that makes `table` append-only (run with the schema)."""
+def triggers(table: str, kept_days: int) -> str:
+    """SQL that makes `table` append-only (run with the schema): no row is changed, and none
+    deleted until it is `kept_days` old (pruning by retention, see `prune`)."""
     return (
         f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}"
         f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}"
-        f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
+        f"CREATE TRIGGER IF NOT EXISTS {table}_kept_{kept_days}_days BEFORE DELETE ON {table}"
+        f" WHEN old.ts >= CAST(strftime('%s', 'now') AS INTEGER) - {kept_days} * 86400"
+        f" BEGIN SELECT RAISE(ABORT, '{table} is append-only within its retention'); END;"
     )
+
+
+def prune(db: sqlite3.Connection, table: str, before: float) -> None:
+    """Delete the rows older than `before` (past their retention), oldest first; the hash of
+    the last one deleted is kept as the chain's anchor, so the chain still verifies from the
+    first row kept, and a row deleted any other way still shows. The caller commits."""
+    last = db.execute(
+        f"SELECT id, hash FROM {table} WHERE ts < ? ORDER BY id DESC LIMIT 1", (before,)
+    ).fetchone()
+    if last is None:
+        return
+    try:
+        db.execute(f"DELETE FROM {table} WHERE id <= ?", (last[0],))
+    except sqlite3.IntegrityError:  # a younger row among them (the clock was moved): keep all
+        return
+    if last[1]:
+        db.execute(
+            "INSERT OR REPLACE INTO chain_anchors (name, prev) VALUES (?, ?)", (table, last[1])
+        )
+
+
+def _anchor(db: sqlite3.Connection, table: str) -> str:
+    """The hash the first kept row chains to: '' until rows were pruned."""
+    try:
+        row = db.execute("SELECT prev FROM chain_anchors WHERE name = ?", (table,)).fetchone()
+    except sqlite3.OperationalError:
+        return ""
+    return row[0] if row else ""
 
 
 def digest(prev: str, values: Sequence[Any]) -> str:
@@ -68,7 +98,7 @@ def verify(db: sqlite3.Connection, table: str) -> Verdict:
     """Walk the chain in id order; the first row that does not fit is reported."""
     fields = FIELDS[table]
     rows = db.execute(f"SELECT id, {', '.join(fields)}, prev, hash FROM {table} ORDER BY id")
-    prev = ""
+    prev = _anchor(db, table)
     checked = unchained = 0
     started = False
     for row in rows:

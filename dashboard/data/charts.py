@@ -1,7 +1,8 @@
 """A child's activity as chart data: queries by hour today, minutes online, categories, sites.
 
-Read-only from filterd.db; every query reads one child's rows by the queries_child_ts index
-(child = ? AND ts range). "Today" and the hours are the home's, in the rules' time zone;
+Read through filterd.db.read; every read takes one child's rows by the queries_child_ts index
+(child = ? AND ts range). What a role sees is decided in dashboard.data.activity. "Today"
+and the hours are the home's, in the rules' time zone;
 "this week" is the last 7 days: today and the 6 days before it, from home midnight.
 The bar geometry is worked out here so the template only writes SVG attributes (the
 Content-Security-Policy forbids inline scripts and style attributes).
@@ -9,19 +10,17 @@ Content-Security-Policy forbids inline scripts and style attributes).
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from filterd.db.querylog_writer import BLOCKED_CONDITION
+from filterd.db.read import QUARTER, FilterdReader
 from filterd.rules.decide import OVERALL
 from filterd.rules.schedule import usage_day
 
 DAYS = 7
 TOP_SITES = 10
-QUARTER = 900  # seconds: every time zone's offset is a whole number of quarter hours
 # Second-level labels under a country code that people register below (bbc.co.uk, abc.net.au).
 SECOND_LEVEL = {"co", "com", "org", "net", "ac", "gov", "edu", "sch", "nhs", "ltd", "plc", "me"}
 
@@ -109,49 +108,24 @@ def _rows(values: list[tuple[str, int]]) -> list[Bar]:
     ]
 
 
-def hour_counts(db: sqlite3.Connection, child: str, day: date, tz: ZoneInfo) -> list[int]:
+def hour_counts(
+    reader: FilterdReader, child: str, day: date, tz: ZoneInfo, *, hide_high_risk: bool
+) -> list[int]:
     """Queries in each home hour (0-23) of a day; the repeated autumn hour counts once."""
     start, end = _midnight(day, tz), _midnight(day + timedelta(days=1), tz)
     counts = [0] * 24
-    rows = db.execute(
-        "SELECT CAST(ts / ? AS INTEGER) AS quarter, count(*) FROM queries"
-        " WHERE child = ? AND ts >= ? AND ts < ? GROUP BY quarter",
-        (QUARTER, child, start, end),
-    )
-    for quarter, count in rows:
+    for quarter, count in reader.quarter_hour_counts(
+        child, start, end, hide_high_risk=hide_high_risk
+    ):
         counts[datetime.fromtimestamp(quarter * QUARTER, tz).hour] += count
     return counts
 
 
-def minutes_by_day(db: sqlite3.Connection, child: str, days: list[str]) -> dict[str, int]:
-    rows = db.execute(
-        "SELECT day, minutes FROM usage WHERE child = ? AND category = ? AND day >= ?",
-        (child, OVERALL, days[0]),
-    )
-    return {day: minutes for day, minutes in rows if day in days}
-
-
-def category_counts(db: sqlite3.Connection, child: str, since: float) -> dict[str, tuple[int, int]]:
-    """{category: (allowed, blocked)} queries since `since`; a query counts in each category."""
-    totals: dict[str, list[int]] = {}
-    rows = db.execute(
-        f"SELECT categories, {BLOCKED_CONDITION} AS blocked, count(*) FROM queries"
-        " WHERE child = ? AND ts >= ? AND categories != '' GROUP BY categories, blocked",
-        (child, since),
-    )
-    for categories, blocked, count in rows:
-        for category in filter(None, categories.split(",")):
-            totals.setdefault(category, [0, 0])[1 if blocked else 0] += count
-    return {category: (a, b) for category, (a, b) in totals.items()}
-
-
-def site_counts(db: sqlite3.Connection, child: str, since: float) -> Counter[str]:
+def site_counts(
+    reader: FilterdReader, child: str, since: float, *, hide_high_risk: bool
+) -> Counter[str]:
     sites: Counter[str] = Counter()
-    rows = db.execute(
-        "SELECT name, count(*) FROM queries WHERE child = ? AND ts >= ? GROUP BY name",
-        (child, since),
-    )
-    for name, count in rows:
+    for name, count in reader.name_counts(child, since, hide_high_risk=hide_high_risk).items():
         site = site_of(name)
         if site:
             sites[site] += count
@@ -159,26 +133,26 @@ def site_counts(db: sqlite3.Connection, child: str, since: float) -> Counter[str
 
 
 def activity(
-    db: sqlite3.Connection | None, child: str, tz: ZoneInfo, reset: int, now: float
+    reader: FilterdReader,
+    child: str,
+    tz: ZoneInfo,
+    reset: int,
+    now: float,
+    *,
+    hide_high_risk: bool,
 ) -> Activity:
     """Everything the child page's activity charts show; empty charts when there is no log."""
     today = datetime.fromtimestamp(now, tz).date()
     week_start = _midnight(today - timedelta(days=DAYS - 1), tz)
     last_usage_day = date.fromisoformat(usage_day(now, reset, tz))
     usage_days = [(last_usage_day - timedelta(days=n)).isoformat() for n in range(DAYS - 1, -1, -1)]
-    hours, minutes, categories, sites = [0] * 24, {}, {}, Counter()
-    available = db is not None
-    if db is not None:
-        try:
-            hours = hour_counts(db, child, today, tz)
-            categories = category_counts(db, child, week_start)
-            sites = site_counts(db, child, week_start)
-        except sqlite3.OperationalError:  # filterd has not written a query log yet
-            available = False
-        try:
-            minutes = minutes_by_day(db, child, usage_days)
-        except sqlite3.OperationalError:  # nor usage
-            minutes = {}
+    reader = reader.as_of(now)
+    hidden = {"hide_high_risk": hide_high_risk}
+    hours = hour_counts(reader, child, today, tz, **hidden)
+    categories = reader.category_counts(child, week_start, **hidden)
+    sites = site_counts(reader, child, week_start, **hidden)
+    minutes = reader.minutes_by_day(child, OVERALL, usage_days[0])
+    available = reader.has("queries")
     ordered = sorted(categories.items(), key=lambda item: (-sum(item[1]), item[0]))
     top = max((sum(c) for _, c in ordered), default=0) or 1
     span = WIDTH - LABEL_WIDTH - 50

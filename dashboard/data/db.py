@@ -1,15 +1,19 @@
 """var/dashboard.db: accounts, sessions, the audit trail and reviews of blocked requests.
 
-Written only by the dashboard. Each request opens its own connection (SQLite connections are
-cheap and not shared between threads).
+Written only by the dashboard; every table is defined here. Each request opens its own
+connection (SQLite connections are cheap and not shared between threads), which creates or
+upgrades the file in place: the version is `PRAGMA user_version`, version 0 the release before
+versions (tests/fixtures). filterd.db is read through filterd.db.read, never here.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from dashboard.data import chain
+from filterd.db.schema import statements
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -54,13 +58,18 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_ts ON audit(ts);
 CREATE TABLE IF NOT EXISTS reviews (  -- append-only: every review kept, the latest in force
     id INTEGER PRIMARY KEY,
-    query_id INTEGER NOT NULL,      -- filterd.db queries.id of the blocked request
+    query_id INTEGER NOT NULL,      -- filterd.db queries.id of the blocked request (never reused)
     outcome TEXT NOT NULL,          -- no_concern, discussed_with_child, raised_with_dsl
     note TEXT NOT NULL DEFAULT '',
     reviewer TEXT NOT NULL,
     ts REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS reviews_query ON reviews(query_id, id);
+CREATE INDEX IF NOT EXISTS reviews_ts ON reviews(ts);
+CREATE TABLE IF NOT EXISTS chain_anchors (  -- dashboard.data.chain: the hash the first kept
+    name TEXT PRIMARY KEY,                  -- row of a pruned table chains to
+    prev TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS alert_cursor (  -- dashboard.alerts.outbox: the last event read
     one INTEGER PRIMARY KEY CHECK (one = 1),
     last_event INTEGER NOT NULL
@@ -96,6 +105,61 @@ CREATE TABLE IF NOT EXISTS digests_sent (  -- dashboard.alerts.notifier: each di
 CREATE INDEX IF NOT EXISTS alerts_group ON alerts(channel, recipient, group_key, id);
 CREATE INDEX IF NOT EXISTS alerts_unsent ON alerts(next_try) WHERE state != 'sent';
 """
+SCHEMA_VERSION = 1
+
+# How long dashboard.db keeps each kind of record (README: "What is kept, and for how long").
+# Pruned when the table is written, and never shown once older, even before pruning runs.
+REVIEW_DAYS = 365  # reviews of blocked requests: export them to the home's recording system
+AUDIT_DAYS = 365  # the audit trail
+
+
+def _from_0(db: sqlite3.Connection) -> None:
+    """Release 0 -> 1: the audit trail records the request's source address; every review is
+    kept (they were one row per request, a later review replacing the earlier one's note: the
+    append-only table takes those rows over as they are); indexes on the audit and review
+    times, for pruning by retention."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(audit)")}
+    if "source" not in have:
+        db.execute("ALTER TABLE audit ADD COLUMN source TEXT NOT NULL DEFAULT ''")
+    reviews = {row[1]: row[5] for row in db.execute("PRAGMA table_info(reviews)")}
+    if reviews.get("query_id") == 1:  # query_id was the primary key: one review per request
+        db.execute("ALTER TABLE reviews RENAME TO reviews_replaced")
+        for statement in statements(SCHEMA):
+            db.execute(statement)
+        db.execute(
+            "INSERT INTO reviews (query_id, outcome, note, reviewer, ts)"
+            " SELECT query_id, outcome, note, reviewer, ts FROM reviews_replaced ORDER BY ts"
+        )
+        db.execute("DROP TABLE reviews_replaced")
+    db.execute("CREATE INDEX IF NOT EXISTS audit_ts ON audit(ts)")
+    db.execute("CREATE INDEX IF NOT EXISTS reviews_ts ON reviews(ts)")
+    for table in ("audit", "reviews"):  # refused every delete: pruning by retention is allowed
+        db.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+
+
+# MIGRATIONS[n] upgrades version n to n + 1; a test opens a file the previous release wrote.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_from_0]
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Create or upgrade the tables under one write lock; returns the version found."""
+    db.commit()
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        found = db.execute("PRAGMA user_version").fetchone()[0]
+        if found < SCHEMA_VERSION:
+            fresh = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'").fetchone()
+            if fresh is not None:
+                for step in MIGRATIONS[found:]:
+                    step(db)
+            for statement in statements(SCHEMA):
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    return found
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -103,30 +167,16 @@ def connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=10)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA foreign_keys=ON")
-    _keep_every_review(db)
-    db.executescript(SCHEMA)
+    if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+        migrate(db)
+    db.executescript(SCHEMA)  # tables added without a migration (new, empty) appear here too
     _add_missing_columns(db)
-    db.executescript(chain.triggers("audit") + chain.triggers("reviews"))
+    db.executescript(chain.triggers("audit", AUDIT_DAYS) + chain.triggers("reviews", REVIEW_DAYS))
     return db
 
 
-def _keep_every_review(db: sqlite3.Connection) -> None:
-    """Reviews were once one row per request (a later review replaced the earlier one's
-    note); the append-only table takes over those rows as they are."""
-    columns = {row[1]: row[5] for row in db.execute("PRAGMA table_info(reviews)")}
-    if columns.get("query_id") != 1:  # no table yet, or already append-only
-        return
-    with db:
-        db.execute("ALTER TABLE reviews RENAME TO reviews_replaced")
-        db.executescript(SCHEMA)
-        db.execute(
-            "INSERT INTO reviews (query_id, outcome, note, reviewer, ts)"
-            " SELECT query_id, outcome, note, reviewer, ts FROM reviews_replaced ORDER BY ts"
-        )
-        db.execute("DROP TABLE reviews_replaced")
-
-
-# Columns added after a table was first created: (table, column, definition).
+# Columns added after a table was first created, with a default, checked on every connect:
+# (table, column, definition). Any other change of a table is a migration (MIGRATIONS).
 ADDED_COLUMNS = (
     ("audit", "source", "TEXT NOT NULL DEFAULT ''"),
     ("users", "email", "TEXT NOT NULL DEFAULT ''"),  # where this account's alerts go
@@ -155,10 +205,3 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
         if column not in have:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
     db.commit()
-
-
-def connect_filterd(path: Path) -> sqlite3.Connection | None:
-    """filterd's own database, read-only (None until filterd has created it)."""
-    if not path.exists():
-        return None
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)

@@ -1,15 +1,15 @@
 """Devices as the dashboard shows them: what filterd saw (filterd.db) joined to the rules' owners.
 
-No Flask here. filterd.db is read-only and may not exist yet (None) or may not have the devices
-table yet (filterd has not discovered anything): both read as no devices.
+No Flask here. filterd.db is read through filterd.db.read: before filterd has made it or
+discovered anything, there are no devices.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from typing import Any, NamedTuple
 
+from filterd.db.read import FilterdReader
 from filterd.rules.parse import MAX_NAME
 from filterd.text import text_problem
 
@@ -31,21 +31,14 @@ class SeenDevice(NamedTuple):
 
 
 def seen_devices(
-    db: sqlite3.Connection | None, raw_rules: dict[str, Any], now: float | None = None
+    reader: FilterdReader, raw_rules: dict[str, Any], now: float | None = None
 ) -> list[SeenDevice]:
     """Every device filterd has seen, most recently seen first, with its owner from the rules."""
-    if db is None:
-        return []
     now = time.time() if now is None else now
-    try:
-        rows = db.execute(
-            "SELECT mac, address, hostname, vendor, private, first_seen, last_seen"
-            " FROM devices ORDER BY last_seen DESC"
-        ).fetchall()
-    except sqlite3.OperationalError:
-        return []
     devices = []
-    for mac, address, hostname, vendor, private, first_seen, last_seen in rows:
+    for row in reader.devices_seen():
+        mac, address, hostname, vendor = row.mac, row.address, row.hostname, row.vendor
+        private, first_seen, last_seen = row.private, row.first_seen, row.last_seen
         if hostname is not None and text_problem(hostname, MAX_NAME) is not None:
             hostname = None  # a device's own name with control or direction characters: unshown
         entry = listed_entry(raw_rules, mac, address)

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from dashboard.data.blocked_log import HOME_TZ, OUTCOMES, Entry, Review
+from dashboard.data.blocked_log import OUTCOMES, Entry, Review
+from dashboard.data.home import HOME_TZ
 
 COLUMNS = (
     "time",

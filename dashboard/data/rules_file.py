@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -35,7 +36,7 @@ from dashboard.data.rule_permissions import MAX_CHANGES, FieldsRefused, changed_
 from filterd.rules.changes import describe
 from filterd.rules.guards import CUT_SHORT, END_KEY, NONE_WORD, with_end_line
 from filterd.rules.model import Rules
-from filterd.rules.parse import RulesError, parse_rules, parse_rules_bytes
+from filterd.rules.parse import RulesError, override_expired, parse_rules, parse_rules_bytes
 from filterd.rules.yaml_loader import load_plain
 
 
@@ -253,14 +254,15 @@ def edited(snapshot: Snapshot) -> dict[str, Any]:
     return copy.deepcopy(snapshot.raw)
 
 
-def add_override(raw: dict[str, Any], child: str, override: dict[str, Any]) -> None:
-    """Append an override to a child; expired ones of the same kind are dropped."""
+def add_override(
+    raw: dict[str, Any], child: str, override: dict[str, Any], tz: ZoneInfo, now: float
+) -> None:
+    """Append an override to a child; expired ones are dropped, judged as filterd judges them
+    (filterd.rules.parse.override_expired, in the home's time zone `tz`)."""
     body = raw.setdefault("children", {}).get(child)
     if not isinstance(body, dict):
         raise KeyError(child)
-    overrides = [
-        o for o in body.get("overrides") or [] if not (isinstance(o, dict) and _expired(o))
-    ]
+    overrides = [o for o in body.get("overrides") or [] if not override_expired(o, tz, now)]
     overrides.append(override)
     body["overrides"] = overrides
 
@@ -279,16 +281,6 @@ def remove_overrides(raw: dict[str, Any], child: str, kind: str) -> None:
 def home_time(moment: datetime) -> str:
     """An instant as the rules file writes it: "YYYY-MM-DD HH:MM" in home time."""
     return moment.strftime("%Y-%m-%d %H:%M")
-
-
-def _expired(override: dict[str, Any]) -> bool:
-    until = override.get("until")
-    if not isinstance(until, str):
-        return False
-    try:
-        return datetime.fromisoformat(until) < datetime.now()
-    except ValueError:
-        return False
 
 
 def _plain(value: Any) -> Any:

@@ -15,25 +15,23 @@ from typing import Any
 
 from flask import Blueprint, abort, g, jsonify, request
 
+from dashboard.actions import ActionError, Failure, quick
+from dashboard.actions import rules as rules_actions
+from dashboard.actions.devices import assign_device
+from dashboard.actions.reviews import review_entries
 from dashboard.app import current_dashboard
-from dashboard.data import audit, quick_actions
+from dashboard.data import audit
 from dashboard.data.accounts import Permission
-from dashboard.data.activity import child_summaries
+from dashboard.data.activity import child_summaries, hides_high_risk
 from dashboard.data.blocked_log import (
     FilterError,
-    ReviewError,
-    blocked_ids,
     page_of,
     parse_filters,
-    record_reviews,
-    review_audit,
     review_histories,
 )
-from dashboard.data.devices import HOUSEHOLD_OWNER, assign, seen_devices
-from dashboard.data.rules_file import ReasonNeeded, StaleEdit, edited
+from dashboard.data.devices import seen_devices
 from dashboard.web.audit_log import page_number
 from dashboard.web.openapi import SPEC
-from filterd.rules.parse import RulesError
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
@@ -116,6 +114,7 @@ def children():
         child_summaries(
             current_dashboard().filterd_db(),
             snapshot.rules,
+            hide_high_risk=hides_high_risk(g.user),
             catalogue=current_dashboard().catalogue(),
         )
         if snapshot.rules
@@ -124,28 +123,32 @@ def children():
     return jsonify(version=snapshot.version, children=[c._asdict() for c in found])
 
 
+def _failed(err: ActionError):
+    """An action's refusal as JSON, with the status its kind names."""
+    if err.failure is Failure.REFUSED:
+        return jsonify(error="refused", problems=err.problems), err.failure.status
+    if err.failure is Failure.REASON_NEEDED:
+        return jsonify(error="reason needed", loosened=err.problems), err.failure.status
+    return jsonify(error=str(err)), err.failure.status
+
+
 @blueprint.post("/children/<child>/actions")
 @api_requires(Permission.EDIT_RULES)
 def child_action(child: str):
     body = json_body()
     action, until = str(body.get("action", "")), str(body.get("until", ""))
     try:
-        quick_actions.apply(
-            current_dashboard().rules,
+        quick.quick_action(
+            current_dashboard(),
+            g.user,
             child,
             action,
             until,
             str(body.get("version", "")),
             datetime.now(UTC),
-            g.user,
         )
-    except quick_actions.ActionError as err:
-        return jsonify(error=str(err)), 400
-    except StaleEdit as err:
-        return jsonify(error=str(err)), 409
-    except RulesError as err:
-        return jsonify(error="refused", problems=err.problems), 422
-    audit.record(current_dashboard().db(), g.user.name, f"child.{action}", child, until)
+    except ActionError as err:
+        return _failed(err)
     return jsonify(ok=True, version=current_dashboard().rules.read().version)
 
 
@@ -163,25 +166,17 @@ def save_rules():
     raw = body.get("rules")
     if not isinstance(raw, dict):
         return jsonify(error="expected {version, rules}"), 400
-    return _save(raw, body, "rules.save", "(api)", "")
-
-
-def _save(raw: dict, body: dict, action: str, target: str, detail: str):
-    """Save edited rules on the version the request was based on; audit; the JSON answer."""
-    reason = str(body.get("reason", ""))[:500]
     try:
-        saved = current_dashboard().rules.save(raw, str(body.get("version", "")), g.user, reason)
-    except StaleEdit as err:
-        return jsonify(error=str(err)), 409
-    except RulesError as err:
-        return jsonify(error="refused", problems=err.problems), 422
-    except ReasonNeeded as err:
-        return jsonify(error="reason needed", loosened=err.loosened), 422
-    changed = "; ".join(saved.described) or "no change"
-    audit.record(
-        current_dashboard().db(), g.user.name, action, target, f"{detail} {changed}".strip()
-    )
-    return jsonify(ok=True, version=current_dashboard().rules.read().version)
+        version = rules_actions.save_rules(
+            current_dashboard(),
+            g.user,
+            raw,
+            str(body.get("version", "")),
+            str(body.get("reason", ""))[:500],
+        )
+    except ActionError as err:
+        return _failed(err)
+    return jsonify(ok=True, version=version)
 
 
 @blueprint.get("/audit")
@@ -207,17 +202,17 @@ def devices():
 def device_owner(mac: str):
     """Assign a device to a child, or to the household with owner "none"."""
     body = json_body()
-    owner = str(body.get("owner", ""))
-    snapshot = current_dashboard().rules.read()
-    seen = {d.mac: d for d in seen_devices(current_dashboard().filterd_db(), snapshot.raw)}
-    device = seen.get(mac.lower())
-    if device is None:
-        return jsonify(error="that device is not one filterd has seen"), 404
-    if owner != HOUSEHOLD_OWNER and owner not in (snapshot.raw.get("children") or {}):
-        return jsonify(error='owner must be a child id or "none"'), 400
-    raw = edited(snapshot)
-    assign(raw, device.mac, owner, device.hostname or device.vendor)
-    return _save(raw, body, "device.assign", device.mac, owner)
+    try:
+        done = assign_device(
+            current_dashboard(),
+            g.user,
+            mac,
+            str(body.get("owner", "")),
+            str(body.get("version", "")),
+        )
+    except ActionError as err:
+        return _failed(err)
+    return jsonify(ok=True, version=done.version)
 
 
 @blueprint.get("/blocked")
@@ -261,12 +256,8 @@ def review():
     outcome, note = body.get("outcome", ""), body.get("note", "")
     if not isinstance(outcome, str) or not isinstance(note, str):
         abort(400, "expected outcome and note as text")
-    known = blocked_ids(current_dashboard().filterd_db(), ids)
     try:
-        record_reviews(current_dashboard().db(), known, outcome, note, g.user.name)
-    except ReviewError as err:
-        abort(400, str(err))
-    audit.record(
-        current_dashboard().db(), g.user.name, "review", *review_audit(known, outcome, note)
-    )
+        known = review_entries(current_dashboard(), g.user, ids, outcome, note)
+    except ActionError as err:
+        return _failed(err)
     return jsonify(ok=True, reviewed=known)

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, render_template, request
 from dashboard.app import current_dashboard
 from dashboard.data import audit
 from dashboard.data.accounts import Permission
-from dashboard.data.blocked_log import HOME_TZ
+from dashboard.data.home import home_timezone
 from dashboard.web.security import requires
 
 blueprint = Blueprint("audit_log", __name__, template_folder="../templates")
@@ -33,8 +33,7 @@ def page_number(text: str | None, pages: int) -> int:
 @requires(Permission.AUDIT)
 def index():
     dashboard = current_dashboard()
-    rules = dashboard.rules.read().rules
-    tz = rules.timezone if rules else HOME_TZ
+    tz = home_timezone(dashboard.rules.read())
     db = dashboard.db()
     total = audit.count(db)
     pages = max(1, -(-total // audit.PAGE_SIZE))

@@ -16,11 +16,14 @@ from flask import (
     url_for,
 )
 
+from dashboard.actions import ActionError
+from dashboard.actions.reviews import review_entries
 from dashboard.app import current_dashboard
 from dashboard.data import audit
 from dashboard.data import blocked_log as data
 from dashboard.data.accounts import Permission
 from dashboard.data.export import blocked_csv
+from dashboard.data.home import home_timezone
 from dashboard.web.api import MAX_ID, MAX_IDS, page_argument
 from dashboard.web.security import requires
 from filterd.lists.categories import CATEGORIES
@@ -35,10 +38,10 @@ def _add_nav_link(state) -> None:
 
 def _rules_and_filters():
     """The rules in force (or None), the home's time zone and the request's filters."""
-    rules = current_dashboard().rules.read().rules
-    tz = rules.timezone if rules else data.HOME_TZ
+    snapshot = current_dashboard().rules.read()
+    tz = home_timezone(snapshot)
     try:
-        return rules, tz, data.parse_filters(request.args, tz=tz)
+        return snapshot.rules, tz, data.parse_filters(request.args, tz=tz)
     except data.FilterError as err:
         abort(400, f"That filter is not valid: {err}.")
 
@@ -76,8 +79,9 @@ def index():
 @blueprint.route("/blocked/review", methods=["POST"])
 @requires(Permission.REVIEW)
 def review():
+    tz = home_timezone(current_dashboard().rules.read())
     try:
-        back_filters = data.parse_filters(request.form, tz=data.HOME_TZ)
+        back_filters = data.parse_filters(request.form, tz=tz)
     except data.FilterError:
         back_filters = data.Filters()
     back = url_for("blocked.index", **back_filters.params())
@@ -85,17 +89,14 @@ def review():
     if len(wanted) > MAX_IDS or not all(v.isdigit() and 1 <= int(v) <= MAX_ID for v in wanted):
         abort(400, "That selection is not valid: choose blocked requests from the list.")
     wanted = [int(value) for value in wanted]
-    ids = data.blocked_ids(current_dashboard().filterd_db(), wanted)
     outcome = request.form.get("outcome", "")
-    note = request.form.get("note", "")
     try:
-        data.record_reviews(current_dashboard().db(), ids, outcome, note, g.user.name)
-    except data.ReviewError as err:
+        ids = review_entries(
+            current_dashboard(), g.user, wanted, outcome, request.form.get("note", "")
+        )
+    except ActionError as err:
         flash(str(err), "error")
         return redirect(back)
-    audit.record(
-        current_dashboard().db(), g.user.name, "review", *data.review_audit(ids, outcome, note)
-    )
     count = len(ids)
     flash(
         f"Marked {count} blocked request{'s' if count != 1 else ''} reviewed:"

@@ -12,8 +12,7 @@ from flask import Blueprint, render_template
 from dashboard.app import current_dashboard
 from dashboard.data import chain
 from dashboard.data.accounts import Permission
-from dashboard.data.activity import rules_status
-from dashboard.data.blocked_log import HOME_TZ
+from dashboard.data.home import home_timezone
 from dashboard.web.security import requires
 from filterd.db import events
 from filterd.events.kinds import SELFTEST_FAILED, SELFTEST_RESULT
@@ -30,16 +29,13 @@ CHAINED_RECORDS = (("audit", "Audit trail"), ("reviews", "Reviews of blocked req
 def index():
     dashboard = current_dashboard()
     snapshot = dashboard.rules.read()
-    tz = snapshot.rules.timezone if snapshot.rules is not None else HOME_TZ
-    db = dashboard.filterd_db()
-    last_query = None
-    if db is not None:
-        last_query = db.execute("SELECT max(ts) FROM queries").fetchone()[0]
+    tz = home_timezone(snapshot)
+    reader = dashboard.filterd_db()
     return render_template(
         "health/index.html",
-        rules=rules_status(db),
+        rules=reader.rules_status(),
         snapshot=dashboard.rules.read(),
-        last_query=last_query,
+        last_query=reader.last_query(),
         lists=lists_report(dashboard.config.blocklists),
         selftest=last_selftest(db),
         records=[(label, chain.verify(dashboard.db(), table)) for table, label in CHAINED_RECORDS],

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
+from dashboard.actions import ActionError, quick
 from dashboard.app import current_dashboard
-from dashboard.data import audit, quick_actions
 from dashboard.data.accounts import Permission
-from dashboard.data.activity import child_summaries, rules_status
+from dashboard.data.activity import child_summaries, hides_high_risk
 from dashboard.data.applied import not_applied
-from dashboard.data.rules_file import StaleEdit
+from dashboard.data.home import home_timezone
 from dashboard.web.security import requires
-from filterd.rules.parse import DEFAULT_TIMEZONE, RulesError
 
 blueprint = Blueprint("home", __name__, template_folder="../templates")
 
@@ -28,14 +26,15 @@ def index():
         child_summaries(
             current_dashboard().filterd_db(),
             snapshot.rules,
+            hide_high_risk=hides_high_risk(g.user),
             catalogue=current_dashboard().catalogue(),
         )
         if snapshot.rules
         else []
     )
     rules_file = current_dashboard().rules
-    tz = snapshot.rules.timezone if snapshot.rules else ZoneInfo(DEFAULT_TIMEZONE)
-    status = rules_status(current_dashboard().filterd_db())
+    tz = home_timezone(snapshot)
+    status = current_dashboard().filterd_db().rules_status()
     return render_template(
         "home/index.html",
         children=children,
@@ -53,21 +52,17 @@ def quick_action(child: str):
     action = request.form.get("action", "")
     until = request.form.get("until", "")
     try:
-        rules = quick_actions.apply(
-            current_dashboard().rules,
+        rules = quick.quick_action(
+            current_dashboard(),
+            g.user,
             child,
             action,
             until,
             request.form.get("version", ""),
             datetime.now(UTC),
-            g.user,
         )
-    except (quick_actions.ActionError, StaleEdit) as err:
+    except ActionError as err:
         flash(str(err), "error")
         return redirect(url_for("home.index"))
-    except RulesError as err:
-        flash("Not saved: " + "; ".join(err.problems), "error")
-        return redirect(url_for("home.index"))
-    audit.record(current_dashboard().db(), g.user.name, f"child.{action}", child, until)
     flash(f"Done: {action.replace('_', ' ')} for {rules.children[child].name}.", "ok")
     return redirect(url_for("home.index"))

@@ -1,43 +1,16 @@
 """Devices in var/filterd.db: what is known about each MAC, its addresses, and new-device events.
 
-Written by filterd (from a worker thread, never the event loop), read by the dashboard and by
-`filterd devices list`.
+Written by filterd (from a worker thread, never the event loop), read by the dashboard (through
+filterd.db.read) and by `filterd devices list`. The tables are defined in filterd.db.schema.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from typing import NamedTuple
 
 from filterd.db.statedb import ThreadDb
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS devices (
-    mac TEXT PRIMARY KEY,       -- lower case, colon separated
-    address TEXT,               -- the address it used last
-    hostname TEXT,              -- DHCP option 12 or a lease file
-    vendor TEXT,                -- from the IEEE registry; NULL for private addresses
-    vendor_class TEXT,          -- DHCP option 60 (android-dhcp-13, MSFT 5.0...)
-    fingerprint TEXT,           -- DHCP option 55, the parameters it asks for
-    private INTEGER NOT NULL,   -- 1: a private (randomised, locally administered) address
-    first_seen REAL NOT NULL,
-    last_seen REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS device_addresses (
-    mac TEXT NOT NULL,
-    address TEXT NOT NULL,
-    first_seen REAL NOT NULL,
-    last_seen REAL NOT NULL,
-    PRIMARY KEY (mac, address)
-);
-CREATE TABLE IF NOT EXISTS device_events (
-    id INTEGER PRIMARY KEY,
-    ts REAL NOT NULL,
-    mac TEXT NOT NULL,
-    kind TEXT NOT NULL,         -- new_device
-    detail TEXT NOT NULL DEFAULT ''
-);
-"""
 
 
 class DeviceRow(NamedTuple):
@@ -69,13 +42,12 @@ class Sighting(NamedTuple):
 class DeviceStore(ThreadDb):
     """The devices tables; every method may block, so the daemon calls them in a thread."""
 
-    schema = SCHEMA
-
     def known(self) -> list[DeviceRow]:
         with self.lock:
             rows = self._connect().execute(
                 "SELECT mac, address, hostname, vendor, vendor_class, fingerprint, private,"
-                " first_seen, last_seen FROM devices ORDER BY last_seen DESC"
+                " first_seen, last_seen FROM devices WHERE last_seen >= ? ORDER BY last_seen DESC",
+                (self.retention.device_cutoff(),),
             )
             return [DeviceRow(*row[:6], bool(row[6]), *row[7:]) for row in rows]
 
@@ -114,5 +86,12 @@ class DeviceStore(ThreadDb):
                         " address) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)",
                         (s.mac, address, s.seen, s.seen),
                     )
+            self._prune_if_due(db)
             db.commit()
         return new
+
+    def prune(self, db: sqlite3.Connection, now: float) -> None:
+        gone = self.retention.device_cutoff(now)
+        db.execute("DELETE FROM devices WHERE last_seen < ?", (gone,))
+        db.execute("DELETE FROM device_addresses WHERE last_seen < ?", (gone,))
+        db.execute("DELETE FROM device_events WHERE ts < ?", (self.retention.activity_cutoff(now),))

@@ -2,9 +2,11 @@
 dashboard append to, read by alerts, digests, reports and a later organisation-wide view.
 
 Ids come from AUTOINCREMENT, so they only grow and are never reused, whichever process
-appends; triggers refuse UPDATE and DELETE. The home's id (a random UUID made the first time
-the log is opened) is stored beside it, so (home, id) names one event among many homes and a
-stream of `Event.to_stream()` lines can be merged from many homes unchanged.
+appends; triggers refuse UPDATE, and DELETE until an event is past its retention
+(filterd.db.schema.EVENT_DAYS, where the table is defined). The home's id (a random UUID
+made the first time the log is opened) is stored beside it, so (home, id) names one event
+among many homes and a stream of `Event.to_stream()` lines can be merged from many homes
+unchanged.
 """
 
 from __future__ import annotations
@@ -18,34 +20,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from filterd.db.schema import EVENT_DAYS, EVENTS, statements
 from filterd.db.statedb import ThreadDb
 from filterd.events.kinds import KINDS, Kind
 
 STREAM_SCHEMA = 1  # the version of the to_stream() layout itself
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- only grows, never reused
-    ts REAL NOT NULL,                      -- unix seconds
-    source TEXT NOT NULL,                  -- 'filterd' or 'dashboard'
-    kind TEXT NOT NULL,                    -- filterd.events.kinds name
-    version INTEGER NOT NULL,              -- the kind's version: what `data` holds
-    severity TEXT NOT NULL,                -- info, warning, high, critical
-    child TEXT NOT NULL DEFAULT '',        -- the child's id ('' for none)
-    device TEXT NOT NULL DEFAULT '',       -- the device's address ('' for none)
-    data TEXT NOT NULL DEFAULT '{}'        -- JSON object, per kind and version
-);
-CREATE INDEX IF NOT EXISTS events_kind_id ON events(kind, id);
-CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
-BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
-BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
-CREATE TABLE IF NOT EXISTS home (
-    one INTEGER PRIMARY KEY CHECK (one = 1),
-    id TEXT NOT NULL,                      -- random UUID: this home among many
-    created REAL NOT NULL
-);
-"""
 INSERT = (
     "INSERT INTO events (ts, source, kind, version, severity, child, device, data)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -83,8 +63,10 @@ class Event(NamedTuple):
 
 
 def ensure_schema(db: sqlite3.Connection) -> None:
-    """Create the event tables and this home's id if missing (idempotent)."""
-    db.executescript(SCHEMA)
+    """Create the event tables (filterd.db.schema.EVENTS) and this home's id if missing
+    (idempotent)."""
+    for statement in statements(EVENTS):
+        db.execute(statement)
     db.execute(
         "INSERT OR IGNORE INTO home (one, id, created) VALUES (1, ?, ?)",
         (str(uuid.uuid4()), time.time()),
@@ -137,8 +119,6 @@ def home_id(db: sqlite3.Connection) -> str:
 class EventLog(ThreadDb):
     """Append and read through one connection; every method may block (call it in a thread)."""
 
-    schema = SCHEMA
-
     def __init__(self, path: Path, source: str) -> None:
         super().__init__(path)
         self.source = source
@@ -164,8 +144,12 @@ class EventLog(ThreadDb):
         with self.lock:
             db = self._connect()
             cursor = db.execute(INSERT, row)
+            self._prune_if_due(db)
             db.commit()
             return int(cursor.lastrowid or 0)
+
+    def prune(self, db: sqlite3.Connection, now: float) -> None:
+        db.execute("DELETE FROM events WHERE ts < ?", (now - EVENT_DAYS * 86_400,))
 
     def read_after(self, after: int = 0, limit: int = 1000) -> list[Event]:
         with self.lock:

@@ -4,6 +4,7 @@ It runs as its own process so that turning names into text and inserting rows (a
 entry) never holds the DNS process's GIL. Input frames are a 4-byte length and a marshal'd list
 of entries; after each batch it reports "written N dropped M" on stdout.
 Run by the daemon as `python -m filterd.db.querylog_writer DATABASE RETENTION_DAYS`.
+The tables and indexes are defined in filterd.db.schema.
 """
 
 from __future__ import annotations
@@ -21,69 +22,20 @@ from pathlib import Path
 from typing import BinaryIO
 
 from filterd.db import events
+from filterd.db.schema import open_for_writing
+from filterd.dns.query import BLOCKING_REASONS
 from filterd.dns.wire import name_to_text, rcode_name
 from filterd.events.kinds import BLOCK_HIGH_RISK, BLOCK_ILLEGAL, BYPASS_ATTEMPT, Kind
-from filterd.lists.categories import ids_of, mask_of
+from filterd.lists.categories import HIGH_RISK, ids_of, mask_of
 from filterd.quiet_log import QuietLog
 
 log = logging.getLogger("filterd.querylog")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS queries (
-    id INTEGER PRIMARY KEY,
-    ts REAL NOT NULL,           -- unix seconds
-    client TEXT NOT NULL,       -- source address
-    name TEXT NOT NULL,         -- lower case, unsafe bytes escaped as \\DDD
-    qtype TEXT NOT NULL,        -- A, AAAA, HTTPS, or TYPE65534
-    rcode TEXT NOT NULL,        -- NOERROR, NXDOMAIN, SERVFAIL...
-    reason TEXT NOT NULL,       -- filterd.dns.query.Reason: forwarded, cached, blocked, offline...
-    latency_ms REAL NOT NULL,
-    cached INTEGER NOT NULL,
-    categories TEXT NOT NULL DEFAULT '',  -- comma-separated category ids the name is in
-    child TEXT NOT NULL DEFAULT '',       -- the child whose rules answered ('' for none)
-    service TEXT NOT NULL DEFAULT ''      -- the app (filterd.catalogue id) the name belongs to
-);
-CREATE INDEX IF NOT EXISTS queries_ts ON queries(ts);
-"""
-# Blocked answers, for the dashboard's review queue: a partial index, so a month's review reads
-# only the blocked rows, not every query. A reader's WHERE must contain BLOCKED_CONDITION as
-# written here (literals, not parameters) for SQLite to use it.
-BLOCKED_REASONS = ("blocked", "denied", "walled_garden", "limit", "offline", "paused")
-BLOCKED_CONDITION = "reason IN ({})".format(", ".join(f"'{r}'" for r in BLOCKED_REASONS))
-# Blocked answers in a category where a block may be a sign that a child is at risk of harm: the
-# dashboard lists these first, so they get their own partial index (a small share of the blocked
-# rows); finding them never reads a month of adverts and games. The same rule applies: a reader
-# writes HIGH_RISK_CONDITION as here, beside BLOCKED_CONDITION.
-HIGH_RISK_CATEGORIES = (
-    "self_harm",
-    "eating_disorders",
-    "extremism",
-    "adult",
-    "drugs",
-    "weapons_violence",
-    "hate",
-    "dating",
-    "gambling",
-    "illegal",
-    "bypass",  # a child getting round the filter (VPN, proxy, encrypted DNS) is a warning sign
-    "stranger_chat",
-)
-HIGH_RISK_MASK = mask_of(HIGH_RISK_CATEGORIES)
+HIGH_RISK_MASK = mask_of(HIGH_RISK)
 ILLEGAL_MASK = mask_of(["illegal"])
 BYPASS_MASK = mask_of(["bypass"])
 EVENT_REPEAT_SECONDS = 60.0  # one event per device and name a minute (A, AAAA, retries)
-HIGH_RISK_CONDITION = "({})".format(
-    " OR ".join(f"(',' || categories || ',') LIKE '%,{c},%'" for c in HIGH_RISK_CATEGORIES)
-)
-# The partial index's name carries its version: when HIGH_RISK_CATEGORIES changes, the old one
-# (whose condition readers no longer write) is dropped and the new one built.
-INDEXES = f"""
-CREATE INDEX IF NOT EXISTS queries_blocked_ts ON queries(ts) WHERE {BLOCKED_CONDITION};
-DROP INDEX IF EXISTS queries_high_risk_ts;
-CREATE INDEX IF NOT EXISTS queries_high_risk_v2_ts ON queries(ts)
-    WHERE {BLOCKED_CONDITION} AND {HIGH_RISK_CONDITION};
-CREATE INDEX IF NOT EXISTS queries_child_ts ON queries(child, ts);
-"""
+BLOCKED_REASONS = frozenset(str(r) for r in BLOCKING_REASONS)
 INSERT = (
     "INSERT INTO queries (ts, client, name, qtype, rcode, reason, latency_ms, cached,"
     " categories, child) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -122,35 +74,13 @@ def qtype_name(qtype: int) -> str:
 
 
 def open_database(path: Path) -> sqlite3.Connection:
-    """Open (creating if needed) in WAL mode, so the dashboard can read while we write."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, timeout=5)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.executescript(SCHEMA)
-    columns = {row[1] for row in db.execute("PRAGMA table_info(queries)")}
-    for added in ("categories", "child", "service"):  # a log written before these existed
-        if added not in columns:
-            db.execute(f"ALTER TABLE queries ADD COLUMN {added} TEXT NOT NULL DEFAULT ''")
-    _drop_stale_high_risk_index(db)
-    db.executescript(INDEXES)
+    """filterd.db at the current schema version (created or upgraded in place), in WAL mode so
+    the dashboard can read while we write."""
+    db = open_for_writing(path, timeout=5)
     events.ensure_schema(db)
     db.commit()
     refresh_statistics(db)
     return db
-
-
-def _drop_stale_high_risk_index(db: sqlite3.Connection) -> None:
-    """A log written when HIGH_RISK_CATEGORIES was different has a partial index SQLite would
-    no longer use (its WHERE differs from the readers'), whatever its version in the name:
-    drop it so INDEXES builds the current one."""
-    rows = db.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
-        " AND name LIKE 'queries_high_risk%'"
-    ).fetchall()
-    for name, sql in rows:
-        if HIGH_RISK_CONDITION not in (sql or ""):
-            db.execute(f'DROP INDEX "{name}"')
 
 
 class Writer:

@@ -1,7 +1,8 @@
 """filterd's own state in var/filterd.db beside the query log: usage per day and status.
 
 Written from a worker thread (never the event loop: SQLite may wait on a lock held by the
-query-log writer) through one connection; read by the dashboard.
+query-log writer) through one connection; read by the dashboard through filterd.db.read. The
+tables are defined in filterd.db.schema.
 """
 
 from __future__ import annotations
@@ -13,21 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS usage (
-    day TEXT NOT NULL,          -- the usage day (YYYY-MM-DD; days start at the reset time)
-    child TEXT NOT NULL,
-    category TEXT NOT NULL,     -- a category id, or 'overall' for every active minute
-    minutes INTEGER NOT NULL,
-    last_minute INTEGER NOT NULL,  -- epoch minute last counted, so a restart never counts twice
-    PRIMARY KEY (day, child, category)
-);
-CREATE TABLE IF NOT EXISTS status (
-    key TEXT PRIMARY KEY,       -- 'rules': the rules file's last check (JSON)
-    value TEXT NOT NULL,
-    updated REAL NOT NULL
-);
-"""
+from filterd.db.retention import PRUNE_INTERVAL, Retention
+from filterd.db.schema import open_for_writing
+
 UPSERT_USAGE = (
     "INSERT INTO usage (day, child, category, minutes, last_minute) VALUES (?, ?, ?, ?, ?)"
     " ON CONFLICT (day, child, category) DO UPDATE SET"
@@ -37,24 +26,29 @@ UPSERT_USAGE = (
 
 class ThreadDb:
     """Tables of filterd.db written through one WAL connection, opened on first use and used by
-    one worker thread at a time (`lock`). Subclasses name their tables in `schema`."""
+    one worker thread at a time (`lock`); each writer prunes its own tables (`prune`) at most
+    once per PRUNE_INTERVAL."""
 
-    schema = ""
-
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, retention: Retention | None = None) -> None:
         self.path = path
+        self.retention = retention or Retention(activity_days=7)
         self.lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self._next_prune = 0.0
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(self.schema)
-            db.commit()
-            self._db = db
+            self._db = open_for_writing(self.path, check_same_thread=False)
         return self._db
+
+    def _prune_if_due(self, db: sqlite3.Connection) -> None:
+        now = time.time()
+        if now >= self._next_prune:
+            self._next_prune = now + PRUNE_INTERVAL
+            self.prune(db, now)
+
+    def prune(self, db: sqlite3.Connection, now: float) -> None:
+        """Delete this writer's records older than their retention (the caller commits)."""
 
     def close(self) -> None:
         with self.lock:
@@ -65,8 +59,6 @@ class ThreadDb:
 
 class StateDb(ThreadDb):
     """Usage and status tables; every method may block, so call them in a thread."""
-
-    schema = SCHEMA
 
     def usage_since(self, day: str) -> list[tuple[str, str, str, int, int]]:
         with self.lock:
@@ -83,6 +75,7 @@ class StateDb(ThreadDb):
         with self.lock:
             db = self._connect()
             db.executemany(UPSERT_USAGE, rows)
+            self._prune_if_due(db)
             db.commit()
 
     def set_status(self, key: str, value: dict[str, Any]) -> None:
@@ -93,3 +86,6 @@ class StateDb(ThreadDb):
                 (key, json.dumps(value), time.time()),
             )
             db.commit()
+
+    def prune(self, db: sqlite3.Connection, now: float) -> None:
+        db.execute("DELETE FROM usage WHERE day < ?", (self.retention.usage_cutoff(now),))

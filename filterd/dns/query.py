@@ -43,6 +43,27 @@ class Reason(enum.StrEnum):
     SAFE_SEARCH = "safe_search"  # a search engine or YouTube answered with its safe variant
 
 
+# Reasons that refused the name: what "blocked" means in the query log, the review queue and
+# every count of blocked requests. The order is the one filterd.db's partial index is written in.
+BLOCKING_REASONS: tuple[Reason, ...] = (
+    Reason.BLOCKED,
+    Reason.DENIED,
+    Reason.WALLED_GARDEN,
+    Reason.LIMIT,
+    Reason.OFFLINE,
+    Reason.PAUSED,
+)
+# Why a request was blocked, as a carer reads it (the dashboard shows these, never the value).
+BLOCK_LABELS: dict[Reason, str] = {
+    Reason.BLOCKED: "Blocked category",
+    Reason.DENIED: "On the deny list",
+    Reason.WALLED_GARDEN: "Not on the allow list (walled garden)",
+    Reason.LIMIT: "Daily limit reached",
+    Reason.OFFLINE: "Bedtime",
+    Reason.PAUSED: "Paused",
+}
+
+
 class Query(NamedTuple):
     """One client question, parsed once at the socket."""
 

@@ -42,6 +42,25 @@ CATEGORIES: tuple[Category, ...] = (
 )
 BY_ID = {c.id: c for c in CATEGORIES}
 ALWAYS_BLOCKED = frozenset({"illegal"})
+# Categories where a blocked request may be a sign that a child is at risk of harm (suicide and
+# self-harm, eating disorders, radicalisation, sexual exploitation, drugs and county lines,
+# violence, hate, contact with adult strangers, gambling, illegal content). The safeguarding
+# lead sees these first, they raise the unreviewed alert, and viewers do not see them. The
+# order is the one filterd.db's partial index of them is written in.
+HIGH_RISK: tuple[str, ...] = (
+    "self_harm",
+    "eating_disorders",
+    "extremism",
+    "adult",
+    "drugs",
+    "weapons_violence",
+    "hate",
+    "dating",
+    "gambling",
+    "illegal",
+    "bypass",  # a child getting round the filter (VPN, proxy, encrypted DNS) is a warning sign
+    "stranger_chat",
+)
 
 
 def mask_of(ids: list[str] | tuple[str, ...] | frozenset[str]) -> int:

@@ -134,6 +134,11 @@ class Device:
 
 
 HOUSEHOLD = "household"  # unknown_devices: the household rules only
+UNKNOWN_DEVICES = "unknown_devices"  # the profile id (and query-log child) of unlisted devices
+NO_OWNER = "none"  # a device owner: an adult's or the household's device
+# Ids no child may have: each already means something else in the rules or the query log (a
+# child called unknown_devices would be shown every unknown device's activity).
+RESERVED_CHILD_IDS = frozenset({UNKNOWN_DEVICES, NO_OWNER, HOUSEHOLD})
 STRICT = "strict"  # unknown_devices: the built-in strict profile
 
 

@@ -26,8 +26,11 @@ from filterd.rules.model import (
     APP_CHOICES,
     DAYS,
     HOUSEHOLD,
+    NO_OWNER,
     NO_SAFE_SEARCH,
+    RESERVED_CHILD_IDS,
     STRICT,
+    UNKNOWN_DEVICES,
     Device,
     Limits,
     Override,
@@ -75,6 +78,34 @@ _HHMM = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 _DURATION = re.compile(r"(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?")
 _MAC = re.compile(r"[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}")
 _CHILD_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+
+
+def instant_of(raw: Any, tz: ZoneInfo) -> float | None:
+    """Epoch seconds of an override's `until`: "YYYY-MM-DD HH:MM" in the home's time zone `tz`,
+    an ISO time with an offset, or a YAML date/time; None when it is none of these. The one
+    reading of `until`, for filterd and for the dashboard's tidying of expired overrides."""
+    moment = raw
+    if isinstance(raw, str):
+        try:
+            moment = datetime.fromisoformat(raw.strip())
+        except ValueError:
+            return None
+    if isinstance(moment, datetime):
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=tz)
+        return moment.timestamp()
+    if isinstance(raw, date):
+        return datetime(raw.year, raw.month, raw.day, tzinfo=tz).timestamp()
+    return None
+
+
+def override_expired(raw: Any, tz: ZoneInfo, now: float) -> bool:
+    """Whether a raw override (a mapping from the rules file) has run out at `now`; one without
+    a readable `until` has not (a pause until resumed, or one the parser will refuse)."""
+    if not isinstance(raw, dict):
+        return False
+    until = instant_of(raw.get("until"), tz) if raw.get("until") is not None else None
+    return until is not None and until <= now
 
 
 class RulesError(ConfigError):
@@ -153,6 +184,9 @@ class _RulesReader(Validator):
             if not isinstance(child_id, str) or not _CHILD_ID.fullmatch(child_id):
                 self.fail(path, "ids are lower-case letters, digits, _ and - (at most 32)")
                 continue
+            if child_id in RESERVED_CHILD_IDS:
+                self.fail(path, f"{child_id!r} is reserved by filterd; choose another id")
+                continue
             profile = self.child(child_id, body, path, tz)
             if profile is not None:
                 children[child_id] = profile
@@ -190,12 +224,12 @@ class _RulesReader(Validator):
         if raw == HOUSEHOLD:
             return None
         if raw == STRICT:
-            return preset_profile("unknown_devices", STRICT_PRESET, counts_usage=False)
+            return preset_profile(UNKNOWN_DEVICES, STRICT_PRESET, counts_usage=False)
         if raw in PRESETS:
-            return preset_profile("unknown_devices", PRESETS[raw], counts_usage=False)
+            return preset_profile(UNKNOWN_DEVICES, PRESETS[raw], counts_usage=False)
         choices = ", ".join((STRICT, HOUSEHOLD, *AGE_BANDS))
         self.fail("unknown_devices", f"expected one of {choices}, got {show(raw)}")
-        return preset_profile("unknown_devices", STRICT_PRESET, counts_usage=False)
+        return preset_profile(UNKNOWN_DEVICES, STRICT_PRESET, counts_usage=False)
 
     def child(self, child_id: str, raw: Any, path: str, tz: ZoneInfo) -> Profile | None:
         raw = self.mapping(raw, path, CHILD_KEYS)
@@ -461,20 +495,10 @@ class _RulesReader(Validator):
 
     def instant(self, raw: Any, path: str, tz: ZoneInfo) -> float | None:
         """Epoch seconds from "YYYY-MM-DD HH:MM" (home time) or an ISO time with an offset."""
-        moment = raw
-        if isinstance(raw, str):
-            try:
-                moment = datetime.fromisoformat(raw.strip())
-            except ValueError:
-                moment = None
-        if isinstance(moment, datetime):
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=tz)
-            return moment.timestamp()
-        if isinstance(raw, date):
-            return datetime(raw.year, raw.month, raw.day, tzinfo=tz).timestamp()
-        self.fail(path, f'expected a date and time like "2026-11-22 20:00", got {show(raw)}')
-        return None
+        moment = instant_of(raw, tz)
+        if moment is None:
+            self.fail(path, f'expected a date and time like "2026-11-22 20:00", got {show(raw)}')
+        return moment
 
     def overrides(self, raw: Any, path: str, tz: ZoneInfo) -> tuple[Override, ...]:
         if not isinstance(raw, list):
@@ -552,7 +576,7 @@ class _RulesReader(Validator):
                         self.fail(f"{where}.{key}", f"{value} is already listed at {seen[value]}")
                     seen[value] = where
             owner = item.get("owner")
-            if owner is None or owner is False or owner == "none":
+            if owner is None or owner is False or owner == NO_OWNER:
                 owner = None
             elif not isinstance(owner, str) or owner not in children:
                 known = ", ".join(str(c) for c in children) or "none defined"

@@ -28,6 +28,7 @@ from scapy.packet import Packet, Raw
 from scapy.utils import mac2str
 
 from filterd.db.devices import DeviceStore, Sighting
+from filterd.db.retention import Retention
 from filterd.discovery.decode import decode
 from filterd.discovery.leases import read_leases
 from filterd.discovery.observation import Malformed, Observation, Source
@@ -44,6 +45,7 @@ from tests.support.discovery_frames import (
     registry_entries,
 )
 
+KEEP_ALL = Retention(activity_days=100_000, device_days=100_000)  # sightings at 1970 times
 ROUTER_MAC = "00:1a:2b:00:00:01"
 
 
@@ -417,7 +419,7 @@ def sighting(address: str | None, seen: float, hostname: str | None = None) -> S
 
 
 def test_the_store_raises_new_device_once_and_keeps_every_address(tmp_path: Path):
-    store = DeviceStore(tmp_path / "filterd.db")
+    store = DeviceStore(tmp_path / "filterd.db", KEEP_ALL)
     try:
         assert store.record([sighting("10.215.0.10", 1000.0, "sams-phone")]) == [MAC]
         assert store.record([sighting("10.215.0.11", 1010.0)]) == []
@@ -449,7 +451,10 @@ def test_the_store_raises_new_device_once_and_keeps_every_address(tmp_path: Path
 
 def test_a_second_store_on_the_same_file_sees_the_device(tmp_path: Path):
     """`filterd devices list` opens the database the daemon writes."""
-    writer, reader = DeviceStore(tmp_path / "filterd.db"), DeviceStore(tmp_path / "filterd.db")
+    writer, reader = (
+        DeviceStore(tmp_path / "filterd.db", KEEP_ALL),
+        DeviceStore(tmp_path / "filterd.db", KEEP_ALL),
+    )
     try:
         writer.record([sighting("10.215.0.10", 1000.0, "sams-phone")])
         assert [(d.mac, d.hostname) for d in reader.known()] == [(MAC, "sams-phone")]
@@ -467,7 +472,7 @@ class FixedClock:
 
 
 def test_every_address_seen_between_two_writes_is_recorded(tmp_path: Path):
-    store = DeviceStore(tmp_path / "filterd.db")
+    store = DeviceStore(tmp_path / "filterd.db", KEEP_ALL)
     learned: dict[str, str] = {}
     discovery = Discovery(
         DiscoverySettings(),

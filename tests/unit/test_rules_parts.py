@@ -19,6 +19,7 @@ from filterd.rules.parse import parse_rules
 from filterd.rules.record import UsageAndStatus
 from filterd.rules.usage import UsageTracker
 from filterd.rules.watch import RulesFileWatch
+from tests.support.filterd_db import LONG_AGO
 
 GOOD = """\
 timezone: Europe/London
@@ -85,7 +86,7 @@ def test_identify_follows_the_mac_and_gives_unknown_addresses_short_lived_househ
 
 
 def test_usage_and_status_reach_filterd_db(tmp_path: Path):
-    state = StateDb(tmp_path / "filterd.db")
+    state = StateDb(tmp_path / "filterd.db", LONG_AGO)  # usage of 2023 kept, not pruned
     tracker = UsageTracker(frozenset())
     record = UsageAndStatus(state, tracker)
     now = 1_700_000_000.0

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from filterd.db.querylog_writer import BLOCKED_CONDITION, HIGH_RISK_CONDITION, open_database
+from filterd.db.querylog_writer import open_database
+from filterd.db.schema import BLOCKED_CONDITION, HIGH_RISK_CONDITION
 from filterd.lists.categories import BY_ID, mask_of
 from filterd.lists.index import domain_to_wire
 from filterd.lists.parse import parse_list

@@ -1,0 +1,62 @@
+"""Every change a person makes from the dashboard, as one function each, used by both the HTML
+pages and the JSON API, so both check the same things and write the same audit entry.
+
+An action raises ActionError when it cannot be done (or FieldsRefused, see `saving`); its
+`failure` says which (the page shows the message, the API answers with the matching status),
+`problems` lists what filterd's parser refused. Actions never touch Flask's request: the
+views read the form or the JSON body.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dashboard.data.rules_file import ReasonNeeded, Saved, StaleEdit
+from filterd.rules.parse import RulesError
+
+
+class Failure(enum.Enum):
+    """Why an action was not done; `status` is what the API answers with."""
+
+    INVALID = (400, "invalid")  # a missing or wrong value
+    NOT_FOUND = (404, "not found")  # no such child or device
+    STALE = (409, "stale")  # the rules changed since the person opened the page
+    REFUSED = (422, "refused")  # filterd's parser refused the result
+    REASON_NEEDED = (422, "reason needed")  # it lets a child reach a high-risk category
+
+    @property
+    def status(self) -> int:
+        return self.value[0]
+
+
+class ActionError(Exception):
+    """An action that was not done; the message is for the person."""
+
+    def __init__(self, failure: Failure, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.failure = failure
+        self.problems = problems or []
+
+
+@contextmanager
+def saving() -> Iterator[None]:
+    """Turn a rules save's StaleEdit and RulesError into ActionError. FieldsRefused (a part
+    the person's role may not change) goes on to dashboard.web.errors, which answers 403 and
+    audits the refusal the same for pages and API."""
+    try:
+        yield
+    except StaleEdit as err:
+        raise ActionError(Failure.STALE, str(err)) from None
+    except ReasonNeeded as err:
+        raise ActionError(Failure.REASON_NEEDED, "reason needed", err.loosened) from None
+    except RulesError as err:
+        raise ActionError(
+            Failure.REFUSED, "Not saved: " + "; ".join(err.problems), err.problems
+        ) from None
+
+
+def changes_text(saved: Saved) -> str:
+    """What a save changed, before -> after in plain words, for its audit entry."""
+    return "; ".join(saved.described) or "no change"

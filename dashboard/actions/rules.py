@@ -1,0 +1,62 @@
+"""Saving rules: a child's rules from the editor, a new child, or the whole file (API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dashboard.actions import ActionError, Failure, changes_text, saving
+from dashboard.data import audit
+from dashboard.data.child_form import apply_form
+from dashboard.data.rules_file import edited
+
+
+def _children(raw: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(raw.get("children"), dict):
+        raw["children"] = {}
+    return raw["children"]
+
+
+def save_child(
+    dashboard: Any, user: Any, child: str, form: dict[str, Any], version: str, reason: str = ""
+) -> None:
+    """Write the editor's fields over a child's rules and save them (`reason`: why, when the
+    change lets the child reach a high-risk category; kept in the audit trail)."""
+    snapshot = dashboard.rules.read()
+    children = snapshot.raw.get("children")
+    if not isinstance(children, dict) or child not in children:
+        raise ActionError(Failure.NOT_FOUND, "That child is not in the rules.")
+    raw = edited(snapshot)
+    raw["children"][child] = apply_form(children[child], form)
+    with saving():
+        saved = dashboard.rules.save(raw, version, user, reason)
+    audit.record(dashboard.db(), user.name, "rules.save", child, changes_text(saved))
+
+
+def add_child(
+    dashboard: Any, user: Any, child: str, name: str, age_band: str, version: str
+) -> None:
+    """Add a child with an age preset; filterd's parser checks the id, name and band."""
+    snapshot = dashboard.rules.read()
+    raw = edited(snapshot)
+    children = _children(raw)
+    if not child:
+        raise ActionError(
+            Failure.INVALID, "id: choose a short id, like sam", ["id: choose a short id, like sam"]
+        )
+    if child in children:
+        problem = f"children.{child}: already in the rules"
+        raise ActionError(Failure.INVALID, problem, [problem])
+    children[child] = {"name": name, "age_band": age_band}
+    with saving():
+        dashboard.rules.save(raw, version, user)
+    audit.record(dashboard.db(), user.name, "child.add", child, age_band)
+
+
+def save_rules(
+    dashboard: Any, user: Any, raw: dict[str, Any], version: str, reason: str = ""
+) -> str:
+    """Replace the whole rules file (the API's PUT); returns the new version."""
+    with saving():
+        saved = dashboard.rules.save(raw, version, user, reason)
+    audit.record(dashboard.db(), user.name, "rules.save", "(all)", changes_text(saved))
+    return dashboard.rules.read().version

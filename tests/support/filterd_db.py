@@ -1,0 +1,68 @@
+"""filterd.db rows for tests, written through filterd's own writers (the query-log writer's
+INSERT on a file it opened, StateDb, DeviceStore), so tests see the file filterd makes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from filterd.db.devices import DeviceStore, Sighting
+from filterd.db.querylog_writer import INSERT, open_database
+from filterd.db.retention import Retention
+from filterd.db.statedb import StateDb
+
+LONG_AGO = Retention(activity_days=3650, device_days=3650)  # tests with fixed old clocks
+
+
+def query_row(
+    ts: float,
+    name: str,
+    *,
+    reason: str = "blocked",
+    categories: str = "",
+    child: str = "sam",
+    client: str = "192.168.1.20",
+    rcode: str = "NXDOMAIN",
+    qtype: str = "A",
+) -> tuple:
+    """One query-log row, in INSERT's column order."""
+    return (ts, client, name, qtype, rcode, reason, 1.0, 0, categories, child)
+
+
+def write_queries(path: Path, rows: Iterable[tuple]) -> list[int]:
+    """Append rows to filterd.db's query log (making the file as filterd does); their ids."""
+    db = open_database(path)
+    try:
+        ids = [db.execute(INSERT, row).lastrowid for row in rows]
+        db.commit()
+    finally:
+        db.close()
+    return ids
+
+
+def write_usage(path: Path, rows: Iterable[tuple]) -> None:
+    """(day, child, category, minutes) rows, written as filterd's usage tracker writes them."""
+    state = StateDb(path, LONG_AGO)
+    rows = [(*row[:4], 0) for row in rows]
+    try:
+        state.write_usage(rows)
+    finally:
+        state.close()
+
+
+def write_status(path: Path, key: str, value: dict[str, Any]) -> None:
+    state = StateDb(path, LONG_AGO)
+    try:
+        state.set_status(key, value)
+    finally:
+        state.close()
+
+
+def write_devices(path: Path, sightings: Iterable[Sighting]) -> list[str]:
+    """Record sightings as filterd's discovery does; the MACs new to the file."""
+    store = DeviceStore(path, LONG_AGO)
+    try:
+        return store.record(sightings)
+    finally:
+        store.close()
