@@ -220,7 +220,7 @@ def test_pruning_keeps_the_audit_chain_verifiable_and_a_hand_deletion_still_show
     assert chain.verify(db, "audit").intact
     with pytest.raises(sqlite3.IntegrityError):  # within retention: no delete through SQLite
         db.execute("DELETE FROM audit WHERE user = 'Ann'")
-    db.execute("DROP TRIGGER audit_kept_365_days")  # someone editing the file by other means
+    db.execute("DROP TRIGGER audit_no_delete")  # someone editing the file by other means
     db.execute("DELETE FROM audit WHERE user = 'Ann'")
     db.commit()
     assert not chain.verify(db, "audit").intact

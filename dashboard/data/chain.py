@@ -29,7 +29,7 @@ def triggers(table: str, kept_days: int) -> str:
     return (
         f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}"
         f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
-        f"CREATE TRIGGER IF NOT EXISTS {table}_kept_{kept_days}_days BEFORE DELETE ON {table}"
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}"
         f" WHEN old.ts >= CAST(strftime('%s', 'now') AS INTEGER) - {kept_days} * 86400"
         f" BEGIN SELECT RAISE(ABORT, '{table} is append-only within its retention'); END;"
     )

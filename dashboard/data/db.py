@@ -133,8 +133,8 @@ def _from_0(db: sqlite3.Connection) -> None:
         db.execute("DROP TABLE reviews_replaced")
     db.execute("CREATE INDEX IF NOT EXISTS audit_ts ON audit(ts)")
     db.execute("CREATE INDEX IF NOT EXISTS reviews_ts ON reviews(ts)")
-    for table in ("audit", "reviews"):  # refused every delete: pruning by retention is allowed
-        db.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+    for table in ("audit", "reviews"):  # refused every delete: now pruning by retention may
+        db.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")  # (connect makes it again)
 
 
 # MIGRATIONS[n] upgrades version n to n + 1; a test opens a file the previous release wrote.
