@@ -3,7 +3,6 @@ are the audit trail and the reviews as they were written (their hash chains inta
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from datetime import datetime
 
@@ -14,7 +13,7 @@ from dashboard.data import chain
 from dashboard.data.accounts import Permission
 from dashboard.data.home import home_timezone
 from dashboard.web.security import requires
-from filterd.db import events
+from filterd.db.read import FilterdReader
 from filterd.events.kinds import SELFTEST_FAILED, SELFTEST_RESULT
 from filterd.lists.update import read_status
 from filterd.redact import redact_text, redact_url
@@ -37,21 +36,16 @@ def index():
         snapshot=dashboard.rules.read(),
         last_query=reader.last_query(),
         lists=lists_report(dashboard.config.blocklists),
-        selftest=last_selftest(db),
+        selftest=last_selftest(reader),
         records=[(label, chain.verify(dashboard.db(), table)) for table, label in CHAINED_RECORDS],
         now=time.time(),
         clock=lambda ts: datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M"),
     )
 
 
-def last_selftest(db) -> dict | None:
+def last_selftest(reader: FilterdReader) -> dict | None:
     """The newest filter self-test result from filterd's event log (None before the first)."""
-    if db is None:
-        return None
-    try:
-        found = events.latest_of(db, SELFTEST_KINDS)
-    except sqlite3.OperationalError:  # filterd has not made its event log yet
-        return None
+    found = reader.latest_event(SELFTEST_KINDS)
     return None if found is None else {"ts": found.ts, **found.data}
 
 

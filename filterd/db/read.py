@@ -333,3 +333,15 @@ class FilterdReader:
             (after, kept, limit),
         )
         return [Event(*row[:8], json.loads(row[8])) for row in rows]
+
+    def latest_event(self, kinds: tuple[str, ...]) -> Event | None:
+        """The newest event of any of these kinds still kept (None when there is none)."""
+        kept = self._now_or(None) - EVENT_DAYS * 86_400
+        marks = ", ".join("?" * len(kinds))
+        rows = self._rows(
+            "events",
+            f"SELECT {events.COLUMNS} FROM events WHERE kind IN ({marks}) AND ts >= ?"
+            " ORDER BY id DESC LIMIT 1",
+            (*kinds, kept),
+        )
+        return Event(*rows[0][:8], json.loads(rows[0][8])) if rows else None
