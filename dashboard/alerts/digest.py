@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from dashboard.data import chain
 from dashboard.data.blocked_log import reviews_for
-from dashboard.data.charts import category_counts, minutes_by_day
-from filterd.db import events as event_log
+from filterd.db.read import FilterdReader
+from filterd.rules.decide import OVERALL
 from filterd.rules.model import Rules
 
 HIGH_RISK_KINDS = ("block.high_risk", "block.illegal", "bypass.attempt")
@@ -58,25 +58,22 @@ def _period(kind: str, first: date, days: int, tz: ZoneInfo) -> Period:
 
 def build(
     period: Period,
-    filterd_db: sqlite3.Connection | None,
+    filterd_db: FilterdReader,
     dashboard_db: sqlite3.Connection,
     rules: Rules | None,
     link_base: str,
 ) -> dict[str, str]:
-    """{subject, text, html} of one digest."""
+    """{subject, text, html} of one digest (for those who review: high-risk blocks shown)."""
     title = ("Daily summary: " if period.kind == DAILY else "Weekly summary: ") + period.label
     text: list[str] = [title, ""]
     parts: list[str] = [f'<h1 style="font-size:20px">{html.escape(title)}</h1>']
     risky = _high_risk(filterd_db, period)
     for child_id, profile in rules.children.items() if rules else []:
         first = profile.name.split()[0] if profile.name.strip() else child_id
-        minutes = (
-            sum(minutes_by_day(filterd_db, child_id, period.days).values()) if filterd_db else 0
-        )
-        blocked = {}
-        if filterd_db is not None:
-            counts = category_counts(filterd_db, child_id, period.start)
-            blocked = {c: b for c, (_, b) in counts.items() if b}
+        by_day = filterd_db.minutes_by_day(child_id, OVERALL, period.days[0])
+        minutes = sum(m for day, m in by_day.items() if day in period.days)
+        counts = filterd_db.category_counts(child_id, period.start, hide_high_risk=False)
+        blocked = {c: b for c, (_, b) in counts.items() if b}
         ids = risky.get(child_id, [])
         reviewed = len(reviews_for(dashboard_db, ids)) if ids else 0
         text.append(f"{first}: online {minutes // 60}h {minutes % 60}m")
@@ -110,24 +107,19 @@ def build(
     return {"subject": title, "text": "\n".join(text) + "\n", "html": page}
 
 
-def _high_risk(db: sqlite3.Connection | None, period: Period) -> dict[str, list[int]]:
+def _high_risk(reader: FilterdReader, period: Period) -> dict[str, list[int]]:
     """Query ids of each child's high-risk blocks in the period, from the event log."""
     found: dict[str, list[int]] = {}
-    if db is None:
-        return found
     after = 0
-    try:
-        while True:
-            batch = event_log.read_after(db, after, 1000)
-            if not batch:
-                return found
-            for event in batch:
-                in_period = period.start <= event.ts < period.end
-                if in_period and event.kind in HIGH_RISK_KINDS and event.data.get("query_id"):
-                    found.setdefault(event.child, []).append(int(event.data["query_id"]))
-            after = batch[-1].id
-    except sqlite3.OperationalError:
-        return found
+    while True:
+        batch = reader.events_after(after, 1000)
+        if not batch:
+            return found
+        for event in batch:
+            in_period = period.start <= event.ts < period.end
+            if in_period and event.kind in HIGH_RISK_KINDS and event.data.get("query_id"):
+                found.setdefault(event.child, []).append(int(event.data["query_id"]))
+        after = batch[-1].id
 
 
 def _rule_changes(db: sqlite3.Connection, period: Period) -> list[tuple[str, str]]:

@@ -130,12 +130,13 @@ class Notifier:
             done = db.execute("SELECT 1 FROM digests_sent WHERE period = ?", (period.key,))
             if done.fetchone() is not None:
                 continue
-            source = connect_filterd(self.config.database)
+            source = FilterdReader(
+                self.config.database, Retention(self.config.query_log.retention_days), now
+            )
             try:
                 message = digest.build(period, source, db, rules, self.alerts.link_base)
             finally:
-                if source is not None:
-                    source.close()
+                source.close()
             content = {"digest": message, "title": message["subject"]}
             for to in routing.email_recipients(db, period.kind):
                 outbox.queue(db, Route("email", to), period.key, 0, now, content, 0.0, None)
