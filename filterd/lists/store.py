@@ -84,6 +84,11 @@ class ListStore:
             self._memo[qname] = mask
         return mask
 
+    def is_essential(self, qname: bytes) -> bool:
+        """Whether the name is (under) an essential name and not a helpline: the policy adds no
+        app category to it, so no category blocks it (a carer's choice by name still does)."""
+        return self._kind(qname) == _ESSENTIAL_KIND
+
     def _kind(self, qname: bytes) -> int:
         """Helpline when the name or any parent is one, else essential when one is; 0 otherwise.
         A helpline under an essential domain, or above an essential name, stays a helpline."""

@@ -36,6 +36,7 @@ class PolicyStage:
         self.lists = lists  # its floor and answers change on a config reload
         self.categories = lists.store.categories
         self.apps = lists.apps  # its catalogue is swapped when the file changes
+        self.essential = lists.store.is_essential
         self.lookup = rules.lookup
         self.time = clock.time
         self.safe_search = SafeSearchAnswers(below)
@@ -43,8 +44,8 @@ class PolicyStage:
     def __call__(self, query: Query) -> Reply | Awaitable[Reply]:
         mask = self.categories(query.qname)
         service = self.apps.current.service_of(query.qname)
-        if service is not None:
-            mask |= service.mask
+        if service is not None and service.mask and not self.essential(query.qname):
+            mask |= service.mask  # an essential name keeps no category, an app's neither
         child = self.lookup(query.client)
         if child is not None:
             return self._child(query, mask, child, service)
