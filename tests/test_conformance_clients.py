@@ -20,6 +20,7 @@ from tests.support.dns_client import (
     addresses,
     ask,
     assert_still_serving,
+    exchange,
     make_query,
     rcode,
     read_tcp_message,
@@ -76,10 +77,6 @@ def unique(prefix: str) -> str:
 
 
 # --- talking to filterd ---------------------------------------------------------------------
-
-
-def exchange(port: int, data: bytes, tcp: bool, timeout: float = 3.0) -> bytes | None:
-    return (tcp_exchange if tcp else udp_exchange)(port, data, timeout=timeout)
 
 
 def reply_fields(reply: bytes) -> tuple[int, int, int]:

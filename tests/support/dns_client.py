@@ -34,6 +34,11 @@ def tcp_exchange(
         return read_tcp_message(sock)
 
 
+def exchange(port: int, data: bytes, tcp: bool = False, timeout: float = 3.0) -> bytes | None:
+    """One message to filterd over UDP or TCP; the reply's bytes, or None when none came."""
+    return (tcp_exchange if tcp else udp_exchange)(port, data, timeout=timeout)
+
+
 def read_tcp_message(sock: socket.socket) -> bytes | None:
     try:
         head = _read_exactly(sock, 2)
