@@ -15,7 +15,7 @@ from dnslib import EDNS0, DNSRecord
 
 from tests.support.dns_client import addresses, ask, assert_still_serving, rcode, udp_exchange
 from tests.support.filterd_process import run_cli
-from tests.support.query_log import logged
+from tests.support.query_log import outcomes
 
 
 def write_lists(directory: Path, **lists: list[str]) -> Path:
@@ -60,10 +60,6 @@ def ede_codes(reply: DNSRecord) -> list[int]:
     return codes
 
 
-def logged_outcomes(db_path, name: str, timeout: float = 3.0) -> list[tuple]:
-    return logged(db_path, name, "reason, categories, rcode", timeout=timeout)
-
-
 def test_a_listed_domain_and_its_subdomains_are_blocked_with_a_null_address(
     start_filterd, tmp_path, shipped
 ):
@@ -75,7 +71,7 @@ def test_a_listed_domain_and_its_subdomains_are_blocked_with_a_null_address(
     assert addresses(ask(filterd.port, "www.adult.example", "AAAA")) == ["::"]
     mx = ask(filterd.port, "adult.example", "MX")
     assert rcode(mx) == "NOERROR" and not mx.rr
-    rows = logged_outcomes(filterd.db_path, "www.adult.example")
+    rows = outcomes(filterd.db_path, "www.adult.example")
     assert rows[0][:2] == ("blocked", "adult")
     assert_still_serving(filterd.port)
 
@@ -126,8 +122,8 @@ def test_helplines_are_never_blocked_and_never_logged(start_filterd, tmp_path, s
     reply = ask(filterd.port, "www.childline.example")
     assert rcode(reply) == "NOERROR" and addresses(reply) != ["0.0.0.0"]
     ask(filterd.port, "after-helpline.example")
-    assert logged_outcomes(filterd.db_path, "after-helpline.example")
-    assert logged_outcomes(filterd.db_path, "www.childline.example", timeout=0.5) == []
+    assert outcomes(filterd.db_path, "after-helpline.example")
+    assert outcomes(filterd.db_path, "www.childline.example", timeout=0.5) == []
     assert filterd.metric("filterd_queries_total", reason="helpline") == 1
 
 
@@ -137,7 +133,7 @@ def test_helplines_left_out_of_the_log_are_not_counted_as_lost(start_filterd, tm
     for i in range(5):
         ask(filterd.port, f"n{i}.childline.example")
     ask(filterd.port, "after-helplines.example")
-    assert logged_outcomes(filterd.db_path, "after-helplines.example")
+    assert outcomes(filterd.db_path, "after-helplines.example")
     time.sleep(0.3)  # a few more flushes of the log queue, where losses are counted
     assert filterd.metric("filterd_queries_total", reason="helpline") == 5
     assert filterd.metric("filterd_querylog_dropped_total") == 0
@@ -325,11 +321,11 @@ def test_the_log_names_every_category_of_a_name_blocked_or_not(start_filterd, tm
     filterd = start_filterd(**lists_config(tmp_path, lists, block_categories=["gambling"]))
     assert addresses(ask(filterd.port, "www.both.example")) == ["0.0.0.0"]
     assert addresses(ask(filterd.port, "chat.example")) != ["0.0.0.0"]
-    assert logged_outcomes(filterd.db_path, "www.both.example")[0][:2] == (
+    assert outcomes(filterd.db_path, "www.both.example")[0][:2] == (
         "blocked",
         "gambling,social",
     )
-    assert logged_outcomes(filterd.db_path, "chat.example")[0][:2] == (
+    assert outcomes(filterd.db_path, "chat.example")[0][:2] == (
         "forwarded",
         "social,messaging",
     )

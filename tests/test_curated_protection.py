@@ -8,15 +8,13 @@ from pathlib import Path
 import pytest
 
 from tests.support.dns_client import addresses, ask
+from tests.support.query_log import outcomes
 from tests.test_blocklists import (
     ListServer,
     lists_config,
     update,
     wait_blocked,
     write_lists,
-)
-from tests.test_blocklists import (
-    logged_outcomes as logged,
 )
 
 
@@ -54,7 +52,7 @@ def test_a_downloaded_list_cannot_block_an_essential_service(
     for name in ("homework.example", "www.homework.example"):
         assert addresses(ask(filterd.port, name)) != ["0.0.0.0"], name
     # Logged like any allowed name (unlike a helpline), with no category from the list.
-    assert logged(filterd.db_path, "www.homework.example") == [("forwarded", "", "NOERROR")]
+    assert outcomes(filterd.db_path, "www.homework.example") == [("forwarded", "", "NOERROR")]
 
 
 def test_a_name_built_to_be_found_is_blocked_by_its_pattern_and_a_helpline_is_not(
@@ -64,7 +62,7 @@ def test_a_name_built_to_be_found_is_blocked_by_its_pattern_and_a_helpline_is_no
         **lists_config(tmp_path, shipped, block_categories=["eating_disorders"])
     )
     wait_blocked(filterd.port, "daily-thinspo.blog-host.example")
-    assert logged(filterd.db_path, "daily-thinspo.blog-host.example")[0][:2] == (
+    assert outcomes(filterd.db_path, "daily-thinspo.blog-host.example")[0][:2] == (
         "blocked",
         "eating_disorders",
     )

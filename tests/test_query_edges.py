@@ -9,7 +9,7 @@ from dnslib import DNSRecord
 
 from tests.support.dns_client import assert_still_serving, make_query, udp_exchange
 from tests.support.names import unique
-from tests.test_blocklists import logged_outcomes as logged
+from tests.support.query_log import outcomes
 
 OPT = b"\x00" + struct.pack("!HHIH", 41, 1232, 0, 0)
 OPT_VERSION_1 = b"\x00" + struct.pack("!HHIH", 41, 1232, 1 << 16, 0)
@@ -47,9 +47,9 @@ def test_notimp_formerr_and_badvers_repeat_the_question_and_are_logged(filterd, 
     assert badvers.header.rcode == 0 and str(badvers.q.qname).rstrip(".") == version
     assert badvers.ar[0].ttl >> 24 == 1, "extended rcode 16 (BADVERS) in the OPT record"
 
-    assert logged(filterd.db_path, status) == [("malformed", "", "NOTIMP")]
-    assert logged(filterd.db_path, two_opts) == [("malformed", "", "FORMERR")]
-    assert logged(filterd.db_path, version) == [("malformed", "", "BADVERS")]
+    assert outcomes(filterd.db_path, status) == [("malformed", "", "NOTIMP")]
+    assert outcomes(filterd.db_path, two_opts) == [("malformed", "", "FORMERR")]
+    assert outcomes(filterd.db_path, version) == [("malformed", "", "BADVERS")]
     assert not upstream.queries_for(status) and not upstream.queries_for(version)
     assert_still_serving(filterd.port)
 
@@ -61,7 +61,7 @@ def test_a_non_recursive_query_is_answered_from_the_cache_or_refused(filterd, up
     refused = DNSRecord.parse(exchange(filterd, query.pack()))
     assert refused.header.rcode == 5 and not refused.rr, "REFUSED, nothing forwarded"
     assert upstream.queries_for(name) == []
-    assert logged(filterd.db_path, name) == [("not_recursive", "", "REFUSED")]
+    assert outcomes(filterd.db_path, name) == [("not_recursive", "", "REFUSED")]
     exchange(filterd, make_query(name).pack())  # an ordinary query fills the cache
     cached = DNSRecord.parse(exchange(filterd, query.pack()))
     assert cached.header.rcode == 0 and len(cached.rr) == 1

@@ -33,6 +33,11 @@ def logged(
         time.sleep(0.05)
 
 
+def outcomes(db_path: Path | str, name: str, timeout: float = 3.0) -> list[tuple]:
+    """(reason, categories, rcode) of each row logged for `name`, once there is one."""
+    return logged(db_path, name, "reason, categories, rcode", timeout=timeout)
+
+
 def _read(db_path: Path, sql: str, params: tuple, as_rows: bool) -> list:
     if not db_path.exists():
         return []
