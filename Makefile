@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CONFIG ?= config/filterd.example.yaml
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit bench lint format system-deps clean
+.PHONY: run demo test unit bench lint format system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,21 +30,26 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
+# The first run a carer meets: no children yet (the starter rules), the dashboard's address and
+# set-up code printed; Ctrl-C or closing the terminal stops both programs (`filterd up`).
 run: $(STAMP)
-	@mkdir -p var
-	@test -f var/rules.yaml || cp config/rules.example.yaml var/rules.yaml
-	@echo "filterd starting with $(CONFIG) and the rules in var/rules.yaml"
-	@echo "query it with:  dig @127.0.0.1 -p 1053 example.com"
+	@echo "filterd starting with $(CONFIG); query it with: dig @127.0.0.1 -p 1053 example.com"
+	@echo "metrics at:     http://127.0.0.1:9153/metrics"
+	@echo "the browser warns about the box's own certificate until you trust var/tls/ca.crt"
+	@echo "(README, Dashboard security)"
+	@exec $(VENV)/bin/filterd up --config $(CONFIG) --first-rules config/rules.starter.yaml
+
+# The demo home (two children, their devices and bedtimes, from config/rules.example.yaml) in
+# var/demo, for the dig examples in the README; the carer's own var/ is left alone.
+DEMO := var/demo
+demo: $(STAMP)
+	@mkdir -p $(DEMO)
+	@sed -e 's#"var/rules.yaml"#"$(DEMO)/rules.yaml"#' -e 's#"var/filterd.db"#"$(DEMO)/filterd.db"#' \
+	  -e 's#"var/dashboard.db"#"$(DEMO)/dashboard.db"#' $(CONFIG) > $(DEMO)/filterd.yaml
+	@cp config/rules.example.yaml $(DEMO)/rules.yaml
+	@echo "the demo home: query it with:  dig @127.0.0.1 -p 1053 example.com"
 	@echo "as Sam's tablet: dig @127.0.0.1 -p 1053 -b 127.0.0.2 www.google.co.uk"
-	@echo "metrics at:     http://127.0.0.1:9153/metrics    (Ctrl-C to stop)"
-	@echo "dashboard at:   https://127.0.0.1:8443/  (first visit: create the administrator;"
-	@echo "                the browser warns about the box's own certificate until you trust"
-	@echo "                var/tls/ca.crt: see README, Dashboard security)"
-	@code=$$($(VENV)/bin/filterd setup-code --config $(CONFIG) 2>/dev/null) \
-	  && echo "set-up code:    $$code  (the first visit asks for it)" || true
-	$(VENV)/bin/filterd dashboard --config $(CONFIG) & dashboard=$$!; \
-	trap 'kill $$dashboard 2>/dev/null' EXIT INT TERM; \
-	$(VENV)/bin/filterd run --config $(CONFIG)
+	@exec $(VENV)/bin/filterd up --config $(DEMO)/filterd.yaml
 
 test: $(STAMP) system-deps
 	$(VENV)/bin/ruff check .

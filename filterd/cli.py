@@ -61,6 +61,15 @@ def main(argv: list[str] | None = None) -> int:
         "selftest", help="ask the running filterd what it should block; keep the result"
     )
     selftest.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
+    up = commands.add_parser(
+        "up", help="run filterd and the dashboard together until Ctrl-C (what `make run` does)"
+    )
+    up.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
+    up.add_argument(
+        "--first-rules",
+        type=Path,
+        help="copy this rules file to the config's rules path when there is none yet",
+    )
     dashboard = commands.add_parser("dashboard", help="serve the web dashboard")
     dashboard.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
     certificate = commands.add_parser(
@@ -106,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.devices_command == "list":
             return list_devices(args.config)
         return scan_devices(args.config, args.interface)
+    if args.command == "up":
+        from filterd.supervise import up as run_both
+
+        return run_both(args.config, args.first_rules)
     if args.command == "selftest":
         return selftest_command(args.config)
     if args.command == "events":
