@@ -19,6 +19,7 @@ from filterd.lists.categories import BY_ID
 from filterd.lists.index import domain_to_wire
 from filterd.lists.parse import normalise_domain
 from filterd.rules.yaml_loader import load_plain
+from filterd.text import text_problem
 
 CATALOGUE_FILE = Path(__file__).resolve().parents[2] / "blocklists" / "services.yaml"
 FORMAT = 1
@@ -41,6 +42,8 @@ KINDS = (
 # stores have none (they are essential: only a carer's choice for the store blocks one).
 KIND_FALLBACK: dict[str, str | None] = {"app_store": None}
 RESERVED_IDS = {"overall"} | set(BY_ID)  # usage keys and limit keys beside service ids
+MAX_NAME = 64  # an app's name, as a child's name in the rules (the Apps screen and EDE text)
+MAX_NOTE = 1000  # one line shown on the app's page
 _SERVICE_ID = re.compile(r"[a-z0-9][a-z0-9_]{0,39}")
 
 
@@ -119,6 +122,8 @@ class _CatalogueReader(Validator):
                 self.fail(f"shared.{key}", f"not a domain name: {show(key)}")
             elif not isinstance(why, str) or not why.strip():
                 self.fail(f"shared.{key}", "say in plain words which services share it")
+            elif (problem := text_problem(why, MAX_NOTE)) is not None:
+                self.fail(f"shared.{key}", f"one line of text: {problem}")
             else:
                 found[domain] = why.strip()
         return found
@@ -134,6 +139,8 @@ class _CatalogueReader(Validator):
         name = raw.get("name")
         if not isinstance(name, str) or not name.strip():
             self.fail(f"{path}.name", f"expected the name a carer knows, got {show(name)}")
+        elif (problem := text_problem(name, MAX_NAME)) is not None:
+            self.fail(f"{path}.name", f"a name is printable text: {problem}")
         kind = raw.get("kind")
         if kind not in KINDS:
             self.fail(f"{path}.kind", f"expected one of {', '.join(KINDS)}, got {show(kind)}")
@@ -154,6 +161,8 @@ class _CatalogueReader(Validator):
         note = raw.get("note", "")
         if not isinstance(note, str):
             self.fail(f"{path}.note", f"expected one line of text, got {show(note)}")
+        elif note and (problem := text_problem(note, MAX_NOTE)) is not None:
+            self.fail(f"{path}.note", f"a note is one line of text: {problem}")
         if len(self.problems) > problems_before:
             return None
         mask = 0 if category is None else 1 << BY_ID[category].bit
