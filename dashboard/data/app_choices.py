@@ -10,22 +10,31 @@ save) decides what is refused.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any, NamedTuple
 
 from filterd.catalogue.model import Catalogue, Service
 from filterd.lists.categories import BY_ID
+from filterd.rules.parse import FULL_DAYS
 from filterd.rules.presets import PRESETS
 
 CATEGORY, ALLOWED, BLOCKED, HOURS, LIMIT = "category", "allowed", "blocked", "hours", "limit"
 CHOICES = (CATEGORY, ALLOWED, BLOCKED, HOURS, LIMIT)
-DAY_CHOICES = {  # the rules file's day words, as a carer reads them
+DAY_CHOICES = {  # the rules file's day words, as a carer reads them (the form's choices)
     "every_day": "Every day",
     "weekdays": "Weekdays",
     "weekends": "Weekends",
+    "mon": "Mondays",
+    "tue": "Tuesdays",
+    "wed": "Wednesdays",
+    "thu": "Thursdays",
+    "fri": "Fridays",
     "sat": "Saturdays",
     "sun": "Sundays",
-    "fri": "Fridays",
+    "school_nights": "School nights (Sunday to Thursday)",
+    "weekend_nights": "Friday and Saturday nights",
 }
+_DURATION = re.compile(r"(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?")
 KIND_LABELS = {
     "social": "Social media",
     "messaging": "Messaging",
@@ -56,20 +65,51 @@ class AppState(NamedTuple):
         if self.choice == BLOCKED:
             return "Blocked"
         if self.choice == HOURS:
-            days = DAY_CHOICES.get(self.days, self.days)
-            return f"Allowed {days.lower()} {self.start} to {self.end}"
+            return f"Allowed {days_text(self.days)} {self.start} to {self.end}"
         if self.choice == LIMIT:
             return f"Daily limit: {minutes_text(self.limit)}"
-        category = (self.service.category or "").replace("_", " ")
-        if not category:
-            return "Allowed (no category)"
+        if not self.service.category:
+            return "Allowed: no category blocks it"
+        category = category_words(self.service.category)
         word = "blocked" if self.category_blocks else "allowed"
         return f"{word.capitalize()}: {category} is {word}"
 
 
+def days_text(days: str) -> str:
+    """A window's days in words: "Saturdays", "Saturdays and Sundays" (never "['sat']")."""
+    words = [_day_word(day) for day in days.split(",") if day.strip()]
+    if len(words) > 1:
+        return ", ".join(words[:-1]) + " and " + words[-1]
+    return words[0] if words else DAY_CHOICES["every_day"]
+
+
+def _day_word(day: str) -> str:
+    day = day.strip().lower()
+    if day in FULL_DAYS:
+        day = day[:3]
+    return DAY_CHOICES.get(day, day)
+
+
 def minutes_text(raw: Any) -> str:
-    text = str(raw)
-    return f"{text} minutes" if text.isdigit() else text
+    """A daily limit as written ("1", "45", "1h30m") in words: "1 minute", "1 hour 30 minutes"."""
+    text = str(raw).strip()
+    found = _DURATION.fullmatch(text) if text and not text.isdigit() else None
+    hours, minutes = (0, int(text)) if text.isdigit() else (0, 0)
+    if found and (found.group(1) or found.group(2)):
+        hours, minutes = int(found.group(1) or 0), int(found.group(2) or 0)
+    elif not text.isdigit():
+        return text
+    parts = [
+        f"{n} {unit}{'' if n == 1 else 's'}"
+        for n, unit in ((hours, "hour"), (minutes, "minute"))
+        if n
+    ]
+    return " ".join(parts) or "0 minutes"
+
+
+def category_words(category: str) -> str:
+    """A category id as a carer reads it in a sentence ("AI chat", "stranger chat")."""
+    return category.replace("_", " ").replace("ai chat", "AI chat")
 
 
 def _blocked_categories(body: dict[str, Any]) -> set[str]:
@@ -96,7 +136,7 @@ def states(body: Any, catalogue: Catalogue) -> dict[str, AppState]:
             names = window.get("services") if isinstance(window, dict) else None
             if isinstance(names, list) and service_id in names:
                 choice = HOURS
-                days = str(window.get("days", "every_day"))
+                days = _form_days(window.get("days", "every_day"))
                 start, end = str(window.get("start", "")), str(window.get("end", ""))
                 break
         if service_id in limits and choice == CATEGORY:
@@ -104,6 +144,13 @@ def states(body: Any, catalogue: Catalogue) -> dict[str, AppState]:
         category_blocks = service.category is not None and service.category in blocked
         found[service_id] = AppState(service, choice, days, start, end, limit, category_blocks)
     return found
+
+
+def _form_days(raw: Any) -> str:
+    """A window's days as the form holds them: a day word, or days joined by commas."""
+    if isinstance(raw, list):
+        return ",".join(str(day) for day in raw)
+    return str(raw)
 
 
 def apply_choice(old: Any, service_id: str, choice: str, form: dict[str, str]) -> dict[str, Any]:
@@ -131,7 +178,7 @@ def apply_choice(old: Any, service_id: str, choice: str, form: dict[str, str]) -
     elif choice == HOURS:
         windows.append(
             {
-                "days": form.get("days", "every_day"),
+                "days": _rules_days(form.get("days", "every_day")),
                 "start": form.get("start", "").strip(),
                 "end": form.get("end", "").strip(),
                 "services": [service_id],
@@ -146,6 +193,13 @@ def apply_choice(old: Any, service_id: str, choice: str, form: dict[str, str]) -
         else:
             body.pop(key, None)
     return body
+
+
+def _rules_days(days: str) -> str | list[str]:
+    """The form's days back as the rules file writes them (a list for several days)."""
+    if "," in days:
+        return [day.strip() for day in days.split(",") if day.strip()]
+    return days
 
 
 def kinds_in_order(catalogue: Catalogue) -> list[tuple[str, str, list[Service]]]:

@@ -56,7 +56,8 @@ def _render_grid(child: str, snapshot, problems=None, failed="", status: int = 2
     catalogue = _catalogue()
     body = _child_body(snapshot, child)
     states = app_choices.states(body, catalogue)
-    query = request.args.get("q", "").strip().lower()[:MAX_QUERY]
+    typed = request.args.get("q", "").strip()[:MAX_QUERY]  # shown back as the carer typed it
+    query = typed.lower()
     groups = []
     if query:
         for kind, label, services in app_choices.kinds_in_order(catalogue):
@@ -78,6 +79,7 @@ def _render_grid(child: str, snapshot, problems=None, failed="", status: int = 2
             name=str(body.get("name") or child),
             groups=groups,
             query=query,
+            typed=typed,
             count=sum(len(g[2]) for g in groups),
             version=snapshot.version,
             file_problems=snapshot.problems,
@@ -121,6 +123,7 @@ def _render_app(child, service_id, snapshot, problems=None, form=None, status: i
             state=state,
             form=form,
             day_choices=app_choices.DAY_CHOICES,
+            days_label=app_choices.days_text(str(form.get("days", ""))),
             version=snapshot.version,
             file_problems=snapshot.problems,
             problems=problems or [],
