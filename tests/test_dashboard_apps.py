@@ -47,7 +47,7 @@ def test_search_finds_an_app_by_name_or_kind(tmp_path):
     client = logged_in(make_app(tmp_path), "Jo", "carer")
     page = client.get(GRID, query_string={"q": "rob"}).get_data(as_text=True)
     assert 'id="app-roblox"' in page and 'id="app-tiktok"' not in page
-    assert "1 app match" in page
+    assert "1 app matches" in page
     dating = client.get(GRID, query_string={"q": "dating"}).get_data(as_text=True)
     assert 'id="app-tinder"' in dating
 
