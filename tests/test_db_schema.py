@@ -145,7 +145,8 @@ def test_old_rows_are_pruned_when_written_and_hidden_when_read_before(tmp_path):
     now = time.time()
     write_queries(path, [query_row(now - 10 * 86400, "old.example", categories="self_harm"),
                          query_row(now - 60, "new.example", categories="self_harm")])  # fmt: skip
-    state, devices = StateDb(path, Retention(7)), DeviceStore(path, Retention(7, device_days=30))
+    state = StateDb(path, Retention(7, usage_days=10))
+    devices = DeviceStore(path, Retention(7, device_days=30))
     day = time.strftime("%Y-%m-%d", time.gmtime(now))
     old_day = time.strftime("%Y-%m-%d", time.gmtime(now - 20 * 86400))
     # read before any pruning: what is past retention is not shown

@@ -57,7 +57,7 @@ def generate_month(tmp_path) -> tuple[str, list[int]]:
 
 
 def test_the_monthly_pdf_says_what_a_review_needs(tmp_path):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, retention_days=365)  # the query log kept as filterd keeps it
     month, harm_ids = generate_month(tmp_path)
     db = connect(app.extensions["dashboard"].settings.database)
     record_reviews(db, harm_ids[:3], "discussed_with_child", "Talked at tea", "Dee")

@@ -19,9 +19,10 @@ from fpdf import FPDF
 
 from dashboard.data import chain
 from dashboard.data.blocked_log import OUTCOMES, review_histories
-from dashboard.data.charts import category_counts, minutes_by_day
 from dashboard.data.devices import seen_devices
-from filterd.db import events as event_log
+from filterd.db.events import Event
+from filterd.db.read import FilterdReader
+from filterd.rules.decide import OVERALL
 from filterd.rules.model import Rules
 
 HIGH_RISK_KINDS = ("block.high_risk", "block.illegal", "bypass.attempt")
@@ -56,23 +57,18 @@ class Report(FPDF):
         self.multi_cell(0, 6, _latin(text), new_x="LMARGIN", new_y="NEXT")
 
 
-def _events(db: sqlite3.Connection | None, start: float, end: float) -> list[event_log.Event]:
-    found: list[event_log.Event] = []
-    if db is None:
-        return found
+def _events(reader: FilterdReader, start: float, end: float) -> list[Event]:
+    found: list[Event] = []
     after = 0
-    try:
-        while batch := event_log.read_after(db, after, 2000):
-            found += [e for e in batch if start <= e.ts < end]
-            after = batch[-1].id
-    except sqlite3.OperationalError:
-        pass
+    while batch := reader.events_after(after, 2000):
+        found += [e for e in batch if start <= e.ts < end]
+        after = batch[-1].id
     return found
 
 
 def build(
     month: str,
-    filterd_db: sqlite3.Connection | None,
+    filterd_db: FilterdReader,
     dashboard_db: sqlite3.Connection,
     rules: Rules | None,
     raw_rules: dict[str, Any],
@@ -94,14 +90,14 @@ def build(
         if event.kind in HIGH_RISK_KINDS and event.data.get("query_id"):
             risky.setdefault(event.child, []).append(int(event.data["query_id"]))
     for child_id, profile in rules.children.items() if rules else []:
-        minutes = sum(minutes_by_day(filterd_db, child_id, days).values()) if filterd_db else 0
+        by_day = filterd_db.minutes_by_day(child_id, OVERALL, days[0])
+        minutes = sum(m for day, m in by_day.items() if day in days)
         pdf.heading(profile.name, 12)
         pdf.line(f"Time online: {minutes // 60} h {minutes % 60} min in the month.")
-        if filterd_db is not None:
-            counts = category_counts(filterd_db, child_id, start)
-            blocked = sorted(((c, b) for c, (_, b) in counts.items() if b), key=lambda x: -x[1])
-            listed = ", ".join(f"{c.replace('_', ' ')} {b}" for c, b in blocked) or "none"
-            pdf.line(f"Blocked by category: {listed}.")
+        counts = filterd_db.category_counts(child_id, start, hide_high_risk=False)
+        blocked = sorted(((c, b) for c, (_, b) in counts.items() if b), key=lambda x: -x[1])
+        listed = ", ".join(f"{c.replace('_', ' ')} {b}" for c, b in blocked) or "none"
+        pdf.line(f"Blocked by category: {listed}.")
         ids = risky.get(child_id, [])
         histories = review_histories(dashboard_db, ids) if ids else {}
         pdf.line(f"High-risk blocks: {len(ids)}; reviewed: {len(histories)}.")

@@ -11,14 +11,16 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 DEVICE_DAYS = 90  # a device not seen for this long is forgotten, with its addresses
+USAGE_DAYS = 400  # minutes per child, category and day (no names): the monthly evidence
 PRUNE_INTERVAL = 3600.0  # seconds between prunings by one writer
 
 
 class Retention(NamedTuple):
     """Days each kind of record in filterd.db is kept."""
 
-    activity_days: int  # query log, usage per day, device events (query_log.retention_days)
+    activity_days: int  # query log and device events (query_log.retention_days)
     device_days: int = DEVICE_DAYS
+    usage_days: int = USAGE_DAYS
 
     def activity_cutoff(self, now: float | None = None) -> float:
         """Unix time before which activity (queries, device events) is gone."""
@@ -27,7 +29,8 @@ class Retention(NamedTuple):
     def usage_cutoff(self, now: float | None = None) -> str:
         """The first usage day (YYYY-MM-DD) still kept; a day a little early in some time
         zones, never late."""
-        moment = datetime.fromtimestamp(self.activity_cutoff(now), UTC) - timedelta(days=1)
+        since = (time.time() if now is None else now) - self.usage_days * 86_400
+        moment = datetime.fromtimestamp(since, UTC) - timedelta(days=1)
         return moment.date().isoformat()
 
     def device_cutoff(self, now: float | None = None) -> float:

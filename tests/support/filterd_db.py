@@ -12,7 +12,8 @@ from filterd.db.querylog_writer import INSERT, open_database
 from filterd.db.retention import Retention
 from filterd.db.statedb import StateDb
 
-LONG_AGO = Retention(activity_days=3650, device_days=3650)  # tests with fixed old clocks
+# For tests with fixed old clocks: nothing they write is past its retention.
+LONG_AGO = Retention(activity_days=3650, device_days=3650, usage_days=3650)
 
 
 def query_row(
