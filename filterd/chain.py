@@ -2,7 +2,8 @@
 
 A packet from the sockets meets, in order: access control, the rate limit, parsing, the
 per-client waiting cap and truncation (filterd.serve.admission, on packets), then the Stages
-(filterd.dns.query.Stage, on Queries): log, local answers, policy, cache, upstream.
+(filterd.dns.query.Stage, on Queries): log, local answers, the box's own names, policy, cache,
+upstream.
 
 Identify (address -> device -> child profile) and safe search live inside the policy stage:
 a Query is immutable and the profile is needed only there, so identifying is one memoised
@@ -23,6 +24,7 @@ from filterd.forward.upstream import UpstreamClient
 from filterd.forward.upstream_stage import RebindingPolicy, UpstreamStage
 from filterd.lists.service import Blocklists
 from filterd.metrics import Metrics
+from filterd.policy.box_names import BoxNames
 from filterd.policy.local_answers import LocalAnswers
 from filterd.policy.policy_stage import PolicyStage
 from filterd.querylog.log_stage import LogStage
@@ -46,6 +48,7 @@ from filterd.serve.ratelimit import RateLimiter
 class Chain(NamedTuple):
     handle: PacketStage  # what the sockets call with each packet
     upstream: UpstreamStage  # a config reload changes its cache limits and rebinding policy
+    box_names: BoxNames  # a config reload changes the box's names and addresses
 
 
 def build_chain(
@@ -61,6 +64,7 @@ def build_chain(
     querylog: QueryLog,
     metrics: Metrics,
     clock: Clock,
+    box_names: tuple[list[str], list[str]] = (["filterd.home.arpa"], []),
 ) -> Chain:
     """Compose the steps, innermost first. Each is handed the one below as a bound method
     (`.__call__`): calling that costs half as much as calling the object, on every query."""
@@ -73,6 +77,10 @@ def build_chain(
     # blocked name is answered locally (even with every upstream down) and one device's
     # decision never reaches another through a cached answer.
     stage = PolicyStage(stage, blocklists, rules, clock).__call__
+    # The box's own names (filterd.home.arpa): above policy, so no list can block the way to
+    # the dashboard, and never forwarded.
+    own = BoxNames(stage, *box_names)
+    stage = own.__call__
     # Local answers (canaries, ANY, private reverse zones): above policy, because the DoH and
     # Private Relay canaries must get exactly NXDOMAIN whatever lists name those domains.
     stage = LocalAnswers(stage).__call__
@@ -95,4 +103,4 @@ def build_chain(
     # nothing but REFUSED.
     outside = RateLimit(RefuseOutsiders(metrics).__call__, limiter, metrics, clock, OUTSIDERS)
     # Access control first: filterd is never an open resolver.
-    return Chain(AccessControl(acl, inside, outside).__call__, upstream)
+    return Chain(AccessControl(acl, inside, outside).__call__, upstream, own)

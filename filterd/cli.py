@@ -116,9 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             return list_devices(args.config)
         return scan_devices(args.config, args.interface)
     if args.command == "up":
-        from filterd.supervise import up as run_both
-
-        return run_both(args.config, args.first_rules)
+        return up_command(args.config, args.first_rules)
     if args.command == "selftest":
         return selftest_command(args.config)
     if args.command == "events":
@@ -130,6 +128,29 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "lists":
         return update_lists(args.config, online=not args.offline)
     return run_daemon(args.config, args.log_level)
+
+
+def up_command(path: Path, first_rules: Path | None) -> int:
+    """filterd and the dashboard together (filterd.supervise), told the dashboard's address
+    and a way to its set-up code from here, the front door that may read the dashboard."""
+    from dashboard.data import accounts, setup_code
+    from dashboard.data.db import connect
+    from dashboard.settings import check_dashboard_section, dashboard_settings
+    from filterd.supervise import up
+
+    config = load_config_or_report(path, check_dashboard_section)
+    if config is None:
+        return 1
+    settings = dashboard_settings(config)
+
+    def code() -> str | None:  # None once an administrator exists
+        db = connect(settings.database)
+        try:
+            return None if accounts.has_users(db) else setup_code.ensure(settings.database)
+        finally:
+            db.close()
+
+    return up(path, settings.listen, code, first_rules)
 
 
 def selftest_command(path: Path) -> int:

@@ -21,6 +21,7 @@ from filterd.discovery.settings import DiscoverySettings, parse_discovery_settin
 from filterd.forward.settings import CacheLimits, Rebinding, parse_cache, parse_rebinding
 from filterd.lists.settings import KEYS as BLOCKLIST_KEYS
 from filterd.lists.settings import BlocklistSettings, parse_blocklist_settings
+from filterd.policy.box_names_settings import BoxNameSettings, parse_box_names
 from filterd.querylog.settings import QueryLogSettings, parse_query_log
 from filterd.serve.acl import Network
 from filterd.serve.settings import (
@@ -70,6 +71,7 @@ class Config:
     blocklists: BlocklistSettings = field(default_factory=BlocklistSettings)
     rules: Path | None = None  # the rules file: children, devices, schedules (filterd.rules)
     discovery: DiscoverySettings = field(default_factory=DiscoverySettings)
+    box_names: BoxNameSettings = field(default_factory=BoxNameSettings)  # filterd.home.arpa
     # The dashboard's own section, read and checked by the dashboard (dashboard.settings): the
     # DNS daemon neither needs it nor refuses to start over it.
     dashboard: dict[str, Any] = field(default_factory=dict)
@@ -189,6 +191,7 @@ class Validator:
             blocklists=parse_blocklist_settings(self, raw),
             rules=None if raw.get("rules") in (None, "") else self.path(raw["rules"], "rules"),
             discovery=parse_discovery_settings(self, raw.get("discovery")),
+            box_names=parse_box_names(self, raw.get("box_names")),
             dashboard=self.section(raw.get("dashboard"), "dashboard"),
         )
 

@@ -36,6 +36,7 @@ from filterd.forward.upstream_stage import RebindingPolicy
 from filterd.lists import metrics as lists_metrics
 from filterd.lists.service import Blocklists
 from filterd.metrics import Metrics, MetricsCollector, make_registry, reload_families
+from filterd.policy.box_addresses import box_addresses
 from filterd.querylog import metrics as querylog_metrics
 from filterd.querylog.queue import QueryLog
 from filterd.rules import metrics as rules_metrics
@@ -111,6 +112,7 @@ class Daemon:
             querylog=self.querylog,
             metrics=self.metrics,
             clock=self.clock,
+            box_names=_box_names(config),
         )
         self.handle = self.chain.handle
         self.tcp = TcpServer(self.handle, self.acl, config.tcp, self.metrics)
@@ -285,6 +287,7 @@ class Daemon:
         self.cache.resize(new.cache)
         self.chain.upstream.limits = new.cache
         self.chain.upstream.rebinding = _rebinding(new)
+        self.chain.box_names.configure(*_box_names(new))
         self.acl.configure(new.allow_clients)
         self.limiter.configure(new.rate_limit.queries_per_second, new.rate_limit.burst)
         self.tcp.limits = new.tcp
@@ -333,3 +336,13 @@ def raise_file_limit() -> None:
 
 def _rebinding(config: Config) -> RebindingPolicy:
     return RebindingPolicy(config.rebinding.protect, config.rebinding.allowed_wire())
+
+
+def _box_names(config: Config) -> tuple[list[str], list[str]]:
+    """The box's names and the addresses they answer with (looked up now: start and reload)."""
+    settings = config.box_names
+    addresses = box_addresses(
+        settings.addresses, config.discovery.interface, [hp.host for hp in config.listen]
+    )
+    log.info("the box's names %s answer %s", ", ".join(settings.names), addresses or "nothing")
+    return list(settings.names), addresses

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from filterd.config import load_config_or_report
@@ -40,23 +41,6 @@ def _start(command: str, config_path: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def _set_up_code(config_path: Path) -> str | None:
-    """The one-time code the first visit asks for; None once an administrator exists."""
-    from dashboard.data import accounts, setup_code
-    from dashboard.data.db import connect
-    from dashboard.settings import check_dashboard_section, dashboard_settings
-
-    config = load_config_or_report(config_path, check_dashboard_section)
-    if config is None:
-        return None
-    database = dashboard_settings(config).database
-    db = connect(database)
-    try:
-        return None if accounts.has_users(db) else setup_code.ensure(database)
-    finally:
-        db.close()
-
-
 def _address(listen: str) -> str:
     host, _, port = listen.rpartition(":")
     return f"https://{host}/" if port == "443" else f"https://{host}:{port}/"
@@ -69,11 +53,17 @@ def first_rules(rules_path: Path, template: Path) -> None:
         shutil.copyfile(template, rules_path)
 
 
-def up(config_path: Path, rules_template: Path | None = None) -> int:
-    """Run both programs until one stops or we are told to stop; then stop the other."""
-    from dashboard.settings import check_dashboard_section, dashboard_settings
+def up(
+    config_path: Path,
+    dashboard_listen: str,
+    set_up_code: Callable[[], str | None],
+    rules_template: Path | None = None,
+) -> int:
+    """Run both programs until one stops or we are told to stop; then stop the other.
 
-    config = load_config_or_report(config_path, check_dashboard_section)
+    The dashboard's address and its set-up code come from the front door (filterd.cli), the
+    one module that reads the dashboard's settings."""
+    config = load_config_or_report(config_path)
     if config is None:
         return 1
     if rules_template is not None and config.rules is not None:
@@ -85,10 +75,9 @@ def up(config_path: Path, rules_template: Path | None = None) -> int:
 
     for signum in STOP_SIGNALS:
         signal.signal(signum, stop)
-    code = _set_up_code(config_path)
+    code = set_up_code()
     children = [_start("run", config_path), _start("dashboard", config_path)]
-    settings = dashboard_settings(config)
-    print(f"dashboard at:   {_address(settings.listen)}", flush=True)
+    print(f"dashboard at:   {_address(dashboard_listen)}", flush=True)
     if code:
         print(f"set-up code:    {code}  (the first visit asks for it)", flush=True)
     print("Ctrl-C (or closing this terminal) stops filterd and the dashboard.", flush=True)
