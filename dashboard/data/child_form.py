@@ -1,5 +1,5 @@
 """The child-rules form: a child's raw rules shown as the editor's fields, and the fields
-written back over the raw rules. No Flask here (tests/test_child_form.py is its table test).
+written back over the raw rules. No Flask here (tests/unit/test_child_form.py is its table test).
 
 Values go in as typed, so filterd's parser (not this code) decides what is refused; a field
 left as the age preset says is not written, so the child keeps following the preset. Keys the
