@@ -55,3 +55,20 @@ def start_filterd(
 def filterd(start_filterd: Callable[..., FilterdProcess]) -> FilterdProcess:
     """filterd with the test config, forwarding to the session's scripted upstream."""
     return start_filterd()
+
+
+@pytest.fixture
+def dashboard_app(tmp_path: Path):
+    """The dashboard (Flask app) on real files in tmp_path: rules.yaml, filterd.db (not made
+    until a test writes it), dashboard.db (tests/dashboard_support.make_app)."""
+    from tests.dashboard_support import make_app
+
+    return make_app(tmp_path)
+
+
+@pytest.fixture
+def signed_in(dashboard_app) -> Callable[[str, str], Any]:
+    """signed_in(name, role): a test client of `dashboard_app` signed in as a new account."""
+    from tests.dashboard_support import logged_in
+
+    return lambda name, role: logged_in(dashboard_app, name, role)

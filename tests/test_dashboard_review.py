@@ -31,8 +31,8 @@ def write_log(tmp_path, rows):
 
 
 @pytest.fixture
-def app(tmp_path):
-    return make_app(tmp_path)
+def app(dashboard_app):
+    return dashboard_app
 
 
 def ids_on(page: str) -> list[int]:

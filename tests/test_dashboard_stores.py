@@ -64,9 +64,9 @@ def test_every_page_renders_on_a_new_partial_or_empty_filterd_db(tmp_path, state
         assert client.get(path).status_code == 200, path
 
 
-def test_health_shows_the_rules_check_when_there_is_no_query_log_yet(tmp_path):
+def test_health_shows_the_rules_check_when_there_is_no_query_log_yet(tmp_path, signed_in):
     _partial(tmp_path)
-    client = logged_in(make_app(tmp_path), "Vi", "viewer")
+    client = signed_in("Vi", "viewer")
     response = client.get("/health")
     assert response.status_code == 200
 
@@ -138,9 +138,11 @@ def _risky_log(tmp_path):
     ("role", "sees"),
     [("viewer", False), ("carer", False), ("safeguarding_lead", True), ("administrator", True)],
 )
-def test_high_risk_blocks_in_a_childs_activity_only_for_those_who_review_them(tmp_path, role, sees):
+def test_high_risk_blocks_in_a_childs_activity_only_for_those_who_review_them(
+    tmp_path, signed_in, role, sees
+):
     _risky_log(tmp_path)
-    client = logged_in(make_app(tmp_path), "Pat", role)
+    client = signed_in("Pat", role)
     page = client.get("/children/sam").get_data(as_text=True)
     assert "games.example" in page
     assert ("selfharm-forum.example" in page) is sees
