@@ -98,6 +98,7 @@ class Daemon:
         apps = self.blocklists.apps
         self.rules.catalogue = lambda: apps.current if apps.current.services else None
         apps.swapped = self.rules.catalogue_changed
+        apps.unusable = self.rules.apps_in_force_missing
         self.acl = ClientAcl(config.allow_clients)
         self.limiter = RateLimiter(config.rate_limit.queries_per_second, config.rate_limit.burst)
         self.chain = build_chain(

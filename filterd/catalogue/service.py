@@ -38,6 +38,9 @@ class CatalogueService:
         self.swaps = 0
         self.failures = 0
         self.swapped: Callable[[Catalogue], None] = lambda catalogue: None  # set by the daemon
+        # Problems that keep a well-formed catalogue out (set by the daemon: apps the rules in
+        # force choose that it lacks), so a new file never unblocks a child's blocked app.
+        self.unusable: Callable[[Catalogue], list[str]] = lambda catalogue: []
         self._identity: tuple[int, int, int] | None = None
 
     def refresh(self) -> bool:
@@ -53,20 +56,26 @@ class CatalogueService:
         try:
             fresh = load_catalogue(self.path)
         except CatalogueError as err:
-            self.failures += 1
-            self.problems = err.problems
-            log.error(
-                "app catalogue %s refused, the catalogue in force stays:\n  %s",
-                self.path,
-                "\n  ".join(err.problems),
-            )
-            return False
+            return self._refuse(err.problems)
+        problems = self.unusable(fresh)
+        if problems:
+            return self._refuse(problems)
         self.current = fresh
         self.problems = []
         self.swaps += 1
         log.info("app catalogue loaded: %d services from %s", len(fresh.services), self.path)
         self.swapped(fresh)
         return True
+
+    def _refuse(self, problems: list[str]) -> bool:
+        self.failures += 1
+        self.problems = problems
+        log.error(
+            "app catalogue %s refused, the catalogue in force stays:\n  %s",
+            self.path,
+            "\n  ".join(problems),
+        )
+        return False
 
     def load(self) -> None:
         if not self.refresh() and not self.current.services:

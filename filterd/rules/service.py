@@ -74,6 +74,24 @@ class RulesService:
         """A new app catalogue: read the rules file again, checked against it."""
         self.file.forget()
 
+    def apps_in_force_missing(self, catalogue: Catalogue) -> list[str]:
+        """Why a new catalogue cannot replace the one in force: every app the rules in force
+        choose for a child that it no longer has. Swapping it in would forget that app's
+        names, so a blocked, scheduled or limited app would be answered."""
+        rules = self.rules
+        if rules is None:
+            return []
+        named: dict[str, list[str]] = {}
+        for child_id, profile in rules.children.items():
+            for service_id in profile.service_rules:
+                if service_id not in catalogue.services:
+                    named.setdefault(service_id, []).append(child_id)
+        return [
+            f"services.{service_id}: missing, but the rules in force choose it for"
+            f" {', '.join(children)}; take it out of their rules first"
+            for service_id, children in sorted(named.items())
+        ]
+
     def lookup(self, client: str) -> ChildState | None:
         """The profile in force for a client address; None: household rules only."""
         identify = self.identify
