@@ -11,10 +11,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from filterd.db.querylog_writer import INSERT_WITH_APP, open_database
-from filterd.db.statedb import StateDb
 from filterd.rules.parse import parse_rules
 from tests.dashboard_support import csrf_of, logged_in, make_app, version_of
+from tests.support.filterd_db import query_row, write_queries, write_usage
 
 GRID = "/children/sam/apps"
 
@@ -112,18 +111,17 @@ def test_the_home_page_and_the_childs_page_show_top_apps_today(tmp_path):
     page = client.get("/").get_data(as_text=True)
     assert "Top apps today" not in page
     day = datetime.now(ZoneInfo("Europe/London")).strftime("%Y-%m-%d")
-    state = StateDb(tmp_path / "filterd.db")
-    state.write_usage(
+    write_usage(
+        tmp_path / "filterd.db",
         [
-            (day, "sam", "overall", 70, 1),
-            (day, "sam", "streaming", 50, 1),
-            (day, "sam", "youtube", 45, 1),
-            (day, "sam", "roblox", 20, 1),
-            (day, "sam", "minecraft", 5, 1),
-            (day, "sam", "spotify", 2, 1),
-        ]
+            (day, "sam", "overall", 70),
+            (day, "sam", "streaming", 50),
+            (day, "sam", "youtube", 45),
+            (day, "sam", "roblox", 20),
+            (day, "sam", "minecraft", 5),
+            (day, "sam", "spotify", 2),
+        ],
     )
-    state.close()
     page = client.get("/").get_data(as_text=True)
     assert "Top apps today: YouTube 45 min, Roblox 20 min, Minecraft 5 min</p>" in page
     child = client.get("/children/sam").get_data(as_text=True)
@@ -133,13 +131,14 @@ def test_the_home_page_and_the_childs_page_show_top_apps_today(tmp_path):
 
 
 def test_the_blocked_log_shows_the_app_beside_the_domain(tmp_path):
-    db = open_database(tmp_path / "filterd.db")
     now = time.time()
-    for name, service in (("v16m.tiktokcdn.com", "tiktok"), ("bet.example", "")):
-        row = (now, "192.168.1.20", name, "A", "NOERROR", "blocked", 1.0, 0, "social", "sam")
-        db.execute(INSERT_WITH_APP, (*row, service))
-    db.commit()
-    db.close()
+    write_queries(
+        tmp_path / "filterd.db",
+        [
+            query_row(now, name, categories="social", rcode="NOERROR", service=service)
+            for name, service in (("v16m.tiktokcdn.com", "tiktok"), ("bet.example", ""))
+        ],
+    )
     client = logged_in(make_app(tmp_path), "Lee", "safeguarding_lead")
     page = client.get("/blocked/").get_data(as_text=True)
     assert '<code>v16m.tiktokcdn.com</code><br><span class="app-name">TikTok</span>' in page
@@ -163,9 +162,7 @@ def test_saving_the_rules_page_keeps_the_childs_app_choices(tmp_path):
 
 def test_the_api_lists_each_childs_top_apps_today(tmp_path):
     day = datetime.now(ZoneInfo("Europe/London")).strftime("%Y-%m-%d")
-    state = StateDb(tmp_path / "filterd.db")
-    state.write_usage([(day, "sam", "overall", 30, 1), (day, "sam", "roblox", 25, 1)])
-    state.close()
+    write_usage(tmp_path / "filterd.db", [(day, "sam", "overall", 30), (day, "sam", "roblox", 25)])
     client = logged_in(make_app(tmp_path), "Jo", "viewer")
     children = {c["id"]: c for c in client.get("/api/children").get_json()["children"]}
     assert children["sam"]["top_apps"] == [["Roblox", 25]]

@@ -11,9 +11,10 @@ import yaml
 from dashboard.data import audit
 from dashboard.data.db import connect
 from dashboard.web.children import form_from_rules
-from filterd.db.devices import DeviceStore, Sighting
+from filterd.db.devices import Sighting
 from filterd.rules.parse import parse_rules
 from tests.dashboard_support import RULES, csrf_of, logged_in, make_app, version_of
+from tests.support.filterd_db import write_devices
 
 ROLES = ("administrator", "carer", "safeguarding_lead", "viewer")
 EDITORS = {"administrator", "carer"}
@@ -58,17 +59,16 @@ def audit_actions(app) -> list[tuple[str, str, str]]:
 
 
 def seen_devices(tmp_path) -> None:
-    store = DeviceStore(tmp_path / "filterd.db")
     now = time.time()
-    store.record(
+    write_devices(
+        tmp_path / "filterd.db",
         [
             Sighting(
                 IPHONE, "192.168.1.40", SCRIPT, "Apple, Inc.", None, None, False, now - 5 * 86400
             ),
             Sighting(PRIVATE, "192.168.1.41", "kims-phone", None, None, None, True, now - 60),
-        ]
+        ],
     )
-    store.close()
 
 
 @pytest.mark.parametrize("role", ROLES)

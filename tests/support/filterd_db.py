@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from filterd.db.devices import DeviceStore, Sighting
-from filterd.db.querylog_writer import INSERT, open_database
+from filterd.db.querylog_writer import INSERT_WITH_APP, open_database
 from filterd.db.retention import Retention
 from filterd.db.statedb import StateDb
 
@@ -26,16 +26,17 @@ def query_row(
     client: str = "192.168.1.20",
     rcode: str = "NXDOMAIN",
     qtype: str = "A",
+    service: str = "",
 ) -> tuple:
-    """One query-log row, in INSERT's column order."""
-    return (ts, client, name, qtype, rcode, reason, 1.0, 0, categories, child)
+    """One query-log row, in INSERT_WITH_APP's column order."""
+    return (ts, client, name, qtype, rcode, reason, 1.0, 0, categories, child, service)
 
 
 def write_queries(path: Path, rows: Iterable[tuple]) -> list[int]:
     """Append rows to filterd.db's query log (making the file as filterd does); their ids."""
     db = open_database(path)
     try:
-        ids = [db.execute(INSERT, row).lastrowid for row in rows]
+        ids = [db.execute(INSERT_WITH_APP, row).lastrowid for row in rows]
         db.commit()
     finally:
         db.close()
