@@ -53,3 +53,34 @@ def test_a_kind_word_or_top_level_domain_does_not_clear_a_match(name, category):
 )
 def test_recovery_and_prevention_names_are_still_cleared(name):
     assert PATTERNS.matches(name) == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "proana-tips.antiquesblog.com",
+        "thinspo.stopover.net",
+        "proana.dontpanic.blog",
+        "suicide-methods.beyondblog.com",
+        "exitbag.fightclub.example",
+    ],
+)
+def test_a_host_whose_name_starts_with_a_campaign_word_does_not_clear_a_match(name):
+    assert PATTERNS.matches(name) != []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "stopthinspo.org",
+        "anti-proana.org",
+        "beyond-thinspo.com",
+        "dont-kill-yourself.org",
+        "life-after-self-harm.org",
+        "fight-the-thinspo.org",
+        "againstpro-ana.org",
+        "stop-the-hate-incels.org",
+    ],
+)
+def test_a_campaign_against_the_harm_is_still_cleared(name):
+    assert PATTERNS.matches(name) == []
