@@ -110,6 +110,9 @@ KEY_RUNS = (
     "1q2w3e4r5t6y7u8i9o0p",
     "q1w2e3r4t5y6u7i8o9p0",
     "qazwsxedcrfvtgbyhnujmikolp",
+    # Down one column and up the next (zaq12wsx, 1qazxsw2): among the most used keyboard walks.
+    "zaq12wsxcde34rfvbgt56yhnmju78ik,.lo90p;/",
+    "1qazxsw23edcvfr45tgbnhy67ujm,ki89ol./;p0",
 )
 _ENDS = re.compile(r"^[\W\d_]+|[\W\d_]+$")
 
