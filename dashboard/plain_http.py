@@ -4,8 +4,8 @@ Anything asked of the dashboard's own names and addresses is sent to HTTPS (a ca
 filterd.home.arpa lands on the encrypted dashboard). The box's CA certificate is offered here
 too, so a phone can fetch it to trust (the person checks its fingerprint against the one the
 box shows). Every other host name is what a blocked answer pointed at this box: that is where
-the block page and the child's own page will be served (issue 14); until then they get a
-short plain page.
+the block page is served (`other_hosts`: dashboard/child_side); without it they get a short
+plain page.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def make_plain_app(
     settings: DashboardSettings, ca_file: Path | None, other_hosts: WsgiApp | None = None
 ) -> WsgiApp:
     """The WSGI app of the plain-HTTP listener; `other_hosts` serves names that are not the
-    dashboard's (the block page, later)."""
+    dashboard's (the block page)."""
     https_port = settings.listen.rpartition(":")[2]
     dashboard_hosts = set(settings.allowed_hosts)
 

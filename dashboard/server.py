@@ -49,7 +49,9 @@ def serve(config: Config) -> int:
     https.ssl_adapter = BuiltinSSLAdapter(str(found.certificate), str(found.key))
     servers = [https]
     if settings.http_listen:
-        plain = make_plain_app(settings, found.ca)
+        from dashboard.child_side.app import create_child_app
+
+        plain = make_plain_app(settings, found.ca, other_hosts=create_child_app(config))
         servers.append(wsgi.Server(_address(settings.http_listen), plain, numthreads=2))
 
     def stop(_signal: int, _frame: FrameType | None) -> None:
@@ -63,7 +65,10 @@ def serve(config: Config) -> int:
     shown = f"[{host}]" if ":" in host else host
     print(f"dashboard on https://{shown}:{port}/", flush=True)
     if settings.http_listen:
-        print(f"plain HTTP on {settings.http_listen} (sends the dashboard to HTTPS)", flush=True)
+        print(
+            f"plain HTTP on {settings.http_listen} (the block page; sends the dashboard to HTTPS)",
+            flush=True,
+        )
     threads = [threading.Thread(target=s.serve, daemon=True) for s in servers[1:]]
     for thread in threads:
         thread.start()

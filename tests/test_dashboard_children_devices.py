@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import time
+from dataclasses import replace
 
 import pytest
 import yaml
@@ -284,3 +285,28 @@ def test_assigning_a_device_adds_or_updates_its_entry_by_mac(tmp_path):
     stale = assign("alex", version="0" * 64)
     assert "changed by someone else" in stale.get_data(as_text=True)
     assert rules_path.read_text() == before
+
+
+def test_the_block_page_answer_is_refused_unless_the_box_serves_the_block_page(tmp_path):
+    app = make_app(tmp_path)  # no dashboard.http_listen: nothing serves the block page
+    client = logged_in(app, "Jo", "carer")
+    before = (tmp_path / "rules.yaml").read_text()
+    page = client.get("/children/sam").get_data(as_text=True)
+    assert "this home&#39;s blocked page" not in page  # not offered
+    refused = save_sam(client, tmp_path, blocked_answer="block_page")
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert 'id="blocked-answer-error"' in text and "blocked page is not switched on" in text
+    assert (tmp_path / "rules.yaml").read_text() == before
+
+    served = tmp_path / "served"
+    served.mkdir()
+    app = make_app(served)
+    app.extensions["dashboard"].settings = replace(
+        app.extensions["dashboard"].settings, http_listen="127.0.0.1:8080"
+    )
+    client = logged_in(app, "Jo", "carer")
+    assert "this home&#39;s blocked page" in client.get("/children/sam").get_data(as_text=True)
+    assert save_sam(client, served, blocked_answer="block_page").status_code == 302
+    sam = yaml.safe_load((served / "rules.yaml").read_text())["children"]["sam"]
+    assert sam["blocked_answer"] == "block_page"

@@ -84,14 +84,33 @@ def _apps_today(child: str, snapshot) -> list[tuple[str, int]]:
     return top_apps(used, current_dashboard().catalogue(), APPS_TODAY)
 
 
+BLOCK_PAGE_NOT_SERVED = (
+    "This home's blocked page is not switched on (the box serves it only when its plain-web"
+    " address is set up), so choose another answer."
+)
+
+
+def block_page_served() -> bool:
+    """Whether this box serves the block page: the plain-HTTP listener is configured."""
+    return current_dashboard().settings.http_listen is not None
+
+
 def _render_child(
-    child: str, snapshot, form, problems, status: int = 200, reason_problem: str = ""
+    child: str,
+    snapshot,
+    form,
+    problems,
+    status: int = 200,
+    reason_problem: str = "",
+    style_problem: str = "",
 ):
     return (
         render_template(
             "children/child.html",
             child=child,
             reason_problem=reason_problem,
+            style_problem=style_problem,
+            block_page_served=block_page_served(),
             form=form,
             problems=problems,
             file_problems=snapshot.problems,
@@ -179,6 +198,17 @@ def child(child: str):
 @requires(Permission.EDIT_RULES)
 def save(child: str):
     form = form_from_request(request.form)
+    snapshot = current_dashboard().rules.read()
+    children = snapshot.raw.get("children")
+    old = children.get(child) if isinstance(children, dict) else None
+    old_style = old.get("blocked_answer") if isinstance(old, dict) else None
+    if (
+        form["blocked_answer"] == BlockStyle.BLOCK_PAGE.value
+        and old_style != BlockStyle.BLOCK_PAGE.value
+        and not block_page_served()
+    ):
+        problem = BLOCK_PAGE_NOT_SERVED
+        return _render_child(child, snapshot, form, [problem], 400, style_problem=problem)
     try:
         rules.save_child(
             current_dashboard(),

@@ -273,6 +273,18 @@ class FilterdReader:
         )
         return (online[0][0] if online else 0), (blocked[0][0] if blocked else 0)
 
+    def last_block(self, client: str, name: str, since: float) -> LogEntry | None:
+        """The latest blocked answer to `client` for `name` after `since`: filterd's own
+        record of why, which the block page shown for that name explains."""
+        rows = self._rows(
+            "queries",
+            f"SELECT {self._entry_columns} FROM queries"
+            f" WHERE ts > ? AND {BLOCKED_CONDITION} AND client = ? AND name = ?"
+            " ORDER BY ts DESC LIMIT 1",
+            (self._kept_since(since, self._now_or(None)), client, name.lower().rstrip(".")),
+        )
+        return self._entry(rows[0]) if rows else None
+
     def last_query(self) -> float | None:
         """When filterd last logged a query (None before the first)."""
         rows = self._rows("queries", "SELECT max(ts) FROM queries")
@@ -316,6 +328,18 @@ class FilterdReader:
             (self.retention.device_cutoff(self._now_or(None)),),
         )
         return [DeviceRow(*row[:6], bool(row[6]), *row[7:]) for row in rows]
+
+    def neighbours_of(self, address: str) -> dict[str, str]:
+        """{address: MAC} for every address discovery saw the device now at `address` use:
+        what filterd's identify needs to recognise that one client (the block page)."""
+        rows = self._rows(
+            "device_addresses",
+            "SELECT address, mac FROM device_addresses WHERE last_seen >= ? AND mac IN"
+            " (SELECT mac FROM device_addresses WHERE address = ?"
+            " ORDER BY last_seen DESC LIMIT 1)",
+            (self.retention.device_cutoff(self._now_or(None)), address),
+        )
+        return dict(rows)
 
     # --- the event log ----------------------------------------------------------------------
 

@@ -28,7 +28,8 @@ SHIPPED_LISTS = Path(
 class BlockedAnswer:
     style: BlockStyle = BlockStyle.NULL
     ttl: int = 10
-    ipv4: str | None = None  # block page addresses (style block_page)
+    # Block page addresses (style block_page); None: the box's own address toward the client.
+    ipv4: str | None = None
     ipv6: str | None = None
 
 
@@ -122,8 +123,6 @@ def _blocked_answer(v: Any, raw: Any) -> BlockedAnswer:
         except ValueError:
             v.fail(f"blocked_answer.{key}", f"expected an IPv{version} address, got {value!r}")
             addresses[key] = None
-    if style is BlockStyle.BLOCK_PAGE and addresses["ipv4"] is None:
-        v.fail("blocked_answer.ipv4", "required when style is block_page (the dashboard's address)")
     return BlockedAnswer(style, ttl, addresses["ipv4"], addresses["ipv6"])
 
 

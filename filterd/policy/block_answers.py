@@ -8,6 +8,8 @@ for a child's own rules, with the categories as extra text.
 from __future__ import annotations
 
 import enum
+import ipaddress
+import socket
 import struct
 from typing import NamedTuple
 
@@ -31,7 +33,7 @@ EDE_FILTERED = 17
 class BlockStyle(enum.StrEnum):
     NULL = "null_ip"  # 0.0.0.0 / ::, the browser fails at once
     NXDOMAIN = "nxdomain"  # "this site does not exist"
-    BLOCK_PAGE = "block_page"  # the dashboard's address, which explains the block
+    BLOCK_PAGE = "block_page"  # the box's address, whose plain-HTTP listener explains the block
 
 
 class BlockAnswers(NamedTuple):
@@ -65,3 +67,50 @@ def blocked_answer(query: Query, how: BlockAnswers, ede_code: int, text: str) ->
     flags = reply_flags(query.flags, rcode)
     header = HEADER.pack(query.qid, flags, 1, 1 if body else 0, 0, 1 if opt else 0)
     return header + query.question + body + opt, rcode
+
+
+_BOX_MEMO_LIMIT = 4096
+
+
+class BoxAddress:
+    """The box's own address as a client reaches it, for the block page when none is
+    configured: the kernel's choice of source address for a reply to that client (a UDP
+    socket connected to it; no packet is sent). On a LAN that is the box's LAN address, so
+    choosing the block page needs no address typed by hand. Memoised per client."""
+
+    def __init__(self) -> None:
+        self.memo: dict[str, bytes | None] = {}
+
+    def toward(self, client: str) -> bytes | None:
+        """The packed address of this box's side of the route to `client`, or None."""
+        found = self.memo.get(client, b"?")
+        if found == b"?":
+            if len(self.memo) >= _BOX_MEMO_LIMIT:
+                self.memo.clear()
+            found = self.memo[client] = _source_toward(client)
+        return found
+
+
+def _source_toward(client: str) -> bytes | None:
+    try:
+        address = ipaddress.ip_address(client.partition("%")[0])
+        family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.connect((client, 9))
+            own = ipaddress.ip_address(probe.getsockname()[0].partition("%")[0])
+    except (OSError, ValueError):
+        return None
+    return None if own.is_unspecified else own.packed
+
+
+def block_page_answers(how: BlockAnswers, client: str, box: BoxAddress) -> BlockAnswers | None:
+    """`how` with the block page's address for this client: the configured ones, else the
+    box's own address toward the client (its family only); None when there is neither."""
+    if how.page_v4 is not None:
+        return how
+    own = box.toward(client)
+    if own is None:
+        return None
+    if len(own) == 4:
+        return how._replace(page_v4=own)
+    return how._replace(page_v6=own)

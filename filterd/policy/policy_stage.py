@@ -19,7 +19,13 @@ from filterd.clock import Clock
 from filterd.dns.query import Query, Reason, Reply, Stage
 from filterd.dns.wire import new_tuple
 from filterd.lists.service import Blocklists
-from filterd.policy.block_answers import EDE_BLOCKED, BlockStyle, blocked_answer
+from filterd.policy.block_answers import (
+    EDE_BLOCKED,
+    BlockStyle,
+    BoxAddress,
+    block_page_answers,
+    blocked_answer,
+)
 from filterd.policy.safesearch import REWRITTEN_TYPES, SafeSearchAnswers
 from filterd.policy.ttlcap import cap_ttls
 from filterd.rules.child_state import ChildState
@@ -40,6 +46,7 @@ class PolicyStage:
         self.lookup = rules.lookup
         self.time = clock.time
         self.safe_search = SafeSearchAnswers(below)
+        self.box = BoxAddress()  # the block page's address when none is configured
 
     def __call__(self, query: Query) -> Reply | Awaitable[Reply]:
         mask = self.categories(query.qname)
@@ -92,8 +99,13 @@ class PolicyStage:
         style for the child's rules (EDE 17); its TTL no longer than `cap`."""
         how = self.lists.answers
         style = profile.blocked_answer if verdict.ede != EDE_BLOCKED else how.style
-        if style is BlockStyle.BLOCK_PAGE and how.page_v4 is None:
-            style = BlockStyle.NULL  # no block page configured: the null address
+        if style is BlockStyle.BLOCK_PAGE:
+            # No address configured: the box's own, as this client reaches it.
+            page = block_page_answers(how, query.client, self.box)
+            if page is None:
+                style = BlockStyle.NULL  # no address for the block page: the null address
+            else:
+                how = page
         if style is not how.style or cap < how.ttl:
             how = how._replace(style=style, ttl=min(how.ttl, cap))
         wire, rcode = blocked_answer(query, how, verdict.ede, verdict.text)

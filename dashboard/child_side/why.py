@@ -1,0 +1,165 @@
+"""Why a name was blocked for the device asking: address -> device -> child with filterd's
+own identify, then filterd's record of the block (the query log) and what is in force now
+(filterd's decide), so the page says what DNS did. Nothing about any other child is read, and
+a device that belongs to no child gets the general answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+from dashboard.child_side.helplines import Helpline, helplines_for, needs_help_section
+from dashboard.child_side.words import because, time_for
+from dashboard.data.activity import usage_today
+from filterd.catalogue.model import Catalogue
+from filterd.db.read import FilterdReader
+from filterd.lists.categories import BY_ID
+from filterd.rules.decide import Situation, situation
+from filterd.rules.identify import identify_for
+from filterd.rules.model import OverrideKind, Profile, Rules
+from filterd.rules.schedule import local_minute, window_edges, window_open
+from filterd.rules.usage import UsageTracker
+
+RECENT = 600.0  # seconds: a block this recent is the one the page is shown for
+
+
+class Why(NamedTuple):
+    """What the block page says."""
+
+    headline: str
+    reason: str  # one or two sentences for the child
+    categories: tuple[str, ...]  # the name's categories (they choose the helplines)
+    helplines: tuple[Helpline, ...]
+    help_first: bool  # lead with "you can talk to someone"
+    child: str = ""  # the child's id when the device is theirs ('' for a visitor)
+
+
+def child_of(rules: Rules, client: str, filterd_db: FilterdReader) -> Profile | None:
+    """The child whose device this address is, exactly as filterd's identify works it out."""
+    neighbours = filterd_db.neighbours_of(client)
+    state = identify_for(rules, UsageTracker(frozenset()), neighbours, lambda _: None).lookup(
+        client
+    )
+    if state is None:
+        return None
+    profile = state.profile
+    return profile if rules.children.get(profile.id) is profile else None
+
+
+def _clock(moment: float, rules: Rules) -> str:
+    return datetime.fromtimestamp(moment, rules.timezone).strftime("%H:%M")
+
+
+def _offline_until(profile: Profile, now: float, rules: Rules) -> float | None:
+    """When the offline window open now ends (the latest end of those open)."""
+    weekday, minute = local_minute(now, rules.timezone)
+    ends = []
+    for window in profile.offline:
+        if window_open(window, weekday, minute):
+            later = [edge for edge in window_edges(window, now, rules.timezone) if edge > now]
+            if later:
+                ends.append(min(later))
+    return max(ends) if ends else None
+
+
+def _pause_until(profile: Profile, now: float) -> float | None:
+    ends = [o.until for o in profile.overrides if o.kind is OverrideKind.PAUSE and o.active(now)]
+    return None if None in ends or not ends else max(e for e in ends if e is not None)
+
+
+def explain(
+    rules: Rules | None,
+    client: str,
+    host: str,
+    filterd_db: FilterdReader,
+    now: float,
+    catalogue: Catalogue,
+) -> Why:
+    """What the block page tells the device at `client` about `host`."""
+    profile = None if rules is None else child_of(rules, client, filterd_db)
+    if rules is None or profile is None:
+        return general()
+    block = filterd_db.last_block(client, host, now - RECENT)
+    if block is not None and block.child != profile.id:
+        block = None  # answered under other rules (before a device changed hands)
+    in_force = situation(profile, usage_today(filterd_db, profile, rules, now), now, rules.timezone)
+    reason = block.reason if block is not None else _reason_now(in_force)
+    categories = block.categories if block is not None else ()
+    app = ""
+    if block is not None and block.service in catalogue.services:
+        app = catalogue.services[block.service].name
+    words = _sentence(reason, categories, app, profile, in_force, now, rules)
+    shown = categories if reason == "blocked" else ()
+    return Why(
+        "This site is blocked on this Wi-Fi",
+        words,
+        shown,
+        helplines_for(shown),
+        needs_help_section(shown),
+        profile.id,
+    )
+
+
+def general() -> Why:
+    """For a device that belongs to no child: nothing about anyone, only the rule and help."""
+    return Why(
+        "This site is blocked on this Wi-Fi",
+        "The people who look after this home have chosen to block this site on their Wi-Fi.",
+        (),
+        helplines_for(()),
+        False,
+    )
+
+
+def _reason_now(in_force: Situation) -> str:
+    if in_force.paused:
+        return "paused"
+    if in_force.offline:
+        return "offline"
+    return ""
+
+
+def _sentence(
+    reason: str,
+    categories: tuple[str, ...],
+    app: str,
+    profile: Profile,
+    in_force: Situation,
+    now: float,
+    rules: Rules,
+) -> str:
+    if reason == "paused":
+        until = _pause_until(profile, now)
+        if until is None:
+            return "A grown-up who looks after you has paused the internet on this device for now."
+        return (
+            "A grown-up who looks after you has paused the internet on this device until "
+            f"{_clock(until, rules)}."
+        )
+    if reason == "offline":
+        until = _offline_until(profile, now, rules)
+        end = f" until {_clock(until, rules)}" if until is not None else ""
+        return f"It is bedtime, so the internet is off on this device{end}. Sleep well!"
+    if reason == "limit":
+        spent = [c for c in categories if in_force.spent_mask >> _bit(c) & 1]
+        if app:
+            return f"You have used up today's time for {app}. It comes back tomorrow."
+        if spent:
+            what = time_for(spent[0])
+            return f"You have used up today's time for {what}. It comes back tomorrow."
+        return "You have used up today's time online. It comes back tomorrow."
+    if reason == "denied":
+        return "A grown-up who looks after you has chosen to block this site for you."
+    if reason == "walled_garden":
+        return "On this device you can only visit the sites a grown-up has chosen for you."
+    if reason == "blocked":
+        if app:
+            return f"{app} is blocked for you on this Wi-Fi."
+        reasons = [because(c) for c in categories if because(c)]
+        if reasons:
+            return f"This site is blocked because {reasons[0]}."
+    return "The people who look after you have chosen to block this site on this Wi-Fi."
+
+
+def _bit(category: str) -> int:
+    return BY_ID[category].bit if category in BY_ID else 63

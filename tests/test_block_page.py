@@ -1,0 +1,286 @@
+"""The block page (issue 14), end to end: a real filterd answers a child's device with the
+box's own address (none typed in), and the dashboard's plain-HTTP listener shows that device,
+in real headless Chromium at phone width, why the site is blocked and who can help.
+
+Chromium's own DNS is irrelevant here: it is told to reach every *.example name at 127.0.0.1
+(the plain-HTTP listener), and it connects from 127.0.0.1, which the rules give to Sam.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import sqlite3
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from dnslib import DNSRecord
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+from filterd.rules.guards import with_end_line
+from tests.support.dashboard_process import DashboardProcess
+from tests.support.dns_client import make_query, udp_exchange
+from tests.support.filterd_process import FilterdProcess, free_port, wait_for
+from tests.test_blocklists import write_lists
+from tests.test_child_profiles import addresses
+from tests.test_dashboard_browser import (
+    CHROMEDRIVER,
+    CHROMIUM,
+    SCREENSHOTS,
+    axe_violations,
+    start_dashboard,
+)
+
+SAM = "127.0.0.1"  # Chromium's source address: Sam's tablet
+ALEX = "127.0.0.3"
+VISITOR = "127.0.0.9"  # listed nowhere
+TZ = ZoneInfo("Europe/London")
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+    reason="needs Debian's chromium and chromium-driver (make system-deps)",
+)
+
+
+def rules(**sam: object) -> dict:
+    return {
+        "timezone": "Europe/London",
+        "unknown_devices": "household",
+        "children": {
+            "sam": {
+                "name": "Sam",
+                "age_band": "9_12",
+                "offline": [],
+                "blocked_answer": "block_page",
+                **sam,
+            },
+            "alex": {"name": "Alex", "age_band": "13_15", "offline": []},
+        },
+        "devices": [
+            {"ip": SAM, "name": "Sam's tablet", "owner": "sam"},
+            {"ip": ALEX, "name": "Alex's phone", "owner": "alex"},
+        ],
+    }
+
+
+class Box:
+    """filterd and the dashboard (with its plain-HTTP listener) on one config file."""
+
+    def __init__(self, filterd: FilterdProcess, dashboard: DashboardProcess, http_port: int):
+        self.filterd = filterd
+        self.dashboard = dashboard
+        self.http_port = http_port
+        self.rules_path = Path(filterd.config["rules"])
+
+    def write_rules(self, **sam: object) -> None:
+        self.rules_path.write_text(with_end_line(yaml.safe_dump(rules(**sam))))
+
+    def ask(self, name: str, source: str = SAM) -> DNSRecord:
+        raw = udp_exchange(
+            self.filterd.port, make_query(name, "A", edns=True).pack(), source=source
+        )
+        assert raw is not None, f"no answer from filterd to {source}"
+        return DNSRecord.parse(raw)
+
+    def blocked_and_logged(self, name: str, reason: str, source: str = SAM) -> None:
+        """filterd answers the name with the block page's address, and has logged why."""
+        reply = self.ask(name, source)
+        assert addresses(reply) == [SAM], f"{name}: {addresses(reply)}"  # the box, toward Sam
+
+        def logged() -> bool:
+            with sqlite3.connect(self.filterd.db_path) as db:
+                try:
+                    row = db.execute(
+                        "SELECT reason FROM queries WHERE name = ? AND client = ?"
+                        " ORDER BY id DESC LIMIT 1",
+                        (name, source),
+                    ).fetchone()
+                except sqlite3.OperationalError:
+                    return False
+            return row is not None and row[0] == reason
+
+        assert wait_for(logged, 10), f"{name} not logged as {reason}"
+
+    def visit(self, name: str, source: str) -> str:
+        """The page plain HTTP gives `source` for a blocked `name` (Host header)."""
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", self.http_port, timeout=5, source_address=(source, 0)
+        )
+        try:
+            connection.request("GET", "/watch?v=1", headers={"Host": name})
+            response = connection.getresponse()
+            assert response.status == 200
+            assert response.getheader("Cache-Control") == "no-store"
+            return response.read().decode()
+        finally:
+            connection.close()
+
+
+@pytest.fixture(scope="module")
+def phone() -> Iterator[webdriver.Chrome]:
+    """Chromium as Sam's device: every *.example name reaches the plain-HTTP listener."""
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--host-resolver-rules=MAP *.example 127.0.0.1",
+        "--disable-features=HttpsUpgrades",
+        "--window-size=390,844",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    driver.set_page_load_timeout(15)
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
+    )
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def box(start_filterd, tmp_path: Path) -> Iterator[Box]:
+    rules_path = tmp_path / "rules.yaml"
+    rules_path.write_text(with_end_line(yaml.safe_dump(rules())))
+    shipped = write_lists(
+        tmp_path / "shipped",
+        self_harm=["harm.example"],
+        eating_disorders=["thin.example"],
+        gaming=["games.example"],
+        social=["social.example"],
+    )
+    listen, http_port = f"127.0.0.1:{free_port()}", free_port()
+    filterd = start_filterd(
+        rules=str(rules_path),
+        dashboard={
+            "listen": listen,
+            "http_listen": f"127.0.0.1:{http_port}",
+            "database": str(tmp_path / "dashboard.db"),
+            "allowed_hosts": ["127.0.0.1", "localhost", "filterd.home.arpa"],
+        },
+        lists_update={
+            "directory": str(tmp_path / "lists"),
+            "shipped": str(shipped),
+            "refresh_hours": 0,
+        },
+    )
+    dashboard = start_dashboard(filterd, listen, tmp_path)
+    try:
+        yield Box(filterd, dashboard, http_port)
+    finally:
+        dashboard.stop()
+
+
+def helpline_names(browser) -> list[str]:
+    return [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#helplines li strong")]
+
+
+def check_phone(browser, name: str) -> None:
+    """390 px: nothing wider than the screen, tap targets >= 44 px, axe clean, screenshot."""
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 390, f"{name} is {width} px wide at 390"
+    small = browser.execute_script(
+        "return [...document.querySelectorAll('a, button, input, textarea, select')]"
+        ".map(e => e.getBoundingClientRect())"
+        ".filter(r => r.height < 44 || r.width < 44).length"
+    )
+    assert small == 0, f"{name}: {small} tap targets under 44 px"
+    assert axe_violations(browser) == [], name
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    assert browser.save_screenshot(str(SCREENSHOTS / f"{name}-phone-390.png"))
+
+
+def test_a_childs_blocked_site_explains_why_and_offers_the_right_helplines(box: Box, phone):
+    box.blocked_and_logged("harm.example", "blocked")
+    phone.get(f"http://harm.example:{box.http_port}/some/page")
+    assert phone.find_element(By.TAG_NAME, "h1").text == "This site is blocked on this Wi-Fi"
+    reason = phone.find_element(By.ID, "reason").text
+    assert "hurting yourself" in reason
+    assert helpline_names(phone) == ["Childline", "Samaritans", "Papyrus HOPELINE247"]
+    assert "You can talk to someone" in phone.page_source
+    page = phone.page_source
+    assert "Sam" not in page.replace("Samaritans", "") and "Alex" not in page  # no names
+    check_phone(phone, "block-page-self-harm")
+
+    box.blocked_and_logged("thin.example", "blocked")
+    phone.get(f"http://thin.example:{box.http_port}/")
+    assert "eating" in phone.find_element(By.ID, "reason").text
+    assert helpline_names(phone) == ["Childline", "Beat Youthline"]
+
+
+def test_bedtime_a_spent_limit_and_a_pause_are_each_said_in_plain_words(box: Box, phone):
+    now = datetime.now(TZ)
+    start, end = now - timedelta(hours=1), now + timedelta(hours=1)
+    bedtime = {"days": "every_day", "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
+    box.write_rules(offline=[bedtime])
+    time.sleep(2.5)  # filterd applies a rules file within 2 s
+    box.blocked_and_logged("social.example", "offline")
+    phone.get(f"http://social.example:{box.http_port}/")
+    reason = phone.find_element(By.ID, "reason").text
+    assert reason == (
+        f"It is bedtime, so the internet is off on this device until {end:%H:%M}. Sleep well!"
+    )
+    assert helpline_names(phone) == ["Childline"]  # bedtime: Childline, always there
+    check_phone(phone, "block-page-bedtime")
+
+    box.write_rules(limits={"gaming": 0})
+    time.sleep(2.5)
+    box.blocked_and_logged("games.example", "limit")
+    phone.get(f"http://games.example:{box.http_port}/")
+    assert phone.find_element(By.ID, "reason").text == (
+        "You have used up today's time for games. It comes back tomorrow."
+    )
+
+    until = datetime.now(TZ) + timedelta(minutes=45)
+    pause = {"kind": "pause", "until": until.isoformat(timespec="seconds")}
+    box.write_rules(overrides=[pause])
+    time.sleep(2.5)
+    box.blocked_and_logged("games.example", "paused")
+    phone.get(f"http://games.example:{box.http_port}/")
+    assert phone.find_element(By.ID, "reason").text == (
+        "A grown-up who looks after you has paused the internet on this device until "
+        f"{until:%H:%M}."
+    )
+
+
+def test_a_visitor_device_sees_only_the_general_page(box: Box):
+    box.blocked_and_logged("harm.example", "blocked")  # Sam's block is in the log...
+    page = box.visit("harm.example", VISITOR)  # ...a visitor asking for the same name
+    assert "This site is blocked on this Wi-Fi" in page
+    assert "chosen to block this site on their Wi-Fi" in page
+    assert "hurting yourself" not in page and "Samaritans" not in page
+    assert "Childline" in page and "Sam" not in page
+    # Alex's device: Alex's own rules never blocked it, so nothing of Sam's is said there.
+    alex = box.visit("harm.example", ALEX)
+    assert "hurting yourself" not in alex
+
+
+def test_markup_in_the_host_header_is_never_shown_as_markup(box: Box):
+    page = box.visit("<script>alert(1)</script>.example", VISITOR)
+    assert "<script>" not in page and "alert(1)" not in page
+
+
+def test_the_dashboards_own_name_still_goes_to_https(box: Box):
+    connection = http.client.HTTPConnection("127.0.0.1", box.http_port, timeout=5)
+    connection.request("GET", "/", headers={"Host": "filterd.home.arpa"})
+    assert connection.getresponse().status == 308
+    connection.close()
+
+
+def test_block_page_style_needs_no_address_typed_by_hand():
+    """The box's address toward a client is the one the client reached it on."""
+    from filterd.policy.block_answers import BoxAddress
+
+    box = BoxAddress()
+    assert box.toward("127.0.0.1") == socket.inet_aton("127.0.0.1")
+    assert box.toward("not an address") is None
