@@ -2,21 +2,21 @@
 
 The grid shows the twenty apps carers look for first, then every app grouped by kind, with
 Allow, Block and "as its category" buttons; each app's own page sets hours or a daily limit.
-Every choice is saved through the dashboard's rules-save path (version check, permissions,
-filterd's own parser), so a refused value comes back in plain words next to the app.
+Every choice is saved by dashboard.actions.apps (version check, permissions, filterd's own
+parser, the audit entry), so a refused value comes back in plain words next to the app.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
+from dashboard.actions import ActionError, Failure
+from dashboard.actions.apps import choose_app
 from dashboard.app import current_dashboard
-from dashboard.data import app_choices, audit
+from dashboard.data import app_choices
 from dashboard.data.accounts import Permission
-from dashboard.data.rules_file import StaleEdit, edited
 from dashboard.web.security import requires
 from filterd.catalogue.model import Catalogue
-from filterd.rules.parse import RulesError
 
 blueprint = Blueprint("apps", __name__, template_folder="../templates")
 MAX_QUERY = 60  # characters of a search kept
@@ -137,35 +137,32 @@ def _render_app(child, service_id, snapshot, problems=None, form=None, status: i
 @requires(Permission.EDIT_RULES)
 def choose(child: str, service_id: str):
     catalogue = _catalogue()
-    if service_id not in catalogue.services:
-        abort(404, "filterd does not know that app.")
     choice = request.form.get("choice", "")
-    if choice not in app_choices.CHOICES:
-        abort(400, "Choose allowed, blocked, set hours or a daily limit.")
-    rules_file = current_dashboard().rules
-    snapshot = rules_file.read()
-    old = _child_body(snapshot, child)
+    snapshot = current_dashboard().rules.read()
     fields = {k: request.form.get(k, "")[:20] for k in ("days", "start", "end", "limit")}
-    raw = edited(snapshot)
-    raw["children"][child] = app_choices.apply_choice(old, service_id, choice, fields)
     from_app_page = request.form.get("from") == "app"
     try:
-        saved = rules_file.save(raw, request.form.get("version", ""), g.user)
-    except (StaleEdit, RulesError) as err:
-        problems = [str(err)] if isinstance(err, StaleEdit) else plain_problems(err.problems)
-        code = 409 if isinstance(err, StaleEdit) else 400
+        body = choose_app(
+            current_dashboard(),
+            g.user,
+            catalogue,
+            child,
+            service_id,
+            choice,
+            fields,
+            request.form.get("version", ""),
+        )
+    except ActionError as err:
+        if err.failure in (Failure.NOT_FOUND, Failure.INVALID):
+            abort(err.failure.status, str(err))
+        stale = err.failure is Failure.STALE
+        problems = [str(err)] if stale else plain_problems(err.problems)
+        code = 409 if stale else 400
         if from_app_page or choice in (app_choices.HOURS, app_choices.LIMIT):
             return _render_app(child, service_id, snapshot, problems, fields, code)
         return _render_grid(child, snapshot, problems, service_id, code)
     service = catalogue.services[service_id]
-    audit.record(
-        current_dashboard().db(),
-        g.user.name,
-        "rules.save",
-        child,
-        "; ".join(saved.described) or "no change",
-    )
-    state = app_choices.states(raw["children"][child], catalogue)[service_id]
+    state = app_choices.states(body, catalogue)[service_id]
     flash(f"{service.name}: {state.summary}. filterd applies it within 2 seconds.", "ok")
     return redirect(
         url_for("apps.grid", child=child, q=request.args.get("q") or None) + (f"#app-{service_id}")
