@@ -12,6 +12,7 @@ costs nothing. Only the standard library is used.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import email.utils
 import hashlib
@@ -313,6 +314,28 @@ def _download_with_retries(
     raise AssertionError("unreachable")
 
 
+def _credentials_apart(url: str) -> tuple[str, str | None]:
+    """The URL without `user:password@`, and those as an HTTP Basic Authorization value.
+
+    urllib does not take credentials out of a URL: it looked up "user:password@host" as a host
+    name, sending the password to the system's resolver in clear and never downloading."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    try:
+        if parts.port is not None:
+            netloc += f":{parts.port}"
+    except ValueError:  # not a port: refused by the download with the reason, as before
+        return url, None
+    user = urllib.parse.unquote(parts.username or "")
+    password = urllib.parse.unquote(parts.password or "")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    bare = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    return bare, f"Basic {token}"
+
+
 def _download(
     url: str,
     tmp: IO[bytes],
@@ -328,7 +351,11 @@ def _download(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    url, authorization = _credentials_apart(url)
     request = urllib.request.Request(url, headers=headers)
+    if authorization is not None:
+        # Unredirected: a redirect to another server must not carry the list's password there.
+        request.add_unredirected_header("Authorization", authorization)
     deadline = time.monotonic() + max_seconds
     try:
         response = urllib.request.build_opener().open(request, timeout=timeout)
