@@ -11,9 +11,11 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from dashboard.actions import ActionError
 from dashboard.actions.devices import assign_device as assign
 from dashboard.actions.devices import child_names
+from dashboard.actions.unknown_devices import choose
 from dashboard.app import current_dashboard
 from dashboard.data.accounts import Permission
 from dashboard.data.devices import HOUSEHOLD_OWNER, ago, seen_devices
+from dashboard.data.unknown_devices import CHOICES, current, described
 from dashboard.web.security import requires
 
 blueprint = Blueprint("devices", __name__, template_folder="../templates")
@@ -36,6 +38,9 @@ def _add_nav_link(state) -> None:
 def index():
     snapshot = current_dashboard().rules.read()
     devices = seen_devices(current_dashboard().filterd_db(), snapshot.raw)
+    # Nobody has decided about an unassigned device yet: those stay at the top until someone
+    # does (the sort is stable, so each group keeps most recently seen first).
+    devices.sort(key=lambda device: device.owner is not None)
     return render_template(
         "devices/index.html",
         devices=devices,
@@ -48,7 +53,31 @@ def index():
         ago=ago,
         any_new=any(d.new for d in devices),
         filterd_ran=current_dashboard().filterd_db().exists,
+        unassigned=sum(1 for d in devices if d.owner is None),
+        unknown_choice=current(snapshot.raw),
+        unknown_described=described(snapshot.raw),
+        unknown_choices=CHOICES,
     )
+
+
+@blueprint.route("/devices/unassigned", methods=["POST"])
+@requires(Permission.EDIT_HOME)
+def choose_unassigned():
+    try:
+        changed = choose(
+            current_dashboard(),
+            g.user,
+            request.form.get("unknown_devices", ""),
+            request.form.get("version", ""),
+        )
+    except ActionError as err:
+        flash(str(err), "error")
+        return redirect(url_for("devices.index"))
+    choice = CHOICES[request.form["unknown_devices"]].split(" (")[0]
+    flash(
+        f"Devices nobody has assigned: {choice.lower()}." if changed else "Nothing changed.", "ok"
+    )
+    return redirect(url_for("devices.index"))
 
 
 @blueprint.route("/devices/assign", methods=["POST"])

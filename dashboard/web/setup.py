@@ -28,7 +28,7 @@ from flask import (
 )
 
 from dashboard.app import current_dashboard
-from dashboard.data import audit, blocked_log
+from dashboard.data import audit, blocked_log, unknown_devices
 from dashboard.data.accounts import Permission, Role
 from dashboard.data.rules_file import StaleEdit, edited
 from dashboard.web.children import BAND_LABELS
@@ -111,6 +111,7 @@ def _existing(raw: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def _render(snapshot, timezone: str, rows: list[dict[str, str]], problems, status: int = 200):
+    unknown = request.form.get("unknown_devices", "") if request.method == "POST" else ""
     rows = rows + [{"name": "", "age_band": ""}] * max(0, ROWS - len(rows))
     zones = TIMEZONES if timezone in TIMEZONES else (timezone, *TIMEZONES)
     return (
@@ -127,6 +128,10 @@ def _render(snapshot, timezone: str, rows: list[dict[str, str]], problems, statu
             else snapshot.version,
             bands=AGE_BANDS,
             band_labels=BAND_LABELS,
+            unknown_choices=unknown_devices.CHOICES,
+            unknown_choice=unknown
+            if unknown in unknown_devices.CHOICES
+            else unknown_devices.current(snapshot.raw),
         ),
         status,
     )
@@ -171,12 +176,18 @@ def save():
             problems.append(f"child {number}: a name is 1 to {MAX_NAME} printable characters")
         if row["age_band"] not in AGE_BANDS:
             problems.append(f"child {number}: choose an age band for {row['name']}")
+    unknown = request.form.get("unknown_devices", "").strip()
+    if unknown and unknown not in unknown_devices.CHOICES:
+        problems.append("devices nobody has assigned: choose one of the two")
     if problems:
         return _render(snapshot, timezone, rows, problems, 400)
 
     raw = edited(snapshot)
     old_timezone = raw.get("timezone")
     raw["timezone"] = timezone
+    old_unknown = unknown_devices.current(raw)
+    if unknown:
+        raw["unknown_devices"] = unknown
     if not isinstance(raw.get("children"), dict):
         raw["children"] = {}
     added = []
@@ -194,6 +205,8 @@ def save():
     db = current_dashboard().db()
     if timezone != old_timezone:
         audit.record(db, g.user.name, "setup.timezone", timezone, str(old_timezone or ""))
+    if unknown and unknown != old_unknown:
+        audit.record(db, g.user.name, "devices.unknown", unknown, old_unknown)
     for cid, row in added:
         audit.record(db, g.user.name, "child.add", cid, row["age_band"])
     who = ", ".join(row["name"] for _, row in added)
