@@ -34,7 +34,14 @@ def quick_action(
     """Do the action, save and audit it; raises ActionError."""
     rules_file = dashboard.rules
     snapshot = rules_file.read()
-    if snapshot.rules is None or child not in snapshot.rules.children:
+    if snapshot.rules is None:  # a broken file: saying the child is missing would mislead
+        raise ActionError(
+            Failure.REFUSED,
+            "Nothing was changed: the rules file has a problem (shown on the Rules page) and"
+            " filterd is keeping the last rules it accepted. Fix that first, then try again.",
+            list(snapshot.problems),
+        )
+    if child not in snapshot.rules.children:
         raise ActionError(Failure.NOT_FOUND, "That child is not in the rules.")
     try:
         kind = Action(action)

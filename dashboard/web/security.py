@@ -88,8 +88,11 @@ def _check_same_origin() -> None:
     """Refuse a form another site made a browser post (first-run setup, login)."""
     if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
         abort(403, "This form can only be sent from the dashboard's own pages.")
-    origin = request.headers.get("Origin", "null")  # "null": the browser would not say
-    if origin != "null" and _origin_of(origin) != _origin_of(request.host_url):
+    # No Origin at all: not a browser's cross-site post (a script on the LAN, which has to
+    # know the password anyway). "null" is what a sandboxed frame or a page from a file or
+    # data: address sends, never our own pages, so it is another site like any other.
+    origin = request.headers.get("Origin")
+    if origin is not None and _origin_of(origin) != _origin_of(request.host_url):
         abort(403, "This form can only be sent from the dashboard's own pages.")
 
 
