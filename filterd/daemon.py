@@ -8,6 +8,7 @@ import gc
 import logging
 import resource
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -46,6 +47,7 @@ from filterd.serve.acl import ClientAcl
 from filterd.serve.ratelimit import RateLimiter
 from filterd.serve.sdnotify import notify
 from filterd.serve.sockets import TcpServer, UdpServer, bind_tcp, bind_udp
+from filterd.trusted_time import TrustedClock, sync_source_from_environment
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +65,13 @@ class Daemon:
     ) -> None:
         self.config = config
         self.config_path = config_path
-        self.clock = clock or clock_from_environment()
+        # Rules are judged by a time that survives a Pi's clock starting in 1970 after a power
+        # cut (filterd.trusted_time); a clock a test passes in is used as it is.
+        self.clock = clock or TrustedClock(
+            clock_from_environment(),
+            sync_source_from_environment(),
+            config.database.with_name(config.database.stem + ".last-good-time.json"),
+        )
         self.metrics = Metrics()
         self.events = EventRecorder(EventLog(config.database, "filterd"))
         self.cache = AnswerCache(config.cache)
@@ -82,6 +90,9 @@ class Daemon:
         self.blocklists = Blocklists(config.blocklists, config_path)
         retention = Retention(config.query_log.retention_days)
         self.state_db = StateDb(config.database, retention)
+        if isinstance(self.clock, TrustedClock):
+            self.clock.on_change = self._clock_changed
+            self._clock_changed(self.clock.status())
         self.device_store = DeviceStore(config.database, retention)
         self.rules = RulesService(config.rules, self.state_db, self.clock)
         self.discovery = Discovery(
@@ -269,6 +280,17 @@ class Daemon:
         self.metrics.reloads["ok"] += 1
         notify("READY=1")
         return True
+
+    def _clock_changed(self, status: dict) -> None:
+        """Say when rules stop or start being judged by the system clock (Health shows it)."""
+        if status["using"] == "last_good":
+            log.warning("the system clock is not synchronised; rules use the last good time")
+        elif not status["synchronised"]:
+            log.info("the system clock is not synchronised; rules use it (nothing later known)")
+        try:
+            self.state_db.set_status("clock", status)
+        except (sqlite3.Error, OSError) as err:  # DNS goes on; Health just says less
+            log.warning("cannot record the clock's state: %s", err)
 
     def apply(self, new: Config) -> None:
         """Adopt what can change live; say which settings need a restart."""

@@ -33,6 +33,7 @@ def index():
     return render_template(
         "health/index.html",
         rules=reader.rules_status(),
+        time_status=reader.clock_status(),
         snapshot=dashboard.rules.read(),
         last_query=reader.last_query(),
         lists=lists_report(dashboard.config.blocklists),

@@ -319,6 +319,14 @@ class FilterdReader:
         value, updated = rows[0]
         return {**json.loads(value), "updated": updated}
 
+    def clock_status(self) -> dict | None:
+        """filterd's last word on the clock (synchronised, using, system_time, rules_time)."""
+        rows = self._rows("status", "SELECT value, updated FROM status WHERE key = 'clock'")
+        if not rows:
+            return None
+        value, updated = rows[0]
+        return {**json.loads(value), "updated": updated}
+
     def devices_seen(self) -> list[DeviceRow]:
         """Every device filterd has seen and still keeps, most recently seen first."""
         rows = self._rows(
