@@ -12,6 +12,7 @@ import http.client
 import socket
 import sqlite3
 import time
+import urllib.parse
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -35,6 +36,7 @@ from tests.test_dashboard_browser import (
     CHROMEDRIVER,
     CHROMIUM,
     SCREENSHOTS,
+    Stack,
     axe_violations,
     start_dashboard,
 )
@@ -79,6 +81,7 @@ class Box:
         self.dashboard = dashboard
         self.http_port = http_port
         self.rules_path = Path(filterd.config["rules"])
+        self.clock = self.rules_path.parent / "clock"
 
     def write_rules(self, **sam: object) -> None:
         self.rules_path.write_text(with_end_line(yaml.safe_dump(rules(**sam))))
@@ -90,10 +93,13 @@ class Box:
         assert raw is not None, f"no answer from filterd to {source}"
         return DNSRecord.parse(raw)
 
-    def blocked_and_logged(self, name: str, reason: str, source: str = SAM) -> None:
-        """filterd answers the name with the block page's address, and has logged why."""
+    def blocked_and_logged(
+        self, name: str, reason: str, source: str = SAM, answer: str = SAM
+    ) -> None:
+        """filterd answers the name with the block page's address (the box, toward Sam; the
+        household's own lists answer in the household's style), and has logged why."""
         reply = self.ask(name, source)
-        assert addresses(reply) == [SAM], f"{name}: {addresses(reply)}"  # the box, toward Sam
+        assert addresses(reply) == [answer], f"{name}: {addresses(reply)}"
 
         def logged() -> bool:
             with sqlite3.connect(self.filterd.db_path) as db:
@@ -108,6 +114,28 @@ class Box:
             return row is not None and row[0] == reason
 
         assert wait_for(logged, 10), f"{name} not logged as {reason}"
+
+    def post(self, name: str, source: str, message: str, origin: str | None = None) -> int:
+        """A request for access from `source` for `name`; the status answered."""
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", self.http_port, timeout=5, source_address=(source, 0)
+        )
+        body = urllib.parse.urlencode({"message": message})
+        headers = {"Host": name, "Content-Type": "application/x-www-form-urlencoded"}
+        if origin is not None:
+            headers["Origin"] = origin
+        try:
+            connection.request("POST", "/", body=body, headers=headers)
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    def requests_stored(self) -> list[tuple]:
+        with sqlite3.connect(self.filterd.config["dashboard"]["database"]) as db:
+            return db.execute(
+                "SELECT child, device, site, message, state, answer FROM access_requests"
+                " ORDER BY id"
+            ).fetchall()
 
     def visit(self, name: str, source: str) -> str:
         """The page plain HTTP gives `source` for a blocked `name` (Host header)."""
@@ -136,6 +164,7 @@ def phone() -> Iterator[webdriver.Chrome]:
         "--host-resolver-rules=MAP *.example 127.0.0.1",
         "--disable-features=HttpsUpgrades",
         "--window-size=390,844",
+        "--ignore-certificate-errors",  # the carer's dashboard: the box's own certificate
     ):
         options.add_argument(argument)
     driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
@@ -158,9 +187,13 @@ def box(start_filterd, tmp_path: Path) -> Iterator[Box]:
         eating_disorders=["thin.example"],
         gaming=["games.example"],
         social=["social.example"],
+        illegal=["forbidden.example"],
     )
+    clock = tmp_path / "clock"
+    clock.write_text("0")
     listen, http_port = f"127.0.0.1:{free_port()}", free_port()
     filterd = start_filterd(
+        env={"FILTERD_CLOCK_FILE": str(clock)},
         rules=str(rules_path),
         dashboard={
             "listen": listen,
@@ -185,17 +218,19 @@ def helpline_names(browser) -> list[str]:
     return [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#helplines li strong")]
 
 
-def check_phone(browser, name: str) -> None:
+def check_phone(browser, name: str, scope: str = "body") -> None:
     """390 px: nothing wider than the screen, tap targets >= 44 px, axe clean, screenshot."""
     width = browser.execute_script("return document.documentElement.scrollWidth")
     assert width <= 390, f"{name} is {width} px wide at 390"
     small = browser.execute_script(
-        "return [...document.querySelectorAll('a, button, input, textarea, select')]"
-        ".map(e => e.getBoundingClientRect())"
-        ".filter(r => r.height < 44 || r.width < 44).length"
+        "return [...document.querySelectorAll(arguments[0] + ' :is(a, button, input, textarea,"
+        " select)')].map(e => e.getBoundingClientRect())"
+        ".filter(r => r.width > 0 && (r.height < 44 || r.width < 44)).length",
+        scope,
     )
     assert small == 0, f"{name}: {small} tap targets under 44 px"
     assert axe_violations(browser) == [], name
+    browser.execute_script("document.querySelector(arguments[0]).scrollIntoView()", scope)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     assert browser.save_screenshot(str(SCREENSHOTS / f"{name}-phone-390.png"))
 
@@ -284,3 +319,56 @@ def test_block_page_style_needs_no_address_typed_by_hand():
     box = BoxAddress()
     assert box.toward("127.0.0.1") == socket.inet_aton("127.0.0.1")
     assert box.toward("not an address") is None
+
+
+def test_a_child_asks_a_carer_allows_30_minutes_and_it_ends_by_itself(box: Box, phone):
+    box.blocked_and_logged("social.example", "blocked")
+    phone.get(f"http://social.example:{box.http_port}/")
+    phone.find_element(By.ID, "message").send_keys("<b>homework</b> project")
+    check_phone(phone, "block-page-ask")
+    phone.find_element(By.XPATH, "//button[.='Ask for access']").click()
+    assert wait_for(lambda: phone.find_elements(By.ID, "asked"), 5)
+    assert box.requests_stored() == [
+        ("sam", "Sam's tablet", "social.example", "<b>homework</b> project", "waiting", "")
+    ]
+    event_log = sqlite3.connect(box.filterd.db_path)
+    kinds = [row[0] for row in event_log.execute("SELECT kind FROM events")]
+    event_log.close()
+    assert "access.requested" in kinds
+
+    carer = Stack(box.filterd, box.dashboard, phone)
+    carer.add_user("jo", "carer")
+    carer.log_in("jo")
+    request = phone.find_element(By.CSS_SELECTOR, "#access-requests li")
+    assert "Sam asked for social.example" in request.text
+    assert "<b>homework</b> project" in request.text  # shown as text, never as markup
+    check_phone(phone, "home-access-request", "#access-requests")
+    request.find_element(By.XPATH, ".//button[.='Allow for 30 minutes']").click()
+    assert wait_for(lambda: not phone.find_elements(By.ID, "access-requests"), 5)
+    assert "Allowed for 30 minutes" in phone.find_element(By.CSS_SELECTOR, ".flash.ok").text
+
+    def resolves() -> bool:
+        return addresses(box.ask("social.example")) not in ([SAM], [])
+
+    assert wait_for(resolves, 2), "the approval did not reach DNS within 2 s"
+    assert box.requests_stored()[0][4] == "approved"
+    with sqlite3.connect(box.filterd.config["dashboard"]["database"]) as db:
+        actions = [row[0] for row in db.execute("SELECT action FROM audit")]
+    assert "access.approve" in actions
+
+    box.clock.write_text(str(31 * 60))  # 31 minutes later, for filterd
+    assert wait_for(lambda: addresses(box.ask("social.example")) == [SAM], 3)
+
+
+def test_requests_are_capped_per_device_and_never_for_illegal_content_or_visitors(box: Box):
+    box.blocked_and_logged("social.example", "blocked")
+    assert box.post("social.example", SAM, "x" * 201) == 400  # too long: nothing stored
+    assert box.post("social.example", SAM, "please", origin="http://evil.example") == 403
+    assert [box.post("social.example", SAM, f"try {n}") for n in range(4)] == [303] * 3 + [429]
+    assert len(box.requests_stored()) == 3
+
+    box.blocked_and_logged("forbidden.example", "blocked", answer="0.0.0.0")  # illegal tier
+    assert "Ask for access" not in box.visit("forbidden.example", SAM)
+    assert box.post("forbidden.example", SAM, "please") == 403
+    assert box.post("harm.example", VISITOR, "please") == 403  # a visitor: no carer to ask
+    assert len(box.requests_stored()) == 3

@@ -10,19 +10,30 @@ from __future__ import annotations
 import sqlite3
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, redirect, render_template, request
 
-from dashboard.child_side.why import explain, general
+from dashboard.child_side.why import Why, explain, general
+from dashboard.data import access_requests
+from dashboard.data.db import connect
 from dashboard.data.rules_file import RulesFile
+from dashboard.settings import dashboard_settings
 from filterd.catalogue.load import CatalogueError, catalogue_at
 from filterd.catalogue.model import EMPTY, Catalogue
 from filterd.catalogue.service import catalogue_path
 from filterd.clock import clock_from_environment
 from filterd.config import Config
+from filterd.db.events import EventLog
 from filterd.db.read import FilterdReader
 from filterd.db.retention import Retention
-from filterd.text import shown
+from filterd.events.kinds import ACCESS_REQUESTED
+from filterd.text import shown, text_problem
 
+NOT_ASKABLE = "This site cannot be asked for from here. You can talk to a grown-up you trust."
+FOREIGN = "That request did not come from this page, so it was not sent."
+TOO_MANY = (
+    "You have asked a lot of times this hour, so this one was not sent. Try again later,"
+    " or talk to a grown-up who looks after you."
+)
 MAX_HOST = 253  # a DNS name's longest presentation form
 # Only the page's own inline style; no scripts, images, frames or forms sent elsewhere.
 POLICY = (
@@ -43,6 +54,7 @@ def blocked_host(host_header: str) -> str:
 def create_child_app(config: Config) -> Flask:
     """The block page app for the plain-HTTP listener's other host names."""
     rules_file = RulesFile(config.rules)
+    settings = dashboard_settings(config)
     clock = clock_from_environment()
     shipped = config.blocklists.lists_update.shipped
 
@@ -61,27 +73,78 @@ def create_child_app(config: Config) -> Flask:
         response.headers["Cache-Control"] = "no-store"  # an unblock must show at once
         response.headers["Content-Security-Policy"] = POLICY
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "same-origin"  # a helpline never learns the site
         return response
 
-    @app.route("/", defaults={"_path": ""}, methods=["GET", "HEAD"])
-    @app.route("/<path:_path>", methods=["GET", "HEAD"])
-    def block_page(_path: str) -> str:
+    def now() -> float:
         refresh = getattr(clock, "refresh", None)
         if refresh is not None:
             refresh()
-        host = blocked_host(request.headers.get("Host", ""))
-        client = request.remote_addr or ""
+        return clock.time()
+
+    def why_here(host: str, client: str, moment: float) -> Why:
         filterd_db = None
         try:
             filterd_db = FilterdReader(config.database, Retention(config.query_log.retention_days))
             rules = rules_file.read().rules
-            why = explain(rules, client, host, filterd_db, clock.time(), catalogue())
+            return explain(rules, client, host, filterd_db, moment, catalogue())
         except sqlite3.Error:
-            why = general()  # filterd.db busy or damaged: the page still explains and helps
+            return general()  # filterd.db busy or damaged: the page still explains and helps
         finally:
             if filterd_db is not None:
                 filterd_db.close()
-        return render_template("child_side/blocked.html", why=why, host=host)
+
+    def page(why: Why, host: str, status: int = 200, **extra: str) -> tuple[str, int]:
+        return render_template(
+            "child_side/blocked.html",
+            why=why,
+            host=host,
+            max_message=access_requests.MAX_MESSAGE,
+            asked=request.args.get("asked") == "1",
+            **extra,
+        ), status
+
+    @app.route("/", defaults={"_path": ""}, methods=["GET", "HEAD"])
+    @app.route("/<path:_path>", methods=["GET", "HEAD"])
+    def block_page(_path: str) -> tuple[str, int]:
+        host = blocked_host(request.headers.get("Host", ""))
+        return page(why_here(host, request.remote_addr or "", now()), host)
+
+    @app.route("/", defaults={"_path": ""}, methods=["POST"])
+    @app.route("/<path:_path>", methods=["POST"])
+    def ask(_path: str) -> Response | tuple[str, int]:
+        """A request for access to this site, from the child's device; no login, so it is
+        capped per device and its message bounded; never for illegal content."""
+        host = blocked_host(request.headers.get("Host", ""))
+        client = request.remote_addr or ""
+        moment = now()
+        why = why_here(host, client, moment)
+        origin = request.headers.get("Origin")
+        if origin is not None and urlsplit(origin).netloc != request.headers.get("Host", ""):
+            return page(why, host, 403, ask_problem=FOREIGN)  # another site's page posting
+        if not host or not why.can_ask:
+            return page(why, host, 403, ask_problem=NOT_ASKABLE)
+        message = request.form.get("message", "").strip()
+        problem = text_problem(message, access_requests.MAX_MESSAGE) if message else None
+        if problem is not None:
+            words = f"Your message could not be sent: {problem}. Write it again, shorter."
+            return page(why, host, 400, ask_problem=words)
+        db = connect(settings.database)
+        try:
+            if access_requests.recent_from(db, client, moment) >= access_requests.PER_HOUR:
+                return page(why, host, 429, ask_problem=TOO_MANY)
+            access_requests.add(
+                db, moment, client, why.child, why.device, host, why.reason, message
+            )
+        finally:
+            db.close()
+        if config.database.exists():  # the event log is filterd's; it exists once filterd ran
+            log = EventLog(config.database, "dashboard")
+            try:
+                data = {"site": host, "reason": why.reason}
+                log.append(ACCESS_REQUESTED, child=why.child, device=why.device, data=data)
+            finally:
+                log.close()
+        return redirect("/?asked=1", 303)
 
     return app

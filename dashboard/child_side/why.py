@@ -21,6 +21,9 @@ from filterd.rules.schedule import local_minute, window_edges, window_open
 from filterd.rules.usage import UsageTracker
 
 RECENT = 600.0  # seconds: a block this recent is the one the page is shown for
+# Blocks a carer's "yes" to one site can lift (an allow_site override ranks above them);
+# a pause or bedtime is lifted from the child's card instead, and is not asked for here.
+ASKABLE = frozenset({"blocked", "denied", "walled_garden", "limit"})
 
 
 class Why(NamedTuple):
@@ -32,11 +35,17 @@ class Why(NamedTuple):
     helplines: tuple[Helpline, ...]
     help_first: bool  # lead with "you can talk to someone"
     child: str = ""  # the child's id when the device is theirs ('' for a visitor)
+    device: str = ""  # the device's name in the rules
+    can_ask: bool = False  # a request for access may be made (never for illegal content)
 
 
 def child_of(rules: Rules, client: str, filterd_db: FilterdReader) -> Profile | None:
     """The child whose device this address is, exactly as filterd's identify works it out."""
     neighbours = filterd_db.neighbours_of(client)
+    return _identified(rules, client, neighbours)
+
+
+def _identified(rules: Rules, client: str, neighbours: dict[str, str]) -> Profile | None:
     state = identify_for(rules, UsageTracker(frozenset()), neighbours, lambda _: None).lookup(
         client
     )
@@ -90,6 +99,7 @@ def explain(
         app = catalogue.services[block.service].name
     words = _sentence(reason, categories, app, profile, in_force, now, rules)
     shown = categories if reason == "blocked" else ()
+    askable = reason in ASKABLE and "illegal" not in categories
     return Why(
         "This site is blocked on this Wi-Fi",
         words,
@@ -97,7 +107,18 @@ def explain(
         helplines_for(shown),
         needs_help_section(shown),
         profile.id,
+        device_name(rules, client, filterd_db.neighbours_of(client)),
+        askable,
     )
+
+
+def device_name(rules: Rules, client: str, neighbours: dict[str, str]) -> str:
+    """The rules' name for the device at this address (listed by address or by MAC)."""
+    mac = neighbours.get(client)
+    for device in rules.devices:
+        if device.ip == client or (mac is not None and device.mac == mac):
+            return device.name
+    return "a device"
 
 
 def general() -> Why:

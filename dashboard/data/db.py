@@ -102,6 +102,21 @@ CREATE TABLE IF NOT EXISTS digests_sent (  -- dashboard.alerts.notifier: each di
     period TEXT PRIMARY KEY,        -- daily:YYYY-MM-DD or weekly:YYYY-MM-DD (its first day)
     queued REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS access_requests (  -- dashboard.data.access_requests
+    id INTEGER PRIMARY KEY,
+    ts REAL NOT NULL,
+    client TEXT NOT NULL,           -- the device's address when it asked (for the hourly cap)
+    child TEXT NOT NULL,            -- the child whose device it is (from its address)
+    device TEXT NOT NULL,           -- the device's name in the rules
+    site TEXT NOT NULL,             -- the blocked host name
+    reason TEXT NOT NULL,           -- why it was blocked, in the words the child saw
+    message TEXT NOT NULL DEFAULT '',  -- the child's own short message
+    state TEXT NOT NULL DEFAULT 'waiting',  -- waiting, approved, declined
+    answer TEXT NOT NULL DEFAULT '',  -- approved: for how long, in words; declined: the note
+    decided_by TEXT NOT NULL DEFAULT '',
+    decided REAL
+);
+CREATE INDEX IF NOT EXISTS access_requests_client ON access_requests(client, ts);
 CREATE INDEX IF NOT EXISTS alerts_group ON alerts(channel, recipient, group_key, id);
 CREATE INDEX IF NOT EXISTS alerts_unsent ON alerts(next_try) WHERE state != 'sent';
 """
@@ -111,6 +126,7 @@ SCHEMA_VERSION = 1
 # Pruned when the table is written, and never shown once older, even before pruning runs.
 REVIEW_DAYS = 365  # reviews of blocked requests: export them to the home's recording system
 AUDIT_DAYS = 365  # the audit trail
+ACCESS_REQUEST_DAYS = 90  # a child's requests for access and their answers
 
 
 def _from_0(db: sqlite3.Connection) -> None:

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from dashboard.actions import ActionError, quick
+from dashboard.actions import ActionError, access, quick
 from dashboard.app import current_dashboard
+from dashboard.data import access_requests
 from dashboard.data.accounts import Permission
 from dashboard.data.activity import child_summaries, hides_high_risk
 from dashboard.data.applied import not_applied
@@ -42,6 +43,9 @@ def index():
         problems=snapshot.problems,
         status=status,
         not_applied=not_applied(status, snapshot.version, rules_file.modified(), time.time(), tz),
+        requests=access_requests.waiting(current_dashboard().db(), time.time()),
+        approvals=access.APPROVALS,
+        names={c.id: c.name for c in children},
     )
 
 
@@ -65,4 +69,43 @@ def quick_action(child: str):
         flash(str(err), "error")
         return redirect(url_for("home.index"))
     flash(f"Done: {action.replace('_', ' ')} for {rules.children[child].name}.", "ok")
+    return redirect(url_for("home.index"))
+
+
+@blueprint.route("/access/<int:request_id>/approve", methods=["POST"])
+@requires(Permission.EDIT_RULES)
+def approve_access(request_id: int):
+    """Yes to a child's request for access: 30 minutes, 1 hour, until bedtime or always."""
+    try:
+        answer = access.approve(
+            current_dashboard(),
+            g.user,
+            request_id,
+            request.form.get("how", ""),
+            request.form.get("version", ""),
+            datetime.now(UTC),
+        )
+    except ActionError as err:
+        flash(str(err), "error")
+        return redirect(url_for("home.index"))
+    flash(f"Allowed {answer}. It works on their device within 2 seconds.", "ok")
+    return redirect(url_for("home.index"))
+
+
+@blueprint.route("/access/<int:request_id>/decline", methods=["POST"])
+@requires(Permission.EDIT_RULES)
+def decline_access(request_id: int):
+    """No to a child's request, with a note they see on their own page."""
+    try:
+        access.decline(
+            current_dashboard(),
+            g.user,
+            request_id,
+            request.form.get("note", ""),
+            datetime.now(UTC),
+        )
+    except ActionError as err:
+        flash(str(err), "error")
+        return redirect(url_for("home.index"))
+    flash("Declined. They will see your note on their page.", "ok")
     return redirect(url_for("home.index"))

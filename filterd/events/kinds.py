@@ -74,6 +74,9 @@ SELFTEST_RESULT = Kind(
 SELFTEST_FAILED = Kind(
     "selftest.failed", 1, Severity.WARNING, "The filter self-test found something not blocked"
 )
+ACCESS_REQUESTED = Kind(
+    "access.requested", 1, Severity.INFO, "A child asked for access to a blocked site"
+)
 SYSTEM_STARTED = Kind("system.started", 1, Severity.INFO, "filterd started (the box restarted)")
 
 KINDS: dict[str, Kind] = {
@@ -92,6 +95,7 @@ KINDS: dict[str, Kind] = {
         UPSTREAM_ALL_FAILING,
         UPSTREAM_RECOVERED,
         SYSTEM_STARTED,
+        ACCESS_REQUESTED,
         SELFTEST_RESULT,
         SELFTEST_FAILED,
     )

@@ -236,5 +236,7 @@ def _overrides(profile: Profile, tz: ZoneInfo) -> str:
             else "until " + datetime.fromtimestamp(override.until, tz).strftime("%Y-%m-%d %H:%M")
         )
         extra = f" {override.minutes}m" if override.minutes else ""
+        if override.site is not None:
+            extra = f" {name_to_text(override.site)}"
         parts.append(f"{override.kind.value.replace('_', ' ')}{extra} {until}")
     return "; ".join(parts)

@@ -15,7 +15,7 @@ Precedence, first match wins (README "Precedence" repeats this table):
 | 4 | a pause is in force                               | blocked: paused            |
 | 5 | inside an offline window (unless bedtime lifted)  | blocked: offline           |
 | 6 | the name is on deny                               | blocked: denied            |
-| 7 | the name is on allow                              | allowed                    |
+| 7 | the name is on allow, or an allow_site in force   | allowed                    |
 | 8 | walled-garden mode                                | blocked: walled garden     |
 | 9a| an app's name, the carer blocked the app          | blocked: TikTok            |
 | 9b| ... the app has allowed times, none open now      | blocked: Roblox (outside)  |
@@ -82,6 +82,7 @@ class Situation(NamedTuple):
     until: float  # the next instant at which any of this can change by itself
     open_services: frozenset[str] = frozenset()  # apps inside one of their allowed windows now
     spent_services: frozenset[str] = frozenset()  # apps whose own daily limit is spent
+    allowed_sites: frozenset[bytes] = frozenset()  # allow_site overrides in force (wire names)
 
 
 class Verdict(NamedTuple):
@@ -169,7 +170,7 @@ def judge(
         return OFFLINE
     if marks & DENY:
         return DENIED
-    if marks & ALLOW:
+    if marks & ALLOW or (now.allowed_sites and listed(qname, now.allowed_sites)):
         return ALLOWED
     if profile.walled_garden:
         return WALLED
@@ -222,6 +223,7 @@ def situation(profile: Profile, usage: Mapping[str, int], now: float, tz: ZoneIn
     paused = lifted = False
     extra_everything = 0
     extra: dict[str, int] = {}
+    allowed_sites: set[bytes] = set()
     for override in profile.overrides:
         if not override.active(now):
             continue  # expired overrides are ignored
@@ -231,6 +233,9 @@ def situation(profile: Profile, usage: Mapping[str, int], now: float, tz: ZoneIn
             paused = True
         elif override.kind is OverrideKind.LIFT_BEDTIME:
             lifted = True
+        elif override.kind is OverrideKind.ALLOW_SITE:
+            if override.site is not None:
+                allowed_sites.add(override.site)
         elif override.category is None:
             extra_everything += override.minutes
         else:
@@ -275,4 +280,5 @@ def situation(profile: Profile, usage: Mapping[str, int], now: float, tz: ZoneIn
         until,
         frozenset(open_services),
         frozenset(spent_services),
+        frozenset(allowed_sites),
     )

@@ -70,6 +70,9 @@ class OverrideKind(enum.StrEnum):
     PAUSE = "pause"  # everything blocked (but always_allow and helplines) until `until`
     EXTRA_TIME = "extra_time"  # `minutes` more on every limit, or on `category` and overall
     LIFT_BEDTIME = "lift_bedtime"  # offline windows do not apply until `until`
+    # `site` (and its subdomains) allowed until `until`, as if on allow: a carer's yes to a
+    # child's request for access; it ends by itself.
+    ALLOW_SITE = "allow_site"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,7 @@ class Override:
     until: float | None  # epoch seconds; None only for a pause that lasts until resumed
     minutes: int = 0
     category: str | None = None
+    site: bytes | None = None  # allow_site: the name, wire form
 
     def active(self, now: float) -> bool:
         return self.until is None or now < self.until

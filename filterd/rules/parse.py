@@ -507,7 +507,9 @@ class _RulesReader(Validator):
         found = []
         for i, item in enumerate(raw):
             where = f"{path}[{i}]"
-            item = self.mapping(item, where, {"kind", "until", "minutes", "category", "note"})
+            item = self.mapping(
+                item, where, {"kind", "until", "minutes", "category", "note", "site"}
+            )
             try:
                 kind = OverrideKind(item.get("kind"))
             except ValueError:
@@ -536,10 +538,22 @@ class _RulesReader(Validator):
                     f"expected a category id for extra_time, got {show(category)}",
                 )
                 category = None
+            site = None
+            if kind is OverrideKind.ALLOW_SITE:
+                domain = item.get("site")
+                domain = normalise_domain(domain) if isinstance(domain, str) else None
+                if domain is None:
+                    self.fail(
+                        f"{where}.site", f"expected a domain name, got {show(item.get('site'))}"
+                    )
+                    continue
+                site = domain_to_wire(domain)
+            elif "site" in item:
+                self.fail(f"{where}.site", f"only allow_site takes a site, not {kind.value}")
             note = item.get("note")
             if note is not None and (problem := text_problem(note, MAX_NOTE)) is not None:
                 self.fail(f"{where}.note", f"a note is one line of text: {problem}")
-            found.append(Override(kind, until, minutes, category))
+            found.append(Override(kind, until, minutes, category, site))
         return tuple(found)
 
     def devices(self, raw: Any, children: dict[Any, Any]) -> tuple[Device, ...]:

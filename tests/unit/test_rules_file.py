@@ -257,7 +257,8 @@ def test_durations_in_each_written_form(text, minutes):
 def test_unknown_override_kind_is_refused():
     found = problems(child("overrides: [{kind: holiday, until: '2026-11-22 20:00'}]"))
     assert found == [
-        "children.sam.overrides[0].kind: expected one of pause, extra_time, lift_bedtime, "
+        "children.sam.overrides[0].kind: expected one of pause, extra_time, lift_bedtime,"
+        " allow_site, "
         "got 'holiday'"
     ]
 

@@ -1,0 +1,112 @@
+"""A carer's answer to a child's request for access (dashboard.data.access_requests).
+
+Yes for 30 minutes, an hour or until bedtime is an `allow_site` override in the rules file:
+filterd's parser checks it, filterd's decide lets the site through while it is in force, and
+it ends by itself. "Always" puts the site on the child's allow list. No is a note the child
+sees. Each answer is audited and made once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dashboard.actions import ActionError, Failure, saving
+from dashboard.data import access_requests, audit
+from dashboard.data.access_requests import AccessRequest
+from dashboard.data.rules_file import add_override, edited, home_time
+from filterd.rules.model import Profile
+from filterd.text import text_problem
+
+APPROVALS = {
+    "30m": "for 30 minutes",
+    "1h": "for 1 hour",
+    "bedtime": "until bedtime",
+    "always": "always",
+}
+
+
+def _waiting(dashboard: Any, request_id: int) -> AccessRequest:
+    found = access_requests.get(dashboard.db(), request_id)
+    if found is None:
+        raise ActionError(Failure.NOT_FOUND, "That request is not there any more.")
+    if found.state != access_requests.WAITING:
+        raise ActionError(Failure.INVALID, "Someone has already answered that request.")
+    return found
+
+
+def next_bedtime(profile: Profile, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """When the child's next offline window starts, or None when they have no bedtime."""
+    found = None
+    local = now.astimezone(tz)
+    for offset in range(8):
+        day = local.date() + timedelta(days=offset)
+        for window in profile.offline:
+            if day.weekday() not in window.days:
+                continue
+            start = datetime.combine(day, time(window.start // 60, window.start % 60), tz)
+            if start > local and (found is None or start < found):
+                found = start
+    return found
+
+
+def approve(
+    dashboard: Any, user: Any, request_id: int, how: str, version: str, now: datetime
+) -> str:
+    """Let the child reach the site as chosen; the answer in words ("for 30 minutes, until
+    19:55"), which the child's page shows."""
+    wanted = _waiting(dashboard, request_id)
+    if how not in APPROVALS:
+        raise ActionError(Failure.INVALID, "Choose 30 minutes, 1 hour, until bedtime or always.")
+    snapshot = dashboard.rules.read()
+    rules = snapshot.rules
+    if rules is None or wanted.child not in rules.children:
+        raise ActionError(Failure.NOT_FOUND, "That child is not in the rules any more.")
+    tz = rules.timezone
+    profile = rules.children[wanted.child]
+    raw = edited(snapshot)
+    if how == "always":
+        body = raw["children"][wanted.child]
+        allow = list(body.get("allow") or [])
+        if wanted.site not in allow:
+            allow.append(wanted.site)
+        body["allow"] = allow
+        answer = "always"
+    else:
+        if how == "bedtime":
+            until = next_bedtime(profile, now, tz)
+            if until is None:
+                raise ActionError(
+                    Failure.INVALID, f"{profile.name} has no bedtime set: choose a length instead."
+                )
+        else:
+            until = now.astimezone(tz) + (
+                timedelta(minutes=30) if how == "30m" else timedelta(hours=1)
+            )
+        if until.second or until.microsecond:  # the file holds minutes: never cut it short
+            until = until.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        override = {"kind": "allow_site", "site": wanted.site, "until": home_time(until)}
+        add_override(raw, wanted.child, override, tz, now.timestamp())
+        answer = f"{APPROVALS[how]}, until {until.astimezone(tz):%H:%M}"
+    with saving():
+        dashboard.rules.save(raw, version, user, f"{profile.name} asked for access")
+    db = dashboard.db()
+    access_requests.decide(
+        db, request_id, access_requests.APPROVED, answer, user.name, now.timestamp()
+    )
+    audit.record(db, user.name, "access.approve", wanted.child, f"{wanted.site} {answer}")
+    return answer
+
+
+def decline(dashboard: Any, user: Any, request_id: int, note: str, now: datetime) -> None:
+    """Say no, with a note the child sees on their page."""
+    wanted = _waiting(dashboard, request_id)
+    note = note.strip()
+    if note and (problem := text_problem(note, access_requests.MAX_MESSAGE)) is not None:
+        raise ActionError(Failure.INVALID, f"The note could not be saved: {problem}.")
+    db = dashboard.db()
+    access_requests.decide(
+        db, request_id, access_requests.DECLINED, note, user.name, now.timestamp()
+    )
+    audit.record(db, user.name, "access.decline", wanted.child, f"{wanted.site}: {note}")

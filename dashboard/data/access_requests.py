@@ -1,0 +1,100 @@
+"""Children's requests for access to a blocked site, in dashboard.db (schema: dashboard.data.db).
+
+A request is made from the block page with no login, so it is capped per device address
+(a few an hour) and its message is bounded text, shown escaped. A carer approves or declines
+it once; the child's device sees the answer."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import NamedTuple
+
+from dashboard.data.db import ACCESS_REQUEST_DAYS
+
+PER_HOUR = 3  # requests one device may make in an hour
+MAX_MESSAGE = 200  # characters of the child's message
+WAITING, APPROVED, DECLINED = "waiting", "approved", "declined"
+
+
+class AccessRequest(NamedTuple):
+    id: int
+    ts: float
+    child: str
+    device: str
+    site: str
+    reason: str
+    message: str
+    state: str
+    answer: str
+    decided_by: str
+    decided: float | None
+
+
+_COLUMNS = "id, ts, child, device, site, reason, message, state, answer, decided_by, decided"
+
+
+def recent_from(db: sqlite3.Connection, client: str, now: float) -> int:
+    """How many requests this device address made in the last hour."""
+    row = db.execute(
+        "SELECT count(*) FROM access_requests WHERE client = ? AND ts > ?", (client, now - 3600)
+    ).fetchone()
+    return int(row[0])
+
+
+def add(
+    db: sqlite3.Connection,
+    now: float,
+    client: str,
+    child: str,
+    device: str,
+    site: str,
+    reason: str,
+    message: str,
+) -> int:
+    """Store a request (the caller has checked the cap and the message); old ones are pruned."""
+    db.execute("DELETE FROM access_requests WHERE ts < ?", (now - ACCESS_REQUEST_DAYS * 86400,))
+    cursor = db.execute(
+        "INSERT INTO access_requests (ts, client, child, device, site, reason, message)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (now, client, child, device, site, reason, message),
+    )
+    db.commit()
+    return int(cursor.lastrowid or 0)
+
+
+def waiting(db: sqlite3.Connection, now: float) -> list[AccessRequest]:
+    """Requests no one has answered yet, oldest first."""
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM access_requests WHERE state = ? AND ts >= ? ORDER BY ts",
+        (WAITING, now - ACCESS_REQUEST_DAYS * 86400),
+    )
+    return [AccessRequest(*row) for row in rows]
+
+
+def of_child(db: sqlite3.Connection, child: str, now: float, limit: int = 20) -> list:
+    """A child's own requests, newest first (their page shows them)."""
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM access_requests WHERE child = ? AND ts >= ?"
+        " ORDER BY ts DESC LIMIT ?",
+        (child, now - ACCESS_REQUEST_DAYS * 86400, limit),
+    )
+    return [AccessRequest(*row) for row in rows]
+
+
+def get(db: sqlite3.Connection, request_id: int) -> AccessRequest | None:
+    row = db.execute(f"SELECT {_COLUMNS} FROM access_requests WHERE id = ?", (request_id,))
+    found = row.fetchone()
+    return None if found is None else AccessRequest(*found)
+
+
+def decide(
+    db: sqlite3.Connection, request_id: int, state: str, answer: str, by: str, now: float
+) -> bool:
+    """Answer a waiting request once; False when it was already answered (or is gone)."""
+    cursor = db.execute(
+        "UPDATE access_requests SET state = ?, answer = ?, decided_by = ?, decided = ?"
+        " WHERE id = ? AND state = ?",
+        (state, answer, by, now, request_id, WAITING),
+    )
+    db.commit()
+    return cursor.rowcount == 1
