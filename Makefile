@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 
 # Debian tools the tests and benchmarks drive as real peers (dnsmasq, dnsperf, dig), network
 # namespaces for discovery tests (iproute2), the IEEE vendor registry (ieee-data), and headless
-# Chromium with its WebDriver for the dashboard's browser tests (chromium, chromium-driver).
+# Chromium with its WebDriver for the dashboard's browser tests (chromium, chromium-driver), and
+# systemd-analyze to verify the installer's unit files (systemd).
 system-deps:
 	@missing=""; \
 	command -v dnsmasq >/dev/null || missing="$$missing dnsmasq-base"; \
@@ -25,6 +26,7 @@ system-deps:
 	test -f /usr/share/ieee-data/oui.txt || missing="$$missing ieee-data"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

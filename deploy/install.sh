@@ -1,34 +1,189 @@
 #!/usr/bin/env bash
-# Install filterd on a Debian-based appliance (Raspberry Pi OS included), as root:
-#   sudo deploy/install.sh
-# Copies the project to /opt/filterd, builds its virtual environment, creates the filterd
-# user, puts a starting config in /etc/filterd and enables the systemd unit.
+# Install, upgrade or remove filterd on a Debian 12 / Raspberry Pi OS box (arm64, armhf, amd64).
+#
+#   sudo deploy/install.sh               install, or upgrade in place (settings, accounts,
+#                                        rules and logs are kept; databases migrate on start)
+#   sudo deploy/install.sh --uninstall   stop and remove the services and /opt/filterd; the
+#                                        settings and data stay (add --purge to remove them and
+#                                        the two users too)
+#
+# Two services, each its own user with no root: filterd (DNS on port 53) and filterd-dashboard
+# (HTTPS on 443, the redirect and block page on 80, on the box's LAN addresses).
+#
+# For tests and image builds: --root DIR installs into DIR instead of / (no packages, users or
+# running services are touched there: each such step says it was left out), and
+# --link-venv PATH uses an existing Python environment instead of building one.
 set -euo pipefail
-[ "$(id -u)" = 0 ] || { echo "run as root (sudo $0)"; exit 1; }
+
+root="" link_venv="" action=install purge=no
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --root) root=$(cd "$2" && pwd); shift 2 ;;
+    --root=*) root=$(cd "${1#--root=}" && pwd); shift ;;
+    --link-venv) link_venv=$2; shift 2 ;;
+    --uninstall) action=uninstall; shift ;;
+    --purge) purge=yes; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+if [ -z "$root" ] && [ "$(id -u)" != 0 ]; then
+  echo "run as root: sudo $0" >&2
+  exit 1
+fi
+
 src=$(cd "$(dirname "$0")/.." && pwd)
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv ieee-data iproute2
-id filterd >/dev/null 2>&1 || useradd --system --home /var/lib/filterd --shell /usr/sbin/nologin filterd
-mkdir -p /opt/filterd /etc/filterd /var/lib/filterd
-cp -a "$src"/. /opt/filterd/
-rm -rf /opt/filterd/.venv /opt/filterd/var
-python3 -m venv /opt/filterd/.venv
-/opt/filterd/.venv/bin/pip install --quiet -e /opt/filterd  # in place: it reads blocklists/
-# The LAN interface for device discovery: the one the default route leaves by.
+opt=$root/opt/filterd
+etc=$root/etc/filterd
+state=$root/var/lib/filterd
+web_state=$root/var/lib/filterd-web
+units=$root/etc/systemd/system
+config=$etc/filterd.yaml
+UNITS="filterd.service filterd-dashboard.service"
+
+left_out() { echo "left out in --root mode: $*"; }
+
+if [ "$action" = uninstall ]; then
+  if [ -z "$root" ]; then
+    systemctl disable --now $UNITS 2>/dev/null || true
+  else
+    left_out "stopping the services"
+  fi
+  for unit in $UNITS; do rm -f "$units/$unit" "$units/multi-user.target.wants/$unit"; done
+  [ -z "$root" ] && systemctl daemon-reload
+  rm -rf "$opt"
+  if [ "$purge" = yes ]; then
+    rm -rf "$etc" "$state" "$web_state"
+    if [ -z "$root" ]; then
+      userdel filterd-web 2>/dev/null || true
+      userdel filterd 2>/dev/null || true
+    else
+      left_out "removing the users filterd and filterd-web"
+    fi
+    echo "filterd is removed, with its settings, accounts, rules and logs."
+  else
+    echo "filterd is removed. Its settings ($etc) and data ($state, $web_state) are kept;"
+    echo "run again with --uninstall --purge to remove them too."
+  fi
+  echo "Set your router's DNS server back to what it was (see deploy/ROUTER.md)."
+  exit 0
+fi
+
+upgrade=no
+[ -f "$config" ] && upgrade=yes
+
+# Packages and users: only on a real box.
+if [ -z "$root" ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv ieee-data iproute2
+  id filterd >/dev/null 2>&1 ||
+    useradd --system --home /var/lib/filterd --shell /usr/sbin/nologin filterd
+  id filterd-web >/dev/null 2>&1 ||
+    useradd --system --home /var/lib/filterd-web --shell /usr/sbin/nologin filterd-web
+  usermod -a -G filterd filterd-web  # reads filterd.db, rewrites the rules file
+  systemctl stop $UNITS 2>/dev/null || true  # an upgrade: swap the code while stopped
+else
+  left_out "installing python3, python3-venv, ieee-data, iproute2"
+  left_out "creating the users filterd and filterd-web"
+fi
+
+# The code: replaced on every run (nothing of the box's own lives in /opt/filterd).
+mkdir -p "$opt" "$etc" "$state" "$web_state" "$units"
+find "$opt" -mindepth 1 -maxdepth 1 ! -name .venv -exec rm -rf {} +
+tar -C "$src" --exclude=./.venv --exclude=./var --exclude=./.git --exclude=./test-output --exclude=./.pytest_cache --exclude=./.ruff_cache \
+  --exclude='*.egg-info' --exclude='__pycache__' -cf - . | tar -C "$opt" -xf -
+if [ -n "$link_venv" ]; then
+  # The installed command runs that environment's (a wrapper, so it is a file inside --root).
+  linked=$(cd "$link_venv" && pwd)
+  rm -rf "$opt/.venv"
+  mkdir -p "$opt/.venv/bin"
+  printf '#!/bin/sh\nexec %s/bin/filterd "$@"\n' "$linked" > "$opt/.venv/bin/filterd"
+  chmod 0755 "$opt/.venv/bin/filterd"
+else
+  rm -rf "$opt/.venv"
+  python3 -m venv "$opt/.venv"
+  "$opt/.venv/bin/pip" install --quiet "$opt"  # a real install: no link back to the source
+fi
+filterd=$opt/.venv/bin/filterd
+
+# The LAN: the interface the default route leaves by, and its IPv4 address.
 lan=$(ip route show default 2>/dev/null | awk '{print $5; exit}')
-if [ ! -f /etc/filterd/filterd.yaml ]; then
+box_ip=""
+[ -n "$lan" ] && box_ip=$(ip -4 -o addr show dev "$lan" 2>/dev/null | awk '{split($4, a, "/"); print a[1]; exit}')
+
+# Settings: written once; an upgrade keeps the file exactly as the carer left it.
+if [ "$upgrade" = no ]; then
+  hosts='"localhost", "127.0.0.1", "filterd.home.arpa"'
+  [ -n "$box_ip" ] && hosts="$hosts, \"$box_ip\""
   sed -e 's#"127.0.0.1:1053"#"0.0.0.0:53"#' -e 's#"\[::1\]:1053"#"[::]:53"#' \
       -e 's#"var/filterd.db"#"/var/lib/filterd/filterd.db"#' \
       -e 's#"var/lists"#"/var/lib/filterd/lists"#' \
       -e 's#"var/rules.yaml"#"/var/lib/filterd/rules.yaml"#' \
+      -e 's#"127.0.0.1:8443"#"0.0.0.0:443"#' -e 's#"127.0.0.1:8080"#"0.0.0.0:80"#' \
+      -e 's#"var/dashboard.db"#"/var/lib/filterd-web/dashboard.db"#' \
+      -e "s#^  allowed_hosts: .*#  allowed_hosts: [$hosts]#" \
+      -e 's#"https://filterd.home.arpa:8443"#"https://filterd.home.arpa"#' \
       -e "s#^  interface: null#  interface: ${lan:-null}#" \
-      /opt/filterd/config/filterd.example.yaml > /etc/filterd/filterd.yaml
+      "$opt/config/filterd.example.yaml" > "$config.new"
+  mv "$config.new" "$config"
 fi
-# The rules file lives with the state: the dashboard rewrites it, filterd watches it.
-[ -f /var/lib/filterd/rules.yaml ] || cp /opt/filterd/config/rules.starter.yaml /var/lib/filterd/rules.yaml
-chown -R filterd:filterd /var/lib/filterd
-install -m 0644 /opt/filterd/deploy/filterd.service /etc/systemd/system/filterd.service
-systemctl daemon-reload
-systemctl enable --now filterd
-echo "filterd is running. Check with: systemctl status filterd; dig @127.0.0.1 example.com"
-echo "Now point your router's DHCP DNS server at this box: see /opt/filterd/deploy/ROUTER.md"
+# The rules start with no children and every unassigned device filtered strictly.
+[ -f "$state/rules.yaml" ] || cp "$opt/config/rules.starter.yaml" "$state/rules.yaml"
+if [ -z "$root" ]; then
+  chown root:filterd "$etc" "$config" && chmod 0750 "$etc" && chmod 0640 "$config"
+  chown -R filterd:filterd "$state" && chmod 0770 "$state"
+  chmod -R g+rw "$state"
+  chown -R filterd-web:filterd-web "$web_state" && chmod 0700 "$web_state"
+else
+  left_out "giving the files to the users filterd and filterd-web"
+fi
+
+for unit in $UNITS; do install -m 0644 "$opt/deploy/$unit" "$units/$unit"; done
+if [ -z "$root" ]; then
+  systemctl daemon-reload
+  systemctl enable --now $UNITS
+  as_web() { runuser -u filterd-web -- "$@"; }
+else
+  systemctl --root="$root" enable $UNITS >/dev/null 2>&1 || {
+    mkdir -p "$units/multi-user.target.wants"
+    for unit in $UNITS; do ln -sf "/etc/systemd/system/$unit" "$units/multi-user.target.wants/$unit"; done
+  }
+  left_out "starting the services"
+  # The box's own commands, on the settings as they are inside the scratch root.
+  sed -e "s#\"/var/lib/#\"$root/var/lib/#g" "$config" > "$root/filterd-root-view.yaml"
+  config=$root/filterd-root-view.yaml
+  as_web() { "$@"; }
+fi
+
+certificate=$(as_web "$filterd" certificate --config "$config" 2>&1) || certificate=""
+fingerprint=$(printf '%s\n' "$certificate" | awk '/SHA-256/ {print $NF; exit}')
+code=$(as_web "$filterd" setup-code --config "$config" 2>/dev/null) || code=""
+[ -n "$root" ] && rm -f "$root/filterd-root-view.yaml"
+
+echo
+if [ "$upgrade" = yes ]; then
+  echo "filterd is upgraded. Every setting, account, rule and log was kept."
+elif [ -n "$root" ]; then
+  echo "filterd is installed in $root (its services start when that system boots)."
+else
+  echo "filterd is installed and running."
+fi
+echo
+echo "1. Open the dashboard on a phone or laptop on this Wi-Fi:"
+echo "     https://filterd.home.arpa   (once the router uses this box for DNS)"
+[ -n "$box_ip" ] && echo "     https://$box_ip   (works straight away)"
+echo "   Your browser will warn that it does not know this box's certificate. Check that the"
+echo "   fingerprint it shows is this one, then continue:"
+echo "     ${fingerprint:-(see: sudo -u filterd-web $filterd certificate --config /etc/filterd/filterd.yaml)}"
+if [ -n "$code" ]; then
+  echo "2. The first visit asks for this one-time set-up code, so nobody else on the Wi-Fi can"
+  echo "   take the box over:   $code"
+else
+  echo "2. The dashboard is already set up: log in with an administrator account."
+fi
+address=${box_ip:-"this box's address"}
+echo "3. Change one setting on your router: in its DHCP settings, set the DNS server to"
+echo "   $address and leave the second DNS server empty. Then turn Wi-Fi off and on"
+echo "   on each device. Step by step: /opt/filterd/deploy/ROUTER.md"
+echo
+echo "To remove filterd: sudo /opt/filterd/deploy/install.sh --uninstall"

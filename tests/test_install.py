@@ -1,0 +1,159 @@
+"""deploy/install.sh (issue 13), run into a scratch root as a box would be installed: both
+services as systemd units that `systemd-analyze verify` accepts (each its own user, port
+capability only), settings for the LAN, the closing words a carer reads (addresses, the
+certificate's fingerprint, the set-up code, the router change), an upgrade in place that keeps
+every setting, account, rule and log, and an uninstall."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.support.upstream_process import PROJECT_ROOT
+
+INSTALL = PROJECT_ROOT / "deploy" / "install.sh"
+UNITS = ("filterd.service", "filterd-dashboard.service")
+PASSWORD = "a long pass phrase for the box"
+
+
+def install(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        ["bash", str(INSTALL), "--root", str(root), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def root_view(root: Path) -> Path:
+    """The installed settings with their paths inside the scratch root, to run commands on."""
+    text = (root / "etc/filterd/filterd.yaml").read_text()
+    view = root / "view.yaml"
+    view.write_text(text.replace('"/var/lib/', f'"{root}/var/lib/'))
+    return view
+
+
+def a_debian_box(tmp_path: Path) -> Path:
+    """An empty root with systemd's own units, as on Debian, for systemd-analyze."""
+    root = tmp_path / "box"
+    shutil.copytree("/usr/lib/systemd/system", root / "usr/lib/systemd/system", symlinks=True)
+    return root
+
+
+def test_install_verify_upgrade_and_uninstall(tmp_path: Path) -> None:
+    root = a_debian_box(tmp_path)
+    first = install(root, "--link-venv", str(Path(sys.executable).parents[1]))
+    said = first.stdout
+
+    # Nothing the scratch root cannot hold is done, and each such step says so.
+    for step in ("creating the users", "starting the services", "installing python3"):
+        assert f"left out in --root mode: {step}" in said
+
+    # Both units, verified by systemd itself (a warning counts as a failure).
+    units = root / "etc/systemd/system"
+    verify = subprocess.run(
+        [
+            "systemd-analyze",
+            "verify",
+            f"--root={root}",
+            *(f"/etc/systemd/system/{u}" for u in UNITS),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert verify.returncode == 0 and not verify.stdout + verify.stderr, verify.stderr
+    for unit, user in zip(UNITS, ("filterd", "filterd-web"), strict=True):
+        text = (units / unit).read_text()
+        assert f"\nUser={user}\n" in text and "User=root" not in text
+        assert re.search(r"^AmbientCapabilities=.*CAP_NET_BIND_SERVICE", text, re.M)
+        assert "NoNewPrivileges=yes" in text and "ProtectSystem=strict" in text
+        assert (units / "multi-user.target.wants" / unit).is_symlink(), f"{unit} not enabled"
+    assert "filterd dashboard --config /etc/filterd/filterd.yaml" in (units / UNITS[1]).read_text()
+
+    # Settings for a box on the LAN: DNS on 53, the dashboard on 443 and 80 of every address.
+    config = yaml.safe_load((root / "etc/filterd/filterd.yaml").read_text())
+    assert config["listen"] == ["0.0.0.0:53", "[::]:53"]
+    assert config["dashboard"]["listen"] == "0.0.0.0:443"
+    assert config["dashboard"]["http_listen"] == "0.0.0.0:80"
+    assert config["dashboard"]["database"] == "/var/lib/filterd-web/dashboard.db"
+    assert "filterd.home.arpa" in config["dashboard"]["allowed_hosts"]
+    rules = yaml.safe_load((root / "var/lib/filterd/rules.yaml").read_text())
+    assert rules["unknown_devices"] == "strict" and rules["children"] == {}
+    view = root_view(root)
+    checked = subprocess.run(
+        [sys.executable, "-m", "filterd", "check-config", str(view)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stdout
+
+    # The closing words: where the dashboard is, how to check it, the code, the router.
+    assert "https://filterd.home.arpa" in said
+    fingerprint = re.search(r"^\s+((?:[0-9A-F]{2}:){31}[0-9A-F]{2})$", said, re.M)
+    assert fingerprint, said
+    code = (root / "var/lib/filterd-web/setup-code").read_text().strip()
+    assert code and f"take the box over:   {code}" in said
+    assert "set the DNS server to" in said and "leave the second DNS server empty" in said
+    shown = subprocess.run(
+        [sys.executable, "-m", "filterd", "certificate", "--config", str(view)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    ).stdout
+    assert fingerprint.group(1) in shown  # the fingerprint printed is the box's own
+
+    # The carer's own: a changed setting, a child, an account, filterd's logs.
+    config_file = root / "etc/filterd/filterd.yaml"
+    config_file.write_text(config_file.read_text() + "# our router is the grey one\n")
+    rules_file = root / "var/lib/filterd/rules.yaml"
+    rules_file.write_text(
+        rules_file.read_text().replace(
+            "children: {}", "children:\n  sam: {name: Sam, age_band: '9_12'}"
+        )
+    )
+    add = ["users", "add", "admin", "--role", "administrator", "--config", str(view)]
+    added = subprocess.run(
+        [sys.executable, "-m", "filterd", *add],
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    )
+    assert added.returncode == 0, added.stderr
+    log = root / "var/lib/filterd/filterd.db"
+    log.write_bytes(b"the query log, as filterd left it")
+    kept = {
+        path: path.read_bytes()
+        for path in (config_file, rules_file, log, root / "var/lib/filterd-web/dashboard.db")
+    }
+    (root / "opt/filterd/stale-file-from-the-old-release").write_text("old")
+
+    again = install(root, "--link-venv", str(Path(sys.executable).parents[1]))
+    assert "filterd is upgraded. Every setting, account, rule and log was kept." in again.stdout
+    assert "The dashboard is already set up" in again.stdout
+    for path, before in kept.items():
+        assert path.read_bytes() == before, f"{path} changed on upgrade"
+    assert not (root / "opt/filterd/stale-file-from-the-old-release").exists()
+
+    # Uninstall: the services and the code go; the carer's data stays unless purged.
+    gone = install(root, "--uninstall")
+    assert "Its settings" in gone.stdout
+    assert not (units / UNITS[0]).exists() and not (units / UNITS[1]).exists()
+    assert not (units / "multi-user.target.wants" / UNITS[0]).exists()
+    assert not (root / "opt/filterd").exists()
+    assert all(path.read_bytes() == before for path, before in kept.items())
+    install(root, "--uninstall", "--purge")
+    assert not (root / "etc/filterd").exists() and not (root / "var/lib/filterd").exists()
+    assert not (root / "var/lib/filterd-web").exists()
