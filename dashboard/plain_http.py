@@ -3,9 +3,9 @@
 Anything asked of the dashboard's own names and addresses is sent to HTTPS (a carer who types
 filterd.home.arpa lands on the encrypted dashboard). The box's CA certificate is offered here
 too, so a phone can fetch it to trust (the person checks its fingerprint against the one the
-box shows). Every other host name is what a blocked answer pointed at this box: that is where
-the block page is served (`other_hosts`: dashboard/child_side); without it they get a short
-plain page.
+box shows), and `/me` on those names is a child's own page (`other_hosts` serves it). Every
+other host name is what a blocked answer pointed at this box: the block page is served there
+(`other_hosts`: dashboard/child_side); without it they get a short plain page.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 from dashboard.settings import DashboardSettings
 
 CA_PATH = "/filterd-ca.crt"
+CHILD_PAGE = "/me"  # http://filterd.home.arpa/me: what applies to this device, no login
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
@@ -46,6 +47,8 @@ def make_plain_app(
                 ],
             )
             return [body]
+        if host in dashboard_hosts and path == CHILD_PAGE and other_hosts is not None:
+            return other_hosts(environ, start_response)  # a child's own page: plain HTTP
         if host in dashboard_hosts:
             authority = f"[{host}]" if ":" in host else host
             port = "" if https_port == "443" else f":{https_port}"

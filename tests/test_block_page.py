@@ -137,13 +137,13 @@ class Box:
                 " ORDER BY id"
             ).fetchall()
 
-    def visit(self, name: str, source: str) -> str:
+    def visit(self, name: str, source: str, path: str = "/watch?v=1") -> str:
         """The page plain HTTP gives `source` for a blocked `name` (Host header)."""
         connection = http.client.HTTPConnection(
             "127.0.0.1", self.http_port, timeout=5, source_address=(source, 0)
         )
         try:
-            connection.request("GET", "/watch?v=1", headers={"Host": name})
+            connection.request("GET", path, headers={"Host": name})
             response = connection.getresponse()
             assert response.status == 200
             assert response.getheader("Cache-Control") == "no-store"
@@ -161,7 +161,7 @@ def phone() -> Iterator[webdriver.Chrome]:
         "--headless=new",
         "--no-sandbox",
         "--disable-dev-shm-usage",
-        "--host-resolver-rules=MAP *.example 127.0.0.1",
+        "--host-resolver-rules=MAP *.example 127.0.0.1, MAP filterd.home.arpa 127.0.0.1",
         "--disable-features=HttpsUpgrades",
         "--window-size=390,844",
         "--ignore-certificate-errors",  # the carer's dashboard: the box's own certificate
@@ -372,3 +372,49 @@ def test_requests_are_capped_per_device_and_never_for_illegal_content_or_visitor
     assert box.post("forbidden.example", SAM, "please") == 403
     assert box.post("harm.example", VISITOR, "please") == 403  # a visitor: no carer to ask
     assert len(box.requests_stored()) == 3
+
+
+def test_the_childs_own_page_says_what_applies_and_shows_a_declined_note(box: Box, phone):
+    box.write_rules(limits={"overall": 60, "gaming": 30})
+    time.sleep(2.5)
+    box.blocked_and_logged("social.example", "blocked")
+    me = f"http://filterd.home.arpa:{box.http_port}/me"
+    phone.get(me)
+    lines = phone.find_element(By.ID, "now").text
+    assert "Time online today: 0 of 60 minutes" in lines
+    assert "Time for games today: 0 of 30 minutes" in lines
+    assert "https://" in lines  # why an https site shows no block page
+    names = [e.text for e in phone.find_elements(By.CSS_SELECTOR, "#helplines li strong")]
+    assert names[0] == "Childline" and "FRANK" in names
+    phone.find_element(By.ID, "site").send_keys("social.example")
+    phone.find_element(By.ID, "message").send_keys("for my class group")
+    phone.find_element(By.XPATH, "//button[.='Ask for access']").click()
+    assert wait_for(lambda: phone.find_elements(By.ID, "asked"), 5)
+    assert "Waiting for an answer" in phone.find_element(By.ID, "requests").text
+    check_phone(phone, "child-own-page")
+
+    carer = Stack(box.filterd, box.dashboard, phone)
+    carer.add_user("jo", "carer")
+    carer.log_in("jo")
+    request = phone.find_element(By.CSS_SELECTOR, "#access-requests li")
+    request.find_element(By.CSS_SELECTOR, "input[name=note]").send_keys("Ask me after tea")
+    request.find_element(By.XPATH, ".//button[.='Decline']").click()
+    assert wait_for(lambda: not phone.find_elements(By.ID, "access-requests"), 5)
+
+    phone.get(me)
+    answer = phone.find_element(By.ID, "requests").text
+    assert "social.example" in answer and "No. The grown-up said: Ask me after tea" in answer
+    assert addresses(box.ask("social.example")) == [SAM]  # still blocked
+
+    # A site filterd did not block for this device cannot be asked for from here.
+    phone.find_element(By.ID, "site").send_keys("never-blocked.example")
+    phone.find_element(By.XPATH, "//button[.='Ask for access']").click()
+    assert wait_for(lambda: phone.find_elements(By.ID, "ask-error"), 5)
+    assert len(box.requests_stored()) == 1
+
+
+def test_a_visitor_sees_the_general_own_page(box: Box):
+    box.write_rules(limits={"overall": 60})
+    page = box.visit("filterd.home.arpa", VISITOR, "/me")
+    assert "not set up as anyone" in page and "Childline" in page
+    assert "Time online" not in page and "What you asked for" not in page

@@ -12,10 +12,13 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, redirect, render_template, request
 
-from dashboard.child_side.why import Why, explain, general
+from dashboard.child_side.helplines import BY_CATEGORY, helplines_for
+from dashboard.child_side.own_page import answer_words, what_applies
+from dashboard.child_side.why import RECENT, Why, child_of, explain, general
 from dashboard.data import access_requests
 from dashboard.data.db import connect
 from dashboard.data.rules_file import RulesFile
+from dashboard.plain_http import CHILD_PAGE
 from dashboard.settings import dashboard_settings
 from filterd.catalogue.load import CatalogueError, catalogue_at
 from filterd.catalogue.model import EMPTY, Catalogue
@@ -34,6 +37,7 @@ TOO_MANY = (
     "You have asked a lot of times this hour, so this one was not sent. Try again later,"
     " or talk to a grown-up who looks after you."
 )
+DAY = 86_400.0  # a request from the child's own page: a block from today
 MAX_HOST = 253  # a DNS name's longest presentation form
 # Only the page's own inline style; no scripts, images, frames or forms sent elsewhere.
 POLICY = (
@@ -82,12 +86,12 @@ def create_child_app(config: Config) -> Flask:
             refresh()
         return clock.time()
 
-    def why_here(host: str, client: str, moment: float) -> Why:
+    def why_here(host: str, client: str, moment: float, recent: float = RECENT) -> Why:
         filterd_db = None
         try:
             filterd_db = FilterdReader(config.database, Retention(config.query_log.retention_days))
             rules = rules_file.read().rules
-            return explain(rules, client, host, filterd_db, moment, catalogue())
+            return explain(rules, client, host, filterd_db, moment, catalogue(), recent)
         except sqlite3.Error:
             return general()  # filterd.db busy or damaged: the page still explains and helps
         finally:
@@ -103,6 +107,58 @@ def create_child_app(config: Config) -> Flask:
             asked=request.args.get("asked") == "1",
             **extra,
         ), status
+
+    def own_page(status: int = 200, **extra: str) -> tuple[str, int]:
+        client = request.remote_addr or ""
+        moment = now()
+        rules = rules_file.read().rules
+        reader = FilterdReader(config.database, Retention(config.query_log.retention_days))
+        try:
+            profile = None if rules is None else child_of(rules, client, reader)
+            lines = [] if profile is None else what_applies(rules, profile, reader, moment)
+        finally:
+            reader.close()
+        asked = []
+        if profile is not None:
+            db = connect(settings.database)
+            try:
+                asked = access_requests.of_child(db, profile.id, moment)
+            finally:
+                db.close()
+        page = render_template(
+            "child_side/me.html",
+            known=profile is not None,
+            lines=lines,
+            asked=[(r, answer_words(r)) for r in asked],
+            helplines=helplines_for(tuple(BY_CATEGORY)),  # every service: any worry
+            max_message=access_requests.MAX_MESSAGE,
+            sent=request.args.get("asked") == "1",
+            **extra,
+        )
+        return page, status
+
+    @app.route(CHILD_PAGE, methods=["GET", "HEAD"])
+    def me() -> tuple[str, int]:
+        host = blocked_host(request.headers.get("Host", ""))
+        if host not in settings.allowed_hosts:
+            return block_page("me")  # a blocked site's own /me is that site's block page
+        return own_page()
+
+    @app.route(CHILD_PAGE, methods=["POST"])
+    def ask_from_own_page() -> Response | tuple[str, int]:
+        """A request for access to a site the child names (an https:// site, where no
+        block page showed): only one filterd blocked for this device today can be asked for."""
+        host = blocked_host(request.headers.get("Host", ""))
+        if host not in settings.allowed_hosts:
+            return ask("me")
+        origin = request.headers.get("Origin")
+        if origin is not None and urlsplit(origin).netloc != request.headers.get("Host", ""):
+            return own_page(403, ask_problem=FOREIGN)
+        site = blocked_host(request.form.get("site", "").strip().lower())
+        if not site:
+            return own_page(400, ask_problem="Write the site's name, like games.example.com.")
+        why = why_here(site, request.remote_addr or "", now(), DAY)
+        return store_request(why, site, lambda status, words: own_page(status, ask_problem=words))
 
     @app.route("/", defaults={"_path": ""}, methods=["GET", "HEAD"])
     @app.route("/<path:_path>", methods=["GET", "HEAD"])
@@ -122,17 +178,27 @@ def create_child_app(config: Config) -> Flask:
         origin = request.headers.get("Origin")
         if origin is not None and urlsplit(origin).netloc != request.headers.get("Host", ""):
             return page(why, host, 403, ask_problem=FOREIGN)  # another site's page posting
-        if not host or not why.can_ask:
+        if not host:
             return page(why, host, 403, ask_problem=NOT_ASKABLE)
+        return store_request(
+            why, host, lambda status, words: page(why, host, status, ask_problem=words)
+        )
+
+    def store_request(why: Why, host: str, refuse) -> Response | tuple[str, int]:
+        """Check and keep one request for access; `refuse(status, words)` renders a no."""
+        client = request.remote_addr or ""
+        moment = now()
+        if not why.can_ask:
+            return refuse(403, NOT_ASKABLE)
         message = request.form.get("message", "").strip()
         problem = text_problem(message, access_requests.MAX_MESSAGE) if message else None
         if problem is not None:
             words = f"Your message could not be sent: {problem}. Write it again, shorter."
-            return page(why, host, 400, ask_problem=words)
+            return refuse(400, words)
         db = connect(settings.database)
         try:
             if access_requests.recent_from(db, client, moment) >= access_requests.PER_HOUR:
-                return page(why, host, 429, ask_problem=TOO_MANY)
+                return refuse(429, TOO_MANY)
             access_requests.add(
                 db, moment, client, why.child, why.device, host, why.reason, message
             )
@@ -145,6 +211,6 @@ def create_child_app(config: Config) -> Flask:
                 log.append(ACCESS_REQUESTED, child=why.child, device=why.device, data=data)
             finally:
                 log.close()
-        return redirect("/?asked=1", 303)
+        return redirect(request.path + "?asked=1", 303)
 
     return app

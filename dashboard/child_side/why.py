@@ -83,12 +83,13 @@ def explain(
     filterd_db: FilterdReader,
     now: float,
     catalogue: Catalogue,
+    recent: float = RECENT,
 ) -> Why:
     """What the block page tells the device at `client` about `host`."""
     profile = None if rules is None else child_of(rules, client, filterd_db)
     if rules is None or profile is None:
         return general()
-    block = filterd_db.last_block(client, host, now - RECENT)
+    block = filterd_db.last_block(client, host, now - recent)
     if block is not None and block.child != profile.id:
         block = None  # answered under other rules (before a device changed hands)
     in_force = situation(profile, usage_today(filterd_db, profile, rules, now), now, rules.timezone)

@@ -1,0 +1,89 @@
+"""The child's own page (http://filterd.home.arpa/me): what applies to this device now, its
+requests for access and their answers. For HTTPS sites, where no block page can show, this is
+where a child finds out why. Worked out from the device's address like the block page; a
+device that is no child's sees only the general part."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+from dashboard.actions.access import next_bedtime
+from dashboard.child_side.why import _offline_until, _pause_until
+from dashboard.child_side.words import time_for
+from dashboard.data.access_requests import AccessRequest
+from dashboard.data.activity import usage_today
+from filterd.db.read import FilterdReader
+from filterd.dns.wire import name_to_text
+from filterd.rules.decide import OVERALL, situation
+from filterd.rules.model import OverrideKind, Profile, Rules
+
+
+class Line(NamedTuple):
+    text: str
+    spent: bool = False  # a limit used up: shown as such, not only by colour
+
+
+def _clock(moment: float, rules: Rules, now: float) -> str:
+    local = datetime.fromtimestamp(moment, rules.timezone)
+    today = datetime.fromtimestamp(now, rules.timezone).date()
+    return f"{local:%H:%M}" if local.date() == today else f"{local:%A} {local:%H:%M}"
+
+
+def what_applies(rules: Rules, profile: Profile, reader: FilterdReader, now: float) -> list[Line]:
+    """Plain sentences: paused until, bedtime, each limit used of allowed, sites let through."""
+    used = usage_today(reader, profile, rules, now)
+    in_force = situation(profile, used, now, rules.timezone)
+    lines = []
+    if in_force.paused:
+        until = _pause_until(profile, now)
+        end = f" until {_clock(until, rules, now)}" if until is not None else " for now"
+        lines.append(Line(f"A grown-up has paused the internet on this device{end}."))
+    if in_force.offline:
+        until = _offline_until(profile, now, rules)
+        end = f" until {_clock(until, rules, now)}" if until is not None else ""
+        lines.append(Line(f"It is bedtime now{end}."))
+    else:
+        start = next_bedtime(profile, datetime.fromtimestamp(now, rules.timezone), rules.timezone)
+        if start is not None:
+            lines.append(Line(f"Bedtime from {_clock(start.timestamp(), rules, now)}."))
+    extra_all, extra = 0, {}
+    for override in profile.overrides:
+        if override.active(now) and override.kind is OverrideKind.EXTRA_TIME:
+            if override.category is None:
+                extra_all += override.minutes
+            else:
+                extra[override.category] = extra.get(override.category, 0) + override.minutes
+    limits = profile.limits
+    if limits.overall is not None:
+        allowed = limits.overall + extra_all + sum(extra.values())
+        spent = used.get(OVERALL, 0) >= allowed
+        lines.append(_limit("Time online today", used.get(OVERALL, 0), allowed, spent))
+    for category, minutes in limits.categories.items():
+        allowed = minutes + extra_all + extra.get(category, 0)
+        taken = used.get(category, 0)
+        label = f"Time for {time_for(category)} today"
+        lines.append(_limit(label, taken, allowed, taken >= allowed))
+    for override in profile.overrides:
+        if override.kind is OverrideKind.ALLOW_SITE and override.active(now) and override.site:
+            site = name_to_text(override.site)
+            until = override.until
+            end = f" until {_clock(until, rules, now)}" if until is not None else ""
+            lines.append(Line(f"You can use {site}{end}."))
+    if not lines:
+        lines.append(Line("No time limits or bedtime apply to this device right now."))
+    return lines
+
+
+def _limit(label: str, used: int, allowed: int, spent: bool) -> Line:
+    text = f"{label}: {min(used, allowed)} of {allowed} minutes"
+    return Line(text + (" (used up)" if spent else ""), spent)
+
+
+def answer_words(request: AccessRequest) -> str:
+    """What the child is told about one of their requests."""
+    if request.state == "approved":
+        return f"Yes: allowed {request.answer}."
+    if request.state == "declined":
+        return "No." + (f" The grown-up said: {request.answer}" if request.answer else "")
+    return "Waiting for an answer."
