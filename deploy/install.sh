@@ -102,7 +102,7 @@ if [ -n "$link_venv" ]; then
 else
   rm -rf "$opt/.venv"
   python3 -m venv "$opt/.venv"
-  "$opt/.venv/bin/pip" install --quiet "$opt"  # a real install: no link back to the source
+  "$opt/.venv/bin/pip" install --quiet -e "$opt"  # in place: it reads /opt/filterd/blocklists
 fi
 filterd=$opt/.venv/bin/filterd
 
@@ -155,6 +155,8 @@ else
   as_web() { "$@"; }
 fi
 
+# Where the dashboard runs (its unit's WorkingDirectory), so relative paths mean the same.
+cd "$web_state"
 certificate=$(as_web "$filterd" certificate --config "$config" 2>&1) || certificate=""
 fingerprint=$(printf '%s\n' "$certificate" | awk '/SHA-256/ {print $NF; exit}')
 code=$(as_web "$filterd" setup-code --config "$config" 2>/dev/null) || code=""
@@ -185,5 +187,11 @@ address=${box_ip:-"this box's address"}
 echo "3. Change one setting on your router: in its DHCP settings, set the DNS server to"
 echo "   $address and leave the second DNS server empty. Then turn Wi-Fi off and on"
 echo "   on each device. Step by step: /opt/filterd/deploy/ROUTER.md"
+if grep -q '^  listen: "127\.0\.0\.1:' "$etc/filterd.yaml"; then
+  echo
+  echo "Note: your settings (kept as they were) let the dashboard answer only on this box. To"
+  echo "reach it from a phone, set dashboard listen to \"0.0.0.0:443\" and http_listen to"
+  echo "\"0.0.0.0:80\" in /etc/filterd/filterd.yaml, then: sudo systemctl restart filterd-dashboard"
+fi
 echo
 echo "To remove filterd: sudo /opt/filterd/deploy/install.sh --uninstall"

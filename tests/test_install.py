@@ -27,8 +27,10 @@ def install(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=120,
+        cwd=root.parent,  # whatever directory it is run from gets nothing
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    assert not (root.parent / "var").exists()
     return done
 
 
@@ -157,3 +159,27 @@ def test_install_verify_upgrade_and_uninstall(tmp_path: Path) -> None:
     install(root, "--uninstall", "--purge")
     assert not (root / "etc/filterd").exists() and not (root / "var/lib/filterd").exists()
     assert not (root / "var/lib/filterd-web").exists()
+
+
+def test_upgrading_the_previous_release_keeps_its_settings_and_says_what_to_change(
+    tmp_path: Path,
+) -> None:
+    """The previous installer wrote the example config with only DNS moved to port 53, so its
+    dashboard answered on 127.0.0.1 alone: kept as it is, and the carer is told what to change."""
+    root = a_debian_box(tmp_path)
+    old = (PROJECT_ROOT / "config/filterd.example.yaml").read_text()
+    old = old.replace('"127.0.0.1:1053"', '"0.0.0.0:53"').replace('"[::1]:1053"', '"[::]:53"')
+    old = old.replace('"var/filterd.db"', '"/var/lib/filterd/filterd.db"')
+    old = old.replace('"var/rules.yaml"', '"/var/lib/filterd/rules.yaml"')
+    (root / "etc/filterd").mkdir(parents=True)
+    (root / "etc/filterd/filterd.yaml").write_text(old)
+    (root / "var/lib/filterd").mkdir(parents=True)
+    rules = (PROJECT_ROOT / "config/rules.example.yaml").read_text()  # a home with children
+    (root / "var/lib/filterd/rules.yaml").write_text(rules)
+
+    done = install(root, "--link-venv", str(Path(sys.executable).parents[1]))
+    assert "filterd is upgraded" in done.stdout
+    assert "let the dashboard answer only on this box" in done.stdout
+    assert (root / "etc/filterd/filterd.yaml").read_text() == old
+    assert (root / "var/lib/filterd/rules.yaml").read_text() == rules
+    assert (root / "etc/systemd/system/filterd-dashboard.service").exists()
