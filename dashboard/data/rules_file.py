@@ -169,6 +169,13 @@ class RulesFile:
                 " filterd is still using the last complete rules. Your change was not saved."
                 " Whoever edits the file by hand needs to finish it first."
             )
+        unreadable = [p for p in current.problems if p.startswith("(file):")]
+        if unreadable and not current.raw:  # every edit starts from {}: it would wipe the home
+            raise StaleEdit(
+                f"The rules file on this box cannot be read ({unreadable[0]}), so filterd is"
+                " still using the last good rules. Your change was not saved: whoever edited"
+                " the file by hand needs to fix it first."
+            )
         changes = changed_paths(current.raw, raw_rules(data.decode("utf-8")))
         not_allowed = refused(editor.may, changes)
         if not_allowed:

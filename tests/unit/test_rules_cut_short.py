@@ -102,3 +102,19 @@ def test_the_dashboard_will_not_save_on_top_of_a_cut_short_file(tmp_path):
     with pytest.raises(StaleEdit, match="incomplete"):
         rules_file.save(raw, snapshot.version, User(1, "admin", Role.ADMINISTRATOR))
     assert path.read_text() == whole[: whole.index("\ndevices:") + 1], "left as it was"
+
+
+def test_the_dashboard_will_not_save_on_top_of_a_file_it_cannot_read(tmp_path):
+    """A hand edit that breaks the YAML (here a key written twice) reads as no rules at all: an
+    edit made from that (the set-up's time zone, assigning a device) would have written a file
+    with no children and no devices. It is refused and the file left for its editor to fix."""
+    path = tmp_path / "rules.yaml"
+    broken = file_text(RAW).replace("timezone:", "timezone: Europe/Paris\ntimezone:", 1)
+    path.write_text(broken)
+    rules_file = RulesFile(path)
+    snapshot = rules_file.read()
+    assert snapshot.raw == {} and snapshot.problems
+    raw = dict(snapshot.raw, timezone="Europe/Dublin", children={})  # as the set-up saved
+    with pytest.raises(StaleEdit, match=r"cannot be read .*duplicate key"):
+        rules_file.save(raw, snapshot.version, User(1, "admin", Role.ADMINISTRATOR))
+    assert path.read_text() == broken, "left as it was"
