@@ -7,6 +7,7 @@ hours and grouping windows are crossed in seconds.
 
 from __future__ import annotations
 
+import io
 import re
 import sqlite3
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pypdf import PdfReader
 
 from dashboard.alerts.routing import set_email
 from dashboard.data import accounts
@@ -28,6 +30,7 @@ from tests.test_child_profiles import london
 from tests.test_event_log import NO_DISCOVERY, SAM, ask
 
 PASSWORD = "correct horse battery"
+DIGEST_SUBJECTS = ("Daily summary:", "Weekly summary:", "Evidence report:")
 
 
 class Home:
@@ -115,12 +118,16 @@ class Home:
     def mail_to(self, address: str) -> list:
         """Alerts to this address (digests apart: see digests_to)."""
         return [
-            m for m in self.smtp.messages() if m["To"] == address and "summary:" not in m["Subject"]
+            m
+            for m in self.smtp.messages()
+            if m["To"] == address and not m["Subject"].startswith(DIGEST_SUBJECTS)
         ]
 
     def digests_to(self, address: str) -> list:
         return [
-            m for m in self.smtp.messages() if m["To"] == address and "summary:" in m["Subject"]
+            m
+            for m in self.smtp.messages()
+            if m["To"] == address and m["Subject"].startswith(DIGEST_SUBJECTS)
         ]
 
     def alerts(self) -> list[tuple]:
@@ -128,6 +135,7 @@ class Home:
             return db.execute(
                 "SELECT recipient, count, held, state, attempts FROM alerts"
                 " WHERE group_key NOT LIKE 'daily:%' AND group_key NOT LIKE 'weekly:%'"
+                " AND group_key NOT LIKE 'monthly:%'"
                 " ORDER BY id"
             ).fetchall()
 
@@ -210,6 +218,18 @@ def test_self_harm_at_23_00_in_quiet_hours_reaches_the_dsl_at_once_then_groups(m
     page = digest.get_body(("html",)).get_content()
     assert 'bgcolor="#0b5cad"' in page and "<script" not in page, "bars drawn as table cells"
     assert home.digests_to("carer@home.example") == []
+
+    # The 1st of the month: November's evidence report, the PDF attached.
+    home.set_time("2026-12-01 07:31")
+    subject = "Evidence report: November 2026"
+    assert wait_for(
+        lambda: any(m["Subject"] == subject for m in home.digests_to("dsl@home.example")), 15
+    )
+    report = next(m for m in home.digests_to("dsl@home.example") if m["Subject"] == subject)
+    (pdf,) = [part for part in report.iter_attachments()]
+    assert pdf.get_filename() == "evidence-2026-11.pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.get_content())).pages)
+    assert "Filtering and monitoring evidence: November 2026" in " ".join(text.split())
 
 
 def test_smtp_down_then_back_with_a_dashboard_restart_between_delivers_exactly_once(make_home):

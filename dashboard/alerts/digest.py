@@ -21,6 +21,7 @@ from filterd.rules.model import Rules
 HIGH_RISK_KINDS = ("block.high_risk", "block.illegal", "bypass.attempt")
 BAR_WIDTH = 160  # pixels for the longest bar
 DAILY, WEEKLY = "digest.daily", "digest.weekly"  # routing kinds: who gets which digest
+MONTHLY = "digest.monthly"  # the evidence report (PDF) of the month before, on the 1st
 
 
 class Period(NamedTuple):
@@ -42,6 +43,10 @@ def due_periods(now: float, tz: ZoneInfo, send_at: int) -> list[Period]:
     found = [_period(DAILY, today - timedelta(days=1), 1, tz)]
     if today.weekday() == 0:
         found.append(_period(WEEKLY, today - timedelta(days=7), 7, tz))
+    if today.day == 1:
+        last = today - timedelta(days=1)
+        first = last.replace(day=1)
+        found.append(_period(MONTHLY, first, last.day, tz))
     return found
 
 
@@ -49,7 +54,9 @@ def _period(kind: str, first: date, days: int, tz: ZoneInfo) -> Period:
     start = datetime(first.year, first.month, first.day, tzinfo=tz)
     end = start + timedelta(days=days)
     label = f"{first:%a %d %b}" if days == 1 else f"week of {first:%d %b}"
-    name = "daily" if kind == DAILY else "weekly"
+    name = {DAILY: "daily", WEEKLY: "weekly", MONTHLY: "monthly"}[kind]
+    if kind == MONTHLY:
+        label = f"{first:%B %Y}"
     listed = [(first + timedelta(days=i)).isoformat() for i in range(days)]
     return Period(
         kind, f"{name}:{first.isoformat()}", label, start.timestamp(), end.timestamp(), listed

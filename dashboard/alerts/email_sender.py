@@ -24,6 +24,9 @@ def build(settings: EmailSettings, to: str, message: Message, uid: str) -> Email
     mail["Message-ID"] = f"<{uid}@{domain}>"
     mail.set_content(message.text)
     mail.add_alternative(message.html, subtype="html")
+    if message.attachment is not None:
+        name, data = message.attachment
+        mail.add_attachment(data, maintype="application", subtype="pdf", filename=name)
     return mail
 
 

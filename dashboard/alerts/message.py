@@ -6,6 +6,7 @@ happened in the window; the morning summary lists what quiet hours held back, on
 
 from __future__ import annotations
 
+import base64
 import html
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -18,6 +19,7 @@ class Message(NamedTuple):
     text: str
     html: str
     payload: dict[str, Any]  # the webhook's JSON body
+    attachment: tuple[str, bytes] | None = None  # (file name, PDF) for email only
 
 
 def line_of(alert: Queued) -> str:
@@ -35,7 +37,11 @@ def compose(alerts: Sequence[Queued]) -> Message:
     digest = first.content.get("digest")
     if digest is not None:  # a daily or weekly digest, composed when it was queued
         payload = {"subject": digest["subject"], "digest": digest["text"]}
-        return Message(digest["subject"], digest["text"], digest["html"], payload)
+        attached = digest.get("attachment")
+        attachment = None
+        if attached:
+            attachment = (attached["name"], base64.b64decode(attached["base64"]))
+        return Message(digest["subject"], digest["text"], digest["html"], payload, attachment)
     if len(alerts) == 1 and not first.held:
         c = first.content
         subject = c["title"] if first.count == 1 else f"{c['title']}: {first.count} more times"

@@ -9,6 +9,8 @@ first pass ever starts at the newest event: a new dashboard does not mail the pa
 
 from __future__ import annotations
 
+import base64
+import html
 import logging
 import smtplib
 import sqlite3
@@ -24,12 +26,14 @@ from dashboard.alerts.settings import SecretError
 from dashboard.data import audit
 from dashboard.data.db import connect
 from dashboard.data.rules_file import RulesFile
+from dashboard.reports import evidence
 from dashboard.settings import DashboardSettings
 from filterd.clock import clock_from_environment
 from filterd.config import Config
 from filterd.db.read import FilterdReader
 from filterd.db.retention import Retention
 from filterd.events.kinds import RULES_EDITED_BY_HAND
+from filterd.lists.update import read_status
 from filterd.redact import redact_text
 
 log = logging.getLogger(__name__)
@@ -134,7 +138,10 @@ class Notifier:
                 self.config.database, Retention(self.config.query_log.retention_days), now
             )
             try:
-                message = digest.build(period, source, db, rules, self.alerts.link_base)
+                if period.kind == digest.MONTHLY:
+                    message = self._monthly(period, source, db, tz)
+                else:
+                    message = digest.build(period, source, db, rules, self.alerts.link_base)
             finally:
                 source.close()
             content = {"digest": message, "title": message["subject"]}
@@ -144,6 +151,26 @@ class Notifier:
             db.execute("INSERT INTO digests_sent (period, queued) VALUES (?, ?)", (period.key, now))
             db.commit()
         return queued
+
+    def _monthly(self, period, source, db: sqlite3.Connection, tz) -> dict:
+        """The evidence report of the month before, attached to a short email."""
+        snapshot = self.rules.read()
+        month = period.days[0][:7]
+        document = evidence.build(
+            month, source, db, snapshot.rules, snapshot.raw,
+            read_status(self.config.blocklists), tz,
+        )  # fmt: skip
+        subject = f"Evidence report: {period.label}"
+        text = (
+            f"The filtering and monitoring evidence report for {period.label} is attached"
+            f" (PDF). It is also on the dashboard: {self.alerts.link_base}/audit/\n"
+        )
+        attachment = {
+            "name": f"evidence-{month}.pdf",
+            "base64": base64.b64encode(document).decode(),
+        }
+        page = f"<p>{html.escape(text)}</p>"
+        return {"subject": subject, "text": text, "html": page, "attachment": attachment}
 
     def routes(self, db: sqlite3.Connection, kind: str, severity: str) -> list[Route]:
         found = []

@@ -35,9 +35,10 @@ SYSTEM = frozenset(
         k.SELFTEST_FAILED.name,
     }
 )
-DIGESTS = frozenset({"digest.daily", "digest.weekly"})  # dashboard.alerts.digest
+DIGESTS = frozenset({"digest.daily", "digest.weekly", "digest.monthly"})  # alerts.digest
 DIGEST_LABELS = (("digest.daily", "A daily summary each morning"),
-                 ("digest.weekly", "A weekly summary on Monday mornings"))  # fmt: skip
+                 ("digest.weekly", "A weekly summary on Monday mornings"),
+                 ("digest.monthly", "The monthly evidence report (PDF) on the 1st"))  # fmt: skip
 MAY_RECEIVE: dict[Role, frozenset[str]] = {
     Role.ADMINISTRATOR: SAFEGUARDING | SYSTEM | DIGESTS | {k.DEVICE_NEW.name},
     Role.SAFEGUARDING_LEAD: SAFEGUARDING | DIGESTS,

@@ -134,3 +134,13 @@ def test_digests_fall_due_after_their_time_daily_and_on_mondays_weekly():
     assert daily.end - daily.start == 86_400
     keys = [p.key for p in due_periods(at("2026-11-23 09:00"), LON, 7 * 60 + 30)]  # a Monday
     assert keys == ["daily:2026-11-22", "weekly:2026-11-16"]
+
+
+def test_the_monthly_evidence_report_falls_due_on_the_first():
+    from dashboard.alerts.digest import due_periods
+
+    periods = due_periods(at("2026-12-01 08:00"), LON, 7 * 60 + 30)  # a Tuesday
+    monthly = [p for p in periods if p.kind == "digest.monthly"]
+    assert [(p.key, p.label, len(p.days)) for p in monthly] == [
+        ("monthly:2026-11-01", "November 2026", 30)
+    ]
