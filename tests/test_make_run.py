@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -103,9 +104,11 @@ def _wait_serving(proc: subprocess.Popen[str], output: Path, ports: dict[str, in
 
 
 def _assert_all_stopped(pids: set[int], ports: dict[str, int], output: Path) -> None:
-    assert wait_for(lambda: not any(_alive(pid) for pid in pids), timeout=20), (
-        f"still running: {[p for p in pids if _alive(p)]}\n{output.read_text()}"
-    )
+    if not wait_for(lambda: not any(_alive(pid) for pid in pids), timeout=20):
+        left = [pid for pid in pids if _alive(pid)]
+        for pid in left:  # no orphan outlives the test that found it
+            os.kill(pid, signal.SIGKILL)
+        raise AssertionError(f"still running: {left}\n{output.read_text()}")
     assert _port_free(ports["dns"], socket.SOCK_DGRAM)
     for name in ("dns", "https", "http"):
         assert _port_free(ports[name], socket.SOCK_STREAM), name
@@ -136,6 +139,30 @@ def test_closed_terminal_stops_everything_and_the_next_run_starts(tmp_path: Path
             os.killpg(proc.pid, signal.SIGINT)
             proc.wait(timeout=20)
             _assert_all_stopped(started | {proc.pid}, ports, output)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_killing_the_supervisor_outright_still_leaves_nothing_running(tmp_path: Path) -> None:
+    """SIGKILL gives `filterd up` no chance to clean up: the kernel stops its children."""
+    with ScriptedUpstream() as upstream:
+        ports = _write_config(tmp_path, upstream.addr)
+        output = tmp_path / "up.log"
+        with output.open("w") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "filterd", "up", "--config", str(tmp_path / "filterd.yaml")],
+                cwd=PROJECT_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            started = _wait_serving(proc, output, ports)
+            assert len(started) >= 2, started
+            proc.kill()
+            proc.wait(timeout=10)
+            _assert_all_stopped(started, ports, output)
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
