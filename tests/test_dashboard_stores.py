@@ -22,7 +22,17 @@ from tests.support.filterd_db import (
     write_usage,
 )
 
-PAGES = ["/", "/children/", "/children/sam", "/devices/", "/blocked/", "/audit/", "/health"]
+PAGES = [
+    "/",
+    "/children/",
+    "/children/sam",
+    "/children/sam/apps",
+    "/devices/",
+    "/blocked/",
+    "/audit/",
+    "/health",
+    "/reports/evidence.pdf",
+]
 
 
 def _partial(tmp_path):
