@@ -310,3 +310,9 @@ def test_the_block_page_answer_is_refused_unless_the_box_serves_the_block_page(t
     assert save_sam(client, served, blocked_answer="block_page").status_code == 302
     sam = yaml.safe_load((served / "rules.yaml").read_text())["children"]["sam"]
     assert sam["blocked_answer"] == "block_page"
+
+
+def test_the_device_checklist_says_to_bookmark_the_childs_own_page(tmp_path):
+    client = logged_in(make_app(tmp_path), "Jo", "carer")
+    page = client.get("/devices/").get_data(as_text=True)
+    assert "bookmark to http://filterd.home.arpa/me" in page

@@ -25,6 +25,8 @@ CHECKLIST = (
     "Accounts set to friends-only: who can message, see posts and add them.",
     "Parental controls on (Screen Time, Family Link, the console's family settings).",
     "Private (random) Wi-Fi address off for this network, so filterd keeps knowing the device.",
+    "On a child's device, a bookmark to http://filterd.home.arpa/me: their own page says what"
+    " applies to them and lets them ask for a blocked site.",
 )
 
 
