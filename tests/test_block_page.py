@@ -418,3 +418,11 @@ def test_a_visitor_sees_the_general_own_page(box: Box):
     page = box.visit("filterd.home.arpa", VISITOR, "/me")
     assert "not set up as anyone" in page and "Childline" in page
     assert "Time online" not in page and "What you asked for" not in page
+
+
+def test_a_blocked_app_is_named_on_the_block_page(box: Box):
+    box.write_rules(services={"tiktok": "blocked"})
+    time.sleep(2.5)
+    box.blocked_and_logged("tiktok.com", "blocked")
+    page = box.visit("tiktok.com", SAM)
+    assert "TikTok is blocked for you on this Wi-Fi." in page
