@@ -88,7 +88,8 @@ def approve(
             until = until.replace(second=0, microsecond=0) + timedelta(minutes=1)
         override = {"kind": "allow_site", "site": wanted.site, "until": home_time(until)}
         add_override(raw, wanted.child, override, tz, now.timestamp())
-        answer = f"{APPROVALS[how]}, until {until.astimezone(tz):%H:%M}"
+        at = f"{until.astimezone(tz):%H:%M}"
+        answer = f"until bedtime at {at}" if how == "bedtime" else f"{APPROVALS[how]}, until {at}"
     with saving():
         dashboard.rules.save(raw, version, user, f"{profile.name} asked for access")
     db = dashboard.db()
