@@ -20,6 +20,7 @@ from filterd.discovery.observation import Observation, Source
 from filterd.discovery.oui import Vendors, is_private
 from filterd.discovery.settings import DiscoverySettings
 from filterd.events.kinds import DEVICE_NEW, ignore_event
+from filterd.quiet_log import QuietLog
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,9 @@ class Discovery:
         self.pending: dict[str, Sighting] = {}
         self.malformed: Counter[str] = Counter()
         self.new_devices = 0
+        # A full or read-only disk fails every flush (each few seconds): said once, then a
+        # summary now and then, and its end said.
+        self.cannot_record = QuietLog(log, "discovery: cannot record devices")
         self.capturing = False
         self._capture = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -198,8 +202,9 @@ class Discovery:
         try:
             new = await asyncio.to_thread(self.store.record, sightings)
         except Exception as err:  # a full disk stops the record, never DNS
-            log.warning("discovery: cannot record devices: %s", err)
+            self.cannot_record.happened(err, len(sightings), "device sightings not recorded")
             return
+        self.cannot_record.ended()
         by_mac = {s.mac: s for s in sightings}
         for mac in new:
             self.new_devices += 1

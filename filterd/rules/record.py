@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from filterd.db.statedb import StateDb
+from filterd.quiet_log import QuietLog
 from filterd.rules.schedule import usage_day
 from filterd.rules.usage import UsageTracker
 
@@ -33,6 +34,9 @@ class UsageAndStatus:
         self.tracker = tracker
         self._status: dict[str, Any] | None = None
         self._next_flush = 0.0
+        # A full or read-only disk fails every flush while a child is online: said once,
+        # then a summary now and then, and its end said.
+        self.cannot_write = QuietLog(log, f"cannot write usage or status to {state.path}")
 
     def restore(self, now: float, zone: ZoneInfo) -> None:
         """At start: today's (and yesterday's) usage back into the tracker."""
@@ -74,7 +78,9 @@ class UsageAndStatus:
             if status is not None:
                 self.state.set_status("rules", status)
         except Exception as err:  # a full disk stops the record, never DNS
-            log.warning("cannot write usage or status to %s: %s", self.state.path, err)
+            self.cannot_write.happened(err, len(rows), "usage counts not written")
+            return
+        self.cannot_write.ended()
 
     def close(self) -> None:
         self.state.close()
