@@ -20,7 +20,7 @@ from filterd.db.events import EventLog
 from filterd.db.read import FilterdReader
 from filterd.db.retention import Retention
 from filterd.events.kinds import RULES_SAVED
-from filterd.text import shown
+from filterd.text.people import shown
 
 MAX_REQUEST_BYTES = 256 * 1024  # forms and JSON only; nothing is uploaded
 

@@ -131,12 +131,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def up_command(path: Path, first_rules: Path | None) -> int:
-    """filterd and the dashboard together (filterd.supervise), told the dashboard's address
+    """filterd and the dashboard together (filterd.up.supervise), told the dashboard's address
     and a way to its set-up code from here, the front door that may read the dashboard."""
     from dashboard.data import accounts, setup_code
     from dashboard.data.db import connect
     from dashboard.settings import check_dashboard_section, dashboard_settings
-    from filterd.supervise import up
+    from filterd.up.supervise import up
 
     config = load_config_or_report(path, check_dashboard_section)
     if config is None:

@@ -32,7 +32,7 @@ from filterd.serve.settings import (
     parse_rate_limit,
     parse_tcp,
 )
-from filterd.text import escaped
+from filterd.text.people import escaped
 
 
 class ConfigError(Exception):

@@ -42,12 +42,12 @@ from filterd.querylog import metrics as querylog_metrics
 from filterd.querylog.queue import QueryLog
 from filterd.rules import metrics as rules_metrics
 from filterd.rules.service import RulesService
+from filterd.rules.trusted_time import TrustedClock, sync_source_from_environment
 from filterd.serve import metrics as serve_metrics
 from filterd.serve.acl import ClientAcl
 from filterd.serve.ratelimit import RateLimiter
 from filterd.serve.sdnotify import notify
 from filterd.serve.sockets import TcpServer, UdpServer, bind_tcp, bind_udp
-from filterd.trusted_time import TrustedClock, sync_source_from_environment
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class Daemon:
         self.config = config
         self.config_path = config_path
         # Rules are judged by a time that survives a Pi's clock starting in 1970 after a power
-        # cut (filterd.trusted_time); a clock a test passes in is used as it is.
+        # cut (filterd.rules.trusted_time); a clock a test passes in is used as it is.
         self.clock = clock or TrustedClock(
             clock_from_environment(),
             sync_source_from_environment(),

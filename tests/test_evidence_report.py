@@ -10,8 +10,9 @@ from datetime import datetime
 from pypdf import PdfReader
 
 from dashboard.data import audit
-from dashboard.data.blocked_log import HOME_TZ, record_reviews
+from dashboard.data.blocked_log import record_reviews
 from dashboard.data.db import connect
+from dashboard.data.home import HOME_TZ
 from filterd.db.events import EventLog
 from filterd.db.querylog_writer import Writer, open_database
 from filterd.db.statedb import StateDb

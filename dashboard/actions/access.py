@@ -17,7 +17,7 @@ from dashboard.data import access_requests, audit
 from dashboard.data.access_requests import AccessRequest
 from dashboard.data.rules_file import add_override, edited, home_time
 from filterd.rules.model import Profile
-from filterd.text import text_problem
+from filterd.text.people import text_problem
 
 APPROVALS = {
     "30m": "for 30 minutes",

@@ -16,7 +16,6 @@ import smtplib
 import sqlite3
 import threading
 from collections import defaultdict
-from zoneinfo import ZoneInfo
 
 from dashboard.alerts import digest, email_sender, outbox, routing, webhook_sender
 from dashboard.alerts.content import describe, group_key
@@ -25,6 +24,7 @@ from dashboard.alerts.outbox import Queued, Route
 from dashboard.alerts.settings import SecretError
 from dashboard.data import audit
 from dashboard.data.db import connect
+from dashboard.data.home import HOME_TZ
 from dashboard.data.rules_file import RulesFile
 from dashboard.reports import evidence
 from dashboard.settings import DashboardSettings
@@ -34,13 +34,12 @@ from filterd.db.read import FilterdReader
 from filterd.db.retention import Retention
 from filterd.events.kinds import RULES_EDITED_BY_HAND
 from filterd.lists.update import read_status
-from filterd.redact import redact_text
+from filterd.text.redact import redact_text
 
 log = logging.getLogger(__name__)
 
 PASS_INTERVAL = 1.0  # seconds between passes: an urgent alert leaves within seconds
 BATCH = 500
-HOME_TZ = ZoneInfo("Europe/London")  # until the rules file names the home's
 HAND_EDITOR = "(edited by hand)"  # who, in the audit trail, for changes made outside it
 
 

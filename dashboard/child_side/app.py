@@ -29,7 +29,7 @@ from filterd.db.events import EventLog
 from filterd.db.read import FilterdReader
 from filterd.db.retention import Retention
 from filterd.events.kinds import ACCESS_REQUESTED
-from filterd.text import shown, text_problem
+from filterd.text.people import shown, text_problem
 
 NOT_ASKABLE = "This site cannot be asked for from here. You can talk to a grown-up you trust."
 FOREIGN = "That request did not come from this page, so it was not sent."

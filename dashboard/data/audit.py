@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from dashboard.data import chain
 from dashboard.data.db import AUDIT_DAYS
-from filterd.text import escaped
+from filterd.text.people import escaped
 
 # The address the request being handled came from: set by the web layer for each request, so
 # every row records it without each caller passing it along.

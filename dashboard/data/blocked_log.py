@@ -21,7 +21,7 @@ from dashboard.data.home import HOME_TZ
 from filterd.db.read import BlockedSelection, FilterdReader, LogEntry
 from filterd.dns.query import BLOCK_LABELS
 from filterd.lists.categories import BY_ID
-from filterd.text import text_problem
+from filterd.text.people import text_problem
 
 PAGE_SIZE = 100
 MAX_NOTE = 2000

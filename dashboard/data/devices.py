@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from filterd.db.read import FilterdReader
 from filterd.rules.parse import MAX_NAME
-from filterd.text import text_problem
+from filterd.text.people import text_problem
 
 NEW_WINDOW = 86_400  # seconds: a device first seen this recently is highlighted as new
 HOUSEHOLD_OWNER = "none"

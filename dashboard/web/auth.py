@@ -11,7 +11,7 @@ from dashboard.data import accounts, audit, passwords, sessions, setup_code, thr
 from dashboard.data.accounts import AccountError, PasswordRefused, Throttled
 from dashboard.data.throttle import DEVICE_LIFETIME, Refusal
 from dashboard.web.security import COOKIE, DEVICE_COOKIE
-from filterd.text import escaped
+from filterd.text.people import escaped
 
 blueprint = Blueprint("auth", __name__, template_folder="../templates")
 

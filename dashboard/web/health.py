@@ -16,7 +16,7 @@ from dashboard.web.security import requires
 from filterd.db.read import FilterdReader
 from filterd.events.kinds import SELFTEST_FAILED, SELFTEST_RESULT
 from filterd.lists.update import read_status
-from filterd.redact import redact_text, redact_url
+from filterd.text.redact import redact_text, redact_url
 
 blueprint = Blueprint("health", __name__, template_folder="../templates")
 SELFTEST_KINDS = (SELFTEST_RESULT.name, SELFTEST_FAILED.name)

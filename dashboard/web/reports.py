@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, g, request
 from dashboard.app import current_dashboard
 from dashboard.data import audit
 from dashboard.data.accounts import Permission
-from dashboard.data.blocked_log import HOME_TZ
+from dashboard.data.home import HOME_TZ
 from dashboard.reports.evidence import build
 from dashboard.web.security import requires
 from filterd.lists.update import read_status

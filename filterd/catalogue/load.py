@@ -19,7 +19,7 @@ from filterd.lists.categories import BY_ID
 from filterd.lists.index import domain_to_wire
 from filterd.lists.parse import normalise_domain
 from filterd.rules.yaml_loader import load_plain
-from filterd.text import text_problem
+from filterd.text.people import text_problem
 
 CATALOGUE_FILE = Path(__file__).resolve().parents[2] / "blocklists" / "services.yaml"
 FORMAT = 1

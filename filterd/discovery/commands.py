@@ -8,7 +8,7 @@ from pathlib import Path
 
 from filterd.config import load_config_or_report
 from filterd.db.devices import DeviceStore, Sighting
-from filterd.text import escaped
+from filterd.text.people import escaped
 
 
 def _owners(config) -> dict[str, str]:

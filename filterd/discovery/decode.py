@@ -14,7 +14,7 @@ from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import ARP, Ether
 
 from filterd.discovery.observation import Malformed, Observation, Source
-from filterd.text import text_problem
+from filterd.text.people import text_problem
 
 DHCP_MAGIC = b"\x63\x82\x53\x63"
 BOOTREQUEST, BOOTREPLY = 1, 2

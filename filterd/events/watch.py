@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from filterd.events.kinds import LISTS_STALE, UPSTREAM_ALL_FAILING, UPSTREAM_RECOVERED
-from filterd.redact import redact_url
+from filterd.text.redact import redact_url
 
 Emit = Callable[..., None]  # EventRecorder.emit(kind, child="", device="", data=None)
 STALE_AFTER_MISSED = 2  # a list is stale after this many refresh periods without an update

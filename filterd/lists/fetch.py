@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from filterd.lists.parse import LineCounts, iter_names
-from filterd.redact import redact_text, redact_url
+from filterd.text.redact import redact_text, redact_url
 
 DEFAULT_MAX_BYTES = 200 * 2**20
 DEFAULT_MAX_SECONDS = 1800.0  # a whole download, however slowly the server trickles bytes

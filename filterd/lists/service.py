@@ -23,7 +23,7 @@ from filterd.lists.settings import BlocklistSettings
 from filterd.lists.store import ListStore
 from filterd.lists.update import build_index, index_path, read_status
 from filterd.policy.block_answers import BlockAnswers
-from filterd.redact import redact_text
+from filterd.text.redact import redact_text
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from filterd.lists.categories import ALWAYS_BLOCKED, BY_ID
 from filterd.policy.block_answers import BlockStyle
-from filterd.redact import redact_url
+from filterd.text.redact import redact_url
 
 DEFAULT_FLOOR = ("illegal", "malware_phishing")
 # The curated lists in the project's blocklists/ (the project is installed in place, as

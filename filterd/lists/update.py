@@ -21,7 +21,7 @@ from filterd.lists.categories import CATEGORIES
 from filterd.lists.index import IndexBuilder
 from filterd.lists.parse import LineCounts, iter_names
 from filterd.lists.settings import BlocklistSettings
-from filterd.redact import redact_url
+from filterd.text.redact import redact_url
 
 log = logging.getLogger(__name__)
 

@@ -13,25 +13,10 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from filterd.dns.wire import name_to_text
-from filterd.lists.categories import BY_ID, CATEGORIES, ids_of
+from filterd.lists.categories import BY_ID, CATEGORIES, HIGH_RISK, ids_of
 from filterd.rules.model import Profile, Rules, Window
 from filterd.rules.parse import DAY_GROUPS
 
-HIGH_RISK = frozenset(
-    {
-        "self_harm",
-        "eating_disorders",
-        "extremism",
-        "adult",
-        "drugs",
-        "weapons_violence",
-        "hate",
-        "dating",
-        "gambling",
-        "illegal",
-        "bypass",
-    }
-)
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 GROUP_NAMES = {days: name.replace("_", " ") for name, days in DAY_GROUPS.items()}
 

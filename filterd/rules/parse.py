@@ -43,7 +43,7 @@ from filterd.rules.model import (
 )
 from filterd.rules.presets import AGE_BANDS, PRESETS, STRICT_PRESET, Preset
 from filterd.rules.yaml_loader import load_plain
-from filterd.text import text_problem
+from filterd.text.people import text_problem
 
 DEFAULT_TIMEZONE = "Europe/London"
 MAX_RULES_BYTES = 4 * 1024 * 1024  # far above any home's rules; refuses a runaway file

@@ -80,3 +80,30 @@ def test_a_bad_dashboard_section_is_reported_with_the_rest_but_does_not_stop_dns
     with pytest.raises(ConfigError) as refused:
         dashboard_settings(daemon_view)
     assert "dashboard.listen: expected host:port, got 'nowhere'" in refused.value.problems
+
+
+# The README's Development section draws these as the only modules loose in filterd/: the
+# front door, the wiring and the things every package shares. Everything else has a folder.
+TOP_LEVEL_MODULES = {
+    "__init__.py",
+    "__main__.py",
+    "chain.py",
+    "cli.py",
+    "clock.py",
+    "config.py",
+    "daemon.py",
+    "metrics.py",
+}
+
+
+def test_every_other_filterd_module_lives_in_the_package_of_its_job():
+    loose = {path.name for path in (ROOT / "filterd").glob("*.py")}
+    assert loose - TOP_LEVEL_MODULES == set()
+
+
+def test_every_filterd_package_the_readme_draws_exists_and_every_package_is_drawn():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    drawing = readme.split("## Development", 1)[1].split("```", 2)[1]
+    packages = {p.parent.name for p in (ROOT / "filterd").glob("*/__init__.py")}
+    for package in packages:
+        assert f"{package}/" in drawing, package

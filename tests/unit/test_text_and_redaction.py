@@ -7,8 +7,8 @@ import pytest
 
 from dashboard.data.export import safe_cell
 from dashboard.data.rule_permissions import changed_paths, rule_for
-from filterd.redact import redact_text, redact_url
-from filterd.text import escaped, text_problem
+from filterd.text.people import escaped, text_problem
+from filterd.text.redact import redact_text, redact_url
 
 
 @pytest.mark.parametrize(
