@@ -11,11 +11,11 @@ import re
 
 from filterd.clock import SystemClock
 from filterd.db.devices import DeviceStore
+from filterd.db.quiet_log import QuietLog
 from filterd.db.statedb import StateDb
 from filterd.discovery.observation import Observation, Source
 from filterd.discovery.service import Discovery
 from filterd.discovery.settings import DiscoverySettings
-from filterd.quiet_log import QuietLog
 from filterd.rules.record import UsageAndStatus
 from filterd.rules.usage import UsageTracker
 
