@@ -22,5 +22,5 @@ def home_timezone(snapshot: Any) -> ZoneInfo:
     raw = snapshot.raw.get("timezone") if isinstance(snapshot.raw, dict) else None
     try:
         return ZoneInfo(raw) if isinstance(raw, str) and raw else HOME_TZ
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a folder
         return HOME_TZ
