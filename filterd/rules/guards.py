@@ -34,10 +34,18 @@ def cut_short_problems(text: str) -> list[str]:
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        if line.rstrip() == END_LINE:
+        if _without_comment(line) == END_LINE:
             return []
         break
     return [CUT_SHORT]
+
+
+def _without_comment(line: str) -> str:
+    """The line without a trailing `# comment` (YAML needs a space before the #). A comment
+    on the end line is written after it, so a cut inside it still leaves no final line break
+    and is refused."""
+    code, space_hash, _ = line.partition(" #")
+    return (code if space_hash else line).rstrip()
 
 
 def with_end_line(text: str) -> str:
