@@ -15,11 +15,11 @@ import threading
 from types import FrameType
 
 from cheroot import wsgi
-from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from dashboard import certificates
 from dashboard.plain_http import make_plain_app
 from dashboard.settings import dashboard_settings
+from dashboard.tls_adapter import DeferredHandshakeSSLAdapter, HandshakeInWorker
 from filterd.config import Config
 
 THREADS = 8
@@ -46,7 +46,8 @@ def serve(config: Config) -> int:
         log.info("%s", line)
     host, port = _address(settings.listen)
     https = wsgi.Server((host, port), create_app(config), numthreads=THREADS)
-    https.ssl_adapter = BuiltinSSLAdapter(str(found.certificate), str(found.key))
+    https.ssl_adapter = DeferredHandshakeSSLAdapter(str(found.certificate), str(found.key))
+    https.ConnectionClass = HandshakeInWorker  # a silent client must not hold the door
     servers = [https]
     if settings.http_listen:
         from dashboard.child_side.app import create_child_app
