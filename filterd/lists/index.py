@@ -24,6 +24,7 @@ import struct
 from array import array
 from bisect import bisect_left
 from pathlib import Path
+from stat import S_ISREG
 
 from filterd.dns.wire import suffixes
 
@@ -154,9 +155,14 @@ class BlockIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        with open(path, "rb") as handle:
+        # Without blocking (a FIFO put there would stop every answer, as this runs on the event
+        # loop), only a regular file, and no more than its size (a link to /dev/zero would
+        # read until memory ran out).
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC), "rb") as handle:
             stat = os.fstat(handle.fileno())
-            data = handle.read()
+            if not S_ISREG(stat.st_mode):
+                raise DamagedIndex("not a regular file")
+            data = handle.read(stat.st_size + 1)
         self.identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         if len(data) < HEADER.size:
             raise DamagedIndex("too short to be an index (cut short?)")
