@@ -8,9 +8,11 @@ code checks a file for `filterd check-config`, for the running daemon and for th
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from datetime import date, datetime
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -117,11 +119,20 @@ def load_rules(path: Path, catalogue: Catalogue | None = None) -> Rules:
 
     Apps named in it are checked against `catalogue` (the shipped one when None)."""
     try:
-        with open(path, "rb") as file:
-            data = file.read(MAX_RULES_BYTES + 1)
+        data = read_rules_file(path)
     except OSError as err:
         raise RulesError([f"(file): cannot read: {err.strerror}"]) from None
     return parse_rules_bytes(data, catalogue)
+
+
+def read_rules_file(path: Path) -> bytes:
+    """The file's bytes (at most one more than the size cap), only from a regular file and
+    opened without blocking: a FIFO there would hold the reader, and with it every later
+    change, for ever."""
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC), "rb") as file:
+        if not S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise RulesError(["(file): not a regular file (a named pipe or a device?)"])
+        return file.read(MAX_RULES_BYTES + 1)
 
 
 def parse_rules_bytes(data: bytes, catalogue: Catalogue | None = None) -> Rules:

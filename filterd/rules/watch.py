@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from filterd.catalogue.model import Catalogue
 from filterd.rules.model import Rules
-from filterd.rules.parse import MAX_RULES_BYTES, RulesError, parse_rules, parse_rules_bytes
+from filterd.rules.parse import RulesError, parse_rules, parse_rules_bytes, read_rules_file
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,7 @@ class RulesFileWatch:
         """The file, parsed against the app catalogue in force; never raises."""
         version = ""
         try:
-            with open(self.path, "rb") as file:  # type: ignore[arg-type]
-                data = file.read(MAX_RULES_BYTES + 1)
+            data = read_rules_file(self.path)  # type: ignore[arg-type]
             version = hashlib.sha256(data).hexdigest()
             # The size cap and the parser the dashboard uses, with the catalogue in force.
             rules = parse_rules_bytes(data, catalogue)
