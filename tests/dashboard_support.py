@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from dashboard.app import create_app
-from dashboard.data import accounts, setup_code
+from dashboard.data import accounts, audit, setup_code
 from dashboard.data.db import connect
 from filterd.config import parse_config
 from filterd.rules.guards import with_end_line
@@ -59,6 +59,15 @@ def add_account(app, name: str, role: str) -> None:
     db = connect(app.extensions["dashboard"].settings.database)
     accounts.add_user(db, name, accounts.Role(role), PASSWORD)
     db.close()
+
+
+def audit_trail(app) -> list[audit.AuditEntry]:
+    """The dashboard's audit trail as its own reader returns it, oldest first."""
+    db = connect(app.extensions["dashboard"].settings.database)
+    try:
+        return audit.recent(db)[::-1]
+    finally:
+        db.close()
 
 
 def logged_in(app, name: str, role: str):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dashboard.alerts import routing
 from dashboard.data.db import connect
-from tests.dashboard_support import csrf_of, logged_in, make_app
+from tests.dashboard_support import csrf_of
 
 
 def recipients(app, kind: str) -> list[str]:
@@ -15,9 +15,8 @@ def recipients(app, kind: str) -> list[str]:
         db.close()
 
 
-def test_a_safeguarding_lead_sets_an_address_and_what_to_receive(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Dee", "safeguarding_lead")
+def test_a_safeguarding_lead_sets_an_address_and_what_to_receive(dashboard_app, signed_in):
+    client = signed_in("Dee", "safeguarding_lead")
     page = client.get("/account").get_data(as_text=True)
     assert "Your alerts" in page and "illegal-content site" in page
     assert "joined the network" not in page, "not a safeguarding lead's kind of alert"
@@ -30,13 +29,12 @@ def test_a_safeguarding_lead_sets_an_address_and_what_to_receive(tmp_path):
         },
     )
     assert reply.status_code == 302
-    assert recipients(app, "block.illegal") == ["dee@home.example"]
-    assert recipients(app, "bypass.attempt") == [], "not chosen"
+    assert recipients(dashboard_app, "block.illegal") == ["dee@home.example"]
+    assert recipients(dashboard_app, "bypass.attempt") == [], "not chosen"
 
 
-def test_a_malformed_address_is_refused_beside_the_field(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Dee", "safeguarding_lead")
+def test_a_malformed_address_is_refused_beside_the_field(signed_in):
+    client = signed_in("Dee", "safeguarding_lead")
     reply = client.post(
         "/account/alerts", data={"csrf": csrf_of(client, "/account"), "email": "dee at home"}
     )
@@ -46,9 +44,8 @@ def test_a_malformed_address_is_refused_beside_the_field(tmp_path):
     assert 'value="dee at home"' in page, "what was typed is kept"
 
 
-def test_a_carer_may_choose_new_devices_and_nothing_outside_the_role(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Cam", "carer")
+def test_a_carer_may_choose_new_devices_and_nothing_outside_the_role(dashboard_app, signed_in):
+    client = signed_in("Cam", "carer")
     page = client.get("/account").get_data(as_text=True)
     assert "joined the network" in page and "illegal-content" not in page
     refused = client.post(
@@ -61,10 +58,9 @@ def test_a_carer_may_choose_new_devices_and_nothing_outside_the_role(tmp_path):
     )
     assert refused.status_code == 400
     assert "alerts your role receives" in refused.get_data(as_text=True)
-    assert recipients(app, "block.illegal") == []
+    assert recipients(dashboard_app, "block.illegal") == []
 
 
-def test_a_viewer_has_no_alerts_section(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Vi", "viewer")
+def test_a_viewer_has_no_alerts_section(signed_in):
+    client = signed_in("Vi", "viewer")
     assert "Your alerts" not in client.get("/account").get_data(as_text=True)

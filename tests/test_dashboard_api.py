@@ -13,12 +13,11 @@ def csrf(client) -> str:
     return client.get("/api/session").get_json()["csrf"]
 
 
-def test_the_openapi_description_lists_every_route(tmp_path):
-    app = make_app(tmp_path)
-    spec = app.test_client().get("/api/openapi.json").get_json()
+def test_the_openapi_description_lists_every_route(dashboard_app):
+    spec = dashboard_app.test_client().get("/api/openapi.json").get_json()
     routes = {
         re.sub(r"<(\w+)>", r"{\1}", str(rule))
-        for rule in app.url_map.iter_rules()
+        for rule in dashboard_app.url_map.iter_rules()
         if str(rule).startswith("/api/") and rule.endpoint != "api.openapi"
     }
     assert routes == set(spec["paths"])
@@ -80,10 +79,9 @@ def test_a_viewer_cannot_change_rules_through_the_api(tmp_path):
     assert response.status_code == 403
 
 
-def test_the_audit_trail_is_for_safeguarding_leads_and_administrators(tmp_path):
-    app = make_app(tmp_path)
-    assert logged_in(app, "Cara", "carer").get("/api/audit").status_code == 403
-    lead = logged_in(app, "Dee", "safeguarding_lead")
+def test_the_audit_trail_is_for_safeguarding_leads_and_administrators(signed_in):
+    assert signed_in("Cara", "carer").get("/api/audit").status_code == 403
+    lead = signed_in("Dee", "safeguarding_lead")
     actions = [e["action"] for e in lead.get("/api/audit").get_json()["entries"]]
     assert "login" in actions
 

@@ -95,9 +95,8 @@ def test_a_bad_time_is_refused_in_plain_words_and_the_file_is_unchanged(tmp_path
     assert (tmp_path / "rules.yaml").read_text() == before
 
 
-def test_a_viewer_cannot_choose(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Vi", "viewer")
+def test_a_viewer_cannot_choose(tmp_path, signed_in):
+    client = signed_in("Vi", "viewer")
     before = (tmp_path / "rules.yaml").read_text()
     page = "/children/sam/apps/tiktok"
     response = client.post(page, data={"csrf": csrf_of(client, page), "choice": "allowed"})
@@ -105,9 +104,8 @@ def test_a_viewer_cannot_choose(tmp_path):
     assert (tmp_path / "rules.yaml").read_text() == before
 
 
-def test_the_home_page_and_the_childs_page_show_top_apps_today(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Jo", "carer")
+def test_the_home_page_and_the_childs_page_show_top_apps_today(tmp_path, signed_in):
+    client = signed_in("Jo", "carer")
     page = client.get("/").get_data(as_text=True)
     assert "Top apps today" not in page
     day = datetime.now(ZoneInfo("Europe/London")).strftime("%Y-%m-%d")

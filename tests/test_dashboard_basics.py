@@ -27,10 +27,9 @@ def test_first_run_creates_the_administrator_and_there_is_no_default_account(tmp
     assert client.get("/setup").status_code == 302, "setup is gone once an account exists"
 
 
-def test_wrong_password_is_refused_and_repeated_failures_slow_that_source(tmp_path):
-    app = make_app(tmp_path)
-    logged_in(app, "Jo", "administrator")
-    client = app.test_client()
+def test_wrong_password_is_refused_and_repeated_failures_slow_that_source(dashboard_app, signed_in):
+    signed_in("Jo", "administrator")
+    client = dashboard_app.test_client()
     for _ in range(5):
         page = client.post("/login", data={"name": "Jo", "password": "wrong password!"})
         assert page.status_code == 200 and "do not match" in page.get_data(as_text=True)
@@ -39,19 +38,17 @@ def test_wrong_password_is_refused_and_repeated_failures_slow_that_source(tmp_pa
     assert "Too many wrong tries from this device" in locked.get_data(as_text=True)
 
 
-def test_logout_revokes_the_session_on_the_server(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Jo", "carer")
+def test_logout_revokes_the_session_on_the_server(dashboard_app, signed_in):
+    client = signed_in("Jo", "carer")
     cookie = client.get_cookie("__Host-filterd_session").value
     client.post("/logout", data={"csrf": csrf_of(client)})
-    other = app.test_client()
+    other = dashboard_app.test_client()
     other.set_cookie("__Host-filterd_session", cookie)
     assert other.get("/").status_code == 302, "the old cookie no longer opens a session"
 
 
-def test_a_carer_pauses_a_child_and_the_rules_file_says_so(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Jo", "carer")
+def test_a_carer_pauses_a_child_and_the_rules_file_says_so(tmp_path, signed_in):
+    client = signed_in("Jo", "carer")
     response = client.post(
         "/children/sam/quick",
         data={"action": "pause", "csrf": csrf_of(client), "version": version_of(client)},
@@ -62,9 +59,8 @@ def test_a_carer_pauses_a_child_and_the_rules_file_says_so(tmp_path):
     assert "Paused" in client.get("/").get_data(as_text=True)
 
 
-def test_a_stale_edit_is_refused_instead_of_overwriting_another_change(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Jo", "carer")
+def test_a_stale_edit_is_refused_instead_of_overwriting_another_change(tmp_path, signed_in):
+    client = signed_in("Jo", "carer")
     version = version_of(client)
     rules_path = tmp_path / "rules.yaml"
     rules_path.write_text(rules_path.read_text() + "# edited by hand\n")
@@ -77,9 +73,8 @@ def test_a_stale_edit_is_refused_instead_of_overwriting_another_change(tmp_path)
     assert "extra_time" not in rules_path.read_text()
 
 
-def test_a_viewer_cannot_change_anything(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Val", "viewer")
+def test_a_viewer_cannot_change_anything(tmp_path, signed_in):
+    client = signed_in("Val", "viewer")
     page = client.get("/").get_data(as_text=True)
     assert "Pause" not in page
     response = client.post(
@@ -90,16 +85,17 @@ def test_a_viewer_cannot_change_anything(tmp_path):
     assert "overrides" not in (tmp_path / "rules.yaml").read_text()
 
 
-def test_a_form_without_the_csrf_token_is_refused(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Jo", "carer")
+def test_a_form_without_the_csrf_token_is_refused(signed_in):
+    client = signed_in("Jo", "carer")
     response = client.post("/children/sam/quick", data={"action": "pause", "version": "x"})
     assert response.status_code == 403
 
 
-def test_an_unknown_host_name_is_refused(tmp_path):
-    app = make_app(tmp_path)
-    assert app.test_client().get("/login", headers={"Host": "evil.example"}).status_code == 400
+def test_an_unknown_host_name_is_refused(dashboard_app):
+    assert (
+        dashboard_app.test_client().get("/login", headers={"Host": "evil.example"}).status_code
+        == 400
+    )
 
 
 def test_pages_carry_security_headers(tmp_path):
@@ -124,15 +120,14 @@ def test_after_login_only_paths_on_this_site_are_followed(tmp_path):
         assert response.headers["Location"] == expected, target
 
 
-def test_first_run_and_login_forms_posted_by_another_site_are_refused(tmp_path):
-    app = make_app(tmp_path)
-    client = app.test_client()
-    form = first_run_form(app, name="evil")
+def test_first_run_and_login_forms_posted_by_another_site_are_refused(dashboard_app):
+    client = dashboard_app.test_client()
+    form = first_run_form(dashboard_app, name="evil")
     for headers in ({"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
         assert client.post("/setup", data=form, headers=headers).status_code == 403
     made = client.post("/setup", data=form, headers={"Origin": "http://localhost"})
     assert made.status_code == 302, "the dashboard's own page may post it"
-    refused = app.test_client().post(
+    refused = dashboard_app.test_client().post(
         "/login",
         data={"name": "evil", "password": PASSWORD},
         headers={"Sec-Fetch-Site": "cross-site"},
@@ -165,10 +160,9 @@ def test_odd_redirect_targets_and_times_get_a_clear_answer_not_an_error(tmp_path
     assert "like 21:30" in response.get_data(as_text=True)
 
 
-def test_the_host_check_reads_ipv6_and_ports(tmp_path):
-    app = make_app(tmp_path)
-    app.config["ALLOWED_HOSTS"].add("::1")
-    client = app.test_client()
+def test_the_host_check_reads_ipv6_and_ports(dashboard_app):
+    dashboard_app.config["ALLOWED_HOSTS"].add("::1")
+    client = dashboard_app.test_client()
     assert client.get("/login", headers={"Host": "[::1]"}).status_code != 400
     assert client.get("/login", headers={"Host": "[::1]:8080"}).status_code != 400
     assert client.get("/login", headers={"Host": "LOCALHOST:8080"}).status_code != 400

@@ -9,12 +9,10 @@ from dataclasses import replace
 import pytest
 import yaml
 
-from dashboard.data import audit
-from dashboard.data.db import connect
 from dashboard.web.children import form_from_rules
 from filterd.db.devices import Sighting
 from filterd.rules.parse import parse_rules
-from tests.dashboard_support import RULES, csrf_of, logged_in, make_app, version_of
+from tests.dashboard_support import RULES, audit_trail, csrf_of, logged_in, make_app, version_of
 from tests.support.filterd_db import write_devices
 
 ROLES = ("administrator", "carer", "safeguarding_lead", "viewer")
@@ -52,11 +50,7 @@ def save_sam(client, tmp_path, version: str | None = None, **changes):
 
 def audit_actions(app) -> list[tuple[str, str, str]]:
     """Rule and device changes in the audit trail (not log-ins)."""
-    db = connect(app.extensions["dashboard"].settings.database)
-    try:
-        return [(e.user, e.action, e.target) for e in audit.recent(db) if e.action != "login"]
-    finally:
-        db.close()
+    return [(e.user, e.action, e.target) for e in audit_trail(app) if e.action != "login"]
 
 
 def seen_devices(tmp_path) -> None:
@@ -73,9 +67,8 @@ def seen_devices(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_role_sees_the_pages_and_only_editors_get_forms(tmp_path, role):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Pat", role)
+def test_every_role_sees_the_pages_and_only_editors_get_forms(tmp_path, role, signed_in):
+    client = signed_in("Pat", role)
     seen_devices(tmp_path)
     for path in ("/children/", "/children/sam", "/devices/"):
         page = client.get(path)
@@ -91,9 +84,8 @@ def test_every_role_sees_the_pages_and_only_editors_get_forms(tmp_path, role):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_only_administrators_and_carers_can_save(tmp_path, role):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Pat", role)
+def test_only_administrators_and_carers_can_save(tmp_path, role, dashboard_app, signed_in):
+    client = signed_in("Pat", role)
     seen_devices(tmp_path)
     rules_path = tmp_path / "rules.yaml"
     before = rules_path.read_text()
@@ -126,16 +118,15 @@ def test_only_administrators_and_carers_can_save(tmp_path, role):
         assert [a.status_code for a in attempts] == [403, 403, 403]
         assert rules_path.read_text() == before
         # nothing changed; each refusal is in the audit trail (issue 12, finding 9)
-        assert sorted(audit_actions(app)) == [
+        assert sorted(audit_actions(dashboard_app)) == [
             ("Pat", "refused", "POST /children/"),
             ("Pat", "refused", "POST /children/sam"),
             ("Pat", "refused", "POST /devices/assign"),
         ]
 
 
-def test_a_carer_changes_bedtime_and_filterd_accepts_the_file(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Jo", "carer")
+def test_a_carer_changes_bedtime_and_filterd_accepts_the_file(tmp_path, dashboard_app, signed_in):
+    client = signed_in("Jo", "carer")
     response = save_sam(client, tmp_path, school_start="21:00", school_end="07:15")
     assert response.status_code == 302
     assert "Saved Sam" in client.get(response.headers["Location"]).get_data(as_text=True)
@@ -147,20 +138,18 @@ def test_a_carer_changes_bedtime_and_filterd_accepts_the_file(tmp_path):
         "start": "21:00",
         "end": "07:15",
     }
-    assert ("Jo", "rules.save", "sam") in audit_actions(app)
+    assert ("Jo", "rules.save", "sam") in audit_actions(dashboard_app)
 
 
-def test_saving_the_form_unchanged_keeps_the_child_on_their_preset(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Jo", "carer")
+def test_saving_the_form_unchanged_keeps_the_child_on_their_preset(tmp_path, signed_in):
+    client = signed_in("Jo", "carer")
     assert save_sam(client, tmp_path).status_code == 302
     sam = yaml.safe_load((tmp_path / "rules.yaml").read_text())["children"]["sam"]
     assert sam == RULES["children"]["sam"]
 
 
-def test_categories_limits_lists_and_safe_search_are_saved(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Jo", "carer")
+def test_categories_limits_lists_and_safe_search_are_saved(tmp_path, signed_in):
+    client = signed_in("Jo", "carer")
     form = sam_form(tmp_path, limit_gaming="90", deny="tiktok.com\nroblox.com\n")
     form["block"] = [c for c in form["block"] if c != "social"]
     form.pop("bing")
@@ -183,9 +172,10 @@ def test_categories_limits_lists_and_safe_search_are_saved(tmp_path):
         ("limit_overall", "lots", "children.sam.limits.overall: expected minutes"),
     ],
 )
-def test_a_refused_value_shows_its_key_and_keeps_the_input(tmp_path, field, value, problem):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Jo", "carer")
+def test_a_refused_value_shows_its_key_and_keeps_the_input(
+    tmp_path, field, value, problem, dashboard_app, signed_in
+):
+    client = signed_in("Jo", "carer")
     rules_path = tmp_path / "rules.yaml"
     before = rules_path.read_text()
     response = save_sam(client, tmp_path, **{field: value, "name": "Sammy"})
@@ -194,12 +184,11 @@ def test_a_refused_value_shows_its_key_and_keeps_the_input(tmp_path, field, valu
     assert problem in page
     assert value in page and 'value="Sammy"' in page, "the person's input is kept"
     assert rules_path.read_text() == before
-    assert audit_actions(app) == []
+    assert audit_actions(dashboard_app) == []
 
 
-def test_a_stale_rules_edit_is_refused(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Jo", "carer")
+def test_a_stale_rules_edit_is_refused(tmp_path, signed_in):
+    client = signed_in("Jo", "carer")
     version = version_of(client, "/children/sam")
     rules_path = tmp_path / "rules.yaml"
     rules_path.write_text(rules_path.read_text() + "# edited by hand\n")
@@ -211,9 +200,8 @@ def test_a_stale_rules_edit_is_refused(tmp_path):
     assert rules_path.read_text() == before
 
 
-def test_adding_a_child_from_the_list(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Jo", "administrator")
+def test_adding_a_child_from_the_list(tmp_path, dashboard_app, signed_in):
+    client = signed_in("Jo", "administrator")
     csrf, version = csrf_of(client, "/children/"), version_of(client, "/children/")
     bad = client.post(
         "/children/",
@@ -230,20 +218,18 @@ def test_adding_a_child_from_the_list(tmp_path):
     rules = parse_rules((tmp_path / "rules.yaml").read_text())
     assert rules.children["kim"].age_band == "13_15"
     assert "Kim" in client.get("/children/").get_data(as_text=True)
-    assert ("Jo", "child.add", "kim") in audit_actions(app)
+    assert ("Jo", "child.add", "kim") in audit_actions(dashboard_app)
 
 
-def test_the_child_page_lists_the_childs_devices(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Jo", "viewer")
+def test_the_child_page_lists_the_childs_devices(signed_in):
+    client = signed_in("Jo", "viewer")
     assert "Sam&#39;s tablet" in client.get("/children/sam").get_data(as_text=True)
     assert "No devices assigned yet" in client.get("/children/alex").get_data(as_text=True)
     assert client.get("/children/nobody").status_code == 404
 
 
-def test_devices_show_vendor_private_flag_new_and_are_escaped(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Jo", "carer")
+def test_devices_show_vendor_private_flag_new_and_are_escaped(tmp_path, signed_in):
+    client = signed_in("Jo", "carer")
     assert "filterd has not run yet" in client.get("/devices/").get_data(as_text=True)
     seen_devices(tmp_path)
     page = client.get("/devices/").get_data(as_text=True)
@@ -253,9 +239,8 @@ def test_devices_show_vendor_private_flag_new_and_are_escaped(tmp_path):
     assert "Location sharing off" in page and "Private (random) Wi-Fi address off" in page
 
 
-def test_assigning_a_device_adds_or_updates_its_entry_by_mac(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Jo", "carer")
+def test_assigning_a_device_adds_or_updates_its_entry_by_mac(tmp_path, dashboard_app, signed_in):
+    client = signed_in("Jo", "carer")
     seen_devices(tmp_path)
     rules_path = tmp_path / "rules.yaml"
 
@@ -278,7 +263,7 @@ def test_assigning_a_device_adds_or_updates_its_entry_by_mac(tmp_path):
     rules = parse_rules(rules_path.read_text())
     assert [d.owner for d in rules.devices if d.mac == IPHONE] == [None]
     assert "household" in client.get("/devices/").get_data(as_text=True)
-    assert ("Jo", "device.assign", IPHONE) in audit_actions(app)
+    assert ("Jo", "device.assign", IPHONE) in audit_actions(dashboard_app)
 
     before = rules_path.read_text()
     assert "Choose a child" in assign("nobody").get_data(as_text=True)

@@ -9,7 +9,6 @@ import pytest
 
 from dashboard.data import audit, blocked_log, chain
 from dashboard.data.db import connect
-from tests.dashboard_support import logged_in, make_app
 
 
 def database(app):
@@ -28,20 +27,18 @@ def health(client) -> str:
     return client.get("/health").get_data(as_text=True)
 
 
-def test_health_says_the_records_are_intact(tmp_path):
-    app = make_app(tmp_path)
-    record_some(app)
-    client = logged_in(app, "Vi", "viewer")
+def test_health_says_the_records_are_intact(dashboard_app, signed_in):
+    record_some(dashboard_app)
+    client = signed_in("Vi", "viewer")
     page = health(client)
     assert "Audit trail" in page and "broken" not in page
-    db = connect(database(app))
+    db = connect(database(dashboard_app))
     assert chain.verify(db, "audit").intact and chain.verify(db, "reviews").checked == 2
 
 
-def test_sqlite_refuses_to_change_or_delete_a_record(tmp_path):
-    app = make_app(tmp_path)
-    record_some(app)
-    with sqlite3.connect(database(app)) as db:
+def test_sqlite_refuses_to_change_or_delete_a_record(dashboard_app):
+    record_some(dashboard_app)
+    with sqlite3.connect(database(dashboard_app)) as db:
         for statement in (
             "UPDATE audit SET detail = 'nothing'",
             "DELETE FROM audit",
@@ -52,10 +49,11 @@ def test_sqlite_refuses_to_change_or_delete_a_record(tmp_path):
 
 
 @pytest.mark.parametrize("tamper", ["change", "delete"])
-def test_an_audit_row_altered_in_sqlite_makes_health_report_the_chain_broken(tmp_path, tamper):
-    app = make_app(tmp_path)
-    record_some(app)
-    with sqlite3.connect(database(app)) as db:
+def test_an_audit_row_altered_in_sqlite_makes_health_report_the_chain_broken(
+    tamper, dashboard_app, signed_in
+):
+    record_some(dashboard_app)
+    with sqlite3.connect(database(dashboard_app)) as db:
         db.execute("DROP TRIGGER audit_no_update")
         db.execute("DROP TRIGGER audit_no_delete")
         row = db.execute("SELECT id FROM audit WHERE detail LIKE '%2h -> 3h%'").fetchone()[0]
@@ -65,7 +63,7 @@ def test_an_audit_row_altered_in_sqlite_makes_health_report_the_chain_broken(tmp
             )
         else:
             db.execute("DELETE FROM audit WHERE id = ?", (row,))
-    client = logged_in(app, "Vi", "viewer")  # the sign-in is a new entry after the damage
+    client = signed_in("Vi", "viewer")  # the sign-in is a new entry after the damage
     page = health(client)
     assert "broken" in page and "outside the dashboard" in page
-    assert chain.verify(connect(database(app)), "audit").intact is False
+    assert chain.verify(connect(database(dashboard_app)), "audit").intact is False

@@ -30,11 +30,6 @@ def write_log(tmp_path, rows):
     return write_queries(tmp_path / "filterd.db", rows)
 
 
-@pytest.fixture
-def app(dashboard_app):
-    return dashboard_app
-
-
 def ids_on(page: str) -> list[int]:
     return [int(i) for i in re.findall(r'<tr id="q(\d+)"', page)]
 
@@ -44,37 +39,37 @@ def ids_on(page: str) -> list[int]:
     [("viewer", 403), ("carer", 403), ("safeguarding_lead", 200), ("administrator", 200)],
 )
 @pytest.mark.parametrize("path", ["/blocked/", "/audit/", "/blocked/export.csv"])
-def test_only_review_and_audit_roles_open_the_pages(app, tmp_path, role, status, path):
+def test_only_review_and_audit_roles_open_the_pages(tmp_path, role, status, path, signed_in):
     write_log(tmp_path, [row(NOW - 60, "games.example")])
-    client = logged_in(app, "Pat", role)
+    client = signed_in("Pat", role)
     assert client.get(path).status_code == status
 
 
-def test_signed_out_visitors_go_to_the_login_page(app):
-    response = app.test_client().get("/blocked/")
+def test_signed_out_visitors_go_to_the_login_page(dashboard_app):
+    response = dashboard_app.test_client().get("/blocked/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_the_pages_work_before_filterd_has_written_a_log(app):
-    client = logged_in(app, "Lee", "safeguarding_lead")
+def test_the_pages_work_before_filterd_has_written_a_log(signed_in):
+    client = signed_in("Lee", "safeguarding_lead")
     assert "No blocked requests match" in client.get("/blocked/").get_data(as_text=True)
     assert client.get("/blocked/export.csv").get_data(as_text=True).startswith("time,child")
 
 
-def test_carers_cannot_post_a_review(app, tmp_path):
+def test_carers_cannot_post_a_review(dashboard_app, tmp_path, signed_in):
     (query_id,) = write_log(tmp_path, [row(NOW - 60, "games.example")])
-    client = logged_in(app, "Cam", "carer")
+    client = signed_in("Cam", "carer")
     response = client.post(
         "/blocked/review",
         data={"id": query_id, "outcome": "no_concern", "csrf": csrf_of(client)},
     )
     assert response.status_code == 403
-    db = app.extensions["dashboard"]
-    with app.app_context():
+    db = dashboard_app.extensions["dashboard"]
+    with dashboard_app.app_context():
         assert db.db().execute("SELECT count(*) FROM reviews").fetchone()[0] == 0
 
 
-def test_high_risk_comes_first_then_newest_and_only_blocked_answers(app, tmp_path):
+def test_high_risk_comes_first_then_newest_and_only_blocked_answers(tmp_path, signed_in):
     ids = write_log(
         tmp_path,
         [
@@ -86,7 +81,7 @@ def test_high_risk_comes_first_then_newest_and_only_blocked_answers(app, tmp_pat
             row(NOW - 10, "cached.example", reason="cached", categories="adult"),
         ],
     )
-    client = logged_in(app, "Lee", "safeguarding_lead")
+    client = signed_in("Lee", "safeguarding_lead")
     page = client.get("/blocked/").get_data(as_text=True)
     assert ids_on(page) == [ids[3], ids[1], ids[0], ids[2]]
     assert "allowed.example" not in page and "cached.example" not in page
@@ -120,16 +115,16 @@ def test_filters_by_child_device_category_and_time(tmp_path):
     assert ids[0] not in shown(f"range=dates&from={day}&to={day}")
 
 
-def test_pages_of_a_hundred(app, tmp_path):
+def test_pages_of_a_hundred(tmp_path, signed_in):
     write_log(tmp_path, [row(NOW - i, f"n{i}.example") for i in range(1, 151)])
-    client = logged_in(app, "Lee", "safeguarding_lead")
+    client = signed_in("Lee", "safeguarding_lead")
     first = client.get("/blocked/").get_data(as_text=True)
     second = client.get("/blocked/?page=2").get_data(as_text=True)
     assert len(ids_on(first)) == 100 and len(ids_on(second)) == 50
     assert "Next page" in first and "Next page" not in second
 
 
-def test_a_review_is_stored_shown_and_audited(app, tmp_path):
+def test_a_review_is_stored_shown_and_audited(tmp_path, signed_in):
     ids = write_log(
         tmp_path,
         [
@@ -138,7 +133,7 @@ def test_a_review_is_stored_shown_and_audited(app, tmp_path):
             row(NOW - 80, "c.example"),
         ],
     )
-    client = logged_in(app, "Lee", "safeguarding_lead")
+    client = signed_in("Lee", "safeguarding_lead")
     response = client.post(
         "/blocked/review",
         data={
@@ -171,11 +166,11 @@ def test_a_review_is_stored_shown_and_audited(app, tmp_path):
     assert trail.count('<span class="action">review</span>') == 2
 
 
-def test_a_review_needs_a_real_outcome_and_a_blocked_request(app, tmp_path):
+def test_a_review_needs_a_real_outcome_and_a_blocked_request(dashboard_app, tmp_path, signed_in):
     ids = write_log(
         tmp_path, [row(NOW - 60, "x.example"), row(NOW - 60, "ok.example", reason="forwarded")]
     )
-    client = logged_in(app, "Lee", "safeguarding_lead")
+    client = signed_in("Lee", "safeguarding_lead")
     bad = client.post(
         "/blocked/review",
         data={"id": ids[0], "outcome": "shrug", "csrf": csrf_of(client)},
@@ -188,12 +183,12 @@ def test_a_review_needs_a_real_outcome_and_a_blocked_request(app, tmp_path):
         follow_redirects=True,
     )
     assert "at least one blocked request" in not_blocked.get_data(as_text=True)
-    with app.app_context():
-        db = app.extensions["dashboard"].db()
+    with dashboard_app.app_context():
+        db = dashboard_app.extensions["dashboard"].db()
         assert db.execute("SELECT count(*) FROM reviews").fetchone()[0] == 0
 
 
-def test_the_csv_export_is_formula_safe_and_audited(app, tmp_path):
+def test_the_csv_export_is_formula_safe_and_audited(tmp_path, signed_in):
     ids = write_log(
         tmp_path,
         [
@@ -201,7 +196,7 @@ def test_the_csv_export_is_formula_safe_and_audited(app, tmp_path):
             row(NOW - 120, "+plus.example", child="alex"),
         ],
     )
-    client = logged_in(app, "Lee", "safeguarding_lead")
+    client = signed_in("Lee", "safeguarding_lead")
     client.post(
         "/blocked/review",
         data={
@@ -244,16 +239,16 @@ def test_cells_that_a_spreadsheet_would_run_are_quoted(value, cell):
     assert safe_cell(value) == cell
 
 
-def test_a_device_supplied_name_is_escaped_in_the_page(app, tmp_path):
+def test_a_device_supplied_name_is_escaped_in_the_page(tmp_path, signed_in):
     write_log(tmp_path, [row(NOW - 60, "<script>alert(1)</script>.example")])
-    client = logged_in(app, "Ann", "administrator")
+    client = signed_in("Ann", "administrator")
     page = client.get("/blocked/").get_data(as_text=True)
     assert "<script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;.example" in page
 
 
-def test_the_nav_has_the_new_links(app):
-    client = logged_in(app, "Ann", "administrator")
+def test_the_nav_has_the_new_links(signed_in):
+    client = signed_in("Ann", "administrator")
     page = client.get("/").get_data(as_text=True)
     assert 'href="/blocked/">Blocked<' in page and 'href="/audit/">Audit trail<' in page
 

@@ -12,6 +12,7 @@ from dashboard.data.db import connect
 from dashboard.web.setup import child_id
 from filterd.rules.parse import parse_rules
 from tests.dashboard_support import (
+    audit_trail,
     csrf_of,
     first_run_form,
     logged_in,
@@ -25,10 +26,7 @@ EMPTY_RULES = {"children": {}, "devices": []}
 
 
 def audit_actions(app) -> list[tuple[str, str, str]]:
-    db = connect(app.extensions["dashboard"].settings.database)
-    rows = db.execute("SELECT action, target, detail FROM audit ORDER BY id").fetchall()
-    db.close()
-    return rows
+    return [(e.action, e.target, e.detail) for e in audit_trail(app)]
 
 
 def test_first_run_goes_on_to_set_up_the_time_zone_children_and_devices(tmp_path):
@@ -104,9 +102,8 @@ def test_a_second_child_with_the_same_name_gets_its_own_id(tmp_path):
         ({"name": ["Kit"], "age_band": ["adult"]}, "choose an age band for Kit"),
     ],
 )
-def test_a_refused_set_up_changes_nothing_and_says_why(tmp_path, data, message):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Jo", "administrator")
+def test_a_refused_set_up_changes_nothing_and_says_why(tmp_path, data, message, signed_in):
+    client = signed_in("Jo", "administrator")
     before = (tmp_path / "rules.yaml").read_text()
     form = {
         "csrf": csrf_of(client, "/setup/home"),
@@ -119,9 +116,8 @@ def test_a_refused_set_up_changes_nothing_and_says_why(tmp_path, data, message):
     assert (tmp_path / "rules.yaml").read_text() == before
 
 
-def test_a_set_up_based_on_a_stale_copy_is_refused(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Jo", "administrator")
+def test_a_set_up_based_on_a_stale_copy_is_refused(tmp_path, signed_in):
+    client = signed_in("Jo", "administrator")
     version = version_of(client, "/setup/home")
     rules_path = tmp_path / "rules.yaml"
     rules_path.write_text(rules_path.read_text() + "# edited by hand\n")
@@ -154,9 +150,8 @@ def test_only_an_administrator_sets_up_the_home(tmp_path, role):
     assert 'id="finish-setup"' not in client.get("/").get_data(as_text=True)
 
 
-def test_signed_out_visitors_are_sent_to_log_in_before_set_up(tmp_path):
-    app = make_app(tmp_path)
-    response = app.test_client().get("/setup/home")
+def test_signed_out_visitors_are_sent_to_log_in_before_set_up(dashboard_app):
+    response = dashboard_app.test_client().get("/setup/home")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
@@ -184,9 +179,8 @@ def test_signed_out_visitors_are_sent_to_log_in_before_set_up(tmp_path):
         ("viewer", {"Children", "Rules", "Devices", "Health", "Your account"}),
     ],
 )
-def test_each_role_sees_only_the_links_it_may_open(tmp_path, role, shown):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Pat", role)
+def test_each_role_sees_only_the_links_it_may_open(role, shown, signed_in):
+    client = signed_in("Pat", role)
     page = client.get("/").get_data(as_text=True)
     nav = page.split('<nav aria-label="Main">', 1)[1].split("</nav>", 1)[0]
     links = dict(re.findall(r'<a href="([^"]+)"(?: class="brand")?>([^<]+)</a>', nav))
@@ -197,11 +191,6 @@ def test_each_role_sees_only_the_links_it_may_open(tmp_path, role, shown):
 
 def unreviewed(dashboard, days: int = 7) -> int:
     return blocked_log.unreviewed_high_risk(dashboard.filterd_db(), dashboard.db(), days=days)
-
-
-def write_log(tmp_path, rows):
-    """filterd.db as filterd's writer makes it, with these rows; returns their ids."""
-    return write_queries(tmp_path / "filterd.db", rows)
 
 
 row = query_row
@@ -224,7 +213,7 @@ def banner(page: str) -> str:
 
 @pytest.mark.parametrize("role", ["safeguarding_lead", "administrator"])
 def test_reviewers_see_how_many_high_risk_blocks_await_review(tmp_path, role):
-    ids = write_log(tmp_path, HIGH_RISK_LOG)
+    ids = write_queries(tmp_path / "filterd.db", HIGH_RISK_LOG)
     app = make_app(tmp_path)
     client = logged_in(app, "Lee", role)
     shown = banner(client.get("/").get_data(as_text=True))
@@ -244,7 +233,7 @@ def test_reviewers_see_how_many_high_risk_blocks_await_review(tmp_path, role):
 
 @pytest.mark.parametrize("role", ["carer", "viewer"])
 def test_no_alert_for_roles_that_do_not_review(tmp_path, role):
-    write_log(tmp_path, HIGH_RISK_LOG)
+    write_queries(tmp_path / "filterd.db", HIGH_RISK_LOG)
     client = logged_in(make_app(tmp_path), "Cam", role)
     page = client.get("/").get_data(as_text=True)
     assert banner(page) == "" and "high-risk" not in page
@@ -256,7 +245,7 @@ def test_no_alert_before_filterd_has_written_a_log(tmp_path):
 
 
 def test_the_count_leaves_out_other_blocks_and_old_ones(tmp_path):
-    write_log(tmp_path, HIGH_RISK_LOG)
+    write_queries(tmp_path / "filterd.db", HIGH_RISK_LOG)
     app = make_app(tmp_path)
     dashboard = app.extensions["dashboard"]
     with app.app_context():
@@ -269,9 +258,8 @@ def test_the_count_leaves_out_other_blocks_and_old_ones(tmp_path):
         assert unreviewed(dashboard, days=30) == 4
 
 
-def test_first_run_with_children_already_in_the_rules_goes_to_the_home_page(tmp_path):
-    app = make_app(tmp_path)
-    client = app.test_client()
-    made = client.post("/setup", data=first_run_form(app))
+def test_first_run_with_children_already_in_the_rules_goes_to_the_home_page(dashboard_app):
+    client = dashboard_app.test_client()
+    made = client.post("/setup", data=first_run_form(dashboard_app))
     assert made.headers["Location"] == "/"
     assert 'id="finish-setup"' not in client.get("/").get_data(as_text=True)
