@@ -7,9 +7,9 @@ import time
 
 import pytest
 
+from dashboard.actions.setup import child_id
 from dashboard.data import blocked_log
 from dashboard.data.db import connect
-from dashboard.web.setup import child_id
 from filterd.rules.parse import parse_rules
 from tests.dashboard_support import (
     audit_trail,
@@ -263,3 +263,48 @@ def test_first_run_with_children_already_in_the_rules_goes_to_the_home_page(dash
     made = client.post("/setup", data=first_run_form(dashboard_app))
     assert made.headers["Location"] == "/"
     assert 'id="finish-setup"' not in client.get("/").get_data(as_text=True)
+
+
+def test_set_up_writes_the_same_audit_entries_as_the_devices_and_children_pages(tmp_path):
+    # The same two changes made once through set-up and once through the Devices and
+    # Children pages: the audit trail reads the same, apart from the time zone set-up also sets.
+    trails = []
+    for way in ("setup", "pages"):
+        (tmp_path / way).mkdir()
+        app = make_app(tmp_path / way, EMPTY_RULES)
+        client = logged_in(app, "Ann", "administrator")
+        if way == "setup":
+            client.post(
+                "/setup/home",
+                data={
+                    "csrf": csrf_of(client, "/setup/home"),
+                    "version": version_of(client, "/setup/home"),
+                    "timezone": "Europe/London",
+                    "name": ["Sam"],
+                    "age_band": ["9_12"],
+                    "unknown_devices": "household",
+                },
+            )
+        else:
+            for path, fields in (
+                ("/devices/unassigned", {"unknown_devices": "household"}),
+                ("/children/", {"id": "sam", "name": "Sam", "age_band": "9_12"}),
+            ):
+                page = "/devices/" if path.startswith("/devices") else "/children/"
+                fields |= {"csrf": csrf_of(client, page), "version": version_of(client, page)}
+                assert client.post(path, data=fields).status_code == 302
+        trails.append(
+            [
+                (e.user, e.action, e.target, e.detail)
+                for e in audit_trail(app)
+                if e.action in ("devices.unknown", "child.add")
+            ]
+        )
+    assert (
+        trails[0]
+        == trails[1]
+        == [
+            ("Ann", "devices.unknown", "household", "strict"),
+            ("Ann", "child.add", "sam", "9_12"),
+        ]
+    )

@@ -49,7 +49,12 @@ def add_child(
     children[child] = {"name": name, "age_band": age_band}
     with saving():
         dashboard.rules.save(raw, version, user)
-    audit.record(dashboard.db(), user.name, "child.add", child, age_band)
+    audit_child_added(dashboard.db(), user, child, age_band)
+
+
+def audit_child_added(db: Any, user: Any, child: str, age_band: str) -> None:
+    """The one audit entry for a new child, from the Children page, the API or set-up."""
+    audit.record(db, user.name, "child.add", child, age_band)
 
 
 def save_rules(

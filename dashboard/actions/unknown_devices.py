@@ -23,5 +23,10 @@ def choose(dashboard: Any, user: Any, choice: str, version: str) -> bool:
     raw["unknown_devices"] = choice
     with saving():
         dashboard.rules.save(raw, version, user)
-    audit.record(dashboard.db(), user.name, "devices.unknown", choice, before)
+    audit_choice(dashboard.db(), user, choice, before)
     return True
+
+
+def audit_choice(db: Any, user: Any, choice: str, before: str) -> None:
+    """The one audit entry for a changed choice, from the Devices page, the API or set-up."""
+    audit.record(db, user.name, "devices.unknown", choice, before)

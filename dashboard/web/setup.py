@@ -10,11 +10,8 @@ blocked requests how many high-risk ones from the last week nobody has reviewed 
 from __future__ import annotations
 
 import functools
-import re
-import unicodedata
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import (
     Blueprint,
@@ -27,13 +24,14 @@ from flask import (
     url_for,
 )
 
+from dashboard.actions import ActionError, Failure
+from dashboard.actions.setup import NewChild, set_up_home
 from dashboard.app import current_dashboard
-from dashboard.data import audit, blocked_log, unknown_devices
+from dashboard.data import blocked_log, unknown_devices
 from dashboard.data.accounts import Permission, Role
-from dashboard.data.rules_file import StaleEdit, edited
 from dashboard.web.children import BAND_LABELS
 from dashboard.web.security import requires
-from filterd.rules.parse import DEFAULT_TIMEZONE, RulesError
+from filterd.rules.parse import DEFAULT_TIMEZONE
 from filterd.rules.presets import AGE_BANDS
 
 blueprint = Blueprint("setup", __name__, template_folder="../templates")
@@ -76,26 +74,7 @@ TIMEZONES = (
     "UTC",
 )
 ROWS = 4  # blank "add a child" rows on the page; more can be added by saving and coming back
-MAX_NAME = 64
 ALERT_DAYS = 7
-
-
-def child_id(name: str, taken: set[str]) -> str:
-    """A rules-file id from a child's name: lower-case ASCII, `-` between words, unique."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:28].strip("-") or "child"
-    found, number = base, 2
-    while found in taken:
-        found, number = f"{base}-{number}", number + 1
-    return found
-
-
-def valid_timezone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a directory
-        return False
-    return bool(name) and len(name) <= 64
 
 
 def _existing(raw: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -159,57 +138,26 @@ def home():
 @blueprint.route("/setup/home", methods=["POST"])
 @_administrators_only
 def save():
-    rules_file = current_dashboard().rules
-    snapshot = rules_file.read()
+    dashboard = current_dashboard()
     timezone = request.form.get("timezone", "").strip()
     names = [n.strip() for n in request.form.getlist("name")]
     bands = [b.strip() for b in request.form.getlist("age_band")]
     bands += [""] * (len(names) - len(bands))
-    rows = [{"name": name, "age_band": band} for name, band in zip(names, bands, strict=False)]
-    problems = []
-    if not valid_timezone(timezone):
-        problems.append("timezone: choose the home's time zone from the list")
-    for number, row in enumerate(rows, 1):
-        if not row["name"]:
-            continue
-        if len(row["name"]) > MAX_NAME or not row["name"].isprintable():
-            problems.append(f"child {number}: a name is 1 to {MAX_NAME} printable characters")
-        if row["age_band"] not in AGE_BANDS:
-            problems.append(f"child {number}: choose an age band for {row['name']}")
-    unknown = request.form.get("unknown_devices", "").strip()
-    if unknown and unknown not in unknown_devices.CHOICES:
-        problems.append("devices nobody has assigned: choose one of the two")
-    if problems:
-        return _render(snapshot, timezone, rows, problems, 400)
-
-    raw = edited(snapshot)
-    old_timezone = raw.get("timezone")
-    raw["timezone"] = timezone
-    old_unknown = unknown_devices.current(raw)
-    if unknown:
-        raw["unknown_devices"] = unknown
-    if not isinstance(raw.get("children"), dict):
-        raw["children"] = {}
-    added = []
-    for row in rows:
-        if row["name"]:
-            cid = child_id(row["name"], set(raw["children"]))
-            raw["children"][cid] = {"name": row["name"], "age_band": row["age_band"]}
-            added.append((cid, row))
+    children = [NewChild(name, band) for name, band in zip(names, bands, strict=False)]
     try:
-        rules_file.save(raw, request.form.get("version", ""), g.user)
-    except StaleEdit as err:
-        return _render(snapshot, timezone, rows, [str(err)], 409)
-    except RulesError as err:
-        return _render(snapshot, timezone, rows, err.problems, 400)
-    db = current_dashboard().db()
-    if timezone != old_timezone:
-        audit.record(db, g.user.name, "setup.timezone", timezone, str(old_timezone or ""))
-    if unknown and unknown != old_unknown:
-        audit.record(db, g.user.name, "devices.unknown", unknown, old_unknown)
-    for cid, row in added:
-        audit.record(db, g.user.name, "child.add", cid, row["age_band"])
-    who = ", ".join(row["name"] for _, row in added)
+        added = set_up_home(
+            dashboard,
+            g.user,
+            timezone,
+            children,
+            request.form.get("unknown_devices", "").strip(),
+            request.form.get("version", ""),
+        )
+    except ActionError as err:
+        rows = [child._asdict() for child in children]
+        status = 409 if err.failure is Failure.STALE else 400
+        return _render(dashboard.rules.read(), timezone, rows, err.problems or [str(err)], status)
+    who = ", ".join(child.name for _, child in added)
     flash(f"Saved. Added {who}." if who else "Saved the time zone.", "ok")
     return redirect(url_for("setup.home"))
 
