@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import yaml
 
 from tests.dashboard_support import (
     PASSWORD,
+    RULES,
     csrf_of,
     first_run_form,
     logged_in,
@@ -182,3 +187,17 @@ def test_a_save_keeps_who_may_read_the_rules_file(tmp_path):
     )
     assert "pause" in rules_path.read_text()
     assert stat.S_IMODE(os.stat(rules_path).st_mode) == 0o640
+
+
+def test_session_times_on_your_account_are_in_the_homes_time_zone(tmp_path):
+    # A home in Tokyo saw its log-in times in London time: the page used filterd's default
+    # zone instead of the rules' `timezone`.
+    app = make_app(tmp_path, {**RULES, "timezone": "Asia/Tokyo"})
+    before = time.time()
+    client = logged_in(app, "Jo", "carer")
+    page = client.get("/account").get_data(as_text=True)
+    shown = {
+        f"logged in today at {datetime.fromtimestamp(moment, ZoneInfo('Asia/Tokyo')):%H:%M}"
+        for moment in (before, time.time())
+    }
+    assert any(text in page for text in shown), page

@@ -10,7 +10,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from dashboard.app import current_dashboard
 from dashboard.data import accounts, audit, passwords, sessions, two_factor
 from dashboard.data.accounts import AccountError, PasswordRefused, Permission, Throttled
-from dashboard.data.home import HOME_TZ
+from dashboard.data.home import home_timezone
 from dashboard.web.auth import BUSY, TOO_MANY
 from dashboard.web.security import requires
 
@@ -35,8 +35,10 @@ def device_name(agent: str) -> str:
 
 @blueprint.app_template_filter("when")
 def when(ts: float) -> str:
-    moment = datetime.fromtimestamp(ts, HOME_TZ)
-    today = datetime.now(HOME_TZ).date()
+    """A moment in the home's time zone (the rules' `timezone`), as "today at 21:05"."""
+    tz = home_timezone(current_dashboard().rules.read())
+    moment = datetime.fromtimestamp(ts, tz)
+    today = datetime.now(tz).date()
     day = "today" if moment.date() == today else f"on {moment:%d %b}"
     return f"{day} at {moment:%H:%M}"
 

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, g, request
 from dashboard.app import current_dashboard
 from dashboard.data import audit
 from dashboard.data.accounts import Permission
-from dashboard.data.home import HOME_TZ
+from dashboard.data.home import home_timezone
 from dashboard.reports.evidence import build
 from dashboard.web.security import requires
 from filterd.lists.update import read_status
@@ -24,7 +24,7 @@ MONTH = re.compile(r"(20\d\d)-(0[1-9]|1[0-2])").fullmatch
 def evidence():
     dashboard = current_dashboard()
     snapshot = dashboard.rules.read()
-    tz = snapshot.rules.timezone if snapshot.rules is not None else HOME_TZ
+    tz = home_timezone(snapshot)
     month = request.args.get("month") or datetime.now(tz).strftime("%Y-%m")
     if MONTH(month) is None:
         abort(400, "The month should look like 2026-11.")

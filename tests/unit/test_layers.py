@@ -107,3 +107,18 @@ def test_every_filterd_package_the_readme_draws_exists_and_every_package_is_draw
     packages = {p.parent.name for p in (ROOT / "filterd").glob("*/__init__.py")}
     for package in packages:
         assert f"{package}/" in drawing, package
+
+
+def test_the_readme_draws_every_step_build_chain_wires():
+    tree = ast.parse((ROOT / "filterd" / "chain.py").read_text(encoding="utf-8"))
+    build = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "build_chain")
+    steps = {
+        node.func.id
+        for node in ast.walk(build)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id != "Chain"
+    }
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    drawing = readme.split("A packet's path", 1)[1].split("```", 2)[1]
+    assert steps and {step for step in steps if step not in drawing} == set()
