@@ -40,16 +40,21 @@ web_state=$root/var/lib/filterd-web
 units=$root/etc/systemd/system
 config=$etc/filterd.yaml
 UNITS="filterd.service filterd-dashboard.service"
+# The nightly backup (filterd backup --keep 14 into /var/lib/filterd-web/backups).
+TIMER=filterd-backup.timer
+BACKUP_UNITS="filterd-backup.service $TIMER"
 
 left_out() { echo "left out in --root mode: $*"; }
 
 if [ "$action" = uninstall ]; then
   if [ -z "$root" ]; then
-    systemctl disable --now $UNITS 2>/dev/null || true
+    systemctl disable --now $UNITS $TIMER 2>/dev/null || true
   else
     left_out "stopping the services"
   fi
-  for unit in $UNITS; do rm -f "$units/$unit" "$units/multi-user.target.wants/$unit"; done
+  for unit in $UNITS $BACKUP_UNITS; do
+    rm -f "$units/$unit" "$units/multi-user.target.wants/$unit" "$units/timers.target.wants/$unit"
+  done
   [ -z "$root" ] && systemctl daemon-reload
   rm -rf "$opt"
   if [ "$purge" = yes ]; then
@@ -138,15 +143,19 @@ else
   left_out "giving the files to the users filterd and filterd-web"
 fi
 
-for unit in $UNITS; do install -m 0644 "$opt/deploy/$unit" "$units/$unit"; done
+for unit in $UNITS $BACKUP_UNITS; do install -m 0644 "$opt/deploy/$unit" "$units/$unit"; done
 if [ -z "$root" ]; then
   systemctl daemon-reload
-  systemctl enable --now $UNITS
+  systemctl enable --now $UNITS $TIMER
   as_web() { runuser -u filterd-web -- "$@"; }
 else
   systemctl --root="$root" enable $UNITS >/dev/null 2>&1 || {
     mkdir -p "$units/multi-user.target.wants"
     for unit in $UNITS; do ln -sf "/etc/systemd/system/$unit" "$units/multi-user.target.wants/$unit"; done
+  }
+  systemctl --root="$root" enable $TIMER >/dev/null 2>&1 || {
+    mkdir -p "$units/timers.target.wants"
+    ln -sf "/etc/systemd/system/$TIMER" "$units/timers.target.wants/$TIMER"
   }
   left_out "starting the services"
   # The box's own commands, on the settings as they are inside the scratch root.
@@ -194,4 +203,5 @@ if grep -q '^  listen: "127\.0\.0\.1:' "$etc/filterd.yaml"; then
   echo "\"0.0.0.0:80\" in /etc/filterd/filterd.yaml, then: sudo systemctl restart filterd-dashboard"
 fi
 echo
+echo "A backup is written every night to /var/lib/filterd-web/backups (the newest 14 kept)."
 echo "To remove filterd: sudo /opt/filterd/deploy/install.sh --uninstall"

@@ -91,7 +91,32 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_user.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
     add_user.add_argument("--email", default="", help="where this account's alerts are sent")
+    backup = commands.add_parser(
+        "backup", help="write one archive of the settings, rules, accounts and audit trail"
+    )
+    backup.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
+    backup.add_argument("--with-query-log", action="store_true", help="include filterd.db")
+    backup.add_argument(
+        "--out",
+        type=Path,
+        help="archive file, or a directory for a dated name (default: backups/"
+        " beside dashboard.db)",
+    )
+    backup.add_argument("--keep", type=int, help="in that directory, keep only the newest N")
+    restore = commands.add_parser("restore", help="check a backup archive and restore it")
+    restore.add_argument("archive", type=Path)
+    restore.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
+    restore.add_argument("--dry-run", action="store_true", help="say what would change, only")
+    restore.add_argument(
+        "--force", action="store_true", help="replace a home that already has children/accounts"
+    )
     args = parser.parse_args(argv)
+    if args.command in ("backup", "restore"):
+        from dashboard.backup.commands import backup_command, restore_command
+
+        if args.command == "backup":
+            return backup_command(args.config, args.with_query_log, args.out, args.keep)
+        return restore_command(args.archive, args.config, args.dry_run, args.force)
     if args.command == "check-config":
         return check_config(args.file, args.rules)
     if args.command in ("dashboard", "users", "setup-code", "certificate"):

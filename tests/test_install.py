@@ -18,6 +18,7 @@ from tests.support.upstream_process import PROJECT_ROOT
 
 INSTALL = PROJECT_ROOT / "deploy" / "install.sh"
 UNITS = ("filterd.service", "filterd-dashboard.service")
+BACKUP_UNITS = ("filterd-backup.service", "filterd-backup.timer")  # the nightly backup
 PASSWORD = "a long pass phrase for the box"
 
 
@@ -65,7 +66,7 @@ def test_install_verify_upgrade_and_uninstall(tmp_path: Path) -> None:
             "systemd-analyze",
             "verify",
             f"--root={root}",
-            *(f"/etc/systemd/system/{u}" for u in UNITS),
+            *(f"/etc/systemd/system/{u}" for u in (*UNITS, *BACKUP_UNITS)),
         ],
         capture_output=True,
         text=True,
@@ -79,6 +80,9 @@ def test_install_verify_upgrade_and_uninstall(tmp_path: Path) -> None:
         assert "NoNewPrivileges=yes" in text and "ProtectSystem=strict" in text
         assert (units / "multi-user.target.wants" / unit).is_symlink(), f"{unit} not enabled"
     assert "filterd dashboard --config /etc/filterd/filterd.yaml" in (units / UNITS[1]).read_text()
+    nightly = (units / BACKUP_UNITS[0]).read_text()
+    assert "\nUser=filterd-web\n" in nightly and "filterd backup --config" in nightly
+    assert (units / "timers.target.wants" / BACKUP_UNITS[1]).is_symlink(), "backup not enabled"
 
     # Settings for a box on the LAN: DNS on 53, the dashboard on 443 and 80 of every address.
     config = yaml.safe_load((root / "etc/filterd/filterd.yaml").read_text())
@@ -154,6 +158,8 @@ def test_install_verify_upgrade_and_uninstall(tmp_path: Path) -> None:
     assert "Its settings" in gone.stdout
     assert not (units / UNITS[0]).exists() and not (units / UNITS[1]).exists()
     assert not (units / "multi-user.target.wants" / UNITS[0]).exists()
+    assert not (units / BACKUP_UNITS[1]).exists()
+    assert not (units / "timers.target.wants" / BACKUP_UNITS[1]).exists()
     assert not (root / "opt/filterd").exists()
     assert all(path.read_bytes() == before for path, before in kept.items())
     install(root, "--uninstall", "--purge")

@@ -1,0 +1,222 @@
+"""Restoring a checked archive onto an install: what would change, in plain words, and the
+restore itself (refused over a home already in use unless forced, keeping a copy first)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from dashboard.backup.archive import (
+    CONFIG,
+    DASHBOARD_DB,
+    FILTERD_DB,
+    RULES,
+    BackupRefused,
+    Sources,
+    write_backup,
+)
+from dashboard.data import audit
+from dashboard.data import db as dashboard_db
+from filterd.config import ConfigError
+from filterd.db import schema as filterd_schema
+from filterd.rules.parse import parse_rules_bytes
+
+# Keys of filterd.yaml that say where this install keeps its files: a restore onto another
+# install keeps the target's own, so the restored settings never point at the old box's paths.
+LOCATION_KEYS = ("database", "rules")
+DASHBOARD_LOCATION_KEYS = ("database", "tls_directory", "certificate", "key")
+
+
+@dataclass
+class Home:
+    """What a person would recognise of an install: children, accounts, rules, records."""
+
+    children: dict[str, str] = field(default_factory=dict)  # id -> name
+    accounts: dict[str, str] = field(default_factory=dict)  # name -> role
+    devices: int = 0
+    audit_rows: int = 0
+    reviews: int = 0
+    rules_text: bytes = b""
+    config_text: bytes = b""
+
+    @property
+    def in_use(self) -> bool:
+        return bool(self.children or self.accounts)
+
+
+def _children(rules: bytes) -> tuple[dict[str, str], int]:
+    try:
+        raw = yaml.safe_load(rules) or {}
+    except yaml.YAMLError:
+        return {}, 0
+    children = raw.get("children") or {} if isinstance(raw, dict) else {}
+    named = {
+        str(key): str((value or {}).get("name", key)) if isinstance(value, dict) else str(key)
+        for key, value in (children.items() if isinstance(children, dict) else [])
+    }
+    devices = raw.get("devices") if isinstance(raw, dict) else None
+    return named, len(devices) if isinstance(devices, list) else 0
+
+
+def _records(path: Path) -> tuple[dict[str, str], int, int]:
+    if not path.exists():
+        return {}, 0, 0
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        users = (
+            dict(db.execute("SELECT name, role FROM users ORDER BY name"))
+            if "users" in tables
+            else {}
+        )
+        audits = db.execute("SELECT count(*) FROM audit").fetchone()[0] if "audit" in tables else 0
+        reviews = (
+            db.execute("SELECT count(*) FROM reviews").fetchone()[0] if "reviews" in tables else 0
+        )
+        return users, audits, reviews
+    finally:
+        db.close()
+
+
+def read_home(config: Path, rules: Path | None, dashboard: Path) -> Home:
+    rules_text = rules.read_bytes() if rules is not None and rules.exists() else b""
+    children, devices = _children(rules_text)
+    accounts, audits, reviews = _records(dashboard)
+    config_text = config.read_bytes() if config.exists() else b""
+    return Home(children, accounts, devices, audits, reviews, rules_text, config_text)
+
+
+def check_rules(unpacked: Path) -> None:
+    """The archived rules must load as filterd would load them."""
+    if not (unpacked / RULES).exists():
+        return
+    try:
+        parse_rules_bytes((unpacked / RULES).read_bytes())
+    except ConfigError as err:
+        raise BackupRefused([f"{RULES}: {problem}" for problem in err.problems]) from None
+
+
+def _names(items: dict[str, str]) -> str:
+    return ", ".join(sorted(items.values() if items else [])) or "none"
+
+
+def _count(n: int, noun: str) -> str:
+    plural = "children" if noun == "child" else noun + "s"
+    return f"{n} {noun if n == 1 else plural}"
+
+
+def describe(current: Home, archived: Home) -> list[str]:
+    """What a restore would change, one plain sentence a line."""
+    lines = []
+    added = {k: v for k, v in archived.children.items() if k not in current.children}
+    removed = {k: v for k, v in current.children.items() if k not in archived.children}
+    kept = [v for k, v in archived.children.items() if k in current.children]
+    lines.append(f"Children added: {_names(added)}.")
+    lines.append(f"Children removed: {_names(removed)}.")
+    if kept:
+        lines.append(f"Children kept, with the backup's rules: {', '.join(sorted(kept))}.")
+    new = {n: f"{n} ({r.replace('_', ' ')})" for n, r in archived.accounts.items()}
+    gone = {n: f"{n} ({r.replace('_', ' ')})" for n, r in current.accounts.items()}
+    lines.append(
+        "Accounts added: "
+        + _names({n: v for n, v in new.items() if n not in current.accounts})
+        + "."
+    )
+    lines.append(
+        "Accounts removed: "
+        + _names({n: v for n, v in gone.items() if n not in archived.accounts})
+        + "."
+    )
+    changed_roles = [
+        f"{n} becomes {archived.accounts[n].replace('_', ' ')}"
+        for n in current.accounts
+        if n in archived.accounts and archived.accounts[n] != current.accounts[n]
+    ]
+    if changed_roles:
+        lines.append("Accounts changed: " + ", ".join(changed_roles) + ".")
+    if archived.rules_text == current.rules_text:
+        lines.append("Rules: unchanged.")
+    else:
+        lines.append(
+            f"Rules: replaced by the backup's ({_count(len(archived.children), 'child')},"
+            f" {_count(archived.devices, 'device')}; now {_count(len(current.children), 'child')},"
+            f" {_count(current.devices, 'device')})."
+        )
+    lines.append(
+        f"Audit trail: {archived.audit_rows} entries from the backup replace the"
+        f" {current.audit_rows} here; reviews: {archived.reviews} replace {current.reviews}."
+    )
+    lines.append(
+        "Settings: unchanged."
+        if archived.config_text == current.config_text
+        else "Settings: replaced by the backup's (this install's file locations are kept)."
+    )
+    return lines
+
+
+def _merged_config(archived: bytes, current: bytes) -> bytes:
+    """The backup's settings with this install's file locations (verbatim when they agree)."""
+    old = yaml.safe_load(archived) or {}
+    here = yaml.safe_load(current) or {} if current else {}
+    changed = False
+    for key in LOCATION_KEYS:
+        if key in here and old.get(key) != here[key]:
+            old[key], changed = here[key], True
+    old_dash, here_dash = old.get("dashboard") or {}, here.get("dashboard") or {}
+    for key in DASHBOARD_LOCATION_KEYS:
+        if key in here_dash and old_dash.get(key) != here_dash[key]:
+            old_dash[key], changed = here_dash[key], True
+    if not changed:
+        return archived
+    old["dashboard"] = old_dash
+    return yaml.safe_dump(old, sort_keys=False).encode()
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".restoring")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
+def _restore_database(source: Path, target: Path) -> None:
+    """Copy with the online backup API into the target (a reader never sees a torn file)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(target, timeout=10)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def apply(unpacked: Path, sources: Sources, archive_name: str) -> Path:
+    """Put the checked archive in place; returns the archive of what it replaced."""
+    kept = write_backup(
+        sources,
+        sources.dashboard_db.parent
+        / time.strftime("before-restore-%Y%m%d-%H%M%S.tar.gz", time.gmtime()),
+        with_query_log=True,
+    )
+    current = sources.config.read_bytes() if sources.config.exists() else b""
+    _replace_file(sources.config, _merged_config((unpacked / CONFIG).read_bytes(), current))
+    if sources.rules is not None and (unpacked / RULES).exists():
+        _replace_file(sources.rules, (unpacked / RULES).read_bytes())
+    _restore_database(unpacked / DASHBOARD_DB, sources.dashboard_db)
+    db = dashboard_db.connect(sources.dashboard_db)  # an older schema is migrated here
+    try:
+        db.execute("DELETE FROM sessions")  # nobody stays signed in from the old box
+        db.commit()
+        audit.record(db, "filterd restore", "restored from backup", archive_name)
+    finally:
+        db.close()
+    if (unpacked / FILTERD_DB).exists():
+        _restore_database(unpacked / FILTERD_DB, sources.filterd_db)
+        filterd_schema.open_for_writing(sources.filterd_db).close()
+    return kept

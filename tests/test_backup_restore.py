@@ -1,0 +1,181 @@
+"""Backup and restore of a home, on real parts: a home made through the real dashboard app and
+real SQLite, `filterd backup` / `filterd restore` as a carer runs them, restored into a second
+scratch install; damaged archives refused with the member and the reason."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dashboard.app import create_app
+from dashboard.data import audit
+from dashboard.data.db import connect
+from filterd.cli import main
+from filterd.config import load_config
+from filterd.rules.guards import with_end_line
+from tests.dashboard_support import PASSWORD, RULES, first_run_form
+
+STARTER = {"timezone": "Europe/London", "unknown_devices": "strict"}
+
+
+def scratch_install(root: Path, rules: dict) -> Path:
+    """A config, rules file and databases under `root`, as install.sh lays them out."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "rules.yaml").write_text(with_end_line(yaml.safe_dump(rules)))
+    config = root / "filterd.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "listen": ["127.0.0.1:1053"],
+                "upstreams": ["127.0.0.1:1"],
+                "database": str(root / "filterd.db"),
+                "rules": str(root / "rules.yaml"),
+                "dashboard": {"database": str(root / "web" / "dashboard.db")},
+            }
+        )
+    )
+    return config
+
+
+def app_for(config: Path):
+    from dashboard.settings import check_dashboard_section
+
+    app = create_app(load_config(config, check_dashboard_section))
+    app.testing = True
+    return app
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A home with two children, an administrator made at first run, and audit rows."""
+    config = scratch_install(tmp_path / "box1", RULES)
+    app = app_for(config)
+    client = app.test_client()
+    assert client.post("/setup", data=first_run_form(app)).status_code == 302
+    client.post("/logout", data={})
+    assert client.post("/login", data={"name": "Jo", "password": PASSWORD}).status_code == 302
+    return config
+
+
+def trail(dashboard_db: Path) -> list[tuple[str, str, str]]:
+    db = connect(dashboard_db)
+    try:
+        return [(e.user, e.action, e.target) for e in audit.recent(db)[::-1]]
+    finally:
+        db.close()
+
+
+def test_backup_then_restore_into_a_second_install(home: Path, tmp_path: Path, capsys) -> None:
+    archive = tmp_path / "home.tar.gz"
+    assert main(["backup", "--config", str(home), "--with-query-log", "--out", str(archive)]) == 0
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+        manifest = json.load(tar.extractfile("manifest.json"))
+    assert names[0] == "manifest.json"
+    assert {"filterd.yaml", "rules.yaml", "dashboard.db"} <= set(manifest["members"])
+    assert manifest["format"] == 1 and manifest["schemas"]["dashboard"] >= 1
+    before = trail(tmp_path / "box1" / "web" / "dashboard.db")
+    assert before, "the first run and the login wrote audit rows"
+
+    second = scratch_install(tmp_path / "box2", STARTER)
+    capsys.readouterr()
+    assert main(["restore", str(archive), "--config", str(second), "--dry-run"]) == 0
+    said = capsys.readouterr().out
+    assert "Children added: Alex, Sam." in said
+    assert "Accounts added: Jo (administrator)." in said
+    assert "Dry run: nothing was changed." in said
+    assert not (tmp_path / "box2" / "web" / "dashboard.db").exists()
+
+    assert main(["restore", str(archive), "--config", str(second)]) == 0
+    restored = yaml.safe_load((tmp_path / "box2" / "rules.yaml").read_text())
+    assert set(restored["children"]) == {"sam", "alex"}
+    # the restored settings keep the second install's own file locations
+    assert load_config(second).rules == tmp_path / "box2" / "rules.yaml"
+    after = trail(tmp_path / "box2" / "web" / "dashboard.db")
+    assert after[: len(before)] == before
+    assert after[-1][1] == "restored from backup"
+    client = app_for(second).test_client()
+    assert client.post("/login", data={"name": "Jo", "password": PASSWORD}).status_code == 302
+    assert "Sam" in client.get("/children/").get_data(as_text=True)
+
+    # the second install is in use now: a restore over it needs --force and keeps a copy
+    assert main(["restore", str(archive), "--config", str(second)]) == 1
+    assert "already has children or accounts" in capsys.readouterr().err
+    assert main(["restore", str(archive), "--config", str(second), "--force"]) == 0
+    assert list((tmp_path / "box2" / "web").glob("before-restore-*.tar.gz"))
+
+
+def _rewrite(archive: Path, out: Path, change) -> None:
+    with tarfile.open(archive) as tar:
+        members = [(m, tar.extractfile(m).read()) for m in tar.getmembers()]
+    with tarfile.open(out, "w:gz") as tar:
+        for member, data in members:
+            data = change(member.name, data)
+            member.size = len(data)
+            tar.addfile(member, io.BytesIO(data))
+
+
+def test_tampered_and_cut_short_archives_are_refused(home: Path, tmp_path: Path, capsys) -> None:
+    archive = tmp_path / "home.tar.gz"
+    assert main(["backup", "--config", str(home), "--out", str(archive)]) == 0
+    second = scratch_install(tmp_path / "box2", STARTER)
+    rules_before = (tmp_path / "box2" / "rules.yaml").read_bytes()
+
+    tampered = tmp_path / "tampered.tar.gz"
+    _rewrite(
+        archive, tampered, lambda n, d: d.replace(b"13_15", b"16_17") if n == "rules.yaml" else d
+    )
+    capsys.readouterr()
+    assert main(["restore", str(tampered), "--config", str(second)]) == 1
+    err = capsys.readouterr().err
+    assert "rules.yaml: its contents do not match the checksum in the manifest" in err
+
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    assert main(["restore", str(cut), "--config", str(second), "--dry-run"]) == 1
+    err = capsys.readouterr().err
+    assert "the archive is cut short or damaged here" in err
+
+    # gzip whole but the tar stream stops after the manifest: the missing members are named
+    with gzip.open(archive) as raw:
+        tar_bytes = raw.read()
+    short = tmp_path / "short.tar.gz"
+    short.write_bytes(gzip.compress(tar_bytes[:1536]))
+    assert main(["restore", str(short), "--config", str(second)]) == 1
+    err = capsys.readouterr().err
+    assert "missing from the archive" in err or "cut short" in err
+
+    newer = tmp_path / "newer.tar.gz"
+
+    def future(name: str, data: bytes) -> bytes:
+        if name != "manifest.json":
+            return data
+        manifest = json.loads(data)
+        manifest["schemas"]["dashboard"] = 99
+        return json.dumps(manifest).encode()
+
+    _rewrite(archive, newer, future)
+    assert main(["restore", str(newer), "--config", str(second)]) == 1
+    assert "dashboard.db: schema version 99 is newer than this release's" in capsys.readouterr().err
+    # nothing of the second install was touched by any refused archive
+    assert (tmp_path / "box2" / "rules.yaml").read_bytes() == rules_before
+    assert not (tmp_path / "box2" / "web" / "dashboard.db").exists()
+
+
+def test_nightly_directory_keeps_the_newest(home: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    for day in range(1, 6):
+        (folder / f"filterd-backup-202611{day:02d}-020000.tar.gz").write_bytes(b"old")
+    assert main(["backup", "--config", str(home), "--out", f"{folder}/", "--keep", "3"]) == 0
+    kept = sorted(p.name for p in folder.iterdir())
+    assert len(kept) == 3 and kept[:2] == [
+        "filterd-backup-20261104-020000.tar.gz",
+        "filterd-backup-20261105-020000.tar.gz",
+    ]
