@@ -207,17 +207,21 @@ class UpstreamClient:
         REFUSED moves on to the next upstream (that one will not serve this question), and is
         the answer when no upstream gives a better one. The whole attempt is bounded by twice
         the per-upstream timeout. When every upstream is in backoff the question is still sent,
-        to the one soonest back, but waited for only DOWN_WAIT: the client gets its SERVFAIL
-        (or stale answer) fast, and an upstream that has come back answers it.
+        to the one soonest back: waited for in full when that one answered within the last
+        MAX_BACKOFF seconds (dead names put it there, not an outage), else for DOWN_WAIT, so
+        the client gets its SERVFAIL (or stale answer) fast and a late answer ends the backoff.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 2 * self.timeout
         now = self.clock.monotonic()
         order = self.order(now)
-        wait = self.timeout
         if not order and self.endpoints:
-            order = [min(self.endpoints, key=lambda e: self.health[e].down_until)]
-            wait = DOWN_WAIT
+            soonest = min(self.endpoints, key=lambda e: self.health[e].down_until)
+            if now - self.health[soonest].last_answer > MAX_BACKOFF:
+                return await self._ask_while_down(soonest, qname, qtype, qclass, do, cd)
+            # It answered lately (dead names put it here, not an outage): wait in full, or
+            # every name slower than DOWN_WAIT would fail for the whole home.
+            order = [soonest]
         if len(order) < len(self.endpoints):
             self._probe_skipped(order, now, qname, qtype, qclass, do, cd)
         refused: Message | None = None
@@ -229,7 +233,7 @@ class UpstreamClient:
             sent = self.clock.monotonic()
             try:
                 reply = await self._ask(
-                    endpoint, qname, qtype, qclass, do, cd, min(wait, remaining)
+                    endpoint, qname, qtype, qclass, do, cd, min(self.timeout, remaining)
                 )
             except UpstreamFailure as failure:
                 self.on_error(endpoint.label, failure.kind)
@@ -242,6 +246,50 @@ class UpstreamClient:
                 continue
             return reply
         return refused
+
+    async def _ask_while_down(
+        self, endpoint: Endpoint, qname: bytes, qtype: int, qclass: int, do: bool, cd: bool
+    ) -> Message | None:
+        """Every upstream in backoff and silent lately: the question goes to the one soonest
+        back and the client waits DOWN_WAIT (a fast SERVFAIL or stale answer), but the
+        exchange runs its full timeout: a late answer ends the backoff, and only a full
+        timeout counts against the upstream."""
+        health = self.health[endpoint]
+        sent = self.clock.monotonic()
+        task = asyncio.ensure_future(
+            self._ask(endpoint, qname, qtype, qclass, do, cd, self.timeout)
+        )
+        task.add_done_callback(lambda done: self._judge(done, endpoint, health, qname, sent))
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(task), DOWN_WAIT)
+        except TimeoutError:
+            self._probes.add(task)
+            task.add_done_callback(self._probes.discard)
+            return None
+        except UpstreamFailure:
+            return None
+        return reply
+
+    def _judge(
+        self,
+        done: asyncio.Future[Message],
+        endpoint: Endpoint,
+        health: Health,
+        qname: bytes,
+        sent: float,
+    ) -> None:
+        """Health and metrics from an exchange that finished after its client was answered."""
+        if done.cancelled():
+            return
+        failure = done.exception()
+        now = self.clock.monotonic()
+        if isinstance(failure, UpstreamFailure):
+            self.on_error(endpoint.label, failure.kind)
+            health.failed(now, qname, sent)
+        elif failure is None:
+            health.succeeded(now)
+            if done.result().flags & 0xF == REFUSED:
+                self.on_error(endpoint.label, "refused")
 
     def _probe_skipped(
         self,
