@@ -25,8 +25,9 @@ from filterd.db.retention import Retention
 from filterd.db.statedb import StateDb
 from filterd.discovery import metrics as discovery_metrics
 from filterd.discovery.service import Discovery
+from filterd.events import limits
 from filterd.events.hand_edits import HandEdits
-from filterd.events.kinds import LISTS_ILLEGAL_SOURCE_REMOVED, SYSTEM_STARTED
+from filterd.events.kinds import LIMIT_SPENT, LISTS_ILLEGAL_SOURCE_REMOVED, SYSTEM_STARTED
 from filterd.events.quiet import QuietDevices
 from filterd.events.recorder import EventRecorder
 from filterd.events.watch import ListsWatch, UpstreamWatch, removed_illegal_sources
@@ -105,6 +106,9 @@ class Daemon:
         self.upstream_watch = UpstreamWatch(self.events.emit)
         self.lists_watch = ListsWatch(self.events.emit)
         self.quiet = QuietDevices(self.events.emit, self.clock.time())
+        since = self.clock.time() - limits.LOOK_BACK
+        earlier = self.events.store.of_kind_since(LIMIT_SPENT.name, since)
+        self.spent_limits = limits.SpentLimits(self.events.emit, earlier)
         self.query_reader = QueryLogReader(config.database)
         apps = self.blocklists.apps
         self.rules.catalogue = lambda: apps.current if apps.current.services else None
@@ -174,7 +178,8 @@ class Daemon:
         notify("READY=1")
 
     async def _watch_events(self) -> None:
-        """Raise the events no single query shows: upstreams, lists, quiet devices."""
+        """Raise the events no single query shows: upstreams, lists, spent limits, quiet
+        devices."""
         ticks = 0
         while True:
             await asyncio.sleep(EVENT_WATCH_INTERVAL)
@@ -187,6 +192,7 @@ class Daemon:
                 )
                 settings = self.config.blocklists.lists_update
                 self.lists_watch.check(self.blocklists.status, settings.refresh_hours)
+                self.spent_limits.check(self.rules.rules, self.rules.tracker, self.clock.time())
                 if ticks % QUIET_CHECK_TICKS == 0:
                     await self._check_quiet_devices()
             except Exception:  # the watch must outlive any one failure

@@ -7,17 +7,20 @@ hours and grouping windows are crossed in seconds.
 
 from __future__ import annotations
 
+import http.client
 import io
+import json
 import re
 import sqlite3
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import yaml
 from pypdf import PdfReader
 
-from dashboard.alerts.routing import set_email
+from dashboard.alerts.routing import choose, set_email
 from dashboard.data import accounts
 from dashboard.data.db import connect
 from filterd.rules.guards import with_end_line
@@ -36,7 +39,14 @@ DIGEST_SUBJECTS = ("Daily summary:", "Weekly summary:", "Evidence report:")
 class Home:
     """filterd, the dashboard, an SMTP server and a webhook receiver, on one moved clock."""
 
-    def __init__(self, tmp_path: Path, start_filterd, when: str, smtp_running: bool = True):
+    def __init__(
+        self,
+        tmp_path: Path,
+        start_filterd,
+        when: str,
+        smtp_running: bool = True,
+        **sam: object,
+    ):
         self.tmp_path = tmp_path
         self.clock = tmp_path / "clock"
         self.set_time(when)
@@ -54,7 +64,7 @@ class Home:
                 yaml.safe_dump(
                     {
                         "timezone": "Europe/London",
-                        "children": {"sam": {"name": "Sam Taylor", "age_band": "13_15"}},
+                        "children": {"sam": {"name": "Sam Taylor", "age_band": "13_15", **sam}},
                         "devices": [{"ip": SAM, "name": "Sam's phone", "owner": "sam"}],
                     }
                 )
@@ -64,9 +74,12 @@ class Home:
             tmp_path / "shipped",
             self_harm=[f"harm{i}.example" for i in range(12)],
             adult=["adult.example"],
+            social=["social.example"],
+            gaming=["game.example"],
         )
         self.dashboard_db = tmp_path / "dashboard.db"
         self.listen = f"127.0.0.1:{free_port()}"
+        self.http_port = free_port()  # the block page, where a child asks for access
         self.filterd = start_filterd(
             rules=str(rules),
             lists_update={
@@ -78,6 +91,7 @@ class Home:
             env=self.env,
             dashboard={
                 "listen": self.listen,
+                "http_listen": f"127.0.0.1:{self.http_port}",
                 "database": str(self.dashboard_db),
                 "allowed_hosts": ["127.0.0.1"],
                 "alerts": {
@@ -102,6 +116,7 @@ class Home:
             ("Dee", "safeguarding_lead", "dsl@home.example"),
             ("Ash", "administrator", ""),
             ("Cam", "carer", "carer@home.example"),
+            ("Bo", "carer", "bo@home.example"),  # a carer who chooses nothing
         ):
             user = accounts.add_user(db, name, accounts.Role(role), PASSWORD)
             set_email(db, user.id, address)
@@ -149,8 +164,8 @@ class Home:
 def make_home(tmp_path, start_filterd):
     made: list[Home] = []
 
-    def make(when: str, smtp_running: bool = True) -> Home:
-        home = Home(tmp_path, start_filterd, when, smtp_running)
+    def make(when: str, smtp_running: bool = True, **sam: object) -> Home:
+        home = Home(tmp_path, start_filterd, when, smtp_running, **sam)
         made.append(home)
         return home
 
@@ -247,3 +262,62 @@ def test_smtp_down_then_back_with_a_dashboard_restart_between_delivers_exactly_o
     assert len(home.mail_to("dsl@home.example")) == 1, "exactly once"
     sent = [a for a in home.alerts() if a[0] == "dsl@home.example"]
     assert [(a[3], a[4] >= 1) for a in sent] == [("sent", True)]
+
+
+def ask_for_access(home: Home, site: str, message: str) -> int:
+    """Sam's device posts the block page's ask-for-access form, as its browser does."""
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", home.http_port, timeout=10, source_address=(SAM, 0)
+    )
+    body = urlencode({"message": message})
+    headers = {"Host": site, "Content-Type": "application/x-www-form-urlencoded"}
+    connection.request("POST", "/", body=body, headers=headers)
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def test_carers_get_access_requests_and_spent_limits_only_when_they_chose_them(make_home):
+    home = make_home("2026-11-23 16:00", block_categories=["social"], limits={"gaming": "1m"})
+    db = connect(home.dashboard_db)
+    cam = next(u for u in accounts.listing(db) if u.name == "Cam")
+    choose(db, cam.id, accounts.Role.CARER, ["access.requested", "limit.spent"])
+    db.close()
+
+    assert ask(home.filterd.port, "harm0.example") is not None  # history the carer never sees
+    assert ask(home.filterd.port, "social.example") is not None
+    time.sleep(1.5)  # the query log is written within a second; the block page reads it
+    assert ask_for_access(home, "social.example", "for my homework") == 303
+
+    assert wait_for(lambda: len(home.mail_to("carer@home.example")) == 1, timeout=10)
+    (mail,) = home.mail_to("carer@home.example")
+    assert mail["Subject"] == "Sam asked for access to a blocked site"
+    body = text_of(mail)
+    assert "16:00" in body and "Sam's phone" in body
+    assert "https://filterd.home.arpa/#access-requests" in body
+    assert "harm0.example" not in body and "self-harm" not in body, "never the child's history"
+    assert "Taylor" not in body
+
+    # One minute of gaming spends Sam's gaming limit: raised once, however often Sam asks.
+    assert ask(home.filterd.port, "game.example") is not None
+    assert wait_for(lambda: len(home.mail_to("carer@home.example")) == 2, timeout=10)
+    spent = home.mail_to("carer@home.example")[1]
+    assert spent["Subject"] == "Sam's daily gaming time is used up"
+    assert "https://filterd.home.arpa/children/sam" in text_of(spent)
+    home.filterd.stop()
+    home.filterd.start(env=home.env)
+    for _ in range(3):
+        assert ask(home.filterd.port, "game.example") is not None
+    time.sleep(5)
+    with sqlite3.connect(home.filterd.db_path) as log:
+        raised = log.execute("SELECT child, data FROM events WHERE kind = 'limit.spent'")
+        assert [(child, json.loads(data)["limit"]) for child, data in raised] == [
+            ("sam", "gaming")
+        ], "once per child, limit and day, a restart included"
+    assert len(home.mail_to("carer@home.example")) == 2
+
+    assert home.mail_to("bo@home.example") == [], "a carer who did not choose gets nothing"
+    assert not any(
+        m["Subject"].startswith(("Sam asked", "Sam's daily"))
+        for m in home.mail_to("dsl@home.example")
+    )

@@ -87,6 +87,10 @@ def _path(event: Event, category: str) -> str:
         return "/devices/"
     if event.kind == k.RULES_EDITED_BY_HAND.name:
         return "/audit/"
+    if event.kind == k.ACCESS_REQUESTED.name:
+        return "/#access-requests"
+    if event.kind == k.LIMIT_SPENT.name and event.child:
+        return f"/children/{event.child}"
     return SYSTEM_LINK
 
 
@@ -104,6 +108,11 @@ def _title(kind: str, c: dict[str, Any]) -> str:
         return "A new device joined the network"
     if kind == k.RULES_EDITED_BY_HAND.name:
         return "The rules file was changed outside the dashboard"
+    if kind == k.ACCESS_REQUESTED.name:
+        return f"{who} asked for access to a blocked site"
+    if kind == k.LIMIT_SPENT.name:
+        what = f"{c['category']} time" if c["category"] else "time online"
+        return f"{who}'s daily {what} is used up"
     return k.KINDS[kind].summary if kind in k.KINDS else kind
 
 

@@ -2,7 +2,8 @@
 
 Roles bound what an account may receive (README "Alerts"): the safeguarding lead and
 administrators get every sign that a child may be at risk; administrators also get the box's
-own troubles; carers may choose new devices. Within its role each account chooses; an account
+own troubles; carers may choose access requests, new devices and spent limits. Within its
+role each account chooses; an account
 that never chose gets its role's defaults.
 """
 
@@ -35,14 +36,15 @@ SYSTEM = frozenset(
         k.SELFTEST_FAILED.name,
     }
 )
+CARERS = frozenset({k.ACCESS_REQUESTED.name, k.DEVICE_NEW.name, k.LIMIT_SPENT.name})
 DIGESTS = frozenset({"digest.daily", "digest.weekly", "digest.monthly"})  # alerts.digest
 DIGEST_LABELS = (("digest.daily", "A daily summary each morning"),
                  ("digest.weekly", "A weekly summary on Monday mornings"),
                  ("digest.monthly", "The monthly evidence report (PDF) on the 1st"))  # fmt: skip
 MAY_RECEIVE: dict[Role, frozenset[str]] = {
-    Role.ADMINISTRATOR: SAFEGUARDING | SYSTEM | DIGESTS | {k.DEVICE_NEW.name},
+    Role.ADMINISTRATOR: SAFEGUARDING | SYSTEM | DIGESTS | CARERS,
     Role.SAFEGUARDING_LEAD: SAFEGUARDING | DIGESTS,
-    Role.CARER: frozenset({k.DEVICE_NEW.name}),
+    Role.CARER: CARERS,
     Role.VIEWER: frozenset(),
 }
 BY_DEFAULT: dict[Role, frozenset[str]] = {

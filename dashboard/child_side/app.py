@@ -208,7 +208,9 @@ def create_child_app(config: Config) -> Flask:
             log = EventLog(config.database, "dashboard")
             try:
                 data = {"site": host, "reason": why.reason}
-                log.append(ACCESS_REQUESTED, child=why.child, device=why.device, data=data)
+                log.append(  # stamped with the box's clock, as the request itself is
+                    ACCESS_REQUESTED, child=why.child, device=client, data=data, ts=moment
+                )
             finally:
                 log.close()
         return redirect(request.path + "?asked=1", 303)

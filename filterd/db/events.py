@@ -106,6 +106,14 @@ def latest_of(db: sqlite3.Connection, kinds: tuple[str, ...]) -> Event | None:
     return None if row is None else Event(*row[:8], json.loads(row[8]))
 
 
+def of_kind_since(db: sqlite3.Connection, kind: str, since: float) -> list[Event]:
+    """Events of one kind at or after `since`, oldest first."""
+    rows = db.execute(
+        f"SELECT {COLUMNS} FROM events WHERE kind = ? AND ts >= ? ORDER BY id", (kind, since)
+    )
+    return [Event(*row[:8], json.loads(row[8])) for row in rows]
+
+
 def read_newest_id(db: sqlite3.Connection) -> int:
     """The id of the newest event (0 when there is none)."""
     return int(db.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
@@ -154,6 +162,10 @@ class EventLog(ThreadDb):
     def read_after(self, after: int = 0, limit: int = 1000) -> list[Event]:
         with self.lock:
             return read_after(self._connect(), after, limit)
+
+    def of_kind_since(self, kind: str, since: float) -> list[Event]:
+        with self.lock:
+            return of_kind_since(self._connect(), kind, since)
 
     def announced(self, version: str, recent: int = 200) -> bool:
         """Whether the dashboard announced a save of this rules file version lately."""

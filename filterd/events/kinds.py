@@ -77,6 +77,9 @@ SELFTEST_FAILED = Kind(
 ACCESS_REQUESTED = Kind(
     "access.requested", 1, Severity.INFO, "A child asked for access to a blocked site"
 )
+LIMIT_SPENT = Kind(
+    "limit.spent", 1, Severity.INFO, "A child's daily time limit (overall or one kind) ran out"
+)
 SYSTEM_STARTED = Kind("system.started", 1, Severity.INFO, "filterd started (the box restarted)")
 
 KINDS: dict[str, Kind] = {
@@ -96,6 +99,7 @@ KINDS: dict[str, Kind] = {
         UPSTREAM_RECOVERED,
         SYSTEM_STARTED,
         ACCESS_REQUESTED,
+        LIMIT_SPENT,
         SELFTEST_RESULT,
         SELFTEST_FAILED,
     )

@@ -29,12 +29,19 @@ class EventRecorder:
         self._task: asyncio.Task | None = None
 
     def emit(
-        self, kind: Kind, child: str = "", device: str = "", data: Mapping[str, Any] | None = None
+        self,
+        kind: Kind,
+        child: str = "",
+        device: str = "",
+        data: Mapping[str, Any] | None = None,
+        ts: float | None = None,
     ) -> None:
-        """Record an event soon (from the event loop)."""
+        """Record an event soon (from the event loop); `ts` is the daemon's clock when the
+        caller has it (a moved clock in tests, a clock set by trusted time)."""
         if len(self.waiting) >= MAX_WAITING:
             del self.waiting[0]
-        self.waiting.append((kind, child, device, dict(data or {}), time.time()))
+        when = time.time() if ts is None else ts
+        self.waiting.append((kind, child, device, dict(data or {}), when))
         log.info("event %s %s %s", kind.name, child, device)
         if self._task is None or self._task.done():
             try:
