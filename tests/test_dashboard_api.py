@@ -48,7 +48,8 @@ def test_a_carer_pauses_through_the_api_with_the_csrf_header(tmp_path):
     )
     assert done.status_code == 200
     rules = yaml.safe_load((tmp_path / "rules.yaml").read_text())
-    assert rules["children"]["sam"]["overrides"] == [{"kind": "pause"}]
+    assert [o["kind"] for o in rules["children"]["sam"]["overrides"]] == ["pause"]
+    assert done.get_json()["message"] == "Sam is paused until you resume."
     stale = client.post(
         "/api/children/sam/actions",
         json={"action": "resume", "version": version},

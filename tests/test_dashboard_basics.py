@@ -60,7 +60,9 @@ def test_a_carer_pauses_a_child_and_the_rules_file_says_so(tmp_path, signed_in):
     )
     assert response.status_code == 302
     rules = yaml.safe_load((tmp_path / "rules.yaml").read_text())
-    assert rules["children"]["sam"]["overrides"] == [{"kind": "pause"}]
+    [pause] = rules["children"]["sam"]["overrides"]
+    assert pause["kind"] == "pause" and "until" not in pause  # until resumed
+    assert pause["note"].startswith("since ")  # the card says since when
     assert "Paused" in client.get("/").get_data(as_text=True)
 
 

@@ -15,6 +15,7 @@ import time
 from typing import Any, NamedTuple
 
 from dashboard.data.accounts import Permission
+from dashboard.data.overrides_shown import ShownOverride, active_overrides, allowances
 from filterd.catalogue.model import Catalogue
 from filterd.db.read import FilterdReader
 from filterd.rules.decide import OVERALL, situation
@@ -39,6 +40,9 @@ class ChildSummary(NamedTuple):
     limits: dict[str, int]  # minutes allowed today by category id and OVERALL
     blocked_today: int
     top_apps: tuple[tuple[str, int], ...] = ()  # (app name, minutes today), most used first
+    allowed: dict[str, int] | None = None  # limits with the extra time in force today
+    overrides: tuple[ShownOverride, ...] = ()  # active overrides in plain words, for Undo
+    has_bedtime: bool = False  # any offline window: +30 may be for bedtime
 
 
 TOP_APPS = 3  # apps shown per child on the home page
@@ -64,7 +68,9 @@ def child_summaries(
     hide_high_risk: bool,
     now: float | None = None,
     catalogue: Catalogue | None = None,
+    raw: Any = None,
 ) -> list[ChildSummary]:
+    """`raw` is the rules file as read (for each active override's place and note)."""
     now = time.time() if now is None else now
     reader = reader.as_of(now)
     summaries = []
@@ -88,6 +94,15 @@ def child_summaries(
                 limits,
                 blocked,
                 tuple(top_apps(used, catalogue)) if catalogue is not None else (),
+                allowances(profile, now),
+                tuple(active_overrides(_raw_overrides(raw, profile.id), rules.timezone, now)),
+                bool(profile.offline),
             )
         )
     return summaries
+
+
+def _raw_overrides(raw: Any, child: str) -> Any:
+    children = raw.get("children") if isinstance(raw, dict) else None
+    body = children.get(child) if isinstance(children, dict) else None
+    return body.get("overrides") if isinstance(body, dict) else None

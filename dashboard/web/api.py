@@ -116,6 +116,7 @@ def children():
             snapshot.rules,
             hide_high_risk=hides_high_risk(g.user),
             catalogue=current_dashboard().catalogue(),
+            raw=snapshot.raw,
         )
         if snapshot.rules
         else []
@@ -138,7 +139,7 @@ def child_action(child: str):
     body = json_body()
     action, until = str(body.get("action", "")), str(body.get("until", ""))
     try:
-        quick.quick_action(
+        done = quick.quick_action(
             current_dashboard(),
             g.user,
             child,
@@ -149,7 +150,27 @@ def child_action(child: str):
         )
     except ActionError as err:
         return _failed(err)
-    return jsonify(ok=True, version=current_dashboard().rules.read().version)
+    return jsonify(ok=True, message=done.message, version=current_dashboard().rules.read().version)
+
+
+@blueprint.post("/everyone/actions")
+@api_requires(Permission.EDIT_RULES)
+def everyone_action():
+    """Pause every child (`until`: 15, 30 or 60 minutes, or empty for until resumed) or
+    resume every child."""
+    body = json_body()
+    try:
+        message = quick.everyone(
+            current_dashboard(),
+            g.user,
+            str(body.get("action", "")),
+            str(body.get("until", "")),
+            str(body.get("version", "")),
+            datetime.now(UTC),
+        )
+    except ActionError as err:
+        return _failed(err)
+    return jsonify(ok=True, message=message, version=current_dashboard().rules.read().version)
 
 
 @blueprint.get("/rules")

@@ -16,6 +16,13 @@ from dashboard.data.applied import not_applied
 from dashboard.data.home import home_timezone
 from dashboard.web.security import requires
 
+PAUSE_CHOICES = (
+    ("15", "15 minutes"),
+    ("30", "30 minutes"),
+    ("60", "1 hour"),
+    ("", "until I resume"),
+)
+
 blueprint = Blueprint("home", __name__, template_folder="../templates")
 
 
@@ -29,6 +36,7 @@ def index():
             snapshot.rules,
             hide_high_risk=hides_high_risk(g.user),
             catalogue=current_dashboard().catalogue(),
+            raw=snapshot.raw,
         )
         if snapshot.rules
         else []
@@ -46,17 +54,19 @@ def index():
         requests=access_requests.waiting(current_dashboard().db(), time.time()),
         approvals=access.APPROVALS,
         names={c.id: c.name for c in children},
+        pause_choices=PAUSE_CHOICES,
     )
 
 
 @blueprint.route("/children/<child>/quick", methods=["POST"])
 @requires(Permission.EDIT_RULES)
 def quick_action(child: str):
-    """pause, resume, extra (30 minutes today) or lift_bedtime (until a time)."""
+    """pause (for `until` minutes, or until resumed), resume, extra (30 minutes on today's
+    limit), extra_bedtime (bedtime 30 minutes later), lift_bedtime (until a time) or undo."""
     action = request.form.get("action", "")
-    until = request.form.get("until", "")
+    until = request.form.get(f"until_{action}", request.form.get("until", ""))
     try:
-        rules = quick.quick_action(
+        done = quick.quick_action(
             current_dashboard(),
             g.user,
             child,
@@ -68,7 +78,27 @@ def quick_action(child: str):
     except ActionError as err:
         flash(str(err), "error")
         return redirect(url_for("home.index"))
-    flash(f"Done: {action.replace('_', ' ')} for {rules.children[child].name}.", "ok")
+    flash(done.message, "ok")
+    return redirect(url_for("home.index"))
+
+
+@blueprint.route("/children/everyone/pause", methods=["POST"])
+@requires(Permission.EDIT_RULES)
+def pause_everyone():
+    """Pause (for a while, or until resumed) or resume every child at once."""
+    try:
+        message = quick.everyone(
+            current_dashboard(),
+            g.user,
+            request.form.get("action", ""),
+            request.form.get("until", ""),
+            request.form.get("version", ""),
+            datetime.now(UTC),
+        )
+    except ActionError as err:
+        flash(str(err), "error")
+        return redirect(url_for("home.index"))
+    flash(message, "ok")
     return redirect(url_for("home.index"))
 
 

