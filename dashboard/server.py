@@ -17,7 +17,6 @@ from types import FrameType
 from cheroot import wsgi
 
 from dashboard import certificates
-from dashboard.connection_limit import SourceLimitedServer
 from dashboard.plain_http import make_plain_app
 from dashboard.settings import dashboard_settings
 from dashboard.tls_adapter import DeferredHandshakeSSLAdapter, HandshakeInWorker
@@ -46,7 +45,7 @@ def serve(config: Config) -> int:
     for line in certificates.describe(found):
         log.info("%s", line)
     host, port = _address(settings.listen)
-    https = SourceLimitedServer((host, port), create_app(config), numthreads=THREADS)
+    https = wsgi.Server((host, port), create_app(config), numthreads=THREADS)
     https.ssl_adapter = DeferredHandshakeSSLAdapter(str(found.certificate), str(found.key))
     https.ConnectionClass = HandshakeInWorker  # a silent client must not hold the door
     servers = [https]

@@ -50,11 +50,3 @@ class HandshakeInWorker(HTTPConnection):
                 return False
             self.handshaken = True
         return super().communicate()
-
-    def close(self) -> None:
-        source = getattr(self, "source", None)
-        release = getattr(self.server, "release", None)
-        if source is not None and release is not None:  # counted by SourceLimitedServer
-            self.source = None
-            release(source)
-        super().close()

@@ -9,10 +9,8 @@ dashboard process over HTTPS on loopback.
 
 from __future__ import annotations
 
-import http.client
 import socket
 import ssl
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,38 +63,3 @@ def test_silent_connections_do_not_hold_up_a_carer(dashboard: DashboardProcess) 
         for connection in silent:
             connection.close()
     assert "Traceback" not in dashboard.log()  # a dropped handshake is one line, not a trace
-
-
-def _get(url: str, source: str) -> int:
-    """Status of a GET made from a given loopback address (as another device would)."""
-    host, _, port = url.removeprefix("https://").partition("/")[0].rpartition(":")
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    connection = http.client.HTTPSConnection(
-        host, int(port), context=context, timeout=PATIENCE, source_address=(source, 0)
-    )
-    try:
-        connection.request("GET", "/setup")
-        return connection.getresponse().status
-    finally:
-        connection.close()
-
-
-def test_one_device_cannot_take_every_worker(dashboard: DashboardProcess) -> None:
-    """Twenty silent connections from one device (more than the dashboard has workers)."""
-    host, _, port = dashboard.url.removeprefix("https://").rpartition(":")
-    silent = []
-    for _ in range(20):
-        connection = socket.socket()
-        connection.bind(("127.0.0.3", 0))
-        connection.connect((host, int(port)))
-        silent.append(connection)
-    try:
-        assert _get(dashboard.url, "127.0.0.1") == 200  # the carer's phone, another address
-    finally:
-        for connection in silent:
-            connection.close()
-    time.sleep(0.5)  # the server sees them close
-    for _ in range(10):  # the device itself is served again once its connections are gone
-        assert _get(dashboard.url, "127.0.0.3") == 200
