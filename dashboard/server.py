@@ -53,7 +53,9 @@ def serve(config: Config) -> int:
         from dashboard.child_side.app import create_child_app
 
         plain = make_plain_app(settings, found.ca, other_hosts=create_child_app(config))
-        servers.append(wsgi.Server(_address(settings.http_listen), plain, numthreads=2))
+        # The block page and the child's page: as many workers as the dashboard, so two or three
+        # silent connections cannot hold them up (they had two).
+        servers.append(wsgi.Server(_address(settings.http_listen), plain, numthreads=THREADS))
 
     def stop(_signal: int, _frame: FrameType | None) -> None:
         for server in servers:

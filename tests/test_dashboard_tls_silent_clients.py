@@ -36,6 +36,7 @@ def dashboard(tmp_path: Path) -> Iterator[DashboardProcess]:
             "listen": listen,
             "database": str(tmp_path / "dashboard.db"),
             "allowed_hosts": ["127.0.0.1"],
+            "http_listen": f"127.0.0.1:{free_port()}",
         },
     }
     config_path = tmp_path / "filterd.yaml"
@@ -63,3 +64,20 @@ def test_silent_connections_do_not_hold_up_a_carer(dashboard: DashboardProcess) 
         for connection in silent:
             connection.close()
     assert "Traceback" not in dashboard.log()  # a dropped handshake is one line, not a trace
+
+
+def test_silent_connections_do_not_hold_up_the_plain_http_side(
+    dashboard: DashboardProcess, tmp_path: Path
+) -> None:
+    """The plain-HTTP listener (block page, child's page, the certificate) had two workers."""
+    config = yaml.safe_load((tmp_path / "filterd.yaml").read_text())
+    host, _, port = config["dashboard"]["http_listen"].rpartition(":")
+    silent = [socket.create_connection((host, int(port))) for _ in range(SILENT)]
+    try:
+        url = f"http://{host}:{port}/filterd-ca.crt"
+        with urllib.request.urlopen(url, timeout=PATIENCE) as answer:
+            assert answer.status == 200
+            assert b"BEGIN CERTIFICATE" in answer.read()
+    finally:
+        for connection in silent:
+            connection.close()
