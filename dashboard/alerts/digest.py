@@ -1,5 +1,6 @@
 """The daily and weekly digest: per child, time online, blocked by category, high-risk blocks
-and whether they were reviewed, rule changes, and the box's health. HTML with a plain-text
+and whether they were reviewed, requests for access and their answers, rule changes, and the
+box's health. Every count is bounded to the digest's own period. HTML with a plain-text
 part; the bar charts are table cells with a set width and colour, which every email client
 draws (no images, no scripts, no CSS it may strip).
 """
@@ -12,13 +13,19 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from dashboard.data import chain
+from dashboard.data import access_requests, chain
 from dashboard.data.blocked_log import reviews_for
 from filterd.db.read import FilterdReader
 from filterd.rules.decide import OVERALL
 from filterd.rules.model import Rules
 
 HIGH_RISK_KINDS = ("block.high_risk", "block.illegal", "bypass.attempt")
+ASKED = "access.requested"
+ANSWER_WORDS = {
+    access_requests.APPROVED: "allowed",
+    access_requests.DECLINED: "declined",
+    access_requests.WAITING: "not answered yet",
+}
 BAR_WIDTH = 160  # pixels for the longest bar
 DAILY, WEEKLY = "digest.daily", "digest.weekly"  # routing kinds: who gets which digest
 MONTHLY = "digest.monthly"  # the evidence report (PDF) of the month before, on the 1st
@@ -74,12 +81,15 @@ def build(
     title = ("Daily summary: " if period.kind == DAILY else "Weekly summary: ") + period.label
     text: list[str] = [title, ""]
     parts: list[str] = [f'<h1 style="font-size:20px">{html.escape(title)}</h1>']
-    risky = _high_risk(filterd_db, period)
+    risky, asked = _from_events(filterd_db, period)
+    requests = access_requests.made_between(dashboard_db, period.start, period.end)
     for child_id, profile in rules.children.items() if rules else []:
         first = profile.name.split()[0] if profile.name.strip() else child_id
         by_day = filterd_db.minutes_by_day(child_id, OVERALL, period.days[0])
         minutes = sum(m for day, m in by_day.items() if day in period.days)
-        counts = filterd_db.category_counts(child_id, period.start, hide_high_risk=False)
+        counts = filterd_db.category_counts(
+            child_id, period.start, hide_high_risk=False, until=period.end
+        )
         blocked = {c: b for c, (_, b) in counts.items() if b}
         ids = risky.get(child_id, [])
         reviewed = len(reviews_for(dashboard_db, ids)) if ids else 0
@@ -87,6 +97,9 @@ def build(
         text.append(f"  high-risk blocks: {len(ids)}, reviewed: {reviewed}")
         for category, count in sorted(blocked.items(), key=lambda x: -x[1]):
             text.append(f"  blocked {category.replace('_', ' ')}: {count}")
+        answers = [_answer(r) for r in requests if r.child == child_id]
+        text.append(f"  requests for access: {asked.get(child_id, 0)}")
+        text += [f"    {line}" for line in answers]
         text.append("")
         parts.append(f'<h2 style="font-size:18px">{html.escape(first)}</h2>')
         parts.append(
@@ -94,6 +107,10 @@ def build(
             f" reviewed: {reviewed}.</p>"
         )
         parts.append(_bars(blocked))
+        parts.append(f"<p>Requests for access: {asked.get(child_id, 0)}</p>")
+        if answers:
+            items = "".join(f"<li>{html.escape(line)}</li>" for line in answers)
+            parts.append(f"<ul>{items}</ul>")
     changes = _rule_changes(dashboard_db, period)
     text.append(f"Rule changes: {len(changes)}")
     text += [f"  {who}: {detail}" for who, detail in changes[:20]]
@@ -114,19 +131,33 @@ def build(
     return {"subject": title, "text": "\n".join(text) + "\n", "html": page}
 
 
-def _high_risk(reader: FilterdReader, period: Period) -> dict[str, list[int]]:
-    """Query ids of each child's high-risk blocks in the period, from the event log."""
-    found: dict[str, list[int]] = {}
+def _from_events(
+    reader: FilterdReader, period: Period
+) -> tuple[dict[str, list[int]], dict[str, int]]:
+    """From the event log, per child in the period: the query ids of high-risk blocks, and
+    how many times the child asked for access."""
+    risky: dict[str, list[int]] = {}
+    asked: dict[str, int] = {}
     after = 0
     while True:
         batch = reader.events_after(after, 1000)
         if not batch:
-            return found
+            return risky, asked
         for event in batch:
-            in_period = period.start <= event.ts < period.end
-            if in_period and event.kind in HIGH_RISK_KINDS and event.data.get("query_id"):
-                found.setdefault(event.child, []).append(int(event.data["query_id"]))
+            if not period.start <= event.ts < period.end:
+                continue
+            if event.kind in HIGH_RISK_KINDS and event.data.get("query_id"):
+                risky.setdefault(event.child, []).append(int(event.data["query_id"]))
+            elif event.kind == ASKED:
+                asked[event.child] = asked.get(event.child, 0) + 1
         after = batch[-1].id
+
+
+def _answer(request: access_requests.AccessRequest) -> str:
+    """One request and its answer, in plain words ("social.example: allowed by Jo")."""
+    words = ANSWER_WORDS.get(request.state, request.state)
+    by = f" by {request.decided_by}" if request.decided_by else ""
+    return f"{request.site}: {words}{by}"
 
 
 def _rule_changes(db: sqlite3.Connection, period: Period) -> list[tuple[str, str]]:

@@ -81,6 +81,15 @@ def of_child(db: sqlite3.Connection, child: str, now: float, limit: int = 20) ->
     return [AccessRequest(*row) for row in rows]
 
 
+def made_between(db: sqlite3.Connection, start: float, end: float) -> list[AccessRequest]:
+    """Requests made in [start, end), oldest first, with their answers (digests, reports)."""
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM access_requests WHERE ts >= ? AND ts < ? ORDER BY ts",
+        (start, end),
+    )
+    return [AccessRequest(*row) for row in rows]
+
+
 def get(db: sqlite3.Connection, request_id: int) -> AccessRequest | None:
     row = db.execute(f"SELECT {_COLUMNS} FROM access_requests WHERE id = ?", (request_id,))
     found = row.fetchone()

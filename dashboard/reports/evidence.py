@@ -94,7 +94,7 @@ def build(
         minutes = sum(m for day, m in by_day.items() if day in days)
         pdf.heading(profile.name, 12)
         pdf.line(f"Time online: {minutes // 60} h {minutes % 60} min in the month.")
-        counts = filterd_db.category_counts(child_id, start, hide_high_risk=False)
+        counts = filterd_db.category_counts(child_id, start, hide_high_risk=False, until=end)
         blocked = sorted(((c, b) for c, (_, b) in counts.items() if b), key=lambda x: -x[1])
         listed = ", ".join(f"{c.replace('_', ' ')} {b}" for c, b in blocked) or "none"
         pdf.line(f"Blocked by category: {listed}.")

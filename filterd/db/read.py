@@ -228,10 +228,13 @@ class FilterdReader:
         )
 
     def category_counts(
-        self, child: str, since: float, *, hide_high_risk: bool
+        self, child: str, since: float, *, hide_high_risk: bool, until: float | None = None
     ) -> dict[str, tuple[int, int]]:
-        """{category: (allowed, blocked)} queries since `since`; a query counts in each."""
+        """{category: (allowed, blocked)} queries since `since` (and before `until`, for a
+        period that has ended, such as a digest's day); a query counts in each."""
         where, params = self._child_where(child, since, hide_high_risk)
+        if until is not None:
+            where, params = f"{where} AND ts < ?", (*params, until)
         totals: dict[str, list[int]] = {}
         rows = self._rows(
             "queries",
