@@ -28,8 +28,9 @@ MAX_REQUEST_BYTES = 256 * 1024  # forms and JSON only; nothing is uploaded
 class Dashboard:
     """What every view needs, per app: the databases and the rules file."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, config_path: Path | None = None) -> None:
         self.config = config
+        self.config_path = config_path  # the settings file itself, for a backup (None: none)
         self.settings = dashboard_settings(config)
         # Exactly the file filterd reads; None (no `rules` key): nothing can be edited.
         self.rules_path = config.rules
@@ -90,7 +91,7 @@ def _prepare_setup_code(database: Path) -> None:
         db.close()
 
 
-def create_app(config: Config) -> Flask:
+def create_app(config: Config, config_path: Path | None = None) -> Flask:
     from dashboard.web import (
         account,
         alert_choices,
@@ -98,6 +99,7 @@ def create_app(config: Config) -> Flask:
         apps,
         audit_log,
         auth,
+        backup,
         blocked_review,
         children,
         devices,
@@ -110,7 +112,7 @@ def create_app(config: Config) -> Flask:
         setup,
     )
 
-    dashboard = Dashboard(config)
+    dashboard = Dashboard(config, config_path)
     app = Flask(__name__)
     app.secret_key = secrets.token_bytes(32)  # signs only one-off messages (flash)
     app.config.update(
@@ -148,6 +150,7 @@ def create_app(config: Config) -> Flask:
         alert_choices,
         reports,
         health,
+        backup,
         api,
     ):
         app.register_blueprint(module.blueprint)

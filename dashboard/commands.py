@@ -16,7 +16,7 @@ def serve(path: Path) -> int:
     config = load_config_or_report(path, check_dashboard_section)
     if config is None:
         return 1
-    return serve_dashboard(config)
+    return serve_dashboard(config, path)
 
 
 def certificate_command(path: Path) -> int:

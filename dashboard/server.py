@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
 from cheroot import wsgi
@@ -31,7 +32,7 @@ def _address(listen: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def serve(config: Config) -> int:
+def serve(config: Config, config_path: Path | None = None) -> int:
     from dashboard.alerts.notifier import Notifier
     from dashboard.app import create_app
 
@@ -45,7 +46,7 @@ def serve(config: Config) -> int:
     for line in certificates.describe(found):
         log.info("%s", line)
     host, port = _address(settings.listen)
-    https = wsgi.Server((host, port), create_app(config), numthreads=THREADS)
+    https = wsgi.Server((host, port), create_app(config, config_path), numthreads=THREADS)
     https.ssl_adapter = DeferredHandshakeSSLAdapter(str(found.certificate), str(found.key))
     https.ConnectionClass = HandshakeInWorker  # a silent client must not hold the door
     servers = [https]

@@ -203,5 +203,6 @@ if grep -q '^  listen: "127\.0\.0\.1:' "$etc/filterd.yaml"; then
   echo "\"0.0.0.0:80\" in /etc/filterd/filterd.yaml, then: sudo systemctl restart filterd-dashboard"
 fi
 echo
-echo "A backup is written every night to /var/lib/filterd-web/backups (the newest 14 kept)."
+echo "A backup is written every night to /var/lib/filterd-web/backups (the newest 14 kept);"
+echo "an administrator can also download one from the dashboard's Health page."
 echo "To remove filterd: sudo /opt/filterd/deploy/install.sh --uninstall"

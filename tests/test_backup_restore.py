@@ -179,3 +179,43 @@ def test_nightly_directory_keeps_the_newest(home: Path, tmp_path: Path) -> None:
         "filterd-backup-20261104-020000.tar.gz",
         "filterd-backup-20261105-020000.tar.gz",
     ]
+
+
+def test_dashboard_download_is_for_administrators_and_audited(home: Path, tmp_path: Path):
+    from dashboard.backup.archive import read_checked
+    from dashboard.settings import check_dashboard_section
+    from tests.dashboard_support import add_account
+
+    app = create_app(load_config(home, check_dashboard_section), home)
+    app.testing = True
+    add_account(app, "Carla", "carer")
+    carer = app.test_client()
+    assert carer.post("/login", data={"name": "Carla", "password": PASSWORD}).status_code == 302
+    page = carer.get("/health").get_data(as_text=True)
+    assert "Download a backup" not in page
+    csrf = _csrf(carer)
+    assert carer.post("/health/backup", data={"csrf": csrf}).status_code == 403
+
+    admin = app.test_client()
+    assert admin.post("/login", data={"name": "Jo", "password": PASSWORD}).status_code == 302
+    assert "Download a backup" in admin.get("/health").get_data(as_text=True)
+    assert admin.post("/health/backup", data={}).status_code in (400, 403)  # no CSRF token
+    got = admin.post("/health/backup", data={"csrf": _csrf(admin)})
+    assert got.status_code == 200
+    assert got.headers["Content-Disposition"].startswith("attachment; filename=filterd-backup-")
+    saved = tmp_path / "downloaded.tar.gz"
+    saved.write_bytes(got.data)
+    unpacked = tmp_path / "unpacked"
+    unpacked.mkdir()
+    manifest = read_checked(saved, unpacked)
+    assert "filterd.db" not in manifest["members"]  # the query log stays on the box
+    users = trail(tmp_path / "box1" / "web" / "dashboard.db")
+    assert users[-1][:2] == ("Jo", "backup.download")
+    assert not any(action == "backup.download" for user, action, _ in users if user == "Carla")
+
+
+def _csrf(client) -> str:
+    import re
+
+    page = client.get("/account/").get_data(as_text=True)
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)

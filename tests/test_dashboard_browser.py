@@ -467,3 +467,22 @@ def test_account_pages_at_phone_width_are_accessible_and_two_factor_works(stack:
     )
     stack.submit("Log in")
     assert stack.browser.current_url.rstrip("/") == stack.dashboard.url
+
+
+def test_health_backup_button_at_phone_width_for_an_administrator_only(stack: Stack):
+    stack.browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
+    )
+    stack.add_user("admin", "administrator")
+    stack.add_user("carer", "carer")
+    stack.log_in("carer")
+    stack.open("/health")
+    assert not stack.browser.find_elements(By.ID, "backup")
+    stack.submit("Log out carer")
+    stack.log_in("admin")
+    stack.open("/health")
+    button = stack.browser.find_element(By.CSS_SELECTOR, "#backup button")
+    assert button.text == "Download a backup" and button.size["height"] >= 44
+    stack.browser.execute_script("arguments[0].scrollIntoView()", button)
+    check_phone_page(stack, "health-backup")

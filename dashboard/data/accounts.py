@@ -31,6 +31,7 @@ class Permission(enum.StrEnum):
     REVIEW = "review"  # blocked-request review and export
     AUDIT = "audit"  # the audit trail
     MANAGE_USERS = "manage_users"  # other people's accounts and sessions
+    BACKUP = "backup"  # download a backup: every account's password hash is in it
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
