@@ -18,10 +18,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from selenium.webdriver.common.by import By
 
 from tests.support.filterd_db import write_usage
+from tests.support.filterd_process import wait_for
 from tests.support.web_client import Device
-from tests.test_dashboard_forms_security import Home
+from tests.test_dashboard_browser import (  # noqa: F401 (browser: Chromium, shared fixture)
+    CHROMEDRIVER,
+    CHROMIUM,
+    SCREENSHOTS,
+    axe_violations,
+    browser,
+)
+from tests.test_dashboard_forms_security import PASSWORD, Home
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -184,6 +193,7 @@ def test_plus_thirty_asks_limit_or_bedtime_and_bedtime_moves_thirty_minutes(fres
     mia, leo = card(page, "mia"), card(page, "leo")
     assert "30 more minutes for Mia On today's limit Before bedtime" in mia
     assert "30 more minutes for Leo" not in leo  # no limit and no bedtime: nothing to add to
+    assert "Lift bedtime" in mia and "Lift bedtime" not in leo
 
     quick(carer, "mia", action="extra_bedtime")
     [lift] = overrides(fresh, "mia")
@@ -197,3 +207,56 @@ def test_plus_thirty_asks_limit_or_bedtime_and_bedtime_moves_thirty_minutes(fres
     assert "lift bedtime for" not in page and "child.extra_bedtime" not in page
     [entry] = fresh.audit_rows("child.extra_bedtime")
     assert entry["target"] == "mia"
+
+
+@pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+    reason="needs Debian's chromium and chromium-driver (make system-deps)",
+)
+def test_the_home_page_at_phone_width_with_overrides_and_a_spent_limit(fresh: Home, browser):  # noqa: F811
+    """Chromium at 390 px: the card with a pause, lifted bedtime and a spent limit fits the
+    screen, every control is a 44 px tap target, axe-core finds nothing; screenshot saved."""
+    carer = fresh.signed_in("cam")
+    quick(carer, "mia", action="pause", until_pause="60")
+    quick(carer, "mia", action="extra_bedtime")
+    quick(carer, "leo", action="pause", until_pause="")
+    browser.delete_all_cookies()
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
+    )
+    url = fresh.process.url
+    browser.get(url + "/login")
+    browser.find_element(By.ID, "name").send_keys("cam")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
+    assert wait_for(lambda: browser.current_url.rstrip("/") == url, 5)
+
+    mia = browser.find_element(By.ID, "child-mia").text
+    assert "Used up" in mia and "60 of 60 min" in mia
+    assert "Paused since" in mia and "Bedtime lifted until" in mia
+    meter = browser.find_element(By.CSS_SELECTOR, "#child-mia meter")
+    assert float(meter.get_attribute("value")) > float(meter.get_attribute("high"))  # red
+    spent = browser.find_element(By.CSS_SELECTOR, "#child-mia dd.spent")
+    assert spent.value_of_css_property("color") == "rgba(164, 0, 15, 1)"  # --bad
+
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 390, f"the home page is {width} px wide at 390"
+    small = browser.execute_script(
+        "return [...document.querySelectorAll("
+        "'button, select, input:not([type=hidden]), a.button, header a, summary')]"
+        ".map(e => [e.getBoundingClientRect(), e.outerHTML.slice(0, 60)])"
+        ".filter(([r]) => r.width > 0 && (r.width < 44 || r.height < 44))"
+        ".map(([r, h]) => `${Math.round(r.width)}x${Math.round(r.height)} ${h}`)"
+    )
+    assert small == [], small
+    assert axe_violations(browser) == []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    full = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": full, "deviceScaleFactor": 1, "mobile": True},
+    )
+    target = SCREENSHOTS / "home-child-card-phone-390.png"
+    assert browser.save_screenshot(str(target))
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
