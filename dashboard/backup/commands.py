@@ -31,7 +31,7 @@ def backup_command(path: Path, with_query_log: bool, out: Path | None, keep: int
     if sources is None:
         return 1
     target = out or sources.dashboard_db.parent / "backups"
-    if out is None or str(out).endswith("/"):
+    if out is None:
         target.mkdir(parents=True, exist_ok=True)
     try:
         written = archive.write_backup(sources, target, with_query_log)

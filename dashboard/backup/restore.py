@@ -105,9 +105,11 @@ def _names(items: dict[str, str]) -> str:
     return ", ".join(sorted(items.values() if items else [])) or "none"
 
 
+PLURALS = {"child": "children", "entry": "entries"}
+
+
 def _count(n: int, noun: str) -> str:
-    plural = "children" if noun == "child" else noun + "s"
-    return f"{n} {noun if n == 1 else plural}"
+    return f"{n} {noun if n == 1 else PLURALS.get(noun, noun + 's')}"
 
 
 def describe(current: Home, archived: Home) -> list[str]:
@@ -148,8 +150,9 @@ def describe(current: Home, archived: Home) -> list[str]:
             f" {_count(current.devices, 'device')})."
         )
     lines.append(
-        f"Audit trail: {archived.audit_rows} entries from the backup replace the"
-        f" {current.audit_rows} here; reviews: {archived.reviews} replace {current.reviews}."
+        f"Audit trail: {_count(archived.audit_rows, 'entry')} from the backup replace the"
+        f" {_count(current.audit_rows, 'entry')} here; reviews: {archived.reviews} replace"
+        f" {current.reviews}."
     )
     lines.append(
         "Settings: unchanged."
@@ -177,11 +180,30 @@ def _merged_config(archived: bytes, current: bytes) -> bytes:
     return yaml.safe_dump(old, sort_keys=False).encode()
 
 
+def _owned_like_before(path: Path, before: os.stat_result | None) -> None:
+    """A restore run as root leaves each file with the owner and mode it had (or, when new,
+    its folder's owner), so the service users can still write their own files."""
+    if os.geteuid() != 0:
+        return
+    owner = before or path.parent.stat()
+    for each in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if each.exists():
+            os.chown(each, owner.st_uid, owner.st_gid)
+    if before is not None:
+        os.chmod(path, before.st_mode & 0o7777)
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    return path.stat() if path.exists() else None
+
+
 def _replace_file(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    before = _stat(path)
     partial = path.with_name(path.name + ".restoring")
     partial.write_bytes(data)
     os.replace(partial, path)
+    _owned_like_before(path, before)
 
 
 def _restore_database(source: Path, target: Path) -> None:
@@ -198,6 +220,8 @@ def _restore_database(source: Path, target: Path) -> None:
 
 def apply(unpacked: Path, sources: Sources, archive_name: str) -> Path:
     """Put the checked archive in place; returns the archive of what it replaced."""
+    # owners before anything here runs (keeping a copy opens, so may create, dashboard.db)
+    owners = {path: _stat(path) for path in (sources.dashboard_db, sources.filterd_db)}
     kept = write_backup(
         sources,
         sources.dashboard_db.parent
@@ -216,7 +240,9 @@ def apply(unpacked: Path, sources: Sources, archive_name: str) -> Path:
         audit.record(db, "filterd restore", "restored from backup", archive_name)
     finally:
         db.close()
+    _owned_like_before(sources.dashboard_db, owners[sources.dashboard_db])
     if (unpacked / FILTERD_DB).exists():
         _restore_database(unpacked / FILTERD_DB, sources.filterd_db)
         filterd_schema.open_for_writing(sources.filterd_db).close()
+        _owned_like_before(sources.filterd_db, owners[sources.filterd_db])
     return kept
