@@ -138,6 +138,18 @@ def test_install_verify_upgrade_and_uninstall(tmp_path: Path) -> None:
         timeout=60,
     )
     assert added.returncode == 0, added.stderr
+    # The nightly unit's command, on the installed settings: an archive where the unit keeps them.
+    nightly_command = re.search(r"^ExecStart=\S+/filterd (.*)$", nightly, re.M).group(1).split()
+    assert nightly_command[:3] == ["backup", "--config", "/etc/filterd/filterd.yaml"]
+    ran = subprocess.run(
+        [sys.executable, "-m", "filterd", "backup", "--config", str(view), *nightly_command[3:]],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert len(list((root / "var/lib/filterd-web/backups").glob("filterd-backup-*.tar.gz"))) == 1
     log = root / "var/lib/filterd/filterd.db"
     log.write_bytes(b"the query log, as filterd left it")
     kept = {
