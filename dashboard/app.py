@@ -20,6 +20,7 @@ from filterd.db.events import EventLog
 from filterd.db.read import FilterdReader
 from filterd.db.retention import Retention
 from filterd.events.kinds import RULES_SAVED
+from filterd.lists.categories import label_of
 from filterd.text.people import shown
 
 MAX_REQUEST_BYTES = 256 * 1024  # forms and JSON only; nothing is uploaded
@@ -128,6 +129,7 @@ def create_app(config: Config, config_path: Path | None = None) -> Flask:
         CSRF_EXEMPT={"auth.setup", "auth.login", "auth.login_code"},
     )
     app.jinja_env.finalize = shown
+    app.add_template_filter(label_of, "category")  # a category id as a person reads it
     app.extensions["dashboard"] = dashboard
     _prepare_setup_code(dashboard.settings.database)
     security.install(app)

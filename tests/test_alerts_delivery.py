@@ -228,7 +228,7 @@ def test_self_harm_at_23_00_in_quiet_hours_reaches_the_dsl_at_once_then_groups(m
     digest = next(m for m in home.digests_to("dsl@home.example") if m["Subject"] == daily)
     plain = text_of(digest)
     assert "Sam: online" in plain and "high-risk blocks: 12, reviewed: 0" in plain
-    assert "blocked self harm: 11" in plain and "blocked adult: 1" in plain
+    assert "blocked self-harm: 11" in plain and "blocked adult: 1" in plain
     assert "audit trail intact" in plain
     page = digest.get_body(("html",)).get_content()
     assert 'bgcolor="#0b5cad"' in page and "<script" not in page, "bars drawn as table cells"

@@ -275,3 +275,16 @@ def test_the_log_is_read_through_an_index_never_a_scan_of_every_query(tmp_path):
     ), month
     assert all("USING INDEX" in p for p in plans({"range": "7d", "child": "sam"}))
     reader.close()
+
+
+def test_categories_read_the_same_on_the_review_page_as_in_alerts_and_the_audit_trail(
+    tmp_path, signed_in
+):
+    # One label per category (filterd.lists.categories.label_of): the review page wrote
+    # "self harm" and "ai chat" where alerts said "self-harm" and the editor "AI chat".
+    write_log(tmp_path, [row(NOW - 60, "companion.example", categories="self_harm,ai_chat")])
+    client = signed_in("Lee", "safeguarding_lead")
+    page = client.get("/blocked/").get_data(as_text=True)
+    assert "self-harm, AI chat" in page
+    assert '<option value="ai_chat">AI chat</option>' in page
+    assert "self harm" not in page and "ai chat" not in page

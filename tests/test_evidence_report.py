@@ -73,7 +73,7 @@ def test_the_monthly_pdf_says_what_a_review_needs(tmp_path):
     text = " ".join(text.split())
     assert "Filtering and monitoring evidence" in text
     assert "Time online: 1 h 35 min" in text
-    assert "self harm 30" in text and "gaming" in text
+    assert "self-harm 30" in text and "gaming" in text
     assert "High-risk blocks: 30; reviewed: 3." in text
     assert "Discussed with the child: 3" in text
     assert "Jo: Sam: adult: blocked -> allowed; reason: agreed" in text

@@ -31,7 +31,7 @@ def test_the_self_test_finds_a_category_no_list_covers_and_health_shows_it(start
     assert done.returncode == 1, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert "ok   adult: blocked: 3 names blocked" in lines
-    assert "ok   illegal: blocked: 1 names blocked" in lines
+    assert "ok   illegal content: blocked: 1 names blocked" in lines
     gambling = "FAIL gambling: covered by a list: no list has any name"
     assert any(line.startswith(gambling) for line in lines)
     assert "ok   encrypted-DNS canary use-application-dns.net: NXDOMAIN" in lines

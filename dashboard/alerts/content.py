@@ -14,17 +14,9 @@ from zoneinfo import ZoneInfo
 
 from filterd.db.events import Event
 from filterd.events import kinds as k
+from filterd.lists.categories import label_of
 from filterd.rules.model import Rules
 
-PLAIN_CATEGORY = {
-    "illegal": "illegal content",
-    "self_harm": "self-harm",
-    "eating_disorders": "eating disorder",
-    "weapons_violence": "weapons or violence",
-    "malware_phishing": "malware or phishing",
-    "ai_chat": "AI chat",
-    "bypass": "filter bypass (VPN, proxy or encrypted DNS)",
-}
 ILLEGAL_GUIDANCE = (
     "Do not visit the site. Record what you know and tell the designated safeguarding lead. "
     "Report it to the police (999 if a child is in immediate danger) and to the Internet Watch "
@@ -34,7 +26,7 @@ SYSTEM_LINK = "/health"
 
 
 def plain_category(category: str) -> str:
-    return PLAIN_CATEGORY.get(category, category.replace("_", " "))
+    return label_of(category)
 
 
 def main_category(event: Event) -> str:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from dashboard.data import access_requests, chain
 from dashboard.data.blocked_log import reviews_for
 from filterd.db.read import FilterdReader
+from filterd.lists.categories import label_of
 from filterd.rules.decide import OVERALL
 from filterd.rules.model import Rules
 
@@ -96,7 +97,7 @@ def build(
         text.append(f"{first}: online {minutes // 60}h {minutes % 60}m")
         text.append(f"  high-risk blocks: {len(ids)}, reviewed: {reviewed}")
         for category, count in sorted(blocked.items(), key=lambda x: -x[1]):
-            text.append(f"  blocked {category.replace('_', ' ')}: {count}")
+            text.append(f"  blocked {label_of(category)}: {count}")
         answers = [_answer(r) for r in requests if r.child == child_id]
         text.append(f"  requests for access: {asked.get(child_id, 0)}")
         text += [f"    {line}" for line in answers]
@@ -186,7 +187,7 @@ def _bars(blocked: dict[str, int]) -> str:
     for category, count in sorted(blocked.items(), key=lambda x: -x[1]):
         width = max(2, round(BAR_WIDTH * count / top))
         rows.append(
-            f'<tr><td style="padding:2px 8px 2px 0">{html.escape(category.replace("_", " "))}</td>'
+            f'<tr><td style="padding:2px 8px 2px 0">{html.escape(label_of(category))}</td>'
             f'<td><table role="presentation" cellpadding="0" cellspacing="0"><tr>'
             f'<td width="{width}" height="14" bgcolor="#0b5cad" style="background:#0b5cad">'
             f'&nbsp;</td><td style="padding-left:6px">{count}</td></tr></table></td></tr>'

@@ -14,7 +14,7 @@ import re
 from typing import Any, NamedTuple
 
 from filterd.catalogue.model import Catalogue, Service
-from filterd.lists.categories import BY_ID
+from filterd.lists.categories import BY_ID, label_of
 from filterd.rules.parse import FULL_DAYS
 from filterd.rules.presets import PRESETS
 
@@ -109,7 +109,7 @@ def minutes_text(raw: Any) -> str:
 
 def category_words(category: str) -> str:
     """A category id as a carer reads it in a sentence ("AI chat", "stranger chat")."""
-    return category.replace("_", " ").replace("ai chat", "AI chat")
+    return label_of(category)
 
 
 def _blocked_categories(body: dict[str, Any]) -> set[str]:
@@ -215,4 +215,4 @@ def kinds_in_order(catalogue: Catalogue) -> list[tuple[str, str, list[Service]]]
 
 
 def category_label(category: str | None) -> str:
-    return BY_ID[category].id.replace("_", " ") if category in BY_ID else "none"
+    return BY_ID[category].label if category in BY_ID else "none"

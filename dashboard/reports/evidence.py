@@ -22,6 +22,7 @@ from dashboard.data.blocked_log import OUTCOMES, review_histories
 from dashboard.data.devices import seen_devices
 from filterd.db.events import Event
 from filterd.db.read import FilterdReader
+from filterd.lists.categories import label_of
 from filterd.rules.decide import OVERALL
 from filterd.rules.model import Rules
 
@@ -96,7 +97,7 @@ def build(
         pdf.line(f"Time online: {minutes // 60} h {minutes % 60} min in the month.")
         counts = filterd_db.category_counts(child_id, start, hide_high_risk=False, until=end)
         blocked = sorted(((c, b) for c, (_, b) in counts.items() if b), key=lambda x: -x[1])
-        listed = ", ".join(f"{c.replace('_', ' ')} {b}" for c, b in blocked) or "none"
+        listed = ", ".join(f"{label_of(c)} {b}" for c, b in blocked) or "none"
         pdf.line(f"Blocked by category: {listed}.")
         ids = risky.get(child_id, [])
         histories = review_histories(dashboard_db, ids) if ids else {}

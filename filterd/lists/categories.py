@@ -11,6 +11,11 @@ class Category(NamedTuple):
     bit: int
     description: str  # one line a carer understands
 
+    @property
+    def label(self) -> str:
+        """The category's name as a person reads it in a sentence, on every page and alert."""
+        return label_of(self.id)
+
 
 CATEGORIES: tuple[Category, ...] = (
     Category("illegal", 0, "Child sexual abuse material and terrorist content. Always blocked."),
@@ -41,6 +46,23 @@ CATEGORIES: tuple[Category, ...] = (
     ),
 )
 BY_ID = {c.id: c for c in CATEGORIES}
+# Where a category's name is not just its id with spaces (pages, alerts, reports, the audit
+# trail all use label_of, so the words are the same everywhere).
+_LABELS = {
+    "illegal": "illegal content",
+    "self_harm": "self-harm",
+    "weapons_violence": "weapons or violence",
+    "malware_phishing": "malware or phishing",
+    "ai_chat": "AI chat",
+    "bypass": "filter bypass",
+}
+
+
+def label_of(category: str) -> str:
+    """A category id as a person reads it ("self-harm", "AI chat"); an unknown id with spaces."""
+    return _LABELS.get(category, category.replace("_", " "))
+
+
 ALWAYS_BLOCKED = frozenset({"illegal"})
 # Categories where a blocked request may be a sign that a child is at risk of harm (suicide and
 # self-harm, eating disorders, radicalisation, sexual exploitation, drugs and county lines,

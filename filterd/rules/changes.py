@@ -13,7 +13,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from filterd.dns.wire import name_to_text
-from filterd.lists.categories import BY_ID, CATEGORIES, HIGH_RISK, ids_of
+from filterd.lists.categories import BY_ID, CATEGORIES, HIGH_RISK, ids_of, label_of
 from filterd.rules.model import Profile, Rules, Window
 from filterd.rules.parse import DAY_GROUPS
 
@@ -83,9 +83,7 @@ def _profile(old: Profile, new: Profile, tz: ZoneInfo) -> list[Change]:
         was, now = bool(old.block_mask & bit), bool(new.block_mask & bit)
         if was != now:
             loosens = was and not now and category.id in HIGH_RISK
-            changes.append(
-                Change(who, category.id.replace("_", " "), _blocked(was), _blocked(now), loosens)
-            )
+            changes.append(Change(who, category.label, _blocked(was), _blocked(now), loosens))
     changes += _windows(who, "bedtime", old.offline, new.offline, loosening_if_added=False)
     changes += _windows(
         who, "allowed during", old.allowed_during, new.allowed_during, loosening_if_added=True
@@ -192,7 +190,7 @@ def _limits(who: str, old: Profile, new: Profile) -> list[Change]:
     for category in sorted(set(old.limits.categories) | set(new.limits.categories)):
         was, now = old.limits.categories.get(category), new.limits.categories.get(category)
         if was != now:
-            label = category.replace("_", " ") if category in BY_ID else category
+            label = label_of(category) if category in BY_ID else category
             changes.append(Change(who, f"daily limit {label}", _minutes(was), _minutes(now)))
     return changes
 

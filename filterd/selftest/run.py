@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from dnslib import EDNS0, QTYPE, RCODE, DNSRecord
 
 from filterd.config import Config
-from filterd.lists.categories import ALWAYS_BLOCKED
+from filterd.lists.categories import ALWAYS_BLOCKED, label_of
 from filterd.rules.parse import load_rules
 from filterd.selftest.samples import sample_names
 
@@ -74,7 +74,7 @@ def run(config: Config) -> list[Check]:
                 children.update(ids_of(profile.block_mask))
     for category in sorted(set(household) | children):
         names = sample_names(lists, category)
-        label = category.replace("_", " ")
+        label = label_of(category)
         if not names:
             detail = "no list has any name in it, so nothing is blocked for it"
             if category in ALWAYS_BLOCKED:

@@ -62,3 +62,12 @@ def test_every_high_risk_category_asks_for_a_reason_when_opened_stranger_chat_to
     opened = next(c for c in describe(before, after) if c.setting == "stranger chat")
     assert str(opened) == "Sam: stranger chat: blocked -> allowed"
     assert opened.loosens_high_risk
+
+
+def test_a_category_change_is_named_as_pages_and_alerts_name_it():
+    before = rules(block_categories=["gambling", "self_harm", "ai_chat"])
+    after = rules(block_categories=["gambling"])
+    assert lines(before, after) == [
+        "Sam: self-harm: blocked -> allowed",
+        "Sam: AI chat: blocked -> allowed",
+    ]
