@@ -122,3 +122,10 @@ def test_the_readme_draws_every_step_build_chain_wires():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     drawing = readme.split("A packet's path", 1)[1].split("```", 2)[1]
     assert steps and {step for step in steps if step not in drawing} == set()
+
+
+def test_every_dashboard_package_is_drawn_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    drawing = readme.split("## Development", 1)[1].split("```", 2)[1]
+    packages = {p.parent.name for p in (ROOT / "dashboard").glob("*/__init__.py")}
+    assert {package for package in packages if f"{package}/" not in drawing} == set()
