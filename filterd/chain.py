@@ -49,6 +49,9 @@ class Chain(NamedTuple):
     handle: PacketStage  # what the sockets call with each packet
     upstream: UpstreamStage  # a config reload changes its cache limits and rebinding policy
     box_names: BoxNames  # a config reload changes the box's names and addresses
+    # The cache and upstream below policy: the per-profile self-test puts its own policy
+    # stage on top (filterd.selftest.profiles), so it asks the real path as a child's device.
+    below_policy: Stage
 
 
 def build_chain(
@@ -73,6 +76,7 @@ def build_chain(
     upstream = UpstreamStage(upstream_client, limits, rebinding, metrics)
     # Cache: client-agnostic, above the upstream so a hit never leaves the box.
     stage: Stage = CacheStage(cache, upstream.__call__, clock).__call__
+    below_policy = stage
     # Policy (identify, the precedence table, safe search, TTL caps): above the cache, so a
     # blocked name is answered locally (even with every upstream down) and one device's
     # decision never reaches another through a cached answer.
@@ -103,4 +107,4 @@ def build_chain(
     # nothing but REFUSED.
     outside = RateLimit(RefuseOutsiders(metrics).__call__, limiter, metrics, clock, OUTSIDERS)
     # Access control first: filterd is never an open resolver.
-    return Chain(AccessControl(acl, inside, outside).__call__, upstream, own)
+    return Chain(AccessControl(acl, inside, outside).__call__, upstream, own, below_policy)

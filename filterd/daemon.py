@@ -10,6 +10,7 @@ import resource
 import signal
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 from prometheus_client import start_http_server
@@ -27,7 +28,13 @@ from filterd.discovery import metrics as discovery_metrics
 from filterd.discovery.service import Discovery
 from filterd.events import limits
 from filterd.events.hand_edits import HandEdits
-from filterd.events.kinds import LIMIT_SPENT, LISTS_ILLEGAL_SOURCE_REMOVED, SYSTEM_STARTED
+from filterd.events.kinds import (
+    LIMIT_SPENT,
+    LISTS_ILLEGAL_SOURCE_REMOVED,
+    SELFTEST_FAILED,
+    SELFTEST_RESULT,
+    SYSTEM_STARTED,
+)
 from filterd.events.quiet import QuietDevices
 from filterd.events.recorder import EventRecorder
 from filterd.events.watch import ListsWatch, UpstreamWatch, removed_illegal_sources
@@ -44,6 +51,7 @@ from filterd.querylog.queue import QueryLog
 from filterd.rules import metrics as rules_metrics
 from filterd.rules.service import RulesService
 from filterd.rules.trusted_time import TrustedClock, sync_source_from_environment
+from filterd.selftest import profiles
 from filterd.serve import metrics as serve_metrics
 from filterd.serve.acl import ClientAcl
 from filterd.serve.ratelimit import RateLimiter
@@ -131,6 +139,11 @@ class Daemon:
             box_names=_box_names(config),
         )
         self.handle = self.chain.handle
+        self.profile_probe = profiles.ProfileProbe(
+            self.chain.below_policy, self.blocklists, self.rules, self.metrics, self.clock
+        )
+        self._probed_rules: object = None
+        self._probed_at = 0.0
         self.tcp = TcpServer(self.handle, self.acl, config.tcp, self.metrics)
         self._transports: list[asyncio.BaseTransport] = []
         self._tcp_servers: list[asyncio.AbstractServer] = []
@@ -193,10 +206,28 @@ class Daemon:
                 settings = self.config.blocklists.lists_update
                 self.lists_watch.check(self.blocklists.status, settings.refresh_hours)
                 self.spent_limits.check(self.rules.rules, self.rules.tracker, self.clock.time())
+                await self._selftest_profiles_if_due()
                 if ticks % QUIET_CHECK_TICKS == 0:
                     await self._check_quiet_devices()
             except Exception:  # the watch must outlive any one failure
                 log.exception("event watch")
+
+    async def _selftest_profiles_if_due(self) -> None:
+        """The per-profile self-test (filterd.selftest.profiles) when the rules in force
+        change and daily; its result goes to the event log, as `filterd selftest`'s does."""
+        rules = self.rules.rules
+        now = self.clock.time()
+        if rules is None or (
+            rules is self._probed_rules and now - self._probed_at < SELFTEST_INTERVAL
+        ):
+            return
+        self._probed_rules, self._probed_at = rules, now
+        started = time.time()
+        checks = await self.profile_probe.check(rules, self.rules.tracker, self.config.blocklists)
+        if checks:
+            result = profiles.summary(checks, started)
+            kind = SELFTEST_RESULT if result["ok"] else SELFTEST_FAILED
+            self.events.emit(kind, data=result, ts=self.clock.time())
 
     async def _selftest_daily(self) -> None:
         """`filterd selftest` a little after start, then daily, as its own process (it asks

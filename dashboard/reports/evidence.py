@@ -130,7 +130,8 @@ def build(
     tests = [e for e in events if e.kind in SELFTEST_KINDS]
     for event in tests[-5:]:
         verdict = "passed" if event.data.get("ok") else "found problems"
-        pdf.line(f"{datetime.fromtimestamp(event.ts, tz):%d %b %H:%M}: {verdict}")
+        what = "each child's rules" if event.data.get("scope") == "profiles" else "household"
+        pdf.line(f"{datetime.fromtimestamp(event.ts, tz):%d %b %H:%M} ({what}): {verdict}")
         for check in event.data.get("checks", []):
             if not check.get("ok"):
                 pdf.line(f"    not ok: {check.get('name')} ({check.get('detail')})")

@@ -38,15 +38,17 @@ def index():
         last_query=reader.last_query(),
         lists=lists_report(dashboard.config.blocklists),
         selftest=last_selftest(reader),
+        profile_selftest=last_selftest(reader, "profiles"),
         records=[(label, chain.verify(dashboard.db(), table)) for table, label in CHAINED_RECORDS],
         now=time.time(),
         clock=lambda ts: datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M"),
     )
 
 
-def last_selftest(reader: FilterdReader) -> dict | None:
-    """The newest filter self-test result from filterd's event log (None before the first)."""
-    found = reader.latest_event(SELFTEST_KINDS)
+def last_selftest(reader: FilterdReader, scope: str = "") -> dict | None:
+    """The newest filter self-test result from filterd's event log (None before the first):
+    the household's (`filterd selftest`) or, with scope "profiles", each child's."""
+    found = reader.latest_event(SELFTEST_KINDS, scope)
     return None if found is None else {"ts": found.ts, **found.data}
 
 

@@ -369,14 +369,16 @@ class FilterdReader:
         )
         return [Event(*row[:8], json.loads(row[8])) for row in rows]
 
-    def latest_event(self, kinds: tuple[str, ...]) -> Event | None:
-        """The newest event of any of these kinds still kept (None when there is none)."""
+    def latest_event(self, kinds: tuple[str, ...], scope: str | None = None) -> Event | None:
+        """The newest event of any of these kinds still kept (None when there is none); with
+        `scope`, only events whose data has that `scope` ("" for those with none)."""
         kept = self._now_or(None) - EVENT_DAYS * 86_400
         marks = ", ".join("?" * len(kinds))
+        scoped = "" if scope is None else " AND coalesce(json_extract(data, '$.scope'), '') = ?"
         rows = self._rows(
             "events",
-            f"SELECT {events.COLUMNS} FROM events WHERE kind IN ({marks}) AND ts >= ?"
+            f"SELECT {events.COLUMNS} FROM events WHERE kind IN ({marks}) AND ts >= ?{scoped}"
             " ORDER BY id DESC LIMIT 1",
-            (*kinds, kept),
+            (*kinds, kept) + (() if scope is None else (scope,)),
         )
         return Event(*rows[0][:8], json.loads(rows[0][8])) if rows else None
