@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from filterd.lists.categories import BY_ID
+from filterd.lists.categories import BY_ID, label_of
 from filterd.rules.model import Profile
 from filterd.rules.parse import instant_of, override_expired
 
@@ -37,7 +37,7 @@ def _clock(moment: float, tz: ZoneInfo, now: float) -> str:
 
 def _label(category: Any) -> str:
     if isinstance(category, str) and category in BY_ID:
-        return category.replace("_", " ")
+        return label_of(category)
     return "today's limit"
 
 

@@ -21,7 +21,7 @@ from dnslib import DNSRecord
 
 from filterd.clock import Clock
 from filterd.dns.query import BLOCKING_REASONS, Reason, Reply, Stage, Transport
-from filterd.lists.categories import ALWAYS_BLOCKED, ids_of
+from filterd.lists.categories import ALWAYS_BLOCKED, ids_of, label_of
 from filterd.lists.service import Blocklists
 from filterd.lists.settings import BlocklistSettings
 from filterd.metrics import Metrics
@@ -113,7 +113,7 @@ class ProfileProbe:
             # What this child's device meets: the profile's categories and the household's.
             blocked = set(ids_of(profile.block_mask)) | set(lists.block_categories)
             for category in sorted(blocked):
-                label = f"{first}: {category.replace('_', ' ')}"
+                label = f"{first}: {label_of(category)}"
                 names = sample_names(lists, category)
                 if not names:
                     detail = "no list has any name in it, so nothing is blocked for it"
