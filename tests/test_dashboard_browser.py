@@ -425,6 +425,14 @@ def check_phone_page(stack: Stack, name: str) -> Path:
         ".map(e => e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 30))"
     )
     assert width <= 390, f"{name} is {width} px wide at 390: {wide[:5]}"
+    small = stack.browser.execute_script(
+        "return [...document.querySelectorAll("
+        "'a, button, select, summary, input:not([type=hidden])')]"
+        ".filter(e => e.offsetParent !== null && e.getBoundingClientRect().bottom > 0"
+        " && e.getBoundingClientRect().right > 0 && e.getBoundingClientRect().height < 44)"
+        ".map(e => e.tagName + ' ' + (e.textContent || e.name).trim().slice(0, 30))"
+    )
+    assert small == [], f"{name}: tap targets under 44 px tall: {small}"
     assert axe_violations(stack.browser) == [], name
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     target = SCREENSHOTS / f"{name}-phone-390.png"
