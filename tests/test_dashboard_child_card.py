@@ -173,6 +173,11 @@ def test_pause_everyone_and_resume_everyone_through_page_and_api(fresh: Home):
         assert [o["kind"] for o in overrides(fresh, child)] == ["pause"]
     [entry] = fresh.audit_rows("everyone.pause")
     assert entry["user"] == "cam"
+    mia = next(
+        c for c in json.loads(carer.get("/api/children").text)["children"] if c["id"] == "mia"
+    )
+    assert mia["overrides"][0]["kind"] == "pause" and mia["overrides"][0]["index"] == 0
+    assert mia["allowed"] == {"overall": 60} and mia["has_bedtime"] is True
 
     session = json.loads(carer.get("/api/session").text)
     reply = carer.request(
@@ -185,6 +190,8 @@ def test_pause_everyone_and_resume_everyone_through_page_and_api(fresh: Home):
     assert json.loads(reply.text)["message"] == "Everyone can use the internet again."
     assert overrides(fresh, "mia") == [] and overrides(fresh, "leo") == []
     assert len(fresh.audit_rows("everyone.resume")) == 1
+    children = json.loads(carer.get("/api/children").text)["children"]
+    assert [c["overrides"] for c in children] == [[], []]
 
 
 def test_plus_thirty_asks_limit_or_bedtime_and_bedtime_moves_thirty_minutes(fresh: Home):

@@ -121,7 +121,10 @@ def children():
         if snapshot.rules
         else []
     )
-    return jsonify(version=snapshot.version, children=[c._asdict() for c in found])
+    return jsonify(
+        version=snapshot.version,
+        children=[{**c._asdict(), "overrides": [o._asdict() for o in c.overrides]} for c in found],
+    )
 
 
 def _failed(err: ActionError):
