@@ -3,7 +3,7 @@ descriptions (filterd.lists.categories) are the source; these say the same thing
 
 from __future__ import annotations
 
-from filterd.lists.categories import BY_ID
+from filterd.lists.categories import BY_ID, label_of
 
 CHILD_WORDS: dict[str, str] = {
     "illegal": "it has things on it that are against the law",
@@ -48,4 +48,4 @@ def because(category: str) -> str:
 
 
 def time_for(category: str) -> str:
-    return TIME_FOR.get(category, category.replace("_", " "))
+    return TIME_FOR.get(category) or label_of(category)
