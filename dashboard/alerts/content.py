@@ -63,6 +63,8 @@ def describe(event: Event, rules: Rules | None, tz: ZoneInfo, link_base: str) ->
         "link": link_base + _path(event, category),
         "event": event.id,
     }
+    if event.kind == k.LIMIT_SPENT.name:
+        content["app"] = bool(event.data.get("app"))
     content["title"] = _title(event.kind, content)
     if event.kind == k.BLOCK_ILLEGAL.name:
         content["guidance"] = ILLEGAL_GUIDANCE
@@ -104,6 +106,8 @@ def _title(kind: str, c: dict[str, Any]) -> str:
         return f"{who} asked for access to a blocked site"
     if kind == k.LIMIT_SPENT.name:
         what = f"{c['category']} time" if c["category"] else "time online"
+        if c.get("app"):
+            what = "time on an app"
         return f"{who}'s daily {what} is used up"
     return k.KINDS[kind].summary if kind in k.KINDS else kind
 

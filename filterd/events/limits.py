@@ -46,8 +46,9 @@ class SpentLimits:
                 if key in self.raised:
                     continue
                 self.raised.add(key)
-                categories = [] if limit == OVERALL or limit in limits.services else [limit]
-                data = {"limit": limit, "day": day, "categories": categories}
+                app = limit in limits.services
+                categories = [] if limit == OVERALL or app else [limit]
+                data = {"limit": limit, "day": day, "categories": categories, "app": app}
                 self.emit(LIMIT_SPENT, child=child, data=data, ts=now)
         if len(self.raised) > 10_000:  # days long past: forget them
             newest = max(key[2] for key in self.raised)
