@@ -115,7 +115,11 @@ class Daemon:
         self.lists_watch = ListsWatch(self.events.emit)
         self.quiet = QuietDevices(self.events.emit, self.clock.time())
         since = self.clock.time() - limits.LOOK_BACK
-        earlier = self.events.store.of_kind_since(LIMIT_SPENT.name, since)
+        try:
+            earlier = self.events.store.of_kind_since(LIMIT_SPENT.name, since)
+        except (sqlite3.Error, OSError) as err:  # DNS starts anyway; a limit may be said twice
+            log.warning("cannot read today's spent limits from the event log: %s", err)
+            earlier = []
         self.spent_limits = limits.SpentLimits(self.events.emit, earlier)
         self.query_reader = QueryLogReader(config.database)
         apps = self.blocklists.apps
