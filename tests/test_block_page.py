@@ -22,11 +22,10 @@ import pytest
 import yaml
 from dnslib import DNSRecord
 from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from filterd.rules.guards import with_end_line
+from tests.support.chromium import start_chromium
 from tests.support.dashboard_process import DashboardProcess
 from tests.support.dns_client import make_query, udp_exchange
 from tests.support.filterd_process import FilterdProcess, free_port, wait_for
@@ -155,23 +154,11 @@ class Box:
 @pytest.fixture(scope="module")
 def phone() -> Iterator[webdriver.Chrome]:
     """Chromium as Sam's device: every *.example name reaches the plain-HTTP listener."""
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
+    driver = start_chromium(
         "--host-resolver-rules=MAP *.example 127.0.0.1, MAP filterd.home.arpa 127.0.0.1",
         "--disable-features=HttpsUpgrades",
         "--window-size=390,844",
-        "--ignore-certificate-errors",  # the carer's dashboard: the box's own certificate
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-    driver.set_page_load_timeout(15)
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
+        phone=True,
     )
     yield driver
     driver.quit()

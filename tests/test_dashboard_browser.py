@@ -21,14 +21,13 @@ import pytest
 import yaml
 from dnslib import DNSRecord
 from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from filterd.rules.guards import with_end_line
 from filterd.rules.parse import parse_rules
+from tests.support.chromium import CHROMEDRIVER, CHROMIUM, start_chromium
 from tests.support.dashboard_process import DashboardProcess
 from tests.support.dns_client import make_query, udp_exchange
 from tests.support.filterd_process import FilterdProcess, free_port, wait_for
@@ -36,8 +35,6 @@ from tests.support.upstream_process import PROJECT_ROOT
 from tests.test_blocklists import ede_codes, write_lists
 from tests.test_child_profiles import FILTERED, addresses, blocked
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
 SAM, ALEX = "127.0.0.2", "127.0.0.3"
 PASSWORD = "correct horse battery"
@@ -146,18 +143,7 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[webdriver.Chrome]:
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    # The dashboard serves HTTPS with the certificate each test box makes for itself.
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--ignore-certificate-errors",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-    driver.set_page_load_timeout(15)
+    driver = start_chromium()
     yield driver
     driver.quit()
 

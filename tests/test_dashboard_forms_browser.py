@@ -5,18 +5,16 @@ tap targets at 44 px, passes axe-core, and is saved as a screenshot to look at."
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from axe_selenium_python import Axe
 from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from dashboard.data import audit
 from dashboard.data.blocked_log import record_reviews
 from dashboard.data.db import connect
+from tests.support.chromium import CHROMEDRIVER, CHROMIUM, PHONE, start_chromium
 from tests.support.filterd_process import wait_for
 from tests.support.upstream_process import PROJECT_ROOT
 from tests.test_dashboard_forms_security import (
@@ -27,10 +25,7 @@ from tests.test_dashboard_forms_security import (
     write_blocked,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
-PHONE = (390, 844)
 
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
@@ -40,22 +35,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[webdriver.Chrome]:
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    # The dashboard serves HTTPS with the certificate each test box makes for itself.
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--ignore-certificate-errors",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-    driver.set_page_load_timeout(15)
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 1, "mobile": True},
-    )
+    driver = start_chromium(phone=True)
     yield driver
     driver.quit()
 
