@@ -72,7 +72,11 @@ def test_dead_names_from_one_device_do_not_back_off_an_upstream_that_answers_oth
         second.clear_log()
         name = unique("still-first-")
         assert rcode(ask(filterd.port, name)) == "NOERROR"
-        assert upstream.queries_for(name) and not second.queries_for(name)
+        # The first upstream is asked and still counted up. (The second may also get the
+        # question when the first is slow to answer it: a hedge, not a back-off; asserting it
+        # never does failed now and then on a quiet machine.)
+        assert upstream.queries_for(name)
+        assert up(filterd, upstream) == 1, "the first upstream was backed off"
 
 
 def test_the_only_upstream_is_always_asked_and_recovery_is_immediate(start_filterd, upstream):
