@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -24,18 +25,28 @@ READY_PROBE = (
 UPSTREAM_TIMEOUT = 0.5  # upstream_timeout in the test config
 
 
+# Ports handed out are chosen below the kernel's ephemeral range (32768-60999 by default), so
+# an outgoing socket of any process (filterd asking its upstream, a browser) cannot take one
+# between our check and filterd's bind; and never the same one twice in this test run.
+_PORT_RANGE = (20000, 32700)
+_handed_out: set[int] = set()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port free for both UDP and TCP on host."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-            tcp.bind((host, 0))
-            port = tcp.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-                try:
+    """A port free for both UDP and TCP on host, outside the ephemeral range."""
+    for _ in range(200):
+        port = random.randrange(*_PORT_RANGE)
+        if port in _handed_out:
+            continue
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                tcp.bind((host, port))
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
                     udp.bind((host, port))
-                except OSError:
-                    continue
-            return port
+        except OSError:
+            continue
+        _handed_out.add(port)
+        return port
     raise RuntimeError("no free port")
 
 
@@ -61,6 +72,7 @@ class FilterdProcess:
             "rate_limit": {"queries_per_second": 0},
         }
         self.config.update(overrides)
+        self._own_ports = "listen" not in overrides and "metrics" not in overrides
         if "listen" in overrides:  # the first listen address is the one tests query
             self.port = int(overrides["listen"][0].rpartition(":")[2])
         self.proc: subprocess.Popen[bytes] | None = None
@@ -71,6 +83,20 @@ class FilterdProcess:
         self.config_path.write_text(text)
 
     def start(self, env: dict[str, str] | None = None) -> FilterdProcess:
+        """Start filterd and wait until it answers; new ports if another process took ours."""
+        for attempt in range(3):
+            try:
+                return self._start_once(env)
+            except RuntimeError as failed:
+                taken = "Address already in use" in str(failed)
+                if not (taken and self._own_ports and attempt < 2):
+                    raise
+                self.port, self.metrics_port = free_port(), free_port()
+                self.config["listen"] = [f"127.0.0.1:{self.port}"]
+                self.config["metrics"] = f"127.0.0.1:{self.metrics_port}"
+        raise AssertionError("unreachable")
+
+    def _start_once(self, env: dict[str, str] | None) -> FilterdProcess:
         self.write_config()
         run_env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), **(env or {}))
         config, logged_before = str(self.config_path), len(self.log())
