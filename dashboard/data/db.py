@@ -19,7 +19,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE COLLATE NOCASE,
-    role TEXT NOT NULL,             -- administrator, carer, safeguarding_lead, viewer
+    role TEXT NOT NULL,             -- administrator, carer, safeguarding_lead, viewer, practitioner
     password_hash TEXT NOT NULL,    -- argon2id
     created REAL NOT NULL,
     disabled INTEGER NOT NULL DEFAULT 0
@@ -120,7 +120,40 @@ CREATE INDEX IF NOT EXISTS access_requests_client ON access_requests(client, ts)
 CREATE INDEX IF NOT EXISTS alerts_group ON alerts(channel, recipient, group_key, id);
 CREATE INDEX IF NOT EXISTS alerts_unsent ON alerts(next_try) WHERE state != 'sent';
 """
-SCHEMA_VERSION = 1
+# Version 2 (MIGRATIONS: _from_1): each device's record and set-up checklist
+# (dashboard.data.device_records), practitioners' time-limited accounts and the children each
+# may see (dashboard.data.practitioners).
+DEVICE_RECORDS_AND_PRACTITIONERS = """
+CREATE TABLE IF NOT EXISTS device_records (  -- who bought a device, who holds its account...
+    mac TEXT PRIMARY KEY,           -- lower case, colons: the device's hardware address
+    bought_by TEXT NOT NULL DEFAULT '',
+    account_holder TEXT NOT NULL DEFAULT '',  -- who holds the account or contract on it
+    handed_over TEXT NOT NULL DEFAULT '',     -- YYYY-MM-DD it was handed to the carer
+    reset TEXT NOT NULL DEFAULT '',           -- yes, no, not_sure ('' not answered yet)
+    updated REAL NOT NULL,
+    updated_by TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS device_checks (  -- the set-up checklist: each item's state now
+    mac TEXT NOT NULL,              -- (every tick and untick is in the audit trail too)
+    item TEXT NOT NULL,             -- dashboard.data.device_records.CHECKLIST's keys
+    done INTEGER NOT NULL,
+    by TEXT NOT NULL,               -- who ticked (or unticked) it last
+    ts REAL NOT NULL,
+    PRIMARY KEY (mac, item)
+);
+CREATE TABLE IF NOT EXISTS practitioners (  -- a practitioner account's kind and end
+    user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,             -- social_worker, iro, independent_visitor
+    ends REAL NOT NULL,             -- no login and no session from this moment
+    created_by TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS practitioner_children (  -- the only children it may see
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    child TEXT NOT NULL,            -- the child's id in the rules file
+    PRIMARY KEY (user_id, child)
+);
+"""
+SCHEMA_VERSION = 2
 
 # How long dashboard.db keeps each kind of record (README: "What is kept, and for how long").
 # Pruned when the table is written, and never shown once older, even before pruning runs.
@@ -153,8 +186,15 @@ def _from_0(db: sqlite3.Connection) -> None:
         db.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")  # (connect makes it again)
 
 
+def _from_1(db: sqlite3.Connection) -> None:
+    """1 -> 2: device records and their checklists, practitioners' accounts (new tables; the
+    rows a previous release wrote are untouched)."""
+    for statement in statements(DEVICE_RECORDS_AND_PRACTITIONERS):
+        db.execute(statement)
+
+
 # MIGRATIONS[n] upgrades version n to n + 1; a test opens a file the previous release wrote.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_from_0]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_from_0, _from_1]
 
 
 def migrate(db: sqlite3.Connection) -> int:
@@ -168,7 +208,7 @@ def migrate(db: sqlite3.Connection) -> int:
             if fresh is not None:
                 for step in MIGRATIONS[found:]:
                     step(db)
-            for statement in statements(SCHEMA):
+            for statement in statements(SCHEMA + DEVICE_RECORDS_AND_PRACTITIONERS):
                 db.execute(statement)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.commit()
@@ -185,7 +225,8 @@ def connect(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA foreign_keys=ON")
     if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
         migrate(db)
-    db.executescript(SCHEMA)  # tables added without a migration (new, empty) appear here too
+    # Tables added without a migration (new, empty) appear here too.
+    db.executescript(SCHEMA + DEVICE_RECORDS_AND_PRACTITIONERS)
     _add_missing_columns(db)
     db.executescript(chain.triggers("audit", AUDIT_DAYS) + chain.triggers("reviews", REVIEW_DAYS))
     return db

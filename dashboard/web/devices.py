@@ -13,21 +13,13 @@ from dashboard.actions.devices import assign_device as assign
 from dashboard.actions.devices import child_names
 from dashboard.actions.unknown_devices import choose
 from dashboard.app import current_dashboard
+from dashboard.data import device_records
 from dashboard.data.accounts import Permission
 from dashboard.data.devices import HOUSEHOLD_OWNER, ago, seen_devices
 from dashboard.data.unknown_devices import CHOICES, current, described
 from dashboard.web.security import requires
 
 blueprint = Blueprint("devices", __name__, template_folder="../templates")
-
-CHECKLIST = (
-    "Location sharing off (in the device's settings and in each app that asks).",
-    "Accounts set to friends-only: who can message, see posts and add them.",
-    "Parental controls on (Screen Time, Family Link, the console's family settings).",
-    "Private (random) Wi-Fi address off for this network, so filterd keeps knowing the device.",
-    "On a child's device, a bookmark to http://filterd.home.arpa/me: their own page says what"
-    " applies to them and lets them ask for a blocked site.",
-)
 
 
 @blueprint.record_once
@@ -51,7 +43,7 @@ def index():
         household=HOUSEHOLD_OWNER,
         version=snapshot.version,
         file_problems=snapshot.problems,
-        checklist=CHECKLIST,
+        checklist=device_records.CHECKLIST.values(),
         ago=ago,
         any_new=any(d.new for d in devices),
         filterd_ran=current_dashboard().filterd_db().exists,
@@ -59,6 +51,7 @@ def index():
         unknown_choice=current(snapshot.raw),
         unknown_described=described(snapshot.raw),
         unknown_choices=CHOICES,
+        records=device_records.read_many(current_dashboard().db(), [d.mac for d in devices]),
     )
 
 
@@ -96,8 +89,12 @@ def assign_device():
     except ActionError as err:
         flash(str(err), "error")
         return redirect(url_for("devices.index"))
-    flash(
-        f"{done.device.hostname or done.device.mac} now follows the rules of {done.owner_name}.",
-        "ok",
-    )
+    said = f"{done.device.hostname or done.device.mac} now follows the rules of {done.owner_name}."
+    record = device_records.read(current_dashboard().db(), done.device.mac)
+    if request.form.get("owner") != HOUSEHOLD_OWNER and not record.filled_in:
+        # A device newly a child's: the guidance asks who bought it, who holds its account,
+        # whether it was reset and set up. The carer lands on its record to say so.
+        flash(said + " Now fill in its record.", "ok")
+        return redirect(url_for("device_record.show", mac=done.device.mac))
+    flash(said, "ok")
     return redirect(url_for("devices.index"))
