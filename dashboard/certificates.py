@@ -57,6 +57,9 @@ class ServerCertificate:
     ca: Path | None  # the file to trust on phones (None for an operator's own certificate)
     names: tuple[str, ...]
     addresses: tuple[str, ...]
+    # Addresses the dashboard answers to that the box's CA may not vouch for (not private):
+    # left out of its certificate, which one of them would make invalid for every name.
+    uncovered: tuple[str, ...] = ()
 
 
 def _is_address(text: str) -> bool:
@@ -186,6 +189,17 @@ def _load_ca(directory: Path, names: list[str]):
     return ca, key
 
 
+def _ca_permits_address(ca: x509.Certificate, address: Address) -> bool:
+    try:
+        constraints = ca.extensions.get_extension_for_class(x509.NameConstraints).value
+    except x509.ExtensionNotFound:
+        return True
+    networks = [
+        g.value for g in constraints.permitted_subtrees or [] if isinstance(g, x509.IPAddress)
+    ]
+    return any(address.version == n.version and address in n for n in networks)
+
+
 def _server_is_current(path: Path, names: list[str], addresses: list[Address]) -> bool:
     try:
         certificate = x509.load_pem_x509_certificate(path.read_bytes())
@@ -244,12 +258,17 @@ def ensure(settings: DashboardSettings) -> ServerCertificate:
     loaded = _load_ca(directory, names)
     renewed_ca = loaded is None
     ca, ca_key = _make_ca(directory, names) if loaded is None else loaded
+    # A name-constrained CA makes a certificate with any address outside its ranges invalid
+    # as a whole (browsers and phones check every name and address in it), so such an
+    # address is left out rather than breaking https://filterd.home.arpa too.
+    uncovered = [a for a in addresses if not _ca_permits_address(ca, a)]
+    addresses = [a for a in addresses if a not in uncovered]
     server = directory / "dashboard.crt"
     if renewed_ca or not _server_is_current(server, names, addresses):
         _make_server(directory, ca, ca_key, names, addresses)
     return ServerCertificate(
         server, directory / "dashboard.key", directory / "ca.crt", tuple(names),
-        tuple(map(str, addresses)),
+        tuple(map(str, addresses)), tuple(map(str, uncovered)),
     )  # fmt: skip
 
 
@@ -295,4 +314,10 @@ def describe(found: ServerCertificate) -> list[str]:
         f"  its SHA-256 fingerprint: {fingerprint(found.certificate)}",
         f"  for: {', '.join(found.names + found.addresses)}",
     ]
+    if found.uncovered:
+        lines.append(
+            f"  not for {', '.join(found.uncovered)}: not a private address, so the box's own"
+            " certificate authority may not vouch for it (browsers warn there; use"
+            f" https://{BOX_NAME} or a private address)"
+        )
     return lines

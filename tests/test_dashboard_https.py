@@ -10,6 +10,8 @@ import http.client
 import socket
 import ssl
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -193,3 +195,41 @@ def test_an_unusable_own_certificate_is_refused_by_key_and_reason(tmp_path: Path
     assert "dashboard.certificate: cannot use" in shown.stderr and "missing.crt" in shown.stderr
     served = made.command("dashboard")
     assert served.returncode == 1 and "dashboard.certificate" in served.stderr
+
+
+def test_a_public_address_is_left_out_so_the_certificate_stays_valid(tmp_path: Path) -> None:
+    """The installer adds the box's LAN address to allowed_hosts; on a LAN with public (or
+    global IPv6) addresses, putting it in the certificate made the whole certificate fail the
+    CA's name constraints on every phone, for filterd.home.arpa too (found by
+    tests/test_appliance_e2e.py). It is left out, and `filterd certificate` says why."""
+    config = tmp_path / "filterd.yaml"
+    dashboard = {
+        "database": str(tmp_path / "dashboard.db"),
+        "allowed_hosts": ["filterd.home.arpa", "192.168.1.2", "192.0.2.7", "2001:db8::7"],
+    }
+    raw = {"listen": ["127.0.0.1:1053"], "upstreams": ["127.0.0.1:9"], "dashboard": dashboard}
+    config.write_text(yaml.safe_dump(raw))
+    shown = subprocess.run(
+        [sys.executable, "-m", "filterd", "certificate", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "not for 192.0.2.7, 2001:db8::7: not a private address" in shown.stdout
+    tls = tmp_path / "tls"
+    verified = subprocess.run(
+        ["openssl", "verify", "-purpose", "sslserver", "-CAfile", str(tls / "ca.crt"),
+         str(tls / "dashboard.crt")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    served = x509.load_pem_x509_certificate((tls / "dashboard.crt").read_bytes())
+    san = served.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert {str(a) for a in san.get_values_for_type(x509.IPAddress)} == {
+        "127.0.0.1",
+        "192.168.1.2",
+        "::1",
+    }

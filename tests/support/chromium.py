@@ -3,6 +3,9 @@ timeout and (for a phone) 390 px viewport everywhere, plus what a test adds of i
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from selenium import webdriver
@@ -14,7 +17,9 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 PHONE = (390, 844)
 
 
-def start_chromium(*extra: str, phone: bool = False) -> webdriver.Chrome:
+def start_chromium(
+    *extra: str, phone: bool = False, service: Service | None = None
+) -> webdriver.Chrome:
     """Headless Chromium that trusts the box's own certificate; `phone` sets a 390 px viewport."""
     options = Options()
     options.binary_location = str(CHROMIUM)
@@ -27,7 +32,8 @@ def start_chromium(*extra: str, phone: bool = False) -> webdriver.Chrome:
         *extra,
     ):
         options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    service = service or Service(str(CHROMEDRIVER))
+    driver = webdriver.Chrome(options=options, service=service)
     driver.set_page_load_timeout(15)
     if phone:
         driver.execute_cdp_cmd(
@@ -35,3 +41,30 @@ def start_chromium(*extra: str, phone: bool = False) -> webdriver.Chrome:
             {"width": PHONE[0], "height": PHONE[1], "deviceScaleFactor": 1, "mobile": True},
         )
     return driver
+
+
+@contextmanager
+def chromium_in_namespace(
+    namespace: str, *extra: str, phone: bool = False
+) -> Iterator[webdriver.Chrome]:
+    """The same Chromium on a device of a test LAN: chromedriver, and so the browser, run under
+    `ip netns exec NAMESPACE`, so the browser resolves names with that namespace's resolver
+    (/etc/netns/NAMESPACE/resolv.conf) and reaches only that namespace's network; the test
+    drives it through a relay from this namespace's loopback to chromedriver's port there."""
+    from tests.support.filterd_process import free_port
+    from tests.support.netns import PortIntoNamespace
+
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="chromium-netns-") as scratch:
+        wrapper = Path(scratch) / "chromedriver"
+        wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {namespace} {CHROMEDRIVER} "$@"\n')
+        wrapper.chmod(0o755)
+        relay = PortIntoNamespace(namespace, port)
+        try:
+            driver = start_chromium(*extra, phone=phone, service=Service(str(wrapper), port=port))
+            try:
+                yield driver
+            finally:
+                driver.quit()
+        finally:
+            relay.close()

@@ -15,10 +15,14 @@ Needs root and iproute2.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -208,3 +212,71 @@ class Lan:
             sh("ip", "netns", "del", name, check=False)
         self._created.clear()
         self.devices.clear()
+
+
+CLONE_NEWNET = 0x40000000
+
+
+class PortIntoNamespace:
+    """127.0.0.1:PORT here reaches 127.0.0.1:PORT inside a namespace (a TCP relay).
+
+    For a program run inside a namespace that the test talks to over loopback, such as
+    chromedriver for a browser on a device (`ip netns exec DEVICE chromedriver`): the listening
+    socket is made in this namespace, and a thread that has entered the device's namespace
+    (setns(2) applies to the calling thread only) makes the outgoing connections.
+    """
+
+    def __init__(self, namespace: str, port: int) -> None:
+        self.namespace = namespace
+        self.port = port
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", port))
+        self._listener.listen(16)
+        self._listener.settimeout(0.2)
+        self._stopping = threading.Event()
+        self._entered = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+        if not self._entered.wait(5):
+            raise RuntimeError(f"could not enter the namespace {namespace}")
+
+    def _serve(self) -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        with open(f"/var/run/netns/{self.namespace}", "rb") as handle:
+            if libc.setns(handle.fileno(), CLONE_NEWNET) != 0:
+                return
+        self._entered.set()
+        while not self._stopping.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            try:
+                inside = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            except OSError:
+                client.close()
+                continue
+            for source, sink in ((client, inside), (inside, client)):
+                threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._listener.close()
+        self._thread.join(5)
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    """Copy one direction of a relayed connection until either side closes."""
+    try:
+        source.settimeout(None)
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
