@@ -14,12 +14,11 @@ is restored into a second scratch install: the same child, account (its password
 audit trail.
 
 What differs from a real box, and why: the services run as root here (the test machine has no
-systemd as PID 1 to start them as their users; tests/test_install_real_root.py checks the users,
-groups and modes); the upstream resolver is a scripted DNS server inside the box namespace (tests
-never reach the internet); and Chromium is started with --ignore-certificate-errors (as every
-browser test here), while the certificate itself is checked separately: a client on the phone that
-trusts only the box's CA (what the dashboard offers at /filterd-ca.crt) verifies it for
-filterd.home.arpa.
+systemd as PID 1 to start them as their users, and the --root install creates no users); the
+upstream resolver is a scripted DNS server inside the box namespace (tests never reach the
+internet); and Chromium is started with --ignore-certificate-errors (as every browser test here),
+while the certificate itself is checked separately: a client on the phone that trusts only the
+box's CA (what the dashboard offers at /filterd-ca.crt) verifies it for filterd.home.arpa.
 """
 
 from __future__ import annotations
