@@ -130,7 +130,8 @@ def test_a_carer_assigns_a_device_through_the_api(tmp_path):
     )
     client = logged_in(make_app(tmp_path), "Jo", "carer")
     listed = client.get("/api/devices").get_json()
-    assert [d["hostname"] for d in listed["devices"]] == ["alexs-phone"]
+    # the phone filterd saw, then Sam's tablet (listed by address, not seen yet)
+    assert [d["label"] for d in listed["devices"]] == ["alexs-phone", "Sam's tablet"]
     response = client.post(
         "/api/devices/3c:22:fb:00:00:09/owner",
         json={"owner": "alex", "version": listed["version"]},

@@ -58,10 +58,10 @@ def fill(client, mac: str, **fields):
 
 
 def card(client, mac: str) -> str:
-    """The text of one device's row on the Devices page."""
+    """The text of one device's card on the Devices page."""
     page = client.get("/devices/").get_data(as_text=True)
     start = page.index(f'id="device-{mac.replace(":", "")}"')
-    return page[start : page.index("</tr>", start)]
+    return page[start : page.index("</li>", start)]
 
 
 def test_a_device_newly_given_to_a_child_asks_for_its_record(tmp_path):

@@ -96,7 +96,7 @@ def test_set_up_asks_and_devices_shows_and_changes_the_choice(home: Home, browse
     assert wait_for(lambda: unknown_choice(home) == "household", 10)
 
     browser.get(home.process.url + "/devices/")
-    rows = browser.find_elements(By.CSS_SELECTOR, "tbody tr")
+    rows = browser.find_elements(By.CSS_SELECTOR, "ul.devices > li")
     assert rows[0].get_attribute("id") == "device-" + NEW_PHONE.replace(":", ""), [
         r.text for r in rows
     ]
@@ -111,15 +111,16 @@ def test_set_up_asks_and_devices_shows_and_changes_the_choice(home: Home, browse
     assert wait_for(lambda: unknown_choice(home) == "strict", 10)
     assert "filtered like a young child" in browser.find_element(By.TAG_NAME, "main").text
     assert load_rules(home.rules_path).unknown is not None  # filterd applies the strict profile
-    check_page(browser, "devices-unassigned", "table.stacked")
+    check_page(browser, "devices-unassigned", "ul.devices")
     actions = [row["action"] for row in home.audit_rows()]
     assert actions.count("devices.unknown") == 2
 
     # Assigning the phone is deciding: it leaves the top of the list.
-    browser.find_element(By.CSS_SELECTOR, "#owner-1 option[value=sam]").click()
-    browser.find_element(By.CSS_SELECTOR, "tbody tr form button").click()
+    phone = "#owner-" + NEW_PHONE.replace(":", "")
+    browser.find_element(By.CSS_SELECTOR, f"{phone} option[value=sam]").click()
+    browser.find_element(By.CSS_SELECTOR, "ul.devices > li form button").click()
     assert wait_for(lambda: "now follows the rules of Sam" in browser.page_source, 10)
-    first = browser.find_elements(By.CSS_SELECTOR, "tbody tr")[0]
+    first = browser.find_elements(By.CSS_SELECTOR, "ul.devices > li")[0]
     assert first.get_attribute("id") == "device-" + SAMS_TABLET.replace(":", "")
     assert "1 device" not in browser.find_element(By.ID, "unassigned-now").text
 

@@ -34,10 +34,17 @@ class Failure(enum.Enum):
 class ActionError(Exception):
     """An action that was not done; the message is for the person."""
 
-    def __init__(self, failure: Failure, message: str, problems: list[str] | None = None):
+    def __init__(
+        self,
+        failure: Failure,
+        message: str,
+        problems: list[str] | None = None,
+        field: str = "",
+    ):
         super().__init__(message)
         self.failure = failure
         self.problems = problems or []
+        self.field = field  # the form field the message belongs next to ("" for none)
 
 
 @contextmanager

@@ -116,6 +116,20 @@ CREATE TABLE IF NOT EXISTS access_requests (  -- dashboard.data.access_requests
     decided_by TEXT NOT NULL DEFAULT '',
     decided REAL
 );
+CREATE TABLE IF NOT EXISTS device_decisions (  -- dashboard.data.device_decisions
+    device TEXT PRIMARY KEY,        -- a MAC (lower case) or, for a device known by it, an address
+    decision TEXT NOT NULL DEFAULT '',  -- visitor, removed, or '' (only a name given)
+    name TEXT NOT NULL DEFAULT '',  -- a name given to a device the rules do not list
+    decided_by TEXT NOT NULL,
+    decided REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS children_left (  -- dashboard.data.children_left
+    child TEXT PRIMARY KEY,         -- the id their records carry
+    name TEXT NOT NULL,
+    left_at REAL NOT NULL,
+    removed_by TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS access_requests_client ON access_requests(client, ts);
 CREATE INDEX IF NOT EXISTS alerts_group ON alerts(channel, recipient, group_key, id);
 CREATE INDEX IF NOT EXISTS alerts_unsent ON alerts(next_try) WHERE state != 'sent';

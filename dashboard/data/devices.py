@@ -6,53 +6,107 @@ discovered anything, there are no devices.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import time
 from typing import Any, NamedTuple
 
+from dashboard.data.device_decisions import REMOVED, VISITOR, Decision
 from filterd.db.read import FilterdReader
 from filterd.rules.parse import MAX_NAME
 from filterd.text.people import text_problem
 
-NEW_WINDOW = 86_400  # seconds: a device first seen this recently is highlighted as new
 HOUSEHOLD_OWNER = "none"
+NOT_SEEN = 0.0  # first_seen and last_seen of a device listed by hand that filterd has not seen
 
 
 class SeenDevice(NamedTuple):
-    mac: str
+    mac: str  # "" for a device listed by its address only
     address: str | None
     hostname: str | None
     vendor: str | None
     private: bool
     first_seen: float
     last_seen: float
-    new: bool
+    new: bool  # nobody has decided about it yet (assigned, visitor's, or removed)
     owner: str | None  # a child id, HOUSEHOLD_OWNER, or None when the rules do not list it
     listed_name: str | None  # the name the rules give it
+    decision: str = ""  # device_decisions.VISITOR for a visitor's device the rules do not list
+    given_name: str = ""  # a name given on the Devices page while the rules do not list it
+
+    @property
+    def key(self) -> str:
+        """How pages and the API name this device: its MAC, else its address."""
+        return self.mac or self.address or ""
+
+    @property
+    def label(self) -> str:
+        return self.listed_name or self.given_name or self.hostname or "unnamed device"
+
+    @property
+    def seen(self) -> bool:
+        return self.last_seen != NOT_SEEN
 
 
 def seen_devices(
-    reader: FilterdReader, raw_rules: dict[str, Any], now: float | None = None
+    reader: FilterdReader,
+    raw_rules: dict[str, Any],
+    decisions: dict[str, Decision] | None = None,
 ) -> list[SeenDevice]:
-    """Every device filterd has seen, most recently seen first, with its owner from the rules."""
-    now = time.time() if now is None else now
+    """Every device filterd has seen, most recently seen first, with its owner from the rules,
+    then those the rules list that filterd has not seen (added by hand). A device removed on
+    the Devices page is left out until it is seen again after its removal."""
+    decisions = decisions or {}
     devices = []
+    matched: set[int] = set()
     for row in reader.devices_seen():
         mac, address, hostname, vendor = row.mac, row.address, row.hostname, row.vendor
         private, first_seen, last_seen = row.private, row.first_seen, row.last_seen
         if hostname is not None and text_problem(hostname, MAX_NAME) is not None:
             hostname = None  # a device's own name with control or direction characters: unshown
         entry = listed_entry(raw_rules, mac, address)
-        owner = listed_name = None
+        decided = decisions.get(mac)
         if entry is not None:
-            owner = _owner_text(entry.get("owner"))
-            listed_name = entry.get("name") if isinstance(entry.get("name"), str) else None
-        devices.append(
-            SeenDevice(
-                mac, address, hostname, vendor, bool(private), first_seen, last_seen,
-                now - first_seen < NEW_WINDOW, owner, listed_name,
-            )
-        )  # fmt: skip
+            matched.add(id(entry))
+        elif decided is not None and decided.decision == REMOVED and last_seen <= decided.decided:
+            continue
+        devices.append(_device(mac, address, hostname, vendor, bool(private), first_seen,
+                               last_seen, entry, decided))  # fmt: skip
+    for entry in _entries(raw_rules):
+        if id(entry) in matched:
+            continue
+        mac = _mac_text(entry.get("mac"))
+        address = str(entry["ip"]).strip() if entry.get("ip") is not None else None
+        devices.append(_device(mac, address, None, None, False, NOT_SEEN, NOT_SEEN, entry, None))
     return devices
+
+
+def _device(
+    mac: str,
+    address: str | None,
+    hostname: str | None,
+    vendor: str | None,
+    private: bool,
+    first_seen: float,
+    last_seen: float,
+    entry: dict[str, Any] | None,
+    decided: Decision | None,
+) -> SeenDevice:
+    owner = listed_name = None
+    decision = given = ""
+    if entry is not None:
+        owner = _owner_text(entry.get("owner"))
+        listed_name = entry.get("name") if isinstance(entry.get("name"), str) else None
+    elif decided is not None:
+        decision = decided.decision if decided.decision == VISITOR else ""
+        given = decided.name
+    new = owner is None and decision != VISITOR
+    return SeenDevice(mac, address, hostname, vendor, private, first_seen, last_seen, new,
+                      owner, listed_name, decision, given)  # fmt: skip
+
+
+def _mac_text(value: Any) -> str:
+    return value.strip().lower().replace("-", ":") if isinstance(value, str) else ""
 
 
 def _owner_text(owner: Any) -> str:
@@ -74,7 +128,7 @@ def listed_entry(raw_rules: dict[str, Any], mac: str, address: str | None) -> di
     """The rules' entry for a device: by MAC first, then by its last address."""
     entries = _entries(raw_rules)
     for entry in entries:
-        if _same_mac(entry.get("mac"), mac):
+        if mac and _same_mac(entry.get("mac"), mac):
             return entry
     if address:
         for entry in entries:
@@ -83,23 +137,59 @@ def listed_entry(raw_rules: dict[str, Any], mac: str, address: str | None) -> di
     return None
 
 
-def assign(raw_rules: dict[str, Any], mac: str, owner: str, name: str | None) -> None:
-    """Give a device (by MAC) an owner: a child id or HOUSEHOLD_OWNER; adds its entry if new.
+def assign(raw_rules: dict[str, Any], device: SeenDevice, owner: str, name: str | None) -> None:
+    """Give a device an owner: a child id or HOUSEHOLD_OWNER; adds its entry (by MAC, else by
+    address) if the rules do not list it yet, with `name` when it has none.
 
     Changes raw_rules in place; the caller saves them with the version check.
     """
-    devices = raw_rules.get("devices")
-    if not isinstance(devices, list):
-        devices = raw_rules["devices"] = []
-    for entry in devices:
-        if isinstance(entry, dict) and _same_mac(entry.get("mac"), mac):
-            entry["owner"] = owner
-            return
-    entry: dict[str, Any] = {"mac": mac.lower()}
-    if name:
+    entry = listed_entry(raw_rules, device.mac, device.address)
+    if entry is None:
+        devices = raw_rules.get("devices")
+        if not isinstance(devices, list):
+            devices = raw_rules["devices"] = []
+        entry = {"mac": device.mac} if device.mac else {"ip": device.address}
+        devices.append(entry)
+    if name and not entry.get("name"):
         entry["name"] = name
     entry["owner"] = owner
-    devices.append(entry)
+
+
+def unlist(raw_rules: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+    """Take these entries out of the rules' device list (in place)."""
+    gone = {id(entry) for entry in entries}
+    devices = raw_rules.get("devices")
+    if isinstance(devices, list):
+        raw_rules["devices"] = [d for d in devices if id(d) not in gone]
+
+
+def listed_entries(raw_rules: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every device entry in the rules."""
+    return _entries(raw_rules)
+
+
+def owned_by(raw_rules: dict[str, Any], child: str) -> list[dict[str, Any]]:
+    """The rules' entries of a child's devices."""
+    return [entry for entry in _entries(raw_rules) if entry.get("owner") == child]
+
+
+_MAC = re.compile(r"[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}")
+NOT_AN_ADDRESS = (
+    "That doesn't look like a device address. It looks like aa:bb:cc:dd:ee:ff or 192.168.1.23"
+)
+
+
+def device_address(text: str) -> tuple[str, str] | None:
+    """("mac", aa:bb:...) or ("ip", address) for what a person typed; None when it is neither."""
+    text = text.strip().lower()
+    if _MAC.fullmatch(text):
+        return "mac", text.replace("-", ":")
+    try:
+        if "%" in text:
+            return None
+        return "ip", str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
 
 
 def ago(then: float, now: float | None = None) -> str:

@@ -16,8 +16,8 @@ from typing import Any
 from flask import Blueprint, abort, g, jsonify, request
 
 from dashboard.actions import ActionError, Failure, quick
+from dashboard.actions import devices as device_actions
 from dashboard.actions import rules as rules_actions
-from dashboard.actions.devices import assign_device
 from dashboard.actions.reviews import review_entries
 from dashboard.app import current_dashboard
 from dashboard.data import audit
@@ -29,7 +29,6 @@ from dashboard.data.blocked_log import (
     parse_filters,
     review_histories,
 )
-from dashboard.data.devices import seen_devices
 from dashboard.web.audit_log import page_number
 from dashboard.web.openapi import SPEC
 
@@ -213,30 +212,95 @@ def audit_trail():
     return jsonify(entries=[e._asdict() for e in audit.page(db, number)], page=number, pages=pages)
 
 
+def _device_json(device) -> dict[str, Any]:
+    return {**device._asdict(), "key": device.key, "label": device.label, "seen": device.seen}
+
+
 @blueprint.get("/devices")
 @api_requires(Permission.VIEW)
 def devices():
     snapshot = current_dashboard().rules.read()
-    found = seen_devices(current_dashboard().filterd_db(), snapshot.raw)
-    return jsonify(version=snapshot.version, devices=[d._asdict() for d in found])
+    found = device_actions.all_devices(current_dashboard(), snapshot.raw)
+    return jsonify(version=snapshot.version, devices=[_device_json(d) for d in found])
 
 
-@blueprint.post("/devices/<mac>/owner")
+def _field_failed(err: ActionError):
+    """A refusal about one field: the field named beside the plain-words message."""
+    if err.field and err.failure is Failure.INVALID:
+        return jsonify(error=str(err), field=err.field), err.failure.status
+    return _failed(err)
+
+
+@blueprint.post("/devices")
 @api_requires(Permission.EDIT_RULES)
-def device_owner(mac: str):
-    """Assign a device to a child, or to the household with owner "none"."""
+def add_device():
+    """List a device by hand: {address (MAC or IP), name, owner (a child id or "none"),
+    version}."""
     body = json_body()
     try:
-        done = assign_device(
+        device = device_actions.add_device(
             current_dashboard(),
             g.user,
-            mac,
+            str(body.get("address", "")),
+            str(body.get("name", "")),
             str(body.get("owner", "")),
             str(body.get("version", "")),
         )
     except ActionError as err:
-        return _failed(err)
+        return _field_failed(err)
+    return (
+        jsonify(ok=True, key=device.key, version=current_dashboard().rules.read().version),
+        201,
+    )
+
+
+@blueprint.post("/devices/<key>/owner")
+@api_requires(Permission.EDIT_RULES)
+def device_owner(key: str):
+    """Assign a device to a child, to the household with owner "none", or mark it a
+    visitor's with owner "visitor"."""
+    body = json_body()
+    try:
+        done = device_actions.assign_device(
+            current_dashboard(),
+            g.user,
+            key,
+            str(body.get("owner", "")),
+            str(body.get("version", "")),
+        )
+    except ActionError as err:
+        return _field_failed(err)
     return jsonify(ok=True, version=done.version)
+
+
+@blueprint.post("/devices/<key>/name")
+@api_requires(Permission.EDIT_RULES)
+def device_name(key: str):
+    body = json_body()
+    try:
+        version = device_actions.rename_device(
+            current_dashboard(),
+            g.user,
+            key,
+            str(body.get("name", "")),
+            str(body.get("version", "")),
+        )
+    except ActionError as err:
+        return _field_failed(err)
+    return jsonify(ok=True, version=version)
+
+
+@blueprint.delete("/devices/<key>")
+@api_requires(Permission.EDIT_RULES)
+def remove_device(key: str):
+    body = json_body()
+    try:
+        version = device_actions.remove_device(
+            current_dashboard(), g.user, key, str(body.get("version", ""))
+        )
+    except ActionError as err:
+        return _failed(err)
+    return jsonify(ok=True, version=version)
 
 
 @blueprint.get("/blocked")

@@ -8,14 +8,21 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from dashboard.actions import ActionError
+from dashboard.actions import ActionError, Failure
+from dashboard.actions.devices import (
+    VISITOR_OWNER,
+    add_device,
+    all_devices,
+    child_names,
+    remove_device,
+    rename_device,
+)
 from dashboard.actions.devices import assign_device as assign
-from dashboard.actions.devices import child_names
 from dashboard.actions.unknown_devices import choose
 from dashboard.app import current_dashboard
 from dashboard.data import device_records
 from dashboard.data.accounts import Permission
-from dashboard.data.devices import HOUSEHOLD_OWNER, ago, seen_devices
+from dashboard.data.devices import HOUSEHOLD_OWNER, ago
 from dashboard.data.unknown_devices import CHOICES, current, described
 from dashboard.web.security import requires
 
@@ -27,32 +34,58 @@ def _add_nav_link(state) -> None:
     state.app.config["NAV_LINKS"].append(("devices.index", "Devices", Permission.VIEW))
 
 
+def _render(errors: dict[tuple[str, str], str] | None = None, add_form=None, status: int = 200):
+    """The Devices page; `errors` maps (device key or "add", field) to a message shown next
+    to that field, `add_form` keeps what was typed into "Add a device by hand"."""
+    snapshot = current_dashboard().rules.read()
+    devices = all_devices(current_dashboard(), snapshot.raw)
+    # Nobody has decided about a new device yet: those stay at the top until someone does
+    # (the sort is stable, so each group keeps most recently seen first).
+    devices.sort(key=lambda device: not device.new)
+    names = child_names(snapshot.raw)
+    return (
+        render_template(
+            "devices/index.html",
+            devices=devices,
+            children=list(names.items()),
+            names=names,
+            household=HOUSEHOLD_OWNER,
+            visitor=VISITOR_OWNER,
+            version=snapshot.version,
+            file_problems=snapshot.problems,
+            checklist=device_records.CHECKLIST.values(),
+            ago=ago,
+            any_new=any(d.new for d in devices),
+            filterd_ran=current_dashboard().filterd_db().exists,
+            unassigned=sum(1 for d in devices if d.owner is None),
+            unknown_choice=current(snapshot.raw),
+            unknown_described=described(snapshot.raw),
+            unknown_choices=CHOICES,
+            errors=errors or {},
+            records=device_records.read_many(
+                current_dashboard().db(), [d.mac for d in devices if d.mac]
+            ),
+            add_form=add_form or {"address": "", "name": "", "owner": ""},
+        ),
+        status,
+    )
+
+
 @blueprint.route("/devices/")
 @requires(Permission.VIEW)
 def index():
-    snapshot = current_dashboard().rules.read()
-    devices = seen_devices(current_dashboard().filterd_db(), snapshot.raw)
-    # Nobody has decided about an unassigned device yet: those stay at the top until someone
-    # does (the sort is stable, so each group keeps most recently seen first).
-    devices.sort(key=lambda device: device.owner is not None)
-    return render_template(
-        "devices/index.html",
-        devices=devices,
-        children=list(child_names(snapshot.raw).items()),
-        names=child_names(snapshot.raw),
-        household=HOUSEHOLD_OWNER,
-        version=snapshot.version,
-        file_problems=snapshot.problems,
-        checklist=device_records.CHECKLIST.values(),
-        ago=ago,
-        any_new=any(d.new for d in devices),
-        filterd_ran=current_dashboard().filterd_db().exists,
-        unassigned=sum(1 for d in devices if d.owner is None),
-        unknown_choice=current(snapshot.raw),
-        unknown_described=described(snapshot.raw),
-        unknown_choices=CHOICES,
-        records=device_records.read_many(current_dashboard().db(), [d.mac for d in devices]),
-    )
+    return _render()
+
+
+def _refused(err: ActionError, key: str, field: str):
+    """An action's refusal shown next to the field it is about (the page at 4xx)."""
+    if err.failure is Failure.NOT_FOUND:
+        flash(str(err), "error")
+        return redirect(url_for("devices.index"))
+    status = 409 if err.failure is Failure.STALE else 400
+    problems = "; ".join(err.problems)
+    message = str(err) if err.failure is not Failure.REFUSED else f"Not saved: {problems}"
+    return _render({(key, err.field or field): message}, status=status)
 
 
 @blueprint.route("/devices/unassigned", methods=["POST"])
@@ -75,26 +108,87 @@ def choose_unassigned():
     return redirect(url_for("devices.index"))
 
 
+def _device_key() -> str:
+    return request.form.get("device") or request.form.get("mac", "")
+
+
 @blueprint.route("/devices/assign", methods=["POST"])
 @requires(Permission.EDIT_RULES)
 def assign_device():
+    key, owner = _device_key(), request.form.get("owner", "")
     try:
         done = assign(
             current_dashboard(),
             g.user,
-            request.form.get("mac", ""),
-            request.form.get("owner", ""),
+            key,
+            owner,
             request.form.get("version", ""),
         )
     except ActionError as err:
-        flash(str(err), "error")
-        return redirect(url_for("devices.index"))
-    said = f"{done.device.hostname or done.device.mac} now follows the rules of {done.owner_name}."
-    record = device_records.read(current_dashboard().db(), done.device.mac)
-    if request.form.get("owner") != HOUSEHOLD_OWNER and not record.filled_in:
-        # A device newly a child's: the guidance asks who bought it, who holds its account,
-        # whether it was reset and set up. The carer lands on its record to say so.
-        flash(said + " Now fill in its record.", "ok")
-        return redirect(url_for("device_record.show", mac=done.device.mac))
-    flash(said, "ok")
+        return _refused(err, key, "owner")
+    if done.owner_name == "a visitor":
+        flash(
+            f"{done.device.label} is a visitor's device: it is filtered as devices nobody has"
+            " assigned are.",
+            "ok",
+        )
+    elif done.device.mac and owner != HOUSEHOLD_OWNER:
+        said = f"{done.device.label} now follows the rules of {done.owner_name}."
+        if not device_records.read(current_dashboard().db(), done.device.mac).filled_in:
+            # A device newly a child's: the guidance asks who bought it, who holds its
+            # account, whether it was reset and set up. The carer lands on its record.
+            flash(said + " Now fill in its record.", "ok")
+            return redirect(url_for("device_record.show", mac=done.device.mac))
+        flash(said, "ok")
+    else:
+        flash(f"{done.device.label} now follows the rules of {done.owner_name}.", "ok")
+    return redirect(url_for("devices.index"))
+
+
+@blueprint.route("/devices/rename", methods=["POST"])
+@requires(Permission.EDIT_RULES)
+def rename():
+    key, name = _device_key(), request.form.get("name", "")
+    try:
+        rename_device(current_dashboard(), g.user, key, name, request.form.get("version", ""))
+    except ActionError as err:
+        return _refused(err, key, "name")
+    flash(f"Renamed to {name.strip()}.", "ok")
+    return redirect(url_for("devices.index"))
+
+
+@blueprint.route("/devices/remove", methods=["POST"])
+@requires(Permission.EDIT_RULES)
+def remove():
+    key = _device_key()
+    try:
+        remove_device(current_dashboard(), g.user, key, request.form.get("version", ""))
+    except ActionError as err:
+        return _refused(err, key, "remove")
+    flash(
+        "Removed. If it joins the Wi-Fi again it shows here as new, filtered as devices nobody"
+        " has assigned are.",
+        "ok",
+    )
+    return redirect(url_for("devices.index"))
+
+
+@blueprint.route("/devices/add", methods=["POST"])
+@requires(Permission.EDIT_RULES)
+def add():
+    form = {key: request.form.get(key, "") for key in ("address", "name", "owner")}
+    try:
+        device = add_device(
+            current_dashboard(),
+            g.user,
+            form["address"],
+            form["name"],
+            form["owner"],
+            request.form.get("version", ""),
+        )
+    except ActionError as err:
+        status = 409 if err.failure is Failure.STALE else 400
+        message = str(err) if not err.problems else "Not saved: " + "; ".join(err.problems)
+        return _render({("add", err.field or "address"): message}, form, status)
+    flash(f"Added {device.label}.", "ok")
     return redirect(url_for("devices.index"))

@@ -14,6 +14,24 @@ _REFUSED = {
 }
 
 
+_FIELD = {
+    "type": "object",
+    "properties": {"error": {"type": "string"}, "field": {"type": "string"}},
+}
+_TEXT = {"type": "string"}
+_KEY = {
+    "name": "key",
+    "in": "path",
+    "required": True,
+    "description": "the device's MAC, or its address for one listed by address",
+    "schema": {"type": "string"},
+}
+
+
+def _object(properties: dict) -> dict:
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
 def _json(schema: dict) -> dict:
     return {"content": {"application/json": {"schema": schema}}}
 
@@ -143,26 +161,59 @@ SPEC = {
         },
         "/api/devices": {
             "get": {
-                "summary": "Every device discovery has seen, with owner from the rules",
+                "summary": "Every device: seen by discovery or listed by hand, with its owner"
+                " from the rules, `new` until someone decides, and `key` to name it by",
                 "responses": {"200": {"description": "version and devices"}, **_COMMON},
-            }
-        },
-        "/api/devices/{mac}/owner": {
+            },
             "post": {
-                "summary": 'Assign a device to a child, or to the household ("none")',
-                "parameters": [
-                    {"name": "mac", "in": "path", "required": True, "schema": {"type": "string"}}
-                ],
+                "summary": "Add a device by hand, by MAC or by IP address",
                 "requestBody": _json(
-                    {
-                        "type": "object",
-                        "required": ["owner", "version"],
-                        "properties": {"owner": {"type": "string"}, "version": {"type": "string"}},
-                    }
+                    _object({"address": _TEXT, "name": _TEXT, "owner": _TEXT, "version": _TEXT})
                 ),
                 "responses": {
+                    "201": {"description": "listed; its key and the new version"},
+                    "400": {"description": "a wrong field, said in `error`", **_json(_FIELD)},
+                    **_COMMON,
+                    **_CHANGES,
+                },
+            },
+        },
+        "/api/devices/{key}/owner": {
+            "post": {
+                "summary": 'Assign a device to a child, to the household ("none"), or mark it'
+                ' a visitor\'s ("visitor": filtered as devices nobody has assigned)',
+                "parameters": [_KEY],
+                "requestBody": _json(_object({"owner": _TEXT, "version": _TEXT})),
+                "responses": {
                     "200": {"description": "saved; the new version"},
-                    "404": {"description": "a device filterd has not seen", **_json(_ERROR)},
+                    "404": {"description": "no such device", **_json(_ERROR)},
+                    **_COMMON,
+                    **_CHANGES,
+                },
+            }
+        },
+        "/api/devices/{key}/name": {
+            "post": {
+                "summary": "Rename a device",
+                "parameters": [_KEY],
+                "requestBody": _json(_object({"name": _TEXT, "version": _TEXT})),
+                "responses": {
+                    "200": {"description": "saved; the new version"},
+                    "404": {"description": "no such device", **_json(_ERROR)},
+                    **_COMMON,
+                    **_CHANGES,
+                },
+            }
+        },
+        "/api/devices/{key}": {
+            "delete": {
+                "summary": "Remove a device from the list and the rules (shown again as new"
+                " if it joins the Wi-Fi later)",
+                "parameters": [_KEY],
+                "requestBody": _json(_object({"version": _TEXT})),
+                "responses": {
+                    "200": {"description": "removed; the new version"},
+                    "404": {"description": "no such device", **_json(_ERROR)},
                     **_COMMON,
                     **_CHANGES,
                 },
