@@ -120,6 +120,7 @@ def test_set_up_asks_and_devices_shows_and_changes_the_choice(home: Home, browse
     browser.find_element(By.CSS_SELECTOR, f"{phone} option[value=sam]").click()
     browser.find_element(By.CSS_SELECTOR, "ul.devices > li form button").click()
     assert wait_for(lambda: "now follows the rules of Sam" in browser.page_source, 10)
+    browser.get(home.process.url + "/devices/")  # from the device's record (issue 17)
     first = browser.find_elements(By.CSS_SELECTOR, "ul.devices > li")[0]
     assert first.get_attribute("id") == "device-" + SAMS_TABLET.replace(":", "")
     assert "1 device" not in browser.find_element(By.ID, "unassigned-now").text
