@@ -95,6 +95,7 @@ def _prepare_setup_code(database: Path) -> None:
 def create_app(config: Config, config_path: Path | None = None) -> Flask:
     from dashboard.web import (
         account,
+        agreements,
         alert_choices,
         api,
         apps,
@@ -144,6 +145,7 @@ def create_app(config: Config, config_path: Path | None = None) -> Flask:
         setup,
         home,
         children,
+        agreements,
         apps,
         devices,
         device_record,

@@ -7,7 +7,7 @@ earlier blocks: a message can sit in a phone's notifications or a shared mailbox
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -65,10 +65,20 @@ def describe(event: Event, rules: Rules | None, tz: ZoneInfo, link_base: str) ->
     }
     if event.kind == k.LIMIT_SPENT.name:
         content["app"] = bool(event.data.get("app"))
+    if event.kind in (k.AGREEMENT_REVIEW_DUE.name, k.AGREEMENT_REVIEW_OVERDUE.name):
+        content["review"] = _day(str(event.data.get("review", "")))
     content["title"] = _title(event.kind, content)
     if event.kind == k.BLOCK_ILLEGAL.name:
         content["guidance"] = ILLEGAL_GUIDANCE
     return content
+
+
+def _day(iso: str) -> str:
+    """A date given as YYYY-MM-DD, as people write it ("01 Dec 2026")."""
+    try:
+        return date.fromisoformat(iso).strftime("%d %b %Y")
+    except ValueError:
+        return iso
 
 
 def _path(event: Event, category: str) -> str:
@@ -85,6 +95,8 @@ def _path(event: Event, category: str) -> str:
         return "/#access-requests"
     if event.kind == k.LIMIT_SPENT.name and event.child:
         return f"/children/{event.child}"
+    if event.kind in (k.AGREEMENT_REVIEW_DUE.name, k.AGREEMENT_REVIEW_OVERDUE.name):
+        return f"/children/{event.child}/agreement"
     return SYSTEM_LINK
 
 
@@ -109,6 +121,10 @@ def _title(kind: str, c: dict[str, Any]) -> str:
         if c.get("app"):
             what = "time on an app"
         return f"{who}'s daily {what} is used up"
+    if kind == k.AGREEMENT_REVIEW_DUE.name:
+        return f"{who}'s online-safety agreement is due for review on {c.get('review')}"
+    if kind == k.AGREEMENT_REVIEW_OVERDUE.name:
+        return f"{who}'s online-safety agreement was due for review on {c.get('review')}"
     return k.KINDS[kind].summary if kind in k.KINDS else kind
 
 

@@ -17,7 +17,14 @@ import sqlite3
 import threading
 from collections import defaultdict
 
-from dashboard.alerts import digest, email_sender, outbox, routing, webhook_sender
+from dashboard.alerts import (
+    agreement_reviews,
+    digest,
+    email_sender,
+    outbox,
+    routing,
+    webhook_sender,
+)
 from dashboard.alerts.content import describe, group_key
 from dashboard.alerts.message import compose
 from dashboard.alerts.outbox import Queued, Route
@@ -76,11 +83,18 @@ class Notifier:
             refresh()
         db = connect(self.settings.database)
         try:
+            self.remind_reviews(db, self.clock.time())
             self.ingest(db)
             self.queue_digests(db, self.clock.time())
             self.deliver(db, self.clock.time())
         finally:
             db.close()
+
+    def remind_reviews(self, db: sqlite3.Connection, now: float) -> int:
+        """Agreements due for review (or past it) become events, each once."""
+        rules = self.rules.read().rules
+        tz = rules.timezone if rules is not None else HOME_TZ
+        return agreement_reviews.remind(db, rules, self.config.database, now, tz)
 
     def ingest(self, db: sqlite3.Connection) -> int:
         """Queue the messages for new events; how many events were read."""

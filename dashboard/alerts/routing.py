@@ -2,9 +2,9 @@
 
 Roles bound what an account may receive (README "Alerts"): the safeguarding lead and
 administrators get every sign that a child may be at risk; administrators also get the box's
-own troubles; carers may choose access requests, new devices and spent limits. Within its
-role each account chooses; an account
-that never chose gets its role's defaults.
+own troubles; carers may choose access requests, new devices and spent limits. Carers, the
+safeguarding lead and administrators are told of agreements due for review by default.
+Within its role each account chooses; an account that never chose gets its role's defaults.
 """
 
 from __future__ import annotations
@@ -37,20 +37,22 @@ SYSTEM = frozenset(
     }
 )
 CARERS = frozenset({k.ACCESS_REQUESTED.name, k.DEVICE_NEW.name, k.LIMIT_SPENT.name})
+# A child's agreement coming up for review: the carers and the safeguarding lead, by default.
+AGREEMENTS = frozenset({k.AGREEMENT_REVIEW_DUE.name, k.AGREEMENT_REVIEW_OVERDUE.name})
 DIGESTS = frozenset({"digest.daily", "digest.weekly", "digest.monthly"})  # alerts.digest
 DIGEST_LABELS = (("digest.daily", "A daily summary each morning"),
                  ("digest.weekly", "A weekly summary on Monday mornings"),
                  ("digest.monthly", "The monthly evidence report (PDF) on the 1st"))  # fmt: skip
 MAY_RECEIVE: dict[Role, frozenset[str]] = {
-    Role.ADMINISTRATOR: SAFEGUARDING | SYSTEM | DIGESTS | CARERS,
-    Role.SAFEGUARDING_LEAD: SAFEGUARDING | DIGESTS,
-    Role.CARER: CARERS,
+    Role.ADMINISTRATOR: SAFEGUARDING | SYSTEM | DIGESTS | CARERS | AGREEMENTS,
+    Role.SAFEGUARDING_LEAD: SAFEGUARDING | DIGESTS | AGREEMENTS,
+    Role.CARER: CARERS | AGREEMENTS,
     Role.VIEWER: frozenset(),
 }
 BY_DEFAULT: dict[Role, frozenset[str]] = {
-    Role.ADMINISTRATOR: SAFEGUARDING | DIGESTS | (SYSTEM - {k.SYSTEM_STARTED.name}),
-    Role.SAFEGUARDING_LEAD: SAFEGUARDING | DIGESTS,
-    Role.CARER: frozenset(),
+    Role.ADMINISTRATOR: SAFEGUARDING | DIGESTS | (SYSTEM - {k.SYSTEM_STARTED.name}) | AGREEMENTS,
+    Role.SAFEGUARDING_LEAD: SAFEGUARDING | DIGESTS | AGREEMENTS,
+    Role.CARER: AGREEMENTS,
     Role.VIEWER: frozenset(),
 }
 CHOSEN = "(chosen)"  # a row saying the account has chosen (so no row at all is not "defaults")

@@ -15,7 +15,7 @@ from flask import Flask, Response, redirect, render_template, request
 from dashboard.child_side.helplines import BY_CATEGORY, helplines_for
 from dashboard.child_side.own_page import answer_words, what_applies
 from dashboard.child_side.why import RECENT, Why, child_of, explain, general
-from dashboard.data import access_requests
+from dashboard.data import access_requests, agreements
 from dashboard.data.db import connect
 from dashboard.data.rules_file import RulesFile
 from dashboard.plain_http import CHILD_PAGE
@@ -118,17 +118,19 @@ def create_child_app(config: Config) -> Flask:
             lines = [] if profile is None else what_applies(rules, profile, reader, moment)
         finally:
             reader.close()
-        asked = []
+        asked, agreed = [], []
         if profile is not None:
             db = connect(settings.database)
             try:
                 asked = access_requests.of_child(db, profile.id, moment)
+                agreed = agreements.for_child(db, profile.id)
             finally:
                 db.close()
         page = render_template(
             "child_side/me.html",
             known=profile is not None,
             lines=lines,
+            agreed=agreed,
             asked=[(r, answer_words(r)) for r in asked],
             helplines=helplines_for(tuple(BY_CATEGORY)),  # every service: any worry
             max_message=access_requests.MAX_MESSAGE,

@@ -32,12 +32,15 @@ class Permission(enum.StrEnum):
     AUDIT = "audit"  # the audit trail
     MANAGE_USERS = "manage_users"  # other people's accounts and sessions
     BACKUP = "backup"  # download a backup: every account's password hash is in it
+    AGREEMENTS = "agreements"  # record and sign a child's online-safety agreement
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ADMINISTRATOR: frozenset(Permission),
-    Role.CARER: frozenset({Permission.VIEW, Permission.EDIT_RULES}),
-    Role.SAFEGUARDING_LEAD: frozenset({Permission.VIEW, Permission.REVIEW, Permission.AUDIT}),
+    Role.CARER: frozenset({Permission.VIEW, Permission.EDIT_RULES, Permission.AGREEMENTS}),
+    Role.SAFEGUARDING_LEAD: frozenset(
+        {Permission.VIEW, Permission.REVIEW, Permission.AUDIT, Permission.AGREEMENTS}
+    ),
     Role.VIEWER: frozenset({Permission.VIEW}),
 }
 

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from dashboard.data import chain
+from dashboard.data import agreements, chain
 from filterd.db.schema import statements
 
 SCHEMA = """
@@ -167,7 +167,7 @@ CREATE TABLE IF NOT EXISTS practitioner_children (  -- the only children it may 
     PRIMARY KEY (user_id, child)
 );
 """
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # How long dashboard.db keeps each kind of record (README: "What is kept, and for how long").
 # Pruned when the table is written, and never shown once older, even before pruning runs.
@@ -207,8 +207,15 @@ def _from_1(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+def _from_2(db: sqlite3.Connection) -> None:
+    """2 -> 3: each child's online-safety agreement, its versions, signatures and review
+    reminders (dashboard.data.agreements owns these tables)."""
+    for statement in statements(agreements.TABLES):
+        db.execute(statement)
+
+
 # MIGRATIONS[n] upgrades version n to n + 1; a test opens a file the previous release wrote.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_from_0, _from_1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_from_0, _from_1, _from_2]
 
 
 def migrate(db: sqlite3.Connection) -> int:
@@ -222,7 +229,9 @@ def migrate(db: sqlite3.Connection) -> int:
             if fresh is not None:
                 for step in MIGRATIONS[found:]:
                     step(db)
-            for statement in statements(SCHEMA + DEVICE_RECORDS_AND_PRACTITIONERS):
+            for statement in statements(
+                SCHEMA + DEVICE_RECORDS_AND_PRACTITIONERS + agreements.TABLES
+            ):
                 db.execute(statement)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.commit()
@@ -240,7 +249,7 @@ def connect(path: Path) -> sqlite3.Connection:
     if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
         migrate(db)
     # Tables added without a migration (new, empty) appear here too.
-    db.executescript(SCHEMA + DEVICE_RECORDS_AND_PRACTITIONERS)
+    db.executescript(SCHEMA + DEVICE_RECORDS_AND_PRACTITIONERS + agreements.TABLES)
     _add_missing_columns(db)
     db.executescript(chain.triggers("audit", AUDIT_DAYS) + chain.triggers("reviews", REVIEW_DAYS))
     return db

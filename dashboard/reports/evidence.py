@@ -1,7 +1,8 @@
 """The monthly evidence report as a PDF (fpdf2, a maintained PDF library).
 
 Per child: time online, blocked requests by category, high-risk blocks and how many were
-reviewed. Then reviews and their outcomes, every rule change with who made it and why, the
+reviewed, and the state of their online-safety agreement (signed on, review due, out of
+date, none). Then reviews and their outcomes, every rule change with who made it and why, the
 filter self-test results, how fresh the blocklists are, devices the rules do not cover, and
 whether the audit trail and reviews are intact. Read only from the event log, the query log's
 summaries, the audit trail and reviews: what the dashboard already shows, in one document.
@@ -10,6 +11,7 @@ summaries, the audit trail and reviews: what the dashboard already shows, in one
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections import Counter
 from datetime import date, datetime
 from typing import Any
@@ -17,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
-from dashboard.data import chain
+from dashboard.data import agreements, chain
 from dashboard.data.blocked_log import OUTCOMES, review_histories
 from dashboard.data.devices import seen_devices
 from filterd.db.events import Event
@@ -102,6 +104,9 @@ def build(
         ids = risky.get(child_id, [])
         histories = review_histories(dashboard_db, ids) if ids else {}
         pdf.line(f"High-risk blocks: {len(ids)}; reviewed: {len(histories)}.")
+        agreed = agreements.status(dashboard_db, child_id, profile, time.time(), tz)
+        review = agreements.review_words(agreed)
+        pdf.line(f"Online-safety agreement: {agreed.words}" + (f"; {review}." if review else "."))
 
     pdf.heading("Reviews and outcomes")
     rows = dashboard_db.execute(

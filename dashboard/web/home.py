@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from dashboard.actions import ActionError, access, quick
+from dashboard.actions import agreements as agreement_actions
 from dashboard.app import current_dashboard
-from dashboard.data import access_requests
+from dashboard.data import access_requests, agreements
 from dashboard.data.accounts import Permission
 from dashboard.data.activity import child_summaries, hides_high_risk
 from dashboard.data.applied import not_applied
@@ -44,6 +45,14 @@ def index():
     rules_file = current_dashboard().rules
     tz = home_timezone(snapshot)
     status = current_dashboard().filterd_db().rules_status()
+    now = time.time()
+    if snapshot.rules is not None:
+        agreement_actions.follow_rules(current_dashboard(), now)
+    db = current_dashboard().db()
+    agreement_status = {
+        child.id: agreements.status(db, child.id, snapshot.rules.children.get(child.id), now, tz)
+        for child in children
+    }
     return render_template(
         "home/index.html",
         children=children,
@@ -55,6 +64,8 @@ def index():
         approvals=access.APPROVALS,
         names={c.id: c.name for c in children},
         pause_choices=PAUSE_CHOICES,
+        agreement_status=agreement_status,
+        review_words=agreements.review_words,
     )
 
 

@@ -80,6 +80,18 @@ ACCESS_REQUESTED = Kind(
 LIMIT_SPENT = Kind(
     "limit.spent", 1, Severity.INFO, "A child's daily time limit (overall or one kind) ran out"
 )
+AGREEMENT_REVIEW_DUE = Kind(
+    "agreement.review_due",
+    1,
+    Severity.INFO,
+    "A child's online-safety agreement is due for review within 7 days (data: review date)",
+)
+AGREEMENT_REVIEW_OVERDUE = Kind(
+    "agreement.review_overdue",
+    1,
+    Severity.WARNING,
+    "A child's online-safety agreement's review date has passed (data: review date)",
+)
 SYSTEM_STARTED = Kind("system.started", 1, Severity.INFO, "filterd started (the box restarted)")
 
 KINDS: dict[str, Kind] = {
@@ -102,6 +114,8 @@ KINDS: dict[str, Kind] = {
         LIMIT_SPENT,
         SELFTEST_RESULT,
         SELFTEST_FAILED,
+        AGREEMENT_REVIEW_DUE,
+        AGREEMENT_REVIEW_OVERDUE,
     )
 }
 

@@ -223,3 +223,46 @@ def _overrides(profile: Profile, tz: ZoneInfo) -> str:
             extra = f" {name_to_text(override.site)}"
         parts.append(f"{override.kind.value.replace('_', ' ')}{extra} {until}")
     return "; ".join(parts)
+
+
+class Setting(NamedTuple):
+    """One setting in force, in the same words a change to it is described with."""
+
+    setting: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.setting}: {self.value}"
+
+
+def in_force(profile: Profile) -> list[Setting]:
+    """What a child's rules say, setting by setting, in the words `describe` uses for a change
+    (the child's online-safety agreement states these). Overrides (a pause, extra time) are
+    left out: they are the day's exceptions, not what was agreed."""
+    found = []
+    for window in profile.offline:
+        found.append(Setting(f"bedtime {days_label(window.days)}", _window(window)))
+    for window in profile.allowed_during:
+        found.append(Setting(f"allowed during {days_label(window.days)}", _window(window)))
+    if profile.limits.overall is not None:
+        found.append(Setting("daily limit", _minutes(profile.limits.overall)))
+    for category, minutes in sorted(profile.limits.categories.items()):
+        label = label_of(category) if category in BY_ID else category
+        found.append(Setting(f"daily limit {label}", _minutes(minutes)))
+    for app, minutes in sorted(profile.limits.services.items()):
+        found.append(Setting(f"daily limit app {app}", _minutes(minutes)))
+    blocked = [c.label for c in CATEGORIES if profile.block_mask & (1 << c.bit)]
+    found.append(Setting("blocked", ", ".join(blocked) or "none"))
+    for app, choice in sorted(profile.services.items()):
+        found.append(Setting(f"app {app}", choice))
+    found.append(Setting("only the allow list", _on(profile.walled_garden)))
+    for label, names in (
+        ("allow list", profile.allow),
+        ("deny list", profile.deny),
+        ("always allow list", profile.always_allow),
+    ):
+        if names:
+            found.append(Setting(label, _names(names)))
+    for engine in ("google", "bing", "duckduckgo", "youtube"):
+        found.append(Setting(f"safe search {engine}", _shown(getattr(profile.safe_search, engine))))
+    return found

@@ -1,0 +1,93 @@
+"""Recording and signing a child's online-safety agreement, and the drafts a rules change starts;
+each one audited, so the trail links every version to the rule changes behind it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from dashboard.actions import ActionError, Failure
+from dashboard.data import agreements, audit
+from dashboard.data.agreements import Problem, Version
+from dashboard.data.home import home_timezone
+
+
+def _profile(dashboard: Any, child: str):
+    snapshot = dashboard.rules.read()
+    rules = snapshot.rules
+    if rules is None:
+        raise ActionError(
+            Failure.REFUSED,
+            "The rules file is refused right now, so the agreement cannot say what is in force."
+            " Put the rules right first.",
+        )
+    profile = rules.children.get(child)
+    if profile is None:
+        raise ActionError(Failure.NOT_FOUND, "That child is not in the rules.")
+    return snapshot, profile
+
+
+def follow_rules(dashboard: Any, now: float) -> list[Version]:
+    """Start a draft for every agreement the rules no longer match; audit each one with the
+    rule changes behind it."""
+    db = dashboard.db()
+    rules = dashboard.rules.read().rules
+    made = agreements.follow_rules(db, rules, now)
+    for draft in made:
+        _audit_version(db, draft, "agreement.draft", rules.children[draft.child].name)
+    return made
+
+
+def _audit_version(db: Any, made: Version, action: str, name: str) -> None:
+    changes = agreements.rule_changes(db, made.child, name, made.audit_after, made.audit_upto)
+    behind = "; ".join(detail for _, _, detail in changes) or "no rule changes"
+    audit.record(
+        db,
+        made.author,
+        action,
+        made.child,
+        f"version {made.number}; audit entries {made.audit_after + 1}-{made.audit_upto};"
+        f" rule changes behind it: {behind}",
+    )
+
+
+def record(dashboard: Any, user: Any, child: str, typed: dict[str, Any], now: float) -> Version:
+    """Keep what people recorded as a new version, with the rules in force now."""
+    snapshot, profile = _profile(dashboard, child)
+    today = datetime.fromtimestamp(now, home_timezone(snapshot)).date()
+    clean = agreements.check_fields(typed, today)  # Problem goes back to the form
+    db = dashboard.db()
+    follow_rules(dashboard, now)
+    made = agreements.add_version(
+        db, child, user.name, "recorded", agreements.summary(profile), clean, now
+    )
+    db.commit()
+    _audit_version(db, made, "agreement.record", profile.name)
+    return made
+
+
+def sign(
+    dashboard: Any, user: Any, child: str, number: int, signer: str, part: str, now: float
+) -> Version:
+    """Mark the newest version signed by the person named (typed), recorded by `user`."""
+    _profile(dashboard, child)
+    name, part = agreements.check_signer(signer, part)
+    follow_rules(dashboard, now)
+    db = dashboard.db()
+    current = agreements.latest(db, child)
+    if current is None or current.number != number:
+        raise ActionError(
+            Failure.STALE,
+            "The rules changed since you opened this page, so there is a new version to"
+            " read and sign. Nothing was signed.",
+        )
+    agreements.sign(db, current.id, name, part, user.name, now)
+    db.commit()
+    label = agreements.SIGN_PART_LABELS[part].lower()
+    audit.record(
+        db, user.name, "agreement.sign", child, f"version {number} signed by {name} ({label})"
+    )
+    return current
+
+
+__all__ = ["Problem", "follow_rules", "record", "sign"]

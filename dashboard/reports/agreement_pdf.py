@@ -1,0 +1,68 @@
+"""One version of a child's online-safety agreement as a PDF to print and sign (fpdf2, the same
+library and page style as the monthly evidence report)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from dashboard.data import agreements
+from dashboard.data.agreements import Version
+from dashboard.reports.evidence import Report
+
+
+def _when(ts: float, tz: ZoneInfo) -> str:
+    return datetime.fromtimestamp(ts, tz).strftime("%d %b %Y %H:%M")
+
+
+def build(version: Version, name: str, status_words: str, tz: ZoneInfo) -> bytes:
+    """The agreement as printed: the rules in force, who took part, the risk assessment, the
+    child's own words, the review date and a signature line for each person."""
+    pdf = Report()
+    pdf.set_title(f"Online-safety agreement: {name}")
+    pdf.add_page()
+    pdf.heading(f"Online-safety agreement: {name}", 16)
+    pdf.line(f"Version {version.number}, made {_when(version.ts, tz)}. {status_words}.")
+    review = version.review_date()
+    if review is not None:
+        pdf.line(f"Review date: {review:%d %b %Y}.")
+
+    pdf.heading("The rules in force on the home's Wi-Fi")
+    for setting, value in version.in_force:
+        pdf.line(f"{setting[:1].upper()}{setting[1:]}: {value}")
+    pdf.line("These rules work on the home's Wi-Fi only, not on mobile data.")
+
+    if version.observed:
+        pdf.heading("Direct observation")
+        pdf.line(f"{name}'s use of devices needs direct observation.")
+        pdf.line(f"How: {version.field('observation_how')}")
+
+    pdf.heading("Who took part")
+    for key, label in agreements.PEOPLE:
+        who, on = version.field(f"{key}_name"), version.field(f"{key}_on")
+        if who:
+            pdf.line(f"{label}: {who}" + (f", on {on}" if on else ""))
+
+    pdf.heading("Risk assessment")
+    for item in agreements.RISK:
+        pdf.set_font("Helvetica", "B", 11)
+        pdf.line(item.label)
+        pdf.set_font("Helvetica", "", 11)
+        pdf.line(version.field(item.key) or "(not recorded)")
+
+    pdf.heading(f"{name}'s own words")
+    missing = "(not recorded)"
+    pdf.line(f"I agree to: {version.field('agrees') or missing}")
+    pdf.line(f"If something upsets me, I will tell: {version.field('will_tell') or missing}")
+
+    pdf.heading("Signatures")
+    for signature in version.signatures:
+        pdf.line(
+            f"Signed by {signature.signer} ({signature.part_label.lower()}),"
+            f" recorded by {signature.recorded_by} on {_when(signature.ts, tz)}."
+        )
+    for _, label in agreements.PEOPLE:
+        pdf.ln(6)
+        pdf.line(f"{label}: name ______________________  signed ______________________")
+        pdf.line("Date ____________")
+    return bytes(pdf.output())

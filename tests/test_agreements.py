@@ -1,0 +1,286 @@
+"""Issue 17's agreements on the real dashboard (Flask test clients over real files: the rules
+file, dashboard.db, filterd.db): recording, printing, signing, versions after a rules change,
+who may do what, bad input, the child's own page and the monthly evidence report."""
+
+from __future__ import annotations
+
+import io
+import re
+import sqlite3
+from datetime import date, timedelta
+from html import unescape
+
+import pytest
+from pypdf import PdfReader
+
+from dashboard.actions import rules as rule_actions
+from dashboard.child_side.app import create_child_app
+from dashboard.data.accounts import Role, User
+from dashboard.data.child_form import form_from_rules
+from dashboard.reports.evidence import build as build_evidence
+from tests.dashboard_support import audit_trail, csrf_of, logged_in, make_app
+
+SAM_TABLET = "192.168.1.20"  # tests.dashboard_support.RULES: Sam's device
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def words(html: str) -> str:
+    """A page's text as a person reads it (tags dropped, spaces folded)."""
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+
+
+def agreement_form(csrf: str, **changes: str) -> dict[str, str]:
+    review = (date.today() + timedelta(days=90)).isoformat()
+    form = {
+        "csrf": csrf,
+        "child_name": "Sam",
+        "child_on": date.today().isoformat(),
+        "carer_name": "Jo Carer",
+        "carer_on": date.today().isoformat(),
+        "social_worker_name": "Priya Shah",
+        "risk_level": "Low; a peer at school has been unkind online.",
+        "responsibility": "The carer bought the tablet and holds the account.",
+        "agrees": "keep my tablet downstairs at night",
+        "will_tell": "Jo or my social worker Priya",
+        "review": review,
+    }
+    form.update(changes)
+    return form
+
+
+@pytest.fixture
+def app(tmp_path):
+    return make_app(tmp_path)
+
+
+def change_bedtime(app, start: str) -> None:
+    """A carer changes Sam's school-night bedtime through the action the rules page uses."""
+    dashboard = app.extensions["dashboard"]
+    snapshot = dashboard.rules.read()
+    form = form_from_rules(snapshot.raw["children"]["sam"])
+    form["school_start"] = start
+    form["school_end"] = form["school_end"] or "07:00"
+    carer = User(99, "cam", Role.CARER)
+    with app.app_context():
+        rule_actions.save_child(dashboard, carer, "sam", form, snapshot.version)
+
+
+def test_record_print_sign_then_a_bedtime_change_starts_a_draft_and_the_old_stays(app):
+    carer = logged_in(app, "cam", "carer")
+    csrf = csrf_of(carer, "/children/sam/agreement")
+    reply = carer.post("/children/sam/agreement", data=agreement_form(csrf))
+    assert reply.status_code == 302
+
+    printed = carer.get("/children/sam/agreement/1.pdf")
+    assert printed.status_code == 200 and printed.mimetype == "application/pdf"
+    text = pdf_text(printed.data)
+    assert "Online-safety agreement: Sam" in text
+    assert "Bedtime school nights: 20:30-07:00" in text  # the rules in force, in words
+    assert "Daily limit: 3h" in text
+    assert "I agree to: keep my tablet downstairs at night" in text
+    assert "Social worker: Priya Shah" in text
+    assert "The carer bought the tablet" in text
+    assert "signed ____" in text  # signature lines
+
+    reply = carer.post(
+        "/children/sam/agreement/1/sign", data={"csrf": csrf, "signer": "Sam", "part": "child"}
+    )
+    assert reply.status_code == 302
+    page = words(carer.get("/children/sam/agreement").get_data(as_text=True))
+    assert "Signed on" in page and "Signed by Sam (the child), recorded by cam" in page
+    assert "Agreement: Signed on" in words(carer.get("/").get_data(as_text=True))
+
+    change_bedtime(app, "19:45")
+    home = words(carer.get("/").get_data(as_text=True))
+    assert "Agreement: Out of date: the rules changed after it was signed" in home
+    page = words(carer.get("/children/sam/agreement").get_data(as_text=True))
+    assert "Out of date" in page and "Version 2 (draft, not signed)" in page
+    assert "Bedtime school nights: 19:45-07:00" in page  # the draft says the new bedtime
+    assert "school nights: 20:30 -> 19:45" in page  # the rule change behind it
+    assert "I agree to: keep my tablet downstairs at night" in page  # people's words kept
+
+    old = words(carer.get("/children/sam/agreement/1").get_data(as_text=True))
+    assert "Bedtime school nights: 20:30-07:00" in old and "Signed by Sam" in old
+    assert "19:45" not in old
+    drafts = [e for e in audit_trail(app) if e.action == "agreement.draft"]
+    assert len(drafts) == 1 and "20:30 -> 19:45" in drafts[0].detail
+    assert "version 2" in drafts[0].detail
+
+    # Signing the version the carer read before the change is refused: there is a newer one.
+    stale = carer.post(
+        "/children/sam/agreement/1/sign", data={"csrf": csrf, "signer": "Jo", "part": "carer"}
+    )
+    assert stale.status_code == 409 and "Nothing was signed" in stale.get_data(as_text=True)
+    reply = carer.post(
+        "/children/sam/agreement/2/sign", data={"csrf": csrf, "signer": "Sam", "part": "child"}
+    )
+    assert reply.status_code == 302
+    assert "Agreement: Signed on" in words(carer.get("/").get_data(as_text=True))
+
+
+def test_a_pause_or_extra_time_does_not_make_the_agreement_out_of_date(app):
+    carer = logged_in(app, "cam", "carer")
+    csrf = csrf_of(carer, "/children/sam/agreement")
+    carer.post("/children/sam/agreement", data=agreement_form(csrf))
+    carer.post(
+        "/children/sam/agreement/1/sign", data={"csrf": csrf, "signer": "Sam", "part": "child"}
+    )
+    version = re.search(r'name="version" value="([^"]+)"', carer.get("/").get_data(as_text=True))
+    reply = carer.post(
+        "/children/sam/quick",
+        data={"csrf": csrf, "version": version[1], "action": "pause", "until_pause": "15"},
+    )
+    assert reply.status_code == 302
+    assert "Agreement: Signed on" in words(carer.get("/").get_data(as_text=True))
+
+
+def test_bad_input_is_answered_by_each_field_and_nothing_typed_is_lost(app):
+    carer = logged_in(app, "cam", "carer")
+    csrf = csrf_of(carer, "/children/sam/agreement")
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    form = agreement_form(
+        csrf,
+        agrees="x" * 501,
+        parent_on=tomorrow,
+        review="next spring",
+        observation="on",
+        will_tell="Jo \u202eevil",
+    )
+    reply = carer.post("/children/sam/agreement", data=form)
+    assert reply.status_code == 400
+    html = reply.get_data(as_text=True)
+    errors = dict(re.findall(r'class="field-error" id="error-([a-z_]+)">([^<]+)<', html))
+    assert "longer than 500 characters (501)" in errors["agrees"]
+    assert "still to come" in errors["parent_on"]
+    assert "say who took part" in errors["parent_name"]
+    assert "give a date, like" in errors["review"]
+    assert "write something here" in errors["observation_how"]
+    assert "reverses the direction of text" in errors["will_tell"]
+    assert 'aria-invalid="true"' in html and "x" * 501 in html  # typed text shown again
+    assert "Priya Shah" in html
+    assert "No agreement recorded" in words(carer.get("/").get_data(as_text=True))
+    assert carer.post("/children/sam/agreement", data=agreement_form(csrf)).status_code == 302
+    signing = carer.post(
+        "/children/sam/agreement/1/sign", data={"csrf": csrf, "signer": " ", "part": "boss"}
+    )
+    assert signing.status_code == 400
+    html = signing.get_data(as_text=True)
+    errors = dict(re.findall(r'class="field-error" id="error-([a-z_]+)">([^<]+)<', html))
+    assert errors == {
+        "signer": "Name: type the name of the person who signed.",
+        "part": "Who they are: choose one.",
+    }
+    assert "Not signed." in html
+
+
+def test_a_viewer_reads_but_cannot_record_or_sign(app):
+    carer = logged_in(app, "cam", "carer")
+    csrf = csrf_of(carer, "/children/sam/agreement")
+    carer.post("/children/sam/agreement", data=agreement_form(csrf))
+    viewer = logged_in(app, "val", "viewer")
+    page = viewer.get("/children/sam/agreement")
+    assert page.status_code == 200 and "keep my tablet downstairs" in page.get_data(as_text=True)
+    assert "Mark signed" not in page.get_data(as_text=True)
+    csrf = csrf_of(viewer, "/children/sam/agreement")
+    signed = viewer.post(
+        "/children/sam/agreement/1/sign", data={"csrf": csrf, "signer": "Val", "part": "carer"}
+    )
+    assert signed.status_code == 403
+    recorded = viewer.post("/children/sam/agreement", data=agreement_form(csrf))
+    assert recorded.status_code == 403
+    assert viewer.get("/children/sam/agreement/1.pdf").status_code == 200
+    with sqlite3.connect(app.extensions["dashboard"].settings.database) as db:
+        assert db.execute("SELECT count(*) FROM agreement_signatures").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM agreement_versions").fetchone()[0] == 1
+
+
+def test_the_safeguarding_lead_may_sign(app):
+    carer = logged_in(app, "cam", "carer")
+    csrf = csrf_of(carer, "/children/sam/agreement")
+    carer.post("/children/sam/agreement", data=agreement_form(csrf))
+    lead = logged_in(app, "lee", "safeguarding_lead")
+    csrf = csrf_of(lead, "/children/sam/agreement")
+    reply = lead.post(
+        "/children/sam/agreement/1/sign",
+        data={"csrf": csrf, "signer": "Priya Shah", "part": "social_worker"},
+    )
+    assert reply.status_code == 302
+    assert "Signed by Priya Shah (social worker), recorded by lee" in words(
+        lead.get("/children/sam/agreement").get_data(as_text=True)
+    )
+
+
+def test_versions_cannot_be_changed_or_deleted_in_sqlite(app):
+    carer = logged_in(app, "cam", "carer")
+    csrf = csrf_of(carer, "/children/sam/agreement")
+    carer.post("/children/sam/agreement", data=agreement_form(csrf))
+    with sqlite3.connect(app.extensions["dashboard"].settings.database) as db:
+        for statement in (
+            "UPDATE agreement_versions SET fields = '{}'",
+            "DELETE FROM agreement_versions",
+        ):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                db.execute(statement)
+
+
+def test_direct_observation_shows_on_the_card_to_every_carer_and_in_the_agreement(app):
+    lead = logged_in(app, "lee", "safeguarding_lead")
+    csrf = csrf_of(lead, "/children/sam/agreement")
+    how = "An adult sits beside Sam in the lounge whenever the tablet is on"
+    lead.post(
+        "/children/sam/agreement",
+        data=agreement_form(csrf, observation="on", observation_how=how),
+    )
+    other_carer = logged_in(app, "kim", "carer")
+    home = words(other_carer.get("/").get_data(as_text=True))
+    assert f"Needs direct observation: {how}" in home
+    printed = pdf_text(other_carer.get("/children/sam/agreement/1.pdf").data)
+    assert "needs direct observation" in printed and how in printed.replace("\n", " ")
+
+
+def test_the_childs_own_page_shows_their_words(app):
+    carer = logged_in(app, "cam", "carer")
+    csrf = csrf_of(carer, "/children/sam/agreement")
+    carer.post("/children/sam/agreement", data=agreement_form(csrf))
+    config = app.extensions["dashboard"].config
+    child_side = create_child_app(config).test_client()
+    page = child_side.get(
+        "/me", headers={"Host": "filterd.home.arpa"}, environ_base={"REMOTE_ADDR": SAM_TABLET}
+    )
+    text = words(page.get_data(as_text=True))
+    assert "You agreed to: keep my tablet downstairs at night." in text
+    assert "If something upsets you, you will tell: Jo or my social worker Priya." in text
+    other = child_side.get(
+        "/me", headers={"Host": "filterd.home.arpa"}, environ_base={"REMOTE_ADDR": "192.168.1.99"}
+    )
+    assert "keep my tablet" not in other.get_data(as_text=True)  # never another device
+
+
+def test_the_monthly_evidence_report_lists_each_childs_agreement_status(app):
+    carer = logged_in(app, "cam", "carer")
+    csrf = csrf_of(carer, "/children/sam/agreement")
+    soon = (date.today() + timedelta(days=3)).isoformat()
+    carer.post("/children/sam/agreement", data=agreement_form(csrf, review=soon))
+    carer.post(
+        "/children/sam/agreement/1/sign", data={"csrf": csrf, "signer": "Sam", "part": "child"}
+    )
+    dashboard = app.extensions["dashboard"]
+    snapshot = dashboard.rules.read()
+    tz = snapshot.rules.timezone
+    with app.app_context():
+        document = build_evidence(
+            date.today().strftime("%Y-%m"),
+            dashboard.filterd_db(),
+            dashboard.db(),
+            snapshot.rules,
+            snapshot.raw,
+            None,
+            tz,
+        )
+    text = pdf_text(document).replace("\n", " ")
+    day = date.fromisoformat(soon).strftime("%d %b %Y")
+    assert f"Online-safety agreement: Signed on {date.today():%d %b %Y}; Review due {day}" in text
+    assert "Online-safety agreement: No agreement recorded." in text  # Alex
