@@ -12,9 +12,8 @@ from dashboard.data import accounts, setup_code
 from dashboard.data.db import connect
 from dashboard.data.rules_file import RulesFile
 from dashboard.settings import dashboard_settings
-from filterd.catalogue.load import CatalogueError, catalogue_at
-from filterd.catalogue.model import EMPTY, Catalogue
-from filterd.catalogue.service import catalogue_path
+from filterd.catalogue.model import Catalogue
+from filterd.catalogue.service import catalogue_beside
 from filterd.config import Config
 from filterd.db.events import EventLog
 from filterd.db.read import FilterdReader
@@ -46,10 +45,7 @@ class Dashboard:
     def catalogue(self) -> Catalogue:
         """The app catalogue filterd uses (beside its shipped lists), read again when it
         changes; the last good one if a new file is refused, empty if none was ever good."""
-        try:
-            return catalogue_at(catalogue_path(self.config.blocklists.lists_update.shipped))
-        except CatalogueError:
-            return EMPTY
+        return catalogue_beside(self.config.blocklists.lists_update.shipped)
 
     def filterd_db(self) -> FilterdReader:
         """filterd.db's read API for this request (reads as empty before filterd first ran)."""
@@ -112,6 +108,7 @@ def create_app(config: Config, config_path: Path | None = None) -> Flask:
         people,
         reports,
         security,
+        selftest,
         setup,
     )
 
@@ -156,6 +153,7 @@ def create_app(config: Config, config_path: Path | None = None) -> Flask:
         alert_choices,
         reports,
         health,
+        selftest,
         backup,
         api,
     ):

@@ -61,6 +61,14 @@ def main(argv: list[str] | None = None) -> int:
         "selftest", help="ask the running filterd what it should block; keep the result"
     )
     selftest.add_argument("--config", required=True, type=Path, help="path to filterd.yaml")
+    selftest.add_argument(
+        "--children",
+        action="store_true",
+        help="also ask the running filterd to test each child's rules now, and print the result",
+    )
+    selftest.add_argument(
+        "--wait", type=float, default=60.0, help="seconds to wait for filterd (default 60)"
+    )
     up = commands.add_parser(
         "up", help="run filterd and the dashboard together until Ctrl-C (what `make run` does)"
     )
@@ -143,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "up":
         return up_command(args.config, args.first_rules)
     if args.command == "selftest":
-        return selftest_command(args.config)
+        return selftest_command(args.config, args.children, args.wait)
     if args.command == "events":
         from filterd.events.commands import print_events
 
@@ -178,17 +186,28 @@ def up_command(path: Path, first_rules: Path | None) -> int:
     return up(path, settings.listen, code, first_rules)
 
 
-def selftest_command(path: Path) -> int:
-    """Print each check; exit 1 when any failed (the result is kept in the event log)."""
+def selftest_command(path: Path, children: bool = False, wait: float = 60.0) -> int:
+    """Print each check; exit 1 when any failed (the result is kept in the event log). With
+    `children`, the running filterd is asked to test each child's rules too (only it can ask
+    its chain as a child's device), and its result is awaited."""
+    from filterd.selftest.requests import await_children_result
     from filterd.selftest.run import run_and_record
 
     config = load_config_or_report(path)
     if config is None:
         return 1
-    result = run_and_record(config)
-    for check in result["checks"]:
-        print(f"{'ok  ' if check['ok'] else 'FAIL'} {check['name']}: {check['detail']}")
-    return 0 if result["ok"] else 1
+    results = [run_and_record(config)]
+    if children:
+        asker = "filterd selftest --children"
+        result = await_children_result(config.database, by=asker, timeout=wait)
+        if result is None:
+            print(f"FAIL each child's rules: no answer in {wait:g} s (is filterd running?)")
+            return 1
+        results.append(result)
+    for result in results:
+        for check in result["checks"]:
+            print(f"{'ok  ' if check['ok'] else 'FAIL'} {check['name']}: {check['detail']}")
+    return 0 if all(result["ok"] for result in results) else 1
 
 
 def update_lists(path: Path, online: bool) -> int:

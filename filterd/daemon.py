@@ -52,6 +52,7 @@ from filterd.rules import metrics as rules_metrics
 from filterd.rules.service import RulesService
 from filterd.rules.trusted_time import TrustedClock, sync_source_from_environment
 from filterd.selftest import profiles
+from filterd.selftest.requests import SelftestRequests
 from filterd.serve import metrics as serve_metrics
 from filterd.serve.acl import ClientAcl
 from filterd.serve.ratelimit import RateLimiter
@@ -148,6 +149,10 @@ class Daemon:
         )
         self._probed_rules: object = None
         self._probed_at = 0.0
+        self.selftest_requests = SelftestRequests(config.database)
+        self._started_at = time.time()
+        self._asked_selftest: asyncio.Task | None = None
+        self._selftest_asked = False  # someone is waiting for each child's result
         self.tcp = TcpServer(self.handle, self.acl, config.tcp, self.metrics)
         self._transports: list[asyncio.BaseTransport] = []
         self._tcp_servers: list[asyncio.AbstractServer] = []
@@ -210,6 +215,8 @@ class Daemon:
                 settings = self.config.blocklists.lists_update
                 self.lists_watch.check(self.blocklists.status, settings.refresh_hours)
                 self.spent_limits.check(self.rules.rules, self.rules.tracker, self.clock.time())
+                if await self.selftest_requests.pending(self._started_at):
+                    self._run_selftests_now()
                 await self._selftest_profiles_if_due()
                 if ticks % QUIET_CHECK_TICKS == 0:
                     await self._check_quiet_devices()
@@ -228,30 +235,47 @@ class Daemon:
         self._probed_rules, self._probed_at = rules, now
         started = time.time()
         checks = await self.profile_probe.check(rules, self.rules.tracker, self.config.blocklists)
+        if not checks and self._selftest_asked:  # asked for: say why nothing was tested
+            checks = [profiles.NOTHING_TO_TEST]
+        self._selftest_asked = False
         if checks:
             result = profiles.summary(checks, started)
             kind = SELFTEST_RESULT if result["ok"] else SELFTEST_FAILED
             self.events.emit(kind, data=result, ts=self.clock.time())
 
+    def _run_selftests_now(self) -> None:
+        """Someone asked (filterd.selftest.requests): each child's self-test at this watch,
+        and the household's (`filterd selftest`) in its own process now."""
+        log.info("filter self-test asked for: running it now")
+        self._probed_rules, self._selftest_asked = None, True
+        if self.config_path is not None and (
+            self._asked_selftest is None or self._asked_selftest.done()
+        ):
+            self._asked_selftest = asyncio.create_task(self._household_selftest())
+
     async def _selftest_daily(self) -> None:
-        """`filterd selftest` a little after start, then daily, as its own process (it asks
-        this daemon real questions); its result goes to the event log and Health."""
+        """`filterd selftest` a little after start, then daily."""
         await asyncio.sleep(SELFTEST_FIRST_DELAY)
         while True:
-            try:
-                process = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "filterd", "selftest", "--config", str(self.config_path),
-                    stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-                )  # fmt: skip
-                try:
-                    await process.wait()
-                except asyncio.CancelledError:  # filterd stops: the test stops with it
-                    process.kill()
-                    await process.wait()
-                    raise
-            except OSError as err:
-                log.warning("filter self-test could not run: %s", err)
+            await self._household_selftest()
             await asyncio.sleep(SELFTEST_INTERVAL)
+
+    async def _household_selftest(self) -> None:
+        """`filterd selftest` as its own process (it asks this daemon real questions); its
+        result goes to the event log and Health."""
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "filterd", "selftest", "--config", str(self.config_path),
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+            try:
+                await process.wait()
+            except asyncio.CancelledError:  # filterd stops: the test stops with it
+                process.kill()
+                await process.wait()
+                raise
+        except OSError as err:
+            log.warning("filter self-test could not run: %s", err)
 
     async def _check_quiet_devices(self) -> None:
         now = self.clock.time()
@@ -380,10 +404,12 @@ class Daemon:
         await self.discovery.stop()
         await self.upstream_client.close()
         await self.querylog.close()
-        for task in (self._watch_task, self._clock_task, self._selftest_task):
+        tasks = (self._watch_task, self._clock_task, self._selftest_task, self._asked_selftest)
+        for task in tasks:
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+        self.selftest_requests.close()
         await self.hand_edits.stop()
         await self.events.stop()
         self.query_reader.close()

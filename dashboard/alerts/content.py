@@ -7,6 +7,7 @@ earlier blocks: a message can sit in a phone's notifications or a shared mailbox
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -39,8 +40,15 @@ def main_category(event: Event) -> str:
     return listed[0] if listed else ""
 
 
-def describe(event: Event, rules: Rules | None, tz: ZoneInfo, link_base: str) -> dict[str, Any]:
-    """The content of one event's alert (stored with the message; JSON)."""
+def describe(
+    event: Event,
+    rules: Rules | None,
+    tz: ZoneInfo,
+    link_base: str,
+    app_names: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The content of one event's alert (stored with the message; JSON). `app_names` maps the
+    app catalogue's ids to the names carers know ("YouTube") for a spent app limit."""
     child_name = ""
     device_name = ""
     if rules is not None:
@@ -63,8 +71,9 @@ def describe(event: Event, rules: Rules | None, tz: ZoneInfo, link_base: str) ->
         "link": link_base + _path(event, category),
         "event": event.id,
     }
-    if event.kind == k.LIMIT_SPENT.name:
-        content["app"] = bool(event.data.get("app"))
+    if event.kind == k.LIMIT_SPENT.name and event.data.get("app"):
+        limit = str(event.data.get("limit", ""))
+        content["app"] = (app_names or {}).get(limit) or "an app"
     if event.kind in (k.AGREEMENT_REVIEW_DUE.name, k.AGREEMENT_REVIEW_OVERDUE.name):
         content["review"] = _day(str(event.data.get("review", "")))
     content["title"] = _title(event.kind, content)
@@ -119,7 +128,7 @@ def _title(kind: str, c: dict[str, Any]) -> str:
     if kind == k.LIMIT_SPENT.name:
         what = f"{c['category']} time" if c["category"] else "time online"
         if c.get("app"):
-            what = "time on an app"
+            what = f"time on {c['app']}"
         return f"{who}'s daily {what} is used up"
     if kind == k.AGREEMENT_REVIEW_DUE.name:
         return f"{who}'s online-safety agreement is due for review on {c.get('review')}"

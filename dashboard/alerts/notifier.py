@@ -35,6 +35,7 @@ from dashboard.data.home import HOME_TZ
 from dashboard.data.rules_file import RulesFile
 from dashboard.reports import evidence
 from dashboard.settings import DashboardSettings
+from filterd.catalogue.service import catalogue_beside
 from filterd.clock import clock_from_environment
 from filterd.config import Config
 from filterd.db.read import FilterdReader
@@ -59,6 +60,11 @@ class Notifier:
         self.clock = clock_from_environment()  # the wall clock (tests and demos may move it)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def app_names(self) -> dict[str, str]:
+        """The app catalogue's names by id (an empty map when no catalogue can be read)."""
+        shipped = self.config.blocklists.lists_update.shipped
+        return {i: s.name for i, s in catalogue_beside(shipped).services.items()}
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="notifier", daemon=True)
@@ -120,7 +126,7 @@ class Notifier:
         for event in events:
             routes = self.routes(db, event.kind, event.severity)
             if routes:
-                content = describe(event, rules, tz, a.link_base)
+                content = describe(event, rules, tz, a.link_base, self.app_names())
                 categories = event.data.get("categories") or []
                 hold = None
                 if not routing.urgent(event.kind, categories):

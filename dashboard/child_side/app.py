@@ -20,9 +20,8 @@ from dashboard.data.db import connect
 from dashboard.data.rules_file import RulesFile
 from dashboard.plain_http import CHILD_PAGE
 from dashboard.settings import dashboard_settings
-from filterd.catalogue.load import CatalogueError, catalogue_at
-from filterd.catalogue.model import EMPTY, Catalogue
-from filterd.catalogue.service import catalogue_path
+from filterd.catalogue.model import Catalogue
+from filterd.catalogue.service import catalogue_beside
 from filterd.clock import clock_from_environment
 from filterd.config import Config
 from filterd.db.events import EventLog
@@ -63,10 +62,7 @@ def create_child_app(config: Config) -> Flask:
     shipped = config.blocklists.lists_update.shipped
 
     def catalogue() -> Catalogue:
-        try:
-            return catalogue_at(catalogue_path(shipped))
-        except CatalogueError:
-            return EMPTY
+        return catalogue_beside(shipped)
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 4096

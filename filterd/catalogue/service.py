@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from filterd.catalogue.load import CATALOGUE_FILE, CatalogueError, load_catalogue
+from filterd.catalogue.load import CATALOGUE_FILE, CatalogueError, catalogue_at, load_catalogue
 from filterd.catalogue.model import EMPTY, Catalogue
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,16 @@ def catalogue_path(shipped: Path) -> Path:
     """The catalogue beside the shipped lists, or filterd's own when that folder has none."""
     beside = shipped / CATALOGUE_NAME
     return beside if beside.exists() else CATALOGUE_FILE
+
+
+def catalogue_beside(shipped: Path) -> Catalogue:
+    """For processes other than filterd (the dashboard, the block page, the notifier): the
+    catalogue filterd uses, read again when it changes; the last good one if a new file is
+    refused, empty if none was ever good."""
+    try:
+        return catalogue_at(catalogue_path(shipped))
+    except CatalogueError:
+        return EMPTY
 
 
 class CatalogueService:

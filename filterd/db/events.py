@@ -167,6 +167,16 @@ class EventLog(ThreadDb):
         with self.lock:
             return of_kind_since(self._connect(), kind, since)
 
+    def newest_id_of(self, kind: str) -> int:
+        """The id of the newest event of one kind (0 when there is none)."""
+        with self.lock:
+            row = (
+                self._connect()
+                .execute("SELECT coalesce(max(id), 0) FROM events WHERE kind = ?", (kind,))
+                .fetchone()
+            )
+            return int(row[0])
+
     def announced(self, version: str, recent: int = 200) -> bool:
         """Whether the dashboard announced a save of this rules file version lately."""
         with self.lock:

@@ -74,6 +74,9 @@ SELFTEST_RESULT = Kind(
 SELFTEST_FAILED = Kind(
     "selftest.failed", 1, Severity.WARNING, "The filter self-test found something not blocked"
 )
+SELFTEST_REQUESTED = Kind(
+    "selftest.requested", 1, Severity.INFO, "Someone asked for the filter self-test to run now"
+)
 ACCESS_REQUESTED = Kind(
     "access.requested", 1, Severity.INFO, "A child asked for access to a blocked site"
 )
@@ -116,6 +119,7 @@ KINDS: dict[str, Kind] = {
         SELFTEST_FAILED,
         AGREEMENT_REVIEW_DUE,
         AGREEMENT_REVIEW_OVERDUE,
+        SELFTEST_REQUESTED,
     )
 }
 

@@ -39,6 +39,9 @@ from filterd.serve.admission import Parse
 PROBE_CLIENT = "127.0.0.1"  # never identified: the probe's policy stage names the child
 BEDTIME_NAME = "bedtime-check.example"  # any name: bedtime refuses every one
 STEP = 15 * 60  # how finely the week ahead is searched for a bedtime moment
+NOTHING_TO_TEST = Check(
+    "Each child's rules", True, "no child has a device yet, so there was nothing to test"
+)
 
 
 class AtMoment:

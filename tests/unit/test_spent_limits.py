@@ -72,7 +72,7 @@ def test_a_spent_limit_alert_names_what_ran_out_in_plain_words():
         event = Event(
             1, at("2026-11-23 16:00"), "filterd", "limit.spent", 1, "info", "sam", "", data
         )
-        return describe(event, rules, LON, "https://box")["title"]
+        return describe(event, rules, LON, "https://box", {"youtube": "YouTube"})["title"]
 
     assert title({"limit": "gaming", "categories": ["gaming"], "app": False}) == (
         "Sam's daily gaming time is used up"
@@ -81,5 +81,8 @@ def test_a_spent_limit_alert_names_what_ran_out_in_plain_words():
         "Sam's daily time online is used up"
     )
     assert title({"limit": "youtube", "categories": [], "app": True}) == (
-        "Sam's daily time on an app is used up"
+        "Sam's daily time on YouTube is used up"
     )
+    assert title({"limit": "retired-app", "categories": [], "app": True}) == (
+        "Sam's daily time on an app is used up"
+    ), "an app no longer in the catalogue"
