@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from filterd.lists.fetch import FetchResult, fetch, state_paths, stored_body, validate
+from filterd.lists.fetch import (
+    FetchResult,
+    fetch,
+    freshness,
+    state_paths,
+    stored_body,
+    validate,
+)
 
 GOOD = "# test list\n" + "".join(f"site{i}.example\n" for i in range(100))
 SHRUNK = "".join(f"site{i}.example\n" for i in range(10))
@@ -255,6 +262,34 @@ def test_list_that_shrank_by_more_than_half(server: Server, tmp_path: Path):
     assert meta["last_status"] == "failed"
     assert meta["failures"] == 1
     assert [p.name for p in tmp_path.iterdir() if p.suffix == ".part"] == []
+
+
+def cut_short(handler: Handler) -> None:
+    """Announces the whole list, sends its first 70 % and hangs up (a dropped connection)."""
+    data = GOOD.encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/plain")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data[: len(data) * 7 // 10])
+    handler.wfile.flush()
+    handler.close_connection = True
+
+
+def test_a_download_cut_short_keeps_the_previous_copy(server: Server, tmp_path: Path):
+    """Most of a list arrived (more than half, so the shrink check alone lets it through): the
+    stored copy stays whole and the success time stays that of the last good download."""
+    server.routes["/list"] = lambda h: h.send(200, GOOD)
+    url = server.url("/list")
+    assert fetch(url, tmp_path, now=lambda: 1000.0, **FAST).status == "updated"
+
+    server.routes["/list"] = cut_short
+    result = fetch(url, tmp_path, retries=2, now=lambda: 2000.0, **FAST)
+    assert result.status == "failed"
+    assert result.reason.startswith("the download broke off: ")
+    assert result.reason.endswith("never arrived (after 2 attempts)")
+    assert stored_body(url, tmp_path) == GOOD
+    assert freshness(url, tmp_path) == {"succeeded_at": 1000.0, "first_checked_at": 1000.0}
 
 
 def test_gzip_download(server: Server, tmp_path: Path):

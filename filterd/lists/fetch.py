@@ -83,6 +83,18 @@ def stored_body(url: str, state_dir: Path) -> str | None:
         return None
 
 
+def freshness(url: str, state_dir: Path) -> dict[str, float | None]:
+    """When url last downloaded well (None: never) and when filterd first tried it: what
+    Health judges a category's age by, whatever the last attempt did."""
+    meta = _read_meta(state_paths(url, state_dir)[0])
+    succeeded = meta.get("succeeded_at", meta.get("updated_at"))  # older state: updated_at
+    first = meta.get("first_checked_at")
+    return {
+        "succeeded_at": float(succeeded) if isinstance(succeeded, int | float) else None,
+        "first_checked_at": float(first) if isinstance(first, int | float) else None,
+    }
+
+
 def looks_like_html(body: str, content_type: str | None) -> bool:
     """True for a web page: servers and captive portals answer 200 with one instead of a list."""
     if content_type is not None:
@@ -153,6 +165,7 @@ def fetch(
     meta_path, body_path = state_paths(url, state_dir)
     meta = _read_meta(meta_path)
     meta["url"] = redact_url(url)  # which file is which source (credentials hidden)
+    meta.setdefault("first_checked_at", now())  # how long a source has gone without a copy
     has_body = body_path.is_file()
     stored_etag = meta.get("etag") if has_body else None
     stored_modified = meta.get("last_modified") if has_body else None
@@ -170,7 +183,13 @@ def fetch(
         return FetchResult("failed", None, reason, stored_etag, stored_modified)
 
     def not_modified(reason: str) -> FetchResult:
-        meta.update(checked_at=now(), last_status="not_modified", last_reason=reason, failures=0)
+        meta.update(
+            checked_at=now(),
+            succeeded_at=now(),
+            last_status="not_modified",
+            last_reason=reason,
+            failures=0,
+        )
         _write_meta(meta_path, meta)
         body = body_path.read_bytes().decode("utf-8", errors="replace")
         return FetchResult("not_modified", body, reason, stored_etag, stored_modified)
@@ -229,6 +248,7 @@ def fetch(
             domains=count,
             updated_at=now(),
             checked_at=now(),
+            succeeded_at=now(),  # the copy in force is as fresh as this (Health's "updated")
             last_status="updated",
             last_reason="",
             failures=0,
@@ -400,6 +420,15 @@ def _download(
                 if total + len(piece) > max_bytes:
                     raise _Failure(_too_big(max_bytes), retry=False)
                 tmp.write(piece)
+            missing = response.length  # bytes the server announced and never sent
+            if missing:
+                # http.client ends a short body quietly; kept, the first part of a list would
+                # replace the whole (and a cut over half way passes the shrink check).
+                raise _Failure(
+                    f"the download broke off: {missing:,} bytes of the announced length "
+                    "never arrived",
+                    True,
+                )
         except zlib.error as error:
             raise _Failure(f"the compressed download was corrupt ({error})", True) from None
         except (OSError, http.client.HTTPException) as error:

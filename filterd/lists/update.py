@@ -53,13 +53,11 @@ def build_index(
     started = time.time()
     builder = IndexBuilder()
     sources: list[dict[str, Any]] = []
-    per_category: dict[str, int] = {}
     for category in CATEGORIES:
-        count = 0
         shipped = settings.lists_update.shipped / f"{category.id}.txt"
         if shipped.exists():
             text = shipped.read_text(encoding="utf-8", errors="replace")
-            count += _add(builder, text, category.bit, LineCounts())
+            _add(builder, text, category.bit, LineCounts())
         for source in settings.lists.get(category.id, ()):
             report = {"category": category.id, "source": redact_url(source)}
             if _is_remote(source) and not online:
@@ -85,16 +83,16 @@ def build_index(
                 report["bad_lines"] = counts.bad
                 body = None  # a large list is released before the next one is read
             report["domains"] = domains
-            count += domains
+            report.update(fetch_module.freshness(source, state_dir))
             sources.append(report)
-        per_category[category.id] = count
     total = builder.write(index_path(settings))
     status = {
         "updated": time.time(),
         "seconds": round(time.time() - started, 3),
         "online": online,
         "domains": total,
-        "categories": per_category,
+        # Distinct domains each category blocks (shipped list and sources, overlaps once).
+        "categories": {c.id: builder.per_bit.get(c.bit, 0) for c in CATEGORIES},
         "sources": sources,
         "failures": sum(1 for s in sources if s["status"] == "failed"),
     }
