@@ -284,3 +284,19 @@ def test_the_monthly_evidence_report_lists_each_childs_agreement_status(app):
     day = date.fromisoformat(soon).strftime("%d %b %Y")
     assert f"Online-safety agreement: Signed on {date.today():%d %b %Y}; Review due {day}" in text
     assert "Online-safety agreement: No agreement recorded." in text  # Alex
+
+
+def test_a_hand_edit_of_the_rules_file_also_makes_the_signed_agreement_out_of_date(app):
+    carer = logged_in(app, "cam", "carer")
+    csrf = csrf_of(carer, "/children/sam/agreement")
+    carer.post("/children/sam/agreement", data=agreement_form(csrf))
+    carer.post(
+        "/children/sam/agreement/1/sign", data={"csrf": csrf, "signer": "Sam", "part": "child"}
+    )
+    rules_path = app.extensions["dashboard"].rules.path
+    rules_path.write_text(rules_path.read_text().replace("overall: 3h", "overall: 2h"))
+    home = words(carer.get("/").get_data(as_text=True))
+    assert "Agreement: Out of date" in home
+    page = words(carer.get("/children/sam/agreement").get_data(as_text=True))
+    assert "Daily limit: 2h" in page and "Version 2 (draft, not signed)" in page
+    assert "Daily limit: 3h" in words(carer.get("/children/sam/agreement/1").get_data(as_text=True))

@@ -28,10 +28,15 @@ def _profile(dashboard: Any, child: str):
 
 
 def follow_rules(dashboard: Any, now: float) -> list[Version]:
-    """Start a draft for every agreement the rules no longer match; audit each one with the
-    rule changes behind it."""
-    db = dashboard.db()
-    rules = dashboard.rules.read().rules
+    """Start a draft for every agreement the rules no longer match (see `drafts_for`)."""
+    return drafts_for(dashboard.db(), dashboard.rules.read().rules, now)
+
+
+def drafts_for(db: Any, rules: Any, now: float) -> list[Version]:
+    """Start a draft for every agreement `rules` no longer match; audit each one with the rule
+    changes behind it. Run before a page shows or changes an agreement, so after the change's
+    own audit entry; the agreement's state (out of date or not) never waits for it: it is
+    worked out from the rules in force each time (dashboard.data.agreements.status)."""
     made = agreements.follow_rules(db, rules, now)
     for draft in made:
         _audit_version(db, draft, "agreement.draft", rules.children[draft.child].name)
@@ -90,4 +95,4 @@ def sign(
     return current
 
 
-__all__ = ["Problem", "follow_rules", "record", "sign"]
+__all__ = ["Problem", "drafts_for", "follow_rules", "record", "sign"]

@@ -97,7 +97,9 @@ class Notifier:
             db.close()
 
     def remind_reviews(self, db: sqlite3.Connection, now: float) -> int:
-        """Agreements due for review (or past it) become events, each once."""
+        """Agreements due for review (or past it) become events, each once. (Drafts after a
+        rules change are started by the pages, once the change's audit entry is written, so
+        each draft lists the change behind it.)"""
         rules = self.rules.read().rules
         tz = rules.timezone if rules is not None else HOME_TZ
         return agreement_reviews.remind(db, rules, self.config.database, now, tz)

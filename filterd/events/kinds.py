@@ -87,13 +87,13 @@ AGREEMENT_REVIEW_DUE = Kind(
     "agreement.review_due",
     1,
     Severity.INFO,
-    "A child's online-safety agreement is due for review within 7 days (data: review date)",
+    "A child's online-safety agreement is due for review within 7 days",
 )
 AGREEMENT_REVIEW_OVERDUE = Kind(
     "agreement.review_overdue",
     1,
     Severity.WARNING,
-    "A child's online-safety agreement's review date has passed (data: review date)",
+    "A child's online-safety agreement's review date has passed",
 )
 SYSTEM_STARTED = Kind("system.started", 1, Severity.INFO, "filterd started (the box restarted)")
 
