@@ -116,7 +116,8 @@ lan=$(ip route show default 2>/dev/null | awk '{print $5; exit}')
 box_ip=""
 [ -n "$lan" ] && box_ip=$(ip -4 -o addr show dev "$lan" 2>/dev/null | awk '{split($4, a, "/"); print a[1]; exit}')
 
-# Settings: written once; an upgrade keeps the file exactly as the carer left it.
+# Settings: written once; an upgrade keeps the file exactly as the carer left it. A new box
+# subscribes each category to the public lists marked "#+" in the example (README "Blocklists").
 if [ "$upgrade" = no ]; then
   hosts='"localhost", "127.0.0.1", "filterd.home.arpa"'
   [ -n "$box_ip" ] && hosts="$hosts, \"$box_ip\""
@@ -129,6 +130,7 @@ if [ "$upgrade" = no ]; then
       -e "s#^  allowed_hosts: .*#  allowed_hosts: [$hosts]#" \
       -e 's#"https://filterd.home.arpa:8443"#"https://filterd.home.arpa"#' \
       -e "s#^  interface: null#  interface: ${lan:-null}#" \
+      -e 's/^  #+ /  /' \
       "$opt/config/filterd.example.yaml" > "$config.new"
   mv "$config.new" "$config"
 fi

@@ -50,6 +50,22 @@ def a_debian_box(tmp_path: Path) -> Path:
     return root
 
 
+def assert_subscribed_to_public_lists(lists: dict[str, list[str]]) -> None:
+    """Every category with a public source in blocklists/sources.yaml downloads at least one;
+    each is a source from that catalogue whose licence allows a home to use it (none
+    non-commercial only), named in the README with its licence."""
+    catalogue = yaml.safe_load((PROJECT_ROOT / "blocklists/sources.yaml").read_text())["sources"]
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    by_url = {s["url"]: s for sources in catalogue.values() for s in sources}
+    assert {c for c, sources in catalogue.items() if sources} == set(lists)
+    for category, urls in lists.items():
+        for url in urls:
+            source = by_url[url]
+            assert source in catalogue[category], f"{url} is not a {category} list"
+            assert "NC" not in source["licence"], source["name"]
+            assert f"`{source['name']}` ({source['licence']})" in readme, source["name"]
+
+
 def test_install_verify_upgrade_and_uninstall(tmp_path: Path) -> None:
     root = a_debian_box(tmp_path)
     first = install(root, "--link-venv", str(Path(sys.executable).parents[1]))
@@ -91,6 +107,7 @@ def test_install_verify_upgrade_and_uninstall(tmp_path: Path) -> None:
     assert config["dashboard"]["http_listen"] == "0.0.0.0:80"
     assert config["dashboard"]["database"] == "/var/lib/filterd-web/dashboard.db"
     assert "filterd.home.arpa" in config["dashboard"]["allowed_hosts"]
+    assert_subscribed_to_public_lists(config["lists"])
     rules = yaml.safe_load((root / "var/lib/filterd/rules.yaml").read_text())
     assert rules["unknown_devices"] == "strict" and rules["children"] == {}
     view = root_view(root)

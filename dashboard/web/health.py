@@ -12,11 +12,10 @@ from dashboard.app import current_dashboard
 from dashboard.data import chain
 from dashboard.data.accounts import Permission
 from dashboard.data.home import home_timezone
+from dashboard.data.list_health import list_health
 from dashboard.web.security import requires
 from filterd.db.read import FilterdReader
 from filterd.events.kinds import SELFTEST_FAILED, SELFTEST_RESULT
-from filterd.lists.update import read_status
-from filterd.text.redact import redact_text, redact_url
 
 blueprint = Blueprint("health", __name__, template_folder="../templates")
 SELFTEST_KINDS = (SELFTEST_RESULT.name, SELFTEST_FAILED.name)
@@ -36,7 +35,7 @@ def index():
         time_status=reader.clock_status(),
         snapshot=dashboard.rules.read(),
         last_query=reader.last_query(),
-        lists=lists_report(dashboard.config.blocklists),
+        lists=list_health(dashboard.config.blocklists, snapshot.rules, time.time()),
         selftest=last_selftest(reader),
         profile_selftest=last_selftest(reader, "profiles"),
         records=[(label, chain.verify(dashboard.db(), table)) for table, label in CHAINED_RECORDS],
@@ -50,27 +49,3 @@ def last_selftest(reader: FilterdReader, scope: str = "") -> dict | None:
     the household's (`filterd selftest`) or, with scope "profiles", each child's."""
     found = reader.latest_event(SELFTEST_KINDS, scope)
     return None if found is None else {"ts": found.ts, **found.data}
-
-
-def lists_report(settings) -> dict | None:
-    """The last list update, every source named without its credentials (a status file
-    written before they were hidden there is redacted here too): every role reads this page."""
-    status = read_status(settings)
-    if not isinstance(status, dict):
-        return None
-    sources = status.get("sources") if isinstance(status.get("sources"), list) else []
-    return {
-        "updated": status.get("updated"),
-        "domains": status.get("domains"),
-        "sources": [
-            {
-                "category": str(source.get("category", "")),
-                "source": redact_url(str(source.get("source", ""))),
-                "status": str(source.get("status", "")),
-                "reason": redact_text(str(source.get("reason", ""))),
-                "domains": source.get("domains", 0),
-            }
-            for source in sources
-            if isinstance(source, dict)
-        ],
-    }

@@ -1,0 +1,206 @@
+"""Health's blocklist part: per category, how many sites it blocks and when its lists were last
+downloaded, in words, and the warnings a carer can act on (a category someone relies on that
+blocks almost nothing; lists that have not been refreshed for days).
+
+The figures come from the lists' own status file (filterd/lists/update.py's read_status, its
+one reader); who relies on a category comes from the rules in force and the household floor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from dashboard.data.devices import ago
+from filterd.lists.categories import CATEGORIES, ids_of, label_of
+from filterd.lists.patterns import load_patterns
+from filterd.lists.settings import BlocklistSettings
+from filterd.lists.update import read_status
+from filterd.rules.model import Rules
+from filterd.text.redact import redact_text, redact_url
+
+THIN_BELOW = 20  # a blocked category with fewer sites than this is "nearly empty"
+STALE_DAYS = 3  # downloaded lists older than this are "out of date"
+_DAY = 86_400
+_OUTCOMES = {
+    "updated": "downloaded",
+    "not_modified": "checked, unchanged",
+    "offline": "not checked yet since filterd started",
+    "failed": "failed",
+}
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    label: str
+    domains: int
+    updated: str  # "updated 3 hours ago", "shipped with filterd", "not downloaded yet"
+    stale: bool = False
+    thin: bool = False
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    category: str
+    source: str  # the address, credentials hidden
+    outcome: str  # in words
+    reason: str
+    domains: int
+
+
+@dataclass(frozen=True)
+class ListHealth:
+    domains: int
+    rows: list[CategoryRow]
+    warnings: list[str] = field(default_factory=list)
+    sources: list[SourceRow] = field(default_factory=list)
+
+
+def list_health(settings: BlocklistSettings, rules: Rules | None, now: float) -> ListHealth | None:
+    """None until filterd has built its first index (no status file yet)."""
+    status = read_status(settings)
+    if not isinstance(status, dict):
+        return None
+    counts = status.get("categories") if isinstance(status.get("categories"), dict) else {}
+    sources = [s for s in status.get("sources") or [] if isinstance(s, dict)]
+    relied = who_blocks(settings, rules)
+    patterned = _patterned(settings)
+    public = _public_categories(settings)
+    rows, warnings, stale = [], [], []
+    for category in CATEGORIES:
+        if category.id == "illegal" and not settings.lists.get("illegal"):
+            continue  # nothing ships for it; an organisation's licensed list adds it
+        domains = _int(counts.get(category.id))
+        own = [s for s in sources if s.get("category") == category.id]
+        updated, is_stale = _freshness(own, bool(settings.lists.get(category.id)), now)
+        thin = category.id in relied and domains < THIN_BELOW
+        rows.append(CategoryRow(category.label, domains, updated, is_stale, thin))
+        if thin:
+            why = _why_thin(category.id, bool(own), any(_done(s) for s in own), public)
+            words = f"Nearly empty: {category.label} (blocked for {_and(relied[category.id])})"
+            words += f" blocks only {_sites(domains)}"
+            if category.id in patterned:
+                words += f", and names built to be found such as {_example(category.id)}"
+            warnings.append(f"{words}. {why}")
+        if is_stale:
+            stale.append(category.label)
+    if stale:
+        warnings.append(
+            f"Out of date: the lists for {_and(stale)} were last downloaded more than "
+            f"{STALE_DAYS} days ago. The older copies keep blocking meanwhile. Check that the "
+            "box can reach the internet; the problem each list had is under “Where the lists "
+            "come from”."
+        )
+    return ListHealth(
+        domains=_int(status.get("domains")),
+        rows=rows,
+        warnings=warnings,
+        sources=[
+            SourceRow(
+                label_of(str(s.get("category", ""))),
+                redact_url(str(s.get("source", ""))),
+                _OUTCOMES.get(str(s.get("status", "")), str(s.get("status", ""))),
+                redact_text(str(s.get("reason", ""))),
+                _int(s.get("domains")),
+            )
+            for s in sources
+        ],
+    )
+
+
+def who_blocks(settings: BlocklistSettings, rules: Rules | None) -> dict[str, list[str]]:
+    """Each blocked category and who it is blocked for, as a carer names them."""
+    who: dict[str, list[str]] = {}
+    for category in sorted(settings.block_categories):
+        who.setdefault(category, []).append("everyone")
+    if rules is not None:
+        profiles = [(p.name or p.id, p) for p in rules.children.values()]
+        if rules.unknown is not None:
+            profiles.append(("devices nobody has assigned", rules.unknown))
+        for name, profile in profiles:
+            for category in ids_of(profile.block_mask):
+                who.setdefault(category, []).append(name)
+    who.pop("illegal", None)  # nothing public exists; Health does not nag about it
+    return who
+
+
+def _freshness(sources: list[dict[str, Any]], subscribed: bool, now: float) -> tuple[str, bool]:
+    """(words for when the category was last updated, whether that is more than STALE_DAYS)."""
+    if not subscribed:
+        return "shipped with filterd", False
+    succeeded = [s.get("succeeded_at") for s in sources]
+    done = [float(t) for t in succeeded if isinstance(t, int | float)]
+    limit = now - STALE_DAYS * _DAY
+    if not sources or not done:
+        tried = [s.get("first_checked_at") for s in sources]
+        first = min((float(t) for t in tried if isinstance(t, int | float)), default=now)
+        return "not downloaded yet", first < limit
+    oldest = min(done)
+    words = f"updated {ago(oldest, now)}"
+    if len(done) < len(sources):
+        words += " (one of its lists not downloaded yet)"
+    return words, oldest < limit
+
+
+def _why_thin(category: str, subscribed: bool, downloaded: bool, public: set[str]) -> str:
+    """What is behind a thin category, and what a carer can do about it."""
+    if subscribed and not downloaded:
+        return (
+            "Its lists have not been downloaded yet; until they are, the small list shipped "
+            "with filterd is used. Check that the box can reach the internet."
+        )
+    if subscribed:
+        return (
+            "The lists it downloads are nearly empty: ask whoever looks after the box to "
+            "check them."
+        )
+    if category in public:
+        return (
+            "The box downloads no list for it: ask whoever looks after the box to subscribe it "
+            "to one of the public lists in the guide."
+        )
+    return (
+        "No public list covers it. If your safeguarding lead knows sites to add, ask whoever "
+        "looks after the box to add them as a local list."
+    )
+
+
+def _sites(domains: int) -> str:
+    return "1 site" if domains == 1 else f"{domains:,} sites"
+
+
+def _done(source: dict[str, Any]) -> bool:
+    return isinstance(source.get("succeeded_at"), int | float)
+
+
+def _example(category: str) -> str:
+    return {
+        "self_harm": "names about suicide methods",
+        "eating_disorders": "“proana” and “thinspo” sites",
+        "extremism": "names of proscribed groups",
+    }.get(category, "names that say what they are")
+
+
+def _patterned(settings: BlocklistSettings) -> set[str]:
+    """Categories the shipped name patterns give (self-harm, eating disorders...)."""
+    patterns = load_patterns(settings.lists_update.shipped)
+    return {category for category, _ in patterns.rules} if patterns is not None else set()
+
+
+def _public_categories(settings: BlocklistSettings) -> set[str]:
+    """Categories blocklists/sources.yaml knows a public list for."""
+    try:
+        catalogue = yaml.safe_load((settings.lists_update.shipped / "sources.yaml").read_text())
+        return {c for c, sources in catalogue["sources"].items() if sources}
+    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError):
+        return set()
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
