@@ -16,7 +16,7 @@ import yaml
 from dashboard.data.devices import ago
 from filterd.lists.categories import CATEGORIES, ids_of, label_of
 from filterd.lists.patterns import load_patterns
-from filterd.lists.settings import BlocklistSettings
+from filterd.lists.settings import SHIPPED_LISTS, BlocklistSettings
 from filterd.lists.update import read_status
 from filterd.rules.model import Rules
 from filterd.text.redact import redact_text, redact_url
@@ -67,25 +67,30 @@ def list_health(settings: BlocklistSettings, rules: Rules | None, now: float) ->
     sources = [s for s in status.get("sources") or [] if isinstance(s, dict)]
     relied = who_blocks(settings, rules)
     patterned = _patterned(settings)
-    public = _public_categories(settings)
-    rows, warnings, stale = [], [], []
+    public = _public_categories()
+    rows: list[CategoryRow] = []
+    stale: list[str] = []
+    thin: dict[tuple[str, str], list[str]] = {}  # (cause, who) -> ["self-harm (2 sites)"]
     for category in CATEGORIES:
         if category.id == "illegal" and not settings.lists.get("illegal"):
             continue  # nothing ships for it; an organisation's licensed list adds it
         domains = _int(counts.get(category.id))
         own = [s for s in sources if s.get("category") == category.id]
         updated, is_stale = _freshness(own, bool(settings.lists.get(category.id)), now)
-        thin = category.id in relied and domains < THIN_BELOW
-        rows.append(CategoryRow(category.label, domains, updated, is_stale, thin))
-        if thin:
-            why = _why_thin(category.id, bool(own), any(_done(s) for s in own), public)
-            words = f"Nearly empty: {category.label} (blocked for {_and(relied[category.id])})"
-            words += f" blocks only {_sites(domains)}"
-            if category.id in patterned:
-                words += f", and names built to be found such as {_example(category.id)}"
-            warnings.append(f"{words}. {why}")
+        is_thin = category.id in relied and domains < THIN_BELOW
+        rows.append(CategoryRow(category.label, domains, updated, is_stale, is_thin))
         if is_stale:
             stale.append(category.label)
+        if is_thin:
+            cause = _cause(category.id, bool(own), any(_done(s) for s in own), public)
+            also = ", and names built to be found" if category.id in patterned else ""
+            who = _and(relied[category.id])
+            thin.setdefault((cause, who), []).append(f"{category.label} ({_sites(domains)}{also})")
+    causes = list(ADVICE)
+    warnings = [
+        f"Nearly empty for {who}: {_and(entries)}. {ADVICE[cause]}"
+        for (cause, who), entries in sorted(thin.items(), key=lambda i: causes.index(i[0][0]))
+    ]
     if stale:
         warnings.append(
             f"Out of date: the lists for {_and(stale)} were last downloaded more than "
@@ -144,27 +149,31 @@ def _freshness(sources: list[dict[str, Any]], subscribed: bool, now: float) -> t
     return words, oldest < limit
 
 
-def _why_thin(category: str, subscribed: bool, downloaded: bool, public: set[str]) -> str:
-    """What is behind a thin category, and what a carer can do about it."""
-    if subscribed and not downloaded:
-        return (
-            "Its lists have not been downloaded yet; until they are, the small list shipped "
-            "with filterd is used. Check that the box can reach the internet."
-        )
-    if subscribed:
-        return (
-            "The lists it downloads are nearly empty: ask whoever looks after the box to "
-            "check them."
-        )
-    if category in public:
-        return (
-            "The box downloads no list for it: ask whoever looks after the box to subscribe it "
-            "to one of the public lists in the guide."
-        )
-    return (
-        "No public list covers it. If your safeguarding lead knows sites to add, ask whoever "
+# Why categories are nearly empty, and what a carer can do, in the order Health lists them.
+ADVICE = {
+    "waiting": (
+        "Their lists have not been downloaded yet; until they are, the small lists shipped with "
+        "filterd are used. Check that the box can reach the internet."
+    ),
+    "unsubscribed": (
+        "The box downloads no list for them: ask whoever looks after the box to subscribe them "
+        "to the public lists the filterd guide names."
+    ),
+    "no_public_list": (
+        "No public list covers them. If your safeguarding lead knows sites to add, ask whoever "
         "looks after the box to add them as a local list."
-    )
+    ),
+    "small_download": (
+        "The lists they download are nearly empty: ask whoever looks after the box to check them."
+    ),
+}
+
+
+def _cause(category: str, subscribed: bool, downloaded: bool, public: set[str]) -> str:
+    """Which of ADVICE explains a nearly empty category."""
+    if subscribed:
+        return "small_download" if downloaded else "waiting"
+    return "unsubscribed" if category in public else "no_public_list"
 
 
 def _sites(domains: int) -> str:
@@ -175,24 +184,16 @@ def _done(source: dict[str, Any]) -> bool:
     return isinstance(source.get("succeeded_at"), int | float)
 
 
-def _example(category: str) -> str:
-    return {
-        "self_harm": "names about suicide methods",
-        "eating_disorders": "“proana” and “thinspo” sites",
-        "extremism": "names of proscribed groups",
-    }.get(category, "names that say what they are")
-
-
 def _patterned(settings: BlocklistSettings) -> set[str]:
     """Categories the shipped name patterns give (self-harm, eating disorders...)."""
     patterns = load_patterns(settings.lists_update.shipped)
     return {category for category, _ in patterns.rules} if patterns is not None else set()
 
 
-def _public_categories(settings: BlocklistSettings) -> set[str]:
-    """Categories blocklists/sources.yaml knows a public list for."""
+def _public_categories() -> set[str]:
+    """Categories filterd's catalogue of public lists (blocklists/sources.yaml) has one for."""
     try:
-        catalogue = yaml.safe_load((settings.lists_update.shipped / "sources.yaml").read_text())
+        catalogue = yaml.safe_load((SHIPPED_LISTS / "sources.yaml").read_text(encoding="utf-8"))
         return {c for c, sources in catalogue["sources"].items() if sources}
     except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError):
         return set()
