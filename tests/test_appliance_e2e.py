@@ -74,7 +74,8 @@ def settings_for_this_test(root: Path, upstream: str) -> Path:
     """The installed settings, as the services inside ROOT would read them: every /var/lib path
     moved under ROOT (install.sh does the same for its own commands in --root mode) and the
     upstream resolvers replaced by the scripted one and the public list subscriptions left out
-    (tests never reach the internet). Nothing else is changed: the listen addresses, ports, names and discovery are the installer's."""
+    (tests never reach the internet). Nothing else is changed: the listen addresses, ports,
+    names and discovery are the installer's."""
     installed = (root / "etc/filterd/filterd.yaml").read_text()
     view = root / "etc/filterd/filterd.test-view.yaml"
     text = installed.replace('"/var/lib/', f'"{root}/var/lib/')
