@@ -342,7 +342,8 @@ def test_a_safeguarding_lead_reviews_a_high_risk_block_in_the_browser(stack: Sta
     stack.open("/blocked/")
     row = stack.browser.find_element(By.ID, f"q{query_id}")
     assert "high-risk" in row.get_attribute("class").split()
-    assert HARM in row.text and "High risk: not reviewed yet" in row.text
+    assert HARM in row.text and "High risk: self-harm" in row.text
+    assert "Not reviewed yet" in row.text
     assert "Sam" in row.text
 
     row.find_element(By.TAG_NAME, "summary").click()

@@ -652,11 +652,11 @@ def test_a_csv_cell_starting_with_a_nul_is_neutralised_and_head_exports_nothing(
 
     reply = lead.get("/blocked/export.csv?range=24h")
     rows = list(csv.DictReader(io.StringIO(reply.text)))
-    names = {row["name"] for row in rows}
+    names = {row["site"] for row in rows}
     assert '\'\x00=HYPERLINK("http://evil.example")' in names
     assert "' =1+1.example" in names
     assert not any(name[:1] in "\x00 =" for name in names if name)
-    mine = [row for row in rows if row["name"].startswith("'")]
+    mine = [row for row in rows if row["site"].startswith("'")]
     assert mine and all(row["note"] == "" for row in mine), "an empty cell stays empty"
     assert len(fresh.audit_rows("export")) == exports + 1
 

@@ -85,7 +85,8 @@ def test_high_risk_comes_first_then_newest_and_only_blocked_answers(tmp_path, si
     page = client.get("/blocked/").get_data(as_text=True)
     assert ids_on(page) == [ids[3], ids[1], ids[0], ids[2]]
     assert "allowed.example" not in page and "cached.example" not in page
-    assert page.count("High risk: not reviewed yet") == 2
+    assert page.count('<strong class="risk">Not reviewed yet</strong>') == 2
+    assert page.count("High risk: self-harm") == 1 and page.count("High risk: gambling") == 1
 
 
 def test_filters_by_child_device_category_and_time(tmp_path):
@@ -212,11 +213,12 @@ def test_the_csv_export_is_formula_safe_and_audited(tmp_path, signed_in):
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert len(rows) == 1, "the filter applies to the export"
     (only,) = rows
-    assert only["name"] == "'" + EVIL_NAME
+    assert only["site"] == "'" + EVIL_NAME
     assert only["note"] == "'@SUM(1+1) passed on"
     assert only["reviewed outcome"] == "Concern raised with the safeguarding lead"
     assert only["reviewer"] == "Lee"
-    assert only["device"] == "192.168.1.20" and only["categories"] == "adult"
+    assert only["device"] == "Sam's tablet" and only["device address"] == "192.168.1.20"
+    assert only["categories"] == "adult" and only["why blocked"] == "Blocked category"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", only["time"])
     trail = client.get("/audit/").get_data(as_text=True)
     assert '<span class="action">export</span>' in trail

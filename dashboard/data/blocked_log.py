@@ -12,15 +12,17 @@ import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from dashboard.data import chain
 from dashboard.data.db import REVIEW_DAYS
+from dashboard.data.devices import listed_entry
 from dashboard.data.home import HOME_TZ
 from filterd.db.read import BlockedSelection, FilterdReader, LogEntry
-from filterd.dns.query import BLOCK_LABELS
-from filterd.lists.categories import BY_ID
+from filterd.dns.query import BLOCK_LABELS, Reason
+from filterd.lists.categories import BY_ID, HIGH_RISK, label_of
+from filterd.rules.parse import MAX_NAME
 from filterd.text.people import text_problem
 
 PAGE_SIZE = 100
@@ -36,6 +38,13 @@ OUTCOMES = {
 # Why a request was blocked, in plain words, by reason value (defined beside filterd's Reason).
 REASONS = {str(reason): label for reason, label in BLOCK_LABELS.items()}
 
+HIGH_RISK_ONLY = "high"  # ?risk=high
+NOT_REVIEWED = "waiting"  # ?review=waiting
+# Blocks that follow the child's own day (bedtime, a spent limit or app time, a pause): shown as
+# quiet routine rows, apart from requests in high-risk categories, which are marked and named.
+ROUTINE_REASONS = frozenset({str(Reason.LIMIT), str(Reason.OFFLINE), str(Reason.PAUSED)})
+APP_TIME = "App time used up"
+
 RANGES = {"24h": ("Last 24 hours", 1), "7d": ("Last 7 days", 7), "30d": ("Last 30 days", 30)}
 DEFAULT_RANGE = "24h"
 
@@ -49,6 +58,8 @@ class Filters(NamedTuple):
     end_date: str = ""  # YYYY-MM-DD inclusive
     start: float = 0.0  # the resolved window, unix seconds
     end: float = 0.0
+    risk: str = ""  # HIGH_RISK_ONLY: only requests in high-risk categories
+    review: str = ""  # NOT_REVIEWED: only requests nobody has reviewed
 
     def params(self) -> dict[str, str]:
         """The filters as GET parameters (for links, forms and the export)."""
@@ -59,12 +70,23 @@ class Filters(NamedTuple):
             "range": self.range,
             "from": self.start_date,
             "to": self.end_date,
+            "risk": self.risk,
+            "review": self.review,
         }
         return {key: value for key, value in values.items() if value}
 
-    def selection(self) -> BlockedSelection:
-        """The filters as filterd.db.read takes them."""
-        return BlockedSelection(self.start, self.end, self.child, self.device, self.category)
+    def selection(self, reviewed: tuple[int, ...] = ()) -> BlockedSelection:
+        """The filters as filterd.db.read takes them (`reviewed`: ids to leave out when only
+        those not reviewed are wanted)."""
+        return BlockedSelection(
+            self.start,
+            self.end,
+            self.child,
+            self.device,
+            self.category,
+            self.risk == HIGH_RISK_ONLY,
+            reviewed if self.review == NOT_REVIEWED else (),
+        )
 
     def describe(self) -> str:
         parts = []
@@ -77,7 +99,11 @@ class Filters(NamedTuple):
         if self.device:
             parts.append(f"device {self.device}")
         if self.category:
-            parts.append(f"category {self.category}")
+            parts.append(f"category {label_of(self.category)}")
+        if self.risk == HIGH_RISK_ONLY:
+            parts.append("high risk only")
+        if self.review == NOT_REVIEWED:
+            parts.append("not reviewed yet")
         return ", ".join(parts)
 
 
@@ -131,6 +157,8 @@ def parse_filters(
     category = args.get("category", "").strip()
     if category not in BY_ID:
         category = ""
+    risk = HIGH_RISK_ONLY if args.get("risk", "") == HIGH_RISK_ONLY else ""
+    review = NOT_REVIEWED if args.get("review", "") == NOT_REVIEWED else ""
     chosen = args.get("range", DEFAULT_RANGE)
     first, last = _day(args.get("from", ""), "from"), _day(args.get("to", ""), "to")
     if chosen == "dates" and (first or last):
@@ -148,12 +176,13 @@ def parse_filters(
             last.isoformat() if last else "",
             start,
             end,
+            risk,
+            review,
         )
     if chosen not in RANGES:
         chosen = DEFAULT_RANGE
-    return Filters(
-        child, device, category, chosen, "", "", now - RANGES[chosen][1] * 86400, now + 1
-    )
+    start = now - RANGES[chosen][1] * 86400
+    return Filters(child, device, category, chosen, "", "", start, now + 1, risk, review)
 
 
 def page_of(
@@ -165,13 +194,75 @@ def page_of(
 ) -> Page:
     """One page of blocked requests: high-risk first, newest first within each."""
     page = max(1, page)
-    entries, has_next = reader.blocked_page(filters.selection(), page, size)
+    reviewed = reviewed_ids(dashboard_db) if filters.review == NOT_REVIEWED else ()
+    entries, has_next = reader.blocked_page(filters.selection(reviewed), page, size)
     return Page(entries, reviews_for(dashboard_db, [e.id for e in entries]), page, has_next)
 
 
-def all_matching(reader: FilterdReader, filters: Filters) -> Iterator[Entry]:
+def all_matching(
+    reader: FilterdReader, filters: Filters, dashboard_db: sqlite3.Connection
+) -> Iterator[Entry]:
     """Every blocked request the filters match, in page order (for the export)."""
-    return reader.blocked_all(filters.selection())
+    reviewed = reviewed_ids(dashboard_db) if filters.review == NOT_REVIEWED else ()
+    return reader.blocked_all(filters.selection(reviewed))
+
+
+def reviewed_ids(db: sqlite3.Connection) -> tuple[int, ...]:
+    """Every blocked request with a review still kept."""
+    kept = time.time() - REVIEW_DAYS * 86_400
+    rows = db.execute("SELECT DISTINCT query_id FROM reviews WHERE ts >= ?", (kept,))
+    return tuple(row[0] for row in rows)
+
+
+class RowKind(NamedTuple):
+    """How a blocked request is shown: `style` for the row, `label` in words beside it."""
+
+    style: str  # "high-risk", "routine" or "" (another block: a category, the deny list)
+    label: str
+
+
+def kind_of(entry: Entry) -> RowKind:
+    """A high-risk category is marked and named; bedtime, a spent limit, app time and a pause
+    are routine; the rest are ordinary blocks."""
+    if entry.high_risk:
+        risky = [label_of(c) for c in entry.categories if c in HIGH_RISK]
+        return RowKind("high-risk", "High risk: " + ", ".join(risky))
+    if entry.reason in ROUTINE_REASONS:
+        reason = APP_TIME if entry.reason == Reason.LIMIT and entry.service else None
+        return RowKind("routine", "Routine: " + (reason or REASONS[entry.reason]))
+    return RowKind("", "")
+
+
+def reason_label(entry: Entry) -> str:
+    """Why it was blocked, in words (never the reason's value)."""
+    if entry.reason == Reason.LIMIT and entry.service:
+        return APP_TIME
+    return REASONS.get(entry.reason, "Blocked")
+
+
+class DeviceLabel(NamedTuple):
+    name: str  # "Sam's tablet", or "unknown device (192.168.1.40)"
+    mac: str  # "" when not known
+
+
+def device_labels(
+    reader: FilterdReader, raw_rules: dict[str, Any], addresses: list[str]
+) -> dict[str, DeviceLabel]:
+    """{address: the device's name and MAC} for blocked requests: the rules' name for it (by
+    MAC, else by address), else the name the device gives itself, else "unknown device (..)"."""
+    seen = reader.devices_at(addresses)
+    labels = {}
+    for address in set(addresses):
+        row = seen.get(address)
+        mac = row.mac if row else ""
+        entry = listed_entry(raw_rules, mac, address)
+        name = entry.get("name") if entry is not None else None
+        if not isinstance(name, str) or not name:
+            name = row.hostname if row and row.hostname else None
+        if name is not None and text_problem(name, MAX_NAME) is not None:
+            name = None
+        labels[address] = DeviceLabel(name or f"unknown device ({address})", mac)
+    return labels
 
 
 def reviews_for(db: sqlite3.Connection, ids: list[int]) -> dict[int, Review]:

@@ -14,16 +14,21 @@ from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from dashboard.data.blocked_log import OUTCOMES, Entry, Review
+from dashboard.data.blocked_log import OUTCOMES, DeviceLabel, Entry, Review, reason_label
 from dashboard.data.home import HOME_TZ
+from filterd.lists.categories import label_of
 
 COLUMNS = (
     "time",
     "child",
     "device",
-    "name",
+    "device MAC",
+    "device address",
+    "site",
+    "app",
     "categories",
-    "reason",
+    "why blocked",
+    "high risk",
     "reviewed outcome",
     "note",
     "reviewer",
@@ -44,20 +49,33 @@ def safe_cell(value: object) -> str:
 
 
 def blocked_csv(
-    entries: Iterable[Entry], reviews: dict[int, Review], tz: ZoneInfo = HOME_TZ
+    entries: Iterable[Entry],
+    reviews: dict[int, Review],
+    tz: ZoneInfo = HOME_TZ,
+    devices: dict[str, DeviceLabel] | None = None,
+    children: dict[str, str] | None = None,
+    apps: dict[str, str] | None = None,
 ) -> str:
+    """One row per blocked request, in words: the child's and the device's names (with the
+    device's MAC), category names and why it was blocked, never an internal value."""
+    devices, children, apps = devices or {}, children or {}, apps or {}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for entry in entries:
         review = reviews.get(entry.id)
+        device = devices.get(entry.client) or DeviceLabel(f"unknown device ({entry.client})", "")
         row = (
             datetime.fromtimestamp(entry.ts, tz).isoformat(timespec="seconds"),
-            entry.child,
+            children.get(entry.child, entry.child) if entry.child else "no child",
+            device.name,
+            device.mac,
             entry.client,
             entry.name,
-            ",".join(entry.categories),
-            entry.reason,
+            apps.get(entry.service, entry.service.replace("_", " ")) if entry.service else "",
+            ", ".join(label_of(c) for c in entry.categories),
+            reason_label(entry),
+            "yes" if entry.high_risk else "no",
             OUTCOMES.get(review.outcome, review.outcome) if review else "",
             review.note if review else "",
             review.reviewer if review else "",

@@ -25,8 +25,11 @@ from dashboard.data.accounts import Permission
 from dashboard.data.activity import child_summaries, hides_high_risk
 from dashboard.data.blocked_log import (
     FilterError,
+    device_labels,
+    kind_of,
     page_of,
     parse_filters,
+    reason_label,
     review_histories,
 )
 from dashboard.web.audit_log import page_number
@@ -307,7 +310,7 @@ def remove_device(key: str):
 @api_requires(Permission.REVIEW)
 def blocked_requests():
     """One page of the review queue (same filters as the page: child, device, category,
-    range, from, to, page)."""
+    range, from, to, risk=high, review=waiting, page)."""
     try:
         filters = parse_filters(request.args)
     except FilterError as err:
@@ -316,10 +319,19 @@ def blocked_requests():
         current_dashboard().filterd_db(), current_dashboard().db(), filters, page_argument()
     )
     histories = review_histories(current_dashboard().db(), [e.id for e in page.entries])
+    labels = device_labels(
+        current_dashboard().filterd_db(),
+        current_dashboard().rules.read().raw,
+        [e.client for e in page.entries],
+    )
     return jsonify(
         entries=[
             {
                 **e._asdict(),
+                "device": labels[e.client].name,
+                "device_mac": labels[e.client].mac,
+                "why": reason_label(e),
+                "kind": kind_of(e)._asdict(),
                 "review": r._asdict() if (r := page.reviews.get(e.id)) else None,
                 "reviews": [old._asdict() for old in histories.get(e.id, [])],
             }

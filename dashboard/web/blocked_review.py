@@ -17,9 +17,10 @@ from flask import (
 )
 
 from dashboard.actions import ActionError
+from dashboard.actions.devices import all_devices, child_names
 from dashboard.actions.reviews import review_entries
 from dashboard.app import current_dashboard
-from dashboard.data import audit
+from dashboard.data import audit, children_left
 from dashboard.data import blocked_log as data
 from dashboard.data.accounts import Permission
 from dashboard.data.export import blocked_csv
@@ -46,6 +47,13 @@ def _rules_and_filters():
         abort(400, f"That filter is not valid: {err}.")
 
 
+def device_choices(raw: dict) -> list[tuple[str, str]]:
+    """(address, name) for the device filter: every device the Devices page lists that has an
+    address, by name."""
+    found = all_devices(current_dashboard(), raw)
+    return sorted(((d.address, d.label) for d in found if d.address), key=lambda c: c[1].lower())
+
+
 @blueprint.route("/blocked/")
 @requires(Permission.REVIEW)
 def index():
@@ -54,8 +62,12 @@ def index():
     page = data.page_of(
         current_dashboard().filterd_db(), current_dashboard().db(), filters, page_number
     )
-    devices = {d.ip: d.name for d in rules.devices if d.ip} if rules else {}
-    children = {key: p.name for key, p in rules.children.items()} if rules else {}
+    raw = current_dashboard().rules.read().raw
+    current = {key: p.name for key, p in rules.children.items()} if rules else {}
+    children = children_left.names(current_dashboard().db(), current)
+    labels = data.device_labels(
+        current_dashboard().filterd_db(), raw, [e.client for e in page.entries]
+    )
     histories = data.review_histories(current_dashboard().db(), [e.id for e in page.entries])
     return render_template(
         "blocked/index.html",
@@ -63,8 +75,14 @@ def index():
         earlier={key: reviews[:-1] for key, reviews in histories.items() if len(reviews) > 1},
         filters=filters,
         params=filters.params(),
-        devices=devices,
+        devices=device_choices(raw),
+        labels=labels,
+        kind_of=data.kind_of,
+        reason_label=data.reason_label,
         children=children,
+        current_children=current,
+        high_risk_only=data.HIGH_RISK_ONLY,
+        not_reviewed=data.NOT_REVIEWED,
         categories=CATEGORIES,
         ranges=data.RANGES,
         outcomes=data.OUTCOMES,
@@ -113,9 +131,14 @@ def export():
     disposition = {"Content-Disposition": 'attachment; filename="blocked.csv"'}
     if request.method == "HEAD":  # a link checker or a prefetch: no export made, none audited
         return Response(b"", mimetype="text/csv", headers=disposition)
-    entries = list(data.all_matching(current_dashboard().filterd_db(), filters))
-    reviews = data.reviews_for(current_dashboard().db(), [e.id for e in entries])
-    body = blocked_csv(entries, reviews, tz)
+    reader, db = current_dashboard().filterd_db(), current_dashboard().db()
+    entries = list(data.all_matching(reader, filters, db))
+    reviews = data.reviews_for(db, [e.id for e in entries])
+    snapshot = current_dashboard().rules.read()
+    labels = data.device_labels(reader, snapshot.raw, [e.client for e in entries])
+    names = children_left.names(db, child_names(snapshot.raw))
+    apps = {key: app.name for key, app in current_dashboard().catalogue().services.items()}
+    body = blocked_csv(entries, reviews, tz, labels, names, apps)
     audit.record(
         current_dashboard().db(),
         g.user.name,

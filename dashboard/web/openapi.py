@@ -224,7 +224,17 @@ SPEC = {
                 "summary": "The review queue: blocked requests, high-risk first (page filters)",
                 "parameters": [
                     {"name": n, "in": "query", "schema": {"type": "string"}}
-                    for n in ("child", "device", "category", "range", "from", "to", "page")
+                    for n in (
+                        "child",
+                        "device",
+                        "category",
+                        "range",
+                        "from",
+                        "to",
+                        "risk",
+                        "review",
+                        "page",
+                    )
                 ],
                 "responses": {
                     "200": {

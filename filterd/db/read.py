@@ -54,6 +54,8 @@ class BlockedSelection(NamedTuple):
     child: str = ""
     device: str = ""  # a client address
     category: str = ""  # a category id
+    high_risk_only: bool = False
+    skip_ids: tuple[int, ...] = ()  # leave these out (the reviewed ones, from dashboard.db)
 
 
 class FilterdReader:
@@ -120,6 +122,9 @@ class FilterdReader:
         if s.category:
             clauses.append("(',' || categories || ',') LIKE ?")
             params.append(f"%,{s.category},%")
+        if s.skip_ids:  # one JSON parameter, however many: no host-parameter limit to reach
+            clauses.append("id NOT IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(list(s.skip_ids)))
         return " AND ".join(clauses), params
 
     _ENTRY = "id, ts, client, name, reason, categories, child, service"
@@ -147,7 +152,7 @@ class FilterdReader:
             " ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?",
             (*params, wanted, offset),
         )
-        if self.has("queries") and len(rows) < wanted:
+        if self.has("queries") and len(rows) < wanted and not selection.high_risk_only:
             rest_offset = 0
             if not rows:  # the page starts after the last high-risk row: skip past them all
                 risky = self._rows(
@@ -170,7 +175,10 @@ class FilterdReader:
         if self.db is None or not self.has("queries"):
             return
         where, params = self._where(selection)
-        for part in (HIGH_RISK_CONDITION, f"NOT {HIGH_RISK_CONDITION}"):
+        parts = [HIGH_RISK_CONDITION]
+        if not selection.high_risk_only:
+            parts.append(f"NOT {HIGH_RISK_CONDITION}")
+        for part in parts:
             cursor = self.db.execute(
                 f"SELECT {self._entry_columns} FROM queries WHERE {where} AND {part}"
                 " ORDER BY ts DESC, id DESC",
@@ -339,6 +347,30 @@ class FilterdReader:
             (self.retention.device_cutoff(self._now_or(None)),),
         )
         return [DeviceRow(*row[:6], bool(row[6]), *row[7:]) for row in rows]
+
+    def devices_at(self, addresses: list[str]) -> dict[str, DeviceRow]:
+        """{address: the device discovery saw use it most recently} for these addresses (the
+        blocked log names a device, not its address); an address nobody was seen at is left
+        out."""
+        found: dict[str, DeviceRow] = {}
+        cutoff = self.retention.device_cutoff(self._now_or(None))
+        wanted = sorted(set(addresses))
+        for start in range(0, len(wanted), 500):  # under SQLite's host-parameter limit
+            chunk = wanted[start : start + 500]
+            if not (self.has("device_addresses") and self.has("devices")):
+                break
+            rows = self._rows(
+                "device_addresses",
+                "SELECT a.address, d.mac, d.address, d.hostname, d.vendor, d.vendor_class,"
+                " d.fingerprint, d.private, d.first_seen, d.last_seen"
+                " FROM device_addresses a JOIN devices d ON d.mac = a.mac"
+                f" WHERE a.address IN ({','.join('?' * len(chunk))}) AND a.last_seen >= ?"
+                " ORDER BY a.last_seen",
+                (*chunk, cutoff),
+            )
+            for row in rows:  # oldest first: the latest user of an address wins
+                found[row[0]] = DeviceRow(*row[1:7], bool(row[7]), *row[8:])
+        return found
 
     def neighbours_of(self, address: str) -> dict[str, str]:
         """{address: MAC} for every address discovery saw the device now at `address` use:
