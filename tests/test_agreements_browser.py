@@ -12,13 +12,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from pypdf import PdfReader
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.support.chromium import CHROMEDRIVER, CHROMIUM, PHONE, start_chromium
-from tests.support.filterd_process import wait_for
+from tests.support.filterd_process import free_port, wait_for
 from tests.test_dashboard_forms_browser import SCREENSHOTS, axe_violations
 from tests.test_dashboard_forms_security import PASSWORD, Home, baseline_rules
 
@@ -44,7 +45,11 @@ def home(tmp_path_factory) -> Iterator[Home]:
     rules["children"]["sam"]["offline"] = [
         {"days": "school_nights", "start": "20:30", "end": "07:00"}
     ]
+    rules["devices"][0]["ip"] = "127.0.0.1"  # Chromium's own address: it is Sam's tablet
     home.reset_rules(rules)
+    home.http_port = free_port()  # the plain-HTTP listener: the child's own page, /me
+    home.config["dashboard"]["http_listen"] = f"127.0.0.1:{home.http_port}"
+    home.config_path.write_text(yaml.safe_dump(home.config))
     home.add_user("cam", "carer")
     home.process.start()
     yield home
@@ -208,3 +213,10 @@ def test_a_carer_records_prints_signs_then_a_bedtime_change_makes_it_out_of_date
     assert "Bedtime school nights: 20:30-07:00" in old and "Signed by Sam" in old
     assert "19:45" not in old
     check_page(browser, "agreement-version-1")
+
+    # Sam's own page, from Sam's tablet, says what Sam agreed in words for their age.
+    browser.get(f"http://127.0.0.1:{home.http_port}/me")
+    agreed = browser.find_element(By.ID, "agreement").text
+    assert "You agreed to: keep my tablet in the kitchen at night." in agreed
+    assert "If something upsets you, you will tell: Cam or my social worker Priya." in agreed
+    check_page(browser, "child-own-page")
