@@ -13,7 +13,9 @@
 # For tests and image builds: --root DIR installs into DIR instead of / (no packages, users or
 # running services are touched there: each such step says it was left out), and
 # --link-venv PATH uses an existing Python environment instead of building one.
-set -euo pipefail
+set -Eeuo pipefail
+# Whatever step fails stops the install, and says which one (not only that command's own words).
+trap 'status=$?; echo "install.sh: stopped, this step failed (exit $status): $BASH_COMMAND" >&2' ERR
 
 root="" link_venv="" action=install purge=no
 while [ $# -gt 0 ]; do
@@ -138,8 +140,10 @@ fi
 [ -f "$state/rules.yaml" ] || cp "$opt/config/rules.starter.yaml" "$state/rules.yaml"
 if [ -z "$root" ]; then
   chown root:filterd "$etc" "$config" && chmod 0750 "$etc" && chmod 0640 "$config"
-  chown -R filterd:filterd "$state" && chmod 0770 "$state"
-  chmod -R g+rw "$state"
+  # Set-group-ID directories: whatever either user creates there (the rules file the dashboard
+  # rewrites, SQLite's -wal and -shm files) belongs to the group filterd, so the other can use it.
+  chown -R filterd:filterd "$state" && chmod -R g+rw "$state"
+  find "$state" -type d -exec chmod 2770 {} +
   chown -R filterd-web:filterd-web "$web_state" && chmod 0700 "$web_state"
 else
   left_out "giving the files to the users filterd and filterd-web"
@@ -168,9 +172,18 @@ fi
 
 # Where the dashboard runs (its unit's WorkingDirectory), so relative paths mean the same.
 cd "$web_state"
-certificate=$(as_web "$filterd" certificate --config "$config" 2>&1) || certificate=""
+# Each as the dashboard's user, so a file it cannot reach shows now, in words, not later.
+certificate=$(as_web "$filterd" certificate --config "$config" 2>&1) || true
 fingerprint=$(printf '%s\n' "$certificate" | awk '/SHA-256/ {print $NF; exit}')
-code=$(as_web "$filterd" setup-code --config "$config" 2>/dev/null) || code=""
+code_said=$(as_web "$filterd" setup-code --config "$config" 2>&1) || true
+code=$(printf '%s\n' "$code_said" | grep -E '^[A-Z0-9]{4}(-[A-Z0-9]{4})+$' | head -n 1) || true
+problems=""
+[ -n "$fingerprint" ] || problems="$problems
+  the dashboard's certificate: $certificate"
+if [ -z "$code" ] && ! printf '%s' "$code_said" | grep -q "already set up"; then
+  problems="$problems
+  the set-up code: $code_said"
+fi
 [ -n "$root" ] && rm -f "$root/filterd-root-view.yaml"
 
 echo
@@ -191,8 +204,11 @@ echo "     ${fingerprint:-(see: sudo -u filterd-web $filterd certificate --confi
 if [ -n "$code" ]; then
   echo "2. The first visit asks for this one-time set-up code, so nobody else on the Wi-Fi can"
   echo "   take the box over:   $code"
-else
+elif [ -z "$problems" ]; then
   echo "2. The dashboard is already set up: log in with an administrator account."
+else
+  echo "2. The set-up code could not be made (see below). Once that is fixed, show it with:"
+  echo "     sudo -u filterd-web $filterd setup-code --config /etc/filterd/filterd.yaml"
 fi
 address=${box_ip:-"this box's address"}
 echo "3. Change one setting on your router: in its DHCP settings, set the DNS server to"
@@ -208,3 +224,7 @@ echo
 echo "A backup is written every night to /var/lib/filterd-web/backups (the newest 14 kept);"
 echo "an administrator can also download one from the dashboard's Health page."
 echo "To remove filterd: sudo /opt/filterd/deploy/install.sh --uninstall"
+if [ -n "$problems" ]; then
+  echo "install.sh: installed, but the dashboard's user could not do this:$problems" >&2
+  exit 1
+fi

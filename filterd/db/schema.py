@@ -11,7 +11,9 @@ tables are the same as version 1's except that the query log's ids could be reus
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -252,9 +254,18 @@ def migrate(db: sqlite3.Connection) -> int:
     return found
 
 
+def _create_group_writable(path: Path) -> None:
+    """Create the file as 0660 less the umask: SQLite would make it 0644 less the umask, so on
+    a box (UMask=0007) the dashboard's user, in filterd's group, could read filterd.db but not
+    append the events it records there. SQLite gives the -wal and -shm files the same mode."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o660))
+
+
 def open_for_writing(path: Path, timeout: float = 10, **options) -> sqlite3.Connection:
     """filterd.db in WAL mode (the dashboard reads while filterd writes), at SCHEMA_VERSION."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    _create_group_writable(path)
     db = sqlite3.connect(path, timeout=timeout, **options)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")

@@ -226,9 +226,12 @@ class PortIntoNamespace:
     (setns(2) applies to the calling thread only) makes the outgoing connections.
     """
 
-    def __init__(self, namespace: str, port: int) -> None:
+    def __init__(self, namespace: str, port: int, target_port: int | None = None) -> None:
+        """`namespace`: a name from `ip netns`, or the path of a namespace (/proc/PID/ns/net).
+        `target_port`: the port inside, when it is not the same as `port`."""
         self.namespace = namespace
         self.port = port
+        self.target_port = target_port or port
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind(("127.0.0.1", port))
@@ -243,7 +246,8 @@ class PortIntoNamespace:
 
     def _serve(self) -> None:
         libc = ctypes.CDLL(None, use_errno=True)
-        with open(f"/var/run/netns/{self.namespace}", "rb") as handle:
+        path = self.namespace if "/" in self.namespace else f"/var/run/netns/{self.namespace}"
+        with open(path, "rb") as handle:
             if libc.setns(handle.fileno(), CLONE_NEWNET) != 0:
                 return
         self._entered.set()
@@ -255,7 +259,7 @@ class PortIntoNamespace:
             except OSError:
                 return
             try:
-                inside = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+                inside = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
             except OSError:
                 client.close()
                 continue
