@@ -19,6 +19,7 @@ KEYS = {
     "key",
     "tls_directory",
     "alerts",
+    "disk_warning_mb",
 }
 
 
@@ -37,6 +38,9 @@ class DashboardSettings:
     # Where the box keeps the certificates it made (None: `tls` beside the database).
     tls_directory: Path | None = None
     alerts: AlertSettings = field(default_factory=AlertSettings)  # dashboard/alerts/settings.py
+    # Health warns when the filesystem holding filterd.db has less free than this (MB), and the
+    # home page shows a banner below a tenth of it: the query log is about to stop.
+    disk_warning_mb: int = 500
 
     @property
     def certificates(self) -> Path:
@@ -86,6 +90,9 @@ def parse_dashboard_settings(v: Any, raw: Any) -> DashboardSettings:
         key=key,
         tls_directory=_path(v, raw, "tls_directory", None),
         alerts=parse_alert_settings(v, raw.get("alerts")),
+        disk_warning_mb=v.number(
+            raw, "disk_warning_mb", "dashboard", default.disk_warning_mb, 1, 10_000_000, True
+        ),
     )
 
 

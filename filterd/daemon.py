@@ -28,6 +28,7 @@ from filterd.discovery import metrics as discovery_metrics
 from filterd.discovery.service import Discovery
 from filterd.events import limits
 from filterd.events.hand_edits import HandEdits
+from filterd.events.heartbeat import HEARTBEAT_INTERVAL, HEARTBEAT_KEY, Heartbeat
 from filterd.events.kinds import (
     LIMIT_SPENT,
     LISTS_ILLEGAL_SOURCE_REMOVED,
@@ -113,6 +114,8 @@ class Daemon:
         self.hand_edits = HandEdits(self.events.store, self.events.emit)
         self.rules.adopted = self.hand_edits.adopted
         self.upstream_watch = UpstreamWatch(self.events.emit)
+        self.heartbeat = Heartbeat(time.time())
+        self._next_heartbeat = 0.0
         self.lists_watch = ListsWatch(self.events.emit)
         self.quiet = QuietDevices(self.events.emit, self.clock.time())
         since = self.clock.time() - limits.LOOK_BACK
@@ -212,6 +215,9 @@ class Daemon:
                 self.upstream_watch.check(
                     {e.label: health[e].usable(now) for e in self.upstream_client.endpoints}
                 )
+                if now >= self._next_heartbeat:
+                    self._next_heartbeat = now + HEARTBEAT_INTERVAL
+                    await self._beat()
                 settings = self.config.blocklists.lists_update
                 self.lists_watch.check(self.blocklists.status, settings.refresh_hours)
                 self.spent_limits.check(self.rules.rules, self.rules.tracker, self.clock.time())
@@ -222,6 +228,23 @@ class Daemon:
                     await self._check_quiet_devices()
             except Exception:  # the watch must outlive any one failure
                 log.exception("event watch")
+
+    async def _beat(self, stopped: bool = False) -> None:
+        """Write the heartbeat row Health and the home page's banner read (in a thread)."""
+        client = self.upstream_client
+        row = self.heartbeat.row(
+            time.time(),
+            self.clock.monotonic(),
+            self.metrics.answers.copy(),
+            [(e, client.health[e]) for e in client.endpoints],
+            self.querylog.dropped + self.querylog.writer_dropped,
+            self.querylog.written,
+            stopped,
+        )
+        try:
+            await asyncio.to_thread(self.state_db.set_status, HEARTBEAT_KEY, row)
+        except (sqlite3.Error, OSError) as err:  # a full disk: Health will say not answering
+            log.debug("cannot write the heartbeat: %s", err)
 
     async def _selftest_profiles_if_due(self) -> None:
         """The per-profile self-test (filterd.selftest.profiles) when the rules in force
@@ -410,6 +433,7 @@ class Daemon:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         self.selftest_requests.close()
+        await self._beat(stopped=True)  # Health says "not answering" at once, not in a minute
         await self.hand_edits.stop()
         await self.events.stop()
         self.query_reader.close()

@@ -1,5 +1,6 @@
-"""Health: is filterd answering, when were the rules last loaded and were they refused, and
-are the audit trail and the reviews as they were written (their hash chains intact)."""
+"""Health: each check of the box in plain words with what to do (dashboard.data.health_checks),
+the lists per category, the self-tests, and whether the audit trail and the reviews are as they
+were written (their hash chains intact)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from flask import Blueprint, render_template
 from dashboard.app import current_dashboard
 from dashboard.data import chain
 from dashboard.data.accounts import Permission
+from dashboard.data.health_checks import Clock, health_checks, refused_problems
 from dashboard.data.home import home_timezone
 from dashboard.data.list_health import list_health
 from dashboard.web.security import requires
@@ -29,12 +31,12 @@ def index():
     snapshot = dashboard.rules.read()
     tz = home_timezone(snapshot)
     reader = dashboard.filterd_db()
+    names = child_names(snapshot)
     return render_template(
         "health/index.html",
-        rules=reader.rules_status(),
-        time_status=reader.clock_status(),
-        snapshot=dashboard.rules.read(),
-        last_query=reader.last_query(),
+        checks=box_checks(dashboard, reader, names, Clock(tz, time.time())),
+        refused=refused_problems(reader.rules_status(), names),
+        snapshot=snapshot,
         lists=list_health(dashboard.config.blocklists, snapshot.rules, time.time()),
         selftest=last_selftest(reader),
         profile_selftest=last_selftest(reader, "profiles"),
@@ -42,6 +44,18 @@ def index():
         now=time.time(),
         clock=lambda ts: datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M"),
     )
+
+
+def child_names(snapshot) -> dict[str, str]:
+    """{child id: name} from the rules file, so filterd's problems name the child."""
+    rules = snapshot.rules
+    return {} if rules is None else {c.id: c.name for c in rules.children.values()}
+
+
+def box_checks(dashboard, reader: FilterdReader, names: dict[str, str], clock: Clock) -> list:
+    """Health's checks of the box (dashboard.data.health_checks), for Health and the banner."""
+    settings = dashboard.settings
+    return health_checks(reader, dashboard.config.database, settings.disk_warning_mb, names, clock)
 
 
 def last_selftest(reader: FilterdReader, scope: str = "") -> dict | None:

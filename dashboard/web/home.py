@@ -14,7 +14,9 @@ from dashboard.data import access_requests, agreements
 from dashboard.data.accounts import Permission
 from dashboard.data.activity import child_summaries, hides_high_risk
 from dashboard.data.applied import not_applied
+from dashboard.data.health_checks import Clock
 from dashboard.data.home import home_timezone
+from dashboard.web.health import box_checks, child_names
 from dashboard.web.security import requires
 
 PAUSE_CHOICES = (
@@ -60,6 +62,7 @@ def index():
         problems=snapshot.problems,
         status=status,
         not_applied=not_applied(status, snapshot.version, rules_file.modified(), time.time(), tz),
+        stopping=stopping_checks(snapshot, tz),
         requests=access_requests.waiting(current_dashboard().db(), time.time()),
         approvals=access.APPROVALS,
         names={c.id: c.name for c in children},
@@ -67,6 +70,16 @@ def index():
         agreement_status=agreement_status,
         review_words=agreements.review_words,
     )
+
+
+def stopping_checks(snapshot, tz) -> list:
+    """Health's checks that are wrong and stop filtering or bedtime (the banner). Rules not
+    in force have their own banner above it (`not_applied`), so they are not said twice."""
+    dashboard = current_dashboard()
+    checks = box_checks(
+        dashboard, dashboard.filterd_db(), child_names(snapshot), Clock(tz, time.time())
+    )
+    return [c for c in checks if c.stops_filtering and not c.ok and c.key != "rules"]
 
 
 @blueprint.route("/children/<child>/quick", methods=["POST"])

@@ -330,6 +330,15 @@ class FilterdReader:
         value, updated = rows[0]
         return {**json.loads(value), "updated": updated}
 
+    def heartbeat(self) -> dict | None:
+        """filterd's last heartbeat (filterd.events.heartbeat), with `updated`: when it was
+        written; None before filterd first wrote one."""
+        rows = self._rows("status", "SELECT value, updated FROM status WHERE key = 'heartbeat'")
+        if not rows:
+            return None
+        value, updated = rows[0]
+        return {**json.loads(value), "updated": updated}
+
     def clock_status(self) -> dict | None:
         """filterd's last word on the clock (synchronised, using, system_time, rules_time)."""
         rows = self._rows("status", "SELECT value, updated FROM status WHERE key = 'clock'")

@@ -26,6 +26,7 @@ from filterd.dns.wire import (
     RD,
     REFUSED,
     RR_FIXED,
+    SERVFAIL,
     T_OPT,
     TC,
     FormatError,
@@ -66,10 +67,19 @@ class Health:
     return is noticed within a second.
     """
 
-    __slots__ = ("down_until", "failed_names", "failures", "last_answer", "next_probe")
+    __slots__ = (
+        "down_until",
+        "failed_names",
+        "failures",
+        "last_answer",
+        "next_probe",
+        "servfail_run",
+    )
 
     def __init__(self) -> None:
         self.failures = 0
+        # SERVFAILs in a row from this upstream: alive, but failing every name (Health says so)
+        self.servfail_run = 0
         self.down_until = 0.0
         self.failed_names: set[bytes] = set()
         self.last_answer = float("-inf")
@@ -96,6 +106,14 @@ class Health:
 
     def usable(self, now: float) -> bool:
         return now >= self.down_until
+
+    def replied(self, reply: Message) -> None:
+        """Count a run of SERVFAIL replies (a broken resolver answers, but nothing resolves)."""
+        self.servfail_run = self.servfail_run + 1 if reply.flags & 0xF == SERVFAIL else 0
+
+    def failing(self, now: float) -> bool:
+        """Down as a carer would say it: in backoff, or answering SERVFAIL to everything."""
+        return not self.usable(now) or self.servfail_run >= FAILURES_BEFORE_BACKOFF
 
     def probe_due(self, now: float) -> bool:
         """True (and the next probe scheduled) when a skipped upstream should be probed now."""
@@ -240,6 +258,7 @@ class UpstreamClient:
                 health.failed(self.clock.monotonic(), qname, sent)
                 continue
             health.succeeded(self.clock.monotonic())
+            health.replied(reply)
             if reply.flags & 0xF == REFUSED:
                 self.on_error(endpoint.label, "refused")
                 refused = refused or reply
@@ -288,6 +307,7 @@ class UpstreamClient:
             health.failed(now, qname, sent)
         elif failure is None:
             health.succeeded(now)
+            health.replied(done.result())
             if done.result().flags & 0xF == REFUSED:
                 self.on_error(endpoint.label, "refused")
 
@@ -325,10 +345,11 @@ class UpstreamClient:
         cd: bool,
     ) -> None:
         try:
-            await self._ask(endpoint, qname, qtype, qclass, do, cd, self.timeout)
+            reply = await self._ask(endpoint, qname, qtype, qclass, do, cd, self.timeout)
         except UpstreamFailure:
             return
         health.succeeded(self.clock.monotonic())
+        health.replied(reply)
 
     async def _ask(
         self,
