@@ -92,6 +92,7 @@ def create_app(config: Config, config_path: Path | None = None) -> Flask:
     from dashboard.web import (
         account,
         agreements,
+        agreements_api,
         alert_choices,
         api,
         apps,
@@ -143,6 +144,7 @@ def create_app(config: Config, config_path: Path | None = None) -> Flask:
         home,
         children,
         agreements,
+        agreements_api,
         apps,
         devices,
         device_record,

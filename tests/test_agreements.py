@@ -300,3 +300,41 @@ def test_a_hand_edit_of_the_rules_file_also_makes_the_signed_agreement_out_of_da
     page = words(carer.get("/children/sam/agreement").get_data(as_text=True))
     assert "Daily limit: 2h" in page and "Version 2 (draft, not signed)" in page
     assert "Daily limit: 3h" in words(carer.get("/children/sam/agreement/1").get_data(as_text=True))
+
+
+def test_the_json_api_records_signs_and_reads_with_the_same_checks(app):
+    carer = logged_in(app, "cam", "carer")
+    token = carer.get("/api/session").get_json()["csrf"]
+    headers = {"X-CSRF-Token": token}
+    body = {k: v for k, v in agreement_form("").items() if k != "csrf"}
+    bad = carer.post(
+        "/api/children/sam/agreement", json={**body, "review": "soon"}, headers=headers
+    )
+    assert bad.status_code == 400 and "give a date" in bad.get_json()["fields"]["review"]
+    assert (
+        carer.post(
+            "/api/children/sam/agreement", json={**body, "colour": "red"}, headers=headers
+        ).status_code
+        == 400
+    )
+    made = carer.post("/api/children/sam/agreement", json=body, headers=headers)
+    assert made.status_code == 201 and made.get_json()["number"] == 1
+    signed = carer.post(
+        "/api/children/sam/agreement/1/sign",
+        json={"signer": "Sam", "part": "child"},
+        headers=headers,
+    )
+    assert signed.status_code == 200 and signed.get_json()["signatures"][0]["signer"] == "Sam"
+    viewer = logged_in(app, "val", "viewer")
+    token = viewer.get("/api/session").get_json()["csrf"]
+    refused = viewer.post(
+        "/api/children/sam/agreement/1/sign",
+        json={"signer": "Val", "part": "carer"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert refused.status_code == 403
+    read = viewer.get("/api/children/sam/agreement").get_json()
+    assert read["state"] == "signed" and len(read["versions"]) == 1
+    assert {"setting": "daily limit", "value": "3h"} in read["versions"][0]["in_force"]
+    assert viewer.get("/api/children/nobody/agreement").status_code == 404
+    assert "/api/children/{child}/agreement" in viewer.get("/api/openapi.json").get_json()["paths"]

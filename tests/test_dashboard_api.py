@@ -16,7 +16,7 @@ def csrf(client) -> str:
 def test_the_openapi_description_lists_every_route(dashboard_app):
     spec = dashboard_app.test_client().get("/api/openapi.json").get_json()
     routes = {
-        re.sub(r"<(\w+)>", r"{\1}", str(rule))
+        re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(rule))
         for rule in dashboard_app.url_map.iter_rules()
         if str(rule).startswith("/api/") and rule.endpoint != "api.openapi"
     }

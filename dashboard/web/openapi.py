@@ -278,3 +278,74 @@ SPEC = {
         },
     },
 }
+
+_CHILD = {"name": "child", "in": "path", "required": True, "schema": {"type": "string"}}
+_NUMBER = {"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}}
+_FIELDS_REFUSED = {
+    "description": "A bad field: `fields` maps each one to what is wrong, in plain words",
+    **_json({"type": "object", "properties": {"error": _TEXT, "fields": {"type": "object"}}}),
+}
+SPEC["paths"].update(
+    {
+        "/api/children/{child}/agreement": {
+            "get": {
+                "summary": "A child's online-safety agreement: its state and every version",
+                "parameters": [_CHILD],
+                "responses": {
+                    "200": {"description": "state, words, review, observed, versions"},
+                    **_COMMON,
+                },
+            },
+            "post": {
+                "summary": "Record a new version (carers, safeguarding leads, administrators)",
+                "parameters": [_CHILD],
+                "requestBody": _json(
+                    {
+                        "type": "object",
+                        "description": "Text fields as on the agreement page (child_name,"
+                        " child_on, carer_name, ..., risk_level, agrees, will_tell,"
+                        " observation_how, review as YYYY-MM-DD); observation true or false",
+                    }
+                ),
+                "responses": {
+                    "201": {"description": "the version made"},
+                    **_COMMON,
+                    "400": _FIELDS_REFUSED,
+                },
+            },
+        },
+        "/api/children/{child}/agreement/{number}/sign": {
+            "post": {
+                "summary": "Mark the newest version signed by the person named",
+                "parameters": [_CHILD, _NUMBER],
+                "requestBody": _json(
+                    _object(
+                        {
+                            "signer": {"type": "string", "maxLength": 100},
+                            "part": {
+                                "type": "string",
+                                "enum": [
+                                    "child",
+                                    "carer",
+                                    "parent",
+                                    "social_worker",
+                                    "iro",
+                                    "other",
+                                ],
+                            },
+                        }
+                    )
+                ),
+                "responses": {
+                    "200": {"description": "the version, with its signatures"},
+                    **_COMMON,
+                    "400": _FIELDS_REFUSED,
+                    "409": {
+                        "description": "A newer version exists: read it first",
+                        **_json(_ERROR),
+                    },
+                },
+            }
+        },
+    }
+)
