@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, abort, g, jsonify, request
 
-from dashboard.actions import ActionError, Failure, quick
+from dashboard.actions import ActionError, Failure, child_leaving, quick
 from dashboard.actions import devices as device_actions
 from dashboard.actions import rules as rules_actions
 from dashboard.actions.reviews import review_entries
@@ -156,6 +156,27 @@ def child_action(child: str):
     except ActionError as err:
         return _failed(err)
     return jsonify(ok=True, message=done.message, version=current_dashboard().rules.read().version)
+
+
+@blueprint.delete("/children/<child>")
+@api_requires(Permission.EDIT_RULES)
+def remove_child(child: str):
+    """A child leaving the home: {confirm (their name), devices ("unassign" or "remove"),
+    reason, version}. Their records are kept until each one's retention ends."""
+    body = json_body()
+    try:
+        done = child_leaving.remove_child(
+            current_dashboard(),
+            g.user,
+            child,
+            str(body.get("confirm", "")),
+            str(body.get("devices", "")),
+            str(body.get("reason", ""))[:1000],
+            str(body.get("version", "")),
+        )
+    except ActionError as err:
+        return _field_failed(err)
+    return jsonify(ok=True, devices=done.devices, version=done.version)
 
 
 @blueprint.post("/everyone/actions")

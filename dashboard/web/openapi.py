@@ -85,6 +85,33 @@ SPEC = {
                 "responses": {"200": {"description": "version and children"}, **_COMMON},
             }
         },
+        "/api/children/{child}": {
+            "delete": {
+                "summary": "A child leaving the home: their rules leave the rules file, their"
+                " devices are unassigned or removed; their records are kept until each one's"
+                " retention ends. `confirm` is the child's name as shown",
+                "parameters": [
+                    {"name": "child", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "requestBody": _json(
+                    _object(
+                        {
+                            "confirm": _TEXT,
+                            "devices": {"type": "string", "enum": ["unassign", "remove"]},
+                            "reason": _TEXT,
+                            "version": _TEXT,
+                        }
+                    )
+                ),
+                "responses": {
+                    "200": {"description": "removed; how many devices were theirs, the version"},
+                    "400": {"description": "a wrong field, said in `error`", **_json(_FIELD)},
+                    "404": {"description": "no such child", **_json(_ERROR)},
+                    **_COMMON,
+                    **_CHANGES,
+                },
+            }
+        },
         "/api/children/{child}/actions": {
             "post": {
                 "summary": "Pause (15/30/60 minutes, until a time or until resumed), resume,"

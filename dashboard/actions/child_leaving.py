@@ -1,0 +1,109 @@
+"""A child leaving the home: their rules leave the rules file (the normal save, with the role
+table: `children` needs EDIT_RULES, so carers and administrators, as adding a child does), their
+devices become unassigned or are removed, and one audit entry says who and why.
+
+Their records are not deleted here: each is kept until its own retention ends (README, "What is
+kept, and for how long"), and dashboard.data.children_left keeps their name so the blocked log
+and its export still say who they were.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from dashboard.actions import ActionError, Failure, changes_text, saving
+from dashboard.actions.devices import child_names
+from dashboard.data import audit, children_left
+from dashboard.data import device_decisions as decisions
+from dashboard.data.devices import listed_entries, owned_by, unlist
+from dashboard.data.rules_file import edited
+from filterd.text.people import text_problem
+
+UNASSIGN = "unassign"
+REMOVE = "remove"
+DEVICE_CHOICES = {
+    UNASSIGN: "Keep them on the Devices list, not assigned to anyone",
+    REMOVE: "Remove them from the Devices list",
+}
+MAX_REASON = 200
+
+
+class Removed(NamedTuple):
+    name: str
+    devices: int  # how many devices were the child's
+    version: str
+
+
+def _checked(name: str, confirm: str, devices: str, reason: str) -> str:
+    if devices not in DEVICE_CHOICES:
+        raise ActionError(
+            Failure.INVALID,
+            f"Choose what happens to {name}'s devices.",
+            field="devices",
+        )
+    reason = reason.strip()
+    if not reason:
+        raise ActionError(
+            Failure.INVALID,
+            "Say why, in a few words (for example: moved to a new placement).",
+            field="reason",
+        )
+    if (problem := text_problem(reason, MAX_REASON)) is not None:
+        raise ActionError(Failure.INVALID, f"The reason {problem}.", field="reason")
+    if confirm.strip().casefold() != name.strip().casefold():
+        raise ActionError(
+            Failure.INVALID, f"Type {name} to confirm: the name, as it is shown.", field="confirm"
+        )
+    return reason
+
+
+def remove_child(
+    dashboard: Any,
+    user: Any,
+    child: str,
+    confirm: str,
+    devices: str,
+    reason: str,
+    version: str,
+) -> Removed:
+    """Take a child out of the rules once their name is typed to confirm."""
+    snapshot = dashboard.rules.read()
+    names = child_names(snapshot.raw)
+    if child not in names:
+        raise ActionError(Failure.NOT_FOUND, "That child is not in the rules.")
+    name = names[child]
+    reason = _checked(name, confirm, devices, reason)
+    raw = edited(snapshot)
+    del raw["children"][child]
+    theirs = owned_by(raw, child)
+    unlist(raw, theirs)
+    with saving():
+        saved = dashboard.rules.save(raw, version, user, reason)
+    db = dashboard.db()
+    for entry in theirs:
+        mac = str(entry.get("mac") or "").strip().lower().replace("-", ":")
+        if not mac:
+            continue  # listed by address only: off the rules, nothing else to keep
+        if devices == REMOVE:
+            decisions.decide(db, mac, decisions.REMOVED, user.name)
+        else:
+            decisions.decide(db, mac, "", user.name, str(entry.get("name") or ""))
+    children_left.record(db, child, name, user.name, reason)
+    audit.record(
+        db,
+        user.name,
+        "child.remove",
+        child,
+        f"{name}; devices: {DEVICE_CHOICES[devices].lower()} ({len(theirs)});"
+        f" reason: {reason}; {changes_text(saved)}",
+    )
+    return Removed(name, len(theirs), dashboard.rules.read().version)
+
+
+def devices_of(raw: dict[str, Any], child: str) -> list[str]:
+    """The names of a child's devices in the rules, for the confirmation page."""
+    return [
+        str(entry.get("name") or entry.get("mac") or entry.get("ip"))
+        for entry in listed_entries(raw)
+        if entry.get("owner") == child
+    ]
