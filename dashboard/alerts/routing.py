@@ -48,12 +48,14 @@ MAY_RECEIVE: dict[Role, frozenset[str]] = {
     Role.SAFEGUARDING_LEAD: SAFEGUARDING | DIGESTS | AGREEMENTS,
     Role.CARER: CARERS | AGREEMENTS,
     Role.VIEWER: frozenset(),
+    Role.PRACTITIONER: frozenset(),  # visiting: never sent a child's events
 }
 BY_DEFAULT: dict[Role, frozenset[str]] = {
     Role.ADMINISTRATOR: SAFEGUARDING | DIGESTS | (SYSTEM - {k.SYSTEM_STARTED.name}) | AGREEMENTS,
     Role.SAFEGUARDING_LEAD: SAFEGUARDING | DIGESTS | AGREEMENTS,
     Role.CARER: AGREEMENTS,
     Role.VIEWER: frozenset(),
+    Role.PRACTITIONER: frozenset(),
 }
 CHOSEN = "(chosen)"  # a row saying the account has chosen (so no row at all is not "defaults")
 URGENT_CATEGORIES = frozenset({"self_harm"})  # besides the illegal tier: never held till morning

@@ -2,7 +2,9 @@
 
 Roles see only what they need (README, "Dashboard"): an administrator does everything; a carer
 changes rules and takes quick actions; a safeguarding lead reviews blocked requests, exports
-and reads the audit trail; a viewer reads. Checks are made on the server for every request.
+and reads the audit trail; a viewer reads; a practitioner (dashboard.data.practitioners) is
+granted nothing here and sees only the pages made for it, about the children it was given,
+until its end. Checks are made on the server for every request.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class Role(enum.StrEnum):
     CARER = "carer"
     SAFEGUARDING_LEAD = "safeguarding_lead"
     VIEWER = "viewer"
+    PRACTITIONER = "practitioner"  # visiting, read-only, some children, until an end date
 
 
 class Permission(enum.StrEnum):
@@ -42,7 +45,19 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         {Permission.VIEW, Permission.REVIEW, Permission.AUDIT, Permission.AGREEMENTS}
     ),
     Role.VIEWER: frozenset({Permission.VIEW}),
+    # Nothing: every page checked by permission refuses it; the few pages made for it say so
+    # themselves (dashboard.web.security.open_to_practitioners) and check which child.
+    Role.PRACTITIONER: frozenset(),
 }
+
+# An account may be used: not a practitioner, or a practitioner whose end has not come (a
+# practitioner with no access row at all never can). Part of the WHERE clause wherever an
+# account is read to let someone in (login, every request), `users` being the account's table
+# and the current time its one parameter.
+LIVE = (
+    "(users.role != 'practitioner' OR EXISTS (SELECT 1 FROM practitioners p"
+    " WHERE p.user_id = users.id AND p.ends > ?))"
+)
 
 
 class User(NamedTuple):
@@ -115,8 +130,9 @@ def authenticate(
     name = name.strip()  # one account however the name is padded
     now = time.time()
     row = db.execute(
-        "SELECT id, name, role, password_hash FROM users WHERE name = ? AND disabled = 0",
-        (name,),
+        "SELECT id, name, role, password_hash FROM users WHERE name = ? AND disabled = 0"
+        " AND " + LIVE,
+        (name, now),
     ).fetchone()
     device = throttle.known_device(db, device_token, row[0] if row else None, now)
     reservation = throttle.reserve(db, "password", name, remote, device, now)

@@ -14,7 +14,7 @@ import sqlite3
 import time
 from typing import NamedTuple
 
-from dashboard.data.accounts import Role, User
+from dashboard.data.accounts import LIVE, Role, User
 
 SESSION_IDLE = 8 * 3600
 SESSION_LIFETIME = 24 * 3600
@@ -43,9 +43,11 @@ def start(
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = time.time()
     # Sessions nobody came back to are removed here rather than kept until someone tries them.
+    # So are those of accounts that came to their end (a practitioner's last day passed).
     db.execute(
-        "DELETE FROM sessions WHERE created < ? OR last_seen < ?",
-        (now - SESSION_LIFETIME, now - SESSION_IDLE),
+        "DELETE FROM sessions WHERE created < ? OR last_seen < ?"
+        " OR user_id IN (SELECT id FROM users WHERE NOT " + LIVE + ")",
+        (now - SESSION_LIFETIME, now - SESSION_IDLE, now),
     )
     db.execute(
         "INSERT INTO sessions (token_hash, user_id, csrf, created, last_seen, public_id, remote,"
@@ -67,11 +69,12 @@ def start(
 
 
 def _row(db: sqlite3.Connection, token: str):
+    """The session and its account, unless the account is disabled or has come to its end."""
     return db.execute(
-        "SELECT u.id, u.name, u.role, s.csrf, s.created, s.last_seen, s.verified, s.public_id"
-        " FROM sessions s JOIN users u ON u.id = s.user_id"
-        " WHERE s.token_hash = ? AND u.disabled = 0",
-        (_token_hash(token),),
+        "SELECT users.id, users.name, users.role, s.csrf, s.created, s.last_seen, s.verified,"
+        " s.public_id FROM sessions s JOIN users ON users.id = s.user_id"
+        " WHERE s.token_hash = ? AND users.disabled = 0 AND " + LIVE,
+        (_token_hash(token), time.time()),
     ).fetchone()
 
 
@@ -80,7 +83,10 @@ def user_of(db: sqlite3.Connection, token: str) -> tuple[User, str, str] | None:
     (logout, idle, too old, ended by someone, account disabled) or still waits for its code."""
     now = time.time()
     row = _row(db, token)
-    if row is None or not row[6]:
+    if row is None:
+        end(db, token)  # ended already, or its account's end came: nothing of it stays
+        return None
+    if not row[6]:
         return None
     if now - row[5] > SESSION_IDLE or now - row[4] > SESSION_LIFETIME:
         end(db, token)
@@ -107,11 +113,12 @@ def listing(db: sqlite3.Connection, current_id: str, user_id: int | None = None)
     """Live sessions, newest first: one account's, or everyone's (user_id None)."""
     now = time.time()
     rows = db.execute(
-        "SELECT s.public_id, u.name, s.remote, s.agent, s.created, s.last_seen, s.user_id"
-        " FROM sessions s JOIN users u ON u.id = s.user_id"
-        " WHERE s.verified = 1 AND s.last_seen > ? AND s.created > ?"
-        " ORDER BY s.last_seen DESC",
-        (now - SESSION_IDLE, now - SESSION_LIFETIME),
+        "SELECT s.public_id, users.name, s.remote, s.agent, s.created, s.last_seen, s.user_id"
+        " FROM sessions s JOIN users ON users.id = s.user_id"
+        " WHERE s.verified = 1 AND s.last_seen > ? AND s.created > ? AND "
+        + LIVE
+        + " ORDER BY s.last_seen DESC",
+        (now - SESSION_IDLE, now - SESSION_LIFETIME, now),
     )
     return [
         Session(r[0], r[1], r[2], r[3], r[4], r[5], r[0] == current_id)

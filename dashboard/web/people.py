@@ -1,15 +1,22 @@
 """People (administrators): every account, with role changes, disabling, deleting, adding,
 turning off a lost phone's two-factor, and ending anyone's sessions. The last administrator
 can never be disabled, deleted or given another role (dashboard.data.accounts checks that in
-the same transaction as the change)."""
+the same transaction as the change). Practitioners' accounts are added here with their children
+and last day (dashboard.data.practitioners) and never change role: make a new one instead."""
 
 from __future__ import annotations
 
+import time
+from datetime import date, datetime, timedelta
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
+from dashboard.actions.devices import child_names
 from dashboard.app import current_dashboard
-from dashboard.data import accounts, audit, passwords, sessions, two_factor
+from dashboard.data import accounts, audit, passwords, practitioners, sessions, two_factor
 from dashboard.data.accounts import AccountError, PasswordRefused, Permission, Role
+from dashboard.data.home import home_timezone
+from dashboard.data.practitioners import KINDS, MAX_DAYS, NewPractitioner
 from dashboard.web.security import requires
 
 blueprint = Blueprint("people", __name__, template_folder="../templates")
@@ -20,6 +27,8 @@ ROLE_LABELS = {
     Role.SAFEGUARDING_LEAD: "Safeguarding lead: review, export, audit trail",
     Role.VIEWER: "Viewer: reads only",
 }
+PRACTITIONER_LABEL = "Practitioner: reads only the children given, until the last day"
+PRACTITIONER_FIELDS = ("name", "kind", "last_day")
 
 
 @blueprint.record_once
@@ -27,16 +36,41 @@ def _add_nav_link(state) -> None:
     state.app.config["NAV_LINKS"].append(("people.index", "People", Permission.MANAGE_USERS))
 
 
-def _render(errors: dict[str, str] | None = None, form: dict[str, str] | None = None, status=200):
+def _today() -> date:
+    return datetime.now(home_timezone(current_dashboard().rules.read())).date()
+
+
+def _render(
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    status=200,
+    practitioner_errors: dict[str, str] | None = None,
+    practitioner_form: dict | None = None,
+):
     db = current_dashboard().db()
+    snapshot = current_dashboard().rules.read()
+    today = _today()
+    names = child_names(snapshot.raw)
     return (
         render_template(
             "people/index.html",
             people=accounts.listing(db),
             sessions=sessions.listing(db, g.session_id),
             roles=ROLE_LABELS,
+            practitioner_label=PRACTITIONER_LABEL,
+            access=practitioners.listing(db),
+            kinds=KINDS,
+            children=names,
+            names_of=lambda access: ", ".join(names.get(c, c) for c in sorted(access.children)),
+            last_day=lambda ends: practitioners.last_day_text(ends, home_timezone(snapshot)),
+            now=time.time(),
+            first_day=today.isoformat(),
+            latest_day=(today + timedelta(days=MAX_DAYS)).isoformat(),
+            max_days=MAX_DAYS,
             errors=errors or {},
             form=form or {},
+            p_errors=practitioner_errors or {},
+            p_form=practitioner_form or {"children": []},
         ),
         status,
     )
@@ -64,8 +98,12 @@ def change(user_id: int):
     try:
         if action == "role":
             role_text = request.form.get("role", "")
-            if role_text not in {r.value for r in Role}:
+            if role_text not in {r.value for r in ROLE_LABELS}:
                 abort(400, "Choose one of the roles in the list.")
+            if person.role is Role.PRACTITIONER:
+                raise AccountError(
+                    "A practitioner's account keeps its role: add a new account instead."
+                )
             accounts.set_role(db, user_id, Role(role_text))
             done = f"{person.name} is now: {ROLE_LABELS[Role(role_text)].split(':')[0]}."
             audit.record(db, g.user.name, "user.role", person.name, role_text)
@@ -107,7 +145,7 @@ def add():
     db = current_dashboard().db()
     form = {k: request.form.get(k, "") for k in ("name", "role")}
     errors: dict[str, str] = {}
-    if form["role"] not in {r.value for r in Role}:
+    if form["role"] not in {r.value for r in ROLE_LABELS}:
         errors["role"] = "Choose a role."
     elif request.form.get("password", "") != request.form.get("confirm", ""):
         errors["confirm"] = "The two passwords are not the same."
@@ -140,4 +178,38 @@ def end_session():
         flash("That session has ended: the person will be asked to log in again.", "ok")
     else:
         flash("That session had already ended.", "error")
+    return redirect(url_for("people.index"))
+
+
+@blueprint.route("/people/practitioners/add", methods=["POST"])
+@requires(Permission.MANAGE_USERS)
+def add_practitioner():
+    """A visiting practitioner's read-only account: who they are, which children, last day."""
+    db = current_dashboard().db()
+    snapshot = current_dashboard().rules.read()
+    form = {k: request.form.get(k, "")[:200] for k in PRACTITIONER_FIELDS}
+    typed = NewPractitioner(
+        form["name"],
+        form["kind"],
+        frozenset(request.form.getlist("children")),
+        form["last_day"],
+        request.form.get("password", ""),
+        request.form.get("confirm", ""),
+    )
+    shown = {**form, "children": sorted(typed.children)}
+    errors = practitioners.problems(typed, set(child_names(snapshot.raw)), _today())
+    if errors:
+        return _render(status=400, practitioner_errors=errors, practitioner_form=shown)
+    user, errors = practitioners.add(db, typed, home_timezone(snapshot), g.user.name)
+    if user is None:
+        return _render(status=400, practitioner_errors=errors, practitioner_form=shown)
+    audit.record(
+        db,
+        g.user.name,
+        "user.add",
+        user.name,
+        f"practitioner ({KINDS[typed.kind].lower()}) for {', '.join(sorted(typed.children))}"
+        f" until the end of {typed.last_day.strip()}",
+    )
+    flash(f"Added {user.name}. Give them their password in person.", "ok")
     return redirect(url_for("people.index"))

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, abort, current_app, g, redirect, request, url_for
 
 from dashboard.app import current_dashboard
-from dashboard.data import audit, sessions
-from dashboard.data.accounts import Permission, User
+from dashboard.data import audit, practitioners, sessions
+from dashboard.data.accounts import Permission, Role, User
 
 # Served only over HTTPS: Secure cookies, and the __Host- prefix makes browsers refuse them
 # unless set by this very host over HTTPS with Path=/ and no Domain (no sibling name can plant
@@ -46,6 +46,7 @@ def install(app: Flask) -> None:
     app.before_request(_check_host)
     app.before_request(_load_user)
     app.before_request(_check_csrf)
+    app.before_request(_practitioner_gate)
     app.after_request(_add_headers)
     app.context_processor(lambda: {"user": g.get("user"), "csrf": g.get("csrf", "")})
 
@@ -118,8 +119,56 @@ def _add_headers(response: Response) -> Response:
     return response
 
 
+# Endpoints about the session itself, open to a practitioner like anyone signed in.
+SESSION_ENDPOINTS = frozenset({"static", "auth.login", "auth.login_code", "auth.logout"})
+PRACTITIONER_HOME = "practitioner.index"
+
+
+def open_to_practitioners(child_arg: str | None = "child") -> Callable:
+    """Mark a read-only page a practitioner may open. Every other page refuses them (the
+    default is no: a page added later without this mark cannot show them anything). With
+    `child_arg`, the page is about the child named by that URL part and opens only for a
+    practitioner given that child (practitioners.can_see_child)."""
+
+    def decorate(view: Callable) -> Callable:
+        view.practitioner_child_arg = child_arg  # type: ignore[attr-defined]
+        view.open_to_practitioners = True  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def _practitioner_gate() -> Any:
+    """For a practitioner's session, before any view runs: refuse every page not marked
+    open_to_practitioners and every change, check the child, and audit what it opened."""
+    user: User | None = g.get("user")
+    g.practitioner_allowed = False
+    if user is None or user.role is not Role.PRACTITIONER:
+        return None
+    if request.endpoint in SESSION_ENDPOINTS:
+        return None
+    if request.endpoint == "home.index":  # where login lands: their own list instead
+        return redirect(url_for(PRACTITIONER_HOME))
+    view = current_app.view_functions.get(request.endpoint or "")
+    if (
+        view is None
+        or not getattr(view, "open_to_practitioners", False)
+        or request.method not in SAFE_METHODS
+    ):
+        abort(403, "A practitioner's account can only read the pages about its children.")
+    child_arg = getattr(view, "practitioner_child_arg", None)
+    child = str((request.view_args or {}).get(child_arg, "")) if child_arg else ""
+    db = current_dashboard().db()
+    if child_arg and not practitioners.can_see_child(db, user, child):
+        abort(403, "Your account cannot see this child.")
+    audit.record(db, user.name, "practitioner.view", child, request.path[:200])
+    g.practitioner_allowed = True
+    return None
+
+
 def requires(permission: Permission) -> Callable:
-    """Only signed-in users whose role grants `permission`; others go to the login page."""
+    """Only signed-in users whose role grants `permission` (or a practitioner on a page the
+    gate let it open); others go to the login page."""
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
@@ -127,6 +176,8 @@ def requires(permission: Permission) -> Callable:
             user: User | None = g.get("user")
             if user is None:
                 return redirect(url_for("auth.login", next=request.path))
+            if g.get("practitioner_allowed"):
+                return view(*args, **kwargs)
             if not user.may(permission):
                 abort(403, "Your account cannot do this.")
             return view(*args, **kwargs)
