@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import html
+import re
 import time
 from dataclasses import replace
 
 import pytest
 import yaml
 
+from dashboard.data.child_form import SCREENS
 from dashboard.web.children import form_from_rules
 from filterd.db.devices import Sighting
 from filterd.rules.parse import parse_rules
@@ -41,11 +43,22 @@ def sam_form(tmp_path, **changes) -> dict:
     return posted({**form_from_rules(raw["children"]["sam"]), **changes})
 
 
-def save_sam(client, tmp_path, version: str | None = None, **changes):
+def screen_of(changes) -> str:
+    """The screen of the editor that shows the first changed field (bedtime and limits when
+    nothing changes)."""
+    for key in changes:
+        for screen, shown in SCREENS.items():
+            if key in shown.fields:
+                return screen
+    return "limits"
+
+
+def save_sam(client, tmp_path, version: str | None = None, screen: str = "", **changes):
     data = sam_form(tmp_path, **changes)
-    data["csrf"] = csrf_of(client, "/children/sam")
-    data["version"] = version or version_of(client, "/children/sam")
-    return client.post("/children/sam", data=data)
+    page = f"/children/sam/{screen or screen_of(changes)}"
+    data["csrf"] = csrf_of(client, page)
+    data["version"] = version or version_of(client, page)
+    return client.post(page, data=data)
 
 
 def audit_actions(app) -> list[tuple[str, str, str]]:
@@ -73,9 +86,11 @@ def test_every_role_sees_the_pages_and_only_editors_get_forms(tmp_path, role, si
     for path in ("/children/", "/children/sam", "/devices/"):
         page = client.get(path)
         assert page.status_code == 200, path
-    child = client.get("/children/sam").get_data(as_text=True)
+    child = client.get("/children/sam/blocked").get_data(as_text=True)
     assert "Sexually explicit" in child or "sexually explicit" in child
-    assert ("Save rules" in child) == (role in EDITORS)
+    for screen in SCREENS:
+        page = client.get(f"/children/sam/{screen}").get_data(as_text=True)
+        assert ('<button type="submit">Save</button>' in page) == (role in EDITORS), screen
     assert ("Add child" in client.get("/children/").get_data(as_text=True)) == (role in EDITORS)
     devices = client.get("/devices/").get_data(as_text=True)
     assert ("Save who uses it</button>" in devices) == (role in EDITORS)
@@ -90,10 +105,10 @@ def test_only_administrators_and_carers_can_save(tmp_path, role, dashboard_app, 
     rules_path = tmp_path / "rules.yaml"
     before = rules_path.read_text()
     csrf = csrf_of(client, "/children/")
-    version = version_of(client, "/children/sam")
+    version = version_of(client, "/children/sam/limits")
     attempts = [
         client.post(
-            "/children/sam",
+            "/children/sam/limits",
             data={**sam_form(tmp_path, school_start="21:00"), "csrf": csrf, "version": version},
         ),
         client.post(
@@ -120,7 +135,7 @@ def test_only_administrators_and_carers_can_save(tmp_path, role, dashboard_app, 
         # nothing changed; each refusal is in the audit trail (issue 12, finding 9)
         assert sorted(audit_actions(dashboard_app)) == [
             ("Pat", "refused", "POST /children/"),
-            ("Pat", "refused", "POST /children/sam"),
+            ("Pat", "refused", "POST /children/sam/limits"),
             ("Pat", "refused", "POST /devices/assign"),
         ]
 
@@ -154,8 +169,10 @@ def test_categories_limits_lists_and_safe_search_are_saved(tmp_path, signed_in):
     form["block"] = [c for c in form["block"] if c != "social"]
     form.pop("bing")
     form.update(youtube="moderate", walled_garden="on", blocked_answer="nxdomain")
-    form.update(csrf=csrf_of(client, "/children/sam"), version=version_of(client, "/children/sam"))
-    assert client.post("/children/sam", data=form).status_code == 302
+    for screen in SCREENS:  # each screen saves its own fields
+        page = f"/children/sam/{screen}"
+        form.update(csrf=csrf_of(client, page), version=version_of(client, page))
+        assert client.post(page, data=form).status_code == 302
     text = (tmp_path / "rules.yaml").read_text()
     sam = parse_rules(text).children["sam"]
     assert sam.limits.categories == {"gaming": 90} and sam.limits.overall == 180
@@ -165,31 +182,59 @@ def test_categories_limits_lists_and_safe_search_are_saved(tmp_path, signed_in):
 
 
 @pytest.mark.parametrize(
-    ("field", "value", "problem"),
+    ("field", "value", "message"),
     [
-        ("school_start", "9pm", "children.sam.offline[0].start: expected HH:MM, got '9pm'"),
-        ("allow", "bbc.co.uk\nnot a domain!", "children.sam.allow[1]: not a domain name"),
-        ("limit_overall", "lots", "children.sam.limits.overall: expected minutes"),
+        ("school_start", "9pm", "Bedtime start: use a time like 21:30."),
+        ("weekend_end", "21:00", "Bedtime end: a different time from the start, like 07:00."),
+        (
+            "allow",
+            "bbc.co.uk\nnot a domain!",
+            "Sites: one site per line, like bbc.co.uk (no spaces, no https://).",
+        ),
+        ("limit_overall", "lots", "Daily limit: a number of minutes from 0 to 1440."),
+        ("limit_gaming", "5000", "Daily limit: a number of minutes from 0 to 1440."),
     ],
 )
-def test_a_refused_value_shows_its_key_and_keeps_the_input(
-    tmp_path, field, value, problem, dashboard_app, signed_in
+def test_a_refused_value_is_said_in_plain_words_by_its_field_and_keeps_the_input(
+    tmp_path, field, value, message, dashboard_app, signed_in
 ):
     client = signed_in("Jo", "carer")
     rules_path = tmp_path / "rules.yaml"
     before = rules_path.read_text()
-    response = save_sam(client, tmp_path, **{field: value, "name": "Sammy"})
-    page = html.unescape(response.get_data(as_text=True))
+    changes = {field: value, "weekend_start": "21:00"} if field == "weekend_end" else {field: value}
+    if field == "allow":
+        changes["name"] = "Sammy"
+    response = save_sam(client, tmp_path, **changes)
+    page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert problem in page
-    assert value in page and 'value="Sammy"' in page, "the person's input is kept"
+    error = re.search(rf'<span class="field-error" id="{field}-error">([^<]*)</span>', page)
+    assert error and html.unescape(error[1]) == message
+    assert f'aria-describedby="{field}-error" aria-invalid="true"' in page
+    assert html.escape(value.splitlines()[-1]) in page, "the person's input is kept"
+    if field == "allow":
+        assert 'value="Sammy"' in page
+    for internal in ("children.", "offline[", "limits.", "expected HH:MM", "sam.allow"):
+        assert internal not in html.unescape(page)
     assert rules_path.read_text() == before
     assert audit_actions(dashboard_app) == []
 
 
+def test_a_screen_saves_only_its_own_fields(tmp_path, signed_in):
+    client = signed_in("Jo", "carer")
+    form = sam_form(tmp_path, school_start="21:30", school_end="07:00", deny="tiktok.com")
+    form.update(csrf=csrf_of(client, "/children/sam/limits"))
+    form.update(version=version_of(client, "/children/sam/limits"))
+    assert client.post("/children/sam/limits", data=form).status_code == 302
+    sam = parse_rules((tmp_path / "rules.yaml").read_text()).children["sam"]
+    assert (sam.offline[0].start, sam.offline[0].end) == (21 * 60 + 30, 7 * 60)
+    assert not sam.deny, "the sites list is on the advanced screen, not this one"
+    card = client.get("/children/sam").get_data(as_text=True)
+    assert "School nights: offline 21:30 to 07:00" in card
+
+
 def test_a_stale_rules_edit_is_refused(tmp_path, signed_in):
     client = signed_in("Jo", "carer")
-    version = version_of(client, "/children/sam")
+    version = version_of(client, "/children/sam/limits")
     rules_path = tmp_path / "rules.yaml"
     rules_path.write_text(rules_path.read_text() + "# edited by hand\n")
     before = rules_path.read_text()
@@ -200,25 +245,51 @@ def test_a_stale_rules_edit_is_refused(tmp_path, signed_in):
     assert rules_path.read_text() == before
 
 
-def test_adding_a_child_from_the_list(tmp_path, dashboard_app, signed_in):
-    client = signed_in("Jo", "administrator")
+def _add(client, name: str, band: str = "13_15"):
     csrf, version = csrf_of(client, "/children/"), version_of(client, "/children/")
-    bad = client.post(
-        "/children/",
-        data={"id": "Kim!", "name": "Kim", "age_band": "13_15", "csrf": csrf, "version": version},
-    )
-    assert bad.status_code == 400 and "children.Kim!: ids are lower-case" in html.unescape(
-        bad.get_data(as_text=True)
-    )
-    made = client.post(
-        "/children/",
-        data={"id": "kim", "name": "Kim", "age_band": "13_15", "csrf": csrf, "version": version},
-    )
-    assert made.headers["Location"] == "/children/kim"
+    data = {"name": name, "age_band": band, "csrf": csrf, "version": version}
+    return client.post("/children/", data=data)
+
+
+def _visible_text(page: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def test_adding_a_child_makes_their_id_from_the_name(tmp_path, dashboard_app, signed_in):
+    client = signed_in("Jo", "administrator")
+    page = client.get("/children/").get_data(as_text=True)
+    assert 'name="id"' not in page and "id (" not in page, "the id is never asked for"
+    made = _add(client, "Mia-Rose O'Neil")
+    assert made.headers["Location"] == "/children/mia-rose-oneil"
+    again = _add(client, "Mia-Rose O\u2019Neil", "9_12")  # another child with the same name
+    assert again.headers["Location"] == "/children/mia-rose-oneil-2"
+    cyrillic = _add(client, "Мария")
+    assert cyrillic.headers["Location"] == "/children/child"
+    assert _add(client, "None").headers["Location"] == "/children/none-2"  # "none" is reserved
     rules = parse_rules((tmp_path / "rules.yaml").read_text())
-    assert rules.children["kim"].age_band == "13_15"
-    assert "Kim" in client.get("/children/").get_data(as_text=True)
-    assert ("Jo", "child.add", "kim") in audit_actions(dashboard_app)
+    assert rules.children["mia-rose-oneil"].age_band == "13_15"
+    assert rules.children["child"].name == "Мария"
+    assert ("Jo", "child.add", "mia-rose-oneil-2") in audit_actions(dashboard_app)
+    for path in ("/children/", "/children/mia-rose-oneil-2", "/children/mia-rose-oneil-2/advanced"):
+        text = _visible_text(client.get(path).get_data(as_text=True))
+        assert "mia-rose-oneil" not in text, f"the id is shown on {path}"
+    assert "Mia-Rose O\u2019Neil" in _visible_text(client.get("/children/").get_data(as_text=True))
+
+
+def test_a_refused_new_child_is_said_by_its_field(tmp_path, dashboard_app, signed_in):
+    client = signed_in("Jo", "administrator")
+    before = (tmp_path / "rules.yaml").read_text()
+    bad = _add(client, "Kim\u0007")
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 400
+    assert 'id="add-name-error">Name: use ordinary letters and spaces' in page
+    assert "children." not in page and "kim" not in _visible_text(page).lower().replace(
+        "kim\\u0007", ""
+    )
+    assert (tmp_path / "rules.yaml").read_text() == before
+    band = _add(client, "Kim", "adult").get_data(as_text=True)
+    assert 'id="add-band-error">Age band: choose one from the list.' in band
+    assert "age_band" not in _visible_text(band)
 
 
 def test_the_child_page_lists_the_childs_devices(signed_in):
@@ -277,12 +348,12 @@ def test_the_block_page_answer_is_refused_unless_the_box_serves_the_block_page(t
     app = make_app(tmp_path)  # no dashboard.http_listen: nothing serves the block page
     client = logged_in(app, "Jo", "carer")
     before = (tmp_path / "rules.yaml").read_text()
-    page = client.get("/children/sam").get_data(as_text=True)
+    page = client.get("/children/sam/advanced").get_data(as_text=True)
     assert "this home&#39;s blocked page" not in page  # not offered
     refused = save_sam(client, tmp_path, blocked_answer="block_page")
     assert refused.status_code == 400
     text = refused.get_data(as_text=True)
-    assert 'id="blocked-answer-error"' in text and "blocked page is not switched on" in text
+    assert 'id="blocked_answer-error"' in text and "blocked page is not switched on" in text
     assert (tmp_path / "rules.yaml").read_text() == before
 
     served = tmp_path / "served"
@@ -292,7 +363,8 @@ def test_the_block_page_answer_is_refused_unless_the_box_serves_the_block_page(t
         app.extensions["dashboard"].settings, http_listen="127.0.0.1:8080"
     )
     client = logged_in(app, "Jo", "carer")
-    assert "this home&#39;s blocked page" in client.get("/children/sam").get_data(as_text=True)
+    advanced = client.get("/children/sam/advanced").get_data(as_text=True)
+    assert "this home&#39;s blocked page" in advanced
     assert save_sam(client, served, blocked_answer="block_page").status_code == 302
     sam = yaml.safe_load((served / "rules.yaml").read_text())["children"]["sam"]
     assert sam["blocked_answer"] == "block_page"

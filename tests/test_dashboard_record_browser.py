@@ -49,16 +49,17 @@ def fits_and_passes(driver, name: str) -> None:
 
 
 def test_the_reason_box_shows_its_message_beside_it_at_390_px(home: Home, browser):  # noqa: F811
-    browser.get(home.process.url + "/children/sam")
+    browser.get(home.process.url + "/children/sam/blocked")
     if "/login" in browser.current_url:
         log_in(browser, home)
-        browser.get(home.process.url + "/children/sam")
+        browser.get(home.process.url + "/children/sam/blocked")
     assert axe_violations(browser) == [], "the rules page as it opens"
     adult = browser.find_element(By.ID, "cat-adult")
     if adult.is_selected():
         browser.execute_script("arguments[0].click()", adult)
     browser.execute_script(
-        "document.querySelector('form[action$=\"/children/sam\"] button[type=submit]').click()"
+        'document.querySelector(\'form[action$="/children/sam/blocked"]'
+        " button[type=submit]').click()"
     )
     error = browser.find_element(By.ID, "reason-error")
     assert "high-risk category" in error.text and "adult: blocked -> allowed" in error.text

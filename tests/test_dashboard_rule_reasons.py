@@ -16,8 +16,9 @@ def post(client, tmp_path, **changes):
     form = sam_form(tmp_path)
     form["block"] = [c for c in form["block"] if c != "adult"]
     form.update(changes)
-    form.update(csrf=csrf_of(client, "/children/sam"), version=version_of(client, "/children/sam"))
-    return client.post("/children/sam", data=form)
+    page = "/children/sam/blocked"
+    form.update(csrf=csrf_of(client, page), version=version_of(client, page))
+    return client.post(page, data=form)
 
 
 def test_unblocking_adult_needs_a_reason_which_the_audit_trail_keeps(
@@ -45,7 +46,8 @@ def test_a_bedtime_change_reads_as_before_and_after_and_needs_no_reason(
 ):
     client = signed_in("Jo", "carer")
     form = sam_form(tmp_path, school_start="21:30")
-    form.update(csrf=csrf_of(client, "/children/sam"), version=version_of(client, "/children/sam"))
-    assert client.post("/children/sam", data=form).status_code == 302
+    page = "/children/sam/limits"
+    form.update(csrf=csrf_of(client, page), version=version_of(client, page))
+    assert client.post(page, data=form).status_code == 302
     (entry,) = trail(dashboard_app)
     assert "Sam: bedtime school nights: 20:30 -> 21:30" in entry.detail

@@ -40,11 +40,13 @@ class ActionError(Exception):
         message: str,
         problems: list[str] | None = None,
         field: str = "",
+        child: str | None = None,
     ):
         super().__init__(message)
         self.failure = failure
         self.problems = problems or []
         self.field = field  # the form field the message belongs next to ("" for none)
+        self.child = child  # the child the problems are about (a new child's made-up id)
 
 
 @contextmanager

@@ -7,6 +7,7 @@ from typing import Any
 from dashboard.actions import ActionError, Failure, changes_text, saving
 from dashboard.data import audit
 from dashboard.data.child_form import apply_form
+from dashboard.data.child_ids import child_id
 from dashboard.data.rules_file import edited
 
 
@@ -32,24 +33,22 @@ def save_child(
     audit.record(dashboard.db(), user.name, "rules.save", child, changes_text(saved))
 
 
-def add_child(
-    dashboard: Any, user: Any, child: str, name: str, age_band: str, version: str
-) -> None:
-    """Add a child with an age preset; filterd's parser checks the id, name and band."""
+def add_child(dashboard: Any, user: Any, name: str, age_band: str, version: str) -> str:
+    """Add a child with an age preset and return their id, made from the name (people never
+    type or see it); filterd's parser checks the name and band."""
     snapshot = dashboard.rules.read()
     raw = edited(snapshot)
     children = _children(raw)
-    if not child:
-        raise ActionError(
-            Failure.INVALID, "id: choose a short id, like sam", ["id: choose a short id, like sam"]
-        )
-    if child in children:
-        problem = f"children.{child}: already in the rules"
-        raise ActionError(Failure.INVALID, problem, [problem])
+    child = child_id(name, set(children))
     children[child] = {"name": name, "age_band": age_band}
-    with saving():
-        dashboard.rules.save(raw, version, user)
+    try:
+        with saving():
+            dashboard.rules.save(raw, version, user)
+    except ActionError as err:
+        err.child = child
+        raise
     audit_child_added(dashboard.db(), user, child, age_band)
+    return child
 
 
 def audit_child_added(db: Any, user: Any, child: str, age_band: str) -> None:

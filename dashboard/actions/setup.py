@@ -8,8 +8,6 @@ whichever page a person used.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,6 +15,7 @@ from dashboard.actions import ActionError, Failure, saving
 from dashboard.actions.rules import audit_child_added
 from dashboard.actions.unknown_devices import audit_choice
 from dashboard.data import audit, unknown_devices
+from dashboard.data.child_ids import child_id
 from dashboard.data.rules_file import edited
 from filterd.rules.presets import AGE_BANDS
 
@@ -28,16 +27,6 @@ class NewChild(NamedTuple):
 
     name: str
     age_band: str
-
-
-def child_id(name: str, taken: set[str]) -> str:
-    """A rules-file id from a child's name: lower-case ASCII, `-` between words, unique."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:28].strip("-") or "child"
-    found, number = base, 2
-    while found in taken:
-        found, number = f"{base}-{number}", number + 1
-    return found
 
 
 def valid_timezone(name: str) -> bool:

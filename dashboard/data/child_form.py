@@ -9,17 +9,39 @@ form does not cover (allowed_during, overrides, other offline windows, limits.re
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, NamedTuple
 
 from filterd.lists.categories import ALWAYS_BLOCKED, CATEGORIES
 from filterd.policy.block_answers import BlockStyle
 from filterd.rules.model import YouTube
+from filterd.rules.parse import clock_text, duration_minutes
 from filterd.rules.presets import PRESETS, Preset
 
 ENGINES = ("google", "bing", "duckduckgo")
 LISTS = ("allow", "deny", "always_allow")
 BEDTIMES = (("school", "school_nights"), ("weekend", "weekend_nights"))
 CHOOSABLE = [c for c in CATEGORIES if c.id not in ALWAYS_BLOCKED]
+
+
+class Screen(NamedTuple):
+    """One short screen of the editor: its title and the form fields it shows and saves."""
+
+    title: str
+    fields: tuple[str, ...]
+
+
+SCREENS = {
+    "limits": Screen(
+        "Bedtime and limits",
+        (
+            *(f"{key}_{end}" for key, _ in BEDTIMES for end in ("start", "end")),
+            "limit_overall",
+            *(f"limit_{c.id}" for c in CHOOSABLE),
+        ),
+    ),
+    "blocked": Screen("What is blocked", ("block", *ENGINES, "youtube")),
+    "advanced": Screen("Advanced", ("name", "age_band", *LISTS, "walled_garden", "blocked_answer")),
+}
 
 
 def _hhmm(minutes: int) -> str:
@@ -43,6 +65,17 @@ def _preset_safe_search(preset: Preset) -> dict[str, Any]:
     return {**{e: getattr(search, e) for e in ENGINES}, "youtube": search.youtube.value}
 
 
+def _clock(raw: Any) -> str:
+    """A bedtime as a time picker shows it ("9:05" -> "09:05"); anything else as written."""
+    return clock_text(raw) or str(raw if raw is not None else "")
+
+
+def _minutes(raw: Any) -> str:
+    """A limit as a number of minutes ("1h30m" -> "90"); anything else as written."""
+    minutes = duration_minutes(raw)
+    return str(minutes) if minutes is not None else str(raw if raw is not None else "")
+
+
 def form_from_rules(body: Any) -> dict[str, Any]:
     """The editor's fields from a child's raw rules, with the preset filling what is not set."""
     body = body if isinstance(body, dict) else {}
@@ -61,13 +94,13 @@ def form_from_rules(body: Any) -> dict[str, Any]:
             form[f"{key}_start"] = form[f"{key}_end"] = ""
             for window in offline:
                 if isinstance(window, dict) and window.get("days") == days:
-                    form[f"{key}_start"] = str(window.get("start") or "")
-                    form[f"{key}_end"] = str(window.get("end") or "")
+                    form[f"{key}_start"] = _clock(window.get("start"))
+                    form[f"{key}_end"] = _clock(window.get("end"))
                     break
     limits = body.get("limits") if isinstance(body.get("limits"), dict) else {}
-    form["limit_overall"] = str(limits.get("overall", "") or "")
+    form["limit_overall"] = _minutes(limits.get("overall"))
     for category in CHOOSABLE:
-        form[f"limit_{category.id}"] = str(limits.get(category.id, "") or "")
+        form[f"limit_{category.id}"] = _minutes(limits.get(category.id))
     for key in LISTS:
         items = body.get(key)
         form[key] = "\n".join(str(i) for i in items) if isinstance(items, list) else ""
@@ -106,6 +139,15 @@ def form_from_request(posted) -> dict[str, Any]:
     return form
 
 
+def form_for_screen(old: Any, posted, screen: str) -> dict[str, Any]:
+    """The whole editor's fields: the child's rules as they are, with one screen's fields as
+    the person sent them (the other screens' fields are not on that page)."""
+    form = form_from_rules(old)
+    sent = form_from_request(posted)
+    form.update({key: sent[key] for key in SCREENS[screen].fields})
+    return form
+
+
 def _number_or_text(value: str) -> int | str:
     return int(value) if value.isdigit() else value
 
@@ -140,11 +182,14 @@ def apply_form(old: Any, form: dict[str, Any]) -> dict[str, Any]:
         body.pop("offline", None)
     else:
         windows = []
+        others = old.get("offline") if isinstance(old.get("offline"), list) else []
         for key, days in BEDTIMES:
             start, end = form[f"{key}_start"], form[f"{key}_end"]
             if start or end:
+                was = next((w for w in others if isinstance(w, dict) and w.get("days") == days), {})
+                start = was["start"] if _clock(was.get("start")) == start else start  # "9:30" stays
+                end = was["end"] if _clock(was.get("end")) == end else end
                 windows.append({"days": days, "start": start, "end": end})
-        others = old.get("offline") if isinstance(old.get("offline"), list) else []
         kept = [
             w
             for w in others
@@ -155,7 +200,9 @@ def apply_form(old: Any, form: dict[str, Any]) -> dict[str, Any]:
     limits = dict(old["limits"]) if isinstance(old.get("limits"), dict) else {}
     for key in ("overall", *(c.id for c in CHOOSABLE)):
         value = form[f"limit_{key}"]
-        if value:
+        if value and key in limits and _minutes(limits[key]) == value:
+            pass  # unchanged: "3h" stays as written
+        elif value:
             limits[key] = _number_or_text(value)
         else:
             limits.pop(key, None)

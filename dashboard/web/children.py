@@ -1,9 +1,10 @@
 """Children: the list (with "add a child") and each child's rules editor (see issue 6).
 
-The editor's fields and how they are written over the child's raw rules live in
-dashboard.data.child_form; saving is dashboard.actions.rules (shared with the API). A refused
-value comes back with the exact key path (`children.sam.offline[0].start`) and the person's
-input is shown again unchanged.
+A child's page links to three short screens (bedtime and limits, what is blocked, advanced;
+dashboard.data.child_form.SCREENS), each saved on its own through dashboard.actions.rules (the
+same save, audit entry and reason rule as the API). A refused value is said in plain words next
+to its field (dashboard.data.rules_errors), never as a key path, and the person's input is
+shown again unchanged. A new child's id is made from the name (dashboard.data.child_ids).
 """
 
 from __future__ import annotations
@@ -27,8 +28,16 @@ from dashboard.app import current_dashboard
 from dashboard.data import charts
 from dashboard.data.accounts import Permission
 from dashboard.data.activity import hides_high_risk, top_apps, usage_today
-from dashboard.data.child_form import CHOOSABLE, form_from_request, form_from_rules
+from dashboard.data.child_form import (
+    CHOOSABLE,
+    SCREENS,
+    apply_form,
+    form_for_screen,
+    form_from_rules,
+)
 from dashboard.data.home import home_timezone
+from dashboard.data.overrides_shown import active_overrides
+from dashboard.data.rules_errors import for_child
 from dashboard.web.security import requires
 from filterd.lists.categories import ALWAYS_BLOCKED, CATEGORIES
 from filterd.policy.block_answers import BlockStyle
@@ -95,36 +104,60 @@ def block_page_served() -> bool:
     return current_dashboard().settings.http_listen is not None
 
 
-def _render_child(
+def _common(child: str, snapshot, form) -> dict[str, Any]:
+    return {
+        "child": child,
+        "form": form,
+        "file_problems": snapshot.problems,
+        "screens": SCREENS,
+        "categories": CATEGORIES,
+        "choosable": CHOOSABLE,
+    }
+
+
+def _render_child(child: str, snapshot, form):
+    """The child's page: what their rules say, links to the three screens, devices, activity."""
+    tz = home_timezone(snapshot)
+    raw_child = snapshot.raw["children"][child]
+    return render_template(
+        "children/child.html",
+        **_common(child, snapshot, form),
+        overrides=active_overrides(raw_child, tz, _now()),
+        devices=_child_devices(snapshot.raw, child),
+        activity=_activity(child, snapshot),
+        apps_today=_apps_today(child, snapshot),
+        app_count=len(current_dashboard().catalogue().services),
+        chart=charts,
+    )
+
+
+def _render_screen(
     child: str,
+    screen: str,
     snapshot,
     form,
-    problems,
+    errors: dict[str, str] | None = None,
+    problems: list[str] | None = None,
     status: int = 200,
-    reason_problem: str = "",
-    style_problem: str = "",
 ):
+    """One of the three screens, with plain-words messages by the fields they are about."""
+    raw_child = snapshot.raw.get("children", {}).get(child)
     return (
         render_template(
-            "children/child.html",
-            child=child,
-            reason_problem=reason_problem,
-            style_problem=style_problem,
-            block_page_served=block_page_served(),
-            form=form,
-            problems=problems,
-            file_problems=snapshot.problems,
+            f"children/screen_{screen}.html",
+            **_common(child, snapshot, form),
+            screen=screen,
+            title=SCREENS[screen].title,
+            errors=errors or {},
+            problems=problems or [],
             version=request.form.get("version", snapshot.version)
             if request.method == "POST"
             else snapshot.version,
-            devices=_child_devices(snapshot.raw, child),
-            activity=_activity(child, snapshot),
-            apps_today=_apps_today(child, snapshot),
-            app_count=len(current_dashboard().catalogue().services),
-            chart=charts,
-            categories=CATEGORIES,
+            overrides=active_overrides(raw_child, home_timezone(snapshot), _now())
+            if isinstance(raw_child, dict)
+            else [],
+            block_page_served=block_page_served(),
             always_blocked=ALWAYS_BLOCKED,
-            choosable=CHOOSABLE,
             bands=AGE_BANDS,
             band_labels=BAND_LABELS,
             styles=[s.value for s in BlockStyle],
@@ -134,22 +167,26 @@ def _render_child(
     )
 
 
-def _render_list(snapshot, problems=(), form=None, status: int = 200):
+def _render_list(snapshot, problems=(), form=None, status: int = 200, errors=None):
     children = snapshot.raw.get("children")
     children = children if isinstance(children, dict) else {}
     rows = [
-        (str(cid), str(body.get("name") or cid) if isinstance(body, dict) else str(cid),
-         str(body.get("age_band") or "") if isinstance(body, dict) else "")
+        (
+            str(cid),
+            str(body.get("name") or cid) if isinstance(body, dict) else str(cid),
+            str(body.get("age_band") or "") if isinstance(body, dict) else "",
+        )
         for cid, body in children.items()
-    ]  # fmt: skip
+    ]
     return (
         render_template(
             "children/index.html",
             children=rows,
             problems=list(problems),
+            errors=errors or {},
             file_problems=snapshot.problems,
             version=snapshot.version,
-            form=form or {"id": "", "name": "", "age_band": "9_12"},
+            form=form or {"name": "", "age_band": "9_12"},
             bands=AGE_BANDS,
             band_labels=BAND_LABELS,
         ),
@@ -166,49 +203,64 @@ def index():
 @blueprint.route("/children/", methods=["POST"])
 @requires(Permission.EDIT_RULES)
 def add():
-    form = {key: request.form.get(key, "").strip() for key in ("id", "name", "age_band")}
+    form = {key: request.form.get(key, "").strip() for key in ("name", "age_band")}
     try:
-        rules.add_child(
+        made = rules.add_child(
             current_dashboard(),
             g.user,
-            form["id"],
             form["name"],
             form["age_band"],
             request.form.get("version", ""),
         )
     except ActionError as err:
-        status = 409 if err.failure is Failure.STALE else 400
-        problems = err.problems or [str(err)]
-        return _render_list(current_dashboard().rules.read(), problems, form, status)
-    flash(f"Added {form['name'] or form['id']}. Now set their rules.", "ok")
-    return redirect(url_for("children.child", child=form["id"]))
+        snapshot = current_dashboard().rules.read()
+        if err.failure is Failure.STALE:
+            return _render_list(snapshot, [str(err)], form, 409)
+        shown = for_child(err.problems, err.child or "", form)
+        return _render_list(snapshot, shown.top, form, 400, shown.by_field)
+    flash(f"Added {form['name']}. Now set their rules.", "ok")
+    return redirect(url_for("children.child", child=made))
+
+
+def _rules_of(child: str):
+    snapshot = current_dashboard().rules.read()
+    children = snapshot.raw.get("children")
+    if not isinstance(children, dict) or child not in children:
+        abort(404, "That child is not in the rules.")
+    return snapshot, children[child]
 
 
 @blueprint.route("/children/<child>")
 @requires(Permission.VIEW)
 def child(child: str):
-    snapshot = current_dashboard().rules.read()
-    children = snapshot.raw.get("children")
-    if not isinstance(children, dict) or child not in children:
-        abort(404, "That child is not in the rules.")
-    return _render_child(child, snapshot, form_from_rules(children[child]), [])
+    snapshot, body = _rules_of(child)
+    return _render_child(child, snapshot, form_from_rules(body))
 
 
-@blueprint.route("/children/<child>", methods=["POST"])
+SCREEN_PATH = "/children/<child>/<any(limits, blocked, advanced):screen>"
+
+
+@blueprint.route(SCREEN_PATH)
+@requires(Permission.VIEW)
+def screen(child: str, screen: str):
+    snapshot, body = _rules_of(child)
+    return _render_screen(child, screen, snapshot, form_from_rules(body))
+
+
+@blueprint.route(SCREEN_PATH, methods=["POST"])
 @requires(Permission.EDIT_RULES)
-def save(child: str):
-    form = form_from_request(request.form)
-    snapshot = current_dashboard().rules.read()
-    children = snapshot.raw.get("children")
-    old = children.get(child) if isinstance(children, dict) else None
+def save(child: str, screen: str):
+    snapshot, old = _rules_of(child)
+    form = form_for_screen(old, request.form, screen)
+    name = form["name"] or "this child"
     old_style = old.get("blocked_answer") if isinstance(old, dict) else None
     if (
         form["blocked_answer"] == BlockStyle.BLOCK_PAGE.value
         and old_style != BlockStyle.BLOCK_PAGE.value
         and not block_page_served()
     ):
-        problem = BLOCK_PAGE_NOT_SERVED
-        return _render_child(child, snapshot, form, [problem], 400, style_problem=problem)
+        errors = {"blocked_answer": BLOCK_PAGE_NOT_SERVED}
+        return _render_screen(child, screen, snapshot, form, errors, status=400)
     try:
         rules.save_child(
             current_dashboard(),
@@ -224,11 +276,16 @@ def save(child: str):
         snapshot = current_dashboard().rules.read()
         if err.failure is Failure.REASON_NEEDED:
             needed = (
-                f"This change lets {form['name'] or child} reach a high-risk category"
+                f"This change lets {name} reach a high-risk category"
                 f" ({'; '.join(err.problems)}). Say why in the box below, then save again."
             )
-            return _render_child(child, snapshot, form, [needed], 400, reason_problem=needed)
-        status = 409 if err.failure is Failure.STALE else 400
-        return _render_child(child, snapshot, form, err.problems or [str(err)], status)
-    flash(f"Saved {form['name'] or child}'s rules. filterd applies them within 2 seconds.", "ok")
+            return _render_screen(child, screen, snapshot, form, {"reason": needed}, status=400)
+        if err.failure is Failure.STALE:
+            return _render_screen(child, screen, snapshot, form, problems=[str(err)], status=409)
+        shown = for_child(err.problems, child, apply_form(old, form))
+        return _render_screen(child, screen, snapshot, form, shown.by_field, shown.top, 400)
+    flash(
+        f"Saved {name}'s {SCREENS[screen].title.lower()}. filterd applies it within 2 seconds.",
+        "ok",
+    )
     return redirect(url_for("children.child", child=child))

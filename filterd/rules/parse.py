@@ -440,17 +440,9 @@ class _RulesReader(Validator):
 
     def duration(self, raw: Any, path: str) -> int | None:
         """Minutes from 90, "90m", "2h" or "1h30m"."""
-        if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw <= 24 * 60:
-            return raw
-        if isinstance(raw, str):
-            text = raw.strip().lower()
-            if text.isdigit():
-                text += "m"
-            match = _DURATION.fullmatch(text)
-            if match and (match[1] or match[2]):
-                minutes = int(match[1] or 0) * 60 + int(match[2] or 0)
-                if minutes <= 24 * 60:
-                    return minutes
+        minutes = duration_minutes(raw)
+        if minutes is not None:
+            return minutes
         self.fail(
             path, f"expected minutes or a duration like 2h or 1h30m (at most 24h), got {show(raw)}"
         )
@@ -618,6 +610,30 @@ class _RulesReader(Validator):
                 name = None
             devices.append(Device(name or mac or ip or where, owner, mac, ip))
         return tuple(devices)
+
+
+def duration_minutes(raw: Any) -> int | None:
+    """Minutes (0 to 24 h) from 90, "90", "90m", "2h" or "1h30m"; None for anything else.
+    The one reading of a limit, for filterd and for the dashboard's minutes fields."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw <= 24 * 60:
+        return raw
+    if isinstance(raw, str):
+        text = raw.strip().lower()
+        if text.isdigit():
+            text += "m"
+        match = _DURATION.fullmatch(text)
+        if match and (match[1] or match[2]):
+            minutes = int(match[1] or 0) * 60 + int(match[2] or 0)
+            if minutes <= 24 * 60:
+                return minutes
+    return None
+
+
+def clock_text(raw: Any) -> str | None:
+    """Text "HH:MM" (two digits each) for a time of day the parser accepts ("9:05" -> "09:05"), as a
+    time picker needs it; None for anything else."""
+    match = _HHMM.fullmatch(raw.strip()) if isinstance(raw, str) else None
+    return f"{int(match[1]):02d}:{match[2]}" if match else None
 
 
 def _day(raw: Any) -> int | None:
