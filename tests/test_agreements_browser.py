@@ -184,14 +184,15 @@ def test_a_carer_records_prints_signs_then_a_bedtime_change_makes_it_out_of_date
     check_page(browser, "agreement-signed")
 
     # The carer moves Sam's school-night bedtime on the rules page.
-    browser.get(url + "/children/sam")
+    browser.get(url + "/children/sam/limits")
     start = browser.find_element(By.NAME, "school_start")
-    start.clear()
-    start.send_keys("19:45")
-    save = browser.find_element(By.CSS_SELECTOR, 'form[action$="/children/sam"] [type=submit]')
+    browser.execute_script("arguments[0].value = '19:45'", start)  # the time picker's value
+    save = browser.find_element(
+        By.CSS_SELECTOR, 'form[action$="/children/sam/limits"] [type=submit]'
+    )
     browser.execute_script("arguments[0].click()", save)
     WebDriverWait(browser, 10).until(staleness_of(save))
-    assert "Saved Sam's rules" in main_text(browser)
+    assert "Saved Sam's bedtime and limits" in main_text(browser)
 
     browser.get(url + "/")
     card = browser.find_element(By.ID, "agreement-sam").text
