@@ -19,6 +19,7 @@ from filterd.lists.categories import mask_of
 from filterd.lists.index import domain_to_wire
 from filterd.lists.parse import parse_list
 from filterd.lists.patterns import EMPTY, NamePatterns, load_patterns
+from filterd.lists.schedule import next_update_in
 from filterd.lists.settings import BlocklistSettings
 from filterd.lists.store import ListStore
 from filterd.lists.update import build_index, index_path, read_status
@@ -28,7 +29,7 @@ from filterd.text.redact import redact_text
 log = logging.getLogger(__name__)
 
 WATCH_INTERVAL = 2.0  # seconds between checks for a new index file
-FIRST_UPDATE_DELAY = 30.0  # after a first boot on shipped lists only, fetch subscriptions soon
+RECHECK_INTERVAL = 60.0  # longest sleep between looks at the update schedule
 
 
 HELPLINES_NAME = "helplines.txt"
@@ -128,15 +129,16 @@ class Blocklists:
                 log.exception("checking for a new app catalogue failed")
 
     async def _refresh_periodically(self) -> None:
-        period = self.settings.lists_update.refresh_hours * 3600
+        """Update when schedule.next_update_in says, looking again at least every minute so a
+        reloaded config (a new source, another period) is noticed without a restart."""
         while True:
-            status = self.status or {}
-            if status.get("online"):
-                wait = max(status.get("updated", 0) + period - time.time(), 0)
-            else:
-                wait = min(FIRST_UPDATE_DELAY, period)
-            await asyncio.sleep(wait)
-            await self.run_update()
+            wait = next_update_in(self.status, self.settings, time.time())
+            if wait > 0:
+                await asyncio.sleep(min(wait, RECHECK_INTERVAL))
+                continue
+            if not await self.run_update():
+                # It wrote no new status, so the schedule would say "now" again at once.
+                await asyncio.sleep(RECHECK_INTERVAL)
             self.status = read_status(self.settings) or self.status
 
     async def run_update(self) -> bool:
