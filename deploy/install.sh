@@ -220,6 +220,20 @@ if grep -q '^  listen: "127\.0\.0\.1:' "$etc/filterd.yaml"; then
   echo "reach it from a phone, set dashboard listen to \"0.0.0.0:443\" and http_listen to"
   echo "\"0.0.0.0:80\" in /etc/filterd/filterd.yaml, then: sudo systemctl restart filterd-dashboard"
 fi
+# An upgraded box whose settings predate the list subscriptions (or dropped them) is told how.
+subscribed() {
+  awk '/^lists:/ { s = 1; if ($0 ~ /^lists: *([^ #{]|\{ *[^ }])/) f = 1; next }
+       /^[^ #]/ { s = 0 }
+       s && /^  [a-z_]+:/ { f = 1 }
+       END { exit !f }' "$1"
+}
+if [ "$upgrade" = yes ] && ! subscribed "$etc/filterd.yaml"; then
+  echo
+  echo "Note: your settings download no public blocklists, so each category has only the small"
+  echo "list shipped with filterd. To get the lists a new box downloads, copy the lines marked"
+  echo "\"#+\" under \"lists:\" in /opt/filterd/config/filterd.example.yaml into"
+  echo "/etc/filterd/filterd.yaml without the \"#+ \", then: sudo systemctl reload filterd"
+fi
 echo
 echo "A backup is written every night to /var/lib/filterd-web/backups (the newest 14 kept);"
 echo "an administrator can also download one from the dashboard's Health page."

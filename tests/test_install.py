@@ -177,6 +177,7 @@ def test_install_verify_upgrade_and_uninstall(tmp_path: Path) -> None:
 
     again = install(root, "--link-venv", str(Path(sys.executable).parents[1]))
     assert "filterd is upgraded. Every setting, account, rule and log was kept." in again.stdout
+    assert "download no public blocklists" not in again.stdout  # they are subscribed
     assert "The dashboard is already set up" in again.stdout
     for path, before in kept.items():
         assert path.read_bytes() == before, f"{path} changed on upgrade"
@@ -215,6 +216,9 @@ def test_upgrading_the_previous_release_keeps_its_settings_and_says_what_to_chan
     done = install(root, "--link-venv", str(Path(sys.executable).parents[1]))
     assert "filterd is upgraded" in done.stdout
     assert "let the dashboard answer only on this box" in done.stdout
+    # Its settings download no public lists (the example's "#+" lines stay comments there).
+    assert "Note: your settings download no public blocklists" in done.stdout
+    assert 'copy the lines marked\n"#+" under "lists:"' in done.stdout
     assert (root / "etc/filterd/filterd.yaml").read_text() == old
     assert (root / "var/lib/filterd/rules.yaml").read_text() == rules
     assert (root / "etc/systemd/system/filterd-dashboard.service").exists()
