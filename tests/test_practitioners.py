@@ -164,6 +164,8 @@ def _sample_url(rule, child: str) -> str:
         converter = rule._converters[argument].__class__.__name__
         if converter == "IntegerConverter":
             values[argument] = 1
+        elif converter == "AnyConverter":  # one of a fixed few (a child's rules screens)
+            values[argument] = sorted(rule._converters[argument].items)[0]
         elif argument == "child":
             values[argument] = child
         elif argument == "mac":
