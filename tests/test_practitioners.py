@@ -24,6 +24,7 @@ from tests.dashboard_support import (
     make_app,
 )
 from tests.support.filterd_db import query_row, write_devices, write_queries
+from tests.test_agreements import agreement_form
 
 TABLET = "aa:bb:cc:17:01:01"
 KIMS_PHONE = "aa:bb:cc:17:01:02"
@@ -40,8 +41,15 @@ RULES = {
         {"mac": KIMS_PHONE, "name": "Kimberley's phone", "owner": "kim"},
     ],
 }
-# What a practitioner may open: its own two pages, and the session pages anyone signed in has.
-MADE_FOR_PRACTITIONERS = {"practitioner.index", "practitioner.child"}
+# What a practitioner may open (besides logging in and out): its list of children, and for a
+# child it was given, the child's page and their agreement (each version, and its PDF).
+MADE_FOR_PRACTITIONERS = {
+    "practitioner.index",
+    "practitioner.child",
+    "agreements.page",
+    "agreements.version",
+    "agreements.pdf",
+}
 
 
 def today() -> date:
@@ -95,6 +103,10 @@ def home(tmp_path):
         ]
     )
     assert admin.post(f"/devices/{TABLET}/record", data=record).status_code == 302
+    for child, name in (("sam", "Sam"), ("kim", "Kimberley")):
+        form = agreement_form(csrf_of(admin, f"/children/{child}/agreement"), child_name=name)
+        form["agrees"] = f"{name} agrees to keep devices downstairs at night"
+        assert admin.post(f"/children/{child}/agreement", data=form).status_code == 302
     assert add_practitioner(admin).status_code == 302
     practitioner = app.test_client()
     signed = practitioner.post("/login", data={"name": "Priya", "password": PASSWORD})
@@ -118,6 +130,13 @@ def test_a_practitioner_sees_the_two_children_it_was_given_and_their_records(hom
     assert "Location sharing off: done (ticked by Ann" in sam
     assert "Kimberley" not in sam and "secret-site" not in sam
     assert priya.get("/practitioner/children/alex").status_code == 200
+    assert "/children/sam/agreement" in sam  # their agreement, read-only
+    agreement = priya.get("/children/sam/agreement").get_data(as_text=True)
+    assert "Sam agrees to keep devices downstairs at night" in agreement
+    assert "Mark signed" not in agreement and 'name="csrf"' not in agreement.split("<main")[1]
+    assert priya.get("/children/sam/agreement/1.pdf").mimetype == "application/pdf"
+    assert priya.get("/children/kim/agreement").status_code == 403
+    assert priya.get("/children/kim/agreement/1.pdf").status_code == 403
 
     for other in ("kim", "nobody", "sam%2F..%2Fkim"):
         refused = priya.get(f"/practitioner/children/{other}")
@@ -195,7 +214,7 @@ def test_every_registered_route_refuses_a_practitioner_unless_made_for_it(home, 
             answer = priya.open(
                 url, method=method, data={"csrf": csrf}, headers={"X-CSRF-Token": csrf}
             )
-            text = answer.get_data(as_text=True)
+            text = answer.get_data().decode(errors="replace")  # a PDF too
             assert "secret-site" not in text, (method, url)
             if rule.endpoint == "home.index":
                 assert answer.status_code == 302 and answer.location.endswith("/practitioner/")

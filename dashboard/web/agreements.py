@@ -1,4 +1,5 @@
-"""A child's online-safety agreement: read it (every role), record it and mark it signed
+"""A child's online-safety agreement: read it (every role, and a practitioner given the child),
+record it and mark it signed
 (carers, safeguarding leads, administrators), print it, and read any earlier version."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dashboard.data import agreements, audit
 from dashboard.data.accounts import Permission
 from dashboard.data.home import home_timezone
 from dashboard.reports import agreement_pdf
-from dashboard.web.security import requires
+from dashboard.web.security import open_to_practitioners, requires
 
 blueprint = Blueprint("agreements", __name__, template_folder="../templates")
 
@@ -92,6 +93,7 @@ def _changes(db, child: str, name: str, version) -> list:
 
 @blueprint.route("/children/<child>/agreement")
 @requires(Permission.VIEW)
+@open_to_practitioners(child_arg="child")  # read-only, their children only
 def page(child: str):
     return _render(child)
 
@@ -140,6 +142,7 @@ def _version_or_404(child: str, number: int):
 
 @blueprint.route("/children/<child>/agreement/<int:number>")
 @requires(Permission.VIEW)
+@open_to_practitioners(child_arg="child")  # read-only, their children only
 def version(child: str, number: int):
     snapshot, profile = _child(child)
     found = _version_or_404(child, number)
@@ -161,6 +164,7 @@ def version(child: str, number: int):
 
 @blueprint.route("/children/<child>/agreement/<int:number>.pdf")
 @requires(Permission.VIEW)
+@open_to_practitioners(child_arg="child")  # read-only, their children only
 def pdf(child: str, number: int):
     snapshot, profile = _child(child)
     found = _version_or_404(child, number)
