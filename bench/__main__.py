@@ -20,6 +20,7 @@ from bench import (
     login_flood,
     machine,
     name_patterns,
+    pi_budget,
     profiles,
     soak,
 )
@@ -37,6 +38,7 @@ BENCHMARKS: dict[str, types.ModuleType] = {
     name_patterns.NAME: name_patterns,
     soak.NAME: soak,
     login_flood.NAME: login_flood,
+    pi_budget.NAME: pi_budget,
 }
 ON_REQUEST = {soak.NAME}
 """Run only when named (the soak takes 10 minutes), never as part of "all"."""

@@ -3,39 +3,52 @@ files, the last downloaded copy of each remote source), so the test asks what is
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
-from filterd.lists.fetch import stored_body
+from filterd.lists.fetch import state_paths
 from filterd.lists.parse import LineCounts, iter_names
 from filterd.lists.settings import BlocklistSettings
 
 SAMPLES = 3  # names tried per category
+CHUNK_BYTES = 64 * 1024  # read a list this much at a time: a few names need only its start
 
 
-def list_texts(settings: BlocklistSettings, category: str) -> list[str]:
-    texts = []
+def list_files(settings: BlocklistSettings, category: str) -> Iterator[Path]:
+    """The files a category is compiled from: shipped, local, each remote source's last copy."""
     shipped = settings.lists_update.shipped / f"{category}.txt"
     if shipped.exists():
-        texts.append(shipped.read_text(encoding="utf-8", errors="replace"))
+        yield shipped
     state_dir = settings.lists_update.directory / "sources"
     for source in settings.lists.get(category, ()):
         if source.startswith(("http://", "https://")):
-            body = stored_body(source, state_dir)
+            path = state_paths(source, state_dir)[1]
         else:
             path = Path(source.removeprefix("file://"))
-            body = path.read_text(encoding="utf-8", errors="replace") if path.exists() else None
-        if body:
-            texts.append(body)
-    return texts
+        if path.exists():
+            yield path
+
+
+def list_chunks(path: Path) -> Iterator[str]:
+    """A list's text in whole lines, CHUNK_BYTES at a time: a list of a million names is never
+    read whole (it was: ~40 MB of text held at once, on the event loop, for three names)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as lines:
+            while chunk := lines.readlines(CHUNK_BYTES):
+                yield "".join(chunk)
+    except OSError:
+        return
 
 
 def sample_names(settings: BlocklistSettings, category: str, count: int = SAMPLES) -> list[str]:
     """Up to `count` blocked names of a category ([] when no list covers it)."""
     found: list[str] = []
-    for text in list_texts(settings, category):
-        for is_exception, name in iter_names(text, LineCounts()):
-            if not is_exception and name not in found:
-                found.append(name)
-                if len(found) == count:
-                    return found
+    for path in list_files(settings, category):
+        counts = LineCounts()
+        for text in list_chunks(path):
+            for is_exception, name in iter_names(text, counts):
+                if not is_exception and name not in found:
+                    found.append(name)
+                    if len(found) == count:
+                        return found
     return found
