@@ -15,6 +15,7 @@ import yaml
 
 from dashboard.data.devices import ago
 from filterd.lists.categories import CATEGORIES, ids_of, label_of
+from filterd.lists.freshness import STALE_DAYS, is_stale, last_good
 from filterd.lists.patterns import load_patterns
 from filterd.lists.settings import SHIPPED_LISTS, BlocklistSettings
 from filterd.lists.update import read_status
@@ -22,8 +23,6 @@ from filterd.rules.model import Rules
 from filterd.text.redact import redact_text, redact_url
 
 THIN_BELOW = 20  # a blocked category with fewer sites than this is "nearly empty"
-STALE_DAYS = 3  # downloaded lists older than this are "out of date"
-_DAY = 86_400
 _OUTCOMES = {
     "updated": "downloaded",
     "not_modified": "checked, unchanged",
@@ -135,18 +134,14 @@ def _freshness(sources: list[dict[str, Any]], subscribed: bool, now: float) -> t
     """(words for when the category was last updated, whether that is more than STALE_DAYS)."""
     if not subscribed:
         return "shipped with filterd", False
-    succeeded = [s.get("succeeded_at") for s in sources]
-    done = [float(t) for t in succeeded if isinstance(t, int | float)]
-    limit = now - STALE_DAYS * _DAY
-    if not sources or not done:
-        tried = [s.get("first_checked_at") for s in sources]
-        first = min((float(t) for t in tried if isinstance(t, int | float)), default=now)
-        return "not downloaded yet", first < limit
-    oldest = min(done)
-    words = f"updated {ago(oldest, now)}"
+    stale = any(is_stale(s, now) for s in sources)
+    done = [t for t in map(last_good, sources) if t is not None]
+    if not done:
+        return "not downloaded yet", stale
+    words = f"updated {ago(min(done), now)}"
     if len(done) < len(sources):
         words += " (one of its lists not downloaded yet)"
-    return words, oldest < limit
+    return words, stale
 
 
 # Why categories are nearly empty, and what a carer can do, in the order Health lists them.
@@ -181,7 +176,7 @@ def _sites(domains: int) -> str:
 
 
 def _done(source: dict[str, Any]) -> bool:
-    return isinstance(source.get("succeeded_at"), int | float)
+    return last_good(source) is not None
 
 
 def _patterned(settings: BlocklistSettings) -> set[str]:

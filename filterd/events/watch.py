@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from filterd.events.kinds import LISTS_STALE, UPSTREAM_ALL_FAILING, UPSTREAM_RECOVERED
+from filterd.lists.freshness import STALE_DAYS, is_stale
 from filterd.text.redact import redact_url
 
 Emit = Callable[..., None]  # EventRecorder.emit(kind, child="", device="", data=None)
@@ -70,6 +71,14 @@ def stale_problems(
                     "category": source.get("category", ""),
                     "source": source.get("source", ""),
                     "problem": source.get("reason") or "the last download failed",
+                }
+            )
+        if is_stale(source, now):  # failing for days, though the index is rebuilt each time
+            problems.append(
+                {
+                    "category": source.get("category", ""),
+                    "source": source.get("source", ""),
+                    "problem": f"no good download for more than {STALE_DAYS} days",
                 }
             )
     updated = float(status.get("updated", 0) or 0)
