@@ -100,17 +100,23 @@ def _source_toward(client: str) -> bytes | None:
             own = ipaddress.ip_address(probe.getsockname()[0].partition("%")[0])
     except (OSError, ValueError):
         return None
+    if isinstance(own, ipaddress.IPv6Address) and own.ipv4_mapped is not None:
+        own = own.ipv4_mapped  # an IPv4 client on a dual-stack socket: its A answer
     return None if own.is_unspecified else own.packed
 
 
 def block_page_answers(how: BlockAnswers, client: str, box: BoxAddress) -> BlockAnswers | None:
-    """`how` with the block page's address for this client: the configured ones, else the
-    box's own address toward the client (its family only); None when there is neither."""
-    if how.page_v4 is not None:
+    """`how` with the block page's addresses for this client: each family's configured one,
+    else the box's own address toward the client in the client's family (an IPv6-only device
+    gets the box's IPv6 address in AAAA even when only an IPv4 one is configured); None when
+    there is neither."""
+    if how.page_v4 is not None and how.page_v6 is not None:
         return how
     own = box.toward(client)
-    if own is None:
+    if own is not None and len(own) == 4 and how.page_v4 is None:
+        how = how._replace(page_v4=own)
+    elif own is not None and len(own) == 16 and how.page_v6 is None:
+        how = how._replace(page_v6=own)
+    if how.page_v4 is None and how.page_v6 is None:
         return None
-    if len(own) == 4:
-        return how._replace(page_v4=own)
-    return how._replace(page_v6=own)
+    return how
