@@ -10,6 +10,7 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from filterd.config import ConfigError, load_config, load_config_or_report
 
@@ -278,6 +279,7 @@ def check_config(path: Path, rules: Path | None = None) -> int:
     failed = False
     apps_path = CATALOGUE_FILE
     shipped = SHIPPED_LISTS
+    config = loaded = None
     try:
         config = load_config(path, check_dashboard_section)
         rules = rules or config.rules
@@ -305,7 +307,33 @@ def check_config(path: Path, rules: Path | None = None) -> int:
             for problem in err.problems:
                 print(f"{rules}: {problem}")
             failed = True
+    if config is not None:
+        for warning in block_page_warnings(config, loaded):
+            print(f"warning: {warning}")
     return 1 if failed else 0
+
+
+def block_page_warnings(config: Any, rules: Any) -> list[str]:
+    """The block_page answer chosen (by the household's lists or a child's rules) where no
+    block page is served: those devices would be sent to the box, where nothing answers."""
+    from filterd.policy.block_answers import BlockStyle
+
+    if config.dashboard.get("http_listen") is not None:
+        return []
+    users = []
+    if config.blocklists.blocked_answer.style is BlockStyle.BLOCK_PAGE:
+        users.append("the household's lists (blocked_answer.style)")
+    for child in rules.children.values() if rules is not None else ():
+        if child.blocked_answer is BlockStyle.BLOCK_PAGE:
+            users.append(f"{child.name}'s rules")
+    if not users:
+        return []
+    return [
+        f"the block_page answer is chosen by {', '.join(users)}, but no block page is served"
+        " (dashboard.http_listen is not set), so a blocked site on those devices points at the"
+        " box and finds nothing there: set dashboard.http_listen (port 80 on an appliance) or"
+        " choose null_ip or nxdomain"
+    ]
 
 
 def _check_name_patterns(shipped: Path) -> bool:

@@ -105,3 +105,50 @@ def test_run_refuses_a_bad_config_without_starting(tmp_path):
     result = run_cli("run", "--config", str(bad))
     assert result.returncode == 1
     assert "listen: expected a non-empty list" in result.stderr
+
+
+BLOCK_PAGE_RULES = """\
+timezone: Europe/London
+children:
+  sam: {name: Sam, age_band: 9_12, blocked_answer: block_page}
+  alex: {name: Alex, age_band: 13_15}
+devices: []
+end_of_rules: true
+"""
+
+
+@pytest.mark.parametrize(
+    ("household", "sam", "http_listen", "users"),
+    [
+        ("block_page", "null_ip", None, "the household's lists (blocked_answer.style)"),
+        ("null_ip", "block_page", None, "Sam's rules"),
+        ("block_page", "block_page", None, "the household's lists (blocked_answer.style), Sam's"),
+        ("block_page", "block_page", "127.0.0.1:8081", None),
+        ("null_ip", "nxdomain", None, None),
+    ],
+)
+def test_check_config_warns_when_the_block_page_is_chosen_but_not_served(
+    tmp_path, household, sam, http_listen, users
+):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        BLOCK_PAGE_RULES.replace("blocked_answer: block_page", f"blocked_answer: {sam}")
+    )
+    dashboard = f"dashboard:\n  http_listen: '{http_listen}'\n" if http_listen else ""
+    config = tmp_path / "filterd.yaml"
+    config.write_text(
+        MINIMAL
+        + f"rules: {rules}\nblocked_answer:\n  style: {household}\n"
+        + f"database: {tmp_path / 'filterd.db'}\n"
+        + dashboard
+    )
+    result = check_config(config)
+    assert result.returncode == 0, result.stdout  # a warning, not a refusal
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("warning:")]
+    if users is None:
+        assert warnings == []
+    else:
+        (warning,) = warnings
+        assert f"chosen by {users}" in warning
+        assert "no block page is served (dashboard.http_listen is not set)" in warning
+        assert "Alex" not in warning
