@@ -152,7 +152,8 @@ class Box:
         text = (self.root / "etc/systemd/system" / unit).read_text()
         caps = re.search(r"^AmbientCapabilities=(.*)$", text, re.M)
         caps_arg = ",".join("+" + c.lower().removeprefix("cap_") for c in caps[1].split())
-        umask = re.search(r"^UMask=(\d+)$", text, re.M)[1]
+        umask = re.search(r"^UMask=(\d+)$", text, re.M)
+        umask = umask[1] if umask else "0022"  # systemd's default
         directory = re.search(r"^WorkingDirectory=(.*)$", text, re.M)[1]
         uid = self.run("id", "-u", user).stdout.strip()
         gid = self.run("id", "-g", user).stdout.strip()
