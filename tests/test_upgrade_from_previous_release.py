@@ -156,7 +156,8 @@ def test_todays_installer_upgrades_a_box_the_previous_release_installed(box: Box
         logs / "filterd.log"
     ).read_text()
     assert "rules loaded: 1 children" in (logs / "filterd.log").read_text()
-    assert answer(STRICT_ONLY) == "NOERROR 0.0.0.0"  # the phone is still nobody's: strict
+    # The phone is still nobody's: strict.
+    assert wait_for(lambda: answer(STRICT_ONLY) == "NOERROR 0.0.0.0", 10), answer(STRICT_ONLY)
 
     version, names = query(box, "PRAGMA user_version", "SELECT group_concat(name) FROM queries")
     assert version == SCHEMA_VERSION
