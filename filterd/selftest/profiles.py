@@ -67,6 +67,16 @@ def bedtime_moment(profile: Profile, rules: Rules, now: float) -> float | None:
     return None
 
 
+def awake_moment(profile: Profile, rules: Rules, now: float) -> float | None:
+    """Now, or the first quarter-hour ahead outside the child's offline windows: category and
+    safe-search checks asked at bedtime would be refused for bedtime and prove nothing."""
+    for step in range(7 * 24 * 4 + 1):
+        moment = now + step * STEP
+        if not situation(profile, {}, moment, rules.timezone).offline:
+            return None if step == 0 else moment
+    return None
+
+
 def usage_copy(tracker: UsageTracker) -> UsageTracker:
     copy = UsageTracker(tracker.background)
     copy.days = {key: dict(counts) for key, counts in tracker.days.items()}
@@ -113,6 +123,7 @@ class ProfileProbe:
             state = ChildState(
                 profile, rules.timezone, usage_copy(tracker), rewrites(profile.safe_search)
             )
+            awake = awake_moment(profile, rules, now)  # None: now
             # What this child's device meets: the profile's categories and the household's.
             blocked = set(ids_of(profile.block_mask)) | set(lists.block_categories)
             for category in sorted(blocked):
@@ -125,7 +136,9 @@ class ProfileProbe:
                     checks.append(Check(f"{label} blocked", False, detail))
                     continue
                 missed = [
-                    n for n in names if (await self.ask(state, n)).reason not in BLOCKING_REASONS
+                    n
+                    for n in names
+                    if (await self.ask(state, n, awake)).reason not in BLOCKING_REASONS
                 ]
                 detail = f"{len(names)} names blocked"
                 if missed:
@@ -134,7 +147,7 @@ class ProfileProbe:
             if state.rewrites:
                 wire = next(iter(state.rewrites))
                 engine = ".".join(part[1:].decode("ascii", "replace") for part in _labels(wire))
-                reply = await self.ask(state, engine)
+                reply = await self.ask(state, engine, awake)
                 ok = reply.reason is Reason.SAFE_SEARCH
                 detail = f"{engine}: safe variant" if ok else f"{engine}: answered {reply.reason}"
                 checks.append(Check(f"{first}: safe search", ok, detail))
