@@ -181,7 +181,7 @@ def text_of(message) -> str:
 def test_self_harm_at_23_00_in_quiet_hours_reaches_the_dsl_at_once_then_groups(make_home):
     home = make_home("2026-11-23 23:00")
     assert ask(home.filterd.port, "harm0.example") is not None
-    assert wait_for(lambda: len(home.mail_to("dsl@home.example")) == 1, timeout=8)
+    assert wait_for(lambda: len(home.mail_to("dsl@home.example")) == 1, timeout=20)
 
     (mail,) = home.mail_to("dsl@home.example")
     assert mail["Subject"] == "Sam: self-harm site blocked"
@@ -193,7 +193,7 @@ def test_self_harm_at_23_00_in_quiet_hours_reaches_the_dsl_at_once_then_groups(m
     assert mail.get_body(("html",)) is not None, "an HTML part beside the plain text"
     assert home.mail_to("carer@home.example") == [], "carers do not get high-risk alerts"
 
-    assert wait_for(lambda: len(home.hook.deliveries()) == 1, timeout=5)
+    assert wait_for(lambda: len(home.hook.deliveries()) == 1, timeout=20)
     (delivery,) = home.hook.deliveries()
     assert delivery["valid"], "the webhook's HMAC-SHA256 signature checks out"
     assert '"child": "Sam"' in delivery["body"] and '"category": "self-harm"' in delivery["body"]
@@ -209,11 +209,11 @@ def test_self_harm_at_23_00_in_quiet_hours_reaches_the_dsl_at_once_then_groups(m
 
     # Half an hour on: the follow-up goes, with its count; the adult-site block waits for 07:00.
     home.set_time("2026-11-23 23:31")
-    assert wait_for(lambda: len(home.mail_to("dsl@home.example")) == 2, timeout=8)
+    assert wait_for(lambda: len(home.mail_to("dsl@home.example")) == 2, timeout=20)
     follow_up = home.mail_to("dsl@home.example")[1]
     assert follow_up["Subject"] == "Sam: self-harm site blocked: 10 more times"
     home.set_time("2026-11-24 07:01")
-    assert wait_for(lambda: len(home.mail_to("dsl@home.example")) == 3, timeout=8)
+    assert wait_for(lambda: len(home.mail_to("dsl@home.example")) == 3, timeout=20)
     morning = home.mail_to("dsl@home.example")[2]
     assert morning["Subject"] == "Overnight: 1 alert held in quiet hours"
     assert "Sam: adult site blocked" in text_of(morning)
@@ -229,7 +229,7 @@ def test_self_harm_at_23_00_in_quiet_hours_reaches_the_dsl_at_once_then_groups(m
     plain = text_of(digest)
     assert "Sam: online" in plain and "high-risk blocks: 12, reviewed: 0" in plain
     assert "blocked self-harm: 11" in plain and "blocked adult: 1" in plain
-    assert "audit trail intact" in plain
+    assert "Audit trail: intact (" in plain
     page = digest.get_body(("html",)).get_content()
     assert 'bgcolor="#0b5cad"' in page and "<script" not in page, "bars drawn as table cells"
     assert home.digests_to("carer@home.example") == []
@@ -250,7 +250,7 @@ def test_self_harm_at_23_00_in_quiet_hours_reaches_the_dsl_at_once_then_groups(m
 def test_smtp_down_then_back_with_a_dashboard_restart_between_delivers_exactly_once(make_home):
     home = make_home("2026-11-23 16:00", smtp_running=False)
     assert ask(home.filterd.port, "harm0.example") is not None
-    assert wait_for(lambda: any(a[4] >= 1 for a in home.alerts()), timeout=8), "a failed try"
+    assert wait_for(lambda: any(a[4] >= 1 for a in home.alerts()), timeout=20), "a failed try"
     assert home.alerts()[0][3] == "pending"
 
     home.dashboard.stop()  # the dashboard restarts while the message is still owed
@@ -289,7 +289,7 @@ def test_carers_get_access_requests_and_spent_limits_only_when_they_chose_them(m
     time.sleep(1.5)  # the query log is written within a second; the block page reads it
     assert ask_for_access(home, "social.example", "for my homework") == 303
 
-    assert wait_for(lambda: len(home.mail_to("carer@home.example")) == 1, timeout=10)
+    assert wait_for(lambda: len(home.mail_to("carer@home.example")) == 1, timeout=20)
     (mail,) = home.mail_to("carer@home.example")
     assert mail["Subject"] == "Sam asked for access to a blocked site"
     body = text_of(mail)
@@ -300,7 +300,7 @@ def test_carers_get_access_requests_and_spent_limits_only_when_they_chose_them(m
 
     # One minute of gaming spends Sam's gaming limit: raised once, however often Sam asks.
     assert ask(home.filterd.port, "game.example") is not None
-    assert wait_for(lambda: len(home.mail_to("carer@home.example")) == 2, timeout=10)
+    assert wait_for(lambda: len(home.mail_to("carer@home.example")) == 2, timeout=20)
     spent = home.mail_to("carer@home.example")[1]
     assert spent["Subject"] == "Sam's daily gaming time is used up"
     assert "https://filterd.home.arpa/children/sam" in text_of(spent)

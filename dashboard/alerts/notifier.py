@@ -29,7 +29,8 @@ from dashboard.alerts.content import describe, group_key
 from dashboard.alerts.message import compose
 from dashboard.alerts.outbox import Queued, Route
 from dashboard.alerts.settings import SecretError
-from dashboard.data import audit
+from dashboard.data import audit, records
+from dashboard.data.chain import Witness
 from dashboard.data.db import connect
 from dashboard.data.home import HOME_TZ
 from dashboard.data.rules_file import RulesFile
@@ -60,6 +61,8 @@ class Notifier:
         self.clock = clock_from_environment()  # the wall clock (tests and demos may move it)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._log_at_start: int | None = None  # the event log's newest id when started
+        self._witnessed: dict[str, Witness] = {}  # the records' newest rows last witnessed
 
     def app_names(self) -> dict[str, str]:
         """The app catalogue's names by id (an empty map when no catalogue can be read)."""
@@ -67,6 +70,15 @@ class Notifier:
         return {i: s.name for i, s in catalogue_beside(shipped).services.items()}
 
     def start(self) -> None:
+        """Alerts begin with the events after this moment the first time the dashboard runs
+        (history from before is not sent), whenever its first pass comes."""
+        source = FilterdReader(
+            self.config.database, Retention(self.config.query_log.retention_days)
+        )
+        try:
+            self._log_at_start = source.newest_event_id()
+        finally:
+            source.close()
         self._thread = threading.Thread(target=self._run, name="notifier", daemon=True)
         self._thread.start()
 
@@ -89,6 +101,7 @@ class Notifier:
             refresh()
         db = connect(self.settings.database)
         try:
+            records.witness(db, self.config.database, self._witnessed)
             self.remind_reviews(db, self.clock.time())
             self.ingest(db)
             self.queue_digests(db, self.clock.time())
@@ -111,10 +124,14 @@ class Notifier:
         )
         try:  # before filterd has made its event log, there is nothing to read
             after = outbox.cursor(db)
-            if after is None:
-                outbox.set_cursor(db, source.newest_event_id())
+            if after is None:  # the first pass ever: from where the log was at start
+                after = (
+                    self._log_at_start
+                    if self._log_at_start is not None
+                    else (source.newest_event_id())
+                )
+                outbox.set_cursor(db, after)
                 db.commit()
-                return 0
             events = source.events_after(after, BATCH)
         finally:
             source.close()
