@@ -1,14 +1,18 @@
 """The audit trail and reviews cannot be quietly changed: SQLite refuses UPDATE and DELETE, and
-a row changed or deleted by other means (the trigger dropped first) makes Health say so."""
+a row changed or deleted by other means (the trigger dropped first) makes Health say so; so do
+the newest rows deleted, or the chain written again, against the witness in filterd's event log."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
 
-from dashboard.data import audit, blocked_log, chain
+from dashboard.alerts.notifier import Notifier
+from dashboard.data import audit, blocked_log, chain, records
 from dashboard.data.db import connect
+from filterd.db.events import EventLog
 
 
 def database(app):
@@ -67,3 +71,75 @@ def test_an_audit_row_altered_in_sqlite_makes_health_report_the_chain_broken(
     page = health(client)
     assert "broken" in page and "outside the dashboard" in page
     assert chain.verify(connect(database(dashboard_app)), "audit").intact is False
+
+
+def make_event_log(path) -> None:
+    """filterd's event log, as filterd makes it when it first runs."""
+    log = EventLog(path, "filterd")
+    log.read_after()
+    log.close()
+
+
+def witness_now(app) -> None:
+    """What the dashboard's notifier does each pass: the newest rows into filterd's event log."""
+    filterd_db = app.extensions["dashboard"].config.database
+    make_event_log(filterd_db)
+    db = connect(database(app))
+    try:
+        assert records.witness(db, filterd_db, {})
+    finally:
+        db.close()
+
+
+def test_the_newest_entries_deleted_show_against_the_witness(dashboard_app, signed_in):
+    record_some(dashboard_app)
+    witness_now(dashboard_app)
+    with sqlite3.connect(database(dashboard_app)) as db:
+        db.execute("DROP TRIGGER audit_no_delete")
+        newest = db.execute("SELECT max(id) FROM audit").fetchone()[0]
+        db.execute("DELETE FROM audit WHERE id >= ?", (newest - 1,))  # the chain still fits
+    assert chain.verify(connect(database(dashboard_app)), "audit").intact, "the chain alone"
+    page = health(signed_in("Vi", "viewer"))  # signing in chains a new entry to the cut end
+    shown = page[page.index('id="chain-1"') :]
+    assert "broken" in shown[:200] and "were deleted outside the dashboard" in shown[:400]
+
+
+def test_a_chain_written_again_from_the_start_shows_against_the_witness(dashboard_app, signed_in):
+    record_some(dashboard_app)
+    witness_now(dashboard_app)
+    with sqlite3.connect(database(dashboard_app)) as db:
+        db.execute("DROP TRIGGER audit_no_delete")
+        rows = db.execute(f"SELECT {', '.join(chain.FIELDS['audit'])} FROM audit ORDER BY id")
+        kept = [tuple(r) for r in rows]
+        db.execute("DELETE FROM audit")
+        softened = [
+            (*row[:4], row[4].replace("4h -> 5h", "4h -> 4h"), row[5]) for row in kept
+        ]  # one change, every hash computed again: the chain fits
+        chain.append(db, "audit", softened)
+    assert chain.verify(connect(database(dashboard_app)), "audit").intact, "the chain alone"
+    page = health(signed_in("Vi", "viewer"))
+    shown = page[page.index('id="chain-1"') :]
+    assert "broken" in shown[:200], shown[:300]
+
+
+def test_the_running_notifier_witnesses_each_new_entry(dashboard_app):
+    settings = dashboard_app.extensions["dashboard"].settings
+    config = dashboard_app.extensions["dashboard"].config
+    make_event_log(config.database)
+    notifier = Notifier(config, settings)
+    record_some(dashboard_app)
+    notifier.run_once()
+    notifier.run_once()  # nothing new: no second witness
+    db = connect(database(dashboard_app))
+    audit.record(db, "Jo", "rules.save", "sam", "Sam: bedtime: 20:30 -> 21:00")
+    db.close()
+    notifier.run_once()
+    with sqlite3.connect(config.database) as events:
+        seen = [
+            json.loads(row[0])
+            for row in events.execute(
+                "SELECT data FROM events WHERE kind = 'records.witnessed' ORDER BY id"
+            )
+        ]
+    assert len(seen) == 2
+    assert seen[1]["audit"]["id"] == seen[0]["audit"]["id"] + 1

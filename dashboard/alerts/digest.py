@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from dashboard.data import access_requests, chain
+from dashboard.data import access_requests, records
 from dashboard.data.blocked_log import reviews_for
 from filterd.db.read import FilterdReader
 from filterd.lists.categories import label_of
@@ -119,7 +119,7 @@ def build(
     if changes:
         items = "".join(f"<li>{html.escape(who)}: {html.escape(d)}</li>" for who, d in changes[:20])
         parts.append(f"<ul>{items}</ul>")
-    health = _health(dashboard_db)
+    health = "; ".join(records.in_words(*r) for r in records.check(dashboard_db, filterd_db))
     text += ["", f"Records: {health}", f"Dashboard: {link_base}/health"]
     parts.append(f'<p>Records: {html.escape(health)}. <a href="{link_base}/health">Health</a></p>')
     page = (
@@ -168,14 +168,6 @@ def _rule_changes(db: sqlite3.Connection, period: Period) -> list[tuple[str, str
         (period.start, period.end),
     )
     return [(user, detail) for user, detail in rows]
-
-
-def _health(db: sqlite3.Connection) -> str:
-    parts = []
-    for table, label in (("audit", "audit trail"), ("reviews", "reviews")):
-        verdict = chain.verify(db, table)
-        parts.append(f"{label} {'intact' if verdict.intact else 'BROKEN'}")
-    return ", ".join(parts)
 
 
 def _bars(blocked: dict[str, int]) -> str:

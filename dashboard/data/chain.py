@@ -92,24 +92,56 @@ class Verdict(NamedTuple):
     unchained: int  # rows from before the chain began
     broken_at: int | None  # the id of the first row that does not fit (None when intact)
     broken_ts: float | None = None  # that row's time, for people
+    head: str = ""  # the newest row's hash: the record's fingerprint, as digests quote it
+    missing_since: float | None = None  # a witnessed row is gone: rows from then were deleted
 
 
-def verify(db: sqlite3.Connection, table: str) -> Verdict:
-    """Walk the chain in id order; the first row that does not fit is reported."""
+class Witness(NamedTuple):
+    """A row's id, hash and time as seen earlier and kept outside this database (filterd's
+    event log, the digests): deleting the newest rows, or rewriting the whole chain, leaves
+    nothing for the chain itself to show, but the witnessed row is then gone or different."""
+
+    id: int
+    hash: str
+    ts: float
+
+
+def head(db: sqlite3.Connection, table: str) -> Witness | None:
+    """The newest row as a witness (None when the table has no chained row)."""
+    row = db.execute(
+        f"SELECT id, hash, ts FROM {table} WHERE hash != '' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return None if row is None else Witness(int(row[0]), str(row[1]), float(row[2]))
+
+
+def verify(
+    db: sqlite3.Connection,
+    table: str,
+    witness: Witness | None = None,
+    kept_since: float = 0.0,
+) -> Verdict:
+    """Walk the chain in id order; the first row that does not fit is reported. A `witness`
+    younger than `kept_since` (so not pruned by retention) must still be there, unchanged."""
     fields = FIELDS[table]
     rows = db.execute(f"SELECT id, {', '.join(fields)}, prev, hash FROM {table} ORDER BY id")
     prev = _anchor(db, table)
     checked = unchained = 0
-    started = False
+    started = witnessed = False
     for row in rows:
         row_id, values, row_prev, row_hash = row[0], row[1:-2], row[-2], row[-1]
         if not row_hash and not started:
             unchained += 1
             continue
         started = True
+        ts = values[fields.index("ts")]
+        if witness is not None and row_id == witness.id:
+            if row_hash != witness.hash:  # the whole chain was written again from here
+                return Verdict(False, checked, unchained, row_id, witness.ts, prev)
+            witnessed = True
         if row_prev != prev or digest(row_prev, values) != row_hash:
-            ts = values[fields.index("ts")]
             return Verdict(False, checked, unchained, row_id, ts if isinstance(ts, float) else None)
         prev = row_hash
         checked += 1
-    return Verdict(True, checked, unchained, None)
+    if witness is not None and not witnessed and witness.ts >= kept_since:
+        return Verdict(False, checked, unchained, witness.id, witness.ts, prev, witness.ts)
+    return Verdict(True, checked, unchained, None, None, prev)

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
-from dashboard.data import agreements, chain
+from dashboard.data import agreements, records
 from dashboard.data.blocked_log import OUTCOMES, review_histories
 from dashboard.data.devices import seen_devices
 from filterd.db.events import Event
@@ -163,9 +163,6 @@ def build(
         pdf.line("Every device seen is listed in the rules.")
 
     pdf.heading("Records")
-    for table, label in (("audit", "Audit trail"), ("reviews", "Reviews")):
-        verdict = chain.verify(dashboard_db, table)
-        pdf.line(
-            f"{label}: {'intact' if verdict.intact else 'BROKEN: changed outside the dashboard'}."
-        )
+    for label, verdict in records.check(dashboard_db, filterd_db):
+        pdf.line(records.in_words(label, verdict) + ".")
     return bytes(pdf.output())

@@ -10,7 +10,7 @@ from datetime import datetime
 from flask import Blueprint, render_template
 
 from dashboard.app import current_dashboard
-from dashboard.data import chain
+from dashboard.data import records
 from dashboard.data.accounts import Permission
 from dashboard.data.health_checks import Clock, health_checks, refused_problems
 from dashboard.data.home import home_timezone
@@ -21,7 +21,6 @@ from filterd.events.kinds import SELFTEST_FAILED, SELFTEST_RESULT
 
 blueprint = Blueprint("health", __name__, template_folder="../templates")
 SELFTEST_KINDS = (SELFTEST_RESULT.name, SELFTEST_FAILED.name)
-CHAINED_RECORDS = (("audit", "Audit trail"), ("reviews", "Reviews of blocked requests"))
 
 
 @blueprint.route("/health")
@@ -40,7 +39,7 @@ def index():
         lists=list_health(dashboard.config.blocklists, snapshot.rules, time.time()),
         selftest=last_selftest(reader),
         profile_selftest=last_selftest(reader, "profiles"),
-        records=[(label, chain.verify(dashboard.db(), table)) for table, label in CHAINED_RECORDS],
+        records=records.check(dashboard.db(), reader),
         now=time.time(),
         clock=lambda ts: datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M"),
     )

@@ -74,6 +74,12 @@ SELFTEST_RESULT = Kind(
 SELFTEST_FAILED = Kind(
     "selftest.failed", 1, Severity.WARNING, "The filter self-test found something not blocked"
 )
+RECORDS_WITNESSED = Kind(
+    "records.witnessed",
+    1,
+    Severity.INFO,
+    "The dashboard's audit trail and reviews, newest entry (id, fingerprint), kept as a witness",
+)
 SELFTEST_REQUESTED = Kind(
     "selftest.requested", 1, Severity.INFO, "Someone asked for the filter self-test to run now"
 )
@@ -120,6 +126,7 @@ KINDS: dict[str, Kind] = {
         AGREEMENT_REVIEW_DUE,
         AGREEMENT_REVIEW_OVERDUE,
         SELFTEST_REQUESTED,
+        RECORDS_WITNESSED,
     )
 }
 

@@ -1,0 +1,100 @@
+"""The hash-chained records (the audit trail, the reviews of blocked requests), checked as
+Health, the digests and the evidence report show them.
+
+A chain shows a changed or deleted row, but not the newest rows deleted, nor the whole chain
+written again by someone with the file. So the dashboard keeps witnesses outside dashboard.db:
+whenever a record's newest row changes, its id, hash and time go into filterd's append-only
+event log as `records.witnessed` (and out with the event stream and the digests). A witnessed
+row that is gone, or different, while its retention has not ended, breaks the record.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+from dashboard.data import chain
+from dashboard.data.db import AUDIT_DAYS, REVIEW_DAYS
+from filterd.db.events import EventLog
+from filterd.db.read import FilterdReader
+from filterd.events.kinds import RECORDS_WITNESSED
+
+
+class Record(NamedTuple):
+    table: str
+    label: str  # as people read it
+    days: int  # its retention
+
+
+RECORDS = (
+    Record("audit", "Audit trail", AUDIT_DAYS),
+    Record("reviews", "Reviews of blocked requests", REVIEW_DAYS),
+)
+
+
+def heads(db: sqlite3.Connection) -> dict[str, chain.Witness]:
+    """Each record's newest chained row."""
+    found = {}
+    for record in RECORDS:
+        head = chain.head(db, record.table)
+        if head is not None:
+            found[record.table] = head
+    return found
+
+
+def last_witnessed(reader: FilterdReader | None) -> dict[str, chain.Witness]:
+    """The newest witnesses kept in filterd's event log (none before the first)."""
+    event = None if reader is None else reader.latest_event((RECORDS_WITNESSED.name,))
+    if event is None:
+        return {}
+    found = {}
+    for table, seen in event.data.items():
+        try:
+            found[table] = chain.Witness(int(seen["id"]), str(seen["hash"]), float(seen["ts"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return found
+
+
+def check(
+    db: sqlite3.Connection, reader: FilterdReader | None, now: float | None = None
+) -> list[tuple[str, chain.Verdict]]:
+    """Each record's verdict, against its newest witness."""
+    now = time.time() if now is None else now
+    witnesses = last_witnessed(reader)
+    return [
+        (
+            record.label,
+            chain.verify(db, record.table, witnesses.get(record.table), now - record.days * 86_400),
+        )
+        for record in RECORDS
+    ]
+
+
+def witness(db: sqlite3.Connection, database: Path, known: dict[str, chain.Witness]) -> bool:
+    """Put the records' newest rows in filterd's event log when they changed since `known`
+    (updated in place); whether anything was written. Nothing before filterd made its log."""
+    now = heads(db)
+    if now == known or not database.exists():
+        return False
+    log = EventLog(database, "dashboard")
+    try:
+        log.append(RECORDS_WITNESSED, data={t: w._asdict() for t, w in now.items()})
+    finally:
+        log.close()
+    known.clear()
+    known.update(now)
+    return True
+
+
+def in_words(label: str, verdict: chain.Verdict) -> str:
+    """One line for a digest or the report; the fingerprint lets a reader of an old digest
+    see later that nothing recorded before it was removed."""
+    if verdict.intact:
+        mark = f", fingerprint {verdict.head[:12]}" if verdict.head else ""
+        return f"{label}: intact ({verdict.checked} entries{mark})"
+    if verdict.missing_since is not None:
+        return f"{label}: BROKEN: entries were deleted outside the dashboard"
+    return f"{label}: BROKEN: changed outside the dashboard"
