@@ -303,7 +303,11 @@ def test_the_last_day_is_at_most_90_days_away(tmp_path):
     admin = logged_in(app, "Ann", "administrator")
     too_far = add_practitioner(admin, last_day=(today() + timedelta(days=91)).isoformat())
     assert too_far.status_code == 400
-    assert "At most 90 days from today" in too_far.get_data(as_text=True)
+    page = too_far.get_data(as_text=True)
+    assert "At most 90 days from today" in page
+    latest = today() + timedelta(days=90)
+    assert f"the latest is {latest:%A} {latest.day} {latest:%B %Y}" in page  # a day in words
+    assert "<title>People · filterd</title>" in page  # the form is in the page, not its title
     furthest = add_practitioner(admin, last_day=(today() + timedelta(days=90)).isoformat())
     assert furthest.status_code == 302
     entry = [e for e in audit_trail(app) if e.action == "user.add"][-1]

@@ -75,6 +75,15 @@ class DeviceRecord(NamedTuple):
         return bool(self.bought_by and self.account_holder and self.handed_over and self.reset)
 
     @property
+    def handed_over_words(self) -> str:
+        """The day it was handed to the carer, as a person writes it ('' when not given)."""
+        try:
+            day = date.fromisoformat(self.handed_over)
+        except ValueError:
+            return ""
+        return f"{day.day} {day:%B %Y}"
+
+    @property
     def checks_done(self) -> int:
         return sum(1 for check in self.checks.values() if check.done)
 

@@ -89,10 +89,14 @@ def visible_children(
     return {cid: body for cid, body in children.items() if can_see_child(db, user, cid, now)}
 
 
+def day_words(day: date) -> str:
+    """A day as a person writes it: "Friday 26 February 2027"."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
 def last_day_text(ends: float, tz: ZoneInfo) -> str:
-    """The last day an account works, as a person writes it ("Friday 26 February 2027")."""
-    last = datetime.fromtimestamp(ends, tz) - timedelta(seconds=1)
-    return f"{last:%A} {last.day} {last:%B %Y}"
+    """The last day an account works (its end is midnight after it)."""
+    return day_words((datetime.fromtimestamp(ends, tz) - timedelta(seconds=1)).date())
 
 
 def end_of(last_day: date, tz: ZoneInfo) -> float:
@@ -132,7 +136,7 @@ def problems(typed: NewPractitioner, known_children: set[str], today: date) -> d
         elif last_day > today + timedelta(days=MAX_DAYS):
             found["last_day"] = (
                 f"At most {MAX_DAYS} days from today (the latest is"
-                f" {(today + timedelta(days=MAX_DAYS)).isoformat()}): make a new account after."
+                f" {day_words(today + timedelta(days=MAX_DAYS))}): make a new account after."
             )
     if typed.password != typed.confirm:
         found["confirm"] = "The two passwords are not the same."

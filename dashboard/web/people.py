@@ -66,6 +66,7 @@ def _render(
             now=time.time(),
             first_day=today.isoformat(),
             latest_day=(today + timedelta(days=MAX_DAYS)).isoformat(),
+            latest_words=practitioners.day_words(today + timedelta(days=MAX_DAYS)),
             max_days=MAX_DAYS,
             errors=errors or {},
             form=form or {},
