@@ -7,9 +7,9 @@ time. Before the rules name one (or while they are refused) it is filterd's defa
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from filterd.rules.parse import DEFAULT_TIMEZONE
+from filterd.rules.parse import DEFAULT_TIMEZONE, named_time_zones
 
 HOME_TZ = ZoneInfo(DEFAULT_TIMEZONE)
 
@@ -20,7 +20,4 @@ def home_timezone(snapshot: Any) -> ZoneInfo:
     if snapshot.rules is not None:
         return snapshot.rules.timezone
     raw = snapshot.raw.get("timezone") if isinstance(snapshot.raw, dict) else None
-    try:
-        return ZoneInfo(raw) if isinstance(raw, str) and raw else HOME_TZ
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a folder
-        return HOME_TZ
+    return ZoneInfo(raw) if isinstance(raw, str) and raw in named_time_zones() else HOME_TZ

@@ -7,6 +7,7 @@ code checks a file for `filterd check-config`, for the running daemon and for th
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import re
@@ -14,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from stat import S_ISREG
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from filterd.catalogue.load import CatalogueError, shipped_catalogue
 from filterd.catalogue.model import EMPTY, Catalogue
@@ -108,6 +109,14 @@ def override_expired(raw: Any, tz: ZoneInfo, now: float) -> bool:
         return False
     until = instant_of(raw.get("until"), tz) if raw.get("until") is not None else None
     return until is not None and until <= now
+
+
+@functools.cache
+def named_time_zones() -> frozenset[str]:
+    """The time zones a home can be in: the tz database's named zones, without the box's own
+    `localtime` (it changes with the box), `Factory` (no offset anyone uses) and the
+    leap-second `right/` and `posix/` copies, which ZoneInfo opens but no clock follows."""
+    return frozenset(available_timezones()) - {"localtime", "Factory"}
 
 
 class RulesError(ConfigError):
@@ -219,7 +228,7 @@ class _RulesReader(Validator):
 
     def timezone(self, raw: Any) -> ZoneInfo:
         try:
-            if isinstance(raw, str) and raw:
+            if isinstance(raw, str) and raw in named_time_zones():
                 return ZoneInfo(raw)
         except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a directory
             pass
