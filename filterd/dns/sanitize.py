@@ -54,6 +54,8 @@ _REBIND_NETS = [
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: an IPv4 address in the last 32 bits
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: local-use translation
 _V4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d
+_SIIT = ipaddress.ip_network("::ffff:0:0:0/96")  # RFC 2765 IPv4-translated ::ffff:0:a.b.c.d
+_ISATAP_IDS = (0x00005EFE, 0x02005EFE)  # RFC 5214: interface id 0[2]00:5efe:a.b.c.d
 T_RRSIG = 46
 _DNSSEC_TYPES = {T_RRSIG, 47, 50}  # RRSIG, NSEC, NSEC3: proofs of denial and of wildcards
 
@@ -167,8 +169,8 @@ def _parent(name: bytes) -> bytes:
 
 def is_rebinding_address(packed: bytes) -> bool:
     """True for addresses a public name must never point at from inside the home, including an
-    inside IPv4 address carried in an IPv6 one (mapped, NAT64, 6to4, Teredo, v4-compatible),
-    which reaches the same device through a translator or tunnel."""
+    inside IPv4 address carried in an IPv6 one (mapped, NAT64, SIIT, 6to4, Teredo, ISATAP,
+    v4-compatible), which reaches the same device through a translator or tunnel."""
     address = ipaddress.ip_address(packed)
     if isinstance(address, ipaddress.IPv6Address):
         if address in _NAT64_LOCAL:
@@ -190,7 +192,9 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
         return address.sixtofour
     if address.teredo is not None:
         return address.teredo[1]  # the client behind the Teredo relay
-    if address in _NAT64 or (address in _V4_COMPATIBLE and int(address) > 1):
+    if address in _NAT64 or address in _SIIT or (address in _V4_COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if (int(address) >> 32) & 0xFDFFFFFF == _ISATAP_IDS[0]:  # u/l bit either way, any prefix
         return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
 

@@ -16,6 +16,10 @@ INSIDE = [
     "2002:7f00:1::1",  # 6to4 of 127.0.0.1
     "::10.0.0.1",  # IPv4-compatible
     "::ffff:192.168.0.1",  # mapped
+    "::ffff:0:192.168.1.1",  # SIIT (RFC 2765 IPv4-translated)
+    "::ffff:0:a00:1",  # SIIT of 10.0.0.1
+    "2001:db8::5efe:192.168.1.1",  # ISATAP of a home address, any prefix
+    "fe80::200:5efe:10.0.0.1",  # ISATAP, universal/local bit set
     "255.255.255.255",
     "224.0.0.251",
     "239.255.255.250",
@@ -24,7 +28,14 @@ INSIDE = [
     "fec0::1",
     "ff02::1",
 ]
-OUTSIDE = ["93.184.216.34", "2606:4700::1111", "64:ff9b::5db8:d822", "2002:5db8:d822::1"]
+OUTSIDE = [
+    "93.184.216.34",
+    "2606:4700::1111",
+    "64:ff9b::5db8:d822",
+    "2002:5db8:d822::1",
+    "::ffff:0:5db8:d822",  # SIIT of a public address
+    "2001:db8::5efe:5db8:d822",  # ISATAP of a public address
+]
 
 
 @pytest.mark.parametrize("text", INSIDE)
