@@ -215,3 +215,50 @@ def test_the_rules_file_is_untouched_by_a_record(tmp_path):
     before = yaml.safe_load((tmp_path / "rules.yaml").read_text())
     fill(jo, TABLET, check=["location_off"])
     assert yaml.safe_load((tmp_path / "rules.yaml").read_text()) == before
+
+
+def api_post(client, path: str, body: dict):
+    csrf = client.get("/api/session").get_json()["csrf"]
+    return client.post(path, json=body, headers={"X-CSRF-Token": csrf})
+
+
+def test_the_api_reads_and_saves_the_same_record_with_the_same_audit(tmp_path):
+    app = make_app(tmp_path)
+    seen(tmp_path)
+    jo = logged_in(app, "Jo", "carer")
+    assign(jo, TABLET, "sam")
+    empty = jo.get(f"/api/devices/{TABLET}/record").get_json()
+    assert empty["filled_in"] is False and empty["owner"] == "sam"
+    assert empty["checklist"]["location_off"] == {"done": False, "by": "", "ts": None}
+
+    bad = api_post(
+        jo,
+        f"/api/devices/{TABLET}/record",
+        {"bought_by": "", "handed_over": "tomorrow", "reset": "yes", "checklist": "all"},
+    )
+    assert bad.status_code == 400
+    assert set(bad.get_json()["fields"]) == {
+        "bought_by",
+        "account_holder",
+        "handed_over",
+        "checklist",
+    }
+    body = {
+        "bought_by": "Sam's dad",
+        "account_holder": "Sam's dad",
+        "handed_over": (date.today() - timedelta(days=1)).isoformat(),
+        "reset": "not_sure",
+        "checklist": ["friends_only"],
+    }
+    saved = api_post(jo, f"/api/devices/{TABLET}/record", body)
+    assert saved.status_code == 200, saved.get_json()
+    record = saved.get_json()
+    assert record["filled_in"] is True and record["checklist"]["friends_only"]["by"] == "Jo"
+    assert "Record filled in; checklist 1 of 5" in card(jo, TABLET)  # the page agrees
+    checks = [(e.user, e.action, e.detail) for e in audit_trail(app) if e.action == "device.check"]
+    assert checks == [("Jo", "device.check", "ticked: friends-only")]
+
+    val = logged_in(app, "Val", "viewer")
+    assert val.get(f"/api/devices/{TABLET}/record").get_json()["bought_by"] == "Sam's dad"
+    assert api_post(val, f"/api/devices/{TABLET}/record", body).status_code == 403
+    assert jo.get("/api/devices/aa:bb:cc:17:99:99/record").status_code == 404

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dashboard.actions.quick import Action as QuickAction
+from dashboard.data.device_records import CHECKLIST, RESET_CHOICES
 
 _ERROR = {"type": "object", "properties": {"error": {"type": "string"}}}
 _REFUSED = {
@@ -376,3 +377,46 @@ SPEC["paths"].update(
         },
     }
 )
+
+_RECORD = {
+    "description": "the device's record: bought_by, account_holder, handed_over, reset,"
+    " filled_in, updated, updated_by, and checklist (each item: done, by, ts)",
+    **_json({"type": "object"}),
+}
+SPEC["paths"]["/api/devices/{key}/record"] = {
+    "get": {
+        "summary": "A device's record: who bought it, who holds its account, when it was handed"
+        " to the carer, whether it was reset, and the set-up checklist with who ticked each item",
+        "parameters": [_KEY],
+        "responses": {
+            "200": _RECORD,
+            "404": {"description": "no such device, or one listed by address", **_json(_ERROR)},
+            **_COMMON,
+        },
+    },
+    "post": {
+        "summary": "Save the whole record; each checklist item ticked or unticked is an audit"
+        " entry with its author",
+        "parameters": [_KEY],
+        "requestBody": _json(
+            _object(
+                {
+                    "bought_by": {"type": "string", "maxLength": 80},
+                    "account_holder": {"type": "string", "maxLength": 80},
+                    "handed_over": {"type": "string", "format": "date"},
+                    "reset": {"type": "string", "enum": list(RESET_CHOICES)},
+                    "checklist": {
+                        "type": "array",
+                        "items": {"type": "string", "enum": list(CHECKLIST)},
+                    },
+                }
+            )
+        ),
+        "responses": {
+            "200": _RECORD,
+            "404": {"description": "no such device, or one listed by address", **_json(_ERROR)},
+            **_COMMON,
+            "400": _FIELDS_REFUSED,
+        },
+    },
+}
