@@ -169,10 +169,20 @@ def test_two_factor_login_for_an_administrator(box: Box):
     secret = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page)[1].replace(" ", "")
     totp = pyotp.TOTP(secret)
 
-    wrong = post(admin, "/account/two-factor", {"code": "000000"}, page="/account/two-factor")
+    wrong = post(admin, "/account/two-factor", {"code": "000000", "password": PASSWORD},
+                 page="/account/two-factor")  # fmt: skip
     assert wrong.status == 400 and "does not match" in field_error(wrong.text, "code")
+    # A session left open (a shared phone) cannot tie the account to someone else's app.
+    stolen = post(admin, "/account/two-factor", {"code": totp.now(), "password": "a guess"},
+                  page="/account/two-factor")  # fmt: skip
+    assert stolen.status == 400
+    assert "not your password" in field_error(stolen.text, "password")
+    assert box.device("127.0.0.6").log_in("admin", PASSWORD).headers["Location"] == "/"
     # Opening the page again shows the same secret: the one scanned already still works.
-    on = admin.post("/account/two-factor", {"csrf": admin.csrf("/account"), "code": totp.now()})
+    on = admin.post(
+        "/account/two-factor",
+        {"csrf": admin.csrf("/account"), "code": totp.now(), "password": PASSWORD},
+    )
     assert on.status == 302
 
     phone = box.device("127.0.0.2")
@@ -217,7 +227,10 @@ def test_guessing_elsewhere_never_stops_a_two_factor_login_on_a_known_device(box
     page = phone.get("/account/two-factor").text
     secret = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page)[1].replace(" ", "")
     totp = pyotp.TOTP(secret)
-    phone.post("/account/two-factor", {"csrf": phone.csrf("/account"), "code": totp.now()})
+    phone.post(
+        "/account/two-factor",
+        {"csrf": phone.csrf("/account"), "code": totp.now(), "password": PASSWORD},
+    )
     phone.post("/logout", {"csrf": phone.csrf("/account")})
 
     for host in range(1, 8):  # someone guesses from address after address: the cap is reached

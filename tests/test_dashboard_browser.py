@@ -447,6 +447,7 @@ def test_account_pages_at_phone_width_are_accessible_and_two_factor_works(stack:
     check_phone_page(stack, "two-factor")
     secret = stack.browser.find_element(By.CSS_SELECTOR, "code.secret").text.replace(" ", "")
     stack.browser.find_element(By.ID, "code").send_keys(pyotp.TOTP(secret).now())
+    stack.browser.find_element(By.ID, "password").send_keys(PASSWORD)
     stack.submit("Turn it on")
     assert "Two-factor login is on" in stack.browser.page_source
     check_phone_page(stack, "account")

@@ -117,9 +117,13 @@ def enrol():
     if g.user.role not in accounts.TWO_FACTOR_ROLES:
         flash("Two-factor login is offered to administrators and safeguarding leads.", "error")
         return redirect(url_for("account.index"))
-    error, status = None, 200
+    errors: dict[str, str] = {}
+    status = 200
     if request.method == "POST":
-        if two_factor.confirm_enrolment(db, g.user.id, request.form.get("code", "")):
+        if not _is_own_password(db, request.form.get("password", "")):
+            # A session left open on a shared phone cannot tie the account to someone's app.
+            errors["password"] = "That is not your password: two-factor login is not on yet."
+        elif two_factor.confirm_enrolment(db, g.user.id, request.form.get("code", "")):
             ended = sessions.end_others(db, g.user.id, g.session_id)
             audit.record(db, g.user.name, "user.two_factor_on", g.user.name)
             flash(
@@ -128,7 +132,9 @@ def enrol():
                 "ok",
             )
             return redirect(url_for("account.index"))
-        error, status = "That code does not match: check the app and type the newest one.", 400
+        else:
+            errors["code"] = "That code does not match: check the app and type the newest one."
+        status = 400
         secret = two_factor.pending_secret(db, g.user.id)
     else:
         secret = two_factor.start_enrolment(db, g.user.id)
@@ -137,7 +143,7 @@ def enrol():
         "account/two_factor.html",
         qr=two_factor.qr_svg(uri),
         secret=two_factor.grouped(secret),
-        error=error,
+        errors=errors,
     )
     return page, status
 
@@ -146,15 +152,18 @@ def enrol():
 @requires(Permission.VIEW)
 def turn_off():
     db = current_dashboard().db()
-    try:
-        authenticated = accounts.authenticate(
-            db, g.user.name, request.form.get("password", ""), request.remote_addr or ""
-        )
-    except (Throttled, passwords.Busy):
-        authenticated = None
-    if authenticated is None or authenticated.id != g.user.id:
+    if not _is_own_password(db, request.form.get("password", "")):
         return _render({"off": "That is not your password: two-factor login stays on."}, 400)
     two_factor.turn_off(db, g.user.id)
     audit.record(db, g.user.name, "user.two_factor_off", g.user.name)
     flash("Two-factor login is off for your account.", "ok")
     return redirect(url_for("account.index"))
+
+
+def _is_own_password(db, password: str) -> bool:
+    """Whether `password` is the signed-in user's (counted against guessing like a login)."""
+    try:
+        found = accounts.authenticate(db, g.user.name, password, request.remote_addr or "")
+    except (Throttled, passwords.Busy):
+        return False
+    return found is not None and found.id == g.user.id
