@@ -810,7 +810,7 @@ def test_a_removed_illegal_source_is_logged_and_sent_on_without_credentials(
 
     from tests.test_event_log import NO_DISCOVERY, events, kinds, lists
 
-    source = f"http://alice:{SECRET_PASSWORD}@127.0.0.1:1/illegal.txt?api_key={SECRET_KEY}"
+    source = f"https://alice:{SECRET_PASSWORD}@127.0.0.1:1/illegal.txt?api_key={SECRET_KEY}"
     filterd = start_filterd(
         lists_update=lists(tmp_path), lists={"illegal": [source]}, discovery=NO_DISCOVERY
     )
@@ -820,7 +820,7 @@ def test_a_removed_illegal_source_is_logged_and_sent_on_without_credentials(
     filterd.signal(signal.SIGHUP)
     assert wait_for(lambda: "lists.illegal_source_removed" in kinds(filterd.db_path), timeout=5)
     row = next(r for r in events(filterd.db_path) if r[2] == "lists.illegal_source_removed")
-    assert json.loads(row[7]) == {"sources": ["http://***@127.0.0.1:1/illegal.txt?api_key=***"]}
+    assert json.loads(row[7]) == {"sources": ["https://***@127.0.0.1:1/illegal.txt?api_key=***"]}
     for written in (filterd.log(), *(p.read_text() for p in tmp_path.rglob("*.json"))):
         assert SECRET_PASSWORD not in written and SECRET_KEY not in written
 

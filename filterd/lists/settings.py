@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from filterd.lists.categories import ALWAYS_BLOCKED, BY_ID
 from filterd.policy.block_answers import BlockStyle
@@ -53,6 +54,15 @@ class BlocklistSettings:
 KEYS = {"lists", "block_categories", "blocked_answer", "lists_update", "helplines", "essential"}
 
 
+def has_credentials(url: str) -> bool:
+    """Whether a URL carries a user name or password (licensed lists are often fetched so)."""
+    try:
+        parts = urlsplit(url)
+        return bool(parts.username or parts.password)
+    except ValueError:
+        return False
+
+
 def parse_blocklist_settings(v: Any, raw: dict[str, Any]) -> BlocklistSettings:
     """v is config.Validator: it collects problems; bad values fall back to defaults."""
     from filterd.lists.parse import normalise_domain
@@ -69,6 +79,12 @@ def parse_blocklist_settings(v: Any, raw: dict[str, Any]) -> BlocklistSettings:
                 v.fail(
                     f"lists.{category}[{i}]",
                     f"only http, https and file URLs, got {redact_url(source)!r}",
+                )
+            elif source.startswith("http://") and has_credentials(source):
+                v.fail(
+                    f"lists.{category}[{i}]",
+                    "a list's user name and password are sent unencrypted over http://: use"
+                    f" https:// (got {redact_url(source)!r})",
                 )
         lists[category] = tuple(sources)
 
