@@ -21,7 +21,8 @@ CHILD_PAGE = "/me"  # http://filterd.home.arpa/me: what applies to this device, 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
-def _host(environ: dict) -> str:
+def request_host(environ: dict) -> str:
+    """The Host header's name, lower case, without the port."""
     return (urlsplit("//" + environ.get("HTTP_HOST", "")).hostname or "").lower()
 
 
@@ -34,7 +35,7 @@ def make_plain_app(
     dashboard_hosts = set(settings.allowed_hosts)
 
     def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        host = _host(environ)
+        host = request_host(environ)
         path = environ.get("PATH_INFO", "/")
         if path == CA_PATH and ca_file is not None and host in dashboard_hosts:
             body = ca_file.read_bytes()

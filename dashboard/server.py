@@ -45,15 +45,18 @@ def serve(config: Config, config_path: Path | None = None) -> int:
         return 1
     for line in certificates.describe(found):
         log.info("%s", line)
+    from dashboard.child_side.app import create_child_app
+    from dashboard.child_side.over_https import with_child_page
+
     host, port = _address(settings.listen)
-    https = wsgi.Server((host, port), create_app(config, config_path), numthreads=THREADS)
+    child_side = create_child_app(config)  # the child's own page, over HTTPS too (HSTS)
+    served = with_child_page(create_app(config, config_path), child_side, settings.allowed_hosts)
+    https = wsgi.Server((host, port), served, numthreads=THREADS)
     https.ssl_adapter = DeferredHandshakeSSLAdapter(str(found.certificate), str(found.key))
     https.ConnectionClass = HandshakeInWorker  # a silent client must not hold the door
     servers = [https]
     if settings.http_listen:
-        from dashboard.child_side.app import create_child_app
-
-        plain = make_plain_app(settings, found.ca, other_hosts=create_child_app(config))
+        plain = make_plain_app(settings, found.ca, other_hosts=child_side)
         # The block page and the child's page: as many workers as the dashboard, so two or three
         # silent connections cannot hold them up (they had two).
         servers.append(wsgi.Server(_address(settings.http_listen), plain, numthreads=THREADS))
