@@ -376,3 +376,24 @@ def test_a_page_added_later_without_opening_it_to_practitioners_refuses_them(tmp
     assert priya.post("/login", data={"name": "Priya", "password": PASSWORD}).status_code == 302
     refused = priya.get("/new-page")
     assert refused.status_code == 403 and "Kimberley" not in refused.get_data(as_text=True)
+
+
+def test_one_save_that_changed_two_children_shows_each_only_its_own_changes(home):
+    """A whole-file save changed Sam's and Kimberley's limits at once: Sam's new draft lists
+    the change behind it, and a practitioner given Sam reads nothing of Kimberley's."""
+    app, admin, priya, _ = home
+    rules = admin.get("/api/rules").get_json()
+    rules["rules"]["children"]["sam"]["limits"] = {"overall": "2h"}
+    rules["rules"]["children"]["kim"]["limits"] = {"overall": "4h"}
+    csrf = admin.get("/api/session").get_json()["csrf"]
+    saved = admin.put(
+        "/api/rules",
+        json={"rules": rules["rules"], "version": rules["version"]},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert saved.status_code == 200, saved.get_json()
+    whole = [e for e in audit_trail(app) if e.action == "rules.save"][-1]
+    assert "Sam: daily limit: 3h -> 2h" in whole.detail and "Kimberley" in whole.detail
+    page = priya.get("/children/sam/agreement").get_data(as_text=True)
+    assert "Sam: daily limit: 3h -&gt; 2h" in page  # the change behind the new draft
+    assert "Kimberley" not in page and "4h" not in page

@@ -404,10 +404,17 @@ def rule_changes(db: sqlite3.Connection, child: str, name: str, after: int, upto
     ).fetchall()
     mine = f"{name}: "
     return [
-        (ts, user, detail)
+        (ts, user, detail if target == child else _only_about(detail, mine))
         for ts, user, target, detail in rows
         if target == child or mine in detail or detail.startswith(mine)
     ]
+
+
+def _only_about(detail: str, mine: str) -> str:
+    """The parts of a save's detail ("Sam: ...; Kim: ...") about this child only: a save that
+    changed several children shows each child's agreement its own changes (a practitioner
+    reads only the children it was given)."""
+    return "; ".join(part for part in detail.split("; ") if part.startswith(mine))
 
 
 class Status(NamedTuple):
