@@ -4,7 +4,9 @@ Every try (a password, a set-up code, a two-factor code) is reserved in dashboar
 is checked and counts as a failure until it succeeds, inside one write transaction: 40 tries
 racing in parallel therefore check at most the limit, never more.
 
-- Per source address: PER_SOURCE failures in WINDOW, then that address waits.
+- Per source address: PER_SOURCE failures in WINDOW, then that address waits. An IPv6 source
+  counts by its /64 (one device or home network holds a whole /64 and may use any address in
+  it, so counting each address would let it guess without end).
 - Overall: OVERALL failures in WINDOW from devices not known for the account, then only known
   devices may try. A device becomes known for an account when someone logs in on it (a
   long-lived random cookie whose hash is kept here); from it, only its own failures count
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import ipaddress
 import secrets
 import sqlite3
 import time
@@ -65,11 +68,25 @@ def remember_device(db: sqlite3.Connection, user_id: int, token: str | None) -> 
     return token
 
 
+def source_of(remote: str) -> str:
+    """What the per-source limit counts: an IPv4 address, or an IPv6 address's /64."""
+    try:
+        address = ipaddress.ip_address(remote.split("%", 1)[0])
+    except ValueError:
+        return remote
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
 def reserve(
     db: sqlite3.Connection, kind: str, name: str, remote: str, device: str, now: float
 ) -> Reservation | Refusal:
     """Count this try before checking it; refused when a limit is reached."""
     since = now - WINDOW
+    remote = source_of(remote)
     db.execute("BEGIN IMMEDIATE")
     try:
         if device:
