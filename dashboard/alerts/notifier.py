@@ -34,7 +34,6 @@ from dashboard.data.chain import Witness
 from dashboard.data.db import connect
 from dashboard.data.home import HOME_TZ
 from dashboard.data.rules_file import RulesFile
-from dashboard.reports import evidence
 from dashboard.settings import DashboardSettings
 from filterd.catalogue.service import catalogue_beside
 from filterd.clock import clock_from_environment
@@ -192,6 +191,8 @@ class Notifier:
 
     def _monthly(self, period, source, db: sqlite3.Connection, tz) -> dict:
         """The evidence report of the month before, attached to a short email."""
+        from dashboard.reports import evidence  # fpdf loaded once a month, not held (RSS)
+
         snapshot = self.rules.read()
         month = period.days[0][:7]
         document = evidence.build(

@@ -15,7 +15,6 @@ from dashboard.app import current_dashboard
 from dashboard.data import agreements, audit
 from dashboard.data.accounts import Permission
 from dashboard.data.home import home_timezone
-from dashboard.reports import agreement_pdf
 from dashboard.web.security import open_to_practitioners, requires
 
 blueprint = Blueprint("agreements", __name__, template_folder="../templates")
@@ -178,6 +177,8 @@ def pdf(child: str, number: int):
         words = "Replaced by a later version before it was signed"
     else:
         words = "Not signed yet"
+    from dashboard.reports import agreement_pdf  # fpdf loaded on the first PDF (RSS)
+
     document = agreement_pdf.build(found, name, words, tz)
     audit.record(dashboard.db(), g.user.name, "agreement.print", child, f"version {number}")
     return Response(

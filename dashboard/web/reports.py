@@ -11,7 +11,6 @@ from dashboard.app import current_dashboard
 from dashboard.data import audit
 from dashboard.data.accounts import Permission
 from dashboard.data.home import home_timezone
-from dashboard.reports.evidence import build
 from dashboard.web.security import requires
 from filterd.lists.update import read_status
 
@@ -28,6 +27,9 @@ def evidence():
     month = request.args.get("month") or datetime.now(tz).strftime("%Y-%m")
     if MONTH(month) is None:
         abort(400, "The month should look like 2026-11.")
+    # fpdf (and fontTools under it) is loaded on the first PDF, not held by every dashboard
+    from dashboard.reports.evidence import build
+
     document = build(
         month,
         dashboard.filterd_db(),
