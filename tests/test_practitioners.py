@@ -397,3 +397,35 @@ def test_one_save_that_changed_two_children_shows_each_only_its_own_changes(home
     page = priya.get("/children/sam/agreement").get_data(as_text=True)
     assert "Sam: daily limit: 3h -&gt; 2h" in page  # the change behind the new draft
     assert "Kimberley" not in page and "4h" not in page
+
+
+def test_a_child_who_left_is_never_shown_again_even_to_a_new_child_of_the_same_name(home):
+    """Sam leaves the home; a new child called Sam later gets the same id. The social worker
+    given the first Sam sees neither."""
+    app, admin, priya, _ = home
+    rules = admin.get("/api/rules").get_json()
+    csrf = admin.get("/api/session").get_json()["csrf"]
+    left = admin.delete(
+        "/api/children/sam",
+        json={
+            "confirm": "Sam",
+            "devices": "unassign",
+            "reason": "moved on",
+            "version": rules["version"],
+        },
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert left.status_code == 200, left.get_json()
+    removal = [e for e in audit_trail(app) if e.action == "child.remove"][-1]
+    assert "no longer shown to practitioner Priya" in removal.detail
+    version = admin.get("/api/rules").get_json()["version"]
+    csrf = csrf_of(admin, "/children/")
+    added = admin.post(
+        "/children/",
+        data={"csrf": csrf, "name": "Sam", "age_band": "under_9", "version": version},
+    )
+    assert added.status_code == 302, added.get_data(as_text=True)
+    assert "sam" in admin.get("/api/rules").get_json()["rules"]["children"]  # the same id
+    assert priya.get("/practitioner/children/sam").status_code == 403
+    listing = priya.get("/practitioner/").get_data(as_text=True)
+    assert "Alex" in listing and ">Sam<" not in listing

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from dashboard.actions import ActionError, Failure, changes_text, saving
 from dashboard.actions.devices import child_names
-from dashboard.data import audit, children_left
+from dashboard.data import audit, children_left, practitioners
 from dashboard.data import device_decisions as decisions
 from dashboard.data.devices import listed_entries, owned_by, unlist
 from dashboard.data.rules_file import edited
@@ -89,13 +89,15 @@ def remove_child(
         else:
             decisions.decide(db, mac, "", user.name, str(entry.get("name") or ""))
     children_left.record(db, child, name, user.name, reason)
+    had_them = practitioners.forget_child(db, child)
     audit.record(
         db,
         user.name,
         "child.remove",
         child,
         f"{name}; devices: {DEVICE_CHOICES[devices].lower()} ({len(theirs)});"
-        f" reason: {reason}; {changes_text(saved)}",
+        f" reason: {reason}; {changes_text(saved)}"
+        + (f"; no longer shown to practitioner {', '.join(had_them)}" if had_them else ""),
     )
     return Removed(name, len(theirs), dashboard.rules.read().version)
 

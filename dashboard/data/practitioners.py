@@ -167,3 +167,19 @@ def add(
             [(user.id, child) for child in sorted(typed.children)],
         )
     return user, {}
+
+
+def forget_child(db: sqlite3.Connection, child: str) -> list[str]:
+    """A child left the home: no practitioner may see that id any more (a new child could be
+    given the same id later). Returns the names of the accounts that had it."""
+    names = [
+        row[0]
+        for row in db.execute(
+            "SELECT users.name FROM practitioner_children pc JOIN users ON users.id = pc.user_id"
+            " WHERE pc.child = ? ORDER BY users.name",
+            (child,),
+        )
+    ]
+    db.execute("DELETE FROM practitioner_children WHERE child = ?", (child,))
+    db.commit()
+    return names
