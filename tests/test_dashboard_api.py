@@ -140,3 +140,25 @@ def test_a_carer_assigns_a_device_through_the_api(tmp_path):
     assert response.status_code == 200
     rules = yaml.safe_load((tmp_path / "rules.yaml").read_text())
     assert {"mac": "3c:22:fb:00:00:09", "owner": "alex"}.items() <= rules["devices"][-1].items()
+
+
+def test_the_blocked_api_refuses_a_filter_it_does_not_know_instead_of_guessing(tmp_path):
+    import time
+
+    from tests.test_dashboard_review import row, write_log
+
+    write_log(tmp_path, [row(time.time() - 60, "games.example")])
+    lead = logged_in(make_app(tmp_path), "Dee", "safeguarding_lead")
+    for query, key in (
+        ("range=%00", "range"),
+        ("range=forever", "range"),
+        ("category=nope", "category"),
+        ("risk=low", "risk"),
+        ("review=done", "review"),
+    ):
+        refused = lead.get(f"/api/blocked?{query}")
+        assert refused.status_code == 400, query
+        assert refused.get_json()["error"].startswith(f"{key}:"), refused.get_json()
+    assert lead.get("/api/blocked?range=7d&category=gaming&risk=high").status_code == 200
+    page = lead.get("/blocked/?range=forever")  # a page link from an older release still opens
+    assert page.status_code == 200

@@ -108,8 +108,10 @@ def test_high_risk_only_and_not_reviewed_filters_on_the_page_and_the_api(tmp_pat
     assert by_id[shop]["device"] == "unknown device (192.168.1.40)"
     risky = lead.get("/api/blocked?risk=high").get_json()["entries"]
     assert [e["id"] for e in risky] == [harm]
-    # an unknown filter value is ignored, not an error
-    assert lead.get("/api/blocked?risk=everything").status_code == 200
+    # an unknown filter value: the page shows everything, the API says what it expected
+    assert lead.get("/blocked/?risk=everything").status_code == 200
+    wrong = lead.get("/api/blocked?risk=everything")
+    assert wrong.status_code == 400 and "risk: expected 'high'" in wrong.get_json()["error"]
 
 
 def test_the_csv_names_devices_and_says_reasons_and_categories_in_words(tmp_path, signed_in):

@@ -146,12 +146,33 @@ def _day(text: str, name: str) -> date | None:
     return day
 
 
+def _check_strictly(args: Mapping[str, str]) -> None:
+    chosen = args.get("range")
+    if chosen is not None and chosen != "dates" and chosen not in RANGES:
+        known = ", ".join([*RANGES, "dates"])
+        raise FilterError(f"range: expected one of {known}, got {chosen!r}")
+    category = args.get("category", "").strip()
+    if category and category not in BY_ID:
+        raise FilterError(f"category: unknown category {category!r}")
+    for name, wanted in (("risk", HIGH_RISK_ONLY), ("review", NOT_REVIEWED)):
+        given = args.get(name, "")
+        if given and given != wanted:
+            raise FilterError(f"{name}: expected {wanted!r} or nothing, got {given!r}")
+
+
 def parse_filters(
-    args: Mapping[str, str], now: float | None = None, tz: ZoneInfo = HOME_TZ
+    args: Mapping[str, str],
+    now: float | None = None,
+    tz: ZoneInfo = HOME_TZ,
+    strict: bool = False,
 ) -> Filters:
-    """Filters from GET parameters: an unknown range or category falls back to the default;
-    a date that is not one (or is out of range) raises FilterError."""
+    """Filters from GET parameters: an unknown range or category falls back to the default
+    (a page's link kept from an older release still opens), or with `strict` (the API, where
+    a program should learn its mistake) raises FilterError; a date that is not one (or is out
+    of range) always raises FilterError."""
     now = time.time() if now is None else now
+    if strict:
+        _check_strictly(args)
     child = args.get("child", "").strip()[:64]
     device = args.get("device", "").strip()[:64]
     category = args.get("category", "").strip()

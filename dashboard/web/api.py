@@ -333,7 +333,7 @@ def blocked_requests():
     """One page of the review queue (same filters as the page: child, device, category,
     range, from, to, risk=high, review=waiting, page)."""
     try:
-        filters = parse_filters(request.args)
+        filters = parse_filters(request.args, strict=True)
     except FilterError as err:
         abort(400, str(err))
     page = page_of(
