@@ -262,3 +262,30 @@ def test_the_api_reads_and_saves_the_same_record_with_the_same_audit(tmp_path):
     assert val.get(f"/api/devices/{TABLET}/record").get_json()["bought_by"] == "Sam's dad"
     assert api_post(val, f"/api/devices/{TABLET}/record", body).status_code == 403
     assert jo.get("/api/devices/aa:bb:cc:17:99:99/record").status_code == 404
+
+
+def test_a_device_added_by_hand_for_a_child_asks_for_its_record_too(tmp_path):
+    app = make_app(tmp_path)
+    seen(tmp_path)
+    jo = logged_in(app, "Jo", "carer")
+
+    def add(address: str, owner: str, name: str):
+        return jo.post(
+            "/devices/add",
+            data={
+                "csrf": csrf_of(jo, "/devices/"),
+                "version": version_of(jo, "/devices/"),
+                "address": address,
+                "name": name,
+                "owner": owner,
+            },
+        )
+
+    by_mac = add("AA:BB:CC:17:00:09", "alex", "Alex's console")
+    assert by_mac.status_code == 302
+    assert by_mac.headers["Location"].endswith("/devices/aa:bb:cc:17:00:09/record")
+    assert "Now fill in its record." in jo.get(by_mac.headers["Location"]).get_data(as_text=True)
+    # Listed by its address only: no record is kept, so back to the list.
+    by_ip = add("192.168.1.77", "alex", "Alex's old laptop")
+    assert by_ip.headers["Location"].endswith("/devices/")
+    assert add("aa:bb:cc:17:00:0a", "none", "The TV").headers["Location"].endswith("/devices/")

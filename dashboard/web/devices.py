@@ -132,14 +132,9 @@ def assign_device():
             " assigned are.",
             "ok",
         )
-    elif done.device.mac and owner != HOUSEHOLD_OWNER:
+    elif owner != HOUSEHOLD_OWNER:
         said = f"{done.device.label} now follows the rules of {done.owner_name}."
-        if not device_records.read(current_dashboard().db(), done.device.mac).filled_in:
-            # A device newly a child's: the guidance asks who bought it, who holds its
-            # account, whether it was reset and set up. The carer lands on its record.
-            flash(said + " Now fill in its record.", "ok")
-            return redirect(url_for("device_record.show", mac=done.device.mac))
-        flash(said, "ok")
+        return _to_record_if_missing(done.device.mac, said)
     else:
         flash(f"{done.device.label} now follows the rules of {done.owner_name}.", "ok")
     return redirect(url_for("devices.index"))
@@ -190,5 +185,18 @@ def add():
         status = 409 if err.failure is Failure.STALE else 400
         message = str(err) if not err.problems else "Not saved: " + "; ".join(err.problems)
         return _render({("add", err.field or "address"): message}, form, status)
+    if form["owner"] not in (HOUSEHOLD_OWNER, VISITOR_OWNER, ""):
+        return _to_record_if_missing(device.mac, f"Added {device.label}.")
     flash(f"Added {device.label}.", "ok")
+    return redirect(url_for("devices.index"))
+
+
+def _to_record_if_missing(mac: str | None, said: str):
+    """After a device became a child's: the guidance asks who bought it, who holds its
+    account, whether it was reset and set up, so the carer lands on its record until that is
+    filled in (records are kept by MAC: a device listed by address goes back to the list)."""
+    if mac and not device_records.read(current_dashboard().db(), mac).filled_in:
+        flash(said + " Now fill in its record.", "ok")
+        return redirect(url_for("device_record.show", mac=mac))
+    flash(said, "ok")
     return redirect(url_for("devices.index"))
