@@ -68,3 +68,18 @@ def test_a_dname_keeps_its_signature(start_filterd):
                 ("www.new.example.", "RRSIG"),
             ], attempt
             assert reply.rr[1].rdata.covered == QTYPE.DNAME
+
+
+def test_a_client_without_do_gets_no_dnssec_records_an_upstream_sent_anyway(start_filterd):
+    """Some upstreams send RRSIG and NSEC whether DO was set or not: filterd passes them only
+    to a client that set DO, or that asked for that very type (RFC 4035 3.2.1, as Unbound)."""
+    with HandlerUpstream(signed) as own:
+        filterd = start_filterd(upstreams=[own.addr])
+        for attempt in ("fresh", "cached"):
+            plain = ask(filterd.port, "host2.wild.example")
+            assert types(plain.rr) == [("host2.wild.example.", "A")], attempt
+            assert types(plain.auth) == [], attempt
+        proofs = ask(filterd.port, "host2.wild.example", do=True)  # the same name, with DO
+        assert ("host2.wild.example.", "RRSIG") in types(proofs.rr)
+        asked_for = ask(filterd.port, "host3.wild.example", "RRSIG")
+        assert ("host3.wild.example.", "RRSIG") in types(asked_for.rr)

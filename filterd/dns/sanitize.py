@@ -76,6 +76,23 @@ def chain_names(qname: bytes, answer: list[Record]) -> set[bytes]:
     return names
 
 
+def without_dnssec(message: Message, qtype: int) -> Message:
+    """The message without RRSIG, NSEC and NSEC3 records, for a client that did not set DO:
+    a resolver must not send them unless asked for that very type (RFC 4035 3.2.1), and a
+    client that never asked for proofs may choke on them."""
+
+    def wanted(record: Record) -> bool:
+        return record.rtype not in _DNSSEC_TYPES or record.rtype == qtype
+
+    if not any(not wanted(r) for r in (*message.answer, *message.authority, *message.additional)):
+        return message
+    return message._replace(
+        answer=[r for r in message.answer if wanted(r)],
+        authority=[r for r in message.authority if wanted(r)],
+        additional=[r for r in message.additional if wanted(r)],
+    )
+
+
 def strip_out_of_bailiwick(qname: bytes, message: Message) -> tuple[Message, int]:
     """Keep only records that answer this question; return the message and how many went.
 

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from filterd.dns.query import Query, Reason
 from filterd.dns.records import Encoded, Message, Record, encode_sections, soa_negative_ttl
-from filterd.dns.sanitize import rebinds, strip_out_of_bailiwick
+from filterd.dns.sanitize import rebinds, strip_out_of_bailiwick, without_dnssec
 from filterd.dns.wire import NOERROR, NXDOMAIN, SERVFAIL, T_SOA
 from filterd.forward.settings import CacheLimits
 from filterd.forward.upstream import UpstreamClient
@@ -56,6 +56,8 @@ class UpstreamStage:
         )
         if message is None:
             return None
+        if not do:  # an upstream that sends DNSSEC records anyway (RFC 4035 3.2.1)
+            message = without_dnssec(message, query.qtype)
         return self.clean(query.qname, message)
 
     def clean(self, qname: bytes, message: Message) -> Outcome:
