@@ -101,8 +101,8 @@ class Notifier:
         db = connect(self.settings.database)
         try:
             records.witness(db, self.config.database, self._witnessed)
-            self.remind_reviews(db, self.clock.time())
             self.ingest(db)
+            self.remind_reviews(db, self.clock.time())  # its events are read on the next pass
             self.queue_digests(db, self.clock.time())
             self.deliver(db, self.clock.time())
         finally:
