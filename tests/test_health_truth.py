@@ -19,11 +19,13 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from selenium.webdriver.common.by import By
 
 from dashboard.data.health_checks import Clock, dns_check
 from filterd.db.read import FilterdReader
 from filterd.db.retention import Retention
+from filterd.rules.guards import with_end_line
 from tests.support.chromium import start_chromium
 from tests.support.dashboard_process import DashboardProcess
 from tests.support.dns_client import ask, rcode
@@ -31,6 +33,7 @@ from tests.support.filterd_process import free_port, wait_for
 from tests.support.names import unique
 from tests.support.upstream_process import ScriptedUpstream
 from tests.support.web_client import Device
+from tests.test_child_profiles import base_rules
 from tests.test_dashboard_browser import axe_violations
 
 PASSWORD = "a long pass phrase for the box"
@@ -45,9 +48,12 @@ class Box:
         self.upstream = ScriptedUpstream().start()
         sync = tmp_path / "synchronised"
         sync.write_text("synchronised")
+        self.rules_path = tmp_path / "rules.yaml"
+        self.rules_path.write_text(with_end_line(yaml.safe_dump(base_rules())))
         self.listen = f"127.0.0.1:{free_port()}"
         self.filterd = start_filterd(
             upstreams=[self.upstream.addr],
+            rules=str(self.rules_path),
             dashboard={
                 "listen": self.listen,
                 "database": str(tmp_path / "dashboard.db"),
@@ -134,6 +140,19 @@ def test_an_upstream_failing_is_named_on_health_with_a_banner_until_it_recovers(
     box.until(lambda: box.banner() == "", "banner gone after the upstream came back")
 
 
+def test_rules_refused_by_filterd_are_said_in_plain_words_naming_the_child(box: Box):
+    box.until(lambda: box.said("/health", "rules").startswith("In force"), "rules in force")
+    broken = base_rules()
+    broken["children"]["sam"]["offline"] = [{"days": ["mon"], "start": "25:00", "end": "07:00"}]
+    box.rules_path.write_text(with_end_line(yaml.safe_dump(broken)))
+    box.until(lambda: box.said("/health", "rules").startswith("Refused"), "refused said")
+    page = html.unescape(re.sub(r"<[^>]+>", " ", box.client.get("/health").text))
+    shown = re.sub(r"\s+", " ", page.split("Rules:")[1].split("Clock:")[0])
+    assert "the rules from before it stay in force" in shown
+    assert "Sam's rules, bedtime (number 1), start:" in shown, shown
+    assert "children.sam" not in shown and "What to do:" in shown
+
+
 def test_lost_log_entries_are_counted_and_a_stopped_filterd_is_not_answering(box: Box):
     box.until(lambda: box.said("/health", "log").startswith("Every lookup recorded"), "log ok")
     # Another program holds filterd.db locked for longer than the writer waits (5 s): the
@@ -195,8 +214,10 @@ def test_a_nearly_full_disk_is_a_banner_and_both_pages_fit_a_phone(start_filterd
         box.until(lambda: "No upstream server" in box.banner(), "upstream banner")
         for path in ("/health", "/"):
             page = box.client.get(path).text
-            for raw in ("Unix", "servfail_5min", '"state"', "not_answering", "{'", '{"'):
+            for raw in ("servfail_5min", '"state":', "not_answering", "log_dropped", '{"'):
                 assert raw not in page, f"{raw} on {path}"
+        health = box.client.get("/health").text
+        assert not re.search(r"\b1[6-9]\d{8}(\.\d+)?\b", health), "a Unix time on Health"
         phone_pages(box)
     finally:
         box.close()

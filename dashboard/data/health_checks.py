@@ -155,11 +155,24 @@ def _upstream_words(state: str) -> str:
 
 
 _PATH_PART = re.compile(r"^([a-z_]+)(?:\[(\d+)\])?$")
+# The rules file's words as the dashboard's pages say them (the rest: underscores as spaces).
+_WORDS = {
+    "offline": "bedtime",
+    "allowed_during": "allowed times",
+    "always_allow": "always allowed sites",
+    "allow": "allowed sites",
+    "deny": "blocked sites",
+    "block_categories": "blocked categories",
+    "limits": "daily limits",
+    "overrides": "changes for today",
+    "walled_garden": "only allowed sites",
+    "age_band": "age",
+}
 
 
 def plain_problem(problem: str, names: Mapping[str, str]) -> str:
-    """'children.sam.bedtime.school_nights: expected HH:MM, got 25:00' ->
-    "Sam's rules, bedtime, school nights: expected HH:MM, got 25:00"."""
+    """'children.sam.offline[0].start: expected HH:MM, got 25:00' ->
+    "Sam's rules, bedtime (number 1), start: expected HH:MM, got 25:00"."""
     path, sep, reason = problem.partition(": ")
     if not sep or " " in path:
         return problem
@@ -177,7 +190,8 @@ def plain_problem(problem: str, names: Mapping[str, str]) -> str:
             where.append(part)
             continue
         word, index = match.groups()
-        where.append(word.replace("_", " ") + (f" (number {int(index) + 1})" if index else ""))
+        said = _WORDS.get(word, word.replace("_", " "))
+        where.append(said + (f" (number {int(index) + 1})" if index else ""))
     return f"{', '.join(where) or 'the rules file'}: {reason}"
 
 

@@ -46,9 +46,18 @@ def index():
 
 
 def child_names(snapshot) -> dict[str, str]:
-    """{child id: name} from the rules file, so filterd's problems name the child."""
-    rules = snapshot.rules
-    return {} if rules is None else {c.id: c.name for c in rules.children.values()}
+    """{child id: name} from the rules file, so filterd's problems name the child (from the
+    file as written when it is refused: that is when the names are needed)."""
+    if snapshot.rules is not None:
+        return {c.id: c.name for c in snapshot.rules.children.values()}
+    children = snapshot.raw.get("children") if isinstance(snapshot.raw, dict) else None
+    if not isinstance(children, dict):
+        return {}
+    return {
+        str(key): str(child["name"])
+        for key, child in children.items()
+        if isinstance(child, dict) and isinstance(child.get("name"), str)
+    }
 
 
 def box_checks(dashboard, reader: FilterdReader, names: dict[str, str], clock: Clock) -> list:

@@ -20,7 +20,7 @@ from typing import Any
 from dnslib import DNSRecord
 
 from filterd.clock import Clock
-from filterd.dns.query import BLOCKING_REASONS, Reason, Reply, Stage, Transport
+from filterd.dns.query import BLOCK_LABELS, BLOCKING_REASONS, Reason, Reply, Stage, Transport
 from filterd.lists.categories import ALWAYS_BLOCKED, ids_of, label_of
 from filterd.lists.service import Blocklists
 from filterd.lists.settings import BlocklistSettings
@@ -75,6 +75,12 @@ def awake_moment(profile: Profile, rules: Rules, now: float) -> float | None:
         if not situation(profile, {}, moment, rules.timezone).offline:
             return None if step == 0 else moment
     return None
+
+
+def plainly(reason: Reason) -> str:
+    """How a reply was answered, as Health and the report show it (never the reason's value)."""
+    label = BLOCK_LABELS.get(reason)
+    return f"blocked ({label.lower()})" if label else "answered as usual"
 
 
 def usage_copy(tracker: UsageTracker) -> UsageTracker:
@@ -149,14 +155,14 @@ class ProfileProbe:
                 engine = ".".join(part[1:].decode("ascii", "replace") for part in _labels(wire))
                 reply = await self.ask(state, engine, awake)
                 ok = reply.reason is Reason.SAFE_SEARCH
-                detail = f"{engine}: safe variant" if ok else f"{engine}: answered {reply.reason}"
+                detail = f"{engine}: safe variant" if ok else f"{engine}: {plainly(reply.reason)}"
                 checks.append(Check(f"{first}: safe search", ok, detail))
             moment = bedtime_moment(profile, rules, now)
             if moment is not None:
                 reply = await self.ask(state, BEDTIME_NAME, moment)
                 ok = reply.reason is Reason.OFFLINE
                 when = datetime.fromtimestamp(moment, rules.timezone).strftime("%a %H:%M")
-                detail = "refused at bedtime" if ok else f"answered ({reply.reason})"
+                detail = "refused at bedtime" if ok else f"not refused: {plainly(reply.reason)}"
                 checks.append(Check(f"{first}: bedtime", ok, f"{detail}, checked as at {when}"))
         return checks
 
