@@ -43,6 +43,14 @@ def pick_time(stack: Stack, field: str, clock: str) -> None:
     assert box.get_attribute("value") == clock, (field, box.get_attribute("value"))
 
 
+def look(stack: Stack, name: str) -> None:
+    """check_phone_page (width, 44 px targets, axe, a screenshot of where axe left the page),
+    then a screenshot of the page's top, where the screen starts."""
+    target = check_phone_page(stack, name)
+    stack.browser.execute_script("window.scrollTo(0, 0)")
+    assert stack.browser.save_screenshot(str(target.with_name(f"{name}-top-phone-390.png")))
+
+
 def save(stack: Stack) -> None:
     stack.submit("Save")
 
@@ -52,12 +60,12 @@ def test_bedtime_set_with_the_time_picker_is_saved_and_shown_on_the_card(stack: 
     stack.log_in("admin")
     as_phone(stack)
     stack.open("/children/sam")
-    check_phone_page(stack, "rules-child")  # the top of the page: the rules card
+    look(stack, "rules-child")  # the top of the page: the rules card
     stack.browser.find_element(By.LINK_TEXT, "Change bedtime and limits").click()
     assert stack.browser.current_url.endswith("/children/sam/limits")
     assert stack.browser.find_element(By.ID, "school_start").get_attribute("type") == "time"
     assert stack.browser.find_element(By.ID, "limit_overall").get_attribute("type") == "number"
-    check_phone_page(stack, "rules-limits")
+    look(stack, "rules-limits")
 
     pick_time(stack, "school_start", "21:30")
     pick_time(stack, "school_end", "07:00")
@@ -76,7 +84,7 @@ def test_bedtime_set_with_the_time_picker_is_saved_and_shown_on_the_card(stack: 
 
     for screen in ("blocked", "advanced"):
         stack.open(f"/children/sam/{screen}")
-        check_phone_page(stack, f"rules-{screen}")
+        look(stack, f"rules-{screen}")
 
 
 def test_a_bad_value_is_said_next_to_its_field_and_nothing_is_saved(stack: Stack):
