@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, g
 
-from dashboard.data import accounts, setup_code
+from dashboard.data import accounts, rules_errors, setup_code
 from dashboard.data.db import connect
 from dashboard.data.rules_file import RulesFile
 from dashboard.settings import dashboard_settings
@@ -133,6 +133,7 @@ def create_app(config: Config, config_path: Path | None = None) -> Flask:
     )
     app.jinja_env.finalize = shown
     app.add_template_filter(label_of, "category")  # a category id as a person reads it
+    app.add_template_filter(rules_errors.for_file, "plain_file_problems")  # no key paths
     app.extensions["dashboard"] = dashboard
     _prepare_setup_code(dashboard.settings.database)
     security.install(app)

@@ -374,3 +374,24 @@ def test_the_device_checklist_says_to_bookmark_the_childs_own_page(tmp_path):
     client = logged_in(make_app(tmp_path), "Jo", "carer")
     page = client.get("/devices/").get_data(as_text=True)
     assert "bookmark to http://filterd.home.arpa/me" in page
+
+
+def test_a_hand_edited_rules_file_that_filterd_refuses_is_explained_without_key_paths(
+    tmp_path, signed_in
+):
+    client = signed_in("Jo", "carer")
+    rules_path = tmp_path / "rules.yaml"
+    raw = yaml.safe_load(rules_path.read_text())
+    raw["children"]["sam"]["offline"] = [{"days": "school_nights", "start": "9pm", "end": "07:00"}]
+    raw["devices"][0]["mac"] = "not-a-mac"
+    raw["timezone"] = "Mars/Olympus"
+    raw.pop("end_of_rules", None)
+    rules_path.write_text(yaml.safe_dump(raw) + "end_of_rules: true\n")
+    for path in ("/children/", "/children/sam", "/children/sam/limits", "/devices/"):
+        text = _visible_text(client.get(path).get_data(as_text=True))
+        assert "filterd refuses the rules file as it is now" in text, path
+        assert "In one child's settings: Bedtime start: use a time like 21:30." in text, path
+        assert "A device in the rules file has an address, name or owner" in text, path
+        assert "The home's time zone in the rules file is not one filterd knows." in text, path
+        for internal in ("children.sam", "offline[0]", "devices[0]", "timezone:", "HH:MM"):
+            assert internal not in text, (path, internal)

@@ -255,3 +255,39 @@ def for_child(problems: list[str], child: str, body: Any) -> Shown:
         elif explained is not None:
             top.append(explained.message)
     return Shown(by_field, list(dict.fromkeys(top)))
+
+
+FILE_MEANINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(path), message)
+    for path, message in (
+        (r"\(file\)", "The rules file on this box cannot be read as it is."),
+        (r"end_of_rules", "The rules file may have been cut short: it does not end as it should."),
+        (r"timezone", "The home's time zone in the rules file is not one filterd knows."),
+        (
+            r"unknown_devices",
+            "The choice for devices nobody has assigned is not one filterd knows.",
+        ),
+        (
+            r"devices.*",
+            "A device in the rules file has an address, name or owner that cannot be used.",
+        ),
+        (r"children", "The list of children in the rules file cannot be read."),
+    )
+)
+
+
+def for_file(problems: list[str]) -> list[str]:
+    """Plain words for why filterd refuses the rules file on disk (a hand edit): a child's part
+    as MEANINGS says it, the rest from FILE_MEANINGS; never a key path. `filterd check-config`
+    gives whoever edits the file the exact place."""
+    said = []
+    for problem in problems:
+        path, _, reason = problem.partition(": ")
+        child = re.match(r"children\.[^.\[]+", path)
+        explained = explain(path[child.end() :], reason, {}) if child else None
+        if explained is not None:
+            said.append(f"In one child's settings: {explained.message}")
+            continue
+        message = next((m for p, m in FILE_MEANINGS if p.fullmatch(path)), None)
+        said.append(message or "Part of the rules file is written in a way filterd cannot use.")
+    return list(dict.fromkeys(said))
