@@ -11,10 +11,12 @@ import signal
 import sys
 import types
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import NoReturn
 
 from bench import (
     blocklists,
+    cpu_per_query,
     dashboard,
     forwarder,
     login_flood,
@@ -32,6 +34,7 @@ BUSY_WARNING = 0.10
 
 BENCHMARKS: dict[str, types.ModuleType] = {
     forwarder.NAME: forwarder,
+    cpu_per_query.NAME: cpu_per_query,
     blocklists.NAME: blocklists,
     profiles.NAME: profiles,
     dashboard.NAME: dashboard,
@@ -55,13 +58,21 @@ def parse_args(argv: list[str]) -> tuple[list[str], RunOptions]:
     )
     parser.add_argument("--quick", action="store_true", help="short phases, ~1 minute smoke run")
     parser.add_argument("--only", choices=SERVERS, help="measure just this server")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="another checkout (e.g. an older commit) whose filterd cpu_per_query measures too",
+    )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.benchmarks) - set(BENCHMARKS))
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
     names = args.benchmarks or [name for name in BENCHMARKS if name not in ON_REQUEST]
     servers = (args.only,) if args.only else SERVERS
-    return names, RunOptions(quick=args.quick, servers=servers)
+    if args.baseline is not None and not (args.baseline / "filterd" / "__main__.py").exists():
+        parser.error(f"--baseline {args.baseline}: no filterd checkout there")
+    return names, RunOptions(quick=args.quick, servers=servers, baseline=args.baseline)
 
 
 def _terminate(signum: int, _frame: object) -> NoReturn:

@@ -188,8 +188,11 @@ def running(
     workdir: Path,
     probe_name: str,
     poll_interval: float = READY_POLL,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
-    """Start ``argv``, wait until it answers DNS on ``port``, and always stop it afterwards."""
+    """Start ``argv``, wait until it answers DNS on ``port``, and always stop it afterwards.
+
+    env: the whole environment for the server (None: ours)."""
     log_path = workdir / f"{name}.log"
     with open(log_path, "wb") as log:
         try:
@@ -199,6 +202,7 @@ def running(
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=workdir,
+                env=env,
                 start_new_session=True,  # Ctrl-C reaches the harness, which stops us in order
                 preexec_fn=_die_with_parent,
             )
@@ -281,6 +285,15 @@ def filterd_command() -> list[str]:
     return [sys.executable, "-m", "filterd"]
 
 
+def filterd_in_tree(tree: Path) -> tuple[list[str], dict[str, str]]:
+    """``python -m filterd`` of another checkout: its own .venv's Python when it has one
+    (its own dependencies), with the checkout first on the path either way."""
+    python = tree / ".venv" / "bin" / "python"
+    executable = str(python) if python.exists() else sys.executable
+    env = dict(os.environ, PYTHONPATH=str(tree.resolve()))
+    return [executable, "-m", "filterd"], env
+
+
 def filterd_config(
     port: int, upstream_addr: str, workdir: Path, metrics_port: int, extra: str = ""
 ) -> Path:
@@ -346,22 +359,28 @@ def start(
     filterd_extra: str = "",
     dnsmasq_extra: Sequence[str] = (),
     poll_interval: float = READY_POLL,
+    tree: Path | None = None,
 ) -> Iterator[Server]:
     """Start server ``name`` ('filterd' or 'dnsmasq') pinned to the server core.
 
     filterd_extra: more YAML for filterd's config; dnsmasq_extra: more dnsmasq options;
-    poll_interval: seconds between readiness probes."""
+    poll_interval: seconds between readiness probes; tree: another checkout whose filterd
+    to run (its own .venv when it has one), for a before/after comparison."""
     port = free_port()
     metrics_port = None
+    env = None
     if name == "filterd":
         metrics_port = free_port()
         config = filterd_config(port, upstream_addr, workdir, metrics_port, filterd_extra)
-        argv = [*filterd_command(), "run", "--config", str(config)]
+        command = filterd_command()
+        if tree is not None:
+            command, env = filterd_in_tree(tree)
+        argv = [*command, "run", "--config", str(config)]
     elif name == "dnsmasq":
         argv = dnsmasq_argv(port, upstream_addr, workdir, dnsmasq_extra)
     else:
         raise ValueError(f"unknown server {name!r}")
     pinned = pinning.prefix(pinning.server_cpu) + argv
-    with running(name, pinned, port, workdir, probe_name, poll_interval) as server:
+    with running(name, pinned, port, workdir, probe_name, poll_interval, env) as server:
         server.metrics_port = metrics_port
         yield server
