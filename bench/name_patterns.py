@@ -85,7 +85,7 @@ def _per_lookup(store: Any, names: list[bytes], cold: bool) -> float:
     categories = store.categories
     for _ in range(PASSES):
         if cold:
-            store._memo = {}
+            store.masks = {}
         else:
             for name in names:
                 categories(name)

@@ -2,8 +2,8 @@
 
 A packet from the sockets meets, in order: access control, the rate limit, parsing, the
 per-client waiting cap and truncation (filterd.serve.admission, on packets), then the Stages
-(filterd.dns.query.Stage, on Queries): log, local answers, the box's own names, policy, cache,
-upstream.
+(filterd.dns.query.Stage, on Queries): log, local answers (the box's own names among them),
+policy, cache, upstream.
 
 Identify (address -> device -> child profile) and safe search live inside the policy stage:
 a Query is immutable and the profile is needed only there, so identifying is one memoised
@@ -81,13 +81,11 @@ def build_chain(
     # blocked name is answered locally (even with every upstream down) and one device's
     # decision never reaches another through a cached answer.
     stage = PolicyStage(stage, blocklists, rules, clock).__call__
-    # The box's own names (filterd.home.arpa): above policy, so no list can block the way to
-    # the dashboard, and never forwarded.
-    own = BoxNames(stage, *box_names)
-    stage = own.__call__
-    # Local answers (canaries, ANY, private reverse zones): above policy, because the DoH and
-    # Private Relay canaries must get exactly NXDOMAIN whatever lists name those domains.
-    stage = LocalAnswers(stage).__call__
+    # Local answers (canaries, ANY, private reverse zones, the box's own names): above policy,
+    # because the DoH and Private Relay canaries must get exactly NXDOMAIN whatever lists name
+    # those domains, and no list may block the way to the dashboard (filterd.home.arpa).
+    own = BoxNames(*box_names)
+    stage = LocalAnswers(stage, own).__call__
     # Log/metrics: above everything that answers, so every reply is recorded exactly once
     # (Parse hands it the queries it answers itself: FORMERR, NOTIMP, BADVERS).
     log = LogStage(stage, querylog, metrics, clock)

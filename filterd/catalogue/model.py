@@ -16,7 +16,8 @@ KNOWLEDGE_TEXT = (
     "From knowledge of the service's published domains, not verified live from this machine."
 )
 MEMO_LIMIT = 100_000  # names whose service is remembered (a home asks the same names all day)
-_UNSEEN = object()
+UNSEEN = object()
+"""What `Catalogue.seen` answers for a name not looked up yet (None means: no service)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +49,14 @@ class Catalogue:
     shared: dict[str, str]  # shared domain -> who shares it, in plain words
     most_common: tuple[str, ...]
     names: dict[bytes, Service | None]
-    _memo: dict[bytes, Service | None] = field(default_factory=dict, repr=False)
+    # Names already looked up: the policy stage reads this itself, before any call.
+    seen: dict[bytes, Service | None] = field(default_factory=dict, repr=False)
 
     def service_of(self, qname: bytes) -> Service | None:
         """The service a lower-case wire name belongs to, or None (unlisted or shared)."""
-        memo = self._memo
-        found = memo.get(qname, _UNSEEN)
-        if found is _UNSEEN:
+        memo = self.seen
+        found = memo.get(qname, UNSEEN)
+        if found is UNSEEN:
             found = self._walk(qname)
             if len(memo) >= MEMO_LIMIT:
                 memo.clear()
@@ -66,8 +68,8 @@ class Catalogue:
         pos = 0
         length = qname[0]
         while length:
-            hit = names.get(qname[pos:], _UNSEEN)
-            if hit is not _UNSEEN:
+            hit = names.get(qname[pos:], UNSEEN)
+            if hit is not UNSEEN:
                 return hit  # type: ignore[return-value]
             pos += length + 1
             length = qname[pos]

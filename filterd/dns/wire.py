@@ -165,6 +165,12 @@ def read_name(data: bytes, pos: int) -> tuple[bytes, int]:
     return b"".join(labels) + b"\x00", after
 
 
+WALKED_LIMIT = 65_536
+_WALKED: set[bytes] = set()
+"""Question names (as received) that parse_query has walked and found whole; forgotten all at
+once when full, like the other per-name memos."""
+
+
 def parse_query(data: bytes) -> ParsedQuery:
     """Parse a client query, raising Drop or Reject for anything that must not be resolved.
 
@@ -185,7 +191,20 @@ def parse_query(data: bytes) -> ParsedQuery:
         raise Reject(NOTIMP, "opcode", qid, flags, question)
     if qdcount != 1:
         raise Reject(FORMERR, "qdcount", qid, flags)
-    qend = _question_end(data, qid, flags)
+    # A name asked before (nearly every query) skips the label walk: if the bytes up to the
+    # first zero byte are a name once walked and found whole, the walk would end there again.
+    zero = data.find(0, 12)
+    qname = data[12 : zero + 1]
+    if qname in _WALKED and zero + 5 <= size:
+        qend = zero + 1
+    else:
+        qend = _question_end(data, qid, flags)
+        if qend == zero + 1:  # (a zero byte inside a label: not remembered, walked each time)
+            if len(_WALKED) >= WALKED_LIMIT:
+                _WALKED.clear()
+            _WALKED.add(qname)
+        else:
+            qname = data[12:qend]
     end = qend + 4
     question = data[12:end]
     edns = None
@@ -206,7 +225,7 @@ def parse_query(data: bytes) -> ParsedQuery:
         raise Reject(BADVERS, "edns version", qid, flags, question, edns)
     qtype = question[-4] << 8 | question[-3]
     qclass = question[-2] << 8 | question[-1]
-    return new_tuple(ParsedQuery, (qid, flags, data[12:qend], qtype, qclass, question, edns))
+    return new_tuple(ParsedQuery, (qid, flags, qname, qtype, qclass, question, edns))
 
 
 def _question_end(data: bytes, qid: int, flags: int) -> int:

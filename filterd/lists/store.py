@@ -43,7 +43,9 @@ class ListStore:
         essential: wire names (and subdomains) no list may block, short of illegal content."""
         self.path = path
         self.index: BlockIndex | None = None
-        self._memo: dict[bytes, int] = {}
+        # Masks of names already looked up; the policy stage reads this itself, before any
+        # call. A new dict (never cleared in place) when the index or the protected names change.
+        self.masks: dict[bytes, int] = {}
         self.swaps = 0
         self.swap_failures = 0
         self._refused: tuple[int, int, int] | None = None  # the bad file already reported
@@ -57,7 +59,7 @@ class ListStore:
         kinds.update(dict.fromkeys(helplines, _HELPLINE_KIND))  # a helpline wins over essential
         self._kinds = kinds
         self.patterns = patterns
-        self._memo = {}
+        self.masks = {}
 
     @property
     def domains(self) -> int:
@@ -65,7 +67,7 @@ class ListStore:
 
     def categories(self, qname: bytes) -> int:
         """Category mask of a lower-case wire name (0 when no index is loaded)."""
-        mask = self._memo.get(qname)
+        mask = self.masks.get(qname)
         if mask is None:
             index = self.index
             mask = index.categories(qname) if index is not None else 0
@@ -79,9 +81,9 @@ class ListStore:
                 mask &= ESSENTIAL_KEEPS
             else:
                 mask |= self.patterns.mask(qname)
-            if len(self._memo) >= MEMO_LIMIT:
-                self._memo.clear()
-            self._memo[qname] = mask
+            if len(self.masks) >= MEMO_LIMIT:
+                self.masks.clear()
+            self.masks[qname] = mask
         return mask
 
     def is_essential(self, qname: bytes) -> bool:
@@ -123,7 +125,7 @@ class ListStore:
             return False
         self._refused = None
         old, self.index = self.index, fresh
-        self._memo = {}
+        self.masks = {}
         self.swaps += 1
         if old is not None:
             old.close()

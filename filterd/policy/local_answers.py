@@ -8,6 +8,7 @@
 - Canaries that switch off encrypted DNS and relays which would bypass filtering, for every
   device: Firefox's DoH canary and iCloud Private Relay get NXDOMAIN, resolver discovery
   (DDR, RFC 9462) gets NODATA.
+- The box's own names (filterd.policy.box_names) get the box's addresses, never forwarded.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from filterd.dns.wire import (
     is_subdomain,
     text_to_wire,
 )
+from filterd.policy.box_names import BoxNames
 
 _HINFO_RDATA = b"\x07RFC8482\x00"
 _RFC8482_BODY = b"\xc0\x0c" + RR_FIXED.pack(T_HINFO, 1, 3600, len(_HINFO_RDATA)) + _HINFO_RDATA
@@ -57,10 +59,12 @@ CANARIES = {
 
 
 class LocalAnswers:
-    """Answers ANY, private reverse lookups and non-IN classes locally; passes the rest down."""
+    """Answers ANY, private reverse lookups, non-IN classes and the box's names locally;
+    passes the rest down."""
 
-    def __init__(self, below: Stage) -> None:
+    def __init__(self, below: Stage, box: BoxNames | None = None) -> None:
         self.below = below
+        self.box = BoxNames((), ()) if box is None else box  # reconfigured on a reload
 
     def __call__(self, query: Query) -> Reply | Awaitable[Reply]:
         if query.qtype == T_ANY:
@@ -79,4 +83,7 @@ class LocalAnswers:
             return Reply(
                 build_answer(query, NXDOMAIN, 0, NO_RECORDS, b""), NXDOMAIN, Reason.LOCAL, False
             )
+        box = self.box
+        if qname in box.names:
+            return box.answer(query)
         return self.below(query)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 
-from filterd.catalogue.model import Service
+from filterd.catalogue.model import UNSEEN, Service
 from filterd.clock import Clock
 from filterd.dns.query import Query, Reason, Reply, Stage
 from filterd.dns.wire import new_tuple
@@ -40,6 +40,7 @@ class PolicyStage:
     def __init__(self, below: Stage, lists: Blocklists, rules: RulesService, clock: Clock) -> None:
         self.below = below
         self.lists = lists  # its floor and answers change on a config reload
+        self.store = lists.store
         self.categories = lists.store.categories
         self.apps = lists.apps  # its catalogue is swapped when the file changes
         self.essential = lists.store.is_essential
@@ -49,9 +50,17 @@ class PolicyStage:
         self.box = BoxAddress()  # the block page's address when none is configured
 
     def __call__(self, query: Query) -> Reply | Awaitable[Reply]:
-        mask = self.categories(query.qname)
-        service = self.apps.current.service_of(query.qname)
-        if service is not None and service.mask and not self.essential(query.qname):
+        qname = query.qname
+        # A name seen before (nearly every query): its mask and app from the two memos, with
+        # no call; a new one is looked up (and remembered) by the list store and catalogue.
+        mask = self.store.masks.get(qname)
+        if mask is None:
+            mask = self.categories(qname)
+        catalogue = self.apps.current
+        service = catalogue.seen.get(qname, UNSEEN)
+        if service is UNSEEN:
+            service = catalogue.service_of(qname)
+        if service is not None and service.mask and not self.essential(qname):
             mask |= service.mask  # an essential name keeps no category, an app's neither
         child = self.lookup(query.client)
         if child is not None:

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import json
 import logging
+import operator
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -79,16 +81,25 @@ class TrustedClock:
         self.synced = False
         self.anchor: tuple[float, float] | None = None  # (good wall time, monotonic then)
         self._persisted_at = float("-inf")
+        # The query log stamps every answer with time(): while the system's time is the one
+        # in force, that is the base clock's own call, and time() reaches it without a Python
+        # frame of ours (C-level partial of a method lookup, safe to bind once: it always
+        # calls whichever of the two `_now` is at that moment). `_choose` switches it.
+        self._now: Callable[[], float] = base.time
+        self.time: Callable[[], float] = functools.partial(operator.methodcaller("_now"), self)
         saved = _read_saved(store)
         if saved is not None:
             self.anchor = (saved, base.monotonic())
         self.refresh()
 
-    def time(self) -> float:
+    def _choose(self) -> None:
+        """Point time() at the system's time while it is trusted, else at the last good one."""
+        self._now = self.base.time if self.synced or self.anchor is None else self._not_before
+
+    def _not_before(self) -> float:
+        """Unsynchronised: the system's time, or the last good time moved on if that is later."""
         system = self.base.time()
-        if self.synced or self.anchor is None:
-            return system
-        good, then = self.anchor
+        good, then = self.anchor  # type: ignore[misc]
         return max(system, good + (self.base.monotonic() - then))
 
     def refresh(self) -> None:
@@ -105,6 +116,7 @@ class TrustedClock:
             if now - self._persisted_at >= PERSIST_EVERY or not was[0]:
                 self._persist(self.anchor[0])
                 self._persisted_at = now
+        self._choose()
         if (self.synced, self.using()) != was and self.on_change is not None:
             self.on_change(self.status())
 

@@ -15,20 +15,23 @@ class ClientAcl:
 
     def __init__(self, networks: Iterable[Network]) -> None:
         self.networks = tuple(networks)
-        self._memo: dict[str, bool] = {}
+        # Verdicts of addresses already judged. Always this one dict (cleared, never replaced),
+        # so admission can look an address up itself and call allows() only for a new one.
+        self.known: dict[str, bool] = {}
 
     def configure(self, networks: Iterable[Network]) -> None:
         """New allow_clients from a reloaded config; every address is judged afresh."""
         self.networks = tuple(networks)
-        self._memo = {}
+        self.known.clear()
 
     def allows(self, host: str) -> bool:
-        verdict = self._memo.get(host)
+        known = self.known
+        verdict = known.get(host)
         if verdict is None:
             verdict = self._decide(host)
-            if len(self._memo) >= self.MEMO_LIMIT:
-                self._memo.clear()
-            self._memo[host] = verdict
+            if len(known) >= self.MEMO_LIMIT:
+                known.clear()
+            known[host] = verdict
         return verdict
 
     def _decide(self, host: str) -> bool:

@@ -59,12 +59,16 @@ class AccessControl:
     """allow_clients decides the path: insiders are served, outsiders only ever refused."""
 
     def __init__(self, acl: ClientAcl, inside: PacketStage, outside: PacketStage) -> None:
+        self.known = acl.known  # an address seen before: one dict lookup, no call
         self.allows = acl.allows
         self.inside = inside
         self.outside = outside
 
     def __call__(self, data: bytes, client: str, transport: Transport) -> Answer:
-        if self.allows(client):
+        allowed = self.known.get(client)
+        if allowed is None:
+            allowed = self.allows(client)
+        if allowed:
             return self.inside(data, client, transport)
         return self.outside(data, client, transport)
 

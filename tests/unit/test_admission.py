@@ -185,3 +185,20 @@ def test_a_reply_that_is_a_reply_keeps_the_hot_path_synchronous():
     assert type(answer) is bytes
     assert isinstance(NextStage()(query_of("example.com")), Reply)
     assert NextStage()(query_of("example.com")).reason is Reason.FORWARDED
+
+
+def test_a_name_asked_before_is_read_the_same_and_still_refused_when_cut_short():
+    seen: list = []
+    stage = Parse(lambda q: seen.append(q) or b"answer", Metrics(), MovableClock())
+    whole = packet("www.example.com")
+    for _ in range(2):  # the second time the name is known: the same query comes out
+        assert stage(whole, "192.168.1.20", Transport.UDP) == b"answer"
+    assert seen[0] == seen[1] and seen[0].qname == b"\x03www\x07example\x03com\x00"
+    cut = DNSRecord.parse(stage(whole[:-2], "192.168.1.20", Transport.UDP))
+    assert cut.header.rcode == FORMERR  # the known name, but its class cut off
+    # A zero byte inside a label is not the end of the name, however often it is asked.
+    odd = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03a\x00b\x03com\x00\x00\x01\x00\x01"
+    for _ in range(2):
+        assert stage(odd, "192.168.1.20", Transport.UDP) == b"answer"
+    assert seen[-1].qname == seen[-2].qname == b"\x03a\x00b\x03com\x00"
+    assert seen[-1].question == odd[12:]

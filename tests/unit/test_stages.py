@@ -19,6 +19,7 @@ from filterd.forward.cache_stage import CacheStage
 from filterd.forward.settings import CacheLimits
 from filterd.forward.upstream_stage import RebindingPolicy, UpstreamStage
 from filterd.metrics import Metrics
+from filterd.policy.box_names import BoxNames
 from filterd.policy.local_answers import LocalAnswers
 from filterd.querylog.log_stage import LogStage
 from filterd.querylog.queue import QueryLog
@@ -69,6 +70,23 @@ def test_local_answers_cover_any_canaries_private_reverse_and_other_classes():
     stage(query_of("8.8.8.8.in-addr.arpa", "PTR"))  # public reverse: asked upstream
     stage(query_of("news.example"))
     assert len(below.seen) == 2
+
+
+def test_the_boxs_own_names_are_answered_locally_and_follow_a_reload():
+    below = NextStage()
+    box = BoxNames(["filterd.home.arpa"], ["192.168.1.2", "fd00::2"])
+    stage = LocalAnswers(below, box)
+    a = DNSRecord.parse(stage(query_of("FILTERD.home.arpa")).wire)
+    assert [str(rr.rdata) for rr in a.rr] == ["192.168.1.2"] and a.rr[0].ttl == 60
+    aaaa = DNSRecord.parse(stage(query_of("filterd.home.arpa", "AAAA")).wire)
+    assert [str(rr.rdata) for rr in aaaa.rr] == ["fd00::2"]
+    nodata = stage(query_of("filterd.home.arpa", "MX"))  # never upstream, even for MX
+    assert nodata.rcode == 0 and DNSRecord.parse(nodata.wire).rr == []
+    assert below.seen == []
+    box.configure(["box.example.lan"], ["10.0.0.5"])
+    stage(query_of("filterd.home.arpa"))  # no longer the box's: asked below
+    moved = DNSRecord.parse(stage(query_of("box.example.lan")).wire)
+    assert [str(rr.rdata) for rr in moved.rr] == ["10.0.0.5"] and len(below.seen) == 1
 
 
 # -- cache ----------------------------------------------------------------------------------------
