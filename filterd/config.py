@@ -18,7 +18,14 @@ from typing import Any
 import yaml
 
 from filterd.discovery.settings import DiscoverySettings, parse_discovery_settings
-from filterd.forward.settings import CacheLimits, Rebinding, parse_cache, parse_rebinding
+from filterd.forward.settings import (
+    UPSTREAM_TIMEOUT,
+    CacheLimits,
+    Rebinding,
+    parse_cache,
+    parse_rebinding,
+    parse_upstreams,
+)
 from filterd.lists.settings import KEYS as BLOCKLIST_KEYS
 from filterd.lists.settings import BlocklistSettings, parse_blocklist_settings
 from filterd.policy.box_names_settings import BoxNameSettings, parse_box_names
@@ -59,7 +66,7 @@ class HostPort:
 class Config:
     listen: tuple[HostPort, ...]
     upstreams: tuple[HostPort, ...]
-    upstream_timeout: float = 0.8
+    upstream_timeout: float = UPSTREAM_TIMEOUT
     allow_clients: tuple[Network, ...] = tuple(ipaddress.ip_network(n) for n in DEFAULT_ALLOW)
     database: Path = Path("var/filterd.db")
     metrics: HostPort | None = None
@@ -173,13 +180,11 @@ class Validator:
             if required not in raw:
                 self.fail(required, "required")
         listen = self.host_ports(raw.get("listen", []), "listen")
-        upstreams = self.host_ports(raw.get("upstreams", []), "upstreams")
+        upstreams, upstream_timeout = parse_upstreams(self, raw)
         return Config(
             listen=listen,
             upstreams=upstreams,
-            upstream_timeout=self.number(
-                raw, "upstream_timeout", "", defaults.upstream_timeout, 0.05, 5.0
-            ),
+            upstream_timeout=upstream_timeout,
             allow_clients=parse_allow_clients(self, raw.get("allow_clients", list(DEFAULT_ALLOW))),
             database=self.path(raw.get("database", str(defaults.database)), "database"),
             metrics=self.optional_host_port(raw.get("metrics"), "metrics"),

@@ -1,11 +1,18 @@
-"""The forwarding sections of filterd.yaml: `cache` and `rebinding`."""
+"""The forwarding sections of filterd.yaml: `upstreams`, `upstream_timeout`, `cache` and
+`rebinding`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filterd.dns.wire import text_to_wire
+
+if TYPE_CHECKING:
+    from filterd.config import HostPort
+
+UPSTREAM_TIMEOUT = 0.8
+"""Seconds an upstream has to answer before the next one is asked."""
 
 DEFAULT_REBIND_ALLOW = ("home.arpa", "lan", "local", "plex.direct")
 CACHE_KEYS = {
@@ -39,6 +46,15 @@ class Rebinding:
 
     def allowed_wire(self) -> tuple[bytes, ...]:
         return tuple(text_to_wire(name) for name in self.allow)
+
+
+def parse_upstreams(v: Any, raw: dict[str, Any]) -> tuple[tuple[HostPort, ...], float]:
+    """The upstreams (host:port each; `upstreams` itself is required, checked with `listen`)
+    and how long each has to answer. v is config.Validator: it collects problems; bad values
+    fall back to defaults."""
+    upstreams = v.host_ports(raw.get("upstreams", []), "upstreams")
+    timeout = v.number(raw, "upstream_timeout", "", UPSTREAM_TIMEOUT, 0.05, 5.0)
+    return upstreams, timeout
 
 
 def parse_cache(v: Any, raw: Any) -> CacheLimits:
