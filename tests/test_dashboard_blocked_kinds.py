@@ -7,6 +7,7 @@ and category in words. Page and API; Flask's test client on real filterd.db and 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import time
@@ -98,6 +99,10 @@ def test_high_risk_only_and_not_reviewed_filters_on_the_page_and_the_api(tmp_pat
     assert sorted(rows_of(waiting)) == sorted([harm, app, paused, shop])
     both = lead.get("/blocked/?review=waiting&risk=high").get_data(as_text=True)
     assert list(rows_of(both)) == [harm]
+    # the home page's "not reviewed" alert leads to exactly those
+    home = lead.get("/").get_data(as_text=True)
+    link = html.unescape(re.search(r'href="([^"]+)">Review them', home)[1])
+    assert list(rows_of(lead.get(link).get_data(as_text=True))) == [harm]
 
     body = lead.get("/api/blocked?review=waiting").get_json()
     assert sorted(e["id"] for e in body["entries"]) == sorted([harm, app, paused, shop])
