@@ -218,7 +218,7 @@ def test_reviewers_see_how_many_high_risk_blocks_await_review(tmp_path, role):
     client = logged_in(app, "Lee", role)
     shown = banner(client.get("/").get_data(as_text=True))
     assert "3 high-risk blocked requests" in shown and "last 7 days" in shown
-    assert 'href="/blocked/?range=7d"' in shown
+    assert 'href="/blocked/?range=7d&amp;risk=high&amp;review=waiting"' in shown
 
     db = connect(app.extensions["dashboard"].settings.database)
     blocked_log.record_reviews(db, ids[:2], "no_concern", "", "Lee")
