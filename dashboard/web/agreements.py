@@ -92,6 +92,7 @@ def _changes(db, child: str, name: str, version) -> list:
 
 @blueprint.route("/children/<child>/agreement")
 @requires(Permission.VIEW)
+@open_to_practitioners(child_arg="child")  # a visiting social worker reads it
 @open_to_practitioners(child_arg="child")  # read-only, their children only
 def page(child: str):
     return _render(child)
@@ -141,6 +142,7 @@ def _version_or_404(child: str, number: int):
 
 @blueprint.route("/children/<child>/agreement/<int:number>")
 @requires(Permission.VIEW)
+@open_to_practitioners(child_arg="child")  # a visiting social worker reads it
 @open_to_practitioners(child_arg="child")  # read-only, their children only
 def version(child: str, number: int):
     snapshot, profile = _child(child)
@@ -163,6 +165,7 @@ def version(child: str, number: int):
 
 @blueprint.route("/children/<child>/agreement/<int:number>.pdf")
 @requires(Permission.VIEW)
+@open_to_practitioners(child_arg="child")  # a visiting social worker reads it
 @open_to_practitioners(child_arg="child")  # read-only, their children only
 def pdf(child: str, number: int):
     snapshot, profile = _child(child)
