@@ -51,8 +51,7 @@ def _audit_version(db: Any, made: Version, action: str, name: str) -> None:
         made.author,
         action,
         made.child,
-        f"version {made.number}; audit entries {made.audit_after + 1}-{made.audit_upto};"
-        f" rule changes behind it: {behind}",
+        f"version {made.number}; rule changes behind it: {behind}",
     )
 
 
