@@ -13,8 +13,8 @@ dashboard's name to HTTPS. Then the nightly backup unit's command runs in the bo
 is restored into a second scratch install: the same child, account (its password logs in) and
 audit trail.
 
-What differs from a real box, and why: the services run as root here (the test machine has no
-systemd as PID 1 to start them as their users, and the --root install creates no users); the
+What differs from a real box, and why: the services run as root here (the --root install creates
+no users; tests/test_install_real_root.py runs them as their real users); the
 upstream resolver is a scripted DNS server inside the box namespace (tests never reach the
 internet); and Chromium is started with --ignore-certificate-errors (as every browser test here),
 while the certificate itself is checked separately: a client on the phone that trusts only the

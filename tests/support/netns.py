@@ -284,3 +284,4 @@ def _pump(source: socket.socket, sink: socket.socket) -> None:
         for end in (source, sink):
             with contextlib.suppress(OSError):
                 end.shutdown(socket.SHUT_RDWR)
+        source.close()  # each socket is the source of exactly one pump
