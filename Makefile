@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 
 # Debian tools the tests and benchmarks drive as real peers (dnsmasq, dnsperf, dig), network
 # namespaces for discovery tests (iproute2), the IEEE vendor registry (ieee-data), and headless
-# Chromium with its WebDriver for the dashboard's browser tests (chromium, chromium-driver), and
-# systemd-analyze to verify the installer's unit files (systemd).
+# Chromium with its WebDriver for the dashboard's browser tests (chromium, chromium-driver),
+# systemd-analyze to verify the installer's unit files (systemd), and the font the PDFs print
+# every name in (fonts-dejavu-core).
 system-deps:
 	@missing=""; \
 	command -v dnsmasq >/dev/null || missing="$$missing dnsmasq-base"; \
@@ -27,6 +28,7 @@ system-deps:
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

@@ -82,7 +82,7 @@ upgrade=no
 # Packages and users: only on a real box.
 if [ -z "$root" ]; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv ieee-data iproute2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv ieee-data iproute2 fonts-dejavu-core
   id filterd >/dev/null 2>&1 ||
     useradd --system --home /var/lib/filterd --shell /usr/sbin/nologin filterd
   id filterd-web >/dev/null 2>&1 ||

@@ -63,6 +63,7 @@ def test_the_monthly_pdf_says_what_a_review_needs(tmp_path):
     db = connect(app.extensions["dashboard"].settings.database)
     record_reviews(db, harm_ids[:3], "discussed_with_child", "Talked at tea", "Dee")
     audit.record(db, "Jo", "rules.save", "sam", "Sam: adult: blocked -> allowed; reason: agreed")
+    audit.record(db, "Zoë", "rules.save", "sam", "Sam: bedtime: 20:30 -> 21:00; reason: Łukasz")
     db.close()
 
     client = logged_in(app, "Dee", "safeguarding_lead")
@@ -77,6 +78,7 @@ def test_the_monthly_pdf_says_what_a_review_needs(tmp_path):
     assert "High-risk blocks: 30; reviewed: 3." in text
     assert "Discussed with the child: 3" in text
     assert "Jo: Sam: adult: blocked -> allowed; reason: agreed" in text
+    assert "Zoë: Sam: bedtime: 20:30 -> 21:00; reason: Łukasz" in text, "names as written"
     assert "not ok: gambling: covered by a list" in text
     assert "Audit trail: intact (" in text
 

@@ -237,7 +237,7 @@ def test_a_real_install_calls_each_tool_in_order_and_its_users_share_what_they_m
     assert calls == [
         "apt-get update -qq",
         "  DEBIAN_FRONTEND=",
-        "apt-get install -y -qq python3 python3-venv ieee-data iproute2",
+        "apt-get install -y -qq python3 python3-venv ieee-data iproute2 fonts-dejavu-core",
         "  DEBIAN_FRONTEND=noninteractive",
         "useradd --system --home /var/lib/filterd --shell /usr/sbin/nologin filterd",
         "useradd --system --home /var/lib/filterd-web --shell /usr/sbin/nologin filterd-web",
@@ -363,7 +363,7 @@ def _answers(device: Device) -> bool:
 @pytest.mark.parametrize(
     "fail",
     [
-        "apt-get install -y -qq python3 python3-venv ieee-data iproute2",
+        "apt-get install -y -qq python3 python3-venv ieee-data iproute2 fonts-dejavu-core",
         f"systemctl enable --now {UNITS} filterd-backup.timer",
     ],
 )

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from dashboard.data import agreements
 from dashboard.data.agreements import Version
-from dashboard.reports.evidence import Report
+from dashboard.reports.pdf import Report
 
 
 def _when(ts: float, tz: ZoneInfo) -> str:
@@ -45,9 +45,9 @@ def build(version: Version, name: str, status_words: str, tz: ZoneInfo) -> bytes
 
     pdf.heading("Risk assessment")
     for item in agreements.RISK:
-        pdf.set_font("Helvetica", "B", 11)
+        pdf.bold()
         pdf.line(item.label)
-        pdf.set_font("Helvetica", "", 11)
+        pdf.bold(False)
         pdf.line(version.field(item.key) or "(not recorded)")
 
     pdf.heading(f"{name}'s own words")

@@ -17,11 +17,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fpdf import FPDF
-
 from dashboard.data import agreements, records
 from dashboard.data.blocked_log import OUTCOMES, review_histories
 from dashboard.data.devices import seen_devices
+from dashboard.reports.pdf import Report
 from filterd.db.events import Event
 from filterd.db.read import FilterdReader
 from filterd.lists.categories import label_of
@@ -43,21 +42,6 @@ def month_bounds(month: str, tz: ZoneInfo) -> tuple[float, float, list[str]]:
     start = datetime(first.year, first.month, 1, tzinfo=tz).timestamp()
     end = datetime(following.year, following.month, 1, tzinfo=tz).timestamp()
     return start, end, days
-
-
-def _latin(text: Any) -> str:
-    """The core PDF fonts hold Latin-1 only: anything else is shown as '?', never dropped."""
-    return str(text).encode("latin-1", "replace").decode("latin-1")
-
-
-class Report(FPDF):
-    def heading(self, text: str, size: int = 14) -> None:
-        self.set_font("Helvetica", "B", size)
-        self.multi_cell(0, 8, _latin(text), new_x="LMARGIN", new_y="NEXT")
-        self.set_font("Helvetica", "", 11)
-
-    def line(self, text: str) -> None:  # type: ignore[override]
-        self.multi_cell(0, 6, _latin(text), new_x="LMARGIN", new_y="NEXT")
 
 
 def _events(reader: FilterdReader, start: float, end: float) -> list[Event]:
