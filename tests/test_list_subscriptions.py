@@ -117,6 +117,9 @@ def test_downloaded_lists_block_for_the_child_while_helplines_and_essentials_res
 
     status = status_of(filterd)
     assert status["categories"]["gambling"] == len(set(GAMBLING) | {"shipped-casino.example"})
+    assert wait_for(
+        lambda: filterd.metric("filterd_blocklist_category_domains", category="gambling") == 45, 10
+    )
     (source,) = status["sources"]
     assert source["status"] in ("updated", "not_modified") and source["succeeded_at"]
 

@@ -24,6 +24,18 @@ def families(lists: Blocklists) -> Iterator[Metric]:
     yield GaugeMetricFamily(
         "filterd_blocklist_domains", "Domains in the blocklist index.", store.domains
     )
+    categories = status.get("categories")
+    yield labelled(
+        GaugeMetricFamily,
+        "filterd_blocklist_category_domains",
+        "Distinct domains each category blocks (shipped list and sources) at the last build.",
+        ["category"],
+        {
+            (category,): count
+            for category, count in (categories if isinstance(categories, dict) else {}).items()
+            if isinstance(count, int)
+        },
+    )
     yield GaugeMetricFamily(
         "filterd_blocklist_source_failures",
         "List sources that failed at the last update (their last good copy stays in force).",
