@@ -102,8 +102,8 @@ def test_downloaded_lists_block_for_the_child_while_helplines_and_essentials_res
     assert blocked(ask_from(filterd, SAM, "shipped-casino.example"))
 
     # No command is run: the daemon downloads in the background on its own.
-    assert wait_for(lambda: blocked(ask_from(filterd, SAM, "casino-downloaded.example")), 20), (
-        "the downloaded gambling list was not in force within 20 s"
+    assert wait_for(lambda: blocked(ask_from(filterd, SAM, "casino-downloaded.example")), 40), (
+        "the downloaded gambling list was not in force within 40 s"
     )
     assert list_files.hits.get("/gambling.txt", 0) >= 1
     assert blocked(ask_from(filterd, SAM, "www.late-casino.example"))
