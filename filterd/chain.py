@@ -1,7 +1,8 @@
 """Every step a packet takes, wired in this one place. Each line says why the step sits there.
 
-A packet from the sockets meets, in order: access control, the rate limit, parsing, the
-per-client waiting cap and truncation (filterd.serve.admission, on packets), then the Stages
+A packet from the sockets meets, in order: access control, the rate limit, parsing and
+truncation, with the per-client waiting cap for answers that must wait (filterd.serve.admission,
+on packets), then the Stages
 (filterd.dns.query.Stage, on Queries): log, local answers (the box's own names among them),
 policy, cache, upstream.
 
@@ -90,12 +91,12 @@ def build_chain(
     # (Parse hands it the queries it answers itself: FORMERR, NOTIMP, BADVERS).
     log = LogStage(stage, querylog, metrics, clock)
     stage = log.__call__
+    # Waiting cap: on every answer that must wait, before it is started, so one client's slow
+    # names cannot hold every upstream socket; an answer ready at once never meets it.
+    waiting = WaitingCap(metrics).__call__
     # Truncation: above the log, so the log and every stage see the whole answer; a UDP
-    # client given a TC=1 stub asks again over TCP.
-    wire: QueryToWire = Truncate(stage).__call__
-    # Waiting cap: before any stage works on the query, so one client's slow names cannot
-    # hold every upstream socket.
-    wire = WaitingCap(wire, metrics).__call__
+    # client given a TC=1 stub asks again over TCP. It hands answers that must wait to the cap.
+    wire: QueryToWire = Truncate(stage, waiting).__call__
     # Parse: bytes become a Query once; a malformed packet is answered here (FORMERR) and no
     # stage below ever sees it.
     inside: PacketStage = Parse(wire, metrics, clock, log.rejected).__call__

@@ -43,6 +43,12 @@ TCP_MAX = 65535
 OUTSIDERS = "outside allow_clients"  # the one rate-limit bucket every outsider shares
 
 
+class PendingAnswer(Protocol):
+    """What becomes of an answer that must wait: started now, later, or dropped (None)."""
+
+    def __call__(self, client: str, pending: Coroutine[Any, Any, bytes]) -> Answer: ...
+
+
 class PacketStage(Protocol):
     """A stage on a packet as received: answers it, drops it (None) or passes it down."""
 
@@ -174,25 +180,24 @@ class Parse:
 class WaitingCap:
     """At most MAX_WAITING_PER_CLIENT queries of one client resolve at once; more wait their
     turn, so one client cannot tie up every socket, yet a burst (every device retrying once
-    the upstream is back) is answered rather than lost. Beyond a long queue: dropped."""
+    the upstream is back) is answered rather than lost. Beyond a long queue: dropped.
 
-    def __init__(self, below: QueryToWire, metrics: Metrics) -> None:
-        self.below = below
+    Only answers that must wait (a cache miss) come here: Truncate hands each one over before
+    it is started, so an answer ready at once (a cache hit) pays nothing for the cap."""
+
+    def __init__(self, metrics: Metrics) -> None:
         self.dropped = metrics.dropped
         self.waiting: dict[str, int] = {}  # per client: queries resolving
         self.queued: dict[str, deque[asyncio.Future[None]]] = {}  # and those waiting a turn
 
-    def __call__(self, query: Query) -> Answer:
-        answer = self.below(query)
-        if type(answer) is bytes:
-            return answer
+    def __call__(self, client: str, pending: Coroutine[Any, Any, bytes]) -> Answer:
+        """The pending answer, started now or in the client's turn; None when dropped."""
         waiting = self.waiting
-        client = query.client
         busy = waiting.get(client, 0)
         if busy < MAX_WAITING_PER_CLIENT:
             waiting[client] = busy + 1
-            return self._finish(client, answer)
-        return self._queue(client, answer)
+            return self._finish(client, pending)
+        return self._queue(client, pending)
 
     def _queue(self, client: str, pending: Coroutine[Any, Any, bytes]) -> Answer:
         turns = self.queued.setdefault(client, deque())
@@ -239,17 +244,20 @@ class WaitingCap:
 
 
 class Truncate:
-    """An answer bigger than the client can take over UDP becomes a TC=1 stub: ask over TCP."""
+    """An answer bigger than the client can take over UDP becomes a TC=1 stub: ask over TCP.
 
-    def __init__(self, below: Stage) -> None:
+    An answer that must wait goes to `wait` (the waiting cap) before it is started."""
+
+    def __init__(self, below: Stage, wait: PendingAnswer = lambda client, pending: pending) -> None:
         self.below = below
+        self.wait = wait
 
-    def __call__(self, query: Query) -> bytes | Awaitable[bytes]:
+    def __call__(self, query: Query) -> Answer:
         reply = self.below(query)
         if type(reply) is Reply:
             wire = reply.wire
             return wire if len(wire) <= query.max_size else truncate(query, wire)
-        return self._later(query, reply)
+        return self.wait(query.client, self._later(query, reply))
 
     @staticmethod
     async def _later(query: Query, pending: Awaitable[Reply]) -> bytes:
