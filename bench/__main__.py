@@ -61,8 +61,11 @@ def parse_args(argv: list[str]) -> tuple[list[str], RunOptions]:
     parser.add_argument(
         "--baseline",
         type=Path,
+        action="append",
+        default=[],
         metavar="DIR",
-        help="another checkout (e.g. an older commit) whose filterd cpu_per_query measures too",
+        help="another checkout (e.g. an older commit) whose filterd cpu_per_query measures "
+        "too; may be given more than once",
     )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.benchmarks) - set(BENCHMARKS))
@@ -70,9 +73,11 @@ def parse_args(argv: list[str]) -> tuple[list[str], RunOptions]:
         parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
     names = args.benchmarks or [name for name in BENCHMARKS if name not in ON_REQUEST]
     servers = (args.only,) if args.only else SERVERS
-    if args.baseline is not None and not (args.baseline / "filterd" / "__main__.py").exists():
-        parser.error(f"--baseline {args.baseline}: no filterd checkout there")
-    return names, RunOptions(quick=args.quick, servers=servers, baseline=args.baseline)
+    for tree in args.baseline:
+        if not (tree / "filterd" / "__main__.py").exists():
+            parser.error(f"--baseline {tree}: no filterd checkout there")
+    options = RunOptions(quick=args.quick, servers=servers, baselines=tuple(args.baseline))
+    return names, options
 
 
 def _terminate(signum: int, _frame: object) -> NoReturn:

@@ -1,4 +1,4 @@
-"""CPU time a cached answer costs: filterd (this checkout, and another one given with
+"""CPU time a cached answer costs: filterd (this checkout, and others given with
 ``--baseline DIR``) and dnsmasq, in microseconds of the server's own CPU per answered query.
 
 Queries/s at saturation depend on how much of its core the server gets, which on a shared
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import statistics
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any
 from bench import dnsperf, forwarder, servers
 from bench.dnsperf import Load
 from bench.machine import Pinning
-from bench.options import RunOptions
+from bench.options import REPO_ROOT, RunOptions
 from bench.queries import PROBE_NAME, write_query_file
 from bench.report import fmt, format_table
 
@@ -39,7 +40,7 @@ ROUNDS = 7
 QUICK_ROUNDS = 3
 IDLE_SECONDS = 2.0
 """An idle window per server before the rounds: its timers' CPU per second, reported so a
-reader can tell it apart from the per-query cost (about 0.1% of a phase's CPU here)."""
+reader can tell it apart from the per-query cost (under 1% of a phase's CPU here)."""
 
 
 def phase_load(seconds: float) -> Load:
@@ -72,6 +73,16 @@ def _phase(
     }
 
 
+def _commit(tree: Path | None) -> str | None:
+    """The checkout's commit (short), for the results file; None when git cannot say."""
+    argv = ["git", "-C", str(tree or REPO_ROOT), "rev-parse", "--short", "HEAD"]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None
+
+
 def _idle_cpu_per_second(server: servers.Server) -> float:
     """Microseconds of CPU a second the server uses with nothing to answer."""
     before, _ = _main_and_total(server)
@@ -81,14 +92,18 @@ def _idle_cpu_per_second(server: servers.Server) -> float:
 
 
 def variants(options: RunOptions) -> list[tuple[str, str, Path | None]]:
-    """(label, server, checkout) for each server measured: dnsmasq, filterd, the baseline."""
+    """(label, server, checkout) for each server measured: dnsmasq, filterd, the baselines
+    (labelled by their directory's name)."""
     found: list[tuple[str, str, Path | None]] = []
     if "dnsmasq" in options.servers:
         found.append(("dnsmasq", "dnsmasq", None))
     if "filterd" in options.servers:
         found.append(("filterd", "filterd", None))
-        if options.baseline is not None:
-            found.append(("baseline", "filterd", options.baseline))
+        for i, tree in enumerate(options.baselines):
+            label = tree.resolve().name
+            found.append(
+                (label if label not in ("filterd", "dnsmasq") else f"baseline{i}", "filterd", tree)
+            )
     return found
 
 
@@ -119,6 +134,8 @@ def run(options: RunOptions, pinning: Pinning) -> dict[str, Any]:
             forwarder._warm(server, upstream, query_file, pinning)
             running[label] = server
             results[label]["tree"] = str(tree) if tree else None
+            if name == "filterd":
+                results[label]["commit"] = _commit(tree)
         for label, server in running.items():
             results[label]["idle_us_per_second"] = _idle_cpu_per_second(server)
         labels = list(running)
@@ -178,14 +195,18 @@ def summary(data: dict[str, Any]) -> str:
         "/dnsmasq",
     ]
     lines = [format_table(headers, rows)]
-    this, base = res.get("filterd", {}), res.get("baseline", {})
-    if this.get("main_us_median") and base.get("main_us_median"):
+    this = res.get("filterd", {})
+    for label, base in res.items():
+        if base.get("tree") is None or not (
+            this.get("main_us_median") and base.get("main_us_median")
+        ):
+            continue
         paired = [
             a["main_us"] / b["main_us"]
             for a, b in zip(this["phases"], base["phases"], strict=False)
         ]
         lines.append(
-            f"filterd / baseline: {this['main_us_median'] / base['main_us_median']:.3f} "
+            f"filterd / {label}: {this['main_us_median'] / base['main_us_median']:.3f} "
             f"(median of paired rounds {statistics.median(paired):.3f})"
         )
     return "\n".join(lines)

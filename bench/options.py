@@ -32,7 +32,7 @@ class RunOptions:
     quick: bool
     servers: tuple[str, ...]
     results_dir: Path = RESULTS_DIR
-    baseline: Path | None = None  # another checkout to compare with (cpu_per_query)
+    baselines: tuple[Path, ...] = ()  # other checkouts to compare with (cpu_per_query)
 
     @property
     def durations(self) -> Durations:
