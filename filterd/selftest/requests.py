@@ -8,6 +8,7 @@ request is recorded with who made it, and one made while filterd is down runs wh
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from pathlib import Path
 
@@ -24,12 +25,17 @@ class SelftestRequests:
 
     async def pending(self, started: float) -> bool:
         """Whether a request arrived since the last call; the first call counts requests made
-        since `started` (the box's start), so one made while filterd was stopped still runs."""
-        newest = await asyncio.to_thread(self.store.newest_id_of, SELFTEST_REQUESTED.name)
+        since `started` (the box's start), so one made while filterd was stopped still runs.
+        A database that cannot be read has no request in it (its trouble is said elsewhere)."""
+        try:
+            return await asyncio.to_thread(self._pending, started)
+        except (sqlite3.Error, OSError):
+            return False
+
+    def _pending(self, started: float) -> bool:
+        newest = self.store.newest_id_of(SELFTEST_REQUESTED.name)
         if self.seen is None:
-            recent = await asyncio.to_thread(
-                self.store.of_kind_since, SELFTEST_REQUESTED.name, started
-            )
+            recent = self.store.of_kind_since(SELFTEST_REQUESTED.name, started)
             self.seen = newest
             return bool(recent)
         if newest > self.seen:
