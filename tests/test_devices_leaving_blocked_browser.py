@@ -137,6 +137,7 @@ def test_devices_on_a_phone(home: Home, admin):
     field.send_keys("AA:BB:CC:14:30:09")
     chrome.find_element(By.CSS_SELECTOR, "#add-device button[type=submit]").click()
     assert wait_for(lambda: "Added Sam's Switch" in chrome.page_source, 10)
+    chrome.get(home.process.url + "/devices/")  # from the device's record (issue 17)
     assert {"mac": "aa:bb:cc:14:30:09", "name": "Sam's Switch", "owner": "sam"} in rules(home)[
         "devices"
     ]
