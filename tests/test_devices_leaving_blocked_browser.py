@@ -137,10 +137,14 @@ def test_devices_on_a_phone(home: Home, admin):
     field.send_keys("AA:BB:CC:14:30:09")
     chrome.find_element(By.CSS_SELECTOR, "#add-device button[type=submit]").click()
     assert wait_for(lambda: "Added Sam's Switch" in chrome.page_source, 10)
-    chrome.get(home.process.url + "/devices/")  # from the device's record (issue 17)
     assert {"mac": "aa:bb:cc:14:30:09", "name": "Sam's Switch", "owner": "sam"} in rules(home)[
         "devices"
     ]
+    # A child's new device lands on its record (issue 17); its card says it is not filled in.
+    assert chrome.current_url.endswith("/devices/aa:bb:cc:14:30:09/record")
+    chrome.get(home.process.url + "/devices/")
+    added = chrome.find_element(By.ID, "device-aabbcc143009")
+    assert "Record not filled in" in added.text
     screenshot_of(chrome, "devices-added-part", "#device-aabbcc143009")
 
 

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import pytest
 import yaml
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 from filterd.db.devices import Sighting
@@ -96,7 +97,11 @@ def check_page(browser, name: str) -> None:  # noqa: F811
 
 
 def main_text(browser) -> str:  # noqa: F811
-    return browser.find_element(By.TAG_NAME, "main").text
+    """The page's main text; '' while a new page replaces it (a wait asks again)."""
+    try:
+        return browser.find_element(By.TAG_NAME, "main").text
+    except (NoSuchElementException, StaleElementReferenceException):
+        return ""
 
 
 def test_a_carer_fills_in_a_device_record_on_a_phone(home: Home, browser) -> None:  # noqa: F811
