@@ -395,3 +395,20 @@ def test_a_hand_edited_rules_file_that_filterd_refuses_is_explained_without_key_
         assert "The home's time zone in the rules file is not one filterd knows." in text, path
         for internal in ("children.sam", "offline[0]", "devices[0]", "timezone:", "HH:MM"):
             assert internal not in text, (path, internal)
+
+
+def test_a_problem_in_a_field_on_another_screen_is_said_at_the_top(tmp_path, signed_in):
+    client = signed_in("Jo", "carer")
+    rules_path = tmp_path / "rules.yaml"
+    raw = yaml.safe_load(rules_path.read_text())
+    raw["children"]["sam"]["deny"] = ["not a site"]  # a hand edit, on the advanced screen
+    raw.pop("end_of_rules", None)
+    rules_path.write_text(yaml.safe_dump(raw) + "end_of_rules: true\n")
+    before = rules_path.read_text()
+    response = save_sam(client, tmp_path, school_start="21:00", school_end="07:00")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    top = page.split('id="problems"', 1)[1].split("</div>", 1)[0]
+    assert "Sites: one site per line, like bbc.co.uk" in html.unescape(top)
+    assert 'id="deny-error"' not in page  # that field is not on the bedtime screen
+    assert rules_path.read_text() == before

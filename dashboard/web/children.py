@@ -283,7 +283,10 @@ def save(child: str, screen: str):
         if err.failure is Failure.STALE:
             return _render_screen(child, screen, snapshot, form, problems=[str(err)], status=409)
         shown = for_child(err.problems, child, apply_form(old, form))
-        return _render_screen(child, screen, snapshot, form, shown.by_field, shown.top, 400)
+        here = set(SCREENS[screen].fields)  # a field on another screen is said at the top
+        by_field = {f: m for f, m in shown.by_field.items() if f in here}
+        top = [m for f, m in shown.by_field.items() if f not in here] + shown.top
+        return _render_screen(child, screen, snapshot, form, by_field, top, 400)
     flash(
         f"Saved {name}'s {SCREENS[screen].title.lower()}. filterd applies it within 2 seconds.",
         "ok",
