@@ -392,7 +392,7 @@ def test_a_hand_edited_rules_file_that_filterd_refuses_is_explained_without_key_
         assert "filterd refuses the rules file as it is now" in text, path
         assert "In one child's settings: Bedtime start: use a time like 21:30." in text, path
         assert "A device in the rules file has an address, name or owner" in text, path
-        assert "The home's time zone in the rules file is not one filterd knows." in text, path
+        assert "The rules file names an unknown time zone for the home" in text, path
         for internal in ("children.sam", "offline[0]", "devices[0]", "timezone:", "HH:MM"):
             assert internal not in text, (path, internal)
 

@@ -260,9 +260,12 @@ def for_child(problems: list[str], child: str, body: Any) -> Shown:
 FILE_MEANINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(path), message)
     for path, message in (
-        (r"\(file\)", "The rules file on this box cannot be read as it is."),
         (r"end_of_rules", "The rules file may have been cut short: it does not end as it should."),
-        (r"timezone", "The home's time zone in the rules file is not one filterd knows."),
+        (
+            r"timezone",
+            "The rules file names an unknown time zone for the home (a region and a city, like"
+            " Europe/London).",
+        ),
         (
             r"unknown_devices",
             "The choice for devices nobody has assigned is not one filterd knows.",
@@ -283,6 +286,9 @@ def for_file(problems: list[str]) -> list[str]:
     said = []
     for problem in problems:
         path, _, reason = problem.partition(": ")
+        if path == "(file)":  # the file as a whole: the reason is already a sentence
+            said.append(f"The rules file on this box cannot be used: {reason}")
+            continue
         child = re.match(r"children\.[^.\[]+", path)
         explained = explain(path[child.end() :], reason, {}) if child else None
         if explained is not None:
