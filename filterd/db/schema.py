@@ -80,7 +80,8 @@ CREATE TABLE IF NOT EXISTS usage (
     PRIMARY KEY (day, child, category)
 );
 CREATE TABLE IF NOT EXISTS status (
-    key TEXT PRIMARY KEY,       -- 'rules': the rules file's last check (JSON)
+    key TEXT PRIMARY KEY,       -- 'rules' (last check of the rules file), 'clock' (trusted
+                                -- time), 'heartbeat' (filterd.events.heartbeat): JSON values
     value TEXT NOT NULL,
     updated REAL NOT NULL
 );
