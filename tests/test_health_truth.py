@@ -155,7 +155,7 @@ def test_rules_refused_by_filterd_are_said_in_plain_words_naming_the_child(box: 
     page = html.unescape(re.sub(r"<[^>]+>", " ", box.client.get("/health").text))
     shown = re.sub(r"\s+", " ", page.split("Rules:")[1].split("Clock:")[0])
     assert "the rules from before it stay in force" in shown
-    assert "Sam's rules, bedtime (number 1), start:" in shown, shown
+    assert "In Sam's settings: Bedtime start: use a time like 21:30." in shown, shown
     assert "children.sam" not in shown and "What to do:" in shown
 
 

@@ -4,7 +4,7 @@ Read from what filterd records about itself in filterd.db (its heartbeat, the ru
 status rows, through FilterdReader) and from the filesystem holding filterd.db. The Health page
 shows every check; the home page's banner shows those that are wrong and stop filtering or
 bedtime from working (`stops_filtering`). No raw value reaches the page: times are in the
-home's zone or "N minutes ago", and filterd's key paths become the names a carer knows.
+home's zone or "N minutes ago", and filterd's refusals are said as every page says them.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from dashboard.data import rules_errors
 from filterd.db.read import FilterdReader
 
 # filterd writes its heartbeat every 5 s (filterd.events.heartbeat): six missed is not a
@@ -154,47 +155,6 @@ def _upstream_words(state: str) -> str:
     return "is not answering"
 
 
-_PATH_PART = re.compile(r"^([a-z_]+)(?:\[(\d+)\])?$")
-# The rules file's words as the dashboard's pages say them (the rest: underscores as spaces).
-_WORDS = {
-    "offline": "bedtime",
-    "allowed_during": "allowed times",
-    "always_allow": "always allowed sites",
-    "allow": "allowed sites",
-    "deny": "blocked sites",
-    "block_categories": "blocked categories",
-    "limits": "daily limits",
-    "overrides": "changes for today",
-    "walled_garden": "only allowed sites",
-    "age_band": "age",
-}
-
-
-def plain_problem(problem: str, names: Mapping[str, str]) -> str:
-    """'children.sam.offline[0].start: expected HH:MM, got 25:00' ->
-    "Sam's rules, bedtime (number 1), start: expected HH:MM, got 25:00"."""
-    path, sep, reason = problem.partition(": ")
-    if not sep or " " in path:
-        return problem
-    parts = path.split(".")
-    where: list[str] = []
-    if parts[0] == "children" and len(parts) > 1:
-        where.append(f"{names.get(parts[1], parts[1])}'s rules")
-        parts = parts[2:]
-    elif parts[0] == "devices" and len(parts) > 1:
-        where.append(f"the device {parts[1]}")
-        parts = parts[2:]
-    for part in parts:
-        match = _PATH_PART.match(part)
-        if match is None:
-            where.append(part)
-            continue
-        word, index = match.groups()
-        said = _WORDS.get(word, word.replace("_", " "))
-        where.append(said + (f" (number {int(index) + 1})" if index else ""))
-    return f"{', '.join(where) or 'the rules file'}: {reason}"
-
-
 def rules_check(status: dict | None, names: Mapping[str, str], clock: Clock) -> Check:
     title = "Rules"
     if status is None:
@@ -216,9 +176,19 @@ def rules_check(status: dict | None, names: Mapping[str, str], clock: Clock) -> 
 
 
 def refused_problems(status: dict | None, names: Mapping[str, str]) -> list[str]:
+    """Why filterd refused the rules file, in the words every page uses (dashboard.data.
+    rules_errors, one table), naming the child where the problem is in a child's part."""
     if not status or status.get("ok"):
         return []
-    return [plain_problem(str(p), names) for p in status.get("problems", [])]
+    said = []
+    for problem in map(str, status.get("problems", [])):
+        child = re.match(r"children\.([^.\[:]+)", problem)
+        words = rules_errors.for_file([problem])[0]
+        if child is not None:
+            name = names.get(child[1], child[1])
+            words = words.replace("In one child's settings", f"In {name}'s settings", 1)
+        said.append(words)
+    return list(dict.fromkeys(said))
 
 
 def disk_check(database: Path, warning_mb: int, statvfs: Callable = os.statvfs) -> Check:

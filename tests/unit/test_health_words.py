@@ -1,35 +1,29 @@
-"""Health's words (dashboard/data/health_checks.py): filterd's key paths become the names a carer
-knows, and a self-test reply is said without its reason's value."""
+"""Health's words (dashboard/data/health_checks.py): filterd's refusals name the child in the
+words every page uses, ages are said in words, and a self-test reply is said without its
+reason's value."""
 
 from __future__ import annotations
 
-import pytest
-
-from dashboard.data.health_checks import ago, plain_problem
+from dashboard.data.health_checks import ago, refused_problems
 from filterd.dns.query import Reason
 from filterd.selftest.profiles import plainly
 
 NAMES = {"sam": "Sam"}
 
 
-@pytest.mark.parametrize(
-    ("problem", "said"),
-    [
-        (
+def test_refused_rules_name_the_child_in_the_words_every_page_uses() -> None:
+    status = {
+        "ok": False,
+        "problems": [
             "children.sam.offline[0].start: expected HH:MM, got '25:00'",
-            "Sam's rules, bedtime (number 1), start: expected HH:MM, got '25:00'",
-        ),
-        (
-            "children.kim.limits.gaming: expected a duration",
-            "kim's rules, daily limits, gaming: expected a duration",
-        ),
-        ("timezone: unknown time zone 'Europe'", "timezone: unknown time zone 'Europe'"),
-        ("devices[2].owner: unknown child", "devices (number 3), owner: unknown child"),
-        ("the file ends before end_of_rules", "the file ends before end_of_rules"),
-    ],
-)
-def test_filterds_problems_name_the_child_and_the_setting(problem: str, said: str) -> None:
-    assert plain_problem(problem, NAMES) == said
+            "timezone: unknown time zone 'Europe'",
+        ],
+    }
+    assert refused_problems(status, NAMES) == [
+        "In Sam's settings: Bedtime start: use a time like 21:30.",
+        "The home's time zone in the rules file is not one filterd knows.",
+    ]
+    assert refused_problems({"ok": True, "problems": []}, NAMES) == []
 
 
 def test_ages_are_said_in_words() -> None:
