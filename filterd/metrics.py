@@ -52,10 +52,6 @@ class Metrics:
         self.tcp_rejected = 0
         self.reloads: Counter[str] = Counter()  # ok / failed
 
-    def answered_total(self) -> int:
-        """Every answer counted so far (the LogStage counts each one in `answers`)."""
-        return sum(self.answers.copy().values())
-
     def loggable_total(self) -> int:
         """Answers that go to the query log: all but helplines, which are left out on purpose
         (counting them would report as lost entries that were never meant to be written)."""

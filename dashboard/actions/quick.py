@@ -22,7 +22,6 @@ from filterd.rules.schedule import local_minute, window_edges, window_open
 
 EXTRA_MINUTES = 30
 PAUSE_MINUTES = ("15", "30", "60")  # a pause's choices besides "until I resume" ("")
-EVERYONE = "*"  # the child id that pauses (or resumes) every child at once
 
 
 class Done(NamedTuple):

@@ -10,8 +10,6 @@ from dashboard.backup import archive, restore
 from dashboard.settings import check_dashboard_section, dashboard_settings
 from filterd.config import load_config_or_report
 
-KEEP_DEFAULT = 14  # nightly archives kept by deploy/filterd-backup.service
-
 
 def sources_of(path: Path) -> archive.Sources | None:
     config = load_config_or_report(path, check_dashboard_section)

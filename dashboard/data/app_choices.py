@@ -14,7 +14,7 @@ import re
 from typing import Any, NamedTuple
 
 from filterd.catalogue.model import Catalogue, Service
-from filterd.lists.categories import BY_ID, label_of
+from filterd.lists.categories import label_of
 from filterd.rules.parse import FULL_DAYS
 from filterd.rules.presets import PRESETS
 
@@ -212,7 +212,3 @@ def kinds_in_order(catalogue: Catalogue) -> list[tuple[str, str, list[Service]]]
         if members:
             groups.append((kind, label, members))
     return groups
-
-
-def category_label(category: str | None) -> str:
-    return BY_ID[category].label if category in BY_ID else "none"

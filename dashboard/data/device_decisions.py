@@ -45,11 +45,6 @@ def decide(
     db.commit()
 
 
-def name_of(db: sqlite3.Connection, device: str) -> str:
-    row = db.execute("SELECT name FROM device_decisions WHERE device = ?", (device,)).fetchone()
-    return row[0] if row else ""
-
-
 def forget(db: sqlite3.Connection, device: str) -> None:
     """The device is in the rules now: what was decided here no longer applies."""
     db.execute("DELETE FROM device_decisions WHERE device = ?", (device,))

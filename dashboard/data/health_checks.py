@@ -277,6 +277,23 @@ def clock_check(status: dict | None, clock: Clock) -> Check:
     return Check("clock", title, "problem", said, todo, True)
 
 
+def records_check(reader: FilterdReader) -> Check | None:
+    """filterd.db itself cannot be read (damaged by a power cut or a full disk): every page
+    still opens, empty, and Health says why and what to do (None when it reads)."""
+    if not reader.damaged:
+        return None
+    return Check(
+        "records",
+        "filterd's records",
+        "problem",
+        "The file where filterd keeps its records (filterd.db) cannot be read: it is damaged."
+        " Pages show no activity, blocked sites or checks until it is replaced.",
+        "Restore last night's backup (filterd restore), or stop filterd, move filterd.db"
+        " aside and start filterd again to begin a new one.",
+        False,
+    )
+
+
 def health_checks(
     reader: FilterdReader,
     database: Path,
@@ -286,7 +303,9 @@ def health_checks(
 ) -> list[Check]:
     """Every check, in the order Health shows them."""
     beat = reader.heartbeat()
+    damaged = records_check(reader)
     return [
+        *([damaged] if damaged else []),
         dns_check(beat, clock),
         upstream_check(beat, clock),
         rules_check(reader.rules_status(), names, clock),

@@ -25,7 +25,7 @@ def run_now():
     if not may_run(g.user):
         abort(403, "Your account cannot do this.")
     dashboard = current_dashboard()
-    request(dashboard.config.database, by=g.user.name)
+    request(dashboard.config.database, by=g.user.name, source="dashboard")
     audit.record(dashboard.db(), g.user.name, "selftest.run", "filter self-test")
     flash("The self-test is running. Its result shows here in a minute: reload this page.", "ok")
     return redirect(url_for("health.index") + "#selftest-heading")

@@ -97,26 +97,12 @@ def read_after(db: sqlite3.Connection, after: int = 0, limit: int = 1000) -> lis
     return [Event(*row[:8], json.loads(row[8])) for row in rows]
 
 
-def latest_of(db: sqlite3.Connection, kinds: tuple[str, ...]) -> Event | None:
-    """The newest event of any of these kinds (None when there is none)."""
-    marks = ", ".join("?" * len(kinds))
-    row = db.execute(
-        f"SELECT {COLUMNS} FROM events WHERE kind IN ({marks}) ORDER BY id DESC LIMIT 1", kinds
-    ).fetchone()
-    return None if row is None else Event(*row[:8], json.loads(row[8]))
-
-
 def of_kind_since(db: sqlite3.Connection, kind: str, since: float) -> list[Event]:
     """Events of one kind at or after `since`, oldest first."""
     rows = db.execute(
         f"SELECT {COLUMNS} FROM events WHERE kind = ? AND ts >= ? ORDER BY id", (kind, since)
     )
     return [Event(*row[:8], json.loads(row[8])) for row in rows]
-
-
-def read_newest_id(db: sqlite3.Connection) -> int:
-    """The id of the newest event (0 when there is none)."""
-    return int(db.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
 
 
 def home_id(db: sqlite3.Connection) -> str:

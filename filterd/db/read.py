@@ -66,15 +66,29 @@ class FilterdReader:
         self._now = now
         self._tables: frozenset[str] = frozenset()
         self.db: sqlite3.Connection | None = None
+        self.damaged = ""  # why filterd.db could not be read ('' when it could, or is absent)
         if path.exists():
-            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-            self._tables = frozenset(
-                row[0] for row in self.db.execute("SELECT name FROM sqlite_master")
-            )
-            if "queries" in self._tables:
-                columns = {row[1] for row in self.db.execute("PRAGMA table_info(queries)")}
-                if "service" not in columns:  # a log filterd has not upgraded yet
-                    self._entry_columns = self._ENTRY.replace(", service", ", '' AS service")
+            try:
+                self._open(path)
+            except (sqlite3.DatabaseError, OSError) as err:  # every page still opens
+                self._damage(err)
+
+    def _open(self, path: Path) -> None:
+        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        self._tables = frozenset(
+            row[0] for row in self.db.execute("SELECT name FROM sqlite_master")
+        )
+        if "queries" in self._tables:
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(queries)")}
+            if "service" not in columns:  # a log filterd has not upgraded yet
+                self._entry_columns = self._ENTRY.replace(", service", ", '' AS service")
+
+    def _damage(self, err: Exception) -> None:
+        """Read as empty from now on, and keep why, for Health to say."""
+        self.damaged = str(err) or type(err).__name__
+        if self.db is not None:
+            self.db.close()
+        self.db, self._tables = None, frozenset()
 
     def as_of(self, now: float) -> FilterdReader:
         """The same file, with retention judged at `now` (a page showing another moment)."""
@@ -98,7 +112,13 @@ class FilterdReader:
     def _rows(self, table: str, sql: str, params: Any = ()) -> list[tuple]:
         if self.db is None or table not in self._tables:
             return []
-        return self.db.execute(sql, params).fetchall()
+        try:
+            return self.db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as err:  # damaged inside (malformed): read as empty
+            if type(err) is not sqlite3.DatabaseError:  # locked, a bad query: not damage
+                raise
+            self._damage(err)
+            return []
 
     def _kept_since(self, since: float, now: float) -> float:
         return max(since, self.retention.activity_cutoff(now))
@@ -295,11 +315,6 @@ class FilterdReader:
             (self._kept_since(since, self._now_or(None)), client, name.lower().rstrip(".")),
         )
         return self._entry(rows[0]) if rows else None
-
-    def last_query(self) -> float | None:
-        """When filterd last logged a query (None before the first)."""
-        rows = self._rows("queries", "SELECT max(ts) FROM queries")
-        return rows[0][0] if rows else None
 
     # --- usage, status, devices -----------------------------------------------------------
 

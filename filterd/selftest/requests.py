@@ -47,9 +47,10 @@ class SelftestRequests:
         self.store.close()
 
 
-def request(database: Path, by: str) -> int:
-    """Ask the running filterd for a self-test now (the dashboard and the command line)."""
-    log = EventLog(database, "filterd")
+def request(database: Path, by: str, source: str = "filterd") -> int:
+    """Ask the running filterd for a self-test now (the dashboard and the command line);
+    `source` is who appends the event, as the event log records it."""
+    log = EventLog(database, source)
     try:
         return log.append(SELFTEST_REQUESTED, data={"by": by})
     finally:

@@ -1,0 +1,55 @@
+"""filterd.db damaged (a power cut mid-write, a full disk, a bad SD card): every page still
+opens, reading as empty, and Health says in plain words that the records cannot be read and
+what to do. Before, the home page, Health, Devices, the blocked log and the API answered 500."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from filterd.db.schema import migrate
+from tests.dashboard_support import logged_in, make_app
+
+PAGES = ("/", "/health", "/devices/", "/blocked/", "/audit/", "/children/")
+API = ("/api/children", "/api/devices", "/api/blocked")
+
+
+def not_a_database(path) -> None:
+    path.write_bytes(b"this was filterd.db until the power went" * 200)
+
+
+def torn_inside(path) -> None:
+    """A real filterd.db with pages inside it overwritten: SQLite calls it malformed."""
+    db = sqlite3.connect(path)
+    migrate(db)
+    db.executemany(
+        "INSERT INTO status (key, value, updated) VALUES (?, ?, 0)",
+        [(f"k{i}", "x" * 900) for i in range(400)],
+    )
+    db.commit()
+    db.close()
+    data = bytearray(path.read_bytes())
+    data[4096:] = b"\xff" * (len(data) - 4096)  # every page after the schema
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", [not_a_database, torn_inside])
+def test_every_page_opens_and_health_says_the_records_cannot_be_read(tmp_path, damage):
+    app = make_app(tmp_path)
+    damage(tmp_path / "filterd.db")
+    admin = logged_in(app, "Ann", "administrator")
+    for path in (*PAGES, *API):
+        assert admin.get(path).status_code == 200, path
+    health = admin.get("/health").get_data(as_text=True)
+    assert "cannot be read: it is damaged" in health
+    assert "Restore last night" in health
+
+
+def test_a_readable_filterd_db_says_nothing_of_damage(tmp_path):
+    app = make_app(tmp_path)
+    db = sqlite3.connect(tmp_path / "filterd.db")
+    migrate(db)
+    db.close()
+    health = logged_in(app, "Ann", "administrator").get("/health").get_data(as_text=True)
+    assert "damaged" not in health
