@@ -112,3 +112,19 @@ def test_a_bad_value_is_said_next_to_its_field_and_nothing_is_saved(stack: Stack
     assert stack.rules_path.read_text() == before
     field.location_once_scrolled_into_view  # noqa: B018 (scrolls the error into the screenshot)
     check_phone_page(stack, "rules-limits-refused")
+
+
+def test_a_viewer_sees_each_screen_without_controls_that_work(stack: Stack):
+    stack.add_user("val", "viewer")
+    stack.log_in("val")
+    as_phone(stack)
+    for screen in ("limits", "blocked", "advanced"):
+        stack.open(f"/children/sam/{screen}")
+        assert not stack.browser.find_elements(By.XPATH, "//button[.='Save']")
+        assert not stack.browser.find_element(
+            By.ID,
+            "name"
+            if screen == "advanced"
+            else {"limits": "school_start", "blocked": "google"}[screen],
+        ).is_enabled()
+        look(stack, f"rules-{screen}-viewer")
