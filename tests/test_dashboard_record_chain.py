@@ -143,3 +143,52 @@ def test_the_running_notifier_witnesses_each_new_entry(dashboard_app):
         ]
     assert len(seen) == 2
     assert seen[1]["audit"]["id"] == seen[0]["audit"]["id"] + 1
+
+
+def witnesses_in(app) -> int:
+    with sqlite3.connect(app.extensions["dashboard"].config.database) as events:
+        return events.execute(
+            "SELECT count(*) FROM events WHERE kind = 'records.witnessed'"
+        ).fetchone()[0]
+
+
+def test_a_restarted_dashboard_never_witnesses_a_head_cut_back(dashboard_app, signed_in):
+    """Stop the dashboard, delete the newest entries, start it again: its first pass must not
+    witness the cut end as the new truth (it did, and Health then said intact)."""
+    config = dashboard_app.extensions["dashboard"].config
+    settings = dashboard_app.extensions["dashboard"].settings
+    make_event_log(config.database)
+    record_some(dashboard_app)
+    Notifier(config, settings).run_once()
+    assert witnesses_in(dashboard_app) == 1
+    with sqlite3.connect(database(dashboard_app)) as db:
+        db.execute("DROP TRIGGER audit_no_delete")
+        newest = db.execute("SELECT max(id) FROM audit").fetchone()[0]
+        db.execute("DELETE FROM audit WHERE id >= ?", (newest - 2,))
+    restarted = Notifier(config, settings)
+    restarted.run_once()
+    assert witnesses_in(dashboard_app) == 1, "the cut end is not witnessed"
+    page = health(signed_in("Vi", "viewer"))
+    restarted.run_once()  # the sign-in's own entry chains to the cut end: still not witnessed
+    assert witnesses_in(dashboard_app) == 1
+    shown = page[page.index('id="chain-1"') :]
+    assert "were deleted outside the dashboard" in shown[:400]
+
+
+def test_a_chain_rewritten_while_the_dashboard_runs_stays_broken(dashboard_app, signed_in):
+    config = dashboard_app.extensions["dashboard"].config
+    settings = dashboard_app.extensions["dashboard"].settings
+    make_event_log(config.database)
+    notifier = Notifier(config, settings)
+    record_some(dashboard_app)
+    notifier.run_once()
+    with sqlite3.connect(database(dashboard_app)) as db:
+        db.execute("DROP TRIGGER audit_no_delete")
+        rows = db.execute(f"SELECT {', '.join(chain.FIELDS['audit'])} FROM audit ORDER BY id")
+        kept = [tuple(r) for r in rows]
+        db.execute("DELETE FROM audit")
+        chain.append(db, "audit", [(*r[:4], r[4].replace("0h", "9h"), r[5]) for r in kept])
+    notifier.run_once()  # the new head is not witnessed over the old one
+    assert witnesses_in(dashboard_app) == 1
+    page = health(signed_in("Vi", "viewer"))
+    assert "broken" in page[page.index('id="chain-1"') :][:200]

@@ -100,13 +100,25 @@ class Notifier:
             refresh()
         db = connect(self.settings.database)
         try:
-            records.witness(db, self.config.database, self._witnessed)
+            self.witness_records(db)
             self.ingest(db)
             self.remind_reviews(db, self.clock.time())  # its events are read on the next pass
             self.queue_digests(db, self.clock.time())
             self.deliver(db, self.clock.time())
         finally:
             db.close()
+
+    def witness_records(self, db: sqlite3.Connection) -> bool:
+        """The audit trail's and reviews' newest rows into filterd's event log, when new."""
+        if records.heads(db) == self._witnessed:
+            return False  # the usual pass: nothing recorded since
+        reader = FilterdReader(
+            self.config.database, Retention(self.config.query_log.retention_days)
+        )
+        try:
+            return records.witness(db, self.config.database, self._witnessed, reader)
+        finally:
+            reader.close()
 
     def remind_reviews(self, db: sqlite3.Connection, now: float) -> int:
         """Agreements due for review (or past it) become events, each once. (Drafts after a

@@ -117,16 +117,18 @@ def head(db: sqlite3.Connection, table: str) -> Witness | None:
 def verify(
     db: sqlite3.Connection,
     table: str,
-    witness: Witness | None = None,
+    witnesses: Sequence[Witness] = (),
     kept_since: float = 0.0,
 ) -> Verdict:
-    """Walk the chain in id order; the first row that does not fit is reported. A `witness`
-    younger than `kept_since` (so not pruned by retention) must still be there, unchanged."""
+    """Walk the chain in id order; the first row that does not fit is reported. Every witness
+    younger than `kept_since` (so not pruned by retention) must still be there, unchanged:
+    a row gone means rows were deleted, a different hash that the chain was written again."""
     fields = FIELDS[table]
     rows = db.execute(f"SELECT id, {', '.join(fields)}, prev, hash FROM {table} ORDER BY id")
     prev = _anchor(db, table)
     checked = unchained = 0
-    started = witnessed = False
+    started = False
+    seen: dict[int, str] = {}
     for row in rows:
         row_id, values, row_prev, row_hash = row[0], row[1:-2], row[-2], row[-1]
         if not row_hash and not started:
@@ -134,14 +136,17 @@ def verify(
             continue
         started = True
         ts = values[fields.index("ts")]
-        if witness is not None and row_id == witness.id:
-            if row_hash != witness.hash:  # the whole chain was written again from here
-                return Verdict(False, checked, unchained, row_id, witness.ts, prev)
-            witnessed = True
         if row_prev != prev or digest(row_prev, values) != row_hash:
             return Verdict(False, checked, unchained, row_id, ts if isinstance(ts, float) else None)
+        seen[row_id] = row_hash
         prev = row_hash
         checked += 1
-    if witness is not None and not witnessed and witness.ts >= kept_since:
-        return Verdict(False, checked, unchained, witness.id, witness.ts, prev, witness.ts)
+    for witness in sorted(witnesses, key=lambda w: w.id):
+        if witness.ts < kept_since:
+            continue  # pruned by retention, as it should be
+        found = seen.get(witness.id)
+        if found is None:
+            return Verdict(False, checked, unchained, witness.id, witness.ts, prev, witness.ts)
+        if found != witness.hash:  # the whole chain was written again from here
+            return Verdict(False, checked, unchained, witness.id, witness.ts, prev)
     return Verdict(True, checked, unchained, None, None, prev)

@@ -44,41 +44,59 @@ def heads(db: sqlite3.Connection) -> dict[str, chain.Witness]:
     return found
 
 
-def last_witnessed(reader: FilterdReader | None) -> dict[str, chain.Witness]:
-    """The newest witnesses kept in filterd's event log (none before the first)."""
-    event = None if reader is None else reader.latest_event((RECORDS_WITNESSED.name,))
-    if event is None:
-        return {}
-    found = {}
-    for table, seen in event.data.items():
-        try:
-            found[table] = chain.Witness(int(seen["id"]), str(seen["hash"]), float(seen["ts"]))
-        except (KeyError, TypeError, ValueError):
-            continue
+def witnessed(reader: FilterdReader | None) -> dict[str, list[chain.Witness]]:
+    """Every witness kept in filterd's event log, by record (none before the first)."""
+    found: dict[str, list[chain.Witness]] = {record.table: [] for record in RECORDS}
+    if reader is None:
+        return found
+    for event in reader.events_of((RECORDS_WITNESSED.name,)):
+        for table, seen in event.data.items():
+            try:
+                witness = chain.Witness(int(seen["id"]), str(seen["hash"]), float(seen["ts"]))
+            except (KeyError, TypeError, ValueError):
+                continue
+            found.setdefault(table, []).append(witness)
     return found
 
 
 def check(
     db: sqlite3.Connection, reader: FilterdReader | None, now: float | None = None
 ) -> list[tuple[str, chain.Verdict]]:
-    """Each record's verdict, against its newest witness."""
+    """Each record's verdict, against every witness still inside its retention."""
     now = time.time() if now is None else now
-    witnesses = last_witnessed(reader)
+    witnesses = witnessed(reader)
     return [
         (
             record.label,
-            chain.verify(db, record.table, witnesses.get(record.table), now - record.days * 86_400),
+            chain.verify(
+                db, record.table, witnesses.get(record.table, []), now - record.days * 86_400
+            ),
         )
         for record in RECORDS
     ]
 
 
-def witness(db: sqlite3.Connection, database: Path, known: dict[str, chain.Witness]) -> bool:
+def witness(
+    db: sqlite3.Connection,
+    database: Path,
+    known: dict[str, chain.Witness],
+    reader: FilterdReader | None = None,
+) -> bool:
     """Put the records' newest rows in filterd's event log when they changed since `known`
-    (updated in place); whether anything was written. Nothing before filterd made its log."""
+    (updated in place); whether anything was written. Nothing before filterd made its log,
+    and nothing while a record no longer fits what was witnessed before: a head after rows
+    were deleted or rewritten is never witnessed, so the damage keeps showing."""
     now = heads(db)
     if now == known or not database.exists():
         return False
+    if reader is not None:
+        if any(not verdict.intact for _, verdict in check(db, reader)):
+            return False
+        last = {t: ws[-1] for t, ws in witnessed(reader).items() if ws}
+        if all(now.get(t) == w for t, w in last.items()) and set(now) <= set(last):
+            known.clear()
+            known.update(now)
+            return False  # already witnessed (a restart): nothing new to say
     log = EventLog(database, "dashboard")
     try:
         log.append(RECORDS_WITNESSED, data={t: w._asdict() for t, w in now.items()})

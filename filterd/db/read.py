@@ -425,6 +425,17 @@ class FilterdReader:
         )
         return [Event(*row[:8], json.loads(row[8])) for row in rows]
 
+    def events_of(self, kinds: tuple[str, ...]) -> list[Event]:
+        """Every kept event of these kinds, oldest first."""
+        kept = self._now_or(None) - EVENT_DAYS * 86_400
+        marks = ", ".join("?" * len(kinds))
+        rows = self._rows(
+            "events",
+            f"SELECT {events.COLUMNS} FROM events WHERE kind IN ({marks}) AND ts >= ? ORDER BY id",
+            (*kinds, kept),
+        )
+        return [Event(*row[:8], json.loads(row[8])) for row in rows]
+
     def latest_event(self, kinds: tuple[str, ...], scope: str | None = None) -> Event | None:
         """The newest event of any of these kinds still kept (None when there is none); with
         `scope`, only events whose data has that `scope` ("" for those with none)."""
