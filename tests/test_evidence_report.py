@@ -17,7 +17,7 @@ from filterd.db.events import EventLog
 from filterd.db.querylog_writer import Writer, open_database
 from filterd.db.statedb import StateDb
 from filterd.dns.wire import text_to_wire
-from filterd.events.kinds import SELFTEST_FAILED
+from filterd.events.kinds import SELFTEST_FAILED, SELFTEST_RESULT
 from filterd.lists.categories import mask_of
 from tests.dashboard_support import logged_in, make_app
 
@@ -52,7 +52,10 @@ def generate_month(tmp_path) -> tuple[str, list[int]]:
     checks = [
         {"name": "gambling: covered by a list", "ok": False, "detail": "no list has any name"}
     ]
-    log.append(SELFTEST_FAILED, data={"ok": False, "seconds": 0.2, "checks": checks})
+    log.append(SELFTEST_FAILED, data={"ok": False, "seconds": 0.2, "checks": checks}, ts=start)
+    for day in range(6):  # six good days after it: the failure must stay in the report
+        ok = {"ok": True, "seconds": 0.2, "checks": []}
+        log.append(SELFTEST_RESULT, data=ok, ts=start + (day + 1) * step)
     log.close()
     return month, ids
 
@@ -80,6 +83,7 @@ def test_the_monthly_pdf_says_what_a_review_needs(tmp_path):
     assert "Jo: Sam: adult: blocked -> allowed; reason: agreed" in text
     assert "Zoë: Sam: bedtime: 20:30 -> 21:00; reason: Łukasz" in text, "names as written"
     assert "not ok: gambling: covered by a list" in text
+    assert "7 self-tests ran this month: 6 passed, 1 found problems" in text
     assert "Audit trail: intact (" in text
 
     carer = logged_in(app, "Cam", "carer")

@@ -117,7 +117,14 @@ def build(
 
     pdf.heading("Filter self-test")
     tests = [e for e in events if e.kind in SELFTEST_KINDS]
-    for event in tests[-5:]:
+    failed = [e for e in tests if not e.data.get("ok")]
+    if tests:
+        pdf.line(
+            f"{len(tests)} self-tests ran this month: {len(tests) - len(failed)} passed,"
+            f" {len(failed)} found problems (each listed below, then the last one that passed)."
+        )
+    passed = [e for e in tests if e.data.get("ok")]
+    for event in failed + passed[-1:]:
         verdict = "passed" if event.data.get("ok") else "found problems"
         what = "each child's rules" if event.data.get("scope") == "profiles" else "household"
         pdf.line(f"{datetime.fromtimestamp(event.ts, tz):%d %b %H:%M} ({what}): {verdict}")
