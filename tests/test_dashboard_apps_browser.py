@@ -90,7 +90,7 @@ def test_a_tap_on_block_reaches_dns_and_the_apps_pages_suit_a_phone(stack: base.
     box.send_keys("25:00")
     stack.submit("Allow at these hours")
     assert (
-        "Start time: expected HH:MM, got '25:00'"
+        "Apps and set hours: a time must be like 16:00"
         in stack.browser.find_element(By.ID, "problems").text
     )
     check_page(stack, "app-refused")

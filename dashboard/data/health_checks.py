@@ -10,7 +10,6 @@ home's zone or "N minutes ago", and filterd's refusals are said as every page sa
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -180,15 +179,7 @@ def refused_problems(status: dict | None, names: Mapping[str, str]) -> list[str]
     rules_errors, one table), naming the child where the problem is in a child's part."""
     if not status or status.get("ok"):
         return []
-    said = []
-    for problem in map(str, status.get("problems", [])):
-        child = re.match(r"children\.([^.\[:]+)", problem)
-        words = rules_errors.for_file([problem])[0]
-        if child is not None:
-            name = names.get(child[1], child[1])
-            words = words.replace("In one child's settings", f"In {name}'s settings", 1)
-        said.append(words)
-    return list(dict.fromkeys(said))
+    return rules_errors.for_file([str(p) for p in status.get("problems", [])], names)
 
 
 def disk_check(database: Path, warning_mb: int, statvfs: Callable = os.statvfs) -> Check:

@@ -11,7 +11,7 @@ can raise for a child's settings go through this table, so a new one without a r
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from filterd.lists.categories import BY_ID
@@ -279,20 +279,23 @@ FILE_MEANINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
-def for_file(problems: list[str]) -> list[str]:
+def for_file(problems: list[str], names: Mapping[str, str] | None = None) -> list[str]:
     """Plain words for why filterd refuses the rules file on disk (a hand edit): a child's part
-    as MEANINGS says it, the rest from FILE_MEANINGS; never a key path. `filterd check-config`
-    gives whoever edits the file the exact place."""
+    as MEANINGS says it (naming the child when `names`, id to name, knows them), the rest from
+    FILE_MEANINGS; never a key path. `filterd check-config` gives whoever edits the file the
+    exact place. Home and Health both say refusals through this."""
     said = []
     for problem in problems:
         path, _, reason = problem.partition(": ")
         if path == "(file)":  # the file as a whole: the reason is already a sentence
             said.append(f"The rules file on this box cannot be used: {reason}")
             continue
-        child = re.match(r"children\.[^.\[]+", path)
+        child = re.match(r"children\.(?P<id>[^.\[]+)", path)
         explained = explain(path[child.end() :], reason, {}) if child else None
-        if explained is not None:
-            said.append(f"In one child's settings: {explained.message}")
+        if child and explained is not None:
+            name = (names or {}).get(child["id"])
+            whose = f"{name}'s settings" if name else "one child's settings"
+            said.append(f"In {whose}: {explained.message}")
             continue
         message = next((m for p, m in FILE_MEANINGS if p.fullmatch(path)), None)
         said.append(message or "Part of the rules file is written in a way filterd cannot use.")

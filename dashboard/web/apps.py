@@ -13,14 +13,13 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from dashboard.actions import ActionError, Failure
 from dashboard.actions.apps import choose_app
 from dashboard.app import current_dashboard
-from dashboard.data import app_choices
+from dashboard.data import app_choices, rules_errors
 from dashboard.data.accounts import Permission
 from dashboard.web.security import requires
 from filterd.catalogue.model import Catalogue
 
 blueprint = Blueprint("apps", __name__, template_folder="../templates")
 MAX_QUERY = 60  # characters of a search kept
-FIELD_NAMES = {"start": "Start time", "end": "End time", "days": "Days", "limits": "Daily limit"}
 
 
 def _catalogue() -> Catalogue:
@@ -35,15 +34,11 @@ def _child_body(snapshot, child: str) -> dict:
     return body if isinstance(body, dict) else {}
 
 
-def plain_problems(problems: list[str]) -> list[str]:
-    """filterd's `key.path: reason` problems as a carer reads them (no key paths)."""
-    found = []
-    for problem in problems:
-        path, _, reason = problem.partition(": ")
-        last = path.rsplit(".", 1)[-1]
-        field = next((name for key, name in FIELD_NAMES.items() if key in last or key in path), "")
-        found.append(f"{field}: {reason}" if field and reason else reason or problem)
-    return found
+def plain_problems(problems: list[str], child: str, body: dict) -> list[str]:
+    """filterd's refusal of an app choice in the editor's plain words (rules_errors, the one
+    table), never a key path."""
+    shown = rules_errors.for_child(problems, child, body)
+    return list(dict.fromkeys([*shown.by_field.values(), *shown.top]))
 
 
 def _matches(state: app_choices.AppState, query: str) -> bool:
@@ -156,7 +151,11 @@ def choose(child: str, service_id: str):
         if err.failure in (Failure.NOT_FOUND, Failure.INVALID):
             abort(err.failure.status, str(err))
         stale = err.failure is Failure.STALE
-        problems = [str(err)] if stale else plain_problems(err.problems)
+        problems = (
+            [str(err)]
+            if stale
+            else plain_problems(err.problems, child, _child_body(snapshot, child))
+        )
         code = 409 if stale else 400
         if from_app_page or choice in (app_choices.HOURS, app_choices.LIMIT):
             return _render_app(child, service_id, snapshot, problems, fields, code)

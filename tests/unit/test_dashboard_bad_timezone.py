@@ -23,3 +23,4 @@ def test_pages_still_open_when_the_rules_name_a_region_without_a_city(tmp_path) 
         assert response.status_code == 200, (page, response.status_code)
     home = client.get("/").get_data(as_text=True)
     assert "unknown time zone" in home  # the carer is told what is wrong with the file
+    assert "timezone:" not in home  # in plain words, not as a key path

@@ -1,8 +1,10 @@
-"""Health's words (dashboard/data/health_checks.py): filterd's refusals name the child in the
-words every page uses, ages are said in words, and a self-test reply is said without its
+"""Health's words (dashboard/data/health_checks.py): filterd's refusals in the plain words of
+dashboard/data/rules_errors.py (never a key path), and a self-test reply said without its
 reason's value."""
 
 from __future__ import annotations
+
+import pytest
 
 from dashboard.data.health_checks import ago, refused_problems
 from filterd.dns.query import Reason
@@ -11,19 +13,37 @@ from filterd.selftest.profiles import plainly
 NAMES = {"sam": "Sam"}
 
 
-def test_refused_rules_name_the_child_in_the_words_every_page_uses() -> None:
-    status = {
-        "ok": False,
-        "problems": [
+@pytest.mark.parametrize(
+    ("problem", "said"),
+    [
+        (
             "children.sam.offline[0].start: expected HH:MM, got '25:00'",
+            "In Sam's settings: Bedtime start: use a time like 21:30.",
+        ),
+        (
+            "children.kim.limits.gaming: expected minutes or a duration like 2h, got -5",
+            "In one child's settings: Daily limit: a number of minutes from 0 to 1440.",
+        ),
+        (
             "timezone: unknown time zone 'Europe'",
-        ],
-    }
-    assert refused_problems(status, NAMES) == [
-        "In Sam's settings: Bedtime start: use a time like 21:30.",
-        "The home's time zone in the rules file is not one filterd knows.",
-    ]
-    assert refused_problems({"ok": True, "problems": []}, NAMES) == []
+            "The rules file names an unknown time zone for the home (a region and a city, like"
+            " Europe/London).",
+        ),
+        (
+            "devices[2].owner: unknown child",
+            "A device in the rules file has an address, name or owner that cannot be used.",
+        ),
+    ],
+)
+def test_filterds_refusals_are_said_by_the_one_table_without_a_key_path(
+    problem: str, said: str
+) -> None:
+    """Health says filterd's refusals as Home does (rules_errors), never `timezone:` or
+    `children.sam.offline[0]` (issue 10: Health had its own copy that showed key paths)."""
+    shown = refused_problems({"ok": False, "problems": [problem]}, NAMES)
+    assert shown == [said]
+    path = problem.partition(": ")[0]
+    assert not any(path in line or f"{path.split('.')[0]}:" in line for line in shown)
 
 
 def test_ages_are_said_in_words() -> None:
