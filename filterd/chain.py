@@ -31,6 +31,7 @@ from filterd.policy.policy_stage import PolicyStage
 from filterd.querylog.log_stage import LogStage
 from filterd.querylog.queue import QueryLog
 from filterd.rules.service import RulesService
+from filterd.selftest.marker import OwnProbe
 from filterd.serve.acl import ClientAcl
 from filterd.serve.admission import (
     OUTSIDERS,
@@ -69,6 +70,7 @@ def build_chain(
     metrics: Metrics,
     clock: Clock,
     box_names: tuple[list[str], list[str]] = (["filterd.home.arpa"], []),
+    own_probe: OwnProbe | None = None,
 ) -> Chain:
     """Compose the steps, innermost first. Each is handed the one below as a bound method
     (`.__call__`): calling that costs half as much as calling the object, on every query."""
@@ -89,7 +91,7 @@ def build_chain(
     stage = LocalAnswers(stage, own).__call__
     # Log/metrics: above everything that answers, so every reply is recorded exactly once
     # (Parse hands it the queries it answers itself: FORMERR, NOTIMP, BADVERS).
-    log = LogStage(stage, querylog, metrics, clock)
+    log = LogStage(stage, querylog, metrics, clock, own_probe)
     stage = log.__call__
     # Waiting cap: on every answer that must wait, before it is started, so one client's slow
     # names cannot hold every upstream socket; an answer ready at once never meets it.
@@ -98,8 +100,9 @@ def build_chain(
     # client given a TC=1 stub asks again over TCP. It hands answers that must wait to the cap.
     wire: QueryToWire = Truncate(stage, waiting).__call__
     # Parse: bytes become a Query once; a malformed packet is answered here (FORMERR) and no
-    # stage below ever sees it.
-    inside: PacketStage = Parse(wire, metrics, clock, log.rejected).__call__
+    # stage below ever sees it. It also marks the household self-test's own questions
+    # (loopback and this start's secret) for the log to skip (filterd.selftest.marker).
+    inside: PacketStage = Parse(wire, metrics, clock, log.rejected, own_probe).__call__
     # Rate limit: before parsing, so a flood costs one bucket update per packet.
     inside = RateLimit(inside, limiter, metrics, clock).__call__
     # Outsiders share one bucket (spoofed sources cannot reset anyone's limit), then learn

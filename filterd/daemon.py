@@ -53,6 +53,7 @@ from filterd.rules import metrics as rules_metrics
 from filterd.rules.service import RulesService
 from filterd.rules.trusted_time import TrustedClock, sync_source_from_environment
 from filterd.selftest import profiles
+from filterd.selftest.marker import OwnProbe
 from filterd.selftest.requests import SelftestRequests
 from filterd.serve import metrics as serve_metrics
 from filterd.serve.acl import ClientAcl
@@ -145,6 +146,7 @@ class Daemon:
             metrics=self.metrics,
             clock=self.clock,
             box_names=_box_names(config),
+            own_probe=OwnProbe(config.database),
         )
         self.handle = self.chain.handle
         self.profile_probe = profiles.ProfileProbe(

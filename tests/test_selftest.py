@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import json
 
+from dnslib import EDNS0, DNSRecord
+
+from filterd.selftest.marker import option, read_secret, secret_path
 from tests.dashboard_support import logged_in, make_app
+from tests.support.dns_client import udp_exchange
 from tests.support.filterd_process import run_cli
+from tests.support.query_log import logged
 from tests.test_blocklists import write_lists
 from tests.test_event_log import NO_DISCOVERY, events
 
@@ -45,3 +50,48 @@ def test_the_self_test_finds_a_category_no_list_covers_and_health_shows_it(start
     page = client.get("/health").get_data(as_text=True)
     assert "Filter self-test" in page and "found problems" in page
     assert "gambling: covered by a list (no list has any name in it" in page
+
+
+def test_the_self_tests_own_questions_are_not_logged_but_a_device_using_its_mark_is(
+    start_filterd, tmp_path
+):
+    """The household self-test asks illegal-tier sample names every run: they must never
+    reach the query log, the events or the alerts. Its mark (this start's secret, from
+    loopback) must not give anyone else unlogged lookups: a device sending the very same
+    option is logged, and so is the box itself without the secret."""
+    shipped = write_lists(
+        tmp_path / "shipped",
+        adult=["adult.example"],
+        illegal=["http://abuse.example/page.html"],
+    )
+    filterd = start_filterd(
+        lists_update={
+            "directory": str(tmp_path / "lists"),
+            "shipped": str(shipped),
+            "refresh_hours": 0,
+        },
+        block_categories=["adult"],
+        discovery=NO_DISCOVERY,
+    )
+    done = run_cli("selftest", "--config", str(filterd.config_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok   illegal content: blocked: 1 names blocked" in done.stdout.splitlines()
+    secret = read_secret(filterd.db_path)
+    assert secret is not None
+    assert (secret_path(filterd.db_path).stat().st_mode & 0o777) == 0o600
+
+    marked = DNSRecord.question("abuse.example", "A")
+    marked.add_ar(EDNS0(udp_len=1232, opts=[option(secret)]))
+    # A device (not loopback) sending the self-test's exact option: answered and logged.
+    reply = udp_exchange(filterd.port, marked.pack(), source="127.0.0.2", timeout=2.0)
+    assert reply is not None
+    # The box itself with a wrong secret: logged too.
+    wrong = DNSRecord.question("abuse.example", "A")
+    wrong.add_ar(EDNS0(udp_len=1232, opts=[option(b"x" * len(secret))]))
+    assert udp_exchange(filterd.port, wrong.pack(), source="127.0.0.1", timeout=2.0)
+
+    rows = logged(filterd.db_path, "abuse.example", "client", count=2)
+    assert sorted(row[0] for row in rows) == ["127.0.0.1", "127.0.0.2"]  # not the self-test's
+    assert not logged(filterd.db_path, "adult.example", count=0)
+    illegal = [e for e in events(filterd.db_path) if e[2] == "block.illegal"]
+    assert sorted(e[6] for e in illegal) == ["127.0.0.1", "127.0.0.2"]

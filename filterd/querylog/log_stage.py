@@ -10,6 +10,7 @@ from filterd.dns.query import Query, Reason, Reply, Stage
 from filterd.dns.wire import Reject
 from filterd.metrics import FASTEST_BOUND, LATENCY_BOUNDS, Metrics
 from filterd.querylog.queue import QueryLog
+from filterd.selftest.marker import OwnProbe
 
 
 class LogStage:
@@ -19,8 +20,19 @@ class LogStage:
     query, and each Python call costs as much as the work it would wrap.
     """
 
-    def __init__(self, below: Stage, querylog: QueryLog, metrics: Metrics, clock: Clock) -> None:
+    def __init__(
+        self,
+        below: Stage,
+        querylog: QueryLog,
+        metrics: Metrics,
+        clock: Clock,
+        own_probe: OwnProbe | None = None,
+    ) -> None:
         self.below = below
+        # The household self-test's questions, marked by Parse: answered, never logged, so
+        # its illegal-tier samples raise no event or alert (filterd.selftest.marker).
+        self.own_probe = own_probe
+        self.probing = own_probe.pending if own_probe is not None else frozenset()
         self.monotonic = clock.monotonic
         self.time = clock.time
         self.metrics = metrics
@@ -49,6 +61,8 @@ class LogStage:
         metrics.latency_sum += latency
         if reply.reason is Reason.HELPLINE:
             return  # a child contacting a support service is nobody's business: not logged
+        if self.probing and self.own_probe is not None and self.own_probe.take(query):
+            return  # the box's own self-test: not a device's lookup
         self.record(
             (
                 self.time(),
