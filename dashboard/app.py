@@ -10,6 +10,7 @@ from flask import Flask, current_app, g
 
 from dashboard.data import accounts, rules_errors, setup_code
 from dashboard.data.db import connect
+from dashboard.data.name_risk import NameRisk
 from dashboard.data.rules_file import RulesFile
 from dashboard.settings import dashboard_settings
 from filterd.catalogue.model import Catalogue
@@ -34,7 +35,7 @@ class Dashboard:
         self.settings = dashboard_settings(config)
         # Exactly the file filterd reads; None (no `rules` key): nothing can be edited.
         self.rules_path = config.rules
-        self.rules = RulesFile(self.rules_path, announce_save(config.database))
+        self.rules = RulesFile(self.rules_path, announce_save(config.database), NameRisk(config))
 
     def db(self) -> sqlite3.Connection:
         """dashboard.db for this request."""

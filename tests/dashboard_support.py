@@ -25,8 +25,11 @@ RULES = {
 }
 
 
-def make_app(tmp_path: Path, rules: dict | None = None, retention_days: int = 7):
-    """The dashboard on files in tmp_path; filterd's query log kept `retention_days`."""
+def make_app(
+    tmp_path: Path, rules: dict | None = None, retention_days: int = 7, extra: dict | None = None
+):
+    """The dashboard on files in tmp_path; filterd's query log kept `retention_days`; `extra`:
+    more settings for filterd.yaml (lists_update, for one)."""
     rules_path = tmp_path / "rules.yaml"
     rules_path.write_text(with_end_line(yaml.safe_dump(rules or RULES)))
     config = parse_config(
@@ -38,6 +41,7 @@ def make_app(tmp_path: Path, rules: dict | None = None, retention_days: int = 7)
                 "rules": str(rules_path),
                 "dashboard": {"database": str(tmp_path / "dashboard.db")},
                 "query_log": {"retention_days": retention_days},
+                **(extra or {}),
             }
         )
     )

@@ -20,8 +20,10 @@ def choose_app(
     choice: str,
     fields: dict[str, str],
     version: str,
+    reason: str = "",
 ) -> dict[str, Any]:
-    """Save the choice; the child's raw rules as saved. `fields`: days, start, end, limit."""
+    """Save the choice; the child's raw rules as saved. `fields`: days, start, end, limit.
+    `reason`: why, needed when the app is in a high-risk category and this allows it."""
     if service_id not in catalogue.services:
         raise ActionError(Failure.NOT_FOUND, "filterd does not know that app.")
     if choice not in app_choices.CHOICES:
@@ -34,6 +36,6 @@ def choose_app(
     raw = edited(snapshot)
     raw["children"][child] = app_choices.apply_choice(old, service_id, choice, fields)
     with saving():
-        saved = dashboard.rules.save(raw, version, user)
+        saved = dashboard.rules.save(raw, version, user, reason)
     audit.record(dashboard.db(), user.name, "rules.save", child, changes_text(saved))
     return raw["children"][child]

@@ -33,7 +33,7 @@ import yaml
 
 from dashboard.data.accounts import Permission
 from dashboard.data.rule_permissions import MAX_CHANGES, FieldsRefused, changed_paths, refused
-from filterd.rules.changes import describe
+from filterd.rules.changes import Risk, describe
 from filterd.rules.guards import CUT_SHORT, END_KEY, NONE_WORD, with_end_line
 from filterd.rules.model import Rules
 from filterd.rules.parse import RulesError, override_expired, parse_rules, parse_rules_bytes
@@ -98,8 +98,16 @@ def version_of(data: bytes) -> str:
 
 
 class RulesFile:
-    def __init__(self, path: Path | None, announce: Announce | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        announce: Announce | None = None,
+        risk: Callable[[], Risk] | None = None,
+    ) -> None:
         self.path = path  # None: filterd.yaml names no rules file
+        # What the lists in force say about names and apps (dashboard.data.name_risk): a save
+        # opening a high-risk site or app by name then asks for a reason too.
+        self.risk = risk
         # The last snapshot read, reused while the file's bytes are the same: a big file
         # (up to filterd's cap) is parsed once, not on every page. Callers never change a
         # snapshot's raw rules in place (edited() copies them).
@@ -180,7 +188,7 @@ class RulesFile:
         not_allowed = refused(editor.may, changes)
         if not_allowed:
             raise FieldsRefused(not_allowed)
-        described = describe(current.rules, rules)
+        described = describe(current.rules, rules, self.risk() if self.risk else None)
         loosened = [str(c) for c in described if c.loosens_high_risk]
         if loosened and reason is not None and not reason.strip():
             raise ReasonNeeded(loosened)

@@ -17,6 +17,7 @@ from dashboard.data import app_choices, rules_errors
 from dashboard.data.accounts import Permission
 from dashboard.web.security import requires
 from filterd.catalogue.model import Catalogue
+from filterd.lists.categories import HIGH_RISK
 
 blueprint = Blueprint("apps", __name__, template_folder="../templates")
 MAX_QUERY = 60  # characters of a search kept
@@ -98,7 +99,9 @@ def app(child: str, service_id: str):
     return _render_app(child, service_id, snapshot)
 
 
-def _render_app(child, service_id, snapshot, problems=None, form=None, status: int = 200):
+def _render_app(
+    child, service_id, snapshot, problems=None, form=None, status: int = 200, reason_needed=""
+):
     catalogue = _catalogue()
     if service_id not in catalogue.services:
         abort(404, "filterd does not know that app.")
@@ -123,6 +126,8 @@ def _render_app(child, service_id, snapshot, problems=None, form=None, status: i
             file_problems=snapshot.problems,
             problems=problems or [],
             kind_label=app_choices.KIND_LABELS.get(state.service.kind, ""),
+            high_risk=state.service.category in HIGH_RISK,
+            reason_needed=reason_needed,
         ),
         status,
     )
@@ -146,10 +151,18 @@ def choose(child: str, service_id: str):
             choice,
             fields,
             request.form.get("version", ""),
+            request.form.get("reason", "")[:500],
         )
     except ActionError as err:
         if err.failure in (Failure.NOT_FOUND, Failure.INVALID):
             abort(err.failure.status, str(err))
+        if err.failure is Failure.REASON_NEEDED:
+            name = catalogue.services[service_id].name
+            needed = (
+                f"{name} is in a high-risk category, so allowing it needs a reason. Say why in"
+                " the box by the button, then choose again."
+            )
+            return _render_app(child, service_id, snapshot, None, fields, 400, needed)
         stale = err.failure is Failure.STALE
         problems = (
             [str(err)]

@@ -8,14 +8,34 @@ that lets a child reach a high-risk category is marked, so the dashboard can ask
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from filterd.dns.wire import name_to_text
-from filterd.lists.categories import BY_ID, CATEGORIES, HIGH_RISK, ids_of, label_of
+from filterd.lists.categories import BY_ID, CATEGORIES, HIGH_RISK, ids_of, label_of, mask_of
 from filterd.rules.model import Profile, Rules, Window
 from filterd.rules.parse import DAY_GROUPS
+
+HIGH_RISK_MASK = mask_of(HIGH_RISK)
+
+
+class Risk(NamedTuple):
+    """What the lists and the app catalogue in force say about names and apps, so a change
+    that opens a high-risk site or app by name (an allow list entry, an app allowed) asks for
+    a reason like unblocking the category does. Without one, only categories are judged."""
+
+    name_mask: Callable[[bytes], int]  # a wire name's category mask (lists and patterns)
+    app_category: Callable[[str], str | None]  # an app's category id (None: none or unknown)
+
+    def risky_names(self, names: frozenset[bytes]) -> list[str]:
+        """The names (as text) whose lists put them in a high-risk category."""
+        return sorted(name_to_text(n) for n in names if self.name_mask(n) & HIGH_RISK_MASK)
+
+    def risky_app(self, app: str) -> bool:
+        return self.app_category(app) in HIGH_RISK
+
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 GROUP_NAMES = {days: name.replace("_", " ") for name, days in DAY_GROUPS.items()}
@@ -33,8 +53,9 @@ class Change(NamedTuple):
         return f"{who}{self.setting}: {self.before} -> {self.after}"
 
 
-def describe(old: Rules | None, new: Rules) -> list[Change]:
-    """Every setting that differs, home-wide first, then per child in the new file's order."""
+def describe(old: Rules | None, new: Rules, risk: Risk | None = None) -> list[Change]:
+    """Every setting that differs, home-wide first, then per child in the new file's order.
+    With `risk`, names and apps newly let through that are high risk mark their change too."""
     changes: list[Change] = []
     if old is None:
         return [Change("", "rules", "none", f"{len(new.children)} children")]
@@ -45,12 +66,22 @@ def describe(old: Rules | None, new: Rules) -> list[Change]:
         before, after = old.children.get(child_id), new.children.get(child_id)
         if before is None:
             assert after is not None
-            changes.append(Change(after.name, "child", "none", f"added ({_band(after)})"))
+            opens = risk is not None and _opens_by_name(after, risk)
+            changes.append(Change(after.name, "child", "none", f"added ({_band(after)})", opens))
         elif after is None:
             changes.append(Change(before.name, "child", "present", "removed"))
         else:
-            changes += _profile(before, after, new.timezone)
+            changes += _profile(before, after, new.timezone, risk)
     return changes
+
+
+def _opens_by_name(profile: Profile, risk: Risk) -> bool:
+    """A new child whose allow lists or apps open a high-risk site or app by name."""
+    allowed_apps = [app for app, choice in profile.services.items() if choice == "allowed"]
+    allowed_apps += [app for window in profile.allowed_during for app in window.services]
+    return bool(risk.risky_names(profile.allow | profile.always_allow)) or any(
+        risk.risky_app(app) for app in allowed_apps
+    )
 
 
 def _band(profile: Profile) -> str:
@@ -71,7 +102,7 @@ def _devices(old: Rules, new: Rules) -> list[Change]:
     return changes
 
 
-def _profile(old: Profile, new: Profile, tz: ZoneInfo) -> list[Change]:
+def _profile(old: Profile, new: Profile, tz: ZoneInfo, risk: Risk | None = None) -> list[Change]:
     who = new.name
     changes = []
     if old.name != new.name:
@@ -85,9 +116,7 @@ def _profile(old: Profile, new: Profile, tz: ZoneInfo) -> list[Change]:
             loosens = was and not now and category.id in HIGH_RISK
             changes.append(Change(who, category.label, _blocked(was), _blocked(now), loosens))
     changes += _windows(who, "bedtime", old.offline, new.offline, loosening_if_added=False)
-    changes += _windows(
-        who, "allowed during", old.allowed_during, new.allowed_during, loosening_if_added=True
-    )
+    changes += _windows(who, "allowed during", old.allowed_during, new.allowed_during, True, risk)
     changes += _limits(who, old, new)
     for label, before, after in (
         ("allow list", old.allow, new.allow),
@@ -95,7 +124,8 @@ def _profile(old: Profile, new: Profile, tz: ZoneInfo) -> list[Change]:
         ("always allow list", old.always_allow, new.always_allow),
     ):
         if before != after:
-            changes.append(Change(who, label, _names(before), _names(after)))
+            opens = label != "deny list" and risk is not None and risk.risky_names(after - before)
+            changes.append(Change(who, label, _names(before), _names(after), bool(opens)))
     if old.walled_garden != new.walled_garden:
         changes.append(
             Change(who, "only the allow list", _on(old.walled_garden), _on(new.walled_garden))
@@ -114,7 +144,8 @@ def _profile(old: Profile, new: Profile, tz: ZoneInfo) -> list[Change]:
         for app in sorted(set(old.services) | set(new.services)):
             was, now = old.services.get(app, "default"), new.services.get(app, "default")
             if was != now:
-                changes.append(Change(who, f"app {app}", was, now))
+                opens = now == "allowed" and risk is not None and risk.risky_app(app)
+                changes.append(Change(who, f"app {app}", was, now, opens))
     return changes
 
 
@@ -146,6 +177,7 @@ def _windows(
     old: tuple[Window, ...],
     new: tuple[Window, ...],
     loosening_if_added: bool,
+    risk: Risk | None = None,
 ) -> list[Change]:
     """Windows matched by their days: a start or end moved reads as that time moving."""
 
@@ -169,6 +201,9 @@ def _windows(
             continue
         opened = (now.categories if now else 0) & ~(was.categories if was else 0)
         loosens = loosening_if_added and any(c in HIGH_RISK for c in ids_of(opened))
+        if loosening_if_added and risk is not None:  # a high-risk app allowed at set hours
+            apps = (now.services if now else frozenset()) - (was.services if was else frozenset())
+            loosens = loosens or any(risk.risky_app(app) for app in apps)
         changes.append(Change(who, setting, _window(was), _window(now), loosens))
     return changes
 
