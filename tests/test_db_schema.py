@@ -104,6 +104,84 @@ def test_dashboard_db_from_the_previous_release_is_upgraded_in_place(tmp_path):
     db.close()
 
 
+def dashboard_shape(path: Path) -> dict[str, object]:
+    """What a dashboard.db holds, apart from its rows: each table's columns (in any order, as
+    ALTER TABLE adds them at the end), foreign keys, and every index and trigger."""
+    db = sqlite3.connect(path)
+    try:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        shape: dict[str, object] = {
+            name: (
+                sorted(tuple(c[1:]) for c in db.execute(f"PRAGMA table_info({name})")),
+                sorted(tuple(k[2:5]) for k in db.execute(f"PRAGMA foreign_key_list({name})")),
+            )
+            for name in tables
+        }
+        for kind, name, sql in db.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger')"
+        ):
+            shape[f"{kind} {name}"] = " ".join((sql or "").split())
+        return shape
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("release", ["release-0", "release-3"])
+def test_every_earlier_dashboard_db_is_upgraded_to_the_shape_of_a_new_file(tmp_path, release):
+    """One migration brings a file any earlier release wrote (version 0, and version 3 whose
+    connections added columns and tables outside any version) to exactly what a new file is."""
+    old = tmp_path / "old.db"
+    shutil.copy(FIXTURES / f"{release}-dashboard.db", old)
+    connect(old).close()
+    connect(tmp_path / "new.db").close()
+    assert user_version(old) == DASHBOARD_VERSION
+    assert dashboard_shape(old) == dashboard_shape(tmp_path / "new.db")
+
+
+def test_a_version_3_dashboard_db_keeps_every_row_and_its_history_stays_append_only(tmp_path):
+    from dashboard.data import agreements, chain
+
+    path = tmp_path / "dashboard.db"
+    shutil.copy(FIXTURES / "release-3-dashboard.db", path)
+    assert user_version(path) == 3
+    db = connect(path)
+    assert db.execute("SELECT name, email, totp_secret FROM users").fetchall() == [
+        ("Lee", "lee@home.example", "JBSWY3DPEHPK3PXP")
+    ]
+    assert db.execute("SELECT public_id, remote, agent, verified FROM sessions").fetchall() == [
+        ("p1", "192.168.1.5", "Firefox", 1)
+    ]
+    for table in ("audit", "reviews"):
+        verdict = chain.verify(db, table)
+        assert verdict.intact and verdict.checked == 1, table
+    (signed,) = agreements.versions(db, "sam")
+    assert [s.signer for s in signed.signatures] == ["Sam"]
+    assert db.execute("SELECT bought_by FROM device_records").fetchall() == [("Carer",)]
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.execute("UPDATE audit SET user = 'someone else'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.execute("DELETE FROM agreement_signatures")
+    db.close()
+
+
+def test_opening_a_current_file_changes_no_table(tmp_path):
+    """The schema changes only through a migration: a connection to a file already at the
+    current version runs no CREATE or ALTER (earlier releases re-ran the whole schema and
+    added columns on every connection, outside any version)."""
+    path = tmp_path / "dashboard.db"
+    connect(path).close()
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE digests_sent")  # a table missing at the current version stays so
+    db.commit()
+    db.close()
+    connect(path).close()
+    db = sqlite3.connect(path)
+    assert (
+        db.execute("SELECT name FROM sqlite_master WHERE name = 'digests_sent'").fetchone() is None
+    )
+    db.close()
+
+
 def test_a_new_high_risk_block_is_unreviewed_after_the_log_is_pruned(tmp_path):
     """Reviews are keyed on the entry's id; SQLite used to hand a pruned id to the next entry."""
     path = tmp_path / "filterd.db"

@@ -8,7 +8,7 @@ version; so does a rules change that changes the summary after a version was mad
 (`follow_rules`): the signed one is then out of date until the new draft is signed. Each version
 names the audit entries between it and the version before (`audit_after`, `audit_upto`), so the
 rule changes behind it can be listed. Signatures are rows of their own (a name typed, who recorded
-it, when), also append-only. Tables here, created by dashboard.data.db's migration 1 -> 2.
+it, when), also append-only. The tables are defined in dashboard.data.db (AGREEMENTS).
 """
 
 from __future__ import annotations
@@ -22,45 +22,6 @@ from zoneinfo import ZoneInfo
 from filterd.rules.changes import in_force
 from filterd.rules.model import Profile, Rules
 from filterd.text.people import escaped, text_problem
-
-TABLES = """
-CREATE TABLE IF NOT EXISTS agreement_versions (  -- append-only: every version kept
-    id INTEGER PRIMARY KEY,
-    child TEXT NOT NULL,            -- the child's id in the rules
-    number INTEGER NOT NULL,        -- 1, 2, ... per child
-    ts REAL NOT NULL,
-    author TEXT NOT NULL,           -- who saved it, or RULES_CHANGED for a draft made by a change
-    cause TEXT NOT NULL,            -- recorded, rules_changed
-    in_force TEXT NOT NULL,         -- JSON [[setting, value], ...]: the child's rules then
-    fields TEXT NOT NULL,           -- JSON: what people recorded (FIELDS)
-    audit_after INTEGER NOT NULL,   -- audit entries after this id and up to audit_upto are
-    audit_upto INTEGER NOT NULL,    -- the changes between the version before and this one
-    UNIQUE (child, number)
-);
-CREATE TABLE IF NOT EXISTS agreement_signatures (  -- append-only
-    id INTEGER PRIMARY KEY,
-    version INTEGER NOT NULL REFERENCES agreement_versions(id),
-    signer TEXT NOT NULL,           -- the name typed by the person who signed
-    part TEXT NOT NULL,             -- their part: child, carer, parent, ...
-    recorded_by TEXT NOT NULL,      -- the account that marked it signed
-    ts REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS agreement_reminders (  -- each review reminder sent once
-    child TEXT NOT NULL,
-    review TEXT NOT NULL,           -- the review date it is about (YYYY-MM-DD)
-    state TEXT NOT NULL,            -- due, overdue
-    ts REAL NOT NULL,
-    PRIMARY KEY (child, review, state)
-);
-CREATE TRIGGER IF NOT EXISTS agreement_versions_no_update BEFORE UPDATE ON agreement_versions
-BEGIN SELECT RAISE(ABORT, 'agreement versions are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS agreement_versions_no_delete BEFORE DELETE ON agreement_versions
-BEGIN SELECT RAISE(ABORT, 'agreement versions are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS agreement_signatures_no_update BEFORE UPDATE ON agreement_signatures
-BEGIN SELECT RAISE(ABORT, 'signatures are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS agreement_signatures_no_delete BEFORE DELETE ON agreement_signatures
-BEGIN SELECT RAISE(ABORT, 'signatures are append-only'); END;
-"""
 
 RULES_CHANGED = "(rules changed)"  # the author of a draft a rules change started
 REVIEW_SOON_DAYS = 7  # a review date this close, or passed, is a reminder

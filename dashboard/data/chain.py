@@ -3,8 +3,9 @@ shows.
 
 Each row stores `prev` (the hash of the row before it) and `hash` = SHA-256 of prev and the
 row's own fields. Changing a row breaks its hash; deleting one breaks the next row's `prev`.
-Triggers refuse UPDATE and DELETE through SQLite, so only someone editing the file by other
-means can change history, and then Health and the report say so. Rows written before the
+Triggers (dashboard.data.db.append_only) refuse UPDATE and DELETE through SQLite, so only
+someone editing the file by other means can change history, and then Health and the report
+say so. Rows written before the
 chain began (hash '') are counted, not checked.
 """
 
@@ -21,18 +22,6 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "reviews": ("query_id", "outcome", "note", "reviewer", "ts"),
 }
 SEPARATOR = "\x1f"  # a unit separator: stored text is escaped, so it never holds one
-
-
-def triggers(table: str, kept_days: int) -> str:
-    """SQL that makes `table` append-only (run with the schema): no row is changed, and none
-    deleted until it is `kept_days` old (pruning by retention, see `prune`)."""
-    return (
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}"
-        f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}"
-        f" WHEN old.ts >= CAST(strftime('%s', 'now') AS INTEGER) - {kept_days} * 86400"
-        f" BEGIN SELECT RAISE(ABORT, '{table} is append-only within its retention'); END;"
-    )
 
 
 def prune(db: sqlite3.Connection, table: str, before: float) -> None:

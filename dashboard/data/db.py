@@ -1,9 +1,12 @@
 """var/dashboard.db: accounts, sessions, the audit trail and reviews of blocked requests.
 
-Written only by the dashboard; every table is defined here. Each request opens its own
-connection (SQLite connections are cheap and not shared between threads), which creates or
-upgrades the file in place: the version is `PRAGMA user_version`, version 0 the release before
-versions (tests/fixtures). filterd.db is read through filterd.db.read, never here.
+Written only by the dashboard; every table, column, index and trigger is defined here (SCHEMA),
+and nowhere else (tests/unit/test_schema_owners.py). Each request opens its own connection
+(SQLite connections are cheap and not shared between threads); one whose `PRAGMA user_version`
+is not SCHEMA_VERSION creates the file, or upgrades it in place through MIGRATIONS (version 0 is
+the release before versions; tests/fixtures holds files earlier releases wrote). A change to a
+table is a new migration, never a statement run on every connection. filterd.db is read through
+filterd.db.read, never here.
 """
 
 from __future__ import annotations
@@ -12,24 +15,36 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from dashboard.data import agreements, chain
 from filterd.db.schema import statements
 
-SCHEMA = """
+# Version 1: accounts, sessions, the audit trail, reviews, alerts, requests, device decisions.
+CORE = """
 CREATE TABLE IF NOT EXISTS users (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE COLLATE NOCASE,
     role TEXT NOT NULL,             -- administrator, carer, safeguarding_lead, viewer, practitioner
     password_hash TEXT NOT NULL,    -- argon2id
     created REAL NOT NULL,
-    disabled INTEGER NOT NULL DEFAULT 0
+    disabled INTEGER NOT NULL DEFAULT 0,
+    email TEXT NOT NULL DEFAULT '',  -- where this account's alerts go
+    -- two-factor (dashboard.data.two_factor): the TOTP secret in force, one being enrolled,
+    -- and the last time step used (a code works once)
+    totp_secret TEXT NOT NULL DEFAULT '',
+    totp_pending TEXT NOT NULL DEFAULT '',
+    totp_last_step INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS sessions (
     token_hash TEXT PRIMARY KEY,    -- sha256 of the cookie's token: a leaked table opens nothing
     user_id INTEGER NOT NULL REFERENCES users(id),
     csrf TEXT NOT NULL,
     created REAL NOT NULL,
-    last_seen REAL NOT NULL
+    last_seen REAL NOT NULL,
+    -- listed and ended by people (dashboard.data.sessions): a random id to show and end one
+    -- by, where it was started from, and whether its second factor was given
+    public_id TEXT NOT NULL DEFAULT '',
+    remote TEXT NOT NULL DEFAULT '',
+    agent TEXT NOT NULL DEFAULT '',
+    verified INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS login_attempts (  -- dashboard.data.throttle
     id INTEGER PRIMARY KEY,
@@ -45,7 +60,6 @@ CREATE TABLE IF NOT EXISTS known_devices (
     user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     created REAL NOT NULL
 );
-DROP TABLE IF EXISTS login_failures;  -- replaced by login_attempts
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY,
     ts REAL NOT NULL,
@@ -53,7 +67,10 @@ CREATE TABLE IF NOT EXISTS audit (
     action TEXT NOT NULL,           -- rules.save, child.pause, review, export, user.add...
     target TEXT NOT NULL DEFAULT '',
     detail TEXT NOT NULL DEFAULT '',
-    source TEXT NOT NULL DEFAULT ''  -- the client address of the request
+    source TEXT NOT NULL DEFAULT '',  -- the client address of the request
+    -- dashboard.data.chain: the hash of the row before ('' before the chain began) and its own
+    prev TEXT NOT NULL DEFAULT '',
+    hash TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS audit_ts ON audit(ts);
 CREATE TABLE IF NOT EXISTS reviews (  -- append-only: every review kept, the latest in force
@@ -62,7 +79,9 @@ CREATE TABLE IF NOT EXISTS reviews (  -- append-only: every review kept, the lat
     outcome TEXT NOT NULL,          -- no_concern, discussed_with_child, raised_with_dsl
     note TEXT NOT NULL DEFAULT '',
     reviewer TEXT NOT NULL,
-    ts REAL NOT NULL
+    ts REAL NOT NULL,
+    prev TEXT NOT NULL DEFAULT '',  -- dashboard.data.chain, as for audit
+    hash TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS reviews_query ON reviews(query_id, id);
 CREATE INDEX IF NOT EXISTS reviews_ts ON reviews(ts);
@@ -167,13 +186,77 @@ CREATE TABLE IF NOT EXISTS practitioner_children (  -- the only children it may 
     PRIMARY KEY (user_id, child)
 );
 """
-SCHEMA_VERSION = 3
+# Version 3 (MIGRATIONS: _from_2): each child's online-safety agreement, its versions, signatures
+# and review reminders (dashboard.data.agreements reads and writes them).
+AGREEMENTS = """
+CREATE TABLE IF NOT EXISTS agreement_versions (  -- append-only: every version kept
+    id INTEGER PRIMARY KEY,
+    child TEXT NOT NULL,            -- the child's id in the rules
+    number INTEGER NOT NULL,        -- 1, 2, ... per child
+    ts REAL NOT NULL,
+    author TEXT NOT NULL,           -- who saved it, or RULES_CHANGED for a draft made by a change
+    cause TEXT NOT NULL,            -- recorded, rules_changed
+    in_force TEXT NOT NULL,         -- JSON [[setting, value], ...]: the child's rules then
+    fields TEXT NOT NULL,           -- JSON: what people recorded (FIELDS)
+    audit_after INTEGER NOT NULL,   -- audit entries after this id and up to audit_upto are
+    audit_upto INTEGER NOT NULL,    -- the changes between the version before and this one
+    UNIQUE (child, number)
+);
+CREATE TABLE IF NOT EXISTS agreement_signatures (  -- append-only
+    id INTEGER PRIMARY KEY,
+    version INTEGER NOT NULL REFERENCES agreement_versions(id),
+    signer TEXT NOT NULL,           -- the name typed by the person who signed
+    part TEXT NOT NULL,             -- their part: child, carer, parent, ...
+    recorded_by TEXT NOT NULL,      -- the account that marked it signed
+    ts REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS agreement_reminders (  -- each review reminder sent once
+    child TEXT NOT NULL,
+    review TEXT NOT NULL,           -- the review date it is about (YYYY-MM-DD)
+    state TEXT NOT NULL,            -- due, overdue
+    ts REAL NOT NULL,
+    PRIMARY KEY (child, review, state)
+);
+CREATE TRIGGER IF NOT EXISTS agreement_versions_no_update BEFORE UPDATE ON agreement_versions
+BEGIN SELECT RAISE(ABORT, 'agreement versions are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS agreement_versions_no_delete BEFORE DELETE ON agreement_versions
+BEGIN SELECT RAISE(ABORT, 'agreement versions are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS agreement_signatures_no_update BEFORE UPDATE ON agreement_signatures
+BEGIN SELECT RAISE(ABORT, 'signatures are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS agreement_signatures_no_delete BEFORE DELETE ON agreement_signatures
+BEGIN SELECT RAISE(ABORT, 'signatures are append-only'); END;
+"""
 
 # How long dashboard.db keeps each kind of record (README: "What is kept, and for how long").
 # Pruned when the table is written, and never shown once older, even before pruning runs.
 REVIEW_DAYS = 365  # reviews of blocked requests: export them to the home's recording system
 AUDIT_DAYS = 365  # the audit trail
 ACCESS_REQUEST_DAYS = 90  # a child's requests for access and their answers
+
+
+def append_only(table: str, kept_days: int) -> str:
+    """Triggers that make a hash-chained table (dashboard.data.chain.FIELDS) append-only: no
+    row is changed, and none deleted until it is `kept_days` old (pruning by retention,
+    chain.prune)."""
+    return (
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}"
+        f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;\n"
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}"
+        f" WHEN old.ts >= CAST(strftime('%s', 'now') AS INTEGER) - {kept_days} * 86400"
+        f" BEGIN SELECT RAISE(ABORT, '{table} is append-only within its retention'); END;\n"
+    )
+
+
+# Every table, index and trigger of the current version: what a new file is made with, and
+# what the last migration brings an older file to.
+SCHEMA = (
+    CORE
+    + DEVICE_RECORDS_AND_PRACTITIONERS
+    + AGREEMENTS
+    + append_only("audit", AUDIT_DAYS)
+    + append_only("reviews", REVIEW_DAYS)
+)
+SCHEMA_VERSION = 4
 
 
 def _from_0(db: sqlite3.Connection) -> None:
@@ -187,8 +270,12 @@ def _from_0(db: sqlite3.Connection) -> None:
     reviews = {row[1]: row[5] for row in db.execute("PRAGMA table_info(reviews)")}
     if reviews.get("query_id") == 1:  # query_id was the primary key: one review per request
         db.execute("ALTER TABLE reviews RENAME TO reviews_replaced")
-        for statement in statements(SCHEMA):
-            db.execute(statement)
+        db.execute(  # the table as version 1 made it (_from_3 adds its chain's columns)
+            "CREATE TABLE reviews (id INTEGER PRIMARY KEY, query_id INTEGER NOT NULL,"
+            " outcome TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', reviewer TEXT NOT NULL,"
+            " ts REAL NOT NULL)"
+        )
+        db.execute("CREATE INDEX IF NOT EXISTS reviews_query ON reviews(query_id, id)")
         db.execute(
             "INSERT INTO reviews (query_id, outcome, note, reviewer, ts)"
             " SELECT query_id, outcome, note, reviewer, ts FROM reviews_replaced ORDER BY ts"
@@ -197,7 +284,7 @@ def _from_0(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS audit_ts ON audit(ts)")
     db.execute("CREATE INDEX IF NOT EXISTS reviews_ts ON reviews(ts)")
     for table in ("audit", "reviews"):  # refused every delete: now pruning by retention may
-        db.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")  # (connect makes it again)
+        db.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")  # (_from_3 makes it again)
 
 
 def _from_1(db: sqlite3.Connection) -> None:
@@ -210,12 +297,45 @@ def _from_1(db: sqlite3.Connection) -> None:
 def _from_2(db: sqlite3.Connection) -> None:
     """2 -> 3: each child's online-safety agreement, its versions, signatures and review
     reminders (dashboard.data.agreements owns these tables)."""
-    for statement in statements(agreements.TABLES):
+    for statement in statements(AGREEMENTS):
         db.execute(statement)
 
 
-# MIGRATIONS[n] upgrades version n to n + 1; a test opens a file the previous release wrote.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_from_0, _from_1, _from_2]
+# Columns earlier releases added to a table on every connection, in no version: a file of any
+# version may lack any of them. (table, column, definition as in SCHEMA's CREATE TABLE.)
+_COLUMNS_ADDED_BEFORE_4 = (
+    ("audit", "source", "TEXT NOT NULL DEFAULT ''"),
+    ("audit", "prev", "TEXT NOT NULL DEFAULT ''"),
+    ("audit", "hash", "TEXT NOT NULL DEFAULT ''"),
+    ("reviews", "prev", "TEXT NOT NULL DEFAULT ''"),
+    ("reviews", "hash", "TEXT NOT NULL DEFAULT ''"),
+    ("users", "email", "TEXT NOT NULL DEFAULT ''"),
+    ("users", "totp_secret", "TEXT NOT NULL DEFAULT ''"),
+    ("users", "totp_pending", "TEXT NOT NULL DEFAULT ''"),
+    ("users", "totp_last_step", "INTEGER NOT NULL DEFAULT 0"),
+    ("sessions", "public_id", "TEXT NOT NULL DEFAULT ''"),
+    ("sessions", "remote", "TEXT NOT NULL DEFAULT ''"),
+    ("sessions", "agent", "TEXT NOT NULL DEFAULT ''"),
+    ("sessions", "verified", "INTEGER NOT NULL DEFAULT 1"),
+)
+
+
+def _from_3(db: sqlite3.Connection) -> None:
+    """3 -> 4 (and every older file, after its own steps): until version 4 each connection
+    created any table missing and added the columns above, outside the version, so a file may
+    lack some: add what is missing, make the append-only triggers, and drop the table
+    login_attempts replaced. Rows are kept as they are."""
+    for statement in statements(SCHEMA):
+        db.execute(statement)
+    for table, column, definition in _COLUMNS_ADDED_BEFORE_4:
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+    db.execute("DROP TABLE IF EXISTS login_failures")
+
+
+# MIGRATIONS[n] upgrades version n to n + 1; a test opens files earlier releases wrote.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_from_0, _from_1, _from_2, _from_3]
 
 
 def migrate(db: sqlite3.Connection) -> int:
@@ -226,13 +346,12 @@ def migrate(db: sqlite3.Connection) -> int:
         found = db.execute("PRAGMA user_version").fetchone()[0]
         if found < SCHEMA_VERSION:
             fresh = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'").fetchone()
-            if fresh is not None:
+            if fresh is None:
+                for statement in statements(SCHEMA):
+                    db.execute(statement)
+            else:
                 for step in MIGRATIONS[found:]:
                     step(db)
-            for statement in statements(
-                SCHEMA + DEVICE_RECORDS_AND_PRACTITIONERS + agreements.TABLES
-            ):
-                db.execute(statement)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.commit()
     except BaseException:
@@ -248,40 +367,4 @@ def connect(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA foreign_keys=ON")
     if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
         migrate(db)
-    # Tables added without a migration (new, empty) appear here too.
-    db.executescript(SCHEMA + DEVICE_RECORDS_AND_PRACTITIONERS + agreements.TABLES)
-    _add_missing_columns(db)
-    db.executescript(chain.triggers("audit", AUDIT_DAYS) + chain.triggers("reviews", REVIEW_DAYS))
     return db
-
-
-# Columns added after a table was first created, with a default, checked on every connect:
-# (table, column, definition). Any other change of a table is a migration (MIGRATIONS).
-ADDED_COLUMNS = (
-    ("audit", "source", "TEXT NOT NULL DEFAULT ''"),
-    ("users", "email", "TEXT NOT NULL DEFAULT ''"),  # where this account's alerts go
-    # dashboard.data.chain: each row's hash and the one before it ('' before the chain began)
-    ("audit", "prev", "TEXT NOT NULL DEFAULT ''"),
-    ("audit", "hash", "TEXT NOT NULL DEFAULT ''"),
-    ("reviews", "prev", "TEXT NOT NULL DEFAULT ''"),
-    ("reviews", "hash", "TEXT NOT NULL DEFAULT ''"),
-    # Sessions listed and ended by people (dashboard.data.sessions): a random id to show and
-    # end one by, where it was started from, and whether its second factor was given.
-    ("sessions", "public_id", "TEXT NOT NULL DEFAULT ''"),
-    ("sessions", "remote", "TEXT NOT NULL DEFAULT ''"),
-    ("sessions", "agent", "TEXT NOT NULL DEFAULT ''"),
-    ("sessions", "verified", "INTEGER NOT NULL DEFAULT 1"),
-    # Two-factor (dashboard.data.two_factor): the TOTP secret in force, one being enrolled,
-    # and the last time step used (a code works once).
-    ("users", "totp_secret", "TEXT NOT NULL DEFAULT ''"),
-    ("users", "totp_pending", "TEXT NOT NULL DEFAULT ''"),
-    ("users", "totp_last_step", "INTEGER NOT NULL DEFAULT 0"),
-)
-
-
-def _add_missing_columns(db: sqlite3.Connection) -> None:
-    for table, column, definition in ADDED_COLUMNS:
-        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-        if column not in have:
-            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
-    db.commit()

@@ -1,0 +1,54 @@
+"""One owner per database: every table, index, trigger and view of filterd.db is defined in
+filterd/db/schema.py, and of dashboard.db in dashboard/data/db.py, with their migrations.
+Checked on the source, so a table made anywhere else (and so outside any schema version) fails
+here before it reaches a home's files."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+OWNERS = {Path("filterd/db/schema.py"), Path("dashboard/data/db.py")}
+SKIPPED = {"tests", "node_modules", "build", "dist", "__pycache__"}  # tests: not product code
+DEFINITION = re.compile(
+    r"\bCREATE\s+(?:UNIQUE\s+|TEMP\s+|TEMPORARY\s+|VIRTUAL\s+)?(TABLE|INDEX|TRIGGER|VIEW)\b",
+    re.IGNORECASE,
+)
+
+
+def schema_text_outside_the_owners() -> dict[str, list[str]]:
+    """Each source file (tests excluded) with schema text in it, and the lines where."""
+    found: dict[str, list[str]] = {}
+    for folder, subfolders, files in os.walk(ROOT):
+        here = Path(folder).relative_to(ROOT)
+        subfolders[:] = [d for d in subfolders if d not in SKIPPED and not d.startswith(".")]
+        if here == Path("tests"):
+            continue
+        for name in files:
+            relative = here / name
+            if relative in OWNERS or Path(name).suffix not in (".py", ".sql", ".sh"):
+                continue
+            text = (ROOT / relative).read_text(encoding="utf-8", errors="replace")
+            hits = [f"line {text.count(chr(10), 0, m.start()) + 1}: {m.group(0)}"
+                    for m in DEFINITION.finditer(text)]  # fmt: skip
+            if hits:
+                found[str(relative)] = hits
+    return found
+
+
+def test_no_table_index_or_trigger_is_defined_outside_the_two_schema_modules():
+    assert schema_text_outside_the_owners() == {}
+
+
+def test_the_check_finds_a_definition_where_it_does_not_belong():
+    """The pattern the guard relies on matches the ways a definition is written."""
+    for text in (
+        "CREATE TABLE IF NOT EXISTS x (a)",
+        'f"CREATE TRIGGER IF NOT EXISTS {t}_no_update BEFORE UPDATE ON {t}"',
+        "create unique index x_a on x(a)",
+        "CREATE\n    VIEW v AS SELECT 1",
+    ):
+        assert DEFINITION.search(text), text
+    assert not DEFINITION.search("a table created by the migration; CREATE a new row")
