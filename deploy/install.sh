@@ -29,6 +29,10 @@ while [ $# -gt 0 ]; do
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+if [ "$purge" = yes ] && [ "$action" != uninstall ]; then
+  echo "install.sh: --purge goes with --uninstall (nothing was changed)" >&2
+  exit 2
+fi
 if [ -z "$root" ] && [ "$(id -u)" != 0 ]; then
   echo "run as root: sudo $0" >&2
   exit 1
@@ -133,8 +137,15 @@ if [ "$upgrade" = no ]; then
       -e 's#"https://filterd.home.arpa:8443"#"https://filterd.home.arpa"#' \
       -e "s#^  interface: null#  interface: ${lan:-null}#" \
       -e 's/^  #+ /  /' \
+      -e 's#^  style: "null_ip"#  style: "block_page"#' \
       "$opt/config/filterd.example.yaml" > "$config.new"
   mv "$config.new" "$config"
+elif [ -n "$box_ip" ] && ! grep -E '^  allowed_hosts:' "$config" | grep -qF "\"$box_ip\""; then
+  # An upgrade on a box whose address changed (or a restore from another box): the address
+  # printed below must be one the dashboard answers to, and its certificate then covers it.
+  # Only the allowed_hosts line changes (a one-line list, as the installer writes it).
+  sed -E "s#^(  allowed_hosts: \[.*[^[ ])( *\])#\1, \"$box_ip\"\2#" "$config" > "$config.new"
+  cat "$config.new" > "$config" && rm -f "$config.new"
 fi
 # The rules start with no children and every unassigned device filtered strictly.
 [ -f "$state/rules.yaml" ] || cp "$opt/config/rules.starter.yaml" "$state/rules.yaml"
@@ -174,7 +185,9 @@ fi
 cd "$web_state"
 # Each as the dashboard's user, so a file it cannot reach shows now, in words, not later.
 certificate=$(as_web "$filterd" certificate --config "$config" 2>&1) || true
-fingerprint=$(printf '%s\n' "$certificate" | awk '/SHA-256/ {print $NF; exit}')
+# Two fingerprints (README "HTTPS"): the box's certificate authority's, then the dashboard's own.
+ca_fingerprint=$(printf '%s\n' "$certificate" | awk '/^certificate to trust/ {c = 1} c && /SHA-256/ {print $NF; exit}')
+fingerprint=$(printf '%s\n' "$certificate" | awk '/^dashboard certificate/ {c = 1} c && /SHA-256/ {print $NF; exit}')
 code_said=$(as_web "$filterd" setup-code --config "$config" 2>&1) || true
 code=$(printf '%s\n' "$code_said" | grep -E '^[A-Z0-9]{4}(-[A-Z0-9]{4})+$' | head -n 1) || true
 problems=""
@@ -198,9 +211,15 @@ echo
 echo "1. Open the dashboard on a phone or laptop on this Wi-Fi:"
 echo "     https://filterd.home.arpa   (once the router uses this box for DNS)"
 [ -n "$box_ip" ] && echo "     https://$box_ip   (works straight away)"
-echo "   Your browser will warn that it does not know this box's certificate. Check that the"
-echo "   fingerprint it shows is this one, then continue:"
+echo "   Your browser will warn that it does not know this box's certificate. Before you"
+echo "   continue, open the warning's details (or the padlock's certificate viewer): the first"
+echo "   certificate it shows is the dashboard's own, and its SHA-256 fingerprint must be:"
 echo "     ${fingerprint:-(see: sudo -u filterd-web $filterd certificate --config /etc/filterd/filterd.yaml)}"
+if [ -n "$ca_fingerprint" ]; then
+  echo "   The viewer's next one up is the box's own certificate authority (also the file to"
+  echo "   install on a phone, from http://${box_ip:-filterd.home.arpa}/filterd-ca.crt); its fingerprint:"
+  echo "     $ca_fingerprint"
+fi
 if [ -n "$code" ]; then
   echo "2. The first visit asks for this one-time set-up code, so nobody else on the Wi-Fi can"
   echo "   take the box over:   $code"

@@ -43,6 +43,16 @@ def root_view(root: Path) -> Path:
     return view
 
 
+def box_address() -> str:
+    """The IPv4 address of the interface the default route leaves by, as install.sh finds it."""
+    route = subprocess.run(["ip", "route", "show", "default"], capture_output=True, text=True)
+    lan = route.stdout.split()[4]
+    shown = subprocess.run(
+        ["ip", "-4", "-o", "addr", "show", "dev", lan], capture_output=True, text=True
+    )
+    return shown.stdout.split()[3].split("/")[0]
+
+
 def a_debian_box(tmp_path: Path) -> Path:
     """An empty root with systemd's own units, as on Debian, for systemd-analyze."""
     root = tmp_path / "box"
@@ -219,6 +229,10 @@ def test_upgrading_the_previous_release_keeps_its_settings_and_says_what_to_chan
     # Its settings download no public lists (the example's "#+" lines stay comments there).
     assert "Note: your settings download no public blocklists" in done.stdout
     assert 'copy the lines marked\n"#+" under "lists:"' in done.stdout
-    assert (root / "etc/filterd/filterd.yaml").read_text() == old
+    # Kept as it was, but for the box's address added to the hosts the dashboard answers to.
+    hosts = '  allowed_hosts: ["localhost", "127.0.0.1", "filterd.home.arpa"'
+    assert (root / "etc/filterd/filterd.yaml").read_text() == old.replace(
+        hosts, f'{hosts}, "{box_address()}"'
+    )
     assert (root / "var/lib/filterd/rules.yaml").read_text() == rules
     assert (root / "etc/systemd/system/filterd-dashboard.service").exists()

@@ -1,0 +1,99 @@
+"""What an outside check of the installed appliance found (issue 13), each driven through
+deploy/install.sh --root as tests/test_install.py does: --purge alone refused, blocked names
+answered with the block page, both certificate fingerprints said in words, and an upgrade on a
+box whose address changed adding that address to the dashboard's allowed hosts."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+
+from tests.support.upstream_process import PROJECT_ROOT
+from tests.test_install import INSTALL, box_address, install, root_view
+
+VENV = str(Path(sys.executable).parents[1])
+
+
+def fingerprint_of(pem: bytes) -> str:
+    return x509.load_pem_x509_certificate(pem).fingerprint(hashes.SHA256()).hex(":").upper()
+
+
+def test_purge_without_uninstall_is_refused_and_installs_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "box"
+    root.mkdir()
+    done = subprocess.run(
+        ["bash", str(INSTALL), "--root", str(root), "--purge", "--link-venv", VENV],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "--purge goes with --uninstall" in done.stderr
+    assert list(root.iterdir()) == []
+
+
+def test_installed_box_shows_the_block_page_and_says_both_fingerprints(tmp_path: Path) -> None:
+    root = tmp_path / "box"
+    root.mkdir()
+    said = install(root, "--link-venv", VENV).stdout
+    config = yaml.safe_load((root / "etc/filterd/filterd.yaml").read_text())
+    assert config["blocked_answer"]["style"] == "block_page"
+    assert config["dashboard"]["http_listen"] == "0.0.0.0:80"  # where the page is served
+    checked = subprocess.run(
+        [sys.executable, "-m", "filterd", "check-config", str(root_view(root))],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    )
+    assert checked.returncode == 0 and "block page" not in checked.stdout + checked.stderr
+
+    # What the browser shows first is the dashboard's own certificate; above it the box's CA.
+    tls = root / "var/lib/filterd-web/tls"
+    own = fingerprint_of((tls / "dashboard.crt").read_bytes())
+    ca = fingerprint_of((tls / "ca.crt").read_bytes())
+    assert own != ca
+    said_own = re.search(
+        r"the dashboard's own, and its SHA-256 fingerprint must be:\n\s+(\S+)", said
+    )
+    said_ca = re.search(r"certificate authority .*?its fingerprint:\n\s+(\S+)", said, re.S)
+    assert said_own and said_own.group(1) == own, said
+    assert said_ca and said_ca.group(1) == ca, said
+
+
+def test_an_upgrade_on_a_moved_box_adds_its_address_and_keeps_the_carers_choices(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "box"
+    root.mkdir()
+    install(root, "--link-venv", VENV)
+    here = box_address()
+    settings = root / "etc/filterd/filterd.yaml"
+    # The settings as the old box left them: its own address, the carer's comment and choice.
+    text = settings.read_text().replace(f'"{here}"', '"10.9.9.9"')
+    text = text.replace('style: "block_page"', 'style: "null_ip"')
+    settings.write_text(text + "# our router is the grey one\n")
+
+    again = install(root, "--link-venv", VENV)
+    assert "upgraded" in again.stdout
+    after = settings.read_text()
+    config = yaml.safe_load(after)
+    assert here in config["dashboard"]["allowed_hosts"]
+    assert "10.9.9.9" in config["dashboard"]["allowed_hosts"]  # nothing the carer had is lost
+    assert config["blocked_answer"]["style"] == "null_ip"  # what the carer chose stays
+    assert after.endswith("# our router is the grey one\n")
+    assert after.count("\n") == text.count("\n") + 1  # only the one line changed
+    shown = subprocess.run(
+        [sys.executable, "-m", "filterd", "certificate", "--config", str(root_view(root))],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+    ).stdout
+    assert here in shown  # the certificate was made again knowing the new address
