@@ -15,7 +15,7 @@ from filterd.catalogue.model import Catalogue
 from filterd.db.read import FilterdReader
 from filterd.lists.categories import BY_ID
 from filterd.rules.decide import Situation, situation
-from filterd.rules.identify import identify_for
+from filterd.rules.identify import device_entry, identify_for
 from filterd.rules.model import OverrideKind, Profile, Rules
 from filterd.rules.schedule import local_minute, window_edges, window_open
 from filterd.rules.usage import UsageTracker
@@ -114,12 +114,9 @@ def explain(
 
 
 def device_name(rules: Rules, client: str, neighbours: dict[str, str]) -> str:
-    """The rules' name for the device at this address (listed by address or by MAC)."""
-    mac = neighbours.get(client)
-    for device in rules.devices:
-        if device.ip == client or (mac is not None and device.mac == mac):
-            return device.name
-    return "a device"
+    """The rules' name for the device at this address, the entry filterd applies to it."""
+    device = device_entry(rules.devices, client, neighbours)
+    return device.name if device is not None else "a device"
 
 
 def general() -> Why:

@@ -17,11 +17,12 @@ from zoneinfo import ZoneInfo
 
 from dashboard.data import chain
 from dashboard.data.db import REVIEW_DAYS
-from dashboard.data.devices import listed_entry
+from dashboard.data.devices import listed_devices
 from dashboard.data.home import HOME_TZ
 from filterd.db.read import BlockedSelection, FilterdReader, LogEntry
 from filterd.dns.query import BLOCK_LABELS, Reason
 from filterd.lists.categories import BY_ID, HIGH_RISK, label_of
+from filterd.rules.identify import device_entry
 from filterd.rules.parse import MAX_NAME
 from filterd.text.people import text_problem
 
@@ -269,16 +270,18 @@ class DeviceLabel(NamedTuple):
 def device_labels(
     reader: FilterdReader, raw_rules: dict[str, Any], addresses: list[str]
 ) -> dict[str, DeviceLabel]:
-    """{address: the device's name and MAC} for blocked requests: the rules' name for it (by
-    MAC, else by address), else the name the device gives itself, else "unknown device (..)"."""
+    """{address: the device's name and MAC} for blocked requests: the rules' name for it (the
+    entry filterd applies to that address: filterd.rules.identify.device_entry), else the name
+    the device gives itself, else "unknown device (..)"."""
     seen = reader.devices_at(addresses)
+    listed = listed_devices(raw_rules)
     labels = {}
     for address in set(addresses):
         row = seen.get(address)
         mac = row.mac if row else ""
-        entry = listed_entry(raw_rules, mac, address)
-        name = entry.get("name") if entry is not None else None
-        if not isinstance(name, str) or not name:
+        entry = device_entry(listed, address, reader.neighbours_of(address))
+        name = entry.name if entry is not None else None
+        if not name:
             name = row.hostname if row and row.hostname else None
         if name is not None and text_problem(name, MAX_NAME) is not None:
             name = None

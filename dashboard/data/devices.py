@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from dashboard.data.device_decisions import REMOVED, VISITOR, Decision
 from filterd.db.read import FilterdReader
+from filterd.rules.model import Device
 from filterd.rules.parse import MAX_NAME
 from filterd.text.people import text_problem
 
@@ -124,8 +125,28 @@ def _same_mac(a: Any, b: str) -> bool:
     return isinstance(a, str) and a.strip().lower().replace("-", ":") == b.lower()
 
 
+def listed_devices(raw_rules: dict[str, Any]) -> list[Device]:
+    """The rules' device entries as filterd reads them (MAC and address in canonical form; an
+    unusable one left out), from the file as written: a refused file still names devices."""
+    found = []
+    for entry in _entries(raw_rules):
+        name = entry.get("name") if isinstance(entry.get("name"), str) else ""
+        mac = _mac_text(entry.get("mac")) or None
+        try:
+            ip = (
+                str(ipaddress.ip_address(str(entry.get("ip")).strip())) if entry.get("ip") else None
+            )
+        except ValueError:
+            ip = None
+        if mac or ip:
+            found.append(Device(name, None, mac, ip))
+    return found
+
+
 def listed_entry(raw_rules: dict[str, Any], mac: str, address: str | None) -> dict | None:
-    """The rules' entry for a device: by MAC first, then by its last address."""
+    """The entry to edit for a device the dashboard knows by its MAC: by MAC first, then by
+    its last address. Which entry filterd applies to an address is
+    filterd.rules.identify.device_entry, not this."""
     entries = _entries(raw_rules)
     for entry in entries:
         if mac and _same_mac(entry.get("mac"), mac):

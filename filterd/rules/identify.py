@@ -10,7 +10,7 @@ live only a few seconds, and discovery is asked to look it up at once.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 
 from filterd.policy.safesearch import rewrites
 from filterd.rules.child_state import CHILD_MAX_TTL, PROVISIONAL_TTL, ChildState
@@ -34,8 +34,8 @@ class Identify:
         neighbours: dict[str, str],
         unresolved: Callable[[str], None],
     ) -> None:
-        self.by_ip = {d.ip: states.get(d.owner) if d.owner else None for d in devices if d.ip}
-        self.by_mac = {d.mac: states.get(d.owner) if d.owner else None for d in devices if d.mac}
+        self.listed = Listed(devices)
+        self.states = states
         self.unknown = unknown
         self.provisional = provisional  # unknown's rules with short-lived answers
         self.neighbours = neighbours  # address -> MAC, kept current by discovery
@@ -55,20 +55,55 @@ class Identify:
             address = str(ipaddress.ip_address(client.partition("%")[0]))
         except ValueError:
             return self.unknown
-        if address in self.by_ip:
-            return self.by_ip[address]
         mac = self.neighbours.get(address)
-        if mac is None:
-            if self.by_mac or self.by_ip:
+        if mac is None and address not in self.listed.by_ip:
+            if self.listed.by_mac or self.listed.by_ip:
                 self.unresolved(address)
                 return self.provisional
             return self.unknown
+        device = self.listed.entry(address, self.neighbours)
+        if device is None:
+            return self.unknown
+        return self.states.get(device.owner) if device.owner else None
+
+
+class Listed:
+    """The rules' devices indexed by address and by MAC (the parser refuses either twice)."""
+
+    def __init__(self, devices: Iterable[Device]) -> None:
+        devices = tuple(devices)
+        self.by_ip = {d.ip: d for d in devices if d.ip}
+        self.by_mac = {d.mac: d for d in devices if d.mac}
+
+    def entry(self, address: str, neighbours: Mapping[str, str]) -> Device | None:
+        """filterd's precedence: the entry listing this address; else the one listing the MAC
+        behind it (`neighbours`: address -> MAC); else a device listed by another address that
+        the same MAC uses. A phone listed by MAC that took over an address another device is
+        listed by is that other device until the rules say otherwise."""
+        if address in self.by_ip:
+            return self.by_ip[address]
+        mac = neighbours.get(address)
+        if mac is None:
+            return None
         if mac in self.by_mac:
             return self.by_mac[mac]
-        for listed, state in self.by_ip.items():  # another address of a device listed by IP
-            if self.neighbours.get(listed) == mac:
-                return state
-        return self.unknown
+        for listed, device in self.by_ip.items():  # another address of a device listed by IP
+            if neighbours.get(listed) == mac:
+                return device
+        return None
+
+
+def device_entry(
+    devices: Iterable[Device], address: str, neighbours: Mapping[str, str]
+) -> Device | None:
+    """The rules' entry for the device at `address`, as filterd identifies it: the one answer
+    for filterd, the dashboard's review queue and the block page (`neighbours`: address ->
+    MAC, at least for this address and the device's other addresses)."""
+    try:
+        address = str(ipaddress.ip_address(address.partition("%")[0]))
+    except ValueError:
+        return None
+    return Listed(devices).entry(address, neighbours)
 
 
 def identify_for(
