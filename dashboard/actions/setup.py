@@ -18,6 +18,7 @@ from dashboard.data.child_ids import child_id
 from dashboard.data.rules_file import edited
 from filterd.rules.parse import named_time_zones
 from filterd.rules.presets import AGE_BANDS
+from filterd.text.people import name_problem
 
 MAX_NAME = 64
 
@@ -42,8 +43,8 @@ def problems_of(timezone: str, children: list[NewChild], unknown: str) -> list[s
     for number, child in enumerate(children, 1):
         if not child.name:
             continue
-        if len(child.name) > MAX_NAME or not child.name.isprintable():
-            problems.append(f"child {number}: a name is 1 to {MAX_NAME} printable characters")
+        if (problem := name_problem(child.name, MAX_NAME)) is not None:
+            problems.append(f"child {number}: {problem}")
         if child.age_band not in AGE_BANDS:
             problems.append(f"child {number}: choose an age band for {child.name}")
     if unknown and unknown not in unknown_devices.CHOICES:

@@ -106,6 +106,12 @@ MEANINGS: tuple[Meaning, ...] = (
     _row(
         r"\.name",
         "name",
+        "Name: plain words only, so leave out < and >.",
+        r"a name is plain words",
+    ),
+    _row(
+        r"\.name",
+        "name",
         "Name: use ordinary letters and spaces, at most 64 characters.",
         r"a name is",
     ),

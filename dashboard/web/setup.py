@@ -93,6 +93,12 @@ def _render(snapshot, timezone: str, rows: list[dict[str, str]], problems, statu
     unknown = request.form.get("unknown_devices", "") if request.method == "POST" else ""
     rows = rows + [{"name": "", "age_band": ""}] * max(0, ROWS - len(rows))
     zones = TIMEZONES if timezone in TIMEZONES else (timezone, *TIMEZONES)
+    by_row = {}  # "child 2: ..." said beside child 2's name as well
+    for problem in problems:
+        row, colon, said = problem.partition(": ")
+        number = row.removeprefix("child ")
+        if colon and number.isdigit():
+            by_row[int(number)] = said[:1].upper() + said[1:] + "."
     return (
         render_template(
             "auth/setup_home.html",
@@ -101,6 +107,7 @@ def _render(snapshot, timezone: str, rows: list[dict[str, str]], problems, statu
             rows=rows,
             children=_existing(snapshot.raw),
             problems=list(problems),
+            by_row=by_row,
             file_problems=snapshot.problems,
             version=request.form.get("version", snapshot.version)
             if request.method == "POST"

@@ -46,7 +46,7 @@ from filterd.rules.model import (
 )
 from filterd.rules.presets import AGE_BANDS, PRESETS, STRICT_PRESET, Preset
 from filterd.rules.yaml_loader import load_plain
-from filterd.text.people import text_problem
+from filterd.text.people import name_problem, text_problem
 
 DEFAULT_TIMEZONE = "Europe/London"
 MAX_RULES_BYTES = 4 * 1024 * 1024  # far above any home's rules; refuses a runaway file
@@ -264,8 +264,8 @@ class _RulesReader(Validator):
         if not isinstance(name, str) or not name.strip():
             self.fail(f"{path}.name", f"expected the child's name, got {show(name)}")
             name = child_id
-        elif (problem := text_problem(name, MAX_NAME)) is not None:
-            self.fail(f"{path}.name", f"a name is printable text: {problem}")
+        elif (problem := name_problem(name, MAX_NAME)) is not None:
+            self.fail(f"{path}.name", problem)
             name = child_id
         categories = raw.get("block_categories")
         block_mask = preset.block_mask
@@ -614,8 +614,8 @@ class _RulesReader(Validator):
             if name is not None and not isinstance(name, str):
                 self.fail(f"{where}.name", f"expected the device's name, got {show(name)}")
                 name = None
-            elif name is not None and (problem := text_problem(name, MAX_NAME)) is not None:
-                self.fail(f"{where}.name", f"a name is printable text: {problem}")
+            elif name is not None and (problem := name_problem(name, MAX_NAME)) is not None:
+                self.fail(f"{where}.name", problem)
                 name = None
             devices.append(Device(name or mac or ip or where, owner, mac, ip))
         return tuple(devices)

@@ -59,6 +59,22 @@ def text_problem(value: object, max_length: int, *, multiline: bool = False) -> 
     return None
 
 
+MARKUP = frozenset("<>")  # a name is words, never markup a page or an email could run
+
+
+def name_problem(value: object, max_length: int) -> str | None:
+    """Why `value` is not acceptable as a person's or a device's name, as a whole plain-words
+    message (it reads after the field's label); None when it is fine. On top of
+    `text_problem`, a name may not hold < or >: names travel into alerts, digests and reports
+    whose writers each have to remember to escape them, so markup is refused where it enters."""
+    problem = text_problem(value, max_length)
+    if problem is not None:
+        return f"a name is printable text: {problem}"
+    if any(char in MARKUP for char in str(value)):
+        return "a name is plain words: leave out < and >"
+    return None
+
+
 def escaped(text: str) -> str:
     """Text safe to print, log or put on a page: every refused character as \\uXXXX.
 
