@@ -266,6 +266,55 @@ def test_an_archive_from_the_release_before_schema_versions_is_migrated(
     assert trail(restored)[-1][:2] == ("filterd restore", "restored from backup")
 
 
+def test_a_database_newer_than_its_manifest_says_is_refused(home: Path, tmp_path: Path, capsys):
+    """The manifest and its checksums agree, but the dashboard.db inside is a newer schema than
+    this release reads (or no database at all): refused from the file itself, nothing touched."""
+    import hashlib
+    import sqlite3
+
+    archive = tmp_path / "home.tar.gz"
+    assert main(["backup", "--config", str(home), "--out", str(archive)]) == 0
+    second = scratch_install(tmp_path / "box2", STARTER)
+
+    with tarfile.open(archive) as tar:
+        original = tar.extractfile("dashboard.db").read()
+
+    def with_member(changed: bytes):
+        def rewrite(name: str, data: bytes) -> bytes:
+            if name == "dashboard.db":
+                return changed
+            if name == "manifest.json":  # checksums that agree with the changed file
+                manifest = json.loads(data)
+                manifest["members"]["dashboard.db"] = {
+                    "sha256": hashlib.sha256(changed).hexdigest(),
+                    "size": len(changed),
+                }
+                return json.dumps(manifest).encode()
+            return data
+
+        return rewrite
+
+    def newer(data: bytes) -> bytes:
+        path = tmp_path / "newer.db"
+        path.write_bytes(data)
+        db = sqlite3.connect(path)
+        db.execute("PRAGMA user_version = 99")
+        db.commit()
+        db.close()
+        return path.read_bytes()
+
+    for replacement, words in (
+        (newer, "dashboard.db: schema version 99 is newer than this release's"),
+        (lambda data: b"not a database" * 100, "dashboard.db: not a database"),
+    ):
+        out = tmp_path / "altered.tar.gz"
+        _rewrite(archive, out, with_member(replacement(original)))
+        capsys.readouterr()
+        assert main(["restore", str(out), "--config", str(second)]) == 1
+        assert words in capsys.readouterr().err
+    assert not (tmp_path / "box2" / "web" / "dashboard.db").exists()
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root can give files to another user")
 def test_a_restore_run_as_root_leaves_the_files_to_the_service_users(
     home: Path, tmp_path: Path

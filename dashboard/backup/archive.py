@@ -55,18 +55,6 @@ class Sources:
     filterd_db: Path
 
 
-def _snapshot(source: Path, target: Path) -> int:
-    """Copy a live SQLite database with the online backup API; returns its schema version."""
-    src = sqlite3.connect(source, timeout=10)
-    dst = sqlite3.connect(target)
-    try:
-        src.backup(dst)
-        return dst.execute("PRAGMA user_version").fetchone()[0]
-    finally:
-        dst.close()
-        src.close()
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as file:
@@ -87,9 +75,11 @@ def write_backup(sources: Sources, out: Path, with_query_log: bool = False) -> P
         if sources.rules is not None and sources.rules.exists():
             (staged / RULES).write_bytes(sources.rules.read_bytes())
         dashboard_db.connect(sources.dashboard_db).close()  # created or migrated by its owner
-        schemas = {"dashboard": _snapshot(sources.dashboard_db, staged / DASHBOARD_DB)}
+        schemas = {
+            "dashboard": filterd_schema.snapshot(sources.dashboard_db, staged / DASHBOARD_DB)
+        }
         if with_query_log and sources.filterd_db.exists():
-            schemas["filterd"] = _snapshot(sources.filterd_db, staged / FILTERD_DB)
+            schemas["filterd"] = filterd_schema.snapshot(sources.filterd_db, staged / FILTERD_DB)
         members = {
             name: {"sha256": _sha256(staged / name), "size": (staged / name).stat().st_size}
             for name in MEMBERS
@@ -129,6 +119,21 @@ SUPPORTED_SCHEMAS = {
     "dashboard": dashboard_db.SCHEMA_VERSION,
     "filterd": filterd_schema.SCHEMA_VERSION,
 }
+
+
+def _database_problems(path: Path, schema: str, manifest: dict) -> list[str]:
+    """A database member that is not a database, or is newer than this release reads."""
+    try:
+        version = filterd_schema.schema_version(path)
+    except sqlite3.DatabaseError:
+        return [f"{path.name}: not a database this release can read (damaged)"]
+    if version > SUPPORTED_SCHEMAS[schema]:
+        return [
+            f"{path.name}: schema version {version} is newer than this release's"
+            f" ({SUPPORTED_SCHEMAS[schema]}); restore it with filterd"
+            f" {manifest.get('product_version')}"
+        ]
+    return []
 
 
 def read_checked(archive: Path, into: Path) -> dict:
@@ -193,6 +198,9 @@ def read_checked(archive: Path, into: Path) -> dict:
                 f"{name}: its contents do not match the checksum in the manifest"
                 " (altered or damaged)"
             )
+    for name, schema in ((DASHBOARD_DB, "dashboard"), (FILTERD_DB, "filterd")):
+        if name in seen and not problems:  # the file itself, whatever the manifest says
+            problems.extend(_database_problems(into / name, schema, manifest))
     for name in seen:
         if name != MANIFEST and name not in members:
             problems.append(f"{name}: in the archive but not in its manifest (added afterwards)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -33,7 +34,7 @@ def backup_command(path: Path, with_query_log: bool, out: Path | None, keep: int
         target.mkdir(parents=True, exist_ok=True)
     try:
         written = archive.write_backup(sources, target, with_query_log)
-    except (OSError, archive.sqlite3.Error) as err:
+    except (OSError, sqlite3.Error) as err:
         print(f"filterd: backup failed, nothing was written: {err}", file=sys.stderr)
         return 1
     print(f"backup written: {written}")

@@ -206,18 +206,6 @@ def _replace_file(path: Path, data: bytes) -> None:
     _owned_like_before(path, before)
 
 
-def _restore_database(source: Path, target: Path) -> None:
-    """Copy with the online backup API into the target (a reader never sees a torn file)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(source)
-    dst = sqlite3.connect(target, timeout=10)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
-
-
 def apply(unpacked: Path, sources: Sources, archive_name: str) -> Path:
     """Put the checked archive in place; returns the archive of what it replaced."""
     # owners before anything here runs (keeping a copy opens, so may create, dashboard.db)
@@ -232,7 +220,7 @@ def apply(unpacked: Path, sources: Sources, archive_name: str) -> Path:
     _replace_file(sources.config, _merged_config((unpacked / CONFIG).read_bytes(), current))
     if sources.rules is not None and (unpacked / RULES).exists():
         _replace_file(sources.rules, (unpacked / RULES).read_bytes())
-    _restore_database(unpacked / DASHBOARD_DB, sources.dashboard_db)
+    filterd_schema.snapshot(unpacked / DASHBOARD_DB, sources.dashboard_db)
     db = dashboard_db.connect(sources.dashboard_db)  # an older schema is migrated here
     try:
         db.execute("DELETE FROM sessions")  # nobody stays signed in from the old box
@@ -242,7 +230,7 @@ def apply(unpacked: Path, sources: Sources, archive_name: str) -> Path:
         db.close()
     _owned_like_before(sources.dashboard_db, owners[sources.dashboard_db])
     if (unpacked / FILTERD_DB).exists():
-        _restore_database(unpacked / FILTERD_DB, sources.filterd_db)
+        filterd_schema.snapshot(unpacked / FILTERD_DB, sources.filterd_db)
         filterd_schema.open_for_writing(sources.filterd_db).close()
         _owned_like_before(sources.filterd_db, owners[sources.filterd_db])
     return kept

@@ -225,6 +225,32 @@ def version_of(db: sqlite3.Connection) -> int:
     return db.execute("PRAGMA user_version").fetchone()[0]
 
 
+def schema_version(path: Path) -> int:
+    """The schema version of the database file at `path`, opened read-only (never created or
+    upgraded: a backup or restore asks what a file is before deciding what to do with it)."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return version_of(db)
+    finally:
+        db.close()
+
+
+def snapshot(source: Path, target: Path, timeout: float = 10) -> int:
+    """Copy a live database to `target` with SQLite's online backup API: a consistent copy
+    while writers carry on (never a torn file copy), and a reader of `target` never sees a
+    half-written one. Used for filterd.db and dashboard.db alike (backups and restores); returns
+    the copy's schema version. Creates neither file's tables."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=timeout)
+    dst = sqlite3.connect(target, timeout=timeout)
+    try:
+        src.backup(dst)
+        return version_of(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
 def migrate(db: sqlite3.Connection) -> int:
     """Create or upgrade the tables in place, under one write lock; returns the version found."""
     db.commit()
