@@ -35,6 +35,7 @@ from bench.options import RunOptions
 from bench.report import fmt, format_table, target_lines
 from filterd.db.querylog_writer import INSERT, open_database
 from filterd.db.schema import QUERY_INDEXES, SCHEMA_VERSION, TABLES
+from filterd.db.statedb import StateDb
 from filterd.rules.guards import with_end_line
 
 NAME = "dashboard"
@@ -194,6 +195,8 @@ def build(directory: Path, count: int) -> dict[str, Any]:
         db.execute("COMMIT")
     db.executescript(QUERY_INDEXES)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    db.commit()
+    db.close()
     usage = []
     for day in range(DAYS + 1):
         stamp = time.strftime("%Y-%m-%d", time.localtime(start + day * 86_400))
@@ -201,13 +204,12 @@ def build(directory: Path, count: int) -> dict[str, Any]:
             for category in USAGE_CATEGORIES:
                 minutes = rng.randint(10, 240 if category == "overall" else 90)
                 usage.append((stamp, child, category, minutes, int(end // 60)))
-    db.executemany("INSERT OR REPLACE INTO usage VALUES (?, ?, ?, ?, ?)", usage)
-    db.execute(
-        "INSERT INTO status VALUES ('rules', ?, ?)",
-        (json.dumps({"ok": True, "problems": [], "checked": end}), end),
-    )
-    db.commit()
-    db.close()
+    state = StateDb(path)  # usage and status through filterd's own writer, as the daemon does
+    try:
+        state.write_usage(usage)
+        state.set_status("rules", {"ok": True, "problems": [], "checked": end})
+    finally:
+        state.close()
     inserted = time.perf_counter() - started
     open_database(path).close()  # the real writer's indexes, WAL mode and statistics
     meta = {
