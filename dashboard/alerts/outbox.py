@@ -166,3 +166,35 @@ def quiet_until(ts: float, tz: ZoneInfo, start: int | None, end: int) -> float |
     day = moment.date() if minute < end else moment.date() + timedelta(days=1)
     ending = datetime(day.year, day.month, day.day, end // 60, end % 60, tzinfo=tz)
     return ending.timestamp()
+
+
+URGENT_GROUPS = ("block.illegal|%", "block.high_risk|%")  # group_key starts with the kind
+
+
+class Stuck(NamedTuple):
+    """Alerts that are not going out (Health says so): what failed and since when."""
+
+    waiting: int  # messages not sent after at least one failed try
+    since: float  # when the oldest of them was due
+    channel: str  # of the latest failure: email or webhook
+    error: str  # the latest failure, as the sender reported it
+    urgent_since: float | None  # when the oldest unsent high-risk or illegal alert was due
+
+
+def stuck(db: sqlite3.Connection) -> Stuck | None:
+    """None while every message due has gone (or none has failed yet)."""
+    waiting, since = db.execute(
+        "SELECT count(*), min(due) FROM alerts WHERE state != 'sent' AND attempts > 0"
+    ).fetchone()
+    if not waiting:
+        return None
+    channel, error = db.execute(
+        "SELECT channel, last_error FROM alerts WHERE state != 'sent' AND attempts > 0"
+        " ORDER BY next_try DESC, id DESC LIMIT 1"
+    ).fetchone()
+    (urgent,) = db.execute(
+        "SELECT min(due) FROM alerts WHERE state != 'sent'"
+        " AND (group_key LIKE ? OR group_key LIKE ?)",
+        URGENT_GROUPS,
+    ).fetchone()
+    return Stuck(int(waiting), float(since), channel, error, urgent)

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from dashboard.alerts.outbox import Stuck
 from dashboard.data import rules_errors
 from filterd.db.read import FilterdReader
 
@@ -268,6 +269,63 @@ def clock_check(status: dict | None, clock: Clock) -> Check:
     return Check("clock", title, "problem", said, todo, True)
 
 
+URGENT_WAIT = 5 * 60  # a high-risk or illegal alert unsent this long: the home page says so
+
+
+def alerts_check(stuck: Stuck | None, clock: Clock) -> Check:
+    """Whether alerts are going out; if not, why in plain words and since when. The home
+    page's banner says it too while a high-risk or illegal alert waits over URGENT_WAIT."""
+    title = "Alerts (email and webhooks)"
+    if stuck is None:
+        return Check("alerts", title, "ok", "Going out: no alert is waiting after a failed try.")
+    urgent = stuck.urgent_since is not None and clock.now - stuck.urgent_since > URGENT_WAIT
+    messages = f"{stuck.waiting} alert{'' if stuck.waiting == 1 else 's'}"
+    said = (
+        f"Not going out: {messages} could not be sent, the oldest waiting since"
+        f" {clock.at(stuck.since)} ({ago(clock.now - stuck.since)}). {_send_failure(stuck)}"
+    )
+    if urgent:
+        said += " A high-risk or illegal-content alert is among those waiting."
+    return Check("alerts", title, "problem", said, _send_todo(stuck), urgent)
+
+
+def _send_failure(stuck: Stuck) -> str:
+    """The sender's error said in plain words (never the raw text: it may name paths)."""
+    error = stuck.error.lower()
+    if stuck.channel == "webhook":
+        if "can be read by other users" in error:
+            return (
+                "The webhook's secret file is refused because other users on the box can read it."
+            )
+        if "cannot be read" in error:
+            return "The webhook's secret file cannot be read."
+        if "no longer configured" in error:
+            return "The webhook it was for is no longer in the settings."
+        if "http" in error and "answered" in error:
+            return "The webhook's receiver answered with an error."
+        return "The webhook's receiver could not be reached."
+    if "no mail server" in error:
+        return "No email server is set in the box's settings."
+    if "authentication" in error or "535" in error or "password" in error:
+        return "The email server refused the box's user name or password."
+    if "refused" in error or "timed out" in error or "unreachable" in error or "errno" in error:
+        return "The email server could not be reached."
+    return "The email server did not accept them."
+
+
+def _send_todo(stuck: Stuck) -> str:
+    if stuck.channel == "webhook":
+        return (
+            "An administrator should check the webhook in the box's settings file (its"
+            " secret file must be readable by the dashboard only). The alerts are tried again"
+            " by themselves and none is lost."
+        )
+    return (
+        "Check the box can reach the email server, and its name, port and password in the"
+        " box's settings file. The alerts are tried again by themselves and none is lost."
+    )
+
+
 def records_check(reader: FilterdReader) -> Check | None:
     """filterd.db itself cannot be read (damaged by a power cut or a full disk): every page
     still opens, empty, and Health says why and what to do (None when it reads)."""
@@ -291,8 +349,9 @@ def health_checks(
     disk_warning_mb: int,
     names: Mapping[str, str],
     clock: Clock,
+    alerts: Stuck | None = None,
 ) -> list[Check]:
-    """Every check, in the order Health shows them."""
+    """Every check, in the order Health shows them (`alerts`: outbox.stuck of dashboard.db)."""
     beat = reader.heartbeat()
     damaged = records_check(reader)
     return [
@@ -303,4 +362,5 @@ def health_checks(
         clock_check(reader.clock_status(), clock),
         disk_check(database, disk_warning_mb),
         log_check(beat, clock),
+        alerts_check(alerts, clock),
     ]

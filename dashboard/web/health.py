@@ -9,6 +9,7 @@ from datetime import datetime
 
 from flask import Blueprint, render_template
 
+from dashboard.alerts import outbox
 from dashboard.app import current_dashboard
 from dashboard.data import records
 from dashboard.data.accounts import Permission
@@ -63,7 +64,10 @@ def child_names(snapshot) -> dict[str, str]:
 def box_checks(dashboard, reader: FilterdReader, names: dict[str, str], clock: Clock) -> list:
     """Health's checks of the box (dashboard.data.health_checks), for Health and the banner."""
     settings = dashboard.settings
-    return health_checks(reader, dashboard.config.database, settings.disk_warning_mb, names, clock)
+    alerts = outbox.stuck(dashboard.db())
+    return health_checks(
+        reader, dashboard.config.database, settings.disk_warning_mb, names, clock, alerts
+    )
 
 
 def last_selftest(reader: FilterdReader, scope: str = "") -> dict | None:
