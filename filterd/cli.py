@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,23 @@ from filterd.config import ConfigError, load_config, load_config_or_report
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a reader that stops early (`filterd check-config ... | head -1`) ends
+    the command quietly, as any Unix tool does, instead of with a BrokenPipeError traceback.
+    (SIGPIPE is not reset to its default: the daemon writes to sockets and must never die
+    of a client that went away.)"""
+    try:
+        code = _command(argv)
+        sys.stdout.flush()  # a pipe closed early shows here, inside the try
+        return code
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at /dev/null so that is quiet too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 141  # what a shell reports for a command ended by SIGPIPE (128 + 13)
+
+
+def _command(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="filterd", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the DNS server")

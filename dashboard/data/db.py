@@ -11,7 +11,10 @@ filterd.db.read, never here.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -360,8 +363,28 @@ def migrate(db: sqlite3.Connection) -> int:
     return found
 
 
+OWNER_ONLY = 0o600
+
+
+def owner_only(path: Path) -> None:
+    """dashboard.db holds password hashes and two-factor secrets: it is made readable by its
+    owner only, whatever the umask (the service's is 0007, which would let its group read
+    it), and an existing file or its -wal/-shm with wider bits is narrowed. SQLite gives
+    the -wal and -shm files the database file's own mode."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, OWNER_ONLY)
+        os.close(fd)
+    except FileExistsError:
+        pass
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_IMODE(os.stat(each).st_mode) & 0o077:
+                os.chmod(each, OWNER_ONLY)
+
+
 def connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
+    owner_only(path)
     db = sqlite3.connect(path, timeout=10)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA foreign_keys=ON")
