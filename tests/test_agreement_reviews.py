@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from dashboard.data import agreements
+from dashboard.data import agreement_form, agreements
 from dashboard.data.db import connect
 from filterd.rules.changes import in_force
 from filterd.rules.parse import parse_rules_bytes
@@ -22,7 +22,7 @@ def record_signed_agreement(home, review: str) -> None:
     """An agreement recorded and signed for Sam (as the agreement page keeps it)."""
     rules = parse_rules_bytes((home.tmp_path / "rules.yaml").read_bytes())
     summary = [(s.setting, s.value) for s in in_force(rules.children["sam"])]
-    fields = {**agreements.blank_fields(), "agrees": "phone downstairs", "review": review}
+    fields = {**agreement_form.blank_fields(), "agrees": "phone downstairs", "review": review}
     db = connect(home.dashboard_db)
     try:
         now = london("2026-11-20 10:00")

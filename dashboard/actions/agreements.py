@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from dashboard.actions import ActionError, Failure
-from dashboard.data import agreements, audit
-from dashboard.data.agreements import Problem, Version
+from dashboard.data import agreement_form, agreements, audit
+from dashboard.data.agreement_form import Problem
+from dashboard.data.agreements import Version
 from dashboard.data.home import home_timezone
 
 
@@ -59,7 +60,7 @@ def record(dashboard: Any, user: Any, child: str, typed: dict[str, Any], now: fl
     """Keep what people recorded as a new version, with the rules in force now."""
     snapshot, profile = _profile(dashboard, child)
     today = datetime.fromtimestamp(now, home_timezone(snapshot)).date()
-    clean = agreements.check_fields(typed, today)  # Problem goes back to the form
+    clean = agreement_form.check_fields(typed, today)  # Problem goes back to the form
     db = dashboard.db()
     follow_rules(dashboard, now)
     made = agreements.add_version(
@@ -75,7 +76,7 @@ def sign(
 ) -> Version:
     """Mark the newest version signed by the person named (typed), recorded by `user`."""
     _profile(dashboard, child)
-    name, part = agreements.check_signer(signer, part)
+    name, part = agreement_form.check_signer(signer, part)
     follow_rules(dashboard, now)
     db = dashboard.db()
     current = agreements.latest(db, child)
@@ -87,7 +88,7 @@ def sign(
         )
     agreements.sign(db, current.id, name, part, user.name, now)
     db.commit()
-    label = agreements.SIGN_PART_LABELS[part].lower()
+    label = agreement_form.SIGN_PART_LABELS[part].lower()
     audit.record(
         db, user.name, "agreement.sign", child, f"version {number} signed by {name} ({label})"
     )

@@ -24,8 +24,7 @@ def remind(
     if rules is None or not events.exists():
         return 0
     written = 0
-    children = [r[0] for r in db.execute("SELECT DISTINCT child FROM agreement_versions")]
-    for child in children:
+    for child in agreements.children(db):
         profile = rules.children.get(child)
         if profile is None:
             continue

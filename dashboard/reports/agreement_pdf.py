@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from dashboard.data import agreements
+from dashboard.data import agreement_form
 from dashboard.data.agreements import Version
 from dashboard.reports.pdf import Report
 
@@ -38,13 +38,13 @@ def build(version: Version, name: str, status_words: str, tz: ZoneInfo) -> bytes
         pdf.line(f"How: {version.field('observation_how')}")
 
     pdf.heading("Who took part")
-    for key, label in agreements.PEOPLE:
+    for key, label in agreement_form.PEOPLE:
         who, on = version.field(f"{key}_name"), version.field(f"{key}_on")
         if who:
             pdf.line(f"{label}: {who}" + (f", on {on}" if on else ""))
 
     pdf.heading("Risk assessment")
-    for item in agreements.RISK:
+    for item in agreement_form.RISK:
         pdf.bold()
         pdf.line(item.label)
         pdf.bold(False)
@@ -61,7 +61,7 @@ def build(version: Version, name: str, status_words: str, tz: ZoneInfo) -> bytes
             f"Signed by {signature.signer} ({signature.part_label.lower()}),"
             f" recorded by {signature.recorded_by} on {_when(signature.ts, tz)}."
         )
-    for _, label in agreements.PEOPLE:
+    for _, label in agreement_form.PEOPLE:
         pdf.ln(6)
         pdf.line(f"{label}: name ______________________  signed ______________________")
         pdf.line("Date ____________")

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from dashboard.actions import ActionError, Failure
 from dashboard.actions import agreements as actions
 from dashboard.app import current_dashboard
-from dashboard.data import agreements, audit
+from dashboard.data import agreement_form, agreements, audit
 from dashboard.data.accounts import Permission
 from dashboard.data.home import home_timezone
 from dashboard.web.security import open_to_practitioners, requires
@@ -66,16 +66,16 @@ def _render(
             status=found,
             review_words=agreements.review_words(found),
             fields=fields if fields is not None else (current.fields if current else
-                                                     agreements.blank_fields()),
+                                                     agreement_form.blank_fields()),
             problems=problems or {},
             sign_problems=sign_problems or {},
             signer=signer,
-            people=agreements.PEOPLE,
-            risk=agreements.RISK,
-            child_words=agreements.CHILD_WORDS,
-            observation=agreements.OBSERVATION_HOW,
-            name_limit=agreements.NAME_LIMIT,
-            sign_parts=agreements.SIGN_PARTS,
+            people=agreement_form.PEOPLE,
+            risk=agreement_form.RISK,
+            child_words=agreement_form.CHILD_WORDS,
+            observation=agreement_form.OBSERVATION_HOW,
+            name_limit=agreement_form.NAME_LIMIT,
+            sign_parts=agreement_form.SIGN_PARTS,
             tz=tz,
             changes=_changes(db, child, profile.name if profile else child, current),
             rules_refused=snapshot.rules is None,
@@ -100,10 +100,10 @@ def page(child: str):
 @blueprint.route("/children/<child>/agreement", methods=["POST"])
 @requires(Permission.AGREEMENTS)
 def save(child: str):
-    typed = agreements.fields_from_form(request.form)
+    typed = agreement_form.fields_from_form(request.form)
     try:
         made = actions.record(current_dashboard(), g.user, child, typed, _now())
-    except agreements.Problem as problem:
+    except agreement_form.Problem as problem:
         return _render(child, typed, problem.fields, 400)
     except ActionError as err:
         if err.failure is Failure.NOT_FOUND:
@@ -120,7 +120,7 @@ def sign(child: str, number: int):
     part = request.form.get("part", "")
     try:
         actions.sign(current_dashboard(), g.user, child, number, signer, part, _now())
-    except agreements.Problem as problem:
+    except agreement_form.Problem as problem:
         return _render(child, status=400, sign_problems=problem.fields, signer=(signer, part))
     except ActionError as err:
         if err.failure is Failure.NOT_FOUND:
@@ -154,8 +154,8 @@ def version(child: str, number: int):
         name=name,
         version=found,
         newest=newest,
-        people=agreements.PEOPLE,
-        risk=agreements.RISK,
+        people=agreement_form.PEOPLE,
+        risk=agreement_form.RISK,
         tz=home_timezone(snapshot),
         changes=_changes(db, child, name, found),
     )

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, g, jsonify
 from dashboard.actions import ActionError, Failure
 from dashboard.actions import agreements as actions
 from dashboard.app import current_dashboard
-from dashboard.data import agreements
+from dashboard.data import agreement_form, agreements
 from dashboard.data.accounts import Permission
 from dashboard.data.agreements import Version
 from dashboard.data.home import home_timezone
@@ -69,17 +69,17 @@ def read(child: str):
 @api_requires(Permission.AGREEMENTS)
 def record(child: str):
     body = json_body()
-    unknown = sorted(set(body) - set(agreements.blank_fields()))
+    unknown = sorted(set(body) - set(agreement_form.blank_fields()))
     if unknown:
         abort(400, f"unknown fields: {', '.join(unknown[:10])}")
     if any(not isinstance(v, str | bool) for v in body.values()):
         abort(400, "every field is text (observation is true or false)")
-    typed = agreements.fields_from_form(
+    typed = agreement_form.fields_from_form(
         {k: ("on" if v is True else "" if v is False else v) for k, v in body.items()}
     )
     try:
         made = actions.record(current_dashboard(), g.user, child, typed, time.time())
-    except agreements.Problem as problem:
+    except agreement_form.Problem as problem:
         return jsonify(error="invalid", fields=problem.fields), 400
     except ActionError as err:
         return _failed(err)
@@ -97,7 +97,7 @@ def sign(child: str, number: int):
         signed = actions.sign(
             current_dashboard(), g.user, child, number, signer[:1000], part, time.time()
         )
-    except agreements.Problem as problem:
+    except agreement_form.Problem as problem:
         return jsonify(error="invalid", fields=problem.fields), 400
     except ActionError as err:
         return _failed(err)

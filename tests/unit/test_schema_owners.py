@@ -52,3 +52,16 @@ def test_the_check_finds_a_definition_where_it_does_not_belong():
     ):
         assert DEFINITION.search(text), text
     assert not DEFINITION.search("a table created by the migration; CREATE a new row")
+
+
+def test_agreement_tables_are_read_and_written_only_through_dashboard_data_agreements():
+    """The review reminder, the pages and the report go through agreements.py's functions."""
+    allowed = {Path("dashboard/data/agreements.py"), Path("dashboard/data/db.py")}
+    found = sorted(
+        str(path.relative_to(ROOT))
+        for package in ("dashboard", "filterd", "bench")
+        for path in (ROOT / package).rglob("*.py")
+        if path.relative_to(ROOT) not in allowed
+        and re.search(r"\bagreement_(versions|signatures|reminders)\b", path.read_text("utf-8"))
+    )
+    assert found == []
