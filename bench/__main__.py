@@ -1,4 +1,4 @@
-"""``python -m bench [BENCHMARK ...] [--quick] [--only filterd|dnsmasq]``.
+"""``python -m bench [BENCHMARK ...] [--quick] [--only filterd|dnsmasq] [--baseline DIR ...]``.
 
 Benchmarks are modules with ``NAME``, ``run(options, pinning)``, ``summary(data)`` and
 ``failed(data)``; add one to ``BENCHMARKS`` to make it selectable by name.
