@@ -14,10 +14,12 @@ import time
 
 import yaml
 
+from dashboard.data import agreements
 from filterd.db.devices import Sighting
 from filterd.rules.parse import parse_rules
 from tests.dashboard_support import RULES, audit_trail, csrf_of, logged_in, make_app, version_of
 from tests.support.filterd_db import query_row, write_devices, write_queries, write_status
+from tests.test_agreements import agreement_form
 
 SAMS_PHONE = "aa:bb:cc:14:20:01"
 NOW = time.time()
@@ -151,3 +153,45 @@ def test_the_api_removes_a_child_for_carers_only_and_answers_4xx_in_json(tmp_pat
     assert "Returned home" in removals[0].detail
     again = delete(carer, "sam", **good)
     assert again.status_code == 404
+
+
+def test_a_new_child_with_the_name_of_one_who_left_starts_with_nothing_of_theirs(tmp_path):
+    """Found by the outside check: after Zoë Ó'Brien left, a new Zoë O'Brien got the same id
+    and opened with the earlier child's signed agreement, words and risk assessment."""
+    app = home(tmp_path)
+    carer = logged_in(app, "Cam", "carer")
+
+    def add(name: str) -> str:
+        form = {"name": name, "age_band": "13_15", "csrf": csrf_of(carer, "/children/")}
+        form["version"] = version_of(carer, "/children/")
+        assert carer.post("/children/", data=form).status_code == 302
+        children = yaml.safe_load((tmp_path / "rules.yaml").read_text())["children"]
+        return next(cid for cid, child in children.items() if child["name"] == name)
+
+    first = add("Zoë Ó'Brien")
+    page = f"/children/{first}/agreement"
+    form = agreement_form(csrf_of(carer, page), child_name="Zoë", agrees="call my nan on Sundays")
+    assert carer.post(page, data=form).status_code == 302
+    leaving = f"/children/{first}/leaving"
+    reply = carer.post(
+        leaving,
+        data={
+            "csrf": csrf_of(carer, leaving),
+            "version": version_of(carer, leaving),
+            "devices": "unassign",
+            "reason": "Moved to a new placement",
+            "confirm": "Zoë Ó'Brien",
+        },
+    )
+    assert reply.status_code == 302
+
+    second = add("Zoë O'Brien")
+    assert second != first
+    mine = html.unescape(carer.get(f"/children/{second}/agreement").get_data(as_text=True))
+    assert "No agreement recorded" in mine and "call my nan on Sundays" not in mine
+    card = html.unescape(carer.get("/").get_data(as_text=True))
+    assert "call my nan" not in card and "Out of date" not in card
+    # The one who left keeps theirs, under their own id.
+    with app.app_context():
+        kept = agreements.versions(app.extensions["dashboard"].db(), first)
+    assert [v.fields["agrees"] for v in kept] == ["call my nan on Sundays"]

@@ -7,7 +7,7 @@ from typing import Any
 from dashboard.actions import ActionError, Failure, changes_text, saving
 from dashboard.data import audit
 from dashboard.data.child_form import apply_form
-from dashboard.data.child_ids import child_id
+from dashboard.data.child_ids import child_id, taken_ids
 from dashboard.data.rules_file import edited
 
 
@@ -39,7 +39,7 @@ def add_child(dashboard: Any, user: Any, name: str, age_band: str, version: str)
     snapshot = dashboard.rules.read()
     raw = edited(snapshot)
     children = _children(raw)
-    child = child_id(name, set(children))
+    child = child_id(name, taken_ids(dashboard.db(), children))
     children[child] = {"name": name, "age_band": age_band}
     try:
         with saving():

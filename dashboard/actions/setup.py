@@ -14,7 +14,7 @@ from dashboard.actions import ActionError, Failure, saving
 from dashboard.actions.rules import audit_child_added
 from dashboard.actions.unknown_devices import audit_choice
 from dashboard.data import audit, unknown_devices
-from dashboard.data.child_ids import child_id
+from dashboard.data.child_ids import child_id, taken_ids
 from dashboard.data.rules_file import edited
 from filterd.rules.parse import named_time_zones
 from filterd.rules.presets import AGE_BANDS
@@ -74,9 +74,11 @@ def set_up_home(
     if not isinstance(raw.get("children"), dict):
         raw["children"] = {}
     added = []
+    taken = taken_ids(dashboard.db(), raw["children"])
     for child in children:
         if child.name:
-            cid = child_id(child.name, set(raw["children"]))
+            cid = child_id(child.name, taken)
+            taken.add(cid)
             raw["children"][cid] = {"name": child.name, "age_band": child.age_band}
             added.append((cid, child))
     with saving():
