@@ -44,10 +44,11 @@ def compose(alerts: Sequence[Queued]) -> Message:
         return Message(digest["subject"], digest["text"], digest["html"], payload, attachment)
     if len(alerts) == 1 and not first.held:
         c = first.content
-        subject = c["title"] if first.count == 1 else f"{c['title']}: {first.count} more times"
-        lines = [line_of(first)]
-        if first.count > 1:
-            lines = [f"{c['title']}: {first.count} more times since the last message."]
+        lines = [line_of(first)]  # the first of its group: "(2 times)" when it is more
+        subject = c["title"] if first.count == 1 else f"{c['title']}: {first.count} times"
+        if first.follow_up and first.count > 1:  # the rest of a window already told of
+            subject = f"{c['title']}: {first.count} more times"
+            lines = [f"{subject} since the last message."]
         if c.get("guidance"):
             lines.append(c["guidance"])
         lines.append(f"See it on the dashboard: {c['link']}")

@@ -35,6 +35,7 @@ class Queued(NamedTuple):
     held: bool
     attempts: int
     window_start: float
+    follow_up: bool = False  # an earlier message of its group and window went before it
 
 
 def cursor(db: sqlite3.Connection) -> int | None:
@@ -69,7 +70,9 @@ def queue(
         " WHERE channel = ? AND recipient = ? AND group_key = ? ORDER BY id DESC LIMIT 1",
         (route.channel, route.recipient, key),
     ).fetchone()
-    if last is not None and ts - last[2] < window:
+    # A window that starts in the future (the wall clock stepped back since) is closed: the
+    # event goes at once rather than as a follow-up due hours from now.
+    if last is not None and 0 <= ts - last[2] < window:
         alert_id, state, window_start, _ = last
         if state == "pending":
             db.execute(
@@ -119,12 +122,16 @@ def _insert(
 def due(db: sqlite3.Connection, now: float) -> list[Queued]:
     """Messages to send now (oldest first), including any a crash left mid-send."""
     rows = db.execute(
-        "SELECT id, uid, channel, recipient, count, content, held, attempts, window_start"
+        "SELECT id, uid, channel, recipient, count, content, held, attempts, window_start,"
+        " EXISTS (SELECT 1 FROM alerts AS earlier WHERE earlier.channel = alerts.channel"
+        "  AND earlier.recipient = alerts.recipient AND earlier.group_key = alerts.group_key"
+        "  AND earlier.window_start = alerts.window_start AND earlier.id < alerts.id)"
         " FROM alerts WHERE state != 'sent' AND next_try <= ? ORDER BY id",
         (now,),
     ).fetchall()
     return [
-        Queued(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), bool(r[6]), r[7], r[8]) for r in rows
+        Queued(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), bool(r[6]), r[7], r[8], bool(r[9]))
+        for r in rows
     ]
 
 

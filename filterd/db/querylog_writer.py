@@ -165,9 +165,12 @@ class Writer:
 
     def event_kind(self, ts: float, client: str, name: str, categories: int) -> Kind | None:
         """The kind of event a high-risk block is, or None when the same device asked the
-        same name under a minute ago (A and AAAA, retries: one event, not five)."""
+        same name under a minute ago (A and AAAA, retries: one event, not five). A time
+        remembered from the future (the wall clock stepped back since) has expired: it must
+        never swallow an event."""
         key = (client, name)
-        if ts - self.recent_events.get(key, -EVENT_REPEAT_SECONDS) < EVENT_REPEAT_SECONDS:
+        since = ts - self.recent_events.get(key, -EVENT_REPEAT_SECONDS)
+        if 0 <= since < EVENT_REPEAT_SECONDS:
             return None
         if len(self.recent_events) > NAME_MEMO_LIMIT:
             self.recent_events.clear()
