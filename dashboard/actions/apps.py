@@ -37,5 +37,5 @@ def choose_app(
     raw["children"][child] = app_choices.apply_choice(old, service_id, choice, fields)
     with saving():
         saved = dashboard.rules.save(raw, version, user, reason)
-    audit.record(dashboard.db(), user.name, "rules.save", child, changes_text(saved))
+    audit.record(dashboard.db(), user.name, audit.RULES_SAVE, child, changes_text(saved))
     return raw["children"][child]

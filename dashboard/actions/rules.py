@@ -30,7 +30,7 @@ def save_child(
     raw["children"][child] = apply_form(children[child], form)
     with saving():
         saved = dashboard.rules.save(raw, version, user, reason)
-    audit.record(dashboard.db(), user.name, "rules.save", child, changes_text(saved))
+    audit.record(dashboard.db(), user.name, audit.RULES_SAVE, child, changes_text(saved))
 
 
 def add_child(dashboard: Any, user: Any, name: str, age_band: str, version: str) -> str:
@@ -62,5 +62,5 @@ def save_rules(
     """Replace the whole rules file (the API's PUT); returns the new version."""
     with saving():
         saved = dashboard.rules.save(raw, version, user, reason)
-    audit.record(dashboard.db(), user.name, "rules.save", "(all)", changes_text(saved))
+    audit.record(dashboard.db(), user.name, audit.RULES_SAVE, "(all)", changes_text(saved))
     return dashboard.rules.read().version

@@ -13,15 +13,14 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from dashboard.data import access_requests, records
+from dashboard.data import access_requests, audit, records
 from dashboard.data.blocked_log import reviews_for
 from filterd.db.read import FilterdReader
+from filterd.events.kinds import ACCESS_REQUESTED, REVIEWED_BLOCKS
 from filterd.lists.categories import label_of
 from filterd.rules.decide import OVERALL
 from filterd.rules.model import Rules
 
-HIGH_RISK_KINDS = ("block.high_risk", "block.illegal", "bypass.attempt")
-ASKED = "access.requested"
 ANSWER_WORDS = {
     access_requests.APPROVED: "allowed",
     access_requests.DECLINED: "declined",
@@ -112,7 +111,9 @@ def build(
         if answers:
             items = "".join(f"<li>{html.escape(line)}</li>" for line in answers)
             parts.append(f"<ul>{items}</ul>")
-    changes = _rule_changes(dashboard_db, period)
+    changes = [
+        (c.user, c.detail) for c in audit.rule_changes(dashboard_db, period.start, period.end)
+    ]
     text.append(f"Rule changes: {len(changes)}")
     text += [f"  {who}: {detail}" for who, detail in changes[:20]]
     parts.append(f'<h2 style="font-size:18px">Rule changes ({len(changes)})</h2>')
@@ -147,9 +148,9 @@ def _from_events(
         for event in batch:
             if not period.start <= event.ts < period.end:
                 continue
-            if event.kind in HIGH_RISK_KINDS and event.data.get("query_id"):
+            if event.kind in REVIEWED_BLOCKS and event.data.get("query_id"):
                 risky.setdefault(event.child, []).append(int(event.data["query_id"]))
-            elif event.kind == ASKED:
+            elif event.kind == ACCESS_REQUESTED.name:
                 asked[event.child] = asked.get(event.child, 0) + 1
         after = batch[-1].id
 
@@ -159,15 +160,6 @@ def _answer(request: access_requests.AccessRequest) -> str:
     words = ANSWER_WORDS.get(request.state, request.state)
     by = f" by {request.decided_by}" if request.decided_by else ""
     return f"{request.site}: {words}{by}"
-
-
-def _rule_changes(db: sqlite3.Connection, period: Period) -> list[tuple[str, str]]:
-    rows = db.execute(
-        "SELECT user, detail FROM audit WHERE action IN ('rules.save', 'rules.hand_edit')"
-        " AND ts >= ? AND ts < ? ORDER BY id",
-        (period.start, period.end),
-    )
-    return [(user, detail) for user, detail in rows]
 
 
 def _bars(blocked: dict[str, int]) -> str:

@@ -168,7 +168,7 @@ class Notifier:
             outbox.set_cursor(db, event.id)
             if event.kind == RULES_EDITED_BY_HAND.name:  # into the audit trail, same commit
                 changes = "; ".join(event.data.get("changes", [])) or "no change"
-                audit.record(db, HAND_EDITOR, "rules.hand_edit", "rules file", changes)
+                audit.record(db, HAND_EDITOR, audit.RULES_HAND_EDIT, "rules file", changes)
         db.commit()  # the messages and the cursor together: never lost, never queued twice
         return len(events)
 

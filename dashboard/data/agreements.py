@@ -20,13 +20,13 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from dashboard.data import audit
 from dashboard.data.agreement_form import SIGN_PART_LABELS, blank_fields
 from filterd.rules.changes import in_force
 from filterd.rules.model import Profile, Rules
 
 RULES_CHANGED = "(rules changed)"  # the author of a draft a rules change started
 REVIEW_SOON_DAYS = 7  # a review date this close, or passed, is a reminder
-RULE_ACTIONS = ("rules.save", "rules.hand_edit")  # audit actions that change rules
 
 
 class Signature(NamedTuple):
@@ -213,11 +213,9 @@ def follow_rules(db: sqlite3.Connection, rules: Rules | None, now: float) -> lis
 
 def rule_changes(db: sqlite3.Connection, child: str, name: str, after: int, upto: int) -> list:
     """The audit entries (ts, user, detail) that changed this child's rules in an id range."""
-    rows = db.execute(
-        "SELECT ts, user, target, detail FROM audit WHERE id > ? AND id <= ? AND action IN"
-        f" ({', '.join('?' * len(RULE_ACTIONS))}) ORDER BY id",
-        (after, upto, *RULE_ACTIONS),
-    ).fetchall()
+    rows = [
+        (c.ts, c.user, c.target, c.detail) for c in audit.rule_changes(db, after, upto, by_id=True)
+    ]
     mine = f"{name}: "
     return [
         (ts, user, detail if target == child else _only_about(detail, mine))

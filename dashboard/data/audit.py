@@ -28,6 +28,19 @@ PAGE_SIZE = 100
 REPEAT_WINDOW = 60.0  # seconds: a repeated refusal from the same place is recorded once
 
 
+RULES_SAVE = "rules.save"  # the dashboard saved the rules (a page or the API)
+RULES_HAND_EDIT = "rules.hand_edit"  # the rules file was changed outside the dashboard
+RULE_ACTIONS = (RULES_SAVE, RULES_HAND_EDIT)  # the audit actions that change rules
+
+
+class RuleChange(NamedTuple):
+    id: int
+    ts: float
+    user: str
+    target: str  # a child id, "(all)" or "rules file"
+    detail: str  # what changed, in words
+
+
 class AuditEntry(NamedTuple):
     ts: float
     user: str
@@ -105,3 +118,18 @@ def page(db: sqlite3.Connection, number: int, size: int = PAGE_SIZE) -> list[Aud
         (_kept(), size, (number - 1) * size),
     )
     return [AuditEntry(*row) for row in rows]
+
+
+def rule_changes(
+    db: sqlite3.Connection, start: float, end: float, *, by_id: bool = False
+) -> list[RuleChange]:
+    """Every rules change recorded from `start` (inclusive) to `end` (exclusive), oldest first:
+    the one query the digest, the evidence report and agreements read rule changes with. With
+    `by_id`, the bounds are audit ids instead: after `start`, up to and including `end`."""
+    where = "id > ? AND id <= ?" if by_id else "ts >= ? AND ts < ?"
+    rows = db.execute(
+        f"SELECT id, ts, user, target, detail FROM audit WHERE {where}"
+        f" AND action IN ({', '.join('?' * len(RULE_ACTIONS))}) ORDER BY id",
+        (start, end, *RULE_ACTIONS),
+    )
+    return [RuleChange(*row) for row in rows]

@@ -17,18 +17,16 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dashboard.data import agreements, records
+from dashboard.data import agreements, audit, records
 from dashboard.data.blocked_log import OUTCOMES, review_histories
 from dashboard.data.devices import seen_devices
 from dashboard.reports.pdf import Report
 from filterd.db.events import Event
 from filterd.db.read import FilterdReader
+from filterd.events.kinds import REVIEWED_BLOCKS, SELFTEST_KINDS
 from filterd.lists.categories import label_of
 from filterd.rules.decide import OVERALL
 from filterd.rules.model import Rules
-
-HIGH_RISK_KINDS = ("block.high_risk", "block.illegal", "bypass.attempt")
-SELFTEST_KINDS = ("selftest.result", "selftest.failed")
 
 
 def month_bounds(month: str, tz: ZoneInfo) -> tuple[float, float, list[str]]:
@@ -74,7 +72,7 @@ def build(
     pdf.heading("Children")
     risky: dict[str, list[int]] = {}
     for event in events:
-        if event.kind in HIGH_RISK_KINDS and event.data.get("query_id"):
+        if event.kind in REVIEWED_BLOCKS and event.data.get("query_id"):
             risky.setdefault(event.child, []).append(int(event.data["query_id"]))
     for child_id, profile in rules.children.items() if rules else []:
         by_day = filterd_db.minutes_by_day(child_id, OVERALL, days[0])
@@ -105,13 +103,10 @@ def build(
         pdf.line("No reviews this month.")
 
     pdf.heading("Rule changes (who, what, why)")
-    changes = dashboard_db.execute(
-        "SELECT ts, user, detail FROM audit WHERE action IN ('rules.save', 'rules.hand_edit')"
-        " AND ts >= ? AND ts < ? ORDER BY id",
-        (start, end),
-    ).fetchall()
-    for ts, user, detail in changes:
-        pdf.line(f"{datetime.fromtimestamp(ts, tz):%d %b %H:%M} {user}: {detail}")
+    changes = audit.rule_changes(dashboard_db, start, end)
+    for change in changes:
+        when = datetime.fromtimestamp(change.ts, tz)
+        pdf.line(f"{when:%d %b %H:%M} {change.user}: {change.detail}")
     if not changes:
         pdf.line("No rule changes this month.")
 

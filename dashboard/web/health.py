@@ -18,10 +18,9 @@ from dashboard.data.home import home_timezone
 from dashboard.data.list_health import list_health
 from dashboard.web.security import requires
 from filterd.db.read import FilterdReader
-from filterd.events.kinds import SELFTEST_FAILED, SELFTEST_RESULT
+from filterd.events.kinds import SELFTEST_KINDS
 
 blueprint = Blueprint("health", __name__, template_folder="../templates")
-SELFTEST_KINDS = (SELFTEST_RESULT.name, SELFTEST_FAILED.name)
 
 
 @blueprint.route("/health")

@@ -103,6 +103,11 @@ AGREEMENT_REVIEW_OVERDUE = Kind(
 )
 SYSTEM_STARTED = Kind("system.started", 1, Severity.INFO, "filterd started (the box restarted)")
 
+# Blocks a safeguarding lead reviews: each carries the query_id of the blocked request; the
+# digest and the evidence report count them and their reviews.
+REVIEWED_BLOCKS: tuple[str, ...] = (BLOCK_HIGH_RISK.name, BLOCK_ILLEGAL.name, BYPASS_ATTEMPT.name)
+SELFTEST_KINDS: tuple[str, ...] = (SELFTEST_RESULT.name, SELFTEST_FAILED.name)
+
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
