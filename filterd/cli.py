@@ -242,9 +242,11 @@ def update_lists(path: Path, online: bool) -> int:
         print(f"filterd: blocklist update failed, the previous index stays: {err}", file=sys.stderr)
         return 1
     for source in status["sources"]:
+        bad = source.get("bad_lines", 0)
+        unread = f", {bad} {'line' if bad == 1 else 'lines'} could not be read" if bad else ""
         print(
             f"{source['category']}: {source['source']}: {source['status']} "
-            f"({source['domains']} domains) {source['reason']}"
+            f"({source['domains']} domains{unread}) {source['reason']}"
         )
     print(
         f"index: {status['domains']} domains in {status['seconds']} s, "

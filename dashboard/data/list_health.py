@@ -47,6 +47,7 @@ class SourceRow:
     outcome: str  # in words
     reason: str
     domains: int
+    bad_lines: int = 0  # lines of the list that could not be read (so block nothing)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ def list_health(settings: BlocklistSettings, rules: Rules | None, now: float) ->
                 _OUTCOMES.get(str(s.get("status", "")), str(s.get("status", ""))),
                 redact_text(str(s.get("reason", ""))),
                 _int(s.get("domains")),
+                _int(s.get("bad_lines")),
             )
             for s in sources
         ],

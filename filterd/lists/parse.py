@@ -222,8 +222,10 @@ def iter_names(text: str, counts: LineCounts) -> Iterator[tuple[bool, str]]:
             parts = line.split()
             if len(parts) == 1:
                 name = normalise(line)
-                if name is None and "/" in line:
+                if name is None and ("/" in line or ":" in line):
                     name = _url_host(line)
+            elif "/" in parts[0] and not _is_address(parts[0]):
+                name = _url_host(line)  # a URL whose path has spaces: the host is before them
             elif _is_address(parts[0]):
                 line_bad = False
                 for part in parts[1:]:
@@ -239,7 +241,7 @@ def iter_names(text: str, counts: LineCounts) -> Iterator[tuple[bool, str]]:
                 name = None
         else:
             name = normalise(line)
-            if name is None and "/" in line:
+            if name is None and ("/" in line or ":" in line):
                 name = _url_host(line)
 
         if name is None:
@@ -249,9 +251,10 @@ def iter_names(text: str, counts: LineCounts) -> Iterator[tuple[bool, str]]:
 
 
 def _url_host(token: str) -> str | None:
-    """The host of a line in URL form (`http://host/path`, `host/path`), as illegal-content
-    lists are published; None when it is not one. A DNS filter can only block the whole host.
-    """
+    """The host of a line in URL form (`http://host/path`, `host/path`, `host:port`, a path
+    with spaces), as illegal-content lists are published; None when it is not one (an IP
+    address is not a name a DNS filter can block: counted as a bad line). A DNS filter can
+    only block the whole host."""
     scheme_end = token.find("://")
     if scheme_end >= 0:
         if token[:scheme_end].lower() not in ("http", "https"):
@@ -262,12 +265,12 @@ def _url_host(token: str) -> str | None:
         at = token.find(separator)
         if 0 <= at < cut:
             cut = at
-    if scheme_end < 0 and cut == len(token):
-        return None  # neither a scheme nor a path: not a URL
     host = token[:cut].rpartition("@")[2]  # drop any user:password@
     host, _, port = host.partition(":")
     if port and not port.isdigit():
         return None
+    if scheme_end < 0 and cut == len(token) and not port:
+        return None  # neither a scheme, a path nor a port: not a URL
     return _normalise(host) if host else None
 
 
