@@ -388,6 +388,6 @@ def connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=10)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA foreign_keys=ON")
-    if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-        migrate(db)
+    if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+        migrate(db)  # a newer file (a release rolled back) is used as it is
     return db
