@@ -50,6 +50,39 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.PRACTITIONER: frozenset(),
 }
 
+# What each permission lets a person do, in the words People shows beside a role.
+PERMISSION_WORDS: dict[Permission, str] = {
+    Permission.VIEW: "see the children, their activity and devices",
+    Permission.EDIT_RULES: "change rules and use quick actions",
+    Permission.EDIT_HOME: "change the home's settings",
+    Permission.REVIEW: "review and export blocked requests",
+    Permission.AUDIT: "read the audit trail",
+    Permission.MANAGE_USERS: "manage people",
+    Permission.BACKUP: "download backups",
+    Permission.AGREEMENTS: "record agreements",
+}
+ROLE_NAMES: dict[Role, str] = {  # the roles People offers (practitioners are added apart)
+    Role.ADMINISTRATOR: "Administrator",
+    Role.CARER: "Carer",
+    Role.SAFEGUARDING_LEAD: "Safeguarding lead",
+    Role.VIEWER: "Viewer",
+}
+
+
+def role_description(role: Role) -> str:
+    """'Carer: see the children..., change rules..., record agreements', from GRANTS, so what
+    People says a role may do is what the server lets it do."""
+    granted = GRANTS[role]
+    if granted == frozenset(Permission):
+        may = "everything, including people, the home's settings and backups"
+    else:
+        may = ", ".join(words for p, words in PERMISSION_WORDS.items() if p in granted)
+        may += "; change nothing" if granted == {Permission.VIEW} else ""
+    return f"{ROLE_NAMES[role]}: {may}"
+
+
+ROLE_DESCRIPTIONS: dict[Role, str] = {role: role_description(role) for role in ROLE_NAMES}
+
 # An account may be used: not a practitioner, or a practitioner whose end has not come (a
 # practitioner with no access row at all never can). Part of the WHERE clause wherever an
 # account is read to let someone in (login, every request), `users` being the account's table

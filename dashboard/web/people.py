@@ -21,12 +21,7 @@ from dashboard.web.security import requires
 
 blueprint = Blueprint("people", __name__, template_folder="../templates")
 
-ROLE_LABELS = {
-    Role.ADMINISTRATOR: "Administrator: everything, including people",
-    Role.CARER: "Carer: rules and quick actions",
-    Role.SAFEGUARDING_LEAD: "Safeguarding lead: review, export, audit trail",
-    Role.VIEWER: "Viewer: reads only",
-}
+ROLE_LABELS = accounts.ROLE_DESCRIPTIONS  # built from GRANTS, beside them
 PRACTITIONER_LABEL = "Practitioner: reads only the children given, until the last day"
 PRACTITIONER_FIELDS = ("name", "kind", "last_day")
 
@@ -106,7 +101,7 @@ def change(user_id: int):
                     "A practitioner's account keeps its role: add a new account instead."
                 )
             accounts.set_role(db, user_id, Role(role_text))
-            done = f"{person.name} is now: {ROLE_LABELS[Role(role_text)].split(':')[0]}."
+            done = f"{person.name} is now: {accounts.ROLE_NAMES[Role(role_text)]}."
             audit.record(db, g.user.name, "user.role", person.name, role_text)
         elif action in ("disable", "enable"):
             accounts.set_disabled(db, user_id, action == "disable")
