@@ -93,7 +93,7 @@ def remove_child(
     audit.record(
         db,
         user.name,
-        "child.remove",
+        audit.CHILD_REMOVE,
         child,
         f"{name}; devices: {DEVICE_CHOICES[devices].lower()} ({len(theirs)});"
         f" reason: {reason}; {changes_text(saved)}"

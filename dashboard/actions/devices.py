@@ -122,7 +122,7 @@ def assign_device(dashboard: Any, user: Any, key: str, owner: str, version: str)
             saved = dashboard.rules.save(raw, version, user)
         decisions.forget(dashboard.db(), device.key)
         detail = f"{owner} {changes_text(saved)}"
-    audit.record(dashboard.db(), user.name, "device.assign", device.key, detail)
+    audit.record(dashboard.db(), user.name, audit.DEVICE_ASSIGN, device.key, detail)
     return Assigned(device, whose, dashboard.rules.read().version)
 
 
@@ -161,7 +161,7 @@ def remove_device(dashboard: Any, user: Any, key: str, version: str) -> str:
         detail += f"; {changes_text(saved)}"
     if device.mac:
         decisions.decide(dashboard.db(), device.mac, decisions.REMOVED, user.name)
-    audit.record(dashboard.db(), user.name, "device.remove", device.key, detail)
+    audit.record(dashboard.db(), user.name, audit.DEVICE_REMOVE, device.key, detail)
     return dashboard.rules.read().version
 
 
@@ -200,5 +200,7 @@ def add_device(
     with saving():
         saved = dashboard.rules.save(raw, version, user)
     decisions.forget(dashboard.db(), value)
-    audit.record(dashboard.db(), user.name, "device.add", value, f"{owner} {changes_text(saved)}")
+    audit.record(
+        dashboard.db(), user.name, audit.DEVICE_ADD, value, f"{owner} {changes_text(saved)}"
+    )
     return device

@@ -53,7 +53,7 @@ def add_child(dashboard: Any, user: Any, name: str, age_band: str, version: str)
 
 def audit_child_added(db: Any, user: Any, child: str, age_band: str) -> None:
     """The one audit entry for a new child, from the Children page, the API or set-up."""
-    audit.record(db, user.name, "child.add", child, age_band)
+    audit.record(db, user.name, audit.CHILD_ADD, child, age_band)
 
 
 def save_rules(

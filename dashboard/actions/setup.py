@@ -85,7 +85,7 @@ def set_up_home(
         dashboard.rules.save(raw, version, user)
     db = dashboard.db()
     if timezone != old_timezone:
-        audit.record(db, user.name, "setup.timezone", timezone, str(old_timezone or ""))
+        audit.record(db, user.name, audit.SETUP_TIMEZONE, timezone, str(old_timezone or ""))
     if unknown and unknown != old_unknown:
         audit_choice(db, user, unknown, old_unknown)
     for cid, child in added:

@@ -29,4 +29,4 @@ def choose(dashboard: Any, user: Any, choice: str, version: str) -> bool:
 
 def audit_choice(db: Any, user: Any, choice: str, before: str) -> None:
     """The one audit entry for a changed choice, from the Devices page, the API or set-up."""
-    audit.record(db, user.name, "devices.unknown", choice, before)
+    audit.record(db, user.name, audit.DEVICES_UNKNOWN, choice, before)

@@ -83,6 +83,7 @@ def build(
     parts: list[str] = [f'<h1 style="font-size:20px">{html.escape(title)}</h1>']
     risky, asked = _from_events(filterd_db, period)
     requests = access_requests.made_between(dashboard_db, period.start, period.end)
+    names = {child_id: p.name for child_id, p in rules.children.items()} if rules else {}
     for child_id, profile in rules.children.items() if rules else []:
         first = profile.name.split()[0] if profile.name.strip() else child_id
         by_day = filterd_db.minutes_by_day(child_id, OVERALL, period.days[0])
@@ -112,7 +113,8 @@ def build(
             items = "".join(f"<li>{html.escape(line)}</li>" for line in answers)
             parts.append(f"<ul>{items}</ul>")
     changes = [
-        (c.user, c.detail) for c in audit.rule_changes(dashboard_db, period.start, period.end)
+        (c.user, c.detail)
+        for c in audit.rule_changes(dashboard_db, period.start, period.end, names=names)
     ]
     text.append(f"Rule changes: {len(changes)}")
     text += [f"  {who}: {detail}" for who, detail in changes[:20]]

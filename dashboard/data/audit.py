@@ -30,15 +30,36 @@ REPEAT_WINDOW = 60.0  # seconds: a repeated refusal from the same place is recor
 
 RULES_SAVE = "rules.save"  # the dashboard saved the rules (a page or the API)
 RULES_HAND_EDIT = "rules.hand_edit"  # the rules file was changed outside the dashboard
-RULE_ACTIONS = (RULES_SAVE, RULES_HAND_EDIT)  # the audit actions that change rules
+CHILD_ADD = "child.add"  # target: the child's id; detail: the age band
+CHILD_REMOVE = "child.remove"  # a child left the home; detail begins with their name
+DEVICE_ADD = "device.add"  # target: the device; detail: "<owner> <the save's changes>"
+DEVICE_ASSIGN = "device.assign"  # as device.add, or "visitor [changes]"
+DEVICE_REMOVE = "device.remove"  # detail: "<device>[; <the save's changes>]"
+DEVICES_UNKNOWN = "devices.unknown"  # target: the new choice; detail: the one before
+SETUP_TIMEZONE = "setup.timezone"  # target: the new zone; detail: the one before
+# The audit actions that change rules: what the digest, the evidence report and agreements
+# list as rule changes (quick actions and answered requests are the day's exceptions).
+RULE_ACTIONS = (
+    RULES_SAVE,
+    RULES_HAND_EDIT,
+    CHILD_ADD,
+    CHILD_REMOVE,
+    DEVICE_ADD,
+    DEVICE_ASSIGN,
+    DEVICE_REMOVE,
+    DEVICES_UNKNOWN,
+    SETUP_TIMEZONE,
+)
+NO_CHANGE = "no change"  # what a save that changed nothing records (dashboard.actions)
 
 
 class RuleChange(NamedTuple):
     id: int
     ts: float
     user: str
-    target: str  # a child id, "(all)" or "rules file"
-    detail: str  # what changed, in words
+    target: str  # a child id, "(all)", "rules file", a device or a choice
+    detail: str  # what changed, in words (`change_words`)
+    action: str = RULES_SAVE
 
 
 class AuditEntry(NamedTuple):
@@ -121,15 +142,51 @@ def page(db: sqlite3.Connection, number: int, size: int = PAGE_SIZE) -> list[Aud
 
 
 def rule_changes(
-    db: sqlite3.Connection, start: float, end: float, *, by_id: bool = False
+    db: sqlite3.Connection,
+    start: float,
+    end: float,
+    *,
+    by_id: bool = False,
+    names: dict[str, str] | None = None,
 ) -> list[RuleChange]:
     """Every rules change recorded from `start` (inclusive) to `end` (exclusive), oldest first:
     the one query the digest, the evidence report and agreements read rule changes with. With
     `by_id`, the bounds are audit ids instead: after `start`, up to and including `end`."""
     where = "id > ? AND id <= ?" if by_id else "ts >= ? AND ts < ?"
     rows = db.execute(
-        f"SELECT id, ts, user, target, detail FROM audit WHERE {where}"
+        f"SELECT id, ts, user, action, target, detail FROM audit WHERE {where}"
         f" AND action IN ({', '.join('?' * len(RULE_ACTIONS))}) ORDER BY id",
         (start, end, *RULE_ACTIONS),
     )
-    return [RuleChange(*row) for row in rows]
+    found = []
+    for row_id, ts, user, action, target, detail in rows:
+        words = change_words(action, target, detail, names or {})
+        if words is not None:
+            found.append(RuleChange(row_id, ts, user, target, words, action))
+    return found
+
+
+def change_words(action: str, target: str, detail: str, names: dict[str, str]) -> str | None:
+    """A rule-changing audit entry in plain words; None for one that changed nothing (a save
+    with no change). `names`: child ids to their names, for entries that store only the id."""
+    if action in (RULES_SAVE, RULES_HAND_EDIT):
+        return None if detail == NO_CHANGE else detail
+    if action == CHILD_ADD:
+        band = detail.replace("_", "-")
+        return f"{names.get(target, target)}: child: none -> added (age {band})"
+    if action == CHILD_REMOVE:
+        return f"child left the home: {detail}"
+    if action in (DEVICE_ADD, DEVICE_ASSIGN):
+        owner, _, changes = detail.partition(" ")
+        if owner == "visitor":
+            return "a device marked as a visitor's" + (f": {changes}" if changes else "")
+        if changes == NO_CHANGE:
+            return None
+        return changes or f"device given to {names.get(owner, owner)}"
+    if action == DEVICE_REMOVE:
+        return f"device removed: {detail}"
+    if action == DEVICES_UNKNOWN:
+        return f"devices nobody has assigned: {detail or 'not set'} -> {target}"
+    if action == SETUP_TIMEZONE:
+        return f"time zone: {detail or 'not set'} -> {target}"
+    return detail

@@ -103,7 +103,8 @@ def build(
         pdf.line("No reviews this month.")
 
     pdf.heading("Rule changes (who, what, why)")
-    changes = audit.rule_changes(dashboard_db, start, end)
+    names = {child_id: p.name for child_id, p in rules.children.items()} if rules else {}
+    changes = audit.rule_changes(dashboard_db, start, end, names=names)
     for change in changes:
         when = datetime.fromtimestamp(change.ts, tz)
         pdf.line(f"{when:%d %b %H:%M} {change.user}: {change.detail}")
