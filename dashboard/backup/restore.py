@@ -4,7 +4,6 @@ restore itself (refused over a home already in use unless forced, keeping a copy
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,30 +62,10 @@ def _children(rules: bytes) -> tuple[dict[str, str], int]:
     return named, len(devices) if isinstance(devices, list) else 0
 
 
-def _records(path: Path) -> tuple[dict[str, str], int, int]:
-    if not path.exists():
-        return {}, 0, 0
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
-        users = (
-            dict(db.execute("SELECT name, role FROM users ORDER BY name"))
-            if "users" in tables
-            else {}
-        )
-        audits = db.execute("SELECT count(*) FROM audit").fetchone()[0] if "audit" in tables else 0
-        reviews = (
-            db.execute("SELECT count(*) FROM reviews").fetchone()[0] if "reviews" in tables else 0
-        )
-        return users, audits, reviews
-    finally:
-        db.close()
-
-
 def read_home(config: Path, rules: Path | None, dashboard: Path) -> Home:
     rules_text = rules.read_bytes() if rules is not None and rules.exists() else b""
     children, devices = _children(rules_text)
-    accounts, audits, reviews = _records(dashboard)
+    accounts, audits, reviews = dashboard_db.what_it_holds(dashboard)
     config_text = config.read_bytes() if config.exists() else b""
     return Home(children, accounts, devices, audits, reviews, rules_text, config_text)
 

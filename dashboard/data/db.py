@@ -391,3 +391,27 @@ def connect(path: Path) -> sqlite3.Connection:
     if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
         migrate(db)  # a newer file (a release rolled back) is used as it is
     return db
+
+
+def what_it_holds(path: Path) -> tuple[dict[str, str], int, int]:
+    """Accounts (name -> role), audit entries and reviews in a dashboard.db of any version (a
+    backup's, before it is restored), read-only: the file is neither created nor upgraded."""
+    if not path.exists():
+        return {}, 0, 0
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        users = (
+            dict(db.execute("SELECT name, role FROM users ORDER BY name"))
+            if "users" in tables
+            else {}
+        )
+        count = {
+            table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            if table in tables
+            else 0
+            for table in ("audit", "reviews")
+        }
+        return users, count["audit"], count["reviews"]
+    finally:
+        db.close()
