@@ -215,7 +215,7 @@ class Daemon:
                 now = self.clock.monotonic()
                 health = self.upstream_client.health
                 self.upstream_watch.check(
-                    {e.label: health[e].usable(now) for e in self.upstream_client.endpoints}
+                    {e.label: health[e].answering(now) for e in self.upstream_client.endpoints}
                 )
                 if now >= self._next_heartbeat:
                     self._next_heartbeat = now + HEARTBEAT_INTERVAL

@@ -14,6 +14,8 @@ import pytest
 import yaml
 from dnslib import DNSRecord
 
+from filterd.daemon import EVENT_WATCH_INTERVAL
+from filterd.forward.upstream import MAX_BACKOFF
 from filterd.rules.guards import with_end_line
 from tests.support.dns_client import make_query, udp_exchange
 from tests.support.filterd_process import free_port, run_cli, wait_for
@@ -165,8 +167,11 @@ def test_every_upstream_failing_is_one_event(start_filterd, tmp_path):
     assert wait_for(lambda: "upstream.all_failing" in kinds(filterd.db_path), timeout=8)
     for i in range(6, 10):
         ask(filterd.port, f"name{i}.example", source="127.0.0.1")
-    time.sleep(2.5)
+    # The backoff ends by itself (MAX_BACKOFF) while the only upstream is still dead: that is
+    # not a recovery (two watch ticks after it, nothing answered, nothing said).
+    time.sleep(MAX_BACKOFF + 2 * EVENT_WATCH_INTERVAL + 0.5)
     assert kinds(filterd.db_path).count("upstream.all_failing") == 1
+    assert "upstream.recovered" not in kinds(filterd.db_path)
 
 
 def test_a_failing_or_removed_illegal_source_is_an_event(start_filterd, tmp_path):

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from filterd.dns.wire import SERVFAIL
-from filterd.forward.upstream import FAILURES_BEFORE_BACKOFF, Endpoint, Health
+from filterd.forward.upstream import Endpoint, Health
 
 HEARTBEAT_KEY = "heartbeat"
 HEARTBEAT_INTERVAL = 5.0  # seconds between rows; the dashboard allows several to be missed
@@ -71,6 +71,6 @@ def upstream_state(health: Health, now: float) -> str:
 
     Not answering: in backoff, or several names failed in a row with no reply since (a backoff
     is short and ends by itself, but `failures` is only reset by a reply)."""
-    if not health.usable(now) or health.failures >= FAILURES_BEFORE_BACKOFF:
+    if not health.answering(now):
         return "not_answering"
     return "servfail" if health.failing(now) else "answering"

@@ -27,7 +27,9 @@ class UpstreamWatch:
         self.failing = False
 
     def check(self, usable: Mapping[str, bool]) -> None:
-        """usable: each upstream's label and whether it is answering now."""
+        """usable: each upstream's label and whether it is answering now (Health.answering:
+        a real reply since its failures, not merely out of backoff), so `recovered` means an
+        upstream really answered."""
         if not usable:
             return
         all_failing = not any(usable.values())

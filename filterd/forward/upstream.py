@@ -107,6 +107,12 @@ class Health:
     def usable(self, now: float) -> bool:
         return now >= self.down_until
 
+    def answering(self, now: float) -> bool:
+        """Answering as Health and the event log say it: out of backoff *and* no run of
+        failed names since the last reply (a backoff ends by itself; `failures` only ends
+        with a real reply), so a dead upstream never reads as back between questions."""
+        return now >= self.down_until and self.failures < FAILURES_BEFORE_BACKOFF
+
     def replied(self, reply: Message) -> None:
         """Count a run of SERVFAIL replies (a broken resolver answers, but nothing resolves)."""
         self.servfail_run = self.servfail_run + 1 if reply.flags & 0xF == SERVFAIL else 0
