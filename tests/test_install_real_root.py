@@ -276,7 +276,8 @@ def test_a_real_install_calls_each_tool_in_order_and_its_users_share_what_they_m
         return box.as_user("filterd", "filterd.service", command, logs / "filterd.log")
 
     def answer(name: str) -> str:
-        """The answer's status and addresses ("NOERROR 0.0.0.0"), "" when none came."""
+        """The answer's status and addresses ("NOERROR 192.168.77.2": the box, whose port 80
+        serves the block page), "" when none came."""
         asked = ("dig", "@192.168.77.2", name, "+time=1", "+tries=1")
         found = box.on_phone(*asked, check=False).stdout
         status = re.search(r"status: (\w+)", found)
@@ -290,7 +291,7 @@ def test_a_real_install_calls_each_tool_in_order_and_its_users_share_what_they_m
     box.as_user(
         "filterd-web", "filterd-dashboard.service", dashboard_command, logs / "dashboard.log"
     )
-    assert wait_for(lambda: answer(STRICT_ONLY) == "NOERROR 0.0.0.0", 20), (
+    assert wait_for(lambda: answer(STRICT_ONLY) == "NOERROR 192.168.77.2", 20), (
         answer(STRICT_ONLY) + (logs / "filterd.log").read_text()
     )
 
@@ -338,7 +339,7 @@ def test_a_real_install_calls_each_tool_in_order_and_its_users_share_what_they_m
     start_filterd()
     assert wait_for(lambda: "rules loaded: 2 children" in restarted(), 20), restarted()
     assert wait_for(lambda: "filterd answering on" in restarted(), 20), restarted()
-    assert wait_for(lambda: answer(STRICT_ONLY) == "NOERROR 0.0.0.0", 10), restarted()
+    assert wait_for(lambda: answer(STRICT_ONLY) == "NOERROR 192.168.77.2", 10), restarted()
     troubles = [line for line in restarted().splitlines() if " ERROR " in line or "WARN" in line]
     assert not troubles, troubles
 

@@ -105,9 +105,10 @@ class PolicyStage:
         self, query: Query, mask: int, verdict: Verdict, profile: Profile, cap: int, app: str
     ) -> Reply:
         """The blocked answer: the household's style for its own lists (EDE 15), the child's
-        style for the child's rules (EDE 17); its TTL no longer than `cap`."""
+        style for the child's rules (EDE 17; the household's when the child has none); its TTL
+        no longer than `cap`."""
         how = self.lists.answers
-        style = profile.blocked_answer if verdict.ede != EDE_BLOCKED else how.style
+        style = how.style if verdict.ede == EDE_BLOCKED else profile.blocked_answer or how.style
         if style is BlockStyle.BLOCK_PAGE:
             # No address configured: the box's own, as this client reaches it.
             page = block_page_answers(how, query.client, self.box)

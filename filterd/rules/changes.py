@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from filterd.dns.wire import name_to_text
 from filterd.lists.categories import BY_ID, CATEGORIES, HIGH_RISK, ids_of, label_of, mask_of
+from filterd.policy.block_answers import BlockStyle
 from filterd.rules.model import Profile, Rules, Window
 from filterd.rules.parse import DAY_GROUPS
 
@@ -51,6 +52,10 @@ class Change(NamedTuple):
     def __str__(self) -> str:
         who = f"{self.child}: " if self.child else ""
         return f"{who}{self.setting}: {self.before} -> {self.after}"
+
+
+def _style(style: BlockStyle | None) -> str:
+    return "as the home's" if style is None else style.value
 
 
 def describe(old: Rules | None, new: Rules, risk: Risk | None = None) -> list[Change]:
@@ -136,7 +141,7 @@ def _profile(old: Profile, new: Profile, tz: ZoneInfo, risk: Risk | None = None)
             changes.append(Change(who, f"safe search {engine}", _shown(was), _shown(now)))
     if old.blocked_answer != new.blocked_answer:
         changes.append(
-            Change(who, "blocked answer", str(old.blocked_answer), str(new.blocked_answer))
+            Change(who, "blocked answer", _style(old.blocked_answer), _style(new.blocked_answer))
         )
     if old.overrides != new.overrides:
         changes.append(Change(who, "overrides", _overrides(old, tz), _overrides(new, tz)))

@@ -103,7 +103,9 @@ class Profile:
     limits: Limits = field(default_factory=Limits)
     walled_garden: bool = False
     safe_search: SafeSearch = field(default_factory=SafeSearch)
-    blocked_answer: BlockStyle = BlockStyle.NULL
+    # None: the home's own style (the settings' blocked_answer), so an installed box whose home
+    # answers with the block page shows it to a child too, unless the carer chose otherwise.
+    blocked_answer: BlockStyle | None = None
     overrides: tuple[Override, ...] = ()
     counts_usage: bool = True  # False for the built-in profile of unknown devices
     services: dict[str, str] = field(default_factory=dict)  # app id -> "allowed" or "blocked"

@@ -278,13 +278,13 @@ class _RulesReader(Validator):
         offline = preset.offline
         if "offline" in raw:
             offline = self.windows(raw["offline"], f"{path}.offline", with_categories=False)
-        style_text = raw.get("blocked_answer", BlockStyle.NULL.value)
+        style_text = raw.get("blocked_answer")
+        style: BlockStyle | None = None  # unset: the home's style
         try:
-            style = BlockStyle(style_text)
+            style = None if style_text is None else BlockStyle(style_text)
         except ValueError:
             styles = ", ".join(s.value for s in BlockStyle)
             self.fail(f"{path}.blocked_answer", f"expected one of {styles}, got {show(style_text)}")
-            style = BlockStyle.NULL
         allowed_during = self.windows(
             raw.get("allowed_during", []), f"{path}.allowed_during", with_categories=True
         )

@@ -13,8 +13,9 @@ from filterd.db.statedb import StateDb
 from filterd.dns.query import Reason, Reply
 from filterd.lists.categories import mask_of
 from filterd.lists.service import Blocklists
-from filterd.lists.settings import BlocklistSettings, ListsUpdate
+from filterd.lists.settings import BlockedAnswer, BlocklistSettings, ListsUpdate
 from filterd.lists.update import build_index
+from filterd.policy.block_answers import BlockStyle
 from filterd.policy.policy_stage import PolicyStage
 from filterd.rules.decide import ALLOWED, HOUSEHOLD, NOTHING_IN_FORCE, judge
 from filterd.rules.service import RulesService
@@ -132,3 +133,39 @@ def test_a_name_in_no_category_is_allowed_by_the_table_for_a_household_device():
     """Why policy may skip judge for a household device when the name is in no category."""
     for floor in (0, mask_of(["illegal", "malware_phishing"]), -1):
         assert judge(b"\x04news\x07example\x00", 0, HOUSEHOLD, NOTHING_IN_FORCE, floor) is ALLOWED
+
+
+def test_a_child_with_no_answer_style_of_their_own_gets_the_homes_block_page(tmp_path: Path):
+    """An installed box answers blocked names with the block page (the settings' style): a
+    child whose rules name no style of their own sees it too; one whose carer chose null_ip
+    keeps the null address."""
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    for name, text in LISTS.items():
+        (shipped / name).write_text(text)
+    settings = BlocklistSettings(
+        lists_update=ListsUpdate(directory=tmp_path / "lists", shipped=shipped),
+        blocked_answer=BlockedAnswer(style=BlockStyle.BLOCK_PAGE, ipv4="192.168.1.2"),
+    )
+    build_index(settings, online=False)
+    lists = Blocklists(settings, None)
+    lists.load()
+    rules_file = tmp_path / "rules.yaml"
+    chosen = (
+        "  kit:\n    name: Kit\n    age_band: 9_12\n    offline: []\n    blocked_answer: null_ip\n"
+    )
+    kits = "  - {ip: 192.168.1.21, name: Kit's phone, owner: kit}\n"
+    text = RULES.replace("devices:\n", f"{chosen}devices:\n{kits}")
+    rules_file.write_text(text)
+    clock = MovableClock()
+    rules = RulesService(rules_file, StateDb(tmp_path / "filterd.db"), clock)
+    rules.load()
+    stage = PolicyStage(NextStage(), lists, rules, clock)
+
+    def answer(client: str) -> str:
+        reply = stage(query_of("bet.example", client=client, edns=True))
+        assert reply.reason is Reason.BLOCKED and ede(reply) == (17, "blocked: gambling")
+        return DNSRecord.parse(reply.wire).rr[0].rdata.toZone()
+
+    assert answer(SAM) == "192.168.1.2"  # the block page, which says why and who can help
+    assert answer("192.168.1.21") == "0.0.0.0"  # what Kit's carer chose stays
