@@ -21,7 +21,7 @@ from dnslib import DNSRecord
 
 from filterd.clock import Clock
 from filterd.dns.query import BLOCK_LABELS, BLOCKING_REASONS, Reason, Reply, Stage, Transport
-from filterd.lists.categories import ALWAYS_BLOCKED, ids_of, label_of
+from filterd.lists.categories import ids_of, label_of
 from filterd.lists.service import Blocklists
 from filterd.lists.settings import BlocklistSettings
 from filterd.metrics import Metrics
@@ -33,7 +33,7 @@ from filterd.rules.model import Profile, Rules
 from filterd.rules.service import RulesService
 from filterd.rules.usage import UsageTracker
 from filterd.selftest.run import Check
-from filterd.selftest.samples import sample_names
+from filterd.selftest.samples import sample_names, uncovered
 from filterd.serve.admission import Parse
 
 PROBE_CLIENT = "127.0.0.1"  # never identified: the probe's policy stage names the child
@@ -136,9 +136,7 @@ class ProfileProbe:
                 label = f"{first}: {label_of(category)}"
                 names = sample_names(lists, category)
                 if not names:
-                    detail = "no list has any name in it, so nothing is blocked for it"
-                    if category in ALWAYS_BLOCKED:
-                        detail += " (add your licensed illegal-content list as a source)"
+                    detail = uncovered(lists, category)
                     checks.append(Check(f"{label} blocked", False, detail))
                     continue
                 missed = [

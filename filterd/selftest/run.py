@@ -16,10 +16,10 @@ from typing import Any, NamedTuple
 from dnslib import EDNS0, QTYPE, RCODE, DNSRecord
 
 from filterd.config import Config
-from filterd.lists.categories import ALWAYS_BLOCKED, label_of
+from filterd.lists.categories import label_of
 from filterd.rules.parse import load_rules
 from filterd.selftest.marker import option, read_secret
-from filterd.selftest.samples import sample_names
+from filterd.selftest.samples import sample_names, uncovered
 
 TIMEOUT = 3.0
 CANARIES = ("use-application-dns.net", "mask.icloud.com")
@@ -83,9 +83,7 @@ def run(config: Config) -> list[Check]:
         names = sample_names(lists, category)
         label = label_of(category)
         if not names:
-            detail = "no list has any name in it, so nothing is blocked for it"
-            if category in ALWAYS_BLOCKED:
-                detail += " (add your licensed illegal-content list as a source)"
+            detail = uncovered(lists, category)
             checks.append(Check(f"{label}: covered by a list", False, detail))
             continue
         if category not in household:

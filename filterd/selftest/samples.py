@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from filterd.lists.categories import ALWAYS_BLOCKED
 from filterd.lists.fetch import state_paths
 from filterd.lists.parse import LineCounts, iter_names
 from filterd.lists.settings import BlocklistSettings
+from filterd.lists.update import read_status
 
 SAMPLES = 3  # names tried per category
 CHUNK_BYTES = 64 * 1024  # read a list this much at a time: a few names need only its start
@@ -52,3 +54,26 @@ def sample_names(settings: BlocklistSettings, category: str, count: int = SAMPLE
                     if len(found) == count:
                         return found
     return found
+
+
+def uncovered(settings: BlocklistSettings, category: str) -> str:
+    """What is true of a category none of the configured lists has a name for, in words.
+
+    The names come from the lists the settings name, but filterd answers from the index the
+    last update built: after a source is removed from the settings (the illegal-content one,
+    say) that index still blocks its names until the next update. Saying "nothing is blocked"
+    then would be false, and hide that the next update will stop blocking them.
+    """
+    status = read_status(settings)
+    counts = status.get("categories") if isinstance(status, dict) else None
+    in_force = counts.get(category) if isinstance(counts, dict) else None
+    if isinstance(in_force, int) and in_force > 0:
+        detail = (
+            "no list in the settings has any name for it now; the lists in force still block"
+            f" {in_force:,} names from a list that was removed, until the next update"
+        )
+    else:
+        detail = "no list has any name in it, so nothing is blocked for it"
+    if category in ALWAYS_BLOCKED:
+        detail += " (add your licensed illegal-content list as a source)"
+    return detail
