@@ -195,3 +195,33 @@ def test_a_new_child_with_the_name_of_one_who_left_starts_with_nothing_of_theirs
     with app.app_context():
         kept = agreements.versions(app.extensions["dashboard"].db(), first)
     assert [v.fields["agrees"] for v in kept] == ["call my nan on Sundays"]
+
+
+def test_devices_kept_on_the_list_stay_listed_unassigned_with_their_records(tmp_path):
+    """Found by the outside check: with "keep them on the Devices list" chosen, a leaving
+    child's devices that filterd had not seen (one by address, one by MAC) vanished from the
+    Devices page and their records answered "That is not a device this home knows"."""
+    rules = yaml.safe_load(yaml.safe_dump(RULES))
+    rules["devices"].append({"mac": "aa:bb:cc:14:20:09", "name": "Sam's watch", "owner": "sam"})
+    app = make_app(tmp_path, rules)
+    carer = logged_in(app, "Cam", "carer")
+    for key in ("192.168.1.20", "aa:bb:cc:14:20:09"):
+        record = f"/devices/{key}/record"
+        form = {"csrf": csrf_of(carer, record), "bought_by": "the local authority"}
+        form |= {"account_holder": "Cam", "handed_over": "2026-01-05", "reset": "yes"}
+        assert carer.post(record, data=form).status_code == 302
+    assert leave(carer, devices="unassign", reason="Moved", confirm="Sam").status_code == 302
+
+    devices = html.unescape(carer.get("/devices/").get_data(as_text=True))
+    for ident, name in (("192-168-1-20", "Sam's tablet"), ("aabbcc142009", "Sam's watch")):
+        card = re.search(rf'id="device-{ident}">(.*?)</li>', devices, re.S)
+        assert card, f"{name} is gone from the Devices page"
+        assert name in card[1] and "not assigned" in card[1]
+    for key in ("192.168.1.20", "aa:bb:cc:14:20:09"):
+        record = carer.get(f"/devices/{key}/record")
+        assert record.status_code == 200
+        assert "the local authority" in record.get_data(as_text=True)
+    # Removed on the Devices page, they go for good.
+    form = {"csrf": csrf_of(carer, "/devices/"), "version": version_of(carer, "/devices/")}
+    assert carer.post("/devices/remove", data={**form, "mac": "192.168.1.20"}).status_code == 302
+    assert 'id="device-192-168-1-20"' not in carer.get("/devices/").get_data(as_text=True)

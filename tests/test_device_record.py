@@ -60,7 +60,7 @@ def fill(client, mac: str, **fields):
 def card(client, mac: str) -> str:
     """The text of one device's card on the Devices page."""
     page = client.get("/devices/").get_data(as_text=True)
-    start = page.index(f'id="device-{mac.replace(":", "")}"')
+    start = page.index(f'id="device-{mac.replace(":", "").replace(".", "-")}"')
     return page[start : page.index("</li>", start)]
 
 
@@ -285,7 +285,17 @@ def test_a_device_added_by_hand_for_a_child_asks_for_its_record_too(tmp_path):
     assert by_mac.status_code == 302
     assert by_mac.headers["Location"].endswith("/devices/aa:bb:cc:17:00:09/record")
     assert "Now fill in its record." in jo.get(by_mac.headers["Location"]).get_data(as_text=True)
-    # Listed by its address only: no record is kept, so back to the list.
+    # Listed by its address only (found by the outside check: it never got a record): its
+    # record is kept by its address, asked for, filled in and shown on the Devices page.
     by_ip = add("192.168.1.77", "alex", "Alex's old laptop")
-    assert by_ip.headers["Location"].endswith("/devices/")
+    assert by_ip.headers["Location"].endswith("/devices/192.168.1.77/record")
+    form = jo.get(by_ip.headers["Location"]).get_data(as_text=True)
+    assert "Now fill in its record." in form and "Alex&#39;s old laptop" in form
+    assert "Record not filled in" in card(jo, "192.168.1.77")
+    assert fill(jo, "192.168.1.77", check=["location_off"]).status_code == 302
+    assert "Record filled in; checklist 1 of 5" in card(jo, "192.168.1.77")
+    api = jo.get("/api/devices/192.168.1.77/record").get_json()
+    assert api["filled_in"] and api["mac"] is None and api["key"] == "192.168.1.77"
+    ticks = [e for e in audit_trail(app) if e.action == "device.check"]
+    assert ticks[-1].user == "Jo" and ticks[-1].target == "Alex's old laptop (192.168.1.77)"
     assert add("aa:bb:cc:17:00:0a", "none", "The TV").headers["Location"].endswith("/devices/")

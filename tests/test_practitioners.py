@@ -400,7 +400,7 @@ def test_one_save_that_changed_two_children_shows_each_only_its_own_changes(home
 
 
 def test_a_child_who_left_is_never_shown_again_even_to_a_new_child_of_the_same_name(home):
-    """Sam leaves the home; a new child called Sam later gets the same id. The social worker
+    """Sam leaves the home; a new child called Sam later gets a new id. The social worker
     given the first Sam sees neither."""
     app, admin, priya, _ = home
     rules = admin.get("/api/rules").get_json()
@@ -425,7 +425,9 @@ def test_a_child_who_left_is_never_shown_again_even_to_a_new_child_of_the_same_n
         data={"csrf": csrf, "name": "Sam", "age_band": "under_9", "version": version},
     )
     assert added.status_code == 302, added.get_data(as_text=True)
-    assert "sam" in admin.get("/api/rules").get_json()["rules"]["children"]  # the same id
+    children = admin.get("/api/rules").get_json()["rules"]["children"]
+    assert "sam" not in children and children["sam-2"]["name"] == "Sam"  # ids are never reused
     assert priya.get("/practitioner/children/sam").status_code == 403
+    assert priya.get("/practitioner/children/sam-2").status_code == 403
     listing = priya.get("/practitioner/").get_data(as_text=True)
     assert "Alex" in listing and ">Sam<" not in listing

@@ -82,12 +82,12 @@ def remove_child(
     db = dashboard.db()
     for entry in theirs:
         mac = str(entry.get("mac") or "").strip().lower().replace("-", ":")
-        if not mac:
-            continue  # listed by address only: off the rules, nothing else to keep
+        key = mac or str(entry.get("ip") or "").strip()
         if devices == REMOVE:
-            decisions.decide(db, mac, decisions.REMOVED, user.name)
-        else:
-            decisions.decide(db, mac, "", user.name, str(entry.get("name") or ""))
+            if mac:  # hidden until seen again; one listed by address only is simply gone
+                decisions.decide(db, mac, decisions.REMOVED, user.name)
+        elif key:  # listed, not assigned, seen or not, its device record still readable
+            decisions.decide(db, key, decisions.KEPT, user.name, str(entry.get("name") or ""))
     children_left.record(db, child, name, user.name, reason)
     had_them = practitioners.forget_child(db, child)
     audit.record(

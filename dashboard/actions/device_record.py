@@ -11,52 +11,36 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from dashboard.actions import ActionError, Failure
-from dashboard.actions.devices import child_names
+from dashboard.actions.devices import child_names, find_device
 from dashboard.data import audit, device_records
 from dashboard.data.device_records import CHECK_NAMES, RecordInput
-from dashboard.data.devices import HOUSEHOLD_OWNER, listed_entry, seen_devices
+from dashboard.data.devices import HOUSEHOLD_OWNER
 
 
 class KnownDevice(NamedTuple):
-    mac: str
+    key: str  # its MAC, or its address for a device known only by it: what the record is kept by
     name: str  # what the carer calls it: the rules' name, its own name, or its address
     owner: str | None  # a child id, HOUSEHOLD_OWNER, or None (not assigned)
     owner_name: str  # the child's name, "the household" or "nobody yet"
+    mac: str = ""  # "" for a device known only by its address
 
 
-def known_device(dashboard: Any, mac: str) -> KnownDevice:
-    """A device filterd has seen or the rules list by its address; ActionError otherwise."""
-    found = device_records.normal_mac(mac)
-    if found is None:
-        raise ActionError(Failure.NOT_FOUND, "That is not a device this home knows.")
+def known_device(dashboard: Any, key: str) -> KnownDevice:
+    """A device on the Devices page (seen by filterd, listed in the rules by MAC or address,
+    or kept when its child left), named by its MAC or address; ActionError otherwise."""
     raw = dashboard.rules.read().raw
-    seen = {d.mac: d for d in seen_devices(dashboard.filterd_db(), raw)}
-    entry = listed_entry(raw, found, None)
-    device = seen.get(found)
-    if device is None and entry is None:
-        raise ActionError(Failure.NOT_FOUND, "That is not a device this home knows.")
-    listed_name = entry.get("name") if entry is not None else None
-    name = (
-        (listed_name if isinstance(listed_name, str) else None)
-        or (device.hostname or device.vendor if device is not None else None)
-        or found
-    )
-    owner = device.owner if device is not None else _owner(entry)
-    names = child_names(raw)
-    if owner is None:
+    try:
+        device = find_device(dashboard, raw, key)
+    except ActionError:
+        raise ActionError(Failure.NOT_FOUND, "That is not a device this home knows.") from None
+    name = device.listed_name or device.given_name or device.hostname or device.vendor
+    if device.owner is None:
         owner_name = "nobody yet"
-    elif owner == HOUSEHOLD_OWNER:
+    elif device.owner == HOUSEHOLD_OWNER:
         owner_name = "the household"
     else:
-        owner_name = names.get(owner, owner)
-    return KnownDevice(found, str(name), owner, owner_name)
-
-
-def _owner(entry: dict | None) -> str | None:
-    if entry is None:
-        return None
-    owner = entry.get("owner")
-    return HOUSEHOLD_OWNER if owner in (None, False, HOUSEHOLD_OWNER) else str(owner)
+        owner_name = child_names(raw).get(device.owner, device.owner)
+    return KnownDevice(device.key, name or device.key, device.owner, owner_name, device.mac)
 
 
 def save_record(
@@ -69,13 +53,13 @@ def save_record(
     if problems:
         return device, problems
     db = dashboard.db()
-    changed = device_records.save(db, device.mac, typed, user.name)
+    changed = device_records.save(db, device.key, typed, user.name)
     reset = device_records.RESET_CHOICES[typed.reset].split(",")[0].lower()
     audit.record(
         db,
         user.name,
         "device.record",
-        f"{device.name} ({device.mac})",
+        f"{device.name} ({device.key})",
         f"bought by {typed.bought_by.strip()}; account held by {typed.account_holder.strip()};"
         f" handed to the carer {typed.handed_over.strip()}; reset: {reset}",
     )
@@ -84,7 +68,7 @@ def save_record(
             db,
             user.name,
             "device.check" if done else "device.uncheck",
-            f"{device.name} ({device.mac})",
+            f"{device.name} ({device.key})",
             f"{'ticked' if done else 'unticked'}: {CHECK_NAMES[item]}",
         )
     return device, {}

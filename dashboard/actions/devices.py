@@ -161,6 +161,8 @@ def remove_device(dashboard: Any, user: Any, key: str, version: str) -> str:
         detail += f"; {changes_text(saved)}"
     if device.mac:
         decisions.decide(dashboard.db(), device.mac, decisions.REMOVED, user.name)
+    else:
+        decisions.forget(dashboard.db(), device.key)  # kept when its child left: gone now
     audit.record(dashboard.db(), user.name, audit.DEVICE_REMOVE, device.key, detail)
     return dashboard.rules.read().version
 

@@ -3,8 +3,10 @@
 A device in the rules has its owner and name there. One that is not listed is filtered as the
 home's `unknown_devices` choice says, and stays "new" on the Devices page until someone decides:
 a visitor's device (still filtered as unknown, no longer new), or removed (hidden until it is
-seen again after the removal). A name given to a device the rules do not list is kept here too,
-and goes into its rules entry when it is assigned.
+seen again after the removal), or kept (its child left the home and the carer kept it on the
+list, not assigned: listed even when filterd has not seen it, so its record stays). A name
+given to a device the rules do not list is kept here too, and goes into its rules entry when
+it is assigned.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from typing import NamedTuple
 
 VISITOR = "visitor"
 REMOVED = "removed"
+KEPT = "kept"  # a leaving child's device, kept on the list unassigned
 
 
 class Decision(NamedTuple):
     device: str  # a MAC, or an address for a device known only by it
-    decision: str  # VISITOR, REMOVED or '' (a name only)
+    decision: str  # VISITOR, REMOVED, KEPT or '' (a name only)
     name: str
     decided_by: str
     decided: float

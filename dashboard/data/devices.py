@@ -11,7 +11,7 @@ import re
 import time
 from typing import Any, NamedTuple
 
-from dashboard.data.device_decisions import REMOVED, VISITOR, Decision
+from dashboard.data.device_decisions import KEPT, REMOVED, VISITOR, Decision
 from filterd.db.read import FilterdReader
 from filterd.rules.model import Device
 from filterd.rules.parse import MAX_NAME
@@ -55,11 +55,13 @@ def seen_devices(
     decisions: dict[str, Decision] | None = None,
 ) -> list[SeenDevice]:
     """Every device filterd has seen, most recently seen first, with its owner from the rules,
-    then those the rules list that filterd has not seen (added by hand). A device removed on
-    the Devices page is left out until it is seen again after its removal."""
+    then those the rules list that filterd has not seen (added by hand), then those kept on the
+    list when their child left. A device removed on the Devices page is left out until it is
+    seen again after its removal."""
     decisions = decisions or {}
     devices = []
     matched: set[int] = set()
+    known: set[str] = set()  # the MACs and addresses of every device listed so far
     for row in reader.devices_seen():
         mac, address, hostname, vendor = row.mac, row.address, row.hostname, row.vendor
         private, first_seen, last_seen = row.private, row.first_seen, row.last_seen
@@ -73,12 +75,20 @@ def seen_devices(
             continue
         devices.append(_device(mac, address, hostname, vendor, bool(private), first_seen,
                                last_seen, entry, decided))  # fmt: skip
+        known.update((mac, address or ""))
     for entry in _entries(raw_rules):
         if id(entry) in matched:
             continue
         mac = _mac_text(entry.get("mac"))
         address = str(entry["ip"]).strip() if entry.get("ip") is not None else None
         devices.append(_device(mac, address, None, None, False, NOT_SEEN, NOT_SEEN, entry, None))
+        known.update((mac, address or ""))
+    for key, decided in decisions.items():
+        if decided.decision == KEPT and key not in known:
+            mac, address = ("", key) if device_address(key) == ("ip", key) else (key, None)
+            devices.append(
+                _device(mac, address, None, None, False, NOT_SEEN, NOT_SEEN, None, decided)
+            )
     return devices
 
 
@@ -99,7 +109,7 @@ def _device(
         owner = _owner_text(entry.get("owner"))
         listed_name = entry.get("name") if isinstance(entry.get("name"), str) else None
     elif decided is not None:
-        decision = decided.decision if decided.decision == VISITOR else ""
+        decision = decided.decision if decided.decision in (VISITOR, KEPT) else ""
         given = decided.name
     new = owner is None and decision != VISITOR
     return SeenDevice(mac, address, hostname, vendor, private, first_seen, last_seen, new,

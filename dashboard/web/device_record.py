@@ -57,7 +57,7 @@ def _render(device, record, errors: dict[str, str], ticked=None, status: int = 2
 @requires(Permission.VIEW)
 def show(mac: str):
     device = _device(mac)
-    return _render(device, device_records.read(current_dashboard().db(), device.mac), {})
+    return _render(device, device_records.read(current_dashboard().db(), device.key), {})
 
 
 @blueprint.route("/devices/<mac>/record", methods=["POST"])
@@ -72,7 +72,7 @@ def save(mac: str):
     except ActionError as err:
         abort(404, str(err))
     if errors:
-        stored = device_records.read(current_dashboard().db(), device.mac)
+        stored = device_records.read(current_dashboard().db(), device.key)
         shown = stored._replace(
             bought_by=typed.bought_by,
             account_holder=typed.account_holder,
@@ -81,4 +81,4 @@ def save(mac: str):
         )
         return _render(device, shown, errors, typed.ticked, 400)
     flash(f"Saved the record for {device.name}.", "ok")
-    return redirect(url_for("device_record.show", mac=device.mac))
+    return redirect(url_for("device_record.show", mac=device.key))

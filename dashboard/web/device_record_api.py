@@ -23,7 +23,8 @@ blueprint = Blueprint("device_record_api", __name__, url_prefix="/api")  # opena
 
 def _json(device: KnownDevice, record: DeviceRecord) -> dict[str, Any]:
     return {
-        "mac": device.mac,
+        "key": device.key,
+        "mac": device.mac or None,
         "name": device.name,
         "owner": device.owner,
         "filled_in": record.filled_in,
@@ -58,7 +59,7 @@ def record(key: str):
     device = _device(key)
     if not isinstance(device, KnownDevice):
         return device
-    return jsonify(_json(device, device_records.read(current_dashboard().db(), device.mac)))
+    return jsonify(_json(device, device_records.read(current_dashboard().db(), device.key)))
 
 
 @blueprint.post("/devices/<key>/record")
@@ -81,4 +82,4 @@ def save(key: str):
         return jsonify(error=str(err)), err.failure.status
     if problems:
         return jsonify(error="Not saved: see each field.", fields=problems), 400
-    return jsonify(_json(device, device_records.read(dashboard.db(), device.mac)))
+    return jsonify(_json(device, device_records.read(dashboard.db(), device.key)))

@@ -63,7 +63,7 @@ def _render(errors: dict[tuple[str, str], str] | None = None, add_form=None, sta
             unknown_choices=CHOICES,
             errors=errors or {},
             records=device_records.read_many(
-                current_dashboard().db(), [d.mac for d in devices if d.mac]
+                current_dashboard().db(), [d.key for d in devices if d.key]
             ),
             add_form=add_form or {"address": "", "name": "", "owner": ""},
         ),
@@ -134,7 +134,7 @@ def assign_device():
         )
     elif owner != HOUSEHOLD_OWNER:
         said = f"{done.device.label} now follows the rules of {done.owner_name}."
-        return _to_record_if_missing(done.device.mac, said)
+        return _to_record_if_missing(done.device.key, said)
     else:
         flash(f"{done.device.label} now follows the rules of {done.owner_name}.", "ok")
     return redirect(url_for("devices.index"))
@@ -186,17 +186,17 @@ def add():
         message = str(err) if not err.problems else "Not saved: " + "; ".join(err.problems)
         return _render({("add", err.field or "address"): message}, form, status)
     if form["owner"] not in (HOUSEHOLD_OWNER, VISITOR_OWNER, ""):
-        return _to_record_if_missing(device.mac, f"Added {device.label}.")
+        return _to_record_if_missing(device.key, f"Added {device.label}.")
     flash(f"Added {device.label}.", "ok")
     return redirect(url_for("devices.index"))
 
 
-def _to_record_if_missing(mac: str | None, said: str):
+def _to_record_if_missing(key: str | None, said: str):
     """After a device became a child's: the guidance asks who bought it, who holds its
     account, whether it was reset and set up, so the carer lands on its record until that is
-    filled in (records are kept by MAC: a device listed by address goes back to the list)."""
-    if mac and not device_records.read(current_dashboard().db(), mac).filled_in:
+    filled in (records are kept by its MAC, or its address for a device known only by it)."""
+    if key and not device_records.read(current_dashboard().db(), key).filled_in:
         flash(said + " Now fill in its record.", "ok")
-        return redirect(url_for("device_record.show", mac=mac))
+        return redirect(url_for("device_record.show", mac=key))
     flash(said, "ok")
     return redirect(url_for("devices.index"))

@@ -379,8 +379,9 @@ SPEC["paths"].update(
 )
 
 _RECORD = {
-    "description": "the device's record: bought_by, account_holder, handed_over, reset,"
-    " filled_in, updated, updated_by, and checklist (each item: done, by, ts)",
+    "description": "the device's record: key (its MAC, or its address for a device known only"
+    " by it), mac (null for such a device), name, owner, bought_by, account_holder, handed_over,"
+    " reset, filled_in, updated, updated_by, and checklist (each item: done, by, ts)",
     **_json({"type": "object"}),
 }
 SPEC["paths"]["/api/devices/{key}/record"] = {
@@ -390,7 +391,7 @@ SPEC["paths"]["/api/devices/{key}/record"] = {
         "parameters": [_KEY],
         "responses": {
             "200": _RECORD,
-            "404": {"description": "no such device, or one listed by address", **_json(_ERROR)},
+            "404": {"description": "no device with that MAC or address", **_json(_ERROR)},
             **_COMMON,
         },
     },
@@ -414,7 +415,7 @@ SPEC["paths"]["/api/devices/{key}/record"] = {
         ),
         "responses": {
             "200": _RECORD,
-            "404": {"description": "no such device, or one listed by address", **_json(_ERROR)},
+            "404": {"description": "no device with that MAC or address", **_json(_ERROR)},
             **_COMMON,
             "400": _FIELDS_REFUSED,
         },

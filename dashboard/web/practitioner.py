@@ -19,6 +19,7 @@ from dashboard.app import current_dashboard
 from dashboard.data import device_records, practitioners
 from dashboard.data.accounts import Permission, Role
 from dashboard.data.device_records import CHECK_NAMES, RESET_CHOICES
+from dashboard.data.devices import device_address
 from dashboard.data.home import home_timezone
 from dashboard.web.security import open_to_practitioners, requires
 from filterd.rules.changes import in_force
@@ -52,17 +53,20 @@ def index():
 
 
 def _devices(raw: dict[str, Any], child: str) -> list[tuple[str, Any]]:
-    """(name, record or None) of each device the rules give this child; a device listed only
-    by its address has no record (records are kept by hardware address)."""
+    """(name, record or None) of each device the rules give this child (records are kept by
+    MAC, or by address for a device listed only by it)."""
     entries = raw.get("devices") if isinstance(raw.get("devices"), list) else []
     found = []
     db = current_dashboard().db()
     for entry in entries:
         if not isinstance(entry, dict) or str(entry.get("owner")) != child:
             continue
-        mac = device_records.normal_mac(str(entry.get("mac") or ""))
+        found_ip = device_address(str(entry.get("ip") or ""))
+        key = device_records.normal_mac(str(entry.get("mac") or "")) or (
+            found_ip[1] if found_ip else None
+        )
         name = str(entry.get("name") or entry.get("mac") or entry.get("ip") or "a device")
-        found.append((name, device_records.read(db, mac) if mac else None))
+        found.append((name, device_records.read(db, key) if key else None))
     return found
 
 
