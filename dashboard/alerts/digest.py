@@ -15,6 +15,10 @@ from zoneinfo import ZoneInfo
 
 from dashboard.data import access_requests, audit, records
 from dashboard.data.blocked_log import reviews_for
+from dashboard.data.home import HOME_TZ
+from dashboard.data.list_health import ListHealth
+from dashboard.reports.box_health import BOX_KINDS, box_lines
+from filterd.db.events import Event
 from filterd.db.read import FilterdReader
 from filterd.events.kinds import ACCESS_REQUESTED, REVIEWED_BLOCKS
 from filterd.lists.categories import label_of
@@ -76,12 +80,13 @@ def build(
     dashboard_db: sqlite3.Connection,
     rules: Rules | None,
     link_base: str,
+    lists: ListHealth | None = None,
 ) -> dict[str, str]:
     """{subject, text, html} of one digest (for those who review: high-risk blocks shown)."""
     title = ("Daily summary: " if period.kind == DAILY else "Weekly summary: ") + period.label
     text: list[str] = [title, ""]
     parts: list[str] = [f'<h1 style="font-size:20px">{html.escape(title)}</h1>']
-    risky, asked = _from_events(filterd_db, period)
+    risky, asked, box = _from_events(filterd_db, period)
     requests = access_requests.made_between(dashboard_db, period.start, period.end)
     names = {child_id: p.name for child_id, p in rules.children.items()} if rules else {}
     for child_id, profile in rules.children.items() if rules else []:
@@ -122,6 +127,10 @@ def build(
     if changes:
         items = "".join(f"<li>{html.escape(who)}: {html.escape(d)}</li>" for who, d in changes[:20])
         parts.append(f"<ul>{items}</ul>")
+    box_said = box_lines(box, lists, rules.timezone if rules is not None else HOME_TZ)
+    text += ["", "The box:"] + [f"  {line}" for line in box_said]
+    parts.append('<h2 style="font-size:18px">The box</h2>')
+    parts.append("<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in box_said) + "</ul>")
     health = "; ".join(records.in_words(*r) for r in records.check(dashboard_db, filterd_db))
     text += ["", f"Records: {health}", f"Dashboard: {link_base}/health"]
     parts.append(f'<p>Records: {html.escape(health)}. <a href="{link_base}/health">Health</a></p>')
@@ -137,16 +146,17 @@ def build(
 
 def _from_events(
     reader: FilterdReader, period: Period
-) -> tuple[dict[str, list[int]], dict[str, int]]:
+) -> tuple[dict[str, list[int]], dict[str, int], list[Event]]:
     """From the event log, per child in the period: the query ids of high-risk blocks, and
-    how many times the child asked for access."""
+    how many times the child asked for access; and the box's own trouble (BOX_KINDS)."""
     risky: dict[str, list[int]] = {}
     asked: dict[str, int] = {}
+    box: list[Event] = []
     after = 0
     while True:
         batch = reader.events_after(after, 1000)
         if not batch:
-            return risky, asked
+            return risky, asked, box
         for event in batch:
             if not period.start <= event.ts < period.end:
                 continue
@@ -154,6 +164,8 @@ def _from_events(
                 risky.setdefault(event.child, []).append(int(event.data["query_id"]))
             elif event.kind == ACCESS_REQUESTED.name:
                 asked[event.child] = asked.get(event.child, 0) + 1
+            elif event.kind in BOX_KINDS:
+                box.append(event)
         after = batch[-1].id
 
 

@@ -33,6 +33,7 @@ from dashboard.data import audit, records
 from dashboard.data.chain import Witness
 from dashboard.data.db import connect
 from dashboard.data.home import HOME_TZ
+from dashboard.data.list_health import list_health
 from dashboard.data.rules_file import RulesFile
 from dashboard.settings import DashboardSettings
 from filterd.catalogue.service import catalogue_beside
@@ -190,7 +191,8 @@ class Notifier:
                 if period.kind == digest.MONTHLY:
                     message = self._monthly(period, source, db, tz)
                 else:
-                    message = digest.build(period, source, db, rules, self.alerts.link_base)
+                    lists = list_health(self.config.blocklists, rules, now)
+                    message = digest.build(period, source, db, rules, self.alerts.link_base, lists)
             finally:
                 source.close()
             content = {"digest": message, "title": message["subject"]}
@@ -210,6 +212,7 @@ class Notifier:
         document = evidence.build(
             month, source, db, snapshot.rules, snapshot.raw,
             read_status(self.config.blocklists), tz,
+            list_health(self.config.blocklists, snapshot.rules, self.clock.time()),
         )  # fmt: skip
         subject = f"Evidence report: {period.label}"
         text = (

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 from dashboard.data import agreements, audit, records
 from dashboard.data.blocked_log import OUTCOMES, review_histories
 from dashboard.data.devices import seen_devices
+from dashboard.data.list_health import ListHealth
+from dashboard.reports.box_health import box_lines
 from dashboard.reports.pdf import Report
 from filterd.db.events import Event
 from filterd.db.read import FilterdReader
@@ -59,7 +61,9 @@ def build(
     raw_rules: dict[str, Any],
     lists_status: dict[str, Any] | None,
     tz: ZoneInfo,
+    lists: ListHealth | None = None,
 ) -> bytes:
+    """The month's report as PDF bytes; `lists`: each category's freshness for "The box"."""
     start, end, days = month_bounds(month, tz)
     events = _events(filterd_db, start, end)
     title = datetime.fromtimestamp(start, tz).strftime("%B %Y")
@@ -129,6 +133,10 @@ def build(
                 pdf.line(f"    not ok: {check.get('name')} ({check.get('detail')})")
     if not tests:
         pdf.line("The self-test did not run this month.")
+
+    pdf.heading("The box")
+    for line in box_lines(events, lists, tz):
+        pdf.line(line)
 
     pdf.heading("Blocklists")
     if lists_status:

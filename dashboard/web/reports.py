@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime
 
 from flask import Blueprint, Response, abort, g, request
@@ -11,6 +12,7 @@ from dashboard.app import current_dashboard
 from dashboard.data import audit
 from dashboard.data.accounts import Permission
 from dashboard.data.home import home_timezone
+from dashboard.data.list_health import list_health
 from dashboard.web.security import requires
 from filterd.lists.update import read_status
 
@@ -38,6 +40,7 @@ def evidence():
         snapshot.raw,
         read_status(dashboard.config.blocklists),
         tz,
+        list_health(dashboard.config.blocklists, snapshot.rules, time.time()),
     )
     audit.record(dashboard.db(), g.user.name, "report.evidence", month)
     return Response(
