@@ -282,9 +282,25 @@ def test_a_visitor_device_sees_only_the_general_page(box: Box):
     assert "chosen to block this site on their Wi-Fi" in page
     assert "hurting yourself" not in page and "Samaritans" not in page
     assert "Childline" in page and "Sam" not in page
-    # Alex's device: Alex's own rules never blocked it, so nothing of Sam's is said there.
-    alex = box.visit("harm.example", ALEX)
-    assert "hurting yourself" not in alex
+    # Alex's device: Alex's own rules do not block social sites, so the page there says
+    # nothing of why Sam's block was made.
+    box.blocked_and_logged("social.example", "blocked")
+    sams = box.visit("social.example", SAM)
+    alex = box.visit("social.example", ALEX)
+    assert "This site is blocked because" in sams
+    assert "This site is blocked because" not in alex
+
+
+def test_the_page_is_right_on_the_first_request_after_the_dns_answer(box: Box):
+    """The browser asks for the page the moment DNS answers, before filterd's log row for the
+    block is written: the page still says why, shows the right helplines and the ask form."""
+    for n in range(8):
+        name = f"fresh{n}.harm.example"  # never asked before: no log row can be there yet
+        assert addresses(box.ask(name)) == [SAM]
+        page = box.visit(name, SAM, "/")
+        assert "hurting yourself" in page, name
+        assert "Samaritans" in page and "Papyrus" in page and "Childline" in page, name
+        assert '<form method="post">' in page, name
 
 
 def test_markup_in_the_host_header_is_never_shown_as_markup(box: Box):

@@ -8,6 +8,7 @@ It has no login and no cookies: what it shows is worked out from the device's ad
 from __future__ import annotations
 
 import sqlite3
+import threading
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, redirect, render_template, request
@@ -28,6 +29,10 @@ from filterd.db.events import EventLog
 from filterd.db.read import FilterdReader
 from filterd.db.retention import Retention
 from filterd.events.kinds import ACCESS_REQUESTED
+from filterd.lists.categories import mask_of
+from filterd.lists.service import load_protected
+from filterd.lists.store import ListStore
+from filterd.lists.update import index_path
 from filterd.text.people import shown, text_problem
 
 NOT_ASKABLE = "This site cannot be asked for from here. You can talk to a grown-up you trust."
@@ -64,6 +69,12 @@ def create_child_app(config: Config) -> Flask:
     def catalogue() -> Catalogue:
         return catalogue_beside(shipped)
 
+    # The lists filterd answers from, so the page can judge a name as filterd did when the
+    # log row for its block is not written yet (the index is reread only when it changes).
+    lists = ListStore(index_path(config.blocklists), *load_protected(config.blocklists))
+    floor = mask_of(config.blocklists.block_categories)
+    swapping = threading.Lock()  # one thread swaps a new index in
+
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 4096
     app.jinja_env.finalize = shown
@@ -87,7 +98,11 @@ def create_child_app(config: Config) -> Flask:
         try:
             filterd_db = FilterdReader(config.database, Retention(config.query_log.retention_days))
             rules = rules_file.read().rules
-            return explain(rules, client, host, filterd_db, moment, catalogue(), recent)
+            with swapping:
+                lists.refresh()
+            return explain(
+                rules, client, host, filterd_db, moment, catalogue(), recent, lists, floor
+            )
         except sqlite3.Error:
             return general()  # filterd.db busy or damaged: the page still explains and helps
         finally:

@@ -1,6 +1,7 @@
 """Why a name was blocked for the device asking: address -> device -> child with filterd's
-own identify, then filterd's record of the block (the query log) and what is in force now
-(filterd's decide), so the page says what DNS did. Nothing about any other child is read, and
+own identify, then filterd's record of the block (the query log) or, before that row is
+written, the same decision filterd made (filterd's decide on the lists and catalogue in force),
+so the page says what DNS did. Nothing about any other child is read, and
 a device that belongs to no child gets the general answer."""
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from dashboard.child_side.words import because, time_for
 from dashboard.data.activity import usage_today
 from filterd.catalogue.model import Catalogue
 from filterd.db.read import FilterdReader
-from filterd.lists.categories import BY_ID
-from filterd.rules.decide import Situation, situation
+from filterd.lists.categories import BY_ID, ids_of
+from filterd.lists.index import domain_to_wire
+from filterd.lists.store import HELPLINE, ListStore
+from filterd.rules.decide import Situation, judge, situation
 from filterd.rules.identify import device_entry, identify_for
 from filterd.rules.model import OverrideKind, Profile, Rules
 from filterd.rules.schedule import local_minute, window_edges, window_open
@@ -84,8 +87,15 @@ def explain(
     now: float,
     catalogue: Catalogue,
     recent: float = RECENT,
+    lists: ListStore | None = None,
+    floor: int = 0,
 ) -> Why:
-    """What the block page tells the device at `client` about `host`."""
+    """What the block page tells the device at `client` about `host`.
+
+    filterd's log row for the block is written a moment after the DNS answer, and a browser
+    asks for the page at once: with no row yet, the page works out the same decision filterd
+    made (filterd.rules.decide.judge on the name's categories from `lists`, the household
+    `floor` and the app catalogue) rather than falling back to a reason-less page."""
     profile = None if rules is None else child_of(rules, client, filterd_db)
     if rules is None or profile is None:
         return general()
@@ -93,11 +103,11 @@ def explain(
     if block is not None and block.child != profile.id:
         block = None  # answered under other rules (before a device changed hands)
     in_force = situation(profile, usage_today(filterd_db, profile, rules, now), now, rules.timezone)
-    reason = block.reason if block is not None else _reason_now(in_force)
-    categories = block.categories if block is not None else ()
-    app = ""
-    if block is not None and block.service in catalogue.services:
-        app = catalogue.services[block.service].name
+    if block is not None:
+        reason, categories, service = block.reason, block.categories, block.service
+    else:
+        reason, categories, service = _decided(host, profile, in_force, catalogue, lists, floor)
+    app = catalogue.services[service].name if service in catalogue.services else ""
     words = _sentence(reason, categories, app, profile, in_force, now, rules)
     shown = categories if reason == "blocked" else ()
     askable = reason in ASKABLE and "illegal" not in categories
@@ -128,6 +138,29 @@ def general() -> Why:
         helplines_for(()),
         False,
     )
+
+
+def _decided(
+    host: str,
+    profile: Profile,
+    in_force: Situation,
+    catalogue: Catalogue,
+    lists: ListStore | None,
+    floor: int,
+) -> tuple[str, tuple[str, ...], str]:
+    """(reason, categories, app id) of filterd's answer for `host` now, judged as its policy
+    stage judges it; with no lists to read, only what needs none (pause, bedtime)."""
+    if lists is None or not host:
+        return _reason_now(in_force), (), ""
+    qname = domain_to_wire(host)
+    mask = lists.categories(qname)
+    service = catalogue.service_of(qname)
+    if service is not None and service.mask and not lists.is_essential(qname):
+        mask |= service.mask
+    verdict = judge(qname, mask, profile, in_force, floor, service)
+    if not verdict.blocked:
+        return "", (), ""
+    return str(verdict.reason), tuple(ids_of(mask & ~HELPLINE)), service.id if service else ""
 
 
 def _reason_now(in_force: Situation) -> str:
