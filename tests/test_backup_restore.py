@@ -335,3 +335,48 @@ def test_a_restore_run_as_root_leaves_the_files_to_the_service_users(
     for name in ("dashboard.db", "dashboard.db-wal", "dashboard.db-shm"):
         if (web / name).exists():
             assert (web / name).stat().st_uid == 65534, name
+
+
+def test_a_restore_onto_a_new_box_keeps_its_addresses_comments_and_ends_the_setup_code(
+    home: Path, tmp_path: Path
+) -> None:
+    """The old box's settings, with the carer's comments and the old box's address: restored
+    onto a new box, the address the new box's installer printed still answers, the comments
+    stay, and the set-up code (an administrator came back) is gone."""
+    old_text = home.read_text()
+    old_text = old_text.replace(
+        "dashboard:\n",
+        "# Our settings: ask Jo before changing\ndashboard:\n"
+        "  allowed_hosts: [localhost, 10.0.0.5]  # the old box\n",
+    )
+    home.write_text(old_text + "# end of our settings\n")
+    archive = tmp_path / "home.tar.gz"
+    assert main(["backup", "--config", str(home), "--out", str(archive)]) == 0
+
+    second = scratch_install(tmp_path / "box2", STARTER)
+    here = yaml.safe_load(second.read_text())
+    here["dashboard"]["allowed_hosts"] = ["localhost", "filterd.home.arpa", "192.168.1.9"]
+    second.write_text(yaml.safe_dump(here))
+    second_db = tmp_path / "box2" / "web" / "dashboard.db"
+    app_for(second)  # the dashboard's first start on the new box makes its set-up code
+    assert (second_db.parent / "setup-code").exists()
+    refused = "This address is not one the dashboard answers to"
+    before = app_for(second).test_client().get("/login", headers={"Host": "192.168.1.9"})
+    assert before.status_code != 400 and refused not in before.get_data(as_text=True)
+
+    assert main(["restore", str(archive), "--config", str(second), "--force"]) == 0
+    restored = second.read_text()
+    assert restored.startswith(old_text.split("# Our settings")[0])  # the rest as it was
+    assert "# Our settings: ask Jo before changing\n" in restored
+    assert restored.endswith("# end of our settings\n")
+    settings = yaml.safe_load(restored)
+    assert settings["database"] == str(tmp_path / "box2" / "filterd.db")
+    assert settings["dashboard"]["database"] == str(second_db)
+    assert settings["dashboard"]["allowed_hosts"][:3] == [
+        "localhost",
+        "filterd.home.arpa",
+        "192.168.1.9",
+    ]
+    after = app_for(second).test_client().get("/login", headers={"Host": "192.168.1.9"})
+    assert after.status_code == 200 and refused not in after.get_data(as_text=True)
+    assert not (second_db.parent / "setup-code").exists()

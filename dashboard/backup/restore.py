@@ -3,7 +3,9 @@ restore itself (refused over a home already in use unless forced, keeping a copy
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +21,7 @@ from dashboard.backup.archive import (
     Sources,
     write_backup,
 )
-from dashboard.data import audit
+from dashboard.data import audit, setup_code
 from dashboard.data import db as dashboard_db
 from filterd.config import ConfigError
 from filterd.db import schema as filterd_schema
@@ -136,27 +138,94 @@ def describe(current: Home, archived: Home) -> list[str]:
     lines.append(
         "Settings: unchanged."
         if archived.config_text == current.config_text
-        else "Settings: replaced by the backup's (this install's file locations are kept)."
+        else "Settings: replaced by the backup's (this install's file locations and addresses are"
+        " kept)."
     )
     return lines
 
 
-def _merged_config(archived: bytes, current: bytes) -> bytes:
-    """The backup's settings with this install's file locations (verbatim when they agree)."""
-    old = yaml.safe_load(archived) or {}
-    here = yaml.safe_load(current) or {} if current else {}
-    changed = False
+def _wanted(archived: dict, here: dict) -> dict[tuple[str, ...], object]:
+    """The keys of the backup's settings that must be this install's: its file locations and
+    the addresses its dashboard answers to (the backup's extra names are kept after them)."""
+    wanted: dict[tuple[str, ...], object] = {}
     for key in LOCATION_KEYS:
-        if key in here and old.get(key) != here[key]:
-            old[key], changed = here[key], True
-    old_dash, here_dash = old.get("dashboard") or {}, here.get("dashboard") or {}
+        if key in here and archived.get(key) != here[key]:
+            wanted[(key,)] = here[key]
+    old_dash = archived.get("dashboard") if isinstance(archived.get("dashboard"), dict) else {}
+    here_dash = here.get("dashboard") if isinstance(here.get("dashboard"), dict) else {}
     for key in DASHBOARD_LOCATION_KEYS:
         if key in here_dash and old_dash.get(key) != here_dash[key]:
-            old_dash[key], changed = here_dash[key], True
-    if not changed:
+            wanted[("dashboard", key)] = here_dash[key]
+    own = here_dash.get("allowed_hosts")
+    if isinstance(own, list):
+        theirs = old_dash.get("allowed_hosts")
+        extra = [h for h in theirs if h not in own] if isinstance(theirs, list) else []
+        if theirs != [*own, *extra]:
+            wanted[("dashboard", "allowed_hosts")] = [*own, *extra]
+    return wanted
+
+
+def _key_line(key: str, indent: str) -> re.Pattern[str]:
+    return re.compile(rf"^{indent}{re.escape(key)}\s*:(\s|$)")
+
+
+def _edit_lines(text: str, wanted: dict[tuple[str, ...], object]) -> str:
+    """The text with each wanted key's line rewritten in place (a missing key added under its
+    section); every other line, comments included, exactly as it was."""
+    lines = text.splitlines(keepends=True)
+    for path, value in wanted.items():
+        shown = json.dumps(value)  # a JSON scalar or list is YAML, on one line
+        if len(path) == 1:
+            section_end, indent, start = len(lines), "", 0
+        else:
+            heads = [i for i, line in enumerate(lines) if _key_line(path[0], "").match(line)]
+            if not heads:
+                lines.append(f"{path[0]}:\n")
+                heads = [len(lines) - 1]
+            start = heads[0] + 1
+            section_end = next(
+                (i for i in range(start, len(lines)) if re.match(r"[^\s#]", lines[i])), len(lines)
+            )
+            indent = "  "
+        pattern = _key_line(path[-1], indent)
+        found = next((i for i in range(start, section_end) if pattern.match(lines[i])), None)
+        if found is None:
+            lines.insert(start, f"{indent}{path[-1]}: {shown}\n")
+            continue
+        # the key's old value may go on over more lines (a block list, a folded string)
+        stop = found + 1
+        while stop < section_end and (
+            re.match(rf"{indent}\s+\S", lines[stop]) or re.match(rf"{indent}- ", lines[stop])
+        ):
+            stop += 1
+        comment = re.search(r"\s+#[^\"']*$", lines[found].rstrip("\n"))
+        tail = comment.group(0) if comment and stop == found + 1 else ""
+        lines[found:stop] = [f"{indent}{path[-1]}: {shown}{tail}\n"]
+    return "".join(lines)
+
+
+def _merged_config(archived: bytes, current: bytes) -> bytes:
+    """The backup's settings with this install's file locations and addresses: the archived
+    text itself, with only those lines changed (its comments kept), verbatim when they agree."""
+    old = yaml.safe_load(archived) or {}
+    here = yaml.safe_load(current) or {} if current else {}
+    wanted = _wanted(old, here)
+    if not wanted:
         return archived
-    old["dashboard"] = old_dash
-    return yaml.safe_dump(old, sort_keys=False).encode()
+    edited = _edit_lines(archived.decode(), wanted)
+    expected = json.loads(json.dumps(old, default=str))
+    for path, value in wanted.items():
+        section = expected
+        for key in path[:-1]:
+            section = section.setdefault(key, {})
+        section[path[-1]] = value
+    try:
+        if json.loads(json.dumps(yaml.safe_load(edited), default=str)) == expected:
+            return edited.encode()
+    except yaml.YAMLError:
+        pass
+    # A layout the line edit cannot follow (a flow mapping, say): written out again instead.
+    return yaml.safe_dump(expected, sort_keys=False).encode()
 
 
 def _owned_like_before(path: Path, before: os.stat_result | None) -> None:
@@ -205,8 +274,13 @@ def apply(unpacked: Path, sources: Sources, archive_name: str) -> Path:
         db.execute("DELETE FROM sessions")  # nobody stays signed in from the old box
         db.commit()
         audit.record(db, "filterd restore", "restored from backup", archive_name)
+        has_administrator = db.execute(
+            "SELECT 1 FROM users WHERE role = 'administrator' LIMIT 1"
+        ).fetchone()
     finally:
         db.close()
+    if has_administrator:  # the first administrator exists: the code would open nothing
+        setup_code.discard(sources.dashboard_db)
     _owned_like_before(sources.dashboard_db, owners[sources.dashboard_db])
     if (unpacked / FILTERD_DB).exists():
         filterd_schema.snapshot(unpacked / FILTERD_DB, sources.filterd_db)
