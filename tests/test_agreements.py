@@ -338,3 +338,28 @@ def test_the_json_api_records_signs_and_reads_with_the_same_checks(app):
     assert {"setting": "daily limit", "value": "3h"} in read["versions"][0]["in_force"]
     assert viewer.get("/api/children/nobody/agreement").status_code == 404
     assert "/api/children/{child}/agreement" in viewer.get("/api/openapi.json").get_json()["paths"]
+
+
+def test_a_rules_change_draft_does_not_say_who_took_part_in_the_old_one(app):
+    """Found by the outside check: the draft a rules change made said "The child: Sam, on
+    <the old date>" over rules that did not exist then."""
+    carer = logged_in(app, "cam", "carer")
+    csrf = csrf_of(carer, "/children/sam/agreement")
+    old_day = (date.today() - timedelta(days=7)).isoformat()
+    form = agreement_form(csrf, child_on=old_day, carer_on=old_day)
+    assert carer.post("/children/sam/agreement", data=form).status_code == 302
+    change_bedtime(app, "19:45")
+
+    draft = words(carer.get("/children/sam/agreement").get_data(as_text=True))
+    draft = draft[draft.index("Version 2 (draft, not signed)") :]
+    assert "Bedtime school nights: 19:45-07:00" in draft
+    assert f"on {old_day}" not in draft and "The child: Sam" not in draft
+    assert "record who discussed the new ones" in draft
+    assert "I agree to: keep my tablet downstairs at night" in draft  # the rest is kept
+    assert "a peer at school has been unkind" in draft
+    printed = pdf_text(carer.get("/children/sam/agreement/2.pdf").data)
+    assert old_day not in printed and "Jo Carer" not in printed
+    assert "Nobody recorded yet" in printed and "19:45" in printed
+    # The signed version still says who took part in it.
+    first = words(carer.get("/children/sam/agreement/1").get_data(as_text=True))
+    assert f"The child: Sam, on {old_day}" in first

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from dashboard.data import audit
-from dashboard.data.agreement_form import SIGN_PART_LABELS, blank_fields
+from dashboard.data.agreement_form import PEOPLE, SIGN_PART_LABELS, blank_fields
 from filterd.rules.changes import in_force
 from filterd.rules.model import Profile, Rules
 
@@ -181,9 +181,16 @@ def sign(
     )
 
 
+def _without_who_took_part(fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields with who took part, and when, left empty until someone records it again."""
+    blank = {f"{key}_{what}": "" for key, _ in PEOPLE for what in ("name", "on")}
+    return {**fields, **blank}
+
+
 def follow_rules(db: sqlite3.Connection, rules: Rules | None, now: float) -> list[Version]:
     """Start a draft for each child whose rules no longer say what their latest version says
-    (a rules change since): the people's fields carried over, the new rules in it. Returns
+    (a rules change since): the people's fields carried over but who took part (they took part
+    in discussing the old rules, not these), the new rules in it. Returns
     the drafts made (the caller audits them). Refused rules (None) change nothing."""
     made: list[Version] = []
     if rules is None:
@@ -202,7 +209,7 @@ def follow_rules(db: sqlite3.Connection, rules: Rules | None, now: float) -> lis
             if again is not None and again.in_force != rules_now:
                 made.append(
                     add_version(db, child, RULES_CHANGED, "rules_changed", rules_now,
-                                again.fields, now)
+                                _without_who_took_part(again.fields), now)
                 )  # fmt: skip
             db.commit()
         except BaseException:

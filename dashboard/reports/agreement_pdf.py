@@ -38,10 +38,22 @@ def build(version: Version, name: str, status_words: str, tz: ZoneInfo) -> bytes
         pdf.line(f"How: {version.field('observation_how')}")
 
     pdf.heading("Who took part")
+    anyone = False
     for key, label in agreement_form.PEOPLE:
         who, on = version.field(f"{key}_name"), version.field(f"{key}_on")
         if who:
+            anyone = True
             pdf.line(f"{label}: {who}" + (f", on {on}" if on else ""))
+    if not anyone:
+        pdf.line(
+            "Nobody recorded yet."
+            + (
+                " The rules changed since the last version: who discussed the new ones"
+                " is recorded again."
+                if version.cause == "rules_changed"
+                else ""
+            )
+        )
 
     pdf.heading("Risk assessment")
     for item in agreement_form.RISK:
