@@ -112,7 +112,7 @@ class Daemon:
         )
         self.rules.unresolved = self.discovery.resolve_soon
         self.rules.emit = self.discovery.emit = self.events.emit
-        self.hand_edits = HandEdits(self.events.store, self.events.emit)
+        self.hand_edits = HandEdits(self.events.store, self.events.emit, self.clock.time)
         self.rules.adopted = self.hand_edits.adopted
         self.upstream_watch = UpstreamWatch(self.events.emit)
         self.heartbeat = Heartbeat(time.time())

@@ -321,3 +321,28 @@ def test_carers_get_access_requests_and_spent_limits_only_when_they_chose_them(m
         m["Subject"].startswith(("Sam asked", "Sam's daily"))
         for m in home.mail_to("dsl@home.example")
     )
+
+
+def test_a_hand_edit_unblocking_self_harm_at_night_goes_at_once_naming_child_and_what(make_home):
+    """At 23:00, in quiet hours, someone edits the rules file by hand and unblocks self-harm
+    for Sam: that goes to the DSL at once (like a self-harm alert), saying whose protection
+    and what was loosened, not only 'the rules file was changed' the next morning."""
+    home = make_home("2026-11-23 23:00")
+    rules = home.tmp_path / "rules.yaml"
+    data = yaml.safe_load(rules.read_text())
+    data.pop("end_of_rules", None)  # the guard line: with_end_line writes it again
+    data["children"]["sam"]["block_categories"] = ["adult", "gambling"]
+    temporary = rules.with_suffix(".tmp")
+    temporary.write_text(with_end_line(yaml.safe_dump(data)))
+    temporary.replace(rules)
+
+    def hand_edit_mail() -> list:
+        return [
+            m for m in home.mail_to("dsl@home.example") if "outside the dashboard" in m["Subject"]
+        ]
+
+    assert wait_for(lambda: len(hand_edit_mail()) == 1, timeout=20), home.alerts()
+    (mail,) = hand_edit_mail()
+    assert "self-harm no longer blocked for Sam" in mail["Subject"]
+    assert "Taylor" not in mail["Subject"], "first name only, as every alert"
+    assert "Overnight" not in mail["Subject"], "not held for the morning summary"

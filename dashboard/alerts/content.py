@@ -76,10 +76,28 @@ def describe(
         content["app"] = (app_names or {}).get(limit) or "an app"
     if event.kind in (k.AGREEMENT_REVIEW_DUE.name, k.AGREEMENT_REVIEW_OVERDUE.name):
         content["review"] = _day(str(event.data.get("review", "")))
+    if event.kind == k.RULES_EDITED_BY_HAND.name:
+        content["loosened"] = _loosened(event.data.get("loosened") or [])
     content["title"] = _title(event.kind, content)
     if event.kind == k.BLOCK_ILLEGAL.name:
         content["guidance"] = ILLEGAL_GUIDANCE
     return content
+
+
+def _loosened(loosened: list) -> str:
+    """'self-harm no longer blocked for Sam' for each high-risk setting a hand edit
+    loosened (first names only, as every alert names a child)."""
+    said = []
+    for change in loosened:
+        if not isinstance(change, dict):
+            continue
+        child = str(change.get("child") or "")
+        first = child.split()[0] if child.strip() else "the home"
+        setting = str(change.get("setting") or "a setting")
+        after = str(change.get("after") or "")
+        what = f"{setting} no longer blocked" if after == "allowed" else f"{setting} opened"
+        said.append(f"{what} for {first}")
+    return "; ".join(said)
 
 
 def _day(iso: str) -> str:
@@ -122,6 +140,8 @@ def _title(kind: str, c: dict[str, Any]) -> str:
     if kind == k.DEVICE_NEW.name:
         return "A new device joined the network"
     if kind == k.RULES_EDITED_BY_HAND.name:
+        if c.get("loosened"):
+            return f"Rules file changed outside the dashboard: {c['loosened']}"
         return "The rules file was changed outside the dashboard"
     if kind == k.ACCESS_REQUESTED.name:
         return f"{who} asked for access to a blocked site"

@@ -58,11 +58,13 @@ BY_DEFAULT: dict[Role, frozenset[str]] = {
     Role.PRACTITIONER: frozenset(),
 }
 CHOSEN = "(chosen)"  # a row saying the account has chosen (so no row at all is not "defaults")
-URGENT_CATEGORIES = frozenset({"self_harm"})  # besides the illegal tier: never held till morning
+# Never held till morning: a block of one, or a hand edit of the rules file loosening one.
+URGENT_CATEGORIES = frozenset({"self_harm", "illegal"})
 
 
 def urgent(kind: str, categories: Iterable[str]) -> bool:
-    """Sent at once even in quiet hours: the illegal tier and self-harm."""
+    """Sent at once even in quiet hours: the illegal tier and self-harm (blocked, or their
+    blocking loosened by a hand edit of the rules file)."""
     return kind == k.BLOCK_ILLEGAL.name or bool(URGENT_CATEGORIES & set(categories))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 from filterd.db.events import EventLog
@@ -21,9 +22,12 @@ log = logging.getLogger(__name__)
 
 
 class HandEdits:
-    def __init__(self, store: EventLog, emit: Callable[..., None]) -> None:
+    def __init__(
+        self, store: EventLog, emit: Callable[..., None], now: Callable[[], float] = time.time
+    ) -> None:
         self.store = store
         self.emit = emit
+        self.now = now  # the daemon's clock: the event's time, as every other event has
         self._tasks: set[asyncio.Task] = set()
 
     def adopted(self, before: Rules, after: Rules, version: str) -> None:
@@ -47,11 +51,22 @@ class HandEdits:
         if not changes or self.store.announced(version):
             return
         lines = [str(change) for change in changes]
-        loosened = [str(change) for change in changes if change.loosens_high_risk]
+        loosening = [change for change in changes if change.loosens_high_risk]
         log.warning("rules file edited outside the dashboard: %s", "; ".join(lines))
         self.emit(
             RULES_EDITED_BY_HAND,
-            data={"version": version, "changes": lines, "loosens_high_risk": loosened},
+            data={
+                "version": version,
+                "changes": lines,
+                "loosens_high_risk": [str(change) for change in loosening],
+                # Which child and what, for the alert; and the categories loosened, so one
+                # that is urgent (self-harm, the illegal tier) is sent at once, even at night.
+                "loosened": [
+                    {"child": c.child, "setting": c.setting, "after": c.after} for c in loosening
+                ],
+                "categories": sorted({c.category for c in loosening if c.category}),
+            },
+            ts=self.now(),
         )
 
     async def stop(self) -> None:

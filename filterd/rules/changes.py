@@ -48,6 +48,7 @@ class Change(NamedTuple):
     before: str
     after: str
     loosens_high_risk: bool = False
+    category: str = ""  # the category's id when the setting is a category ('' otherwise)
 
     def __str__(self) -> str:
         who = f"{self.child}: " if self.child else ""
@@ -119,7 +120,9 @@ def _profile(old: Profile, new: Profile, tz: ZoneInfo, risk: Risk | None = None)
         was, now = bool(old.block_mask & bit), bool(new.block_mask & bit)
         if was != now:
             loosens = was and not now and category.id in HIGH_RISK
-            changes.append(Change(who, category.label, _blocked(was), _blocked(now), loosens))
+            changes.append(
+                Change(who, category.label, _blocked(was), _blocked(now), loosens, category.id)
+            )
     changes += _windows(who, "bedtime", old.offline, new.offline, loosening_if_added=False)
     changes += _windows(who, "allowed during", old.allowed_during, new.allowed_during, True, risk)
     changes += _limits(who, old, new)
