@@ -61,6 +61,10 @@ def _sign_in(user: accounts.User, target: str, verified: bool = True):
     return response
 
 
+# Who tried a set-up code, in the audit trail: nobody has an account yet (the address says where).
+SETUP_WHO = "(first-run set-up)"
+
+
 @blueprint.route("/setup", methods=["GET", "POST"])
 def setup():
     """Only while there is no account at all, and only with the one-time set-up code: the
@@ -79,7 +83,12 @@ def setup():
             )
         except Throttled as err:
             code_ok, errors["code"] = False, TOO_MANY[err.refusal]
+            # slowed down: one row a minute from this address, however many tries (as logins)
+            audit.record_unless_repeated(db, SETUP_WHO, "setup_code.locked", "", errors["code"])
         if not code_ok:
+            if "code" not in errors:
+                audit.record(db, SETUP_WHO, "setup_code.failed", "", "wrong set-up code")
+                current_app.logger.warning("dashboard: wrong set-up code from %s", _remote())
             errors.setdefault(
                 "code",
                 "That is not this box's set-up code. It was printed when filterd was installed,"
