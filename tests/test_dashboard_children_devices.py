@@ -412,3 +412,33 @@ def test_a_problem_in_a_field_on_another_screen_is_said_at_the_top(tmp_path, sig
     assert "Sites: one site per line, like bbc.co.uk" in html.unescape(top)
     assert 'id="deny-error"' not in page  # that field is not on the bedtime screen
     assert rules_path.read_text() == before
+
+
+def test_a_child_with_no_answer_style_of_their_own_follows_the_homes(tmp_path):
+    """Advanced says "the home's choice" for a child with no blocked_answer (filterd answers
+    them in the home's style); saving it keeps none, and a new child gets none either."""
+    app = make_app(tmp_path, extra={"blocked_answer": {"style": "block_page"}})
+    app.extensions["dashboard"].settings = replace(
+        app.extensions["dashboard"].settings, http_listen="127.0.0.1:8080"
+    )
+    client = logged_in(app, "Jo", "administrator")
+    page = client.get("/children/sam/advanced").get_data(as_text=True)
+    answer = page[page.index('id="blocked_answer"') :]
+    chosen = re.search(r'<option value="([^"]*)" selected>([^<]*)</option>', answer)
+    assert chosen is not None
+    assert chosen.group(1) == ""
+    assert html.unescape(chosen.group(2)) == "the home's choice (this home's blocked page)"
+    assert save_sam(client, tmp_path, screen="advanced").status_code == 302
+    sam = yaml.safe_load((tmp_path / "rules.yaml").read_text())["children"]["sam"]
+    assert "blocked_answer" not in sam  # still the home's, whatever the home chooses later
+    assert parse_rules((tmp_path / "rules.yaml").read_text()).children["sam"].blocked_answer is None
+
+    assert save_sam(client, tmp_path, blocked_answer="null_ip").status_code == 302
+    sam = yaml.safe_load((tmp_path / "rules.yaml").read_text())["children"]["sam"]
+    assert sam["blocked_answer"] == "null_ip"  # a carer's own choice is kept as chosen
+
+    _add(client, "Mia")
+    mia = yaml.safe_load((tmp_path / "rules.yaml").read_text())["children"]["mia"]
+    assert "blocked_answer" not in mia
+    text = client.get("/children/mia/advanced").get_data(as_text=True)
+    assert '<option value="" selected>the home\'s choice' in text

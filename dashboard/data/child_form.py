@@ -12,7 +12,6 @@ import copy
 from typing import Any, NamedTuple
 
 from filterd.lists.categories import ALWAYS_BLOCKED, CATEGORIES
-from filterd.policy.block_answers import BlockStyle
 from filterd.rules.model import YouTube
 from filterd.rules.parse import clock_text, duration_minutes
 from filterd.rules.presets import PRESETS, Preset
@@ -20,6 +19,7 @@ from filterd.rules.presets import PRESETS, Preset
 ENGINES = ("google", "bing", "duckduckgo")
 LISTS = ("allow", "deny", "always_allow")
 BEDTIMES = (("school", "school_nights"), ("weekend", "weekend_nights"))
+HOME_STYLE = ""  # the form's value for "the home's choice": no blocked_answer of the child's own
 CHOOSABLE = [c for c in CATEGORIES if c.id not in ALWAYS_BLOCKED]
 
 
@@ -113,7 +113,8 @@ def form_from_rules(body: Any) -> dict[str, Any]:
     form.update({e: search[e] is True for e in ENGINES})
     form["youtube"] = "off" if search["youtube"] is False else str(search["youtube"])
     form["walled_garden"] = body.get("walled_garden") is True
-    form["blocked_answer"] = str(body.get("blocked_answer") or BlockStyle.NULL.value)
+    # '': none of the child's own, so the home's style applies (filterd's policy stage).
+    form["blocked_answer"] = str(body.get("blocked_answer") or HOME_STYLE)
     return form
 
 
@@ -227,6 +228,8 @@ def apply_form(old: Any, form: dict[str, Any]) -> dict[str, Any]:
 
     if form["walled_garden"] or "walled_garden" in old:
         body["walled_garden"] = form["walled_garden"]
-    if form["blocked_answer"] != BlockStyle.NULL.value or "blocked_answer" in old:
+    if form["blocked_answer"] == HOME_STYLE:
+        body.pop("blocked_answer", None)  # follows the home's style, whatever it becomes
+    else:
         body["blocked_answer"] = form["blocked_answer"]
     return body

@@ -99,6 +99,13 @@ BLOCK_PAGE_NOT_SERVED = (
 )
 
 
+STYLE_WORDS = {
+    "null_ip": "no address",
+    "nxdomain": '"no such site"',
+    "block_page": "this home's blocked page",
+}
+
+
 def block_page_served() -> bool:
     """Whether this box serves the block page: the plain-HTTP listener is configured."""
     return current_dashboard().settings.http_listen is not None
@@ -161,6 +168,9 @@ def _render_screen(
             bands=AGE_BANDS,
             band_labels=BAND_LABELS,
             styles=[s.value for s in BlockStyle],
+            home_style_words=STYLE_WORDS.get(
+                current_dashboard().config.blocklists.blocked_answer.style.value, "its own setting"
+            ),
             youtube_modes=[m.value for m in YouTube],
         ),
         status,
