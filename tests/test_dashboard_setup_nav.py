@@ -60,8 +60,8 @@ def test_first_run_goes_on_to_set_up_the_time_zone_children_and_devices(tmp_path
     }
     assert audit_actions(app)[-3:] == [
         ("setup.timezone", "Europe/Dublin", ""),
-        ("child.add", "sam", "9_12"),
-        ("child.add", "zoe-smith", "13_15"),
+        ("child.add", "sam", "age 9 to 12"),
+        ("child.add", "zoe-smith", "age 13 to 15"),
     ]
     again = client.get("/setup/home").get_data(as_text=True)
     assert "Zoë Smith" in again and '<option value="Europe/Dublin" selected>' in again
@@ -305,6 +305,6 @@ def test_set_up_writes_the_same_audit_entries_as_the_devices_and_children_pages(
         == trails[1]
         == [
             ("Ann", "devices.unknown", "household", "strict"),
-            ("Ann", "child.add", "sam", "9_12"),
+            ("Ann", "child.add", "sam", "age 9 to 12"),
         ]
     )

@@ -9,6 +9,7 @@ from dashboard.data import audit
 from dashboard.data.child_form import apply_form
 from dashboard.data.child_ids import child_id, taken_ids
 from dashboard.data.rules_file import edited
+from filterd.rules.presets import age_words
 
 
 def _children(raw: dict[str, Any]) -> dict[str, Any]:
@@ -53,7 +54,7 @@ def add_child(dashboard: Any, user: Any, name: str, age_band: str, version: str)
 
 def audit_child_added(db: Any, user: Any, child: str, age_band: str) -> None:
     """The one audit entry for a new child, from the Children page, the API or set-up."""
-    audit.record(db, user.name, audit.CHILD_ADD, child, age_band)
+    audit.record(db, user.name, audit.CHILD_ADD, child, age_words(age_band))
 
 
 def save_rules(

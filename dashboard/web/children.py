@@ -42,11 +42,9 @@ from dashboard.web.security import requires
 from filterd.lists.categories import ALWAYS_BLOCKED, CATEGORIES
 from filterd.policy.block_answers import BlockStyle
 from filterd.rules.model import YouTube
-from filterd.rules.presets import AGE_BANDS
+from filterd.rules.presets import AGE_BAND_LABELS, AGE_BANDS
 
 blueprint = Blueprint("children", __name__, template_folder="../templates")
-
-BAND_LABELS = {"under_9": "Under 9", "9_12": "9 to 12", "13_15": "13 to 15", "16_17": "16 to 17"}
 
 
 @blueprint.record_once
@@ -166,7 +164,7 @@ def _render_screen(
             block_page_served=block_page_served(),
             always_blocked=ALWAYS_BLOCKED,
             bands=AGE_BANDS,
-            band_labels=BAND_LABELS,
+            band_labels=AGE_BAND_LABELS,
             styles=[s.value for s in BlockStyle],
             home_style_words=STYLE_WORDS.get(
                 current_dashboard().config.blocklists.blocked_answer.style.value, "its own setting"
@@ -198,7 +196,7 @@ def _render_list(snapshot, problems=(), form=None, status: int = 200, errors=Non
             version=snapshot.version,
             form=form or {"name": "", "age_band": "9_12"},
             bands=AGE_BANDS,
-            band_labels=BAND_LABELS,
+            band_labels=AGE_BAND_LABELS,
         ),
         status,
     )

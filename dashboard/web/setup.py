@@ -29,10 +29,9 @@ from dashboard.actions.setup import NewChild, set_up_home
 from dashboard.app import current_dashboard
 from dashboard.data import blocked_log, unknown_devices
 from dashboard.data.accounts import Permission, Role
-from dashboard.web.children import BAND_LABELS
 from dashboard.web.security import requires
 from filterd.rules.parse import DEFAULT_TIMEZONE
-from filterd.rules.presets import AGE_BANDS
+from filterd.rules.presets import AGE_BAND_LABELS, AGE_BANDS
 
 blueprint = Blueprint("setup", __name__, template_folder="../templates")
 
@@ -113,7 +112,7 @@ def _render(snapshot, timezone: str, rows: list[dict[str, str]], problems, statu
             if request.method == "POST"
             else snapshot.version,
             bands=AGE_BANDS,
-            band_labels=BAND_LABELS,
+            band_labels=AGE_BAND_LABELS,
             unknown_choices=unknown_devices.CHOICES,
             unknown_choice=unknown
             if unknown in unknown_devices.CHOICES

@@ -18,6 +18,7 @@ from filterd.lists.categories import BY_ID, CATEGORIES, HIGH_RISK, ids_of, label
 from filterd.policy.block_answers import BlockStyle
 from filterd.rules.model import Profile, Rules, Window
 from filterd.rules.parse import DAY_GROUPS
+from filterd.rules.presets import age_words
 
 HIGH_RISK_MASK = mask_of(HIGH_RISK)
 
@@ -91,7 +92,7 @@ def _opens_by_name(profile: Profile, risk: Risk) -> bool:
 
 
 def _band(profile: Profile) -> str:
-    return "age " + profile.age_band.replace("_", "-")
+    return age_words(profile.age_band)
 
 
 def _devices(old: Rules, new: Rules) -> list[Change]:

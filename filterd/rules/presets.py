@@ -80,6 +80,19 @@ PRESETS: dict[str, Preset] = {
     ),
 }
 AGE_BANDS = tuple(PRESETS)
+# Each band as people read it: the dashboard's choices, the rule-change lines, the audit trail.
+AGE_BAND_LABELS: dict[str, str] = {
+    "under_9": "Under 9",
+    "9_12": "9 to 12",
+    "13_15": "13 to 15",
+    "16_17": "16 to 17",
+}
+
+
+def age_words(band: str) -> str:
+    """'age 9 to 12': a band in a sentence (a band this release does not know, as written)."""
+    return "age " + AGE_BAND_LABELS.get(band, band.replace("_", " ")).lower()
+
 
 # Devices nobody has registered: a teenager's second phone must not be a way round the rules,
 # so they get the youngest preset's categories, strict safe search and a night-time cut-off.

@@ -7,6 +7,7 @@ import yaml
 from filterd.rules.changes import describe
 from filterd.rules.guards import with_end_line
 from filterd.rules.parse import parse_rules_bytes
+from filterd.rules.presets import AGE_BAND_LABELS
 
 
 def rules(**sam) -> object:
@@ -71,3 +72,11 @@ def test_a_category_change_is_named_as_pages_and_alerts_name_it():
         "Sam: self-harm: blocked -> allowed",
         "Sam: AI chat: blocked -> allowed",
     ]
+
+
+def test_an_age_band_change_is_said_with_the_labels_the_dashboard_shows():
+    """Issue 10: the dashboard offered "9 to 12" while this line said "age 9-12"; both now read
+    filterd.rules.presets.AGE_BAND_LABELS."""
+    line = lines(rules(age_band="9_12"), rules(age_band="13_15"))
+    assert line[0] == "Sam: age band: age 9 to 12 -> age 13 to 15"
+    assert AGE_BAND_LABELS["9_12"] in line[0] and AGE_BAND_LABELS["13_15"] in line[0]
