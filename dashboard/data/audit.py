@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from dashboard.data import chain
 from dashboard.data.db import AUDIT_DAYS
+from filterd.rules.presets import age_words
 from filterd.text.people import escaped
 
 # The address the request being handled came from: set by the web layer for each request, so
@@ -30,7 +31,7 @@ REPEAT_WINDOW = 60.0  # seconds: a repeated refusal from the same place is recor
 
 RULES_SAVE = "rules.save"  # the dashboard saved the rules (a page or the API)
 RULES_HAND_EDIT = "rules.hand_edit"  # the rules file was changed outside the dashboard
-CHILD_ADD = "child.add"  # target: the child's id; detail: the age band
+CHILD_ADD = "child.add"  # target: the child's id; detail: the age band ("age 9 to 12")
 CHILD_REMOVE = "child.remove"  # a child left the home; detail begins with their name
 DEVICE_ADD = "device.add"  # target: the device; detail: "<owner> <the save's changes>"
 DEVICE_ASSIGN = "device.assign"  # as device.add, or "visitor [changes]"
@@ -172,8 +173,8 @@ def change_words(action: str, target: str, detail: str, names: dict[str, str]) -
     if action in (RULES_SAVE, RULES_HAND_EDIT):
         return None if detail == NO_CHANGE else detail
     if action == CHILD_ADD:
-        band = detail.replace("_", "-")
-        return f"{names.get(target, target)}: child: none -> added (age {band})"
+        band = detail if detail.startswith("age ") else age_words(detail)  # older: "9_12"
+        return f"{names.get(target, target)}: child: none -> added ({band})"
     if action == CHILD_REMOVE:
         return f"child left the home: {detail}"
     if action in (DEVICE_ADD, DEVICE_ASSIGN):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import yaml
 
+from dashboard.data import audit
 from filterd.rules.changes import describe
 from filterd.rules.guards import with_end_line
 from filterd.rules.parse import parse_rules_bytes
@@ -80,3 +81,6 @@ def test_an_age_band_change_is_said_with_the_labels_the_dashboard_shows():
     line = lines(rules(age_band="9_12"), rules(age_band="13_15"))
     assert line[0] == "Sam: age band: age 9 to 12 -> age 13 to 15"
     assert AGE_BAND_LABELS["9_12"] in line[0] and AGE_BAND_LABELS["13_15"] in line[0]
+    # a child added before this release was recorded with the band's id: said the same way
+    old = audit.change_words(audit.CHILD_ADD, "sam", "9_12", {"sam": "Sam"})
+    assert old == "Sam: child: none -> added (age 9 to 12)"

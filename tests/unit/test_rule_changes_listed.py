@@ -68,8 +68,8 @@ def test_children_and_devices_added_are_rule_changes_and_an_empty_save_is_not(tm
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(reply.data)).pages)
     text = " ".join(text.split())
     assert "No rule changes this month" not in text
-    assert "Ad: Mia Jones: child: none -> added (age 9-12)" in text
-    assert "Ad: Tyler Smith: child: none -> added (age 13-15)" in text
+    assert "Ad: Mia Jones: child: none -> added (age 9 to 12)" in text
+    assert "Ad: Tyler Smith: child: none -> added (age 13 to 15)" in text
     assert "device Tyler's laptop: not listed -> Tyler Smith" in text or (
         "device Tyler's laptop: not listed -> " + ids["Tyler Smith"] in text
     ), text
