@@ -64,3 +64,32 @@ def test_a_carer_may_choose_new_devices_and_nothing_outside_the_role(dashboard_a
 def test_a_viewer_has_no_alerts_section(signed_in):
     client = signed_in("Vi", "viewer")
     assert "Your alerts" not in client.get("/account").get_data(as_text=True)
+
+
+def test_a_refused_choice_changes_nothing_not_even_the_address(dashboard_app, signed_in):
+    """A viewer (no alerts form) posting an address and an illegal-content alert: refused,
+    and the address is not stored either; a carer's refused kind leaves the old address."""
+    viewer = signed_in("Vi", "viewer")
+    refused = viewer.post(
+        "/account/alerts",
+        data={"csrf": csrf_of(viewer, "/account"), "email": "x@y.test", "kind": "block.illegal"},
+    )
+    assert refused.status_code == 400
+    carer = signed_in("Cam", "carer")
+    csrf = csrf_of(carer, "/account")
+    saved = carer.post("/account/alerts", data={"csrf": csrf, "email": "cam@home.example"})
+    assert saved.status_code == 302
+    refused = carer.post(
+        "/account/alerts",
+        data={"csrf": csrf, "email": "new@home.example", "kind": ["block.illegal"]},
+    )
+    assert refused.status_code == 400
+    assert 'id="kind-error"' in refused.get_data(as_text=True), "said beside the choices"
+    db = connect(dashboard_app.extensions["dashboard"].settings.database)
+    try:
+        emails = dict(db.execute("SELECT name, email FROM users").fetchall())
+        actions = [row[0] for row in db.execute("SELECT action FROM audit")]
+    finally:
+        db.close()
+    assert emails["Vi"] == "" and emails["Cam"] == "cam@home.example"
+    assert actions.count("alerts.choose") == 1, "only the carer's accepted save"

@@ -94,29 +94,63 @@ def choices(db: sqlite3.Connection, user_id: int, role: Role) -> frozenset[str]:
     return frozenset(chosen) & MAY_RECEIVE[role]
 
 
+class ChoiceRefused(ValueError):
+    """A choice refused whole, nothing changed; `field` is the form field it is about."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _refused_kinds(role: Role, wanted: set[str]) -> None:
+    if wanted - MAY_RECEIVE[role]:
+        raise ChoiceRefused("kind", "You can only choose the alerts your role receives.")
+
+
 def choose(db: sqlite3.Connection, user_id: int, role: Role, wanted: Iterable[str]) -> None:
     """Replace an account's choice; kinds outside its role are refused."""
     wanted = set(wanted)
-    outside = wanted - MAY_RECEIVE[role]
-    if outside:
-        raise ValueError("You can only choose the alerts your role receives.")
+    _refused_kinds(role, wanted)
+    _write_choice(db, user_id, wanted)
+    db.commit()
+
+
+def _write_choice(db: sqlite3.Connection, user_id: int, wanted: set[str]) -> None:
     db.execute("DELETE FROM alert_choices WHERE user_id = ?", (user_id,))
     db.executemany(
         "INSERT INTO alert_choices (user_id, kind) VALUES (?, ?)",
         [(user_id, kind) for kind in sorted(wanted | {CHOSEN})],
     )
-    db.commit()
 
 
 EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+").fullmatch
 
 
-def set_email(db: sqlite3.Connection, user_id: int, email: str) -> None:
-    """Where this account's alerts go ('' for nowhere); a malformed address is refused."""
+def _checked_email(email: str) -> str:
     email = email.strip()
     if email and (len(email) > 254 or EMAIL_SHAPE(email) is None):
-        raise ValueError("That is not an email address: it should look like name@example.org.")
-    db.execute("UPDATE users SET email = ? WHERE id = ?", (email, user_id))
+        raise ChoiceRefused(
+            "email", "That is not an email address: it should look like name@example.org."
+        )
+    return email
+
+
+def set_email(db: sqlite3.Connection, user_id: int, email: str) -> None:
+    """Where this account's alerts go ('' for nowhere); a malformed address is refused."""
+    db.execute("UPDATE users SET email = ? WHERE id = ?", (_checked_email(email), user_id))
+    db.commit()
+
+
+def save_choices(
+    db: sqlite3.Connection, user_id: int, role: Role, email: str, wanted: Iterable[str]
+) -> None:
+    """The address and the choice together: everything checked first, then both written in
+    one commit, so a refusal (ChoiceRefused) changes nothing at all."""
+    wanted = set(wanted)
+    address = _checked_email(email)
+    _refused_kinds(role, wanted)
+    db.execute("UPDATE users SET email = ? WHERE id = ?", (address, user_id))
+    _write_choice(db, user_id, wanted)
     db.commit()
 
 

@@ -42,11 +42,10 @@ def save():
 
     db = current_dashboard().db()
     wanted = request.form.getlist("kind")
-    try:
-        routing.set_email(db, g.user.id, request.form.get("email", ""))
-        routing.choose(db, g.user.id, g.user.role, wanted)
-    except ValueError as err:
-        return _render({"email": str(err)}, 400)
+    try:  # all checked before anything is written: a refusal changes nothing
+        routing.save_choices(db, g.user.id, g.user.role, request.form.get("email", ""), wanted)
+    except routing.ChoiceRefused as err:
+        return _render({err.field: str(err)}, 400)
     audit.record(db, g.user.name, "alerts.choose", g.user.name, ", ".join(sorted(wanted)) or "none")
     flash("Your alert choices are saved.", "ok")
     return redirect(url_for("account.index") + "#alerts-heading")
