@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import sqlite3
 from pathlib import Path
@@ -12,15 +13,16 @@ from dashboard.data import accounts, rules_errors, setup_code
 from dashboard.data.db import connect
 from dashboard.data.name_risk import NameRisk
 from dashboard.data.rules_file import RulesFile
-from dashboard.settings import dashboard_settings
+from dashboard.settings import check_dashboard_section, dashboard_settings
 from filterd.catalogue.model import Catalogue
 from filterd.catalogue.service import catalogue_beside
-from filterd.config import Config
+from filterd.config import Config, ConfigError, load_config
 from filterd.db.events import EventLog
 from filterd.db.read import FilterdReader
 from filterd.db.retention import Retention
 from filterd.events.kinds import RULES_SAVED
 from filterd.lists.categories import label_of
+from filterd.lists.settings import BlocklistSettings
 from filterd.text.people import shown
 
 MAX_REQUEST_BYTES = 256 * 1024  # forms and JSON only; nothing is uploaded
@@ -36,6 +38,26 @@ class Dashboard:
         # Exactly the file filterd reads; None (no `rules` key): nothing can be edited.
         self.rules_path = config.rules
         self.rules = RulesFile(self.rules_path, announce_save(config.database), NameRisk(config))
+        self._lists_seen: tuple[int, int] | None = None  # the settings file's mtime and size
+        self._lists = config.blocklists
+
+    def blocklists(self) -> BlocklistSettings:
+        """The settings' list part as the file says now (subscriptions added and filterd
+        reloaded show on Health without a dashboard restart), read again only when the file
+        changes; the last good one while the file is refused."""
+        if self.config_path is None:
+            return self._lists
+        try:
+            found = self.config_path.stat()
+        except OSError:
+            return self._lists
+        seen = (found.st_mtime_ns, found.st_size)
+        if seen != self._lists_seen:
+            # a refused file: Health says so elsewhere; the last good lists stay shown
+            with contextlib.suppress(ConfigError):
+                self._lists = load_config(self.config_path, check_dashboard_section).blocklists
+            self._lists_seen = seen
+        return self._lists
 
     def db(self) -> sqlite3.Connection:
         """dashboard.db for this request."""

@@ -36,7 +36,7 @@ def index():
         checks=box_checks(dashboard, reader, names, Clock(tz, time.time())),
         refused=refused_problems(reader.rules_status(), names),
         snapshot=snapshot,
-        lists=list_health(dashboard.config.blocklists, snapshot.rules, time.time()),
+        lists=list_health(dashboard.blocklists(), snapshot.rules, time.time()),
         selftest=last_selftest(reader),
         profile_selftest=last_selftest(reader, "profiles"),
         records=records.check(dashboard.db(), reader),

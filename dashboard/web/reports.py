@@ -38,9 +38,9 @@ def evidence():
         dashboard.db(),
         snapshot.rules,
         snapshot.raw,
-        read_status(dashboard.config.blocklists),
+        read_status(dashboard.blocklists()),
         tz,
-        list_health(dashboard.config.blocklists, snapshot.rules, time.time()),
+        list_health(dashboard.blocklists(), snapshot.rules, time.time()),
     )
     audit.record(dashboard.db(), g.user.name, "report.evidence", month)
     return Response(
