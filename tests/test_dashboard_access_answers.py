@@ -3,6 +3,7 @@ until bedtime and always, a note too long, and an answer given twice."""
 
 from __future__ import annotations
 
+import copy
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -11,8 +12,11 @@ import yaml
 
 from dashboard.data import access_requests
 from dashboard.data.db import connect
+from filterd.lists.settings import BlocklistSettings, ListsUpdate
+from filterd.lists.update import build_index
+from filterd.rules.guards import with_end_line
 from filterd.rules.parse import parse_rules
-from tests.dashboard_support import csrf_of, logged_in, make_app, version_of
+from tests.dashboard_support import audit_trail, csrf_of, logged_in, make_app, version_of
 
 RULES = {
     "timezone": "Europe/London",
@@ -87,3 +91,44 @@ def test_a_viewer_cannot_answer(tmp_path):
     assert "Sam asked for social.example" in page and "Allow for 30 minutes" not in page
     refused = client.post(f"/access/{request_id}/approve", data={"how": "30m"})
     assert refused.status_code in (400, 403)
+
+
+def test_allowing_a_high_risk_site_always_needs_the_carers_own_reason(tmp_path):
+    """One tap of "Allow always" must not open a self-harm site for good with "Sam asked
+    for access" as its reason: it needs the carer's typed reason; a while needs none."""
+    lists = tmp_path / "lists"
+    build_index(BlocklistSettings(lists_update=ListsUpdate(directory=lists)), online=False)
+    app = make_app(tmp_path, RULES, extra={"lists_update": {"directory": str(lists)}})
+    client = logged_in(app, "Jo", "carer")
+    risky = asked(app, "sanctioned-suicide.org")
+    home = client.get("/").get_data(as_text=True)
+    assert f'id="reason-{risky}"' in home and "allowing it always needs your reason" in home
+
+    page = answer(client, risky, "approve", how="always").get_data(as_text=True)
+    assert "allowing it always needs a reason" in page
+    assert "allow" not in yaml.safe_load((tmp_path / "rules.yaml").read_text())["children"]["sam"]
+    db = connect(app.extensions["dashboard"].settings.database)
+    assert [r.id for r in access_requests.waiting(db, time.time())] == [risky]
+    db.close()
+
+    typed = "Agreed with her social worker for a school project"
+    page = answer(client, risky, "approve", how="always", reason=typed).get_data(as_text=True)
+    assert "Allowed always" in page
+    sam = yaml.safe_load((tmp_path / "rules.yaml").read_text())["children"]["sam"]
+    assert sam["allow"] == ["sanctioned-suicide.org"]
+    assert any(e.detail.endswith(f"reason: {typed}") for e in audit_trail(app))
+
+    ordinary = asked(app, "games.example")  # in no high-risk list: no reason box
+    assert f'id="reason-{ordinary}"' not in client.get("/").get_data(as_text=True)
+
+
+def test_until_bedtime_is_offered_only_to_a_child_with_a_bedtime(tmp_path):
+    rules = copy.deepcopy(RULES)
+    app = make_app(tmp_path, rules)
+    client = logged_in(app, "Jo", "carer")
+    asked(app)
+    assert "Allow until bedtime" in client.get("/").get_data(as_text=True)
+    rules["children"]["sam"]["offline"] = []
+    (tmp_path / "rules.yaml").write_text(with_end_line(yaml.safe_dump(rules)))
+    page = client.get("/").get_data(as_text=True)
+    assert "Allow for 30 minutes" in page and "Allow until bedtime" not in page

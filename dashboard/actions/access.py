@@ -2,8 +2,9 @@
 
 Yes for 30 minutes, an hour or until bedtime is an `allow_site` override in the rules file:
 filterd's parser checks it, filterd's decide lets the site through while it is in force, and
-it ends by itself. "Always" puts the site on the child's allow list. No is a note the child
-sees. Each answer is audited and made once.
+it ends by itself. "Always" puts the site on the child's allow list: for a site in a high-risk
+category that needs the carer's own typed reason, as on the rules screens (the request is no
+reason). No is a note the child sees. Each answer is audited and made once.
 """
 
 from __future__ import annotations
@@ -51,11 +52,25 @@ def next_bedtime(profile: Profile, now: datetime, tz: ZoneInfo) -> datetime | No
     return found
 
 
+def choices(profile: Profile | None) -> dict[str, str]:
+    """The approvals offered for one child's request: "until bedtime" only when they have one."""
+    if profile is not None and profile.offline:
+        return APPROVALS
+    return {how: label for how, label in APPROVALS.items() if how != "bedtime"}
+
+
 def approve(
-    dashboard: Any, user: Any, request_id: int, how: str, version: str, now: datetime
+    dashboard: Any,
+    user: Any,
+    request_id: int,
+    how: str,
+    version: str,
+    now: datetime,
+    reason: str = "",
 ) -> str:
     """Let the child reach the site as chosen; the answer in words ("for 30 minutes, until
-    19:55"), which the child's page shows."""
+    19:55"), which the child's page shows. `reason`: the carer's own words, which "always"
+    for a high-risk site needs (ActionError REASON_NEEDED without them)."""
     wanted = _waiting(dashboard, request_id)
     if how not in APPROVALS:
         raise ActionError(Failure.INVALID, "Choose 30 minutes, 1 hour, until bedtime or always.")
@@ -73,6 +88,7 @@ def approve(
             allow.append(wanted.site)
         body["allow"] = allow
         answer = "always"
+        why = reason.strip()  # '' refused by the save when the site is high-risk
     else:
         if how == "bedtime":
             until = next_bedtime(profile, now, tz)
@@ -90,13 +106,17 @@ def approve(
         add_override(raw, wanted.child, override, tz, now.timestamp())
         at = f"{until.astimezone(tz):%H:%M}"
         answer = f"until bedtime at {at}" if how == "bedtime" else f"{APPROVALS[how]}, until {at}"
+        why = reason.strip() or f"{profile.name} asked for access"  # ends by itself
     with saving():
-        dashboard.rules.save(raw, version, user, f"{profile.name} asked for access")
+        dashboard.rules.save(raw, version, user, why)
     db = dashboard.db()
     access_requests.decide(
         db, request_id, access_requests.APPROVED, answer, user.name, now.timestamp()
     )
-    audit.record(db, user.name, "access.approve", wanted.child, f"{wanted.site} {answer}")
+    detail = f"{wanted.site} {answer}"
+    if reason.strip():
+        detail += f"; reason: {reason.strip()}"  # the carer's own words, kept with the answer
+    audit.record(db, user.name, "access.approve", wanted.child, detail)
     return answer
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from dashboard.actions import ActionError, access, quick
+from dashboard.actions import ActionError, Failure, access, quick
 from dashboard.actions import agreements as agreement_actions
 from dashboard.app import current_dashboard
 from dashboard.data import access_requests, agreements
@@ -18,6 +18,7 @@ from dashboard.data.health_checks import Clock
 from dashboard.data.home import home_timezone
 from dashboard.web.health import box_checks, child_names
 from dashboard.web.security import requires
+from filterd.lists.index import domain_to_wire
 
 PAUSE_CHOICES = (
     ("15", "15 minutes"),
@@ -55,6 +56,9 @@ def index():
         child.id: agreements.status(db, child.id, snapshot.rules.children.get(child.id), now, tz)
         for child in children
     }
+    asked = access_requests.waiting(db, now)
+    children_rules = snapshot.rules.children if snapshot.rules is not None else {}
+    risky = _high_risk_site(rules_file)
     return render_template(
         "home/index.html",
         children=children,
@@ -63,13 +67,22 @@ def index():
         status=status,
         not_applied=not_applied(status, snapshot.version, rules_file.modified(), time.time(), tz),
         stopping=stopping_checks(snapshot, tz),
-        requests=access_requests.waiting(current_dashboard().db(), time.time()),
-        approvals=access.APPROVALS,
+        requests=asked,
+        approvals={r.id: access.choices(children_rules.get(r.child)) for r in asked},
+        high_risk={r.id for r in asked if risky(r.site)},
         names={c.id: c.name for c in children},
         pause_choices=PAUSE_CHOICES,
         agreement_status=agreement_status,
         review_words=agreements.review_words,
     )
+
+
+def _high_risk_site(rules_file):
+    """Whether the lists in force put a site in a high-risk category (asks for a reason)."""
+    risk = rules_file.risk() if rules_file.risk is not None else None
+    if risk is None:
+        return lambda site: False
+    return lambda site: bool(risk.risky_names(frozenset({domain_to_wire(site)})))
 
 
 def stopping_checks(snapshot, tz) -> list:
@@ -138,8 +151,16 @@ def approve_access(request_id: int):
             request.form.get("how", ""),
             request.form.get("version", ""),
             datetime.now(UTC),
+            request.form.get("reason", ""),
         )
     except ActionError as err:
+        if err.failure is Failure.REASON_NEEDED:
+            flash(
+                "That site is in a high-risk category, so allowing it always needs a reason."
+                " Write why in the reason box, or allow it for a while instead.",
+                "error",
+            )
+            return redirect(url_for("home.index") + f"#request-{request_id}")
         flash(str(err), "error")
         return redirect(url_for("home.index"))
     flash(f"Allowed {answer}. It works on their device within 2 seconds.", "ok")
