@@ -14,6 +14,8 @@ from datetime import date, timedelta
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from dashboard.data.home import home_timezone
+from dashboard.data.practitioners import last_day_text
 from dashboard.web.security import SESSION_ENDPOINTS
 from filterd.db.devices import Sighting
 from tests.dashboard_support import (
@@ -241,8 +243,9 @@ def test_after_its_last_day_it_cannot_log_in_and_its_session_is_over(home):
     assert priya.get("/practitioner/children/sam").status_code == 200
     assert "Priya" in admin.get("/people/").get_data(as_text=True).split("Who is logged in")[1]
     # Its last day comes to an end: the stored end moves into the past, as midnight does.
+    ended = time.time() - 1
     with sqlite3.connect(tmp_path / "dashboard.db") as db:
-        db.execute("UPDATE practitioners SET ends = ?", (time.time() - 1,))
+        db.execute("UPDATE practitioners SET ends = ?", (ended,))
     answer = priya.get("/practitioner/children/sam")
     assert answer.status_code == 302 and "/login" in answer.location
     with sqlite3.connect(tmp_path / "dashboard.db") as db:
@@ -252,7 +255,18 @@ def test_after_its_last_day_it_cannot_log_in_and_its_session_is_over(home):
         ).fetchone()
     assert left == (0,)  # the session is gone, not merely refused
     again = app.test_client().post("/login", data={"name": "Priya", "password": PASSWORD})
-    assert again.status_code == 200 and "do not match an account" in again.get_data(as_text=True)
+    # The right password is told why, in words (found by the outside check: it said the name
+    # and password did not match); the wrong one is told nothing more.
+    told = again.get_data(as_text=True)
+    assert again.status_code == 403 and "do not match an account" not in told
+    dashboard = app.extensions["dashboard"]
+    last_day = last_day_text(ended, home_timezone(dashboard.rules.read()))
+    assert f"Your access ended after {last_day}; ask the home&#39;s administrator." in told
+    wrong = app.test_client().post("/login", data={"name": "Priya", "password": "not it at all"})
+    said = wrong.get_data(as_text=True)
+    assert "do not match an account" in said and "access ended" not in said
+    failed = [e for e in audit_trail(app) if e.action == "login.failed" and e.user == "Priya"]
+    assert [e.detail for e in failed] == [f"access ended after {last_day}", ""]
     people = admin.get("/people/").get_data(as_text=True)
     assert "Priya" not in people.split("Who is logged in")[1]
     assert "Ended on" in people and "cannot log in" in people

@@ -110,6 +110,15 @@ class PasswordRefused(AccountError):
     """The new password is too weak; the message goes next to the password field."""
 
 
+class AccessEnded(Exception):
+    """The right password for a practitioner whose access has ended (its end, a timestamp)."""
+
+    def __init__(self, name: str, ends: float) -> None:
+        super().__init__(name)
+        self.name = name
+        self.ends = ends
+
+
 class Throttled(Exception):
     """Too many failed tries lately (per source, or overall from unknown devices)."""
 
@@ -155,7 +164,8 @@ def add_first_administrator(db: sqlite3.Connection, name: str, password: str) ->
 def authenticate(
     db: sqlite3.Connection, name: str, password: str, remote: str, device_token: str = ""
 ) -> User | None:
-    """The user, or None for a wrong name or password (or a disabled account).
+    """The user, or None for a wrong name or password (or a disabled account); AccessEnded
+    for the right password of a practitioner whose access has ended.
 
     Raises Throttled before any hashing when this source (or, from an unknown device, everyone)
     failed too often lately, and passwords.Busy when hashing is saturated by a flood.
@@ -163,9 +173,9 @@ def authenticate(
     name = name.strip()  # one account however the name is padded
     now = time.time()
     row = db.execute(
-        "SELECT id, name, role, password_hash FROM users WHERE name = ? AND disabled = 0"
-        " AND " + LIVE,
-        (name, now),
+        "SELECT id, name, role, password_hash, NOT " + LIVE + " FROM users"
+        " WHERE name = ? AND disabled = 0",
+        (now, name),
     ).fetchone()
     device = throttle.known_device(db, device_token, row[0] if row else None, now)
     reservation = throttle.reserve(db, "password", name, remote, device, now)
@@ -179,6 +189,9 @@ def authenticate(
     if not ok or row is None:
         return None
     throttle.release(db, reservation)
+    if row[4]:  # a practitioner whose access ended: told so, only now the password is right
+        ended = db.execute("SELECT ends FROM practitioners WHERE user_id = ?", (row[0],))
+        raise AccessEnded(row[1], float((ended.fetchone() or (now,))[0]))
     if passwords.needs_rehash(row[3]):  # made with older, costlier parameters
         db.execute(
             "UPDATE users SET password_hash = ? WHERE id = ?",

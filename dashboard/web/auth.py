@@ -8,7 +8,9 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 
 from dashboard.app import current_dashboard
 from dashboard.data import accounts, audit, passwords, sessions, setup_code, throttle, two_factor
-from dashboard.data.accounts import AccountError, PasswordRefused, Throttled
+from dashboard.data.accounts import AccessEnded, AccountError, PasswordRefused, Throttled
+from dashboard.data.home import home_timezone
+from dashboard.data.practitioners import last_day_text
 from dashboard.data.throttle import DEVICE_LIFETIME, Refusal
 from dashboard.web.security import COOKIE, DEVICE_COOKIE
 from filterd.text.people import escaped
@@ -149,6 +151,11 @@ def login():
             user, error, status = None, TOO_MANY[err.refusal], 429
         except passwords.Busy:
             user, error, status = None, BUSY, 503
+        except AccessEnded as ended:
+            day = last_day_text(ended.ends, home_timezone(current_dashboard().rules.read()))
+            audit.record(db, ended.name, "login.failed", "", f"access ended after {day}")
+            error = f"Your access ended after {day}; ask the home's administrator."
+            return render_template("auth/login.html", error=error), 403
         if user is not None and two_factor.enabled(db, user.id):
             audit.record(db, user.name, "login.password", "", "waiting for the two-factor code")
             return _sign_in(user, request.args.get("next", "/"), verified=False)
