@@ -202,7 +202,7 @@ def up_command(path: Path, first_rules: Path | None) -> int:
         finally:
             db.close()
 
-    return up(path, settings.listen, code, first_rules)
+    return up(path, settings.listen, code, first_rules, settings.http_listen)
 
 
 def selftest_command(path: Path, children: bool = False, wait: float = 60.0) -> int:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -46,6 +48,31 @@ def _address(listen: str) -> str:
     return f"https://{host}/" if port == "443" else f"https://{host}:{port}/"
 
 
+def _bind_fails(listen: str, kind: socket.SocketKind) -> bool:
+    """Whether something already holds this address (bound as the servers bind: a closed
+    connection's TIME_WAIT does not count, a listener does)."""
+    host, _, port = listen.rpartition(":")
+    host = host.strip("[]")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, kind) as probe:
+            if kind == socket.SOCK_STREAM:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, int(port)))
+    except OSError as err:
+        return err.errno == errno.EADDRINUSE
+    except ValueError:
+        return False  # not an address we can try: the program itself will say why
+    return False
+
+
+def in_use(dns: list[str], web: list[str]) -> str | None:
+    """The first address (DNS on UDP and TCP, the dashboard's on TCP) another program holds."""
+    wanted = [(a, k) for a in dns for k in (socket.SOCK_DGRAM, socket.SOCK_STREAM)]
+    wanted += [(a, socket.SOCK_STREAM) for a in web]
+    return next((address for address, kind in wanted if _bind_fails(address, kind)), None)
+
+
 def first_rules(rules_path: Path, template: Path) -> None:
     """A first run starts from the template (no children yet); an existing file is kept."""
     if not rules_path.exists():
@@ -58,6 +85,7 @@ def up(
     dashboard_listen: str,
     set_up_code: Callable[[], str | None],
     rules_template: Path | None = None,
+    http_listen: str | None = None,
 ) -> int:
     """Run both programs until one stops or we are told to stop; then stop the other.
 
@@ -65,6 +93,14 @@ def up(
     one module that reads the dashboard's settings."""
     config = load_config_or_report(config_path)
     if config is None:
+        return 1
+    busy = in_use([str(a) for a in config.listen], [dashboard_listen, *filter(None, [http_listen])])
+    if busy is not None:  # said now, before an address and code that would not work
+        print(
+            f"filterd up: another filterd (perhaps another make run) is using {busy}: stop it"
+            " first (Ctrl-C in its terminal), then start again.",
+            file=sys.stderr,
+        )
         return 1
     if rules_template is not None and config.rules is not None:
         first_rules(config.rules, rules_template)
