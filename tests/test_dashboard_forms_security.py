@@ -322,6 +322,15 @@ def test_the_home_page_says_when_filterd_is_not_applying_the_saved_rules(tmp_pat
         rules_path.write_text(with_end_line(yaml.safe_dump(baseline_rules())))
         assert wait_for(lambda: banner(carer) is None, 5), "applied again: no banner"
 
+        # A file cut short (no end_of_rules line): refused, and the carers are told the same
+        rules_path.write_text(yaml.safe_dump(baseline_rules()))
+        assert wait_for(lambda: banner(carer) is not None, 5), "no banner for a cut-short file"
+        said = banner(carer)
+        assert "not in force" in said and "refused" in said, said
+
+        rules_path.write_text(with_end_line(yaml.safe_dump(baseline_rules())))
+        assert wait_for(lambda: banner(carer) is None, 5), "applied again: no banner"
+
         # filterd stops; a pause "succeeds" in the file but nothing applies it
         filterd.stop()
         version = json.loads(carer.get("/api/rules").text)["version"]
