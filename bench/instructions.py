@@ -56,31 +56,28 @@ async def _answer_from_cache(passes: int, workdir: Path, upstream: str) -> None:
     for _ in range(passes + 1):  # ... then answered from the cache (one pass is warm-up)
         for packet in packets:
             handle(packet, "127.0.0.1", Transport.UDP)
-    await daemon.stop()
+    # Out at once: an orderly stop waits on timers and a child process, and the instructions
+    # spent waiting depend on how slowly valgrind runs, not on the answers.
+    os._exit(0)
 
 
-def _child(passes: int) -> None:
+def _child(passes: int, upstream: str, workdir: Path) -> None:
     # Run as a script, this file's folder is first on the path, where bench/dashboard.py would
     # stand for the dashboard package: take it off. The tree's filterd comes first, then ours.
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE.parent]
     sys.path.append(str(REPO_ROOT))
-    from tests.support.upstream_process import ScriptedUpstream
-
-    with (
-        tempfile.TemporaryDirectory(prefix="filterd-instructions-") as tmp,
-        ScriptedUpstream(host="127.0.0.1") as upstream,
-    ):
-        os.chdir(tmp)
-        asyncio.run(_answer_from_cache(passes, Path(tmp), upstream.addr))
+    os.chdir(workdir)
+    asyncio.run(_answer_from_cache(passes, workdir, upstream))
 
 
-def main_thread_instructions(tree: Path, passes: int) -> int:
+def main_thread_instructions(tree: Path, passes: int, upstream: str) -> int:
     """Instructions of the child's main thread, from callgrind's per-thread totals."""
     with tempfile.TemporaryDirectory(prefix="filterd-callgrind-") as tmp:
         out = Path(tmp) / "out"
         argv = [
             "valgrind", "--tool=callgrind", "--separate-threads=yes", "--dump-instr=no",
             f"--callgrind-out-file={out}", sys.executable, str(HERE), "--child", str(passes),
+            "--upstream", upstream, "--workdir", tmp,
         ]  # fmt: skip
         env = dict(os.environ, PYTHONPATH=str(tree.resolve()), PYTHONHASHSEED="0")
         done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
@@ -95,10 +92,13 @@ def main_thread_instructions(tree: Path, passes: int) -> int:
 
 def per_answer(trees: list[Path]) -> dict[Path, float]:
     """Main-thread instructions per cached answer of each tree: (warm-up + PASSES) minus
-    warm-up only. The valgrind runs go side by side (the counts do not depend on it)."""
+    warm-up only. The valgrind runs go side by side (the counts do not depend on it), all
+    asking one scripted upstream started here."""
+    from tests.support.upstream_process import ScriptedUpstream
+
     runs = [(tree, passes) for tree in trees for passes in (0, PASSES)]
-    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
-        found = pool.map(lambda run: main_thread_instructions(*run), runs)
+    with ScriptedUpstream(host="127.0.0.1") as upstream, ThreadPoolExecutor(len(runs)) as pool:
+        found = pool.map(lambda run: main_thread_instructions(*run, upstream.addr), runs)
         counts = dict(zip(runs, found, strict=True))
     return {t: (counts[t, PASSES] - counts[t, 0]) / (PASSES * NAMES) for t in trees}
 
@@ -107,9 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.instructions", description=__doc__)
     parser.add_argument("--tree", type=Path, action="append", default=[], metavar="DIR")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--upstream", help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
-        _child(args.child)
+        _child(args.child, args.upstream, args.workdir)
         return 0
     trees = [REPO_ROOT, *args.tree]
     counts = per_answer(trees)
