@@ -370,7 +370,10 @@ def test_a_safeguarding_lead_reviews_a_high_risk_block_in_the_browser(stack: Sta
         if item.find_elements(By.CSS_SELECTOR, ".detail")
     ]
     assert any(
-        who == "lee" and what == "review" and str(query_id) in target and note in detail
+        who == "lee"
+        and what == "reviewed blocked requests"
+        and str(query_id) in target
+        and note in detail
         for who, what, target, detail in trail
     ), trail
 

@@ -164,7 +164,7 @@ def test_a_review_is_stored_shown_and_audited(tmp_path, signed_in):
         f"blocked requests {ids[0]}"
     ), "newest first"
     assert "discussed_with_child: Talked it through at tea time" in trail
-    assert trail.count('<span class="action">review</span>') == 2
+    assert trail.count('<span class="action">reviewed blocked requests</span>') == 2
 
 
 def test_a_review_needs_a_real_outcome_and_a_blocked_request(dashboard_app, tmp_path, signed_in):
@@ -221,7 +221,7 @@ def test_the_csv_export_is_formula_safe_and_audited(tmp_path, signed_in):
     assert only["categories"] == "adult" and only["why blocked"] == "Blocked category"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", only["time"])
     trail = client.get("/audit/").get_data(as_text=True)
-    assert '<span class="action">export</span>' in trail
+    assert '<span class="action">exported the blocked log</span>' in trail
     assert "1 rows; last 24 hours, child sam" in trail
 
 

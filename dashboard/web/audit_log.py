@@ -9,6 +9,7 @@ from flask import Blueprint, abort, render_template, request
 from dashboard.app import current_dashboard
 from dashboard.data import audit
 from dashboard.data.accounts import Permission
+from dashboard.data.audit_words import shown
 from dashboard.data.home import home_timezone
 from dashboard.web.security import requires
 
@@ -38,9 +39,20 @@ def index():
     total = audit.count(db)
     pages = max(1, -(-total // audit.PAGE_SIZE))
     number = page_number(request.args.get("page"), pages)
+    snapshot = dashboard.rules.read()
+    children = snapshot.raw.get("children") if isinstance(snapshot.raw, dict) else None
+    names = {
+        str(child): str(body.get("name") or child)
+        for child, body in (children or {}).items()
+        if isinstance(body, dict)
+    }
+    entries = [
+        (entry, shown(entry.action, entry.target, entry.detail, names))
+        for entry in audit.page(db, number)
+    ]
     return render_template(
         "audit_log/index.html",
-        entries=audit.page(db, number),
+        entries=entries,
         page=number,
         pages=pages,
         total=total,
