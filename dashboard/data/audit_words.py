@@ -58,6 +58,8 @@ ACTION_WORDS: dict[str, str] = {
     "selftest.run": "ran the filter self-test",
     "session.end": "ended a signed-in session",
     "setup.timezone": "set the home's time zone",
+    "setup_code.failed": "typed a wrong set-up code",
+    "setup_code.locked": "was slowed down after wrong set-up codes",
     "user.add": "added an account",
     "user.delete": "deleted an account",
     "user.disable": "stopped an account logging in",
@@ -109,7 +111,7 @@ def shown(action: str, target: str, detail: str, names: dict[str, str]) -> Shown
 
 
 def _refused(target: str, names: dict[str, str]) -> str:
-    """"POST /children/mia-jones/blocked" as "a change to a child's rules (Mia Jones)"."""
+    """ "POST /children/mia-jones/blocked" as "a change to a child's rules (Mia Jones)"."""
     method, _, path = target.partition(" ")
     parts = [p for p in path.split("/") if p and p != "api"]
     if not parts:
