@@ -185,6 +185,8 @@ def test_categories_limits_lists_and_safe_search_are_saved(tmp_path, signed_in):
     ("field", "value", "message"),
     [
         ("school_start", "9pm", "Bedtime start: use a time like 21:30."),
+        ("school_end", "", "Bedtime end: use a time like 07:00, or leave both empty."),
+        ("weekend_start", "", "Bedtime start: use a time like 21:30, or leave both empty."),
         ("weekend_end", "21:00", "Bedtime end: a different time from the start, like 07:00."),
         (
             "allow",
@@ -202,6 +204,9 @@ def test_a_refused_value_is_said_in_plain_words_by_its_field_and_keeps_the_input
     rules_path = tmp_path / "rules.yaml"
     before = rules_path.read_text()
     changes = {field: value, "weekend_start": "21:00"} if field == "weekend_end" else {field: value}
+    if value == "":  # one end of a bedtime cleared, the other typed
+        other = "school_start" if field == "school_end" else "weekend_end"
+        changes[other] = "21:45" if other == "school_start" else "07:45"
     if field == "allow":
         changes["name"] = "Sammy"
     response = save_sam(client, tmp_path, **changes)
@@ -210,7 +215,8 @@ def test_a_refused_value_is_said_in_plain_words_by_its_field_and_keeps_the_input
     error = re.search(rf'<span class="field-error" id="{field}-error">([^<]*)</span>', page)
     assert error and html.unescape(error[1]) == message
     assert f'aria-describedby="{field}-error" aria-invalid="true"' in page
-    assert html.escape(value.splitlines()[-1]) in page, "the person's input is kept"
+    assert html.escape(value.splitlines()[-1] if value else "") in page, "input kept"
+    assert all(f'value="{typed}"' in page for typed in changes.values() if ":" in typed)
     if field == "allow":
         assert 'value="Sammy"' in page
     for internal in ("children.", "offline[", "limits.", "expected HH:MM", "sam.allow"):

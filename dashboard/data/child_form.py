@@ -188,8 +188,12 @@ def apply_form(old: Any, form: dict[str, Any]) -> dict[str, Any]:
             start, end = form[f"{key}_start"], form[f"{key}_end"]
             if start or end:
                 was = next((w for w in others if isinstance(w, dict) and w.get("days") == days), {})
-                start = was["start"] if _clock(was.get("start")) == start else start  # "9:30" stays
-                end = was["end"] if _clock(was.get("end")) == end else end
+                # "9:30" as written stays; an end left empty stays empty, for the parser to
+                # refuse by its field (one end of a bedtime alone is no bedtime).
+                if start and "start" in was and _clock(was["start"]) == start:
+                    start = was["start"]
+                if end and "end" in was and _clock(was["end"]) == end:
+                    end = was["end"]
                 windows.append({"days": days, "start": start, "end": end})
         kept = [
             w

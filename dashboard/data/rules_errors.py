@@ -117,6 +117,18 @@ MEANINGS: tuple[Meaning, ...] = (
     ),
     _row(r"\.age_band", "age_band", "Age band: choose one from the list."),
     # bedtime
+    _row(
+        rf"\.offline{_I}\.(?P<end>start)",
+        _bedtime,
+        "Bedtime start: use a time like 21:30, or leave both empty.",
+        r".*got ''$",
+    ),
+    _row(
+        rf"\.offline{_I}\.(?P<end>end)",
+        _bedtime,
+        "Bedtime end: use a time like 07:00, or leave both empty.",
+        r".*got ''$",
+    ),
     _row(rf"\.offline{_I}\.(?P<end>start)", _bedtime, "Bedtime start: use a time like 21:30."),
     _row(
         rf"\.offline{_I}\.(?P<end>end)",
