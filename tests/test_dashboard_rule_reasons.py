@@ -51,3 +51,35 @@ def test_a_bedtime_change_reads_as_before_and_after_and_needs_no_reason(
     assert client.post(page, data=form).status_code == 302
     (entry,) = trail(dashboard_app)
     assert "Sam: bedtime school nights: 20:30 -> 21:30" in entry.detail
+
+
+def test_a_reason_over_500_characters_is_refused_by_the_box_and_by_the_api(
+    tmp_path, dashboard_app, signed_in
+):
+    """The page's box says 500 characters; the server holds to it whatever is sent, saying so
+    by the field (and keeping what was typed) rather than storing it or cutting it short."""
+    client = signed_in("Jo", "administrator")
+    before = (tmp_path / "rules.yaml").read_text()
+    long = "Agreed at Sam's review. " * 25 + "end"  # 603 characters
+    assert len(long) == 603
+    refused = post(client, tmp_path, reason=long)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert 'id="reason-error"' in page and "at most 500 characters" in page
+    assert long.split()[-1] in page, "what was typed is kept in the box"
+    assert (tmp_path / "rules.yaml").read_text() == before and trail(dashboard_app) == []
+
+    rules = client.get("/api/rules").get_json()
+    loosened = rules["rules"]
+    loosened["children"]["sam"]["block_categories"] = ["gambling"]
+    token = client.get("/api/session").get_json()["csrf"]
+    body = {"version": rules["version"], "rules": loosened, "reason": long}
+    answer = client.put("/api/rules", json=body, headers={"X-CSRF-Token": token})
+    assert answer.status_code == 422
+    assert answer.get_json()["field"] == "reason"
+    assert "at most 500 characters" in answer.get_json()["error"]
+    assert (tmp_path / "rules.yaml").read_text() == before and trail(dashboard_app) == []
+
+    assert post(client, tmp_path, reason=long[:500]).status_code == 302  # the bound: saved
+    (entry,) = trail(dashboard_app)
+    assert f"reason: {long[:500].strip()}" in entry.detail, "kept whole"

@@ -13,7 +13,7 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dashboard.data.rules_file import ReasonNeeded, Saved, StaleEdit
+from dashboard.data.rules_file import ReasonNeeded, ReasonTooLong, Saved, StaleEdit
 from filterd.rules.parse import RulesError
 
 
@@ -25,6 +25,7 @@ class Failure(enum.Enum):
     STALE = (409, "stale")  # the rules changed since the person opened the page
     REFUSED = (422, "refused")  # filterd's parser refused the result
     REASON_NEEDED = (422, "reason needed")  # it lets a child reach a high-risk category
+    REASON_TOO_LONG = (422, "reason too long")  # the reason is over MAX_REASON characters
 
     @property
     def status(self) -> int:
@@ -60,6 +61,8 @@ def saving() -> Iterator[None]:
         raise ActionError(Failure.STALE, str(err)) from None
     except ReasonNeeded as err:
         raise ActionError(Failure.REASON_NEEDED, "reason needed", err.loosened) from None
+    except ReasonTooLong as err:
+        raise ActionError(Failure.REASON_TOO_LONG, str(err), field="reason") from None
     except RulesError as err:
         raise ActionError(
             Failure.REFUSED, "Not saved: " + "; ".join(err.problems), err.problems

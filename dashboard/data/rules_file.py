@@ -58,6 +58,18 @@ class Saved(NamedTuple):
     described: list[str]  # each changed setting, before -> after, in plain words (audit trail)
 
 
+MAX_REASON = 500  # characters in a reason for loosening (the page's box says the same)
+
+
+class ReasonTooLong(Exception):
+    """A reason longer than MAX_REASON: refused whole, never cut short without a word."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"The reason can be at most {MAX_REASON} characters. Shorten it, then save again."
+        )
+
+
 class ReasonNeeded(Exception):
     """The save lets a child reach a high-risk category: it needs a reason, which is kept."""
 
@@ -149,6 +161,10 @@ class RulesFile:
         caller asks for no reason, as quick actions, which loosen no category)."""
         if self.path is None:
             raise NoRulesFile()
+        if reason is not None:  # a line break typed counts once, as the page's box counts it
+            reason = reason.replace("\r\n", "\n")
+            if len(reason.strip()) > MAX_REASON:
+                raise ReasonTooLong()
         data = encoded(raw)
         rules = parse_rules_bytes(data)  # exactly what filterd will check when it reads it
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -135,6 +135,8 @@ def _failed(err: ActionError):
         return jsonify(error="refused", problems=err.problems), err.failure.status
     if err.failure is Failure.REASON_NEEDED:
         return jsonify(error="reason needed", loosened=err.problems), err.failure.status
+    if err.field:
+        return jsonify(error=str(err), field=err.field), err.failure.status
     return jsonify(error=str(err)), err.failure.status
 
 
@@ -219,7 +221,7 @@ def save_rules():
             g.user,
             raw,
             str(body.get("version", "")),
-            str(body.get("reason", ""))[:500],
+            str(body.get("reason", "")),
         )
     except ActionError as err:
         return _failed(err)

@@ -151,11 +151,13 @@ def choose(child: str, service_id: str):
             choice,
             fields,
             request.form.get("version", ""),
-            request.form.get("reason", "")[:500],
+            request.form.get("reason", ""),
         )
     except ActionError as err:
         if err.failure in (Failure.NOT_FOUND, Failure.INVALID):
             abort(err.failure.status, str(err))
+        if err.failure is Failure.REASON_TOO_LONG:  # said by the box, what was typed kept
+            return _render_app(child, service_id, snapshot, None, fields, 400, str(err))
         if err.failure is Failure.REASON_NEEDED:
             name = catalogue.services[service_id].name
             needed = (

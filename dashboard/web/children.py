@@ -276,7 +276,7 @@ def save(child: str, screen: str):
             child,
             form,
             request.form.get("version", ""),
-            request.form.get("reason", "")[:500],
+            request.form.get("reason", ""),
         )
     except ActionError as err:
         if err.failure is Failure.NOT_FOUND:
@@ -288,6 +288,8 @@ def save(child: str, screen: str):
                 f" ({'; '.join(err.problems)}). Say why in the box below, then save again."
             )
             return _render_screen(child, screen, snapshot, form, {"reason": needed}, status=400)
+        if err.failure is Failure.REASON_TOO_LONG:  # said by the box, what was typed kept
+            return _render_screen(child, screen, snapshot, form, {"reason": str(err)}, status=400)
         if err.failure is Failure.STALE:
             return _render_screen(child, screen, snapshot, form, problems=[str(err)], status=409)
         shown = for_child(err.problems, child, apply_form(old, form))
