@@ -22,8 +22,9 @@ WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
 
 def request_host(environ: dict) -> str:
-    """The Host header's name, lower case, without the port."""
-    return (urlsplit("//" + environ.get("HTTP_HOST", "")).hostname or "").lower()
+    """The Host header's name, lower case, without the port or a trailing dot (the fully
+    qualified `filterd.home.arpa.` is the same name)."""
+    return (urlsplit("//" + environ.get("HTTP_HOST", "")).hostname or "").lower().rstrip(".")
 
 
 def make_plain_app(
@@ -32,7 +33,7 @@ def make_plain_app(
     """The WSGI app of the plain-HTTP listener; `other_hosts` serves names that are not the
     dashboard's (the block page)."""
     https_port = settings.listen.rpartition(":")[2]
-    dashboard_hosts = set(settings.allowed_hosts)
+    dashboard_hosts = {h.lower().rstrip(".") for h in settings.allowed_hosts}
 
     def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
         host = request_host(environ)

@@ -309,10 +309,14 @@ def test_markup_in_the_host_header_is_never_shown_as_markup(box: Box):
 
 
 def test_the_dashboards_own_name_still_goes_to_https(box: Box):
-    connection = http.client.HTTPConnection("127.0.0.1", box.http_port, timeout=5)
-    connection.request("GET", "/", headers={"Host": "filterd.home.arpa"})
-    assert connection.getresponse().status == 308
-    connection.close()
+    # The fully qualified name (a trailing dot), in any case, is the same name.
+    for host in ("filterd.home.arpa", "filterd.home.arpa.", "FilterD.Home.ARPA."):
+        connection = http.client.HTTPConnection("127.0.0.1", box.http_port, timeout=5)
+        connection.request("GET", "/", headers={"Host": host})
+        response = connection.getresponse()
+        assert response.status == 308, host
+        assert response.getheader("Location").startswith("https://filterd.home.arpa:"), host
+        connection.close()
 
 
 def test_block_page_style_needs_no_address_typed_by_hand():
