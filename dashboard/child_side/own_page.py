@@ -24,12 +24,6 @@ class Line(NamedTuple):
     spent: bool = False  # a limit used up: shown as such, not only by colour
 
 
-def _clock(moment: float, rules: Rules, now: float) -> str:
-    local = datetime.fromtimestamp(moment, rules.timezone)
-    today = datetime.fromtimestamp(now, rules.timezone).date()
-    return f"{local:%H:%M}" if local.date() == today else f"{local:%A} {local:%H:%M}"
-
-
 def what_applies(rules: Rules, profile: Profile, reader: FilterdReader, now: float) -> list[Line]:
     """Plain sentences: paused until, bedtime, each limit used of allowed, sites let through."""
     used = usage_today(reader, profile, rules, now)
@@ -37,16 +31,16 @@ def what_applies(rules: Rules, profile: Profile, reader: FilterdReader, now: flo
     lines = []
     if in_force.paused:
         until = _pause_until(profile, now)
-        end = f" until {_clock(until, rules, now)}" if until is not None else " for now"
+        end = f" until {until(until, rules.timezone, now)}" if until is not None else " for now"
         lines.append(Line(f"A grown-up has paused the internet on this device{end}."))
     if in_force.offline:
         until = _offline_until(profile, now, rules)
-        end = f" until {_clock(until, rules, now)}" if until is not None else ""
+        end = f" until {until(until, rules.timezone, now)}" if until is not None else ""
         lines.append(Line(f"It is bedtime now{end}."))
     else:
         start = next_bedtime(profile, datetime.fromtimestamp(now, rules.timezone), rules.timezone)
         if start is not None:
-            lines.append(Line(f"Bedtime from {_clock(start.timestamp(), rules, now)}."))
+            lines.append(Line(f"Bedtime from {until(start.timestamp(), rules.timezone, now)}."))
     extra_all, extra = 0, {}
     for override in profile.overrides:
         if override.active(now) and override.kind is OverrideKind.EXTRA_TIME:
@@ -68,7 +62,7 @@ def what_applies(rules: Rules, profile: Profile, reader: FilterdReader, now: flo
         if override.kind is OverrideKind.ALLOW_SITE and override.active(now) and override.site:
             site = name_to_text(override.site)
             until = override.until
-            end = f" until {_clock(until, rules, now)}" if until is not None else ""
+            end = f" until {until(until, rules.timezone, now)}" if until is not None else ""
             lines.append(Line(f"You can use {site}{end}."))
     if not lines:
         lines.append(Line("No time limits or bedtime apply to this device right now."))

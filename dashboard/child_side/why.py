@@ -6,12 +6,12 @@ a device that belongs to no child gets the general answer."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import NamedTuple
 
 from dashboard.child_side.helplines import Helpline, helplines_for, needs_help_section
 from dashboard.child_side.words import because, time_for
 from dashboard.data.activity import usage_today
+from dashboard.data.when_words import hour_minute
 from filterd.catalogue.model import Catalogue
 from filterd.db.read import FilterdReader
 from filterd.lists.categories import BY_ID, ids_of
@@ -56,10 +56,6 @@ def _identified(rules: Rules, client: str, neighbours: dict[str, str]) -> Profil
         return None
     profile = state.profile
     return profile if rules.children.get(profile.id) is profile else None
-
-
-def _clock(moment: float, rules: Rules) -> str:
-    return datetime.fromtimestamp(moment, rules.timezone).strftime("%H:%M")
 
 
 def _offline_until(profile: Profile, now: float, rules: Rules) -> float | None:
@@ -186,11 +182,11 @@ def _sentence(
             return "A grown-up who looks after you has paused the internet on this device for now."
         return (
             "A grown-up who looks after you has paused the internet on this device until "
-            f"{_clock(until, rules)}."
+            f"{hour_minute(until, rules.timezone)}."
         )
     if reason == "offline":
         until = _offline_until(profile, now, rules)
-        end = f" until {_clock(until, rules)}" if until is not None else ""
+        end = f" until {hour_minute(until, rules.timezone)}" if until is not None else ""
         return f"It is bedtime, so the internet is off on this device{end}. Sleep well!"
     if reason == "limit":
         spent = [c for c in categories if in_force.spent_mask >> _bit(c) & 1]

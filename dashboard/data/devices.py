@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import time
 from typing import Any, NamedTuple
 
 from dashboard.data.device_decisions import KEPT, REMOVED, VISITOR, Decision
@@ -221,13 +220,3 @@ def device_address(text: str) -> tuple[str, str] | None:
         return "ip", str(ipaddress.ip_address(text))
     except ValueError:
         return None
-
-
-def ago(then: float, now: float | None = None) -> str:
-    """How long ago, as a carer says it: just now, 5 minutes ago, 3 hours ago, 2 days ago."""
-    seconds = max(0, (time.time() if now is None else now) - then)
-    for size, unit in ((86_400, "day"), (3600, "hour"), (60, "minute")):
-        if seconds >= size:
-            count = int(seconds // size)
-            return f"{count} {unit}{'s' if count != 1 else ''} ago"
-    return "just now"

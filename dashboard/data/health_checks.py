@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from dashboard.alerts.outbox import Stuck
 from dashboard.data import rules_errors
+from dashboard.data.when_words import ago, stamp
 from filterd.db.read import FilterdReader
 
 # filterd writes its heartbeat every 5 s (filterd.events.heartbeat): six missed is not a
@@ -47,16 +48,6 @@ class Check:
         return self.state == "ok"
 
 
-def ago(seconds: float) -> str:
-    """'12 seconds ago', '3 minutes ago', '5 hours ago', '2 days ago'."""
-    seconds = max(0, int(seconds))
-    for size, unit in ((86_400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
-        if seconds >= size or size == 1:
-            n = seconds // size
-            return f"{n} {unit}{'' if n == 1 else 's'} ago"
-    return "just now"
-
-
 class Clock:
     """Times as the home reads them."""
 
@@ -64,9 +55,7 @@ class Clock:
         self.tz, self.now = tz, now
 
     def at(self, ts: float) -> str:
-        when = datetime.fromtimestamp(ts, self.tz)
-        today = datetime.fromtimestamp(self.now, self.tz).date()
-        return when.strftime("%H:%M" if when.date() == today else "%d %b %Y %H:%M").lstrip("0")
+        return stamp(ts, self.tz, self.now)
 
     def full(self, ts: float) -> str:
         return datetime.fromtimestamp(ts, self.tz).strftime("%Y-%m-%d %H:%M")

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from dashboard.data.devices import ago
+from dashboard.data.when_words import ago
 from filterd.lists.categories import CATEGORIES, ids_of, label_of
 from filterd.lists.freshness import STALE_DAYS, is_stale, last_good
 from filterd.lists.patterns import load_patterns
@@ -140,7 +140,7 @@ def _freshness(sources: list[dict[str, Any]], subscribed: bool, now: float) -> t
     done = [t for t in map(last_good, sources) if t is not None]
     if not done:
         return "not downloaded yet", stale
-    words = f"updated {ago(min(done), now)}"
+    words = f"updated {ago(now - min(done))}"
     if len(done) < len(sources):
         words += " (one of its lists not downloaded yet)"
     return words, stale

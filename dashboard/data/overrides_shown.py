@@ -9,7 +9,6 @@ read by filterd's own instant_of, so the card and DNS agree on when an override 
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -27,14 +26,6 @@ class ShownOverride(NamedTuple):
     text: str  # "+30 min until 21:00", "bedtime lifted until 22:00", "paused since 16:59"
 
 
-def _clock(moment: float, tz: ZoneInfo, now: float) -> str:
-    """21:00 today; "Sat 09:00" on another day."""
-    when = datetime.fromtimestamp(moment, tz)
-    if when.date() == datetime.fromtimestamp(now, tz).date():
-        return when.strftime("%H:%M")
-    return when.strftime("%a %H:%M")
-
-
 def _label(category: Any) -> str:
     if isinstance(category, str) and category in BY_ID:
         return label_of(category)
@@ -48,12 +39,12 @@ def active_overrides(raw: Any, tz: ZoneInfo, now: float) -> list[ShownOverride]:
         if not isinstance(item, dict) or override_expired(item, tz, now):
             continue
         until = instant_of(item["until"], tz) if item.get("until") is not None else None
-        ends = f"until {_clock(until, tz, now)}" if until is not None else ""
+        ends = f"until {until(until, tz, now)}" if until is not None else ""
         kind = item.get("kind")
         if kind == "pause":
             since = _SINCE.search(str(item.get("note") or ""))
             started = instant_of(since[1], tz) if since else None
-            text = f"paused since {_clock(started, tz, now)}" if started else "paused"
+            text = f"paused since {until(started, tz, now)}" if started else "paused"
             text += f", {ends}" if ends else ", until you resume"
         elif kind == "extra_time":
             minutes = item.get("minutes")

@@ -6,6 +6,8 @@ autoescaping and written to the rules file only as YAML strings.
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from dashboard.actions import ActionError, Failure
@@ -22,8 +24,9 @@ from dashboard.actions.unknown_devices import choose
 from dashboard.app import current_dashboard
 from dashboard.data import device_records
 from dashboard.data.accounts import Permission
-from dashboard.data.devices import HOUSEHOLD_OWNER, ago
+from dashboard.data.devices import HOUSEHOLD_OWNER
 from dashboard.data.unknown_devices import CHOICES, current, described
+from dashboard.data.when_words import ago
 from dashboard.web.security import requires
 
 blueprint = Blueprint("devices", __name__, template_folder="../templates")
@@ -54,7 +57,7 @@ def _render(errors: dict[tuple[str, str], str] | None = None, add_form=None, sta
             version=snapshot.version,
             file_problems=snapshot.problems,
             checklist=device_records.CHECKLIST.values(),
-            ago=ago,
+            ago=lambda then: ago(time.time() - then),
             any_new=any(d.new for d in devices),
             filterd_ran=current_dashboard().filterd_db().exists,
             unassigned=sum(1 for d in devices if d.owner is None),

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.data.health_checks import ago, refused_problems
+from dashboard.data.health_checks import refused_problems
+from dashboard.data.when_words import ago
 from filterd.dns.query import Reason
 from filterd.selftest.profiles import plainly
 
@@ -47,7 +48,8 @@ def test_filterds_refusals_are_said_by_the_one_table_without_a_key_path(
 
 
 def test_ages_are_said_in_words() -> None:
-    assert ago(1) == "1 second ago"
+    assert ago(1) == "just now"
+    assert ago(40) == "40 seconds ago"
     assert ago(75) == "1 minute ago"
     assert ago(7300) == "2 hours ago"
     assert ago(3 * 86_400) == "3 days ago"
