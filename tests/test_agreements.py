@@ -363,3 +363,20 @@ def test_a_rules_change_draft_does_not_say_who_took_part_in_the_old_one(app):
     # The signed version still says who took part in it.
     first = words(carer.get("/children/sam/agreement/1").get_data(as_text=True))
     assert f"The child: Sam, on {old_day}" in first
+
+
+def test_a_review_date_already_passed_is_refused_by_the_field(app):
+    """Found by the outside check: a review date in the past was accepted."""
+    carer = logged_in(app, "cam", "carer")
+    page = carer.get("/children/sam/agreement").get_data(as_text=True)
+    today = date.today().isoformat()
+    assert re.search(rf'id="f-review" name="review" type="date"[^>]* min="{today}"', page)
+    csrf = csrf_of(carer, "/children/sam/agreement")
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    reply = carer.post("/children/sam/agreement", data=agreement_form(csrf, review=yesterday))
+    assert reply.status_code == 400
+    errors = dict(re.findall(r'class="field-error" id="error-([a-z_]+)">([^<]+)<', reply.text))
+    assert errors == {"review": "Review date: that day has passed. Choose today or a later day."}
+    assert "No agreement recorded" in words(carer.get("/").get_data(as_text=True))
+    today_form = agreement_form(csrf, review=today)
+    assert carer.post("/children/sam/agreement", data=today_form).status_code == 302

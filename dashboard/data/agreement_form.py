@@ -131,6 +131,8 @@ def check_fields(fields: dict[str, Any], today: date) -> dict[str, Any]:
         problems["review"] = "Review date: choose the date this agreement is next reviewed."
     elif when is None:
         problems["review"] = "Review date: give a date, like 2027-05-01."
+    elif when < today:
+        problems["review"] = "Review date: that day has passed. Choose today or a later day."
     elif when > today + timedelta(days=2 * 366):
         problems["review"] = "Review date: choose a date within two years."
     if problems:

@@ -5,6 +5,7 @@ any earlier version."""
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
@@ -77,6 +78,7 @@ def _render(
             name_limit=agreement_form.NAME_LIMIT,
             sign_parts=agreement_form.SIGN_PARTS,
             tz=tz,
+            today=datetime.fromtimestamp(now, tz).date().isoformat(),
             changes=_changes(db, child, profile.name if profile else child, current),
             rules_refused=snapshot.rules is None,
         ),
