@@ -70,7 +70,7 @@ ACTION_WORDS: dict[str, str] = {
     "user.two_factor_off": "turned two-factor sign-in off",
     "user.two_factor_on": "turned two-factor sign-in on",
 }
-TARGET_WORDS = {"(all)": "all the rules", "rules file": "the rules file"}
+TARGET_WORDS = {"(all)": "all children", "rules file": "the rules file"}
 KIND_WORDS = {
     **{name: kind.summary for name, kind in KINDS.items()},
     **dict(DIGEST_LABELS),
@@ -97,9 +97,12 @@ class Shown(NamedTuple):
     detail: str
 
 
-def shown(action: str, target: str, detail: str, names: dict[str, str]) -> Shown:
-    """One stored row in words; `names`: child ids to the names the rules give them."""
+def shown(action: str, target: str, detail: str, names: dict[str, str], user: str = "") -> Shown:
+    """One stored row in words; `names`: child ids to the names the rules give them; `user`:
+    who did it (a target that only repeats them is left out)."""
     words = ACTION_WORDS.get(action, action.replace(".", " ").replace("_", " "))
+    if target == user:
+        target = ""
     if action == "refused":
         return Shown(words, _refused(target, names), detail)
     if action == "report.evidence" and MONTH(target):
@@ -111,7 +114,7 @@ def shown(action: str, target: str, detail: str, names: dict[str, str]) -> Shown
 
 
 def _refused(target: str, names: dict[str, str]) -> str:
-    """ "POST /children/mia-jones/blocked" as "a change to a child's rules (Mia Jones)"."""
+    """ "POST /children/mia-jones/blocked" as "a change to a child's rules for Mia Jones"."""
     method, _, path = target.partition(" ")
     parts = [p for p in path.split("/") if p and p != "api"]
     if not parts:
@@ -119,4 +122,4 @@ def _refused(target: str, names: dict[str, str]) -> str:
     page = PAGES.get(parts[0], "a page")
     who = [names[p] for p in parts[1:] if p in names]
     doing = "opening" if method in ("GET", "HEAD") else "a change to"
-    return f"{doing} {page}" + (f" ({who[0]})" if who else "")
+    return f"{doing} {page}" + (f" for {who[0]}" if who else "")

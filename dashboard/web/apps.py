@@ -100,7 +100,14 @@ def app(child: str, service_id: str):
 
 
 def _render_app(
-    child, service_id, snapshot, problems=None, form=None, status: int = 200, reason_needed=""
+    child,
+    service_id,
+    snapshot,
+    problems=None,
+    form=None,
+    status: int = 200,
+    reason_needed="",
+    reason_at="",
 ):
     catalogue = _catalogue()
     if service_id not in catalogue.services:
@@ -128,6 +135,7 @@ def _render_app(
             kind_label=app_choices.KIND_LABELS.get(state.service.kind, ""),
             high_risk=state.service.category in HIGH_RISK,
             reason_needed=reason_needed,
+            reason_at=reason_at,
         ),
         status,
     )
@@ -164,7 +172,11 @@ def choose(child: str, service_id: str):
                 f"{name} is in a high-risk category, so allowing it needs a reason. Say why in"
                 " the box by the button, then choose again."
             )
-            return _render_app(child, service_id, snapshot, None, fields, 400, needed)
+            hours = choice == app_choices.HOURS
+            box = "hours" if hours else "choice"  # said by the button that was pressed
+            return _render_app(
+                child, service_id, snapshot, None, fields if hours else None, 400, needed, box
+            )
         stale = err.failure is Failure.STALE
         problems = (
             [str(err)]

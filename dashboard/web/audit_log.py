@@ -47,7 +47,7 @@ def index():
         if isinstance(body, dict)
     }
     entries = [
-        (entry, shown(entry.action, entry.target, entry.detail, names))
+        (entry, shown(entry.action, entry.target, entry.detail, names, entry.user))
         for entry in audit.page(db, number)
     ]
     return render_template(

@@ -88,10 +88,10 @@ def test_the_audit_page_shows_words_not_codes(tmp_path):
     for code in ("rules.save", "(all)", "report.evidence", ">2026-11<", "block.high_risk",
                  "digest.daily", "POST /children", "child.pause"):  # fmt: skip
         assert code not in page, code
-    assert "changed rules" in page and "all the rules" in page
+    assert "changed rules" in page and "all children" in page
     assert "downloaded the monthly evidence report" in page and "November 2026" in page
     assert "A child&#39;s device was blocked from a high-risk site" in page
     assert "A daily summary each morning" in page
-    assert "was refused" in page and "a change to a child&#39;s rules (Alex)" in page
+    assert "was refused" in page and "a change to a child&#39;s rules for Alex" in page
     assert "paused a child&#39;s internet" in page and '<span class="target">Sam</span>' in page
     assert [tuple(e) for e in audit_trail(app)][: len(before)] == before, "rows unchanged"

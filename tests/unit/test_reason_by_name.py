@@ -96,7 +96,7 @@ def test_allowing_a_dating_app_needs_a_reason_in_the_api_and_the_apps_page(app):
     refused = carer.post("/children/alex/apps/tinder", data=form)
     assert refused.status_code == 400
     text = refused.get_data(as_text=True)
-    assert "allowing it needs a reason" in text
+    assert text.count("allowing it needs a reason") == 1, "said once, by the Allow button"
     assert "services" not in _rules_on_disk(app)["children"]["alex"]
 
     saved = carer.post("/children/alex/apps/tinder", data={**form, "reason": "Aged 18 next week"})
