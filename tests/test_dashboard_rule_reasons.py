@@ -83,3 +83,21 @@ def test_a_reason_over_500_characters_is_refused_by_the_box_and_by_the_api(
     assert post(client, tmp_path, reason=long[:500]).status_code == 302  # the bound: saved
     (entry,) = trail(dashboard_app)
     assert f"reason: {long[:500].strip()}" in entry.detail, "kept whole"
+
+
+def test_a_long_reason_is_kept_whole_in_the_audit_trail_when_a_save_changes_much(
+    tmp_path, dashboard_app, signed_in
+):
+    """A save unblocking every category lists many changes: the audit entry keeps the whole
+    reason (the point of asking for it) and counts the settings it has no room for."""
+    client = signed_in("Jo", "administrator")
+    reason = "Agreed at Sam's review with the social worker and Sam's parent. " * 7 + "End."
+    assert len(reason) <= 500
+    form = sam_form(tmp_path)
+    form["block"] = []  # every category unblocked
+    page = "/children/sam/blocked"
+    form.update(csrf=csrf_of(client, page), version=version_of(client, page), reason=reason)
+    assert client.post(page, data=form).status_code == 302
+    (entry,) = trail(dashboard_app)
+    assert entry.detail.endswith(f"reason: {reason.strip()}"), entry.detail[-200:]
+    assert "more setting" in entry.detail and "Sam: adult: blocked -> allowed" in entry.detail

@@ -13,6 +13,7 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from dashboard.data.audit import MAX_FIELD
 from dashboard.data.rules_file import ReasonNeeded, ReasonTooLong, Saved, StaleEdit
 from filterd.rules.parse import RulesError
 
@@ -70,5 +71,22 @@ def saving() -> Iterator[None]:
 
 
 def changes_text(saved: Saved) -> str:
-    """What a save changed, before -> after in plain words, for its audit entry."""
-    return "; ".join(saved.described) or "no change"
+    """What a save changed, before -> after in plain words, for its audit entry. The reason
+    for a loosening is kept whole: when everything would not fit the entry, the last changed
+    settings are counted ("and 4 more settings") rather than the reason cut off."""
+    lines = list(saved.described)
+    if not lines:
+        return "no change"
+    text = "; ".join(lines)
+    if len(text) <= MAX_FIELD or not lines[-1].startswith("reason: "):
+        return text
+    reason, changes = lines[-1], lines[:-1]
+    dropped = 0
+    while changes:
+        more = f"and {dropped} more setting{'s' if dropped != 1 else ''}" if dropped else ""
+        text = "; ".join([*changes, *([more] if more else []), reason])
+        if len(text) <= MAX_FIELD:
+            return text
+        changes.pop()
+        dropped += 1
+    return "; ".join([f"{dropped} settings changed", reason])
