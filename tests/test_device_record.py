@@ -115,6 +115,13 @@ def test_bad_answers_are_refused_by_their_field_and_nothing_is_kept(tmp_path):
         assert f'aria-describedby="{field}' in page or f"{field}-error" in page
     assert 'value="location_off" checked' in page  # what was ticked is shown again as left
     assert "x" * 81 in page  # the typed text comes back to be corrected
+    # Found by the outside check: markup was kept where a device's name refuses it.
+    markup = fill(jo, TABLET, bought_by="<img src=x onerror=alert(1)>")
+    assert markup.status_code == 400
+    assert (
+        '<p class="field-error" id="bought_by-error">A name is plain words: leave out &lt;'
+        in markup.get_data(as_text=True)
+    )
     assert fill(jo, TABLET, handed_over="27/11/2026").status_code == 400
     assert "Give the date as day, month and year" in (
         fill(jo, TABLET, handed_over="27/11/2026").get_data(as_text=True)

@@ -295,6 +295,8 @@ def test_an_account_given_today_as_its_last_day_works_until_midnight(tmp_path):
         ({"confirm": "something else"}, "confirm", "The two passwords are not the same."),
         ({"password": "password", "confirm": "password"}, "password", ""),
         ({"name": ""}, "name", "A name is 1 to 64"),
+        # found by the outside check: markup was accepted in a practitioner's name
+        ({"name": "<img src=x onerror=alert(1)>"}, "name", "Their name: a name is plain words"),
     ],
 )
 def test_a_practitioner_is_added_only_with_children_and_a_near_last_day(

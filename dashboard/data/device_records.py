@@ -16,7 +16,7 @@ import time
 from datetime import date
 from typing import NamedTuple
 
-from filterd.text.people import text_problem
+from filterd.text.people import name_problem, text_problem
 
 # The set-up checklist: key (stored) -> what the carer checks, in plain words.
 CHECKLIST: dict[str, str] = {
@@ -138,6 +138,8 @@ def problems(typed: RecordInput, today: date) -> dict[str, str]:
             found[field] = f"Say {what}: a name or an organisation, such as the local authority."
         elif text_problem(value, MAX_TEXT) is not None:
             found[field] = f"Keep this to {MAX_TEXT} letters, numbers and punctuation."
+        elif (problem := name_problem(value, MAX_TEXT)) is not None:
+            found[field] = f"{problem[:1].upper()}{problem[1:]}."
     if not typed.handed_over.strip():
         found["handed_over"] = "Give the date the device was handed to the carer."
     else:

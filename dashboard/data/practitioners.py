@@ -25,6 +25,7 @@ from dashboard.data.accounts import (
     Role,
     User,
 )
+from filterd.text.people import name_problem
 
 KINDS: dict[str, str] = {
     "social_worker": "Social worker",
@@ -118,6 +119,8 @@ class NewPractitioner(NamedTuple):
 def problems(typed: NewPractitioner, known_children: set[str], today: date) -> dict[str, str]:
     """Field -> what is wrong with it, in plain words (the password is checked on adding)."""
     found: dict[str, str] = {}
+    if typed.name.strip() and (problem := name_problem(typed.name.strip(), 64)) is not None:
+        found["name"] = f"Their name: {problem}."
     if typed.kind not in KINDS:
         found["kind"] = "Choose who they are: social worker, reviewing officer or visitor."
     if not typed.children:
