@@ -225,7 +225,8 @@ def selftest_command(path: Path, children: bool = False, wait: float = 60.0) -> 
         results.append(result)
     for result in results:
         for check in result["checks"]:
-            print(f"{'ok  ' if check['ok'] else 'FAIL'} {check['name']}: {check['detail']}")
+            said = "note" if check.get("notice") else "ok  " if check["ok"] else "FAIL"
+            print(f"{said} {check['name']}: {check['detail']}")
     return 0 if all(result["ok"] for result in results) else 1
 
 

@@ -52,6 +52,34 @@ def test_the_self_test_finds_a_category_no_list_covers_and_health_shows_it(start
     assert "gambling: covered by a list (no list has any name in it" in page
 
 
+def test_a_new_box_with_no_licensed_illegal_list_passes_with_a_standing_notice(
+    start_filterd, tmp_path
+):
+    """As installed: nothing covers the illegal tier until the home adds its licensed list.
+    That is said in plain words on Health, not a failed self-test (selftest.failed) each time."""
+    shipped = write_lists(tmp_path / "shipped", adult=["adult.example"])
+    filterd = start_filterd(
+        lists_update={
+            "directory": str(tmp_path / "lists"),
+            "shipped": str(shipped),
+            "refresh_hours": 0,
+        },
+        block_categories=["adult"],
+        discovery=NO_DISCOVERY,
+    )
+    done = run_cli("selftest", "--config", str(filterd.config_path))
+    notice = "No illegal-content list yet: add the IWF list your licence gives you"
+    assert f"note illegal content: covered by a list: {notice}" in done.stdout.splitlines()
+    assert done.returncode == 0, done.stdout + done.stderr
+    (row,) = [e for e in events(filterd.db_path) if e[2].startswith("selftest.")]
+    assert row[2] == "selftest.result"
+
+    app = make_app(filterd.workdir)
+    page = logged_in(app, "Vi", "viewer").get("/health").get_data(as_text=True)
+    shown = page[page.index('id="selftest"') :]
+    assert notice in shown and "found problems" not in shown[:400]
+
+
 def test_the_self_tests_own_questions_are_not_logged_but_a_device_using_its_mark_is(
     start_filterd, tmp_path
 ):

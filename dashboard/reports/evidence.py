@@ -129,7 +129,9 @@ def build(
         what = "each child's rules" if event.data.get("scope") == "profiles" else "household"
         pdf.line(f"{datetime.fromtimestamp(event.ts, tz):%d %b %H:%M} ({what}): {verdict}")
         for check in event.data.get("checks", []):
-            if not check.get("ok"):
+            if check.get("notice"):
+                pdf.line(f"    note: {check.get('detail')}")
+            elif not check.get("ok"):
                 pdf.line(f"    not ok: {check.get('name')} ({check.get('detail')})")
     if not tests:
         pdf.line("The self-test did not run this month.")

@@ -33,7 +33,7 @@ from filterd.rules.model import Profile, Rules
 from filterd.rules.service import RulesService
 from filterd.rules.usage import UsageTracker
 from filterd.selftest.run import Check
-from filterd.selftest.samples import sample_names, uncovered
+from filterd.selftest.samples import sample_names, standing_notice, uncovered
 from filterd.serve.admission import Parse
 
 PROBE_CLIENT = "127.0.0.1"  # never identified: the probe's policy stage names the child
@@ -136,8 +136,11 @@ class ProfileProbe:
                 label = f"{first}: {label_of(category)}"
                 names = sample_names(lists, category)
                 if not names:
-                    detail = uncovered(lists, category)
-                    checks.append(Check(f"{label} blocked", False, detail))
+                    notice = standing_notice(lists, category)
+                    if notice is not None:
+                        checks.append(Check(f"{label} blocked", True, notice, notice=True))
+                        continue
+                    checks.append(Check(f"{label} blocked", False, uncovered(lists, category)))
                     continue
                 missed = [
                     n
