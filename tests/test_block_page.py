@@ -433,3 +433,27 @@ def test_a_blocked_app_is_named_on_the_block_page(box: Box):
     box.blocked_and_logged("tiktok.com", "blocked")
     page = box.visit("tiktok.com", SAM)
     assert "TikTok is blocked for you on this Wi-Fi." in page
+
+
+def test_at_bedtime_asking_from_the_own_page_is_answered_kindly(box: Box):
+    now = datetime.now(TZ)
+    start, end = now - timedelta(hours=1), now + timedelta(hours=1)
+    bedtime = {"days": "every_day", "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
+    box.write_rules(offline=[bedtime])
+    time.sleep(2.5)  # filterd applies a rules file within 2 s
+    box.blocked_and_logged("social.example", "offline")
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", box.http_port, timeout=5, source_address=(SAM, 0)
+    )
+    body = urllib.parse.urlencode({"site": "social.example", "message": "please"})
+    headers = {"Host": "filterd.home.arpa", "Content-Type": "application/x-www-form-urlencoded"}
+    try:
+        connection.request("POST", "/me", body=body, headers=headers)
+        response = connection.getresponse()
+        page = response.read().decode()
+    finally:
+        connection.close()
+    assert response.status == 403
+    assert "It is bedtime now" in page and "ask a grown-up who looks after you tomorrow" in page
+    assert "cannot be asked for from here" not in page
+    assert box.requests_stored() == []

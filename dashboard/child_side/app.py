@@ -36,6 +36,13 @@ from filterd.lists.update import index_path
 from filterd.text.people import shown, text_problem
 
 NOT_ASKABLE = "This site cannot be asked for from here. You can talk to a grown-up you trust."
+# Bedtime and a pause are lifted from the carer's own screen, not asked for site by site.
+NOT_NOW = {
+    "offline": "It is bedtime now, so sites cannot be asked for. Sleep well! You can ask a"
+    " grown-up who looks after you tomorrow.",
+    "paused": "A grown-up has paused the internet on this device for now, so sites cannot be"
+    " asked for. You can talk to them about it.",
+}
 FOREIGN = "That request did not come from this page, so it was not sent."
 TOO_MANY = (
     "You have asked a lot of times this hour, so this one was not sent. Try again later,"
@@ -202,7 +209,7 @@ def create_child_app(config: Config) -> Flask:
         client = request.remote_addr or ""
         moment = now()
         if not why.can_ask:
-            return refuse(403, NOT_ASKABLE)
+            return refuse(403, NOT_NOW.get(why.blocked_by, NOT_ASKABLE))
         message = request.form.get("message", "").strip()
         problem = text_problem(message, access_requests.MAX_MESSAGE) if message else None
         if problem is not None:

@@ -13,6 +13,7 @@ from dashboard.child_side.why import _offline_until, _pause_until
 from dashboard.child_side.words import time_for
 from dashboard.data.access_requests import AccessRequest
 from dashboard.data.activity import usage_today
+from dashboard.data.when_words import until as ends_at
 from filterd.db.read import FilterdReader
 from filterd.dns.wire import name_to_text
 from filterd.rules.decide import OVERALL, situation
@@ -31,16 +32,18 @@ def what_applies(rules: Rules, profile: Profile, reader: FilterdReader, now: flo
     lines = []
     if in_force.paused:
         until = _pause_until(profile, now)
-        end = f" until {until(until, rules.timezone, now)}" if until is not None else " for now"
+        end = f" until {ends_at(until, rules.timezone, now)}" if until is not None else " for now"
         lines.append(Line(f"A grown-up has paused the internet on this device{end}."))
+    bedtime_ends = _offline_until(profile, now, rules)  # a bedtime open now, lifted or not
     if in_force.offline:
-        until = _offline_until(profile, now, rules)
-        end = f" until {until(until, rules.timezone, now)}" if until is not None else ""
+        end = "" if bedtime_ends is None else f" until {ends_at(bedtime_ends, rules.timezone, now)}"
         lines.append(Line(f"It is bedtime now{end}."))
+    elif bedtime_ends is not None:  # bedtime now, but a grown-up lifted it
+        lines.append(Line(_lifted(profile, bedtime_ends, rules, now)))
     else:
         start = next_bedtime(profile, datetime.fromtimestamp(now, rules.timezone), rules.timezone)
         if start is not None:
-            lines.append(Line(f"Bedtime from {until(start.timestamp(), rules.timezone, now)}."))
+            lines.append(Line(f"Bedtime from {ends_at(start.timestamp(), rules.timezone, now)}."))
     extra_all, extra = 0, {}
     for override in profile.overrides:
         if override.active(now) and override.kind is OverrideKind.EXTRA_TIME:
@@ -62,15 +65,29 @@ def what_applies(rules: Rules, profile: Profile, reader: FilterdReader, now: flo
         if override.kind is OverrideKind.ALLOW_SITE and override.active(now) and override.site:
             site = name_to_text(override.site)
             until = override.until
-            end = f" until {until(until, rules.timezone, now)}" if until is not None else ""
+            end = f" until {ends_at(until, rules.timezone, now)}" if until is not None else ""
             lines.append(Line(f"You can use {site}{end}."))
     if not lines:
         lines.append(Line("No time limits or bedtime apply to this device right now."))
     return lines
 
 
+def _lifted(profile: Profile, bedtime_ends: float, rules: Rules, now: float) -> str:
+    """Bedtime lifted: until when, and the bedtime that follows if the lift ends first."""
+    lifts = [
+        o.until for o in profile.overrides if o.kind is OverrideKind.LIFT_BEDTIME and o.active(now)
+    ]
+    lift_ends = None if None in lifts or not lifts else max(u for u in lifts if u is not None)
+    ends = f"{datetime.fromtimestamp(bedtime_ends, rules.timezone):%H:%M}"  # within a night
+    if lift_ends is None or lift_ends >= bedtime_ends:
+        return f"Bedtime is off tonight, until {ends}."
+    lifted = f"{datetime.fromtimestamp(lift_ends, rules.timezone):%H:%M}"
+    return f"Bedtime is off until {lifted}, then it is bedtime until {ends}."
+
+
 def _limit(label: str, used: int, allowed: int, spent: bool) -> Line:
-    text = f"{label}: {min(used, allowed)} of {allowed} minutes"
+    unit = "minute" if allowed == 1 else "minutes"
+    text = f"{label}: {min(used, allowed)} of {allowed} {unit}"
     return Line(text + (" (used up)" if spent else ""), spent)
 
 

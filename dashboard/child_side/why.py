@@ -40,6 +40,7 @@ class Why(NamedTuple):
     child: str = ""  # the child's id when the device is theirs ('' for a visitor)
     device: str = ""  # the device's name in the rules
     can_ask: bool = False  # a request for access may be made (never for illegal content)
+    blocked_by: str = ""  # filterd's reason (offline, paused...): a refused ask says it kindly
 
 
 def child_of(rules: Rules, client: str, filterd_db: FilterdReader) -> Profile | None:
@@ -116,6 +117,7 @@ def explain(
         profile.id,
         device_name(rules, client, filterd_db.neighbours_of(client)),
         askable,
+        reason,
     )
 
 
