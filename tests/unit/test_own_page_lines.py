@@ -45,3 +45,12 @@ def test_a_lifted_bedtime_says_until_when_and_the_bedtime_after(tmp_path):
 
 def test_one_minute_is_singular(tmp_path):
     assert "Time online today: 0 of 1 minute" in lines(tmp_path, offline=[], limits={"overall": 1})
+
+
+def test_bedtime_now_and_a_pause_say_until_when(tmp_path):
+    pause = {"kind": "pause", "until": "2026-11-28T23:15:00+00:00"}
+    said = lines(tmp_path, offline=BEDTIME, overrides=[pause])
+    assert said[:2] == [
+        "A grown-up has paused the internet on this device until 23:15.",
+        "It is bedtime now until Sunday 08:00.",
+    ]
