@@ -202,6 +202,9 @@ def test_a_social_worker_reads_only_the_two_children_given(home: Home, browser) 
     browser.get(home.process.url + "/practitioner/children/kim")
     assert "Your account cannot see this child." in main_text(browser)
     check_page(browser, "practitioner-refused")
+    # found by the outside check: this page's one link was 19 px tall
+    back = browser.find_element(By.LINK_TEXT, "Back to the children")
+    assert back.size["height"] >= 44, back.size
     browser.get(home.process.url + "/blocked/")
     assert "Kimberley" not in browser.page_source and "403" in browser.title + main_text(browser)
     views = [(r["user"], r["target"]) for r in home.audit_rows("practitioner.view")]
