@@ -50,6 +50,7 @@ from filterd.policy.box_addresses import box_addresses
 from filterd.querylog import metrics as querylog_metrics
 from filterd.querylog.queue import QueryLog
 from filterd.rules import metrics as rules_metrics
+from filterd.rules.changes import Risk
 from filterd.rules.service import RulesService
 from filterd.rules.trusted_time import TrustedClock, sync_source_from_environment
 from filterd.selftest import profiles
@@ -112,7 +113,12 @@ class Daemon:
         )
         self.rules.unresolved = self.discovery.resolve_soon
         self.rules.emit = self.discovery.emit = self.events.emit
-        self.hand_edits = HandEdits(self.events.store, self.events.emit, self.clock.time)
+        apps = self.blocklists.apps
+        risk = Risk(
+            self.blocklists.store.categories,
+            lambda app: getattr(apps.current.services.get(app), "category", None),
+        )
+        self.hand_edits = HandEdits(self.events.store, self.events.emit, self.clock.time, risk)
         self.rules.adopted = self.hand_edits.adopted
         self.upstream_watch = UpstreamWatch(self.events.emit)
         self.heartbeat = Heartbeat(time.time())

@@ -4,6 +4,7 @@ words, and unblocking a high-risk category needs a reason, which is kept."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -79,6 +80,19 @@ def test_a_hand_edit_loosening_a_category_appears_in_the_audit_trail_with_before
     assert "Sam: adult: blocked -> allowed" in row[3]
     hand = [e for e in events(filterd.db_path) if e[2] == "rules.edited_by_hand"]
     assert len(hand) == 1 and hand[0][4] == "warning"
+
+
+def test_a_hand_edit_allowing_a_high_risk_site_by_name_is_a_loosening(home):
+    """Found by the outside check: opening a high-risk site through an allow list needed no
+    reason; filterd judges a hand edit's allow entries by the lists it answers from."""
+    filterd, rules_path, _ = home
+    write(rules_path, rules_dict(allow=["adult.example", "school.example"]))
+    assert wait_for(
+        lambda: any(e[2] == "rules.edited_by_hand" for e in events(filterd.db_path)), timeout=10
+    )
+    (hand,) = [e for e in events(filterd.db_path) if e[2] == "rules.edited_by_hand"]
+    loosened = json.loads(hand[7])["loosens_high_risk"]
+    assert loosened == ["Sam: allow list: none -> adult.example, school.example"]
 
 
 def test_a_dashboard_save_is_not_taken_for_a_hand_edit_and_a_loosening_needs_a_reason(home):

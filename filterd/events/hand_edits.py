@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from filterd.db.events import EventLog
 from filterd.events.kinds import RULES_EDITED_BY_HAND
-from filterd.rules.changes import describe
+from filterd.rules.changes import Risk, describe
 from filterd.rules.model import Rules
 
 log = logging.getLogger(__name__)
@@ -23,10 +23,17 @@ log = logging.getLogger(__name__)
 
 class HandEdits:
     def __init__(
-        self, store: EventLog, emit: Callable[..., None], now: Callable[[], float] = time.time
+        self,
+        store: EventLog,
+        emit: Callable[..., None],
+        now: Callable[[], float] = time.time,
+        risk: Risk | None = None,
     ) -> None:
         self.store = store
         self.emit = emit
+        # What the lists and apps in force say of a name or app: a hand edit opening a
+        # high-risk site by name or allowing a high-risk app is loosening too, as on a page.
+        self.risk = risk
         self.now = now  # the daemon's clock: the event's time, as every other event has
         self._tasks: set[asyncio.Task] = set()
 
@@ -47,7 +54,7 @@ class HandEdits:
             log.exception("rules: cannot record a hand edit")
 
     def check(self, before: Rules, after: Rules, version: str) -> None:
-        changes = describe(before, after)
+        changes = describe(before, after, self.risk)
         if not changes or self.store.announced(version):
             return
         lines = [str(change) for change in changes]
