@@ -120,14 +120,14 @@ def test_extra_time_shows_the_new_allowance_and_undo_removes_it_with_an_audit(fr
     assert flash(page) == "Mia has 30 more minutes today."
     shown = card(page, "mia")
     assert "60 of 90 min (with 30 extra)" in shown and "Used up" not in shown, shown
-    assert "+30 min until " in shown and "Undo" in shown
+    assert "+30 min on today's limit" in shown and "Undo" in shown
     assert "child.extra" not in page and "extra_time" not in page
 
     [extra] = overrides(fresh, "mia")
     assert extra["kind"] == "extra_time"
     quick(carer, "mia", action="undo", until="0")
     page = carer.get("/").text
-    assert flash(page).startswith("Undone for Mia: +30 min until ")
+    assert html.unescape(flash(page)) == "Undone for Mia: +30 min on today's limit."
     assert overrides(fresh, "mia") == []
     shown = card(page, "mia")
     assert "60 of 60 min" in shown and "Used up" in shown and "Undo" not in shown
@@ -151,6 +151,22 @@ def test_pause_for_a_while_lists_since_and_until_and_a_stale_undo_is_refused(fre
     assert "already ended" in html.unescape(carer.get("/").text), again
 
 
+def test_pause_everyone_on_top_of_a_childs_pause_shows_one_pause_and_undo_ends_it(fresh: Home):
+    carer = fresh.signed_in("cam")
+    quick(carer, "mia", action="pause", until_pause="30")
+    carer.post(
+        "/children/everyone/pause",
+        {"csrf": carer.csrf(), "version": version(carer), "action": "pause", "until": ""},
+    )
+    assert [o["kind"] for o in overrides(fresh, "mia")] == ["pause", "pause"]
+    shown = card(carer.get("/").text, "mia")
+    assert shown.count("Paused since") == 1 and "until you resume" in shown, shown
+    assert shown.count("Undo") == 1, shown
+    quick(carer, "mia", action="undo", until="0")
+    assert overrides(fresh, "mia") == []  # Mia is not left paused
+    assert "Paused" not in card(carer.get("/").text, "mia")
+
+
 def test_pause_refuses_a_duration_it_does_not_offer(fresh: Home):
     carer = fresh.signed_in("cam")
     quick(carer, "mia", action="pause", until_pause="9999")
@@ -171,7 +187,7 @@ def test_pause_everyone_and_resume_everyone_through_page_and_api(fresh: Home):
     for child in ("mia", "leo"):
         assert "Paused since" in card(page, child) and "until you resume" in card(page, child)
         assert [o["kind"] for o in overrides(fresh, child)] == ["pause"]
-    [entry] = fresh.audit_rows("everyone.pause")
+    *_, entry = fresh.audit_rows("everyone.pause")  # the latest
     assert entry["user"] == "cam"
     mia = next(
         c for c in json.loads(carer.get("/api/children").text)["children"] if c["id"] == "mia"
@@ -213,7 +229,7 @@ def test_plus_thirty_asks_limit_or_bedtime_and_bedtime_moves_thirty_minutes(fres
     ends = start + timedelta(minutes=30)
     later = ends.strftime("%H:%M")
     # A moment on another day than today is shown with its day, as the card does it.
-    shown = later if ends.date() == now.date() else ends.strftime("%a %H:%M")
+    shown = later if ends.date() == now.date() else ends.strftime("%A %H:%M")
     assert lift["kind"] == "lift_bedtime" and lift["until"].endswith(later)
     page = carer.get("/").text
     assert flash(page) == f"Mia has 30 more minutes until {later}."

@@ -145,7 +145,8 @@ def _undo(raw: dict[str, Any], child: str, name: str, which: str, tz: Any, now: 
         raise ActionError(
             Failure.STALE, "That has already ended or was changed. Look at the card again."
         )
-    del overrides[found.index]
+    for index in sorted((found.index, *found.also), reverse=True):
+        del overrides[index]  # a pause shown as one ends as one
     return f"Undone for {name}: {found.text}."
 
 

@@ -12,6 +12,7 @@ import re
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from dashboard.data.when_words import until as ends_at
 from filterd.lists.categories import BY_ID, label_of
 from filterd.rules.model import Profile
 from filterd.rules.parse import instant_of, override_expired
@@ -23,7 +24,8 @@ _SINCE = re.compile(r"since (\d{4}-\d\d-\d\d \d\d:\d\d)")
 class ShownOverride(NamedTuple):
     index: int  # its place in the child's `overrides` list: what Undo removes
     kind: str
-    text: str  # "+30 min until 21:00", "bedtime lifted until 22:00", "paused since 16:59"
+    text: str  # "+30 min on today's limit", "bedtime lifted until 22:00", "paused since 16:59"
+    also: tuple[int, ...] = ()  # more places Undo removes with it (pauses shown as one)
 
 
 def _label(category: Any) -> str:
@@ -35,22 +37,22 @@ def _label(category: Any) -> str:
 def active_overrides(raw: Any, tz: ZoneInfo, now: float) -> list[ShownOverride]:
     """The overrides in force at `now` in a child's raw `overrides` list, in plain words."""
     shown: list[ShownOverride] = []
+    pauses: list[tuple[int, dict]] = []
     for index, item in enumerate(raw if isinstance(raw, list) else []):
         if not isinstance(item, dict) or override_expired(item, tz, now):
             continue
         until = instant_of(item["until"], tz) if item.get("until") is not None else None
-        ends = f"until {until(until, tz, now)}" if until is not None else ""
+        ends = f"until {ends_at(until, tz, now)}" if until is not None else ""
         kind = item.get("kind")
         if kind == "pause":
-            since = _SINCE.search(str(item.get("note") or ""))
-            started = instant_of(since[1], tz) if since else None
-            text = f"paused since {until(started, tz, now)}" if started else "paused"
-            text += f", {ends}" if ends else ", until you resume"
-        elif kind == "extra_time":
+            pauses.append((index, item))  # shown once, below: a pause on top of a pause
+            continue
+        if kind == "extra_time":
+            # It lasts for today's limit (until the daily reset), not "until 00:00".
             minutes = item.get("minutes")
             category = item.get("category")
-            text = f"+{minutes} min" + (f" of {_label(category)}" if category else "")
-            text += f" {ends}"
+            text = f"+{minutes} min " + (f"of {_label(category)} today" if category else "")
+            text += "" if category else "on today's limit"
         elif kind == "lift_bedtime":
             text = f"bedtime lifted {ends}"
         elif kind == "allow_site":
@@ -58,7 +60,27 @@ def active_overrides(raw: Any, tz: ZoneInfo, now: float) -> list[ShownOverride]:
         else:
             continue
         shown.append(ShownOverride(index, str(kind), text.strip()))
+    if pauses:
+        shown.insert(0, _one_pause(pauses, tz, now))
     return shown
+
+
+def _one_pause(pauses: list[tuple[int, dict]], tz: ZoneInfo, now: float) -> ShownOverride:
+    """Every pause in force as one (pause everyone on top of a child's own pause): since the
+    earliest, until the latest end (or until resumed); Undo ends them all."""
+    starts, ends = [], []
+    for _, item in pauses:
+        since = _SINCE.search(str(item.get("note") or ""))
+        if since:
+            starts.append(instant_of(since[1], tz))
+        ends.append(instant_of(item["until"], tz) if item.get("until") is not None else None)
+    text = f"paused since {ends_at(min(starts), tz, now)}" if starts else "paused"
+    if None in ends:
+        text += ", until you resume"
+    else:
+        text += f", until {ends_at(max(e for e in ends if e is not None), tz, now)}"
+    first, *rest = (index for index, _ in pauses)
+    return ShownOverride(first, "pause", text, tuple(rest))
 
 
 def allowances(profile: Profile, now: float) -> dict[str, int]:
