@@ -18,6 +18,7 @@ from types import FrameType
 from cheroot import wsgi
 
 from dashboard import certificates
+from dashboard.client_address import unmapped
 from dashboard.plain_http import make_plain_app
 from dashboard.settings import dashboard_settings
 from dashboard.tls_adapter import DeferredHandshakeSSLAdapter, HandshakeInWorker
@@ -51,6 +52,7 @@ def serve(config: Config, config_path: Path | None = None) -> int:
     host, port = _address(settings.listen)
     child_side = create_child_app(config)  # the child's own page, over HTTPS too (HSTS)
     served = with_child_page(create_app(config, config_path), child_side, settings.allowed_hosts)
+    served = unmapped(served)  # on [::] an IPv4 phone is still its IPv4 address
     https = wsgi.Server((host, port), served, numthreads=THREADS)
     https.ssl_adapter = DeferredHandshakeSSLAdapter(str(found.certificate), str(found.key))
     https.ConnectionClass = HandshakeInWorker  # a silent client must not hold the door
@@ -59,7 +61,9 @@ def serve(config: Config, config_path: Path | None = None) -> int:
         plain = make_plain_app(settings, found.ca, other_hosts=child_side)
         # The block page and the child's page: as many workers as the dashboard, so two or three
         # silent connections cannot hold them up (they had two).
-        servers.append(wsgi.Server(_address(settings.http_listen), plain, numthreads=THREADS))
+        servers.append(
+            wsgi.Server(_address(settings.http_listen), unmapped(plain), numthreads=THREADS)
+        )
 
     def stop(_signal: int, _frame: FrameType | None) -> None:
         for server in servers:

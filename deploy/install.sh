@@ -121,17 +121,28 @@ filterd=$opt/.venv/bin/filterd
 lan=$(ip route show default 2>/dev/null | awk '{print $5; exit}')
 box_ip=""
 [ -n "$lan" ] && box_ip=$(ip -4 -o addr show dev "$lan" 2>/dev/null | awk '{split($4, a, "/"); print a[1]; exit}')
+# Its private IPv6 address (a ULA, fc00::/7), which filterd.home.arpa's AAAA answer may give: the
+# dashboard answers to it and its certificate covers it (a global one is left out, as a public
+# IPv4 is; a link-local one needs a zone no browser takes in an address).
+box_ip6=""
+[ -n "$lan" ] && box_ip6=$(ip -6 -o addr show dev "$lan" scope global 2>/dev/null |
+  awk '{split($4, a, "/"); if (a[1] ~ /^f[cd][0-9a-f]*:/) {print a[1]; exit}}')
+# The dashboard on every address of both families when the box has IPv6 (one dual-stack socket
+# each for HTTPS and HTTP), else on every IPv4 address.
+web_any="0.0.0.0"
+grep -qs . /proc/net/if_inet6 && web_any="[::]"
 
 # Settings: written once; an upgrade keeps the file exactly as the carer left it. A new box
 # subscribes each category to the public lists marked "#+" in the example (README "Blocklists").
 if [ "$upgrade" = no ]; then
   hosts='"localhost", "127.0.0.1", "filterd.home.arpa"'
   [ -n "$box_ip" ] && hosts="$hosts, \"$box_ip\""
+  [ -n "$box_ip6" ] && hosts="$hosts, \"$box_ip6\""
   sed -e 's#"127.0.0.1:1053"#"0.0.0.0:53"#' -e 's#"\[::1\]:1053"#"[::]:53"#' \
       -e 's#"var/filterd.db"#"/var/lib/filterd/filterd.db"#' \
       -e 's#"var/lists"#"/var/lib/filterd/lists"#' \
       -e 's#"var/rules.yaml"#"/var/lib/filterd/rules.yaml"#' \
-      -e 's#"127.0.0.1:8443"#"0.0.0.0:443"#' -e 's#"127.0.0.1:8080"#"0.0.0.0:80"#' \
+      -e "s#\"127.0.0.1:8443\"#\"$web_any:443\"#" -e "s#\"127.0.0.1:8080\"#\"$web_any:80\"#" \
       -e 's#"var/dashboard.db"#"/var/lib/filterd-web/dashboard.db"#' \
       -e "s#^  allowed_hosts: .*#  allowed_hosts: [$hosts]#" \
       -e 's#"https://filterd.home.arpa:8443"#"https://filterd.home.arpa"#' \

@@ -20,6 +20,9 @@ INSTALL = PROJECT_ROOT / "deploy" / "install.sh"
 UNITS = ("filterd.service", "filterd-dashboard.service")
 BACKUP_UNITS = ("filterd-backup.service", "filterd-backup.timer")  # the nightly backup
 PASSWORD = "a long pass phrase for the box"
+# The dashboard's listeners: one dual-stack socket on [::] when the box has IPv6 (as this one,
+# and a Raspberry Pi, do), else every IPv4 address.
+WEB_ANY = "[::]" if Path("/proc/net/if_inet6").read_text().strip() else "0.0.0.0"
 
 
 def install(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -113,8 +116,8 @@ def test_install_verify_upgrade_and_uninstall(tmp_path: Path) -> None:
     # Settings for a box on the LAN: DNS on 53, the dashboard on 443 and 80 of every address.
     config = yaml.safe_load((root / "etc/filterd/filterd.yaml").read_text())
     assert config["listen"] == ["0.0.0.0:53", "[::]:53"]
-    assert config["dashboard"]["listen"] == "0.0.0.0:443"
-    assert config["dashboard"]["http_listen"] == "0.0.0.0:80"
+    assert config["dashboard"]["listen"] == f"{WEB_ANY}:443"
+    assert config["dashboard"]["http_listen"] == f"{WEB_ANY}:80"
     assert config["dashboard"]["database"] == "/var/lib/filterd-web/dashboard.db"
     assert "filterd.home.arpa" in config["dashboard"]["allowed_hosts"]
     assert_subscribed_to_public_lists(config["lists"])

@@ -5,6 +5,7 @@ box whose address changed adding that address to the dashboard's allowed hosts."
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from tests.support.upstream_process import PROJECT_ROOT
-from tests.test_install import INSTALL, box_address, install, root_view
+from tests.test_install import INSTALL, WEB_ANY, box_address, install, root_view
 
 VENV = str(Path(sys.executable).parents[1])
 
@@ -44,7 +45,7 @@ def test_installed_box_shows_the_block_page_and_says_both_fingerprints(tmp_path:
     said = install(root, "--link-venv", VENV).stdout
     config = yaml.safe_load((root / "etc/filterd/filterd.yaml").read_text())
     assert config["blocked_answer"]["style"] == "block_page"
-    assert config["dashboard"]["http_listen"] == "0.0.0.0:80"  # where the page is served
+    assert config["dashboard"]["http_listen"] == f"{WEB_ANY}:80"  # where the page is served
     checked = subprocess.run(
         [sys.executable, "-m", "filterd", "check-config", str(root_view(root))],
         capture_output=True,
@@ -97,3 +98,27 @@ def test_an_upgrade_on_a_moved_box_adds_its_address_and_keeps_the_carers_choices
         timeout=60,
     ).stdout
     assert here in shown  # the certificate was made again knowing the new address
+
+
+def test_the_dashboard_listens_on_ipv6_too_and_its_certificate_covers_the_private_address(
+    tmp_path: Path,
+) -> None:
+    """filterd.home.arpa answers AAAA with the box's IPv6 address: the dashboard listens there
+    too ([::], one dual-stack socket), answers to the private (ULA) address, and the
+    certificate covers it; a global IPv6 address is left out, as a public IPv4 one is."""
+    shown = subprocess.run(
+        ["ip", "-6", "-o", "addr", "show", "scope", "global"], capture_output=True, text=True
+    )
+    ula = re.search(r"inet6 (f[cd][0-9a-f]*:[0-9a-f:]*)/", shown.stdout)
+    assert ula, "this test needs a box with a private IPv6 (ULA) address: " + shown.stdout
+    root = tmp_path / "box"
+    root.mkdir()
+    install(root, "--link-venv", VENV)
+    config = yaml.safe_load((root / "etc/filterd/filterd.yaml").read_text())
+    assert config["dashboard"]["listen"] == "[::]:443"
+    assert config["dashboard"]["http_listen"] == "[::]:80"
+    assert ula.group(1) in config["dashboard"]["allowed_hosts"]
+    tls = root / "var/lib/filterd-web/tls"
+    certificate = x509.load_pem_x509_certificate((tls / "dashboard.crt").read_bytes())
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert ipaddress.ip_address(ula.group(1)) in names.get_values_for_type(x509.IPAddress)
