@@ -183,8 +183,7 @@ class Stuck(NamedTuple):
 
     waiting: int  # messages not sent after at least one failed try
     since: float  # when the oldest of them was due
-    channel: str  # of the latest failure: email or webhook
-    error: str  # the latest failure, as the sender reported it
+    failures: tuple[tuple[str, str], ...]  # (channel, its latest error), email then webhook
     urgent_since: float | None  # when the oldest unsent high-risk or illegal alert was due
 
 
@@ -195,13 +194,18 @@ def stuck(db: sqlite3.Connection) -> Stuck | None:
     ).fetchone()
     if not waiting:
         return None
-    channel, error = db.execute(
-        "SELECT channel, last_error FROM alerts WHERE state != 'sent' AND attempts > 0"
-        " ORDER BY next_try DESC, id DESC LIMIT 1"
-    ).fetchone()
+    failures = []
+    for channel in ("email", "webhook"):  # each has its own trouble (both may fail at once)
+        row = db.execute(
+            "SELECT last_error FROM alerts WHERE state != 'sent' AND attempts > 0"
+            " AND channel = ? ORDER BY next_try DESC, id DESC LIMIT 1",
+            (channel,),
+        ).fetchone()
+        if row is not None:
+            failures.append((channel, row[0]))
     (urgent,) = db.execute(
         "SELECT min(due) FROM alerts WHERE state != 'sent'"
         " AND (group_key LIKE ? OR group_key LIKE ?)",
         URGENT_GROUPS,
     ).fetchone()
-    return Stuck(int(waiting), float(since), channel, error, urgent)
+    return Stuck(int(waiting), float(since), tuple(failures), urgent)

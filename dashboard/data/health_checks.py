@@ -271,17 +271,20 @@ def alerts_check(stuck: Stuck | None, clock: Clock) -> Check:
     messages = f"{stuck.waiting} alert{'' if stuck.waiting == 1 else 's'}"
     said = (
         f"Not going out: {messages} could not be sent, the oldest waiting since"
-        f" {clock.at(stuck.since)} ({ago(clock.now - stuck.since)}). {_send_failure(stuck)}"
+        f" {clock.at(stuck.since)} ({ago(clock.now - stuck.since)}). "
+        + " ".join(_send_failure(channel, error) for channel, error in stuck.failures)
     )
     if urgent:
         said += " A high-risk or illegal-content alert is among those waiting."
-    return Check("alerts", title, "problem", said, _send_todo(stuck), urgent)
+    todo = " ".join(_send_todo(channel) for channel, _ in stuck.failures)
+    todo += " The alerts are tried again by themselves and none is lost."
+    return Check("alerts", title, "problem", said, todo, urgent)
 
 
-def _send_failure(stuck: Stuck) -> str:
+def _send_failure(channel: str, error: str) -> str:
     """The sender's error said in plain words (never the raw text: it may name paths)."""
-    error = stuck.error.lower()
-    if stuck.channel == "webhook":
+    error = error.lower()
+    if channel == "webhook":
         if "can be read by other users" in error:
             return (
                 "The webhook's secret file is refused because other users on the box can read it."
@@ -302,16 +305,15 @@ def _send_failure(stuck: Stuck) -> str:
     return "The email server did not accept them."
 
 
-def _send_todo(stuck: Stuck) -> str:
-    if stuck.channel == "webhook":
+def _send_todo(channel: str) -> str:
+    if channel == "webhook":
         return (
             "An administrator should check the webhook in the box's settings file (its"
-            " secret file must be readable by the dashboard only). The alerts are tried again"
-            " by themselves and none is lost."
+            " secret file must be readable by the dashboard only)."
         )
     return (
         "Check the box can reach the email server, and its name, port and password in the"
-        " box's settings file. The alerts are tried again by themselves and none is lost."
+        " box's settings file."
     )
 
 

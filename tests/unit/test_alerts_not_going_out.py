@@ -86,3 +86,14 @@ def test_the_home_page_banner_and_health_say_alerts_are_not_going_out(tmp_path):
     assert "Not going out: 1 alert could not be sent" in health
     home = client.get("/").get_data(as_text=True)
     assert 'id="health-banner"' in home and "The email server could not be reached." in home
+
+
+def test_email_and_webhook_failing_at_once_are_both_said(tmp_path):
+    db = connect(tmp_path / "dashboard.db")
+    now = time.time()
+    failed_alert(db, "email", "block.high_risk", now - 300, smtp_failure())
+    failed_alert(db, "webhook", "block.high_risk", now - 200, secret_failure(tmp_path))
+    check = alerts_check(outbox.stuck(db), Clock(LONDON, now))
+    assert "2 alerts could not be sent" in check.said and "5 minutes ago" in check.said
+    assert "The email server could not be reached." in check.said
+    assert "secret file is refused" in check.said
