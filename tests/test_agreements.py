@@ -380,3 +380,46 @@ def test_a_review_date_already_passed_is_refused_by_the_field(app):
     assert "No agreement recorded" in words(carer.get("/").get_data(as_text=True))
     today_form = agreement_form(csrf, review=today)
     assert carer.post("/children/sam/agreement", data=today_form).status_code == 302
+
+
+def test_signing_says_who_is_still_to_sign_and_refuses_the_same_person_twice(app):
+    """Found by the outside check: nothing said who had not signed, the same name and part
+    could sign twice, a version that never existed answered "The rules changed" (409), and
+    signing before any agreement existed said nothing useful."""
+    carer = logged_in(app, "cam", "carer")
+    csrf = csrf_of(carer, "/children/sam/agreement")
+    before = carer.post(
+        "/children/sam/agreement/1/sign", data={"csrf": csrf, "signer": "Sam", "part": "child"}
+    )
+    assert before.status_code == 404
+    assert "No agreement is recorded for this child yet" in words(before.get_data(as_text=True))
+    assert carer.post("/children/sam/agreement", data=agreement_form(csrf)).status_code == 302
+    page = words(carer.get("/children/sam/agreement").get_data(as_text=True))
+    assert (
+        "Still to sign, of those who took part: Sam (the child), Jo Carer (carer),"
+        " Priya Shah (social worker)." in page
+    )
+
+    def sign(number: int, signer: str, part: str):
+        form = {"csrf": csrf, "signer": signer, "part": part}
+        return carer.post(f"/children/sam/agreement/{number}/sign", data=form)
+
+    assert sign(1, "Sam", "child").status_code == 302
+    page = words(carer.get("/children/sam/agreement").get_data(as_text=True))
+    assert "Still to sign, of those who took part: Jo Carer (carer), Priya Shah" in page
+    again = sign(1, " sam ", "child")
+    assert again.status_code == 400
+    assert "Sam has already signed version 1 as the child." in words(again.text)
+    assert len(agreement_signatures(app)) == 1
+    missing = sign(99, "Jo Carer", "carer")
+    assert missing.status_code == 404 and "has no version 99" in words(missing.text)
+    assert "The rules changed" not in missing.text
+    assert sign(1, "Jo Carer", "carer").status_code == 302
+    assert sign(1, "Priya Shah", "social_worker").status_code == 302
+    page = words(carer.get("/children/sam/agreement").get_data(as_text=True))
+    assert "Everyone recorded as taking part has signed." in page
+
+
+def agreement_signatures(app) -> list[tuple]:
+    with sqlite3.connect(app.extensions["dashboard"].settings.database) as db:
+        return db.execute("SELECT signer, part FROM agreement_signatures").fetchall()

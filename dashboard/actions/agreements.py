@@ -80,15 +80,30 @@ def sign(
     follow_rules(dashboard, now)
     db = dashboard.db()
     current = agreements.latest(db, child)
-    if current is None or current.number != number:
+    if current is None:
+        raise ActionError(
+            Failure.NOT_FOUND,
+            "No agreement is recorded for this child yet: record one, print it, and mark it"
+            " signed once it is signed.",
+        )
+    if agreements.version(db, child, number) is None:
+        raise ActionError(Failure.NOT_FOUND, f"This child's agreement has no version {number}.")
+    if current.number != number:
         raise ActionError(
             Failure.STALE,
             "The rules changed since you opened this page, so there is a new version to"
             " read and sign. Nothing was signed.",
         )
+    label = agreement_form.SIGN_PART_LABELS[part].lower()
+    already = [
+        s for s in current.signatures if s.signer.casefold() == name.casefold() and s.part == part
+    ]
+    if already:
+        raise agreement_form.Problem(
+            {"signer": f"{already[0].signer} has already signed version {number} as {label}."}
+        )
     agreements.sign(db, current.id, name, part, user.name, now)
     db.commit()
-    label = agreement_form.SIGN_PART_LABELS[part].lower()
     audit.record(
         db, user.name, "agreement.sign", child, f"version {number} signed by {name} ({label})"
     )

@@ -62,6 +62,18 @@ class Version(NamedTuple):
         return value if isinstance(value, str) else ""
 
     @property
+    def still_to_sign(self) -> list[tuple[str, str]]:
+        """(name, part's label) of each person recorded as taking part with no signature yet
+        under their name and part."""
+        signed = {(s.signer.casefold(), s.part) for s in self.signatures}
+        return [
+            (self.field(f"{key}_name"), label)
+            for key, label in PEOPLE
+            if self.field(f"{key}_name")
+            and (self.field(f"{key}_name").casefold(), key) not in signed
+        ]
+
+    @property
     def observed(self) -> bool:
         return bool(self.fields.get("observation"))
 
