@@ -132,3 +132,24 @@ def test_until_bedtime_is_offered_only_to_a_child_with_a_bedtime(tmp_path):
     (tmp_path / "rules.yaml").write_text(with_end_line(yaml.safe_dump(rules)))
     page = client.get("/").get_data(as_text=True)
     assert "Allow for 30 minutes" in page and "Allow until bedtime" not in page
+
+
+def test_asking_again_for_one_site_is_one_request_answered_once(tmp_path):
+    """Repeats of one site from one device are one request on the home page, one answer
+    closes them all, and the child's page says that answer once (never yes, no and waiting)."""
+    app = make_app(tmp_path, RULES)
+    client = logged_in(app, "Jo", "carer")
+    first, again = asked(app), asked(app)
+    page = client.get("/").get_data(as_text=True)
+    assert page.count("Sam asked for social.example") == 1
+    answer(client, again, "decline", note="Not tonight")
+    db = connect(app.extensions["dashboard"].settings.database)
+    answers = [
+        (r.site, r.state, r.answer) for r in access_requests.of_child(db, "sam", time.time())
+    ]
+    stored = {row[0] for row in db.execute("SELECT state FROM access_requests")}
+    db.close()
+    assert answers == [("social.example", "declined", "Not tonight")]
+    assert stored == {"declined"}
+    refused = answer(client, first, "approve", how="always").get_data(as_text=True)
+    assert "Someone has already answered that request." in refused

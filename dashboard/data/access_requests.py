@@ -63,22 +63,38 @@ def add(
 
 
 def waiting(db: sqlite3.Connection, now: float) -> list[AccessRequest]:
-    """Requests no one has answered yet, oldest first."""
+    """Requests no one has answered yet, oldest first; a device asking again for one site is
+    one request (the latest, with its message), which `decide` answers for all of them."""
     rows = db.execute(
         f"SELECT {_COLUMNS} FROM access_requests WHERE state = ? AND ts >= ? ORDER BY ts",
         (WAITING, now - ACCESS_REQUEST_DAYS * 86400),
     )
-    return [AccessRequest(*row) for row in rows]
+    latest: dict[tuple, AccessRequest] = {}
+    for row in rows:
+        request = AccessRequest(*row)
+        key = (request.child, request.device, request.site)
+        latest.pop(key, None)  # kept in the order of the latest ask
+        latest[key] = request
+    return list(latest.values())
 
 
 def of_child(db: sqlite3.Connection, child: str, now: float, limit: int = 20) -> list:
-    """A child's own requests, newest first (their page shows them)."""
+    """A child's own requests, newest first (their page shows them): asking again for a site
+    with the same answer (or none yet) is shown once."""
     rows = db.execute(
         f"SELECT {_COLUMNS} FROM access_requests WHERE child = ? AND ts >= ?"
         " ORDER BY ts DESC LIMIT ?",
         (child, now - ACCESS_REQUEST_DAYS * 86400, limit),
     )
-    return [AccessRequest(*row) for row in rows]
+    shown: list[AccessRequest] = []
+    seen: set[tuple] = set()
+    for row in rows:
+        request = AccessRequest(*row)
+        key = (request.site, request.state, request.answer)
+        if key not in seen:
+            seen.add(key)
+            shown.append(request)
+    return shown
 
 
 def made_between(db: sqlite3.Connection, start: float, end: float) -> list[AccessRequest]:
@@ -99,11 +115,19 @@ def get(db: sqlite3.Connection, request_id: int) -> AccessRequest | None:
 def decide(
     db: sqlite3.Connection, request_id: int, state: str, answer: str, by: str, now: float
 ) -> bool:
-    """Answer a waiting request once; False when it was already answered (or is gone)."""
+    """Answer a waiting request once; False when it was already answered (or is gone). The
+    same device's other waiting requests for the same site get the same answer."""
     cursor = db.execute(
         "UPDATE access_requests SET state = ?, answer = ?, decided_by = ?, decided = ?"
         " WHERE id = ? AND state = ?",
         (state, answer, by, now, request_id, WAITING),
     )
+    if cursor.rowcount == 1:
+        db.execute(
+            "UPDATE access_requests SET state = ?, answer = ?, decided_by = ?, decided = ?"
+            " WHERE state = ? AND id != ? AND (client, child, site) ="
+            " (SELECT client, child, site FROM access_requests WHERE id = ?)",
+            (state, answer, by, now, WAITING, request_id, request_id),
+        )
     db.commit()
     return cursor.rowcount == 1
