@@ -13,6 +13,7 @@ marker for lookups nobody sees.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -20,6 +21,8 @@ from pathlib import Path
 from dnslib import EDNSOption
 
 from filterd.dns.query import Query
+
+log = logging.getLogger(__name__)
 
 OPTION_CODE = 65001  # the first EDNS option code for local use (RFC 6891 section 9)
 SECRET_BYTES = 16
@@ -54,7 +57,14 @@ class OwnProbe:
         self.secret = secrets.token_bytes(SECRET_BYTES)
         self.pending: set[Query] = set()
         if database is not None:
-            self._write(secret_path(database))
+            try:
+                self._write(secret_path(database))
+            except OSError as err:  # the state directory is unusable: DNS goes on regardless
+                log.warning(
+                    "the self-test's secret could not be written (%s): its questions will be"
+                    " logged as the box's own",
+                    err,
+                )
 
     def _write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
