@@ -141,7 +141,11 @@ def test_todays_installer_upgrades_a_box_the_previous_release_installed(box: Box
     assert code, done.stdout
     assert "useradd --system --home /var/lib/filterd-web" in "\n".join(calls)
     assert not any(c.startswith("useradd --system --home /var/lib/filterd ") for c in calls)
-    assert all(path.read_bytes() == before for path, before in kept.items())
+    # Kept, but for the box's address added to the hosts the dashboard answers to (issue 13)
+    assert rules.read_bytes() == kept[rules]
+    hosts = b'  allowed_hosts: ["localhost", "127.0.0.1", "filterd.home.arpa"'
+    assert hosts in kept[config]
+    assert config.read_bytes() == kept[config].replace(hosts, hosts + b', "192.168.77.2"')
 
     # Today's units on what the previous release left.
     for unit in ("filterd.service", "filterd-dashboard.service"):
