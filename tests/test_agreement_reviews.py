@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
+from dashboard.alerts.routing import set_email
 from dashboard.data import agreement_form, agreements
 from dashboard.data.db import connect
 from filterd.rules.changes import in_force
@@ -61,3 +62,26 @@ def test_review_due_then_overdue_is_mailed_once_each_to_carers_and_the_dsl(make_
         kinds = [row[0] for row in db.execute("SELECT kind FROM events WHERE child = 'sam'")]
     assert kinds.count("agreement.review_due") == 1  # one event per state in the log itself
     assert kinds.count("agreement.review_overdue") == 1
+
+
+def test_a_reminder_nobody_could_receive_waits_until_someone_can(make_home):  # noqa: F811
+    """Found by the outside check: with no email address on any account the reminder was
+    marked sent, so it never went once addresses were added."""
+    home = make_home("2026-11-23 16:00")
+    db = connect(home.dashboard_db)
+    try:
+        users = dict(db.execute("SELECT name, id FROM users").fetchall())
+        for user_id in users.values():
+            set_email(db, user_id, "")
+    finally:
+        db.close()
+    record_signed_agreement(home, "2026-11-27")
+    time.sleep(4)  # several notifier passes with nobody to tell
+    with sqlite3.connect(home.dashboard_db) as db:
+        assert db.execute("SELECT count(*) FROM agreement_reminders").fetchone() == (0,)
+    db = connect(home.dashboard_db)
+    try:
+        set_email(db, users["Dee"], "dsl@home.example")
+    finally:
+        db.close()
+    assert wait_for(lambda: subjects(home, "dsl@home.example") == [DUE], timeout=10)

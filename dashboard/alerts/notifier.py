@@ -127,7 +127,14 @@ class Notifier:
         each draft lists the change behind it.)"""
         rules = self.rules.read().rules
         tz = rules.timezone if rules is not None else HOME_TZ
-        return agreement_reviews.remind(db, rules, self.config.database, now, tz)
+        return agreement_reviews.remind(
+            db,
+            rules,
+            self.config.database,
+            now,
+            tz,
+            lambda kind: bool(self.routes(db, kind.name, kind.severity)),
+        )
 
     def ingest(self, db: sqlite3.Connection) -> int:
         """Queue the messages for new events; how many events were read."""
