@@ -103,6 +103,15 @@ def test_add_by_hand_on_the_page_and_bad_input_next_to_the_field(tmp_path, signe
             "already in the list, as Sam's tablet",
         ),
         (PHONE, "<b>Sam</b>", "sam", "name", "plain words: leave out < and >"),
+        (
+            PHONE,
+            "x" * 100,
+            "sam",
+            "name",
+            "A device's name can be at most 64 characters; this one has 100.",
+        ),
+        ("01:00:5e:00:00:01", "Sam's phone", "sam", "address", "not one device's"),
+        ("ff:ff:ff:ff:ff:ff", "Sam's phone", "sam", "address", "not one device's"),
         (PHONE, "Sam's phone", "", "owner", "Choose who uses this device"),
         (PHONE, "Sam's phone", "visitor", "owner", "Choose who uses this device"),
     ):

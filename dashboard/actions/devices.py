@@ -64,6 +64,14 @@ def find_device(dashboard: Any, raw: dict[str, Any], key: str) -> SeenDevice:
     raise ActionError(Failure.NOT_FOUND, "That device is not in the list any more.")
 
 
+# The low bit of a MAC's first byte marks a group (multicast or broadcast) address; all zeros
+# is no address. Neither is ever one device's, so an entry for it would filter nothing.
+NOT_ONE_DEVICE = (
+    "That is a group address (multicast or broadcast), not one device's. Use the address"
+    " shown in the device's Wi-Fi settings, like aa:bb:cc:dd:ee:ff."
+)
+
+
 def checked_name(text: str, field: str = "name") -> str:
     """A device's name as a person typed it, or INVALID with a message for the field."""
     name = text.strip()
@@ -72,6 +80,12 @@ def checked_name(text: str, field: str = "name") -> str:
     if "<" in name or ">" in name:
         raise ActionError(
             Failure.INVALID, "A device's name is plain words: leave out < and >.", field=field
+        )
+    if len(name) > MAX_NAME:
+        raise ActionError(
+            Failure.INVALID,
+            f"A device's name can be at most {MAX_NAME} characters; this one has {len(name)}.",
+            field=field,
         )
     if (problem := text_problem(name, MAX_NAME)) is not None:
         raise ActionError(Failure.INVALID, f"A device's name {problem}.", field=field)
@@ -175,6 +189,8 @@ def add_device(
     if found is None:
         raise ActionError(Failure.INVALID, NOT_AN_ADDRESS, field="address")
     kind, value = found
+    if kind == "mac" and (int(value[:2], 16) & 1 or not value.strip("0:")):
+        raise ActionError(Failure.INVALID, NOT_ONE_DEVICE, field="address")
     name = checked_name(name)
     snapshot = dashboard.rules.read()
     names = child_names(snapshot.raw)

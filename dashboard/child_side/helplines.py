@@ -15,7 +15,8 @@ class Helpline(NamedTuple):
 
 CHILDLINE = Helpline(
     "Childline",
-    "Free and private, for anything that worries you. They will not tell anyone you called.",
+    "Free and private, for anything that worries you. What you say stays between you and"
+    " them, unless they think someone is in danger and needs help to be safe.",
     "0800 1111",
     "www.childline.org.uk",
 )

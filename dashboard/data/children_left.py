@@ -11,6 +11,8 @@ import sqlite3
 import time
 from typing import NamedTuple
 
+from filterd.rules.model import UNKNOWN_DEVICES
+
 
 class ChildLeft(NamedTuple):
     child: str
@@ -35,8 +37,13 @@ def all_left(db: sqlite3.Connection) -> dict[str, ChildLeft]:
     return {row[0]: ChildLeft(*row) for row in rows}
 
 
+VISITOR_WORDS = "Not assigned (a visitor's device)"
+
+
 def names(db: sqlite3.Connection, current: dict[str, str]) -> dict[str, str]:
     """{child id: name} for the children in the rules, then those who left ("Sam (left)")."""
     found = {child: f"{left.name} (left the home)" for child, left in all_left(db).items()}
     found.update(current)  # a child back in the rules under the same id is named as they are
+    # filterd logs an unlisted device's answers under the unknown-devices profile's id.
+    found.setdefault(UNKNOWN_DEVICES, VISITOR_WORDS)
     return found

@@ -56,7 +56,7 @@ def active_overrides(raw: Any, tz: ZoneInfo, now: float) -> list[ShownOverride]:
         elif kind == "lift_bedtime":
             text = f"bedtime lifted {ends}"
         elif kind == "allow_site":
-            text = f"{item.get('site')} allowed {ends}"
+            text = f"site allowed: {item.get('site')} {ends}"  # the name keeps its case
         else:
             continue
         shown.append(ShownOverride(index, str(kind), text.strip()))
