@@ -6,6 +6,9 @@ and the blocked-requests review all answered 500."""
 
 from __future__ import annotations
 
+import html
+
+from dashboard.data.rules_errors import for_file
 from tests.dashboard_support import logged_in, make_app
 
 RULES = {
@@ -21,6 +24,8 @@ def test_pages_still_open_when_the_rules_name_a_region_without_a_city(tmp_path) 
     for page in ("/", "/health", "/children/", "/audit/", "/blocked/"):
         response = client.get(page)
         assert response.status_code == 200, (page, response.status_code)
-    home = client.get("/").get_data(as_text=True)
+    home = html.unescape(client.get("/").get_data(as_text=True))
     assert "unknown time zone" in home  # the carer is told what is wrong with the file
+    # ...in the sentence of the one table of refusals (dashboard/data/rules_errors.py)
+    assert for_file(["timezone: unknown time zone 'Europe'"])[0] in home
     assert "timezone:" not in home  # in plain words, not as a key path
