@@ -4,6 +4,7 @@ until bedtime and always, a note too long, and an answer given twice."""
 from __future__ import annotations
 
 import copy
+import html
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -153,3 +154,16 @@ def test_asking_again_for_one_site_is_one_request_answered_once(tmp_path):
     assert stored == {"declined"}
     refused = answer(client, first, "approve", how="always").get_data(as_text=True)
     assert "Someone has already answered that request." in refused
+
+
+def test_allowing_an_apps_website_says_it_is_only_the_website(tmp_path):
+    """tiktok.com is one of TikTok's names: a yes lets the website through, not the app's
+    other names, so the card and the answer say so rather than "it works on their device"."""
+    app = make_app(tmp_path, RULES)
+    client = logged_in(app, "Jo", "carer")
+    request_id = asked(app, "tiktok.com")
+    home = html.unescape(client.get("/").get_data(as_text=True))
+    assert "tiktok.com is part of TikTok: allowing it lets the website through" in home
+    page = html.unescape(answer(client, request_id, "approve", how="30m").get_data(as_text=True))
+    assert "the website tiktok.com only" in page and "allow TikTok on the child's Apps" in page
+    assert "It works on their device" not in page

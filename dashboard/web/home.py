@@ -70,6 +70,7 @@ def index():
         requests=asked,
         approvals={r.id: access.choices(children_rules.get(r.child)) for r in asked},
         high_risk={r.id for r in asked if risky(r.site)},
+        apps_of={r.id: app for r in asked if (app := _app_of(r.site))},
         names={c.id: c.name for c in children},
         pause_choices=PAUSE_CHOICES,
         agreement_status=agreement_status,
@@ -143,6 +144,7 @@ def pause_everyone():
 @requires(Permission.EDIT_RULES)
 def approve_access(request_id: int):
     """Yes to a child's request for access: 30 minutes, 1 hour, until bedtime or always."""
+    wanted = access_requests.get(current_dashboard().db(), request_id)
     try:
         answer = access.approve(
             current_dashboard(),
@@ -163,8 +165,23 @@ def approve_access(request_id: int):
             return redirect(url_for("home.index") + f"#request-{request_id}")
         flash(str(err), "error")
         return redirect(url_for("home.index"))
-    flash(f"Allowed {answer}. It works on their device within 2 seconds.", "ok")
+    app = _app_of(wanted.site) if wanted is not None else None
+    if app is None:
+        flash(f"Allowed {answer}. It works on their device within 2 seconds.", "ok")
+    else:  # the app's other names stay as they were: say so, not "it works"
+        flash(
+            f"Allowed {answer}: the website {wanted.site} only, within 2 seconds. The {app}"
+            f" app uses other names too, so it may still not work; to let the app work, allow"
+            f" {app} on the child's Apps screen.",
+            "ok",
+        )
     return redirect(url_for("home.index"))
+
+
+def _app_of(site: str) -> str | None:
+    """The app (in the catalogue filterd uses) a site's name belongs to, if any."""
+    service = current_dashboard().catalogue().service_of(domain_to_wire(site))
+    return service.name if service is not None else None
 
 
 @blueprint.route("/access/<int:request_id>/decline", methods=["POST"])
