@@ -14,7 +14,7 @@ from dashboard.data.device_decisions import KEPT, REMOVED, VISITOR, Decision
 from filterd.db.read import FilterdReader
 from filterd.rules.model import Device
 from filterd.rules.parse import MAX_NAME
-from filterd.text.people import text_problem
+from filterd.text.people import plain_name, text_problem
 
 HOUSEHOLD_OWNER = "none"
 NOT_SEEN = 0.0  # first_seen and last_seen of a device listed by hand that filterd has not seen
@@ -180,6 +180,7 @@ def assign(raw_rules: dict[str, Any], device: SeenDevice, owner: str, name: str 
             devices = raw_rules["devices"] = []
         entry = {"mac": device.mac} if device.mac else {"ip": device.address}
         devices.append(entry)
+    name = plain_name(name, MAX_NAME) if name else None  # a device's own name may hold < >
     if name and not entry.get("name"):
         entry["name"] = name
     entry["owner"] = owner

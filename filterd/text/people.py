@@ -75,6 +75,13 @@ def name_problem(value: object, max_length: int) -> str | None:
     return None
 
 
+def plain_name(text: str, max_length: int) -> str | None:
+    """A name a device gave itself (DHCP, mDNS), made one filterd's parser takes: < and >
+    dropped, cut to `max_length`; None when nothing acceptable is left."""
+    name = "".join(c for c in text if c not in MARKUP).strip()[:max_length].strip()
+    return name if name and name_problem(name, max_length) is None else None
+
+
 def escaped(text: str) -> str:
     """Text safe to print, log or put on a page: every refused character as \\uXXXX.
 
