@@ -290,3 +290,16 @@ def test_the_home_page_at_phone_width_with_overrides_and_a_spent_limit(fresh: Ho
     target = SCREENSHOTS / "home-child-card-phone-390.png"
     assert browser.save_screenshot(str(target))
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_a_site_allowed_always_is_in_force_on_the_card_with_an_undo(home: Home):
+    rules = card_rules()
+    rules["children"]["mia"]["allow"] = ["seedsman.com"]
+    home.reset_rules(rules)
+    carer = home.signed_in("cam")
+    shown = card(carer.get("/").text, "mia")
+    assert "In force now" in shown and "Site allowed always: seedsman.com" in shown, shown
+    quick(carer, "mia", action="undo", until="allow:seedsman.com")
+    assert flash(carer.get("/").text) == "Undone for Mia: seedsman.com is no longer allowed always."
+    assert "allow" not in yaml.safe_load(home.rules_path.read_text())["children"]["mia"]
+    assert "seedsman.com" not in card(carer.get("/").text, "mia")

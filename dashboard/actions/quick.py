@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from dashboard.actions import ActionError, Failure, saving
 from dashboard.data import audit
-from dashboard.data.overrides_shown import active_overrides
+from dashboard.data.overrides_shown import ALLOWED_ALWAYS, active_overrides
 from dashboard.data.rules_file import add_override, edited, home_time, remove_overrides
 from filterd.rules.model import OverrideKind, Profile, Rules
 from filterd.rules.schedule import local_minute, window_edges, window_open
@@ -137,8 +137,21 @@ def _pause_end(until: str, now: datetime) -> datetime | None:
 
 
 def _undo(raw: dict[str, Any], child: str, name: str, which: str, tz: Any, now: float) -> str:
-    """Remove the active override at place `which`; its plain words become `which`'s audit."""
-    overrides = raw["children"][child].get("overrides") or []
+    """Remove the active override at place `which` (or, for ALLOWED_ALWAYS + a site, that site
+    from the allow list); its plain words become `which`'s audit."""
+    body = raw["children"][child]
+    if which.startswith(ALLOWED_ALWAYS):
+        site = which.removeprefix(ALLOWED_ALWAYS).strip()
+        allow = body.get("allow")
+        if not isinstance(allow, list) or site not in allow:
+            raise ActionError(
+                Failure.STALE, "That has already ended or was changed. Look at the card again."
+            )
+        allow.remove(site)
+        if not allow:
+            body.pop("allow")
+        return f"Undone for {name}: {site} is no longer allowed always."
+    overrides = body.get("overrides") or []
     shown = {str(o.index): o for o in active_overrides(overrides, tz, now)}
     found = shown.get(which.strip())
     if found is None:

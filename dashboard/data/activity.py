@@ -15,7 +15,12 @@ import time
 from typing import Any, NamedTuple
 
 from dashboard.data.accounts import Permission
-from dashboard.data.overrides_shown import ShownOverride, active_overrides, allowances
+from dashboard.data.overrides_shown import (
+    ShownOverride,
+    active_overrides,
+    allowances,
+    allowed_always,
+)
 from filterd.catalogue.model import Catalogue
 from filterd.db.read import FilterdReader
 from filterd.rules.decide import OVERALL, situation
@@ -95,14 +100,21 @@ def child_summaries(
                 blocked,
                 tuple(top_apps(used, catalogue)) if catalogue is not None else (),
                 allowances(profile, now),
-                tuple(active_overrides(_raw_overrides(raw, profile.id), rules.timezone, now)),
+                (
+                    *active_overrides(_raw_overrides(raw, profile.id), rules.timezone, now),
+                    *allowed_always(_raw_child(raw, profile.id).get("allow")),
+                ),
                 bool(profile.offline),
             )
         )
     return summaries
 
 
-def _raw_overrides(raw: Any, child: str) -> Any:
+def _raw_child(raw: Any, child: str) -> dict:
     children = raw.get("children") if isinstance(raw, dict) else None
     body = children.get(child) if isinstance(children, dict) else None
-    return body.get("overrides") if isinstance(body, dict) else None
+    return body if isinstance(body, dict) else {}
+
+
+def _raw_overrides(raw: Any, child: str) -> Any:
+    return _raw_child(raw, child).get("overrides")

@@ -26,6 +26,7 @@ class ShownOverride(NamedTuple):
     kind: str
     text: str  # "+30 min on today's limit", "bedtime lifted until 22:00", "paused since 16:59"
     also: tuple[int, ...] = ()  # more places Undo removes with it (pauses shown as one)
+    undo: str = ""  # what Undo posts when it is not a place in `overrides` (ALLOWED_ALWAYS)
 
 
 def _label(category: Any) -> str:
@@ -63,6 +64,19 @@ def active_overrides(raw: Any, tz: ZoneInfo, now: float) -> list[ShownOverride]:
     if pauses:
         shown.insert(0, _one_pause(pauses, tz, now))
     return shown
+
+
+ALLOWED_ALWAYS = "allow:"  # Undo of a site on the allow list: this, then the site's name
+
+
+def allowed_always(raw_allow: Any) -> list[ShownOverride]:
+    """The sites on a child's allow list (an "Allow always" answer puts one there): in force
+    with no end, so the card lists them too, each with an Undo that takes it off the list."""
+    sites = [s for s in raw_allow if isinstance(s, str)] if isinstance(raw_allow, list) else []
+    return [
+        ShownOverride(-1, "allow", f"site allowed always: {site}", (), ALLOWED_ALWAYS + site)
+        for site in sites
+    ]
 
 
 def _one_pause(pauses: list[tuple[int, dict]], tz: ZoneInfo, now: float) -> ShownOverride:
