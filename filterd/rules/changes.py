@@ -221,7 +221,7 @@ def _window(window: Window | None) -> str:
     if window is None:
         return "none"
     span = f"{_clock(window.start)}-{_clock(window.end)}"
-    listed = ids_of(window.categories)
+    listed = [*ids_of(window.categories), *(f"app {app}" for app in sorted(window.services))]
     return f"{span} ({', '.join(listed)})" if listed else span
 
 
@@ -291,6 +291,8 @@ def in_force(profile: Profile) -> list[Setting]:
     if profile.limits.overall is not None:
         found.append(Setting("daily limit", _minutes(profile.limits.overall)))
     for category, minutes in sorted(profile.limits.categories.items()):
+        if category in BY_ID and profile.block_mask & (1 << BY_ID[category].bit):
+            continue  # blocked outright: a limit on it says nothing that is in force
         label = label_of(category) if category in BY_ID else category
         found.append(Setting(f"daily limit {label}", _minutes(minutes)))
     for app, minutes in sorted(profile.limits.services.items()):
