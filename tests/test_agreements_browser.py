@@ -18,9 +18,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from tests.support.axe import axe_violations
 from tests.support.chromium import CHROMEDRIVER, CHROMIUM, PHONE, start_chromium
 from tests.support.filterd_process import free_port, wait_for
-from tests.test_dashboard_forms_browser import SCREENSHOTS, axe_violations
+from tests.test_dashboard_forms_browser import SCREENSHOTS
 from tests.test_dashboard_forms_security import PASSWORD, Home, baseline_rules
 
 pytestmark = pytest.mark.skipif(

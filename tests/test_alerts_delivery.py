@@ -25,12 +25,12 @@ from dashboard.data import accounts
 from dashboard.data.db import connect
 from filterd.rules.guards import with_end_line
 from tests.support.dashboard_process import DashboardProcess
+from tests.support.events import NO_DISCOVERY, SAM, ask
 from tests.support.filterd_process import free_port, wait_for
+from tests.support.lists import write_lists
 from tests.support.mail_receiver import MailReceiver
 from tests.support.webhook_receiver import WebhookReceiver
-from tests.test_blocklists import write_lists
 from tests.test_child_profiles import london
-from tests.test_event_log import NO_DISCOVERY, SAM, ask
 
 PASSWORD = "correct horse battery"
 DIGEST_SUBJECTS = ("Daily summary:", "Weekly summary:", "Evidence report:")

@@ -18,8 +18,8 @@ from dnslib import DNSRecord
 from filterd.catalogue.load import CATALOGUE_FILE
 from filterd.rules.guards import with_end_line
 from tests.support.filterd_process import wait_for
+from tests.support.lists import write_lists
 from tests.support.query_log import logged
-from tests.test_blocklists import write_lists
 from tests.test_child_profiles import ALEX, SAM, Home, addresses, base_rules, blocked, london, ttls
 
 

@@ -25,6 +25,7 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 
 from filterd.rules.guards import with_end_line
+from tests.support.axe import axe_violations
 from tests.support.chromium import start_chromium
 from tests.support.dashboard_process import DashboardProcess
 from tests.support.dns_client import make_query, udp_exchange
@@ -36,7 +37,6 @@ from tests.test_dashboard_browser import (
     CHROMIUM,
     SCREENSHOTS,
     Stack,
-    axe_violations,
     start_dashboard,
 )
 

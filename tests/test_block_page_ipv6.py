@@ -15,7 +15,7 @@ from dnslib import QTYPE, DNSRecord
 from filterd.rules.guards import with_end_line
 from tests.support.dns_client import make_query, udp_exchange
 from tests.support.filterd_process import free_port
-from tests.test_blocklists import write_lists
+from tests.support.lists import write_lists
 
 PHONE_V6 = "::1"  # Sam's IPv6-only phone
 CONFIGURED_V4 = "192.0.2.10"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import struct
 import subprocess
 import threading
 import time
@@ -15,14 +14,8 @@ from dnslib import EDNS0, DNSRecord
 
 from tests.support.dns_client import addresses, ask, assert_still_serving, rcode, udp_exchange
 from tests.support.filterd_process import run_cli
+from tests.support.lists import ede_codes, write_lists
 from tests.support.query_log import outcomes
-
-
-def write_lists(directory: Path, **lists: list[str]) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    for category, domains in lists.items():
-        (directory / f"{category}.txt").write_text("\n".join(domains) + "\n")
-    return directory
 
 
 @pytest.fixture
@@ -48,16 +41,6 @@ def lists_config(tmp_path: Path, shipped: Path, **extra) -> dict:
     }
     config.update(extra)
     return config
-
-
-def ede_codes(reply: DNSRecord) -> list[int]:
-    codes = []
-    for rr in reply.ar:
-        if rr.rtype == 41:
-            for option in rr.rdata:
-                if option.code == 15:
-                    codes.append(struct.unpack("!H", option.data[:2])[0])
-    return codes
 
 
 def test_a_listed_domain_and_its_subdomains_are_blocked_with_a_null_address(

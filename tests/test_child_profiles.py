@@ -20,8 +20,8 @@ from dnslib import DNSRecord
 from filterd.rules.guards import with_end_line
 from tests.support.dns_client import make_query, udp_exchange
 from tests.support.filterd_process import FilterdProcess, wait_for
+from tests.support.lists import ede_codes, write_lists
 from tests.support.query_log import logged
-from tests.test_blocklists import ede_codes, write_lists
 
 LONDON = ZoneInfo("Europe/London")
 SAM = "127.0.0.2"  # 9_12: social blocked, bedtime 20:30 on school nights

@@ -8,14 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.dns_client import addresses, ask
+from tests.support.lists import write_lists
 from tests.support.query_log import outcomes
-from tests.test_blocklists import (
-    ListServer,
-    lists_config,
-    update,
-    wait_blocked,
-    write_lists,
-)
+from tests.test_blocklists import ListServer, lists_config, update, wait_blocked
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,12 +26,13 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from filterd.rules.guards import with_end_line
 from filterd.rules.parse import parse_rules
+from tests.support.axe import axe_violations
 from tests.support.chromium import CHROMEDRIVER, CHROMIUM, start_chromium
 from tests.support.dashboard_process import DashboardProcess
 from tests.support.dns_client import make_query, udp_exchange
 from tests.support.filterd_process import FilterdProcess, free_port, wait_for
+from tests.support.lists import ede_codes, write_lists
 from tests.support.upstream_process import PROJECT_ROOT
-from tests.test_blocklists import ede_codes, write_lists
 from tests.test_child_profiles import FILTERED, addresses, blocked
 
 SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
@@ -376,35 +376,6 @@ def test_a_safeguarding_lead_reviews_a_high_risk_block_in_the_browser(stack: Sta
         and note in detail
         for who, what, target, detail in trail
     ), trail
-
-
-AXE = resources.files("axe_selenium_python").joinpath("node_modules/axe-core/axe.min.js")
-
-
-def axe_violations(browser) -> list[str]:
-    """axe-core's findings on the page open in Chromium, one line each (empty: clean).
-
-    The axe-core bundled with axe-selenium-python (3.x) predates the HTML token
-    autocomplete="one-time-code" (what phones use to offer a code): that one finding, on
-    fields carrying exactly that token, is the checker's gap, not the page's, and is skipped.
-    """
-    browser.execute_script(AXE.read_text())
-    found = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document).then(r => done(r.violations.map(v => [v.id, v.help,"
-        " v.nodes.map(n => n.target.join(' '))])))"
-        ".catch(e => done([['axe failed', String(e), []]]));"
-    )
-
-    def one_time_code(selector: str) -> bool:
-        field = browser.find_element(By.CSS_SELECTOR, selector)
-        return field.get_attribute("autocomplete") == "one-time-code"
-
-    return [
-        f"{rule}: {text} {', '.join(targets)}"
-        for rule, text, targets in found
-        if not (rule == "autocomplete-valid" and all(map(one_time_code, targets)))
-    ]
 
 
 def check_phone_page(stack: Stack, name: str) -> Path:

@@ -20,6 +20,7 @@ import pytest
 import yaml
 from selenium.webdriver.common.by import By
 
+from tests.support.axe import axe_violations
 from tests.support.filterd_db import write_usage
 from tests.support.filterd_process import wait_for
 from tests.support.web_client import Device
@@ -27,7 +28,6 @@ from tests.test_dashboard_browser import (  # noqa: F401 (browser: Chromium, sha
     CHROMEDRIVER,
     CHROMIUM,
     SCREENSHOTS,
-    axe_violations,
     browser,
 )
 from tests.test_dashboard_forms_security import PASSWORD, Home

@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from axe_selenium_python import Axe
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
 from dashboard.data import audit
 from dashboard.data.blocked_log import record_reviews
 from dashboard.data.db import connect
+from tests.support.axe import axe_violations
 from tests.support.chromium import CHROMEDRIVER, CHROMIUM, PHONE, start_chromium
 from tests.support.filterd_process import wait_for
 from tests.support.upstream_process import PROJECT_ROOT
@@ -65,14 +65,6 @@ def log_in(browser, home: Home) -> None:
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     assert wait_for(lambda: not browser.current_url.endswith("/login"), 5)
-
-
-def axe_violations(browser) -> list[str]:
-    axe = Axe(browser)
-    axe.inject()
-    result = axe.run()
-    assert result["passes"], "axe-core ran its checks"
-    return [f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in result["violations"]]
 
 
 def test_changed_pages_fit_a_phone_and_pass_axe(home: Home, browser):

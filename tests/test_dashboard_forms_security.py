@@ -817,7 +817,7 @@ def test_a_removed_illegal_source_is_logged_and_sent_on_without_credentials(
 ):
     import signal
 
-    from tests.test_event_log import NO_DISCOVERY, events, kinds, lists
+    from tests.support.events import NO_DISCOVERY, events, kinds, lists
 
     source = f"https://alice:{SECRET_PASSWORD}@127.0.0.1:1/illegal.txt?api_key={SECRET_KEY}"
     filterd = start_filterd(
@@ -856,8 +856,8 @@ def test_a_webhook_token_in_its_address_stays_out_of_the_log(tmp_path: Path, sta
     """A webhook address often carries its token in the path; when a delivery fails the
     dashboard's log and the outbox's reason say why without it (the outbox keeps the address
     itself, in dashboard.db, to deliver to it)."""
+    from tests.support.events import ask
     from tests.test_alerts_delivery import Home as AlertsHome
-    from tests.test_event_log import ask
 
     token = "abcdEFGH1234ijklMNOP5678"
     home = AlertsHome(tmp_path, start_filterd, "2026-11-23 15:00")

@@ -12,10 +12,10 @@ from selenium.webdriver.common.by import By
 
 from dashboard.data import audit
 from dashboard.data.db import connect
+from tests.support.axe import axe_violations
 from tests.test_dashboard_forms_browser import (  # noqa: F401 (browser is a fixture)
     PHONE,
     SCREENSHOTS,
-    axe_violations,
     browser,
     log_in,
 )

@@ -16,12 +16,12 @@ from selenium.webdriver.support.ui import Select
 
 from filterd.db.devices import Sighting
 from filterd.dns.query import Reason
+from tests.support.axe import axe_violations
 from tests.support.chromium import PHONE
 from tests.support.filterd_db import query_row, write_devices, write_queries, write_status
 from tests.support.filterd_process import wait_for
 from tests.test_dashboard_forms_browser import (
     SCREENSHOTS,
-    axe_violations,
     browser,  # noqa: F401  (the module's Chromium fixture)
     log_in,
 )

@@ -12,36 +12,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dnslib import DNSRecord
 
 from filterd.daemon import EVENT_WATCH_INTERVAL
 from filterd.forward.upstream import MAX_BACKOFF
 from filterd.rules.guards import with_end_line
-from tests.support.dns_client import make_query, udp_exchange
+from tests.support.events import NO_DISCOVERY, SAM, ask, events, kinds, lists
 from tests.support.filterd_process import free_port, run_cli, wait_for
-from tests.test_blocklists import write_lists
-
-SAM = "127.0.0.2"
-NO_DISCOVERY = {"neighbour_table": False}  # this machine's own neighbours are not the test's
-
-
-def ask(port: int, name: str, qtype: str = "A", source: str = SAM) -> DNSRecord | None:
-    raw = udp_exchange(port, make_query(name, qtype).pack(), source=source, timeout=1.0)
-    return None if raw is None else DNSRecord.parse(raw)
-
-
-def events(db_path: Path) -> list[tuple]:
-    with sqlite3.connect(db_path) as db:
-        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone():
-            return []
-        return db.execute(
-            "SELECT id, source, kind, version, severity, child, device, data FROM events"
-            " ORDER BY id"
-        ).fetchall()
-
-
-def kinds(db_path: Path) -> list[str]:
-    return [row[2] for row in events(db_path)]
 
 
 def rules(tmp_path: Path) -> Path:
@@ -55,22 +31,6 @@ def rules(tmp_path: Path) -> Path:
     )
     path.write_text(with_end_line(text))
     return path
-
-
-def lists(tmp_path: Path, **extra) -> dict:
-    shipped = write_lists(
-        tmp_path / "shipped",
-        self_harm=["harm.example"],
-        illegal=["http://abuse.example/x.html"],
-        bypass=["vpn.example"],
-        social=["social.example"],
-    )
-    return {
-        "directory": str(tmp_path / "lists"),
-        "shipped": str(shipped),
-        "refresh_hours": 0,
-        **extra,
-    }
 
 
 def test_blocks_that_matter_become_ordered_events_linked_to_their_log_entry(

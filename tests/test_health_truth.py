@@ -26,6 +26,7 @@ from dashboard.data.health_checks import Clock, dns_check
 from filterd.db.read import FilterdReader
 from filterd.db.retention import Retention
 from filterd.rules.guards import with_end_line
+from tests.support.axe import axe_violations
 from tests.support.chromium import start_chromium
 from tests.support.dashboard_process import DashboardProcess
 from tests.support.dns_client import ask, rcode
@@ -34,7 +35,6 @@ from tests.support.names import unique
 from tests.support.upstream_process import ScriptedUpstream
 from tests.support.web_client import Device
 from tests.test_child_profiles import base_rules
-from tests.test_dashboard_browser import axe_violations
 
 PASSWORD = "a long pass phrase for the box"
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"

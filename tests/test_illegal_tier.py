@@ -16,8 +16,8 @@ from filterd.db.retention import Retention
 from filterd.rules.guards import with_end_line
 from tests.support.dns_client import addresses, make_query, udp_exchange
 from tests.support.filterd_process import wait_for
+from tests.support.lists import write_lists
 from tests.support.query_log import logged
-from tests.test_blocklists import write_lists
 from tests.test_child_profiles import SAM, london
 
 NULL = ["0.0.0.0"]

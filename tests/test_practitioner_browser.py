@@ -16,12 +16,12 @@ from selenium.common.exceptions import NoSuchElementException, StaleElementRefer
 from selenium.webdriver.common.by import By
 
 from filterd.db.devices import Sighting
+from tests.support.axe import axe_violations
 from tests.support.filterd_db import write_devices
 from tests.support.filterd_process import wait_for
 from tests.test_dashboard_forms_browser import (
     PHONE,
     SCREENSHOTS,
-    axe_violations,
     browser,  # noqa: F401  (the module's Chromium fixture)
 )
 from tests.test_dashboard_forms_security import PASSWORD, Home

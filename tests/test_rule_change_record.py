@@ -16,9 +16,9 @@ from dashboard.app import announce_save
 from dashboard.data.rules_file import ReasonNeeded, RulesFile
 from filterd.rules.guards import with_end_line
 from tests.support.dashboard_process import DashboardProcess
+from tests.support.events import NO_DISCOVERY, SAM, events
 from tests.support.filterd_process import free_port, wait_for
-from tests.test_blocklists import write_lists
-from tests.test_event_log import NO_DISCOVERY, SAM, events
+from tests.support.lists import write_lists
 
 
 def rules_dict(**sam) -> dict:

@@ -10,10 +10,10 @@ from dnslib import EDNS0, DNSRecord
 from filterd.selftest.marker import option, read_secret, secret_path
 from tests.dashboard_support import logged_in, make_app
 from tests.support.dns_client import udp_exchange
+from tests.support.events import NO_DISCOVERY, events
 from tests.support.filterd_process import run_cli
+from tests.support.lists import write_lists
 from tests.support.query_log import logged
-from tests.test_blocklists import write_lists
-from tests.test_event_log import NO_DISCOVERY, events
 
 
 def test_the_self_test_finds_a_category_no_list_covers_and_health_shows_it(start_filterd, tmp_path):

@@ -11,9 +11,9 @@ import yaml
 
 from filterd.rules.guards import with_end_line
 from tests.dashboard_support import audit_trail, csrf_of, logged_in, make_app
+from tests.support.events import NO_DISCOVERY, SAM
 from tests.support.filterd_process import run_cli, wait_for
-from tests.test_blocklists import write_lists
-from tests.test_event_log import NO_DISCOVERY, SAM
+from tests.support.lists import write_lists
 
 
 def selftests(db_path) -> list[dict]:

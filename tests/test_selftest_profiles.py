@@ -18,10 +18,10 @@ from dashboard.reports.evidence import build
 from filterd.db.read import FilterdReader
 from filterd.rules.guards import with_end_line
 from tests.dashboard_support import logged_in, make_app
+from tests.support.events import NO_DISCOVERY, SAM
 from tests.support.filterd_db import LONG_AGO
 from tests.support.filterd_process import wait_for
-from tests.test_blocklists import write_lists
-from tests.test_event_log import NO_DISCOVERY, SAM
+from tests.support.lists import write_lists
 
 LONDON = ZoneInfo("Europe/London")
 

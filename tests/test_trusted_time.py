@@ -18,8 +18,8 @@ import yaml
 from filterd.rules.guards import with_end_line
 from tests.support.dashboard_process import DashboardProcess
 from tests.support.filterd_process import free_port, wait_for
+from tests.support.lists import write_lists
 from tests.support.web_client import Device
-from tests.test_blocklists import write_lists
 from tests.test_child_profiles import SAM, Home, base_rules, blocked, london
 
 PASSWORD = "a long pass phrase for the box"

@@ -15,13 +15,13 @@ from selenium.webdriver.common.by import By
 
 from filterd.db.devices import Sighting
 from filterd.rules.parse import load_rules
+from tests.support.axe import axe_violations
 from tests.support.filterd_db import write_devices
 from tests.support.filterd_process import wait_for
 from tests.support.upstream_process import PROJECT_ROOT
 from tests.test_dashboard_forms_browser import (
     PHONE,
     SCREENSHOTS,
-    axe_violations,
     browser,  # noqa: F401  (the module's Chromium fixture)
     log_in,
 )
