@@ -30,7 +30,7 @@ from tests.support.chromium import start_chromium
 from tests.support.dashboard_process import DashboardProcess
 from tests.support.dns_client import make_query, udp_exchange
 from tests.support.filterd_process import FilterdProcess, free_port, wait_for
-from tests.test_blocklists import write_lists
+from tests.support.lists import write_lists
 from tests.test_child_profiles import addresses
 from tests.test_dashboard_browser import (
     CHROMEDRIVER,
