@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 
 from dashboard.alerts.notifier import Notifier
-from dashboard.data import audit, blocked_log, chain, records
+from dashboard.data import audit, blocked_log, hash_chain, records
 from dashboard.data.db import connect
 from filterd.db.events import EventLog
 
@@ -37,7 +37,7 @@ def test_health_says_the_records_are_intact(dashboard_app, signed_in):
     page = health(client)
     assert "Audit trail" in page and "broken" not in page
     db = connect(database(dashboard_app))
-    assert chain.verify(db, "audit").intact and chain.verify(db, "reviews").checked == 2
+    assert hash_chain.verify(db, "audit").intact and hash_chain.verify(db, "reviews").checked == 2
 
 
 def test_sqlite_refuses_to_change_or_delete_a_record(dashboard_app):
@@ -70,7 +70,7 @@ def test_an_audit_row_altered_in_sqlite_makes_health_report_the_chain_broken(
     client = signed_in("Vi", "viewer")  # the sign-in is a new entry after the damage
     page = health(client)
     assert "broken" in page and "outside the dashboard" in page
-    assert chain.verify(connect(database(dashboard_app)), "audit").intact is False
+    assert hash_chain.verify(connect(database(dashboard_app)), "audit").intact is False
 
 
 def make_event_log(path) -> None:
@@ -98,7 +98,7 @@ def test_the_newest_entries_deleted_show_against_the_witness(dashboard_app, sign
         db.execute("DROP TRIGGER audit_no_delete")
         newest = db.execute("SELECT max(id) FROM audit").fetchone()[0]
         db.execute("DELETE FROM audit WHERE id >= ?", (newest - 1,))  # the chain still fits
-    assert chain.verify(connect(database(dashboard_app)), "audit").intact, "the chain alone"
+    assert hash_chain.verify(connect(database(dashboard_app)), "audit").intact, "the chain alone"
     page = health(signed_in("Vi", "viewer"))  # signing in chains a new entry to the cut end
     shown = page[page.index('id="chain-1"') :]
     assert "broken" in shown[:200] and "were deleted outside the dashboard" in shown[:400]
@@ -109,14 +109,14 @@ def test_a_chain_written_again_from_the_start_shows_against_the_witness(dashboar
     witness_now(dashboard_app)
     with sqlite3.connect(database(dashboard_app)) as db:
         db.execute("DROP TRIGGER audit_no_delete")
-        rows = db.execute(f"SELECT {', '.join(chain.FIELDS['audit'])} FROM audit ORDER BY id")
+        rows = db.execute(f"SELECT {', '.join(hash_chain.FIELDS['audit'])} FROM audit ORDER BY id")
         kept = [tuple(r) for r in rows]
         db.execute("DELETE FROM audit")
         softened = [
             (*row[:4], row[4].replace("4h -> 5h", "4h -> 4h"), row[5]) for row in kept
         ]  # one change, every hash computed again: the chain fits
-        chain.append(db, "audit", softened)
-    assert chain.verify(connect(database(dashboard_app)), "audit").intact, "the chain alone"
+        hash_chain.append(db, "audit", softened)
+    assert hash_chain.verify(connect(database(dashboard_app)), "audit").intact, "the chain alone"
     page = health(signed_in("Vi", "viewer"))
     shown = page[page.index('id="chain-1"') :]
     assert "broken" in shown[:200], shown[:300]
@@ -184,10 +184,10 @@ def test_a_chain_rewritten_while_the_dashboard_runs_stays_broken(dashboard_app, 
     notifier.run_once()
     with sqlite3.connect(database(dashboard_app)) as db:
         db.execute("DROP TRIGGER audit_no_delete")
-        rows = db.execute(f"SELECT {', '.join(chain.FIELDS['audit'])} FROM audit ORDER BY id")
+        rows = db.execute(f"SELECT {', '.join(hash_chain.FIELDS['audit'])} FROM audit ORDER BY id")
         kept = [tuple(r) for r in rows]
         db.execute("DELETE FROM audit")
-        chain.append(db, "audit", [(*r[:4], r[4].replace("0h", "9h"), r[5]) for r in kept])
+        hash_chain.append(db, "audit", [(*r[:4], r[4].replace("0h", "9h"), r[5]) for r in kept])
     notifier.run_once()  # the new head is not witnessed over the old one
     assert witnesses_in(dashboard_app) == 1
     page = health(signed_in("Vi", "viewer"))

@@ -137,20 +137,20 @@ def test_every_earlier_dashboard_db_is_upgraded_to_the_shape_of_a_new_file(tmp_p
     assert user_version(old) == DASHBOARD_VERSION
     assert dashboard_shape(old) == dashboard_shape(tmp_path / "new.db")
     if release != "release-0":  # its rows, as those releases wrote them, kept and still chained
-        from dashboard.data import chain
+        from dashboard.data import hash_chain
 
         db = connect(old)
         assert db.execute("SELECT name, email FROM users").fetchall() == [
             ("Lee", "lee@home.example")
         ]
         for table in ("audit", "reviews"):
-            verdict = chain.verify(db, table)
+            verdict = hash_chain.verify(db, table)
             assert verdict.intact and verdict.checked == 1, table
         db.close()
 
 
 def test_a_version_3_dashboard_db_keeps_every_row_and_its_history_stays_append_only(tmp_path):
-    from dashboard.data import agreements, chain
+    from dashboard.data import agreements, hash_chain
 
     path = tmp_path / "dashboard.db"
     shutil.copy(FIXTURES / "release-3-dashboard.db", path)
@@ -163,7 +163,7 @@ def test_a_version_3_dashboard_db_keeps_every_row_and_its_history_stays_append_o
         ("p1", "192.168.1.5", "Firefox", 1)
     ]
     for table in ("audit", "reviews"):
-        verdict = chain.verify(db, table)
+        verdict = hash_chain.verify(db, table)
         assert verdict.intact and verdict.checked == 1, table
     (signed,) = agreements.versions(db, "sam")
     assert [s.signer for s in signed.signatures] == ["Sam"]
@@ -295,22 +295,22 @@ def test_events_stay_append_only_until_their_retention_then_are_pruned(tmp_path)
 
 
 def test_pruning_keeps_the_audit_chain_verifiable_and_a_hand_deletion_still_shows(tmp_path):
-    from dashboard.data import chain
+    from dashboard.data import hash_chain
     from dashboard.data.db import AUDIT_DAYS
 
     db = connect(tmp_path / "dashboard.db")
     past = time.time() - (AUDIT_DAYS + 2) * 86400
-    chain.append(
+    hash_chain.append(
         db, "audit", [(past, "Ann", "login", "", "", ""), (past + 1, "Ann", "x", "", "", "")]
     )
     db.commit()
     audit.record(db, "Ann", "login")  # prunes the two old rows, keeps the anchor
     audit.record(db, "Lee", "review")
     assert db.execute("SELECT count(*) FROM audit").fetchone()[0] == 2
-    assert chain.verify(db, "audit").intact
+    assert hash_chain.verify(db, "audit").intact
     with pytest.raises(sqlite3.IntegrityError):  # within retention: no delete through SQLite
         db.execute("DELETE FROM audit WHERE user = 'Ann'")
     db.execute("DROP TRIGGER audit_no_delete")  # someone editing the file by other means
     db.execute("DELETE FROM audit WHERE user = 'Ann'")
     db.commit()
-    assert not chain.verify(db, "audit").intact
+    assert not hash_chain.verify(db, "audit").intact

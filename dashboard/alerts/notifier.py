@@ -30,8 +30,8 @@ from dashboard.alerts.message import compose
 from dashboard.alerts.outbox import Queued, Route
 from dashboard.alerts.settings import SecretError
 from dashboard.data import audit, records
-from dashboard.data.chain import Witness
 from dashboard.data.db import connect
+from dashboard.data.hash_chain import Witness
 from dashboard.data.home import HOME_TZ
 from dashboard.data.list_health import list_health
 from dashboard.data.rules_file import RulesFile

@@ -16,7 +16,7 @@ import time
 from contextvars import ContextVar
 from typing import NamedTuple
 
-from dashboard.data import chain
+from dashboard.data import hash_chain
 from dashboard.data.db import AUDIT_DAYS
 from filterd.rules.presets import age_words
 from filterd.text.people import escaped
@@ -88,8 +88,8 @@ def record(
         _bounded(detail),
         SOURCE.get(),
     )
-    chain.append(db, "audit", [row])  # hash-chained: a changed or deleted entry shows
-    chain.prune(db, "audit", _kept())
+    hash_chain.append(db, "audit", [row])  # hash-chained: a changed or deleted entry shows
+    hash_chain.prune(db, "audit", _kept())
     db.commit()
 
 

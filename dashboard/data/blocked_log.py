@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from dashboard.data import chain
+from dashboard.data import hash_chain
 from dashboard.data.db import REVIEW_DAYS
 from dashboard.data.devices import listed_devices
 from dashboard.data.home import HOME_TZ
@@ -334,8 +334,8 @@ def record_reviews(
     if not ids:
         raise ReviewError("Choose at least one blocked request.")
     now = time.time()
-    chain.append(db, "reviews", [(id_, outcome, note, reviewer, now) for id_ in ids])
-    chain.prune(db, "reviews", now - REVIEW_DAYS * 86_400)
+    hash_chain.append(db, "reviews", [(id_, outcome, note, reviewer, now) for id_ in ids])
+    hash_chain.prune(db, "reviews", now - REVIEW_DAYS * 86_400)
     db.commit()
 
 

@@ -238,9 +238,9 @@ ACCESS_REQUEST_DAYS = 90  # a child's requests for access and their answers
 
 
 def append_only(table: str, kept_days: int) -> str:
-    """Triggers that make a hash-chained table (dashboard.data.chain.FIELDS) append-only: no
+    """Triggers that make a hash-chained table (dashboard.data.hash_chain.FIELDS) append-only: no
     row is changed, and none deleted until it is `kept_days` old (pruning by retention,
-    chain.prune)."""
+    hash_chain.prune)."""
     return (
         f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}"
         f" BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;\n"

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from dashboard.data import chain
+from dashboard.data import hash_chain
 from dashboard.data.db import AUDIT_DAYS, REVIEW_DAYS
 from filterd.db.events import EventLog
 from filterd.db.read import FilterdReader
@@ -34,25 +34,25 @@ RECORDS = (
 )
 
 
-def heads(db: sqlite3.Connection) -> dict[str, chain.Witness]:
+def heads(db: sqlite3.Connection) -> dict[str, hash_chain.Witness]:
     """Each record's newest chained row."""
     found = {}
     for record in RECORDS:
-        head = chain.head(db, record.table)
+        head = hash_chain.head(db, record.table)
         if head is not None:
             found[record.table] = head
     return found
 
 
-def witnessed(reader: FilterdReader | None) -> dict[str, list[chain.Witness]]:
+def witnessed(reader: FilterdReader | None) -> dict[str, list[hash_chain.Witness]]:
     """Every witness kept in filterd's event log, by record (none before the first)."""
-    found: dict[str, list[chain.Witness]] = {record.table: [] for record in RECORDS}
+    found: dict[str, list[hash_chain.Witness]] = {record.table: [] for record in RECORDS}
     if reader is None:
         return found
     for event in reader.events_of((RECORDS_WITNESSED.name,)):
         for table, seen in event.data.items():
             try:
-                witness = chain.Witness(int(seen["id"]), str(seen["hash"]), float(seen["ts"]))
+                witness = hash_chain.Witness(int(seen["id"]), str(seen["hash"]), float(seen["ts"]))
             except (KeyError, TypeError, ValueError):
                 continue
             found.setdefault(table, []).append(witness)
@@ -61,14 +61,14 @@ def witnessed(reader: FilterdReader | None) -> dict[str, list[chain.Witness]]:
 
 def check(
     db: sqlite3.Connection, reader: FilterdReader | None, now: float | None = None
-) -> list[tuple[str, chain.Verdict]]:
+) -> list[tuple[str, hash_chain.Verdict]]:
     """Each record's verdict, against every witness still inside its retention."""
     now = time.time() if now is None else now
     witnesses = witnessed(reader)
     return [
         (
             record.label,
-            chain.verify(
+            hash_chain.verify(
                 db, record.table, witnesses.get(record.table, []), now - record.days * 86_400
             ),
         )
@@ -79,7 +79,7 @@ def check(
 def witness(
     db: sqlite3.Connection,
     database: Path,
-    known: dict[str, chain.Witness],
+    known: dict[str, hash_chain.Witness],
     reader: FilterdReader | None = None,
 ) -> bool:
     """Put the records' newest rows in filterd's event log when they changed since `known`
@@ -107,7 +107,7 @@ def witness(
     return True
 
 
-def in_words(label: str, verdict: chain.Verdict) -> str:
+def in_words(label: str, verdict: hash_chain.Verdict) -> str:
     """One line for a digest or the report; the fingerprint lets a reader of an old digest
     see later that nothing recorded before it was removed."""
     if verdict.intact:

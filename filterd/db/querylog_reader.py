@@ -1,4 +1,4 @@
-"""Reads of the query log that filterd itself needs (the dashboard has its own, in dashboard/)."""
+"""Reads of the query log that filterd itself needs (the dashboard reads via filterd.db.read)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Every table of var/filterd.db, its schema version and the migrations between versions.
 
-filterd.db has three writers in filterd (the query-log writer process, the usage/status thread
-and the device thread) and one reader, the dashboard (read-only, through filterd.db.read). Each
+filterd.db is written by filterd (the query-log writer process, the usage/status thread, the
+device thread, the event recorder) and the dashboard appends events (its saves announced, the
+records witnessed, self-test requests); the dashboard reads it only through filterd.db.read. Each
 writer opens the file with `open_for_writing`, which upgrades an older file in place under one
 write lock, so whichever starts first does the upgrade and the others find it done.
 
@@ -38,7 +39,7 @@ CREATE TABLE IF NOT EXISTS queries (
     name TEXT NOT NULL,         -- lower case, unsafe bytes escaped as \\DDD
     qtype TEXT NOT NULL,        -- A, AAAA, HTTPS, or TYPE65534
     rcode TEXT NOT NULL,        -- NOERROR, NXDOMAIN, SERVFAIL...
-    reason TEXT NOT NULL,       -- filterd.query.Reason: forwarded, cached, blocked, offline...
+    reason TEXT NOT NULL,       -- filterd.dns.query.Reason: forwarded, cached, blocked, offline...
     latency_ms REAL NOT NULL,
     cached INTEGER NOT NULL,
     categories TEXT NOT NULL DEFAULT '',  -- comma-separated category ids the name is in
