@@ -2,7 +2,7 @@
 signed in, failed to or was refused, and from which address.
 
 Append-only: rows are added, never changed (triggers refuse UPDATE, and DELETE until a row is
-past AUDIT_DAYS) and each is hash-chained to the one before (dashboard.data.chain), so an entry
+past AUDIT_DAYS) and each is hash-chained to the one before (dashboard.data.hash_chain), so an entry
 changed or deleted by editing the file shows on Health; rows past the retention are pruned as
 rows are added (the chain keeps its anchor) and never shown. Free text is bounded and stored
 escaped (no control

@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS audit (
     target TEXT NOT NULL DEFAULT '',
     detail TEXT NOT NULL DEFAULT '',
     source TEXT NOT NULL DEFAULT '',  -- the client address of the request
-    -- dashboard.data.chain: the hash of the row before ('' before the chain began) and its own
+    -- dashboard.data.hash_chain: the hash of the row before ('' before the chain began) and its own
     prev TEXT NOT NULL DEFAULT '',
     hash TEXT NOT NULL DEFAULT ''
 );
@@ -83,12 +83,12 @@ CREATE TABLE IF NOT EXISTS reviews (  -- append-only: every review kept, the lat
     note TEXT NOT NULL DEFAULT '',
     reviewer TEXT NOT NULL,
     ts REAL NOT NULL,
-    prev TEXT NOT NULL DEFAULT '',  -- dashboard.data.chain, as for audit
+    prev TEXT NOT NULL DEFAULT '',  -- dashboard.data.hash_chain, as for audit
     hash TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS reviews_query ON reviews(query_id, id);
 CREATE INDEX IF NOT EXISTS reviews_ts ON reviews(ts);
-CREATE TABLE IF NOT EXISTS chain_anchors (  -- dashboard.data.chain: the hash the first kept
+CREATE TABLE IF NOT EXISTS chain_anchors (  -- dashboard.data.hash_chain: the hash the first kept
     name TEXT PRIMARY KEY,                  -- row of a pruned table chains to
     prev TEXT NOT NULL
 );
