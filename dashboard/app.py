@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, g
 
-from dashboard.data import accounts, rules_errors, setup_code
+from dashboard.data import accounts, rule_words, rules_errors, setup_code
 from dashboard.data.db import connect
 from dashboard.data.name_risk import NameRisk
 from dashboard.data.rules_file import RulesFile
@@ -96,6 +96,12 @@ def announce_save(database: Path):
     return announce
 
 
+def _rule_line(pair: tuple[str, str]) -> str:
+    """An agreement's rules-in-force line in words, apps by their catalogue name."""
+    names = {i: service.name for i, service in current_dashboard().catalogue().services.items()}
+    return rule_words.line(pair[0], pair[1], names)
+
+
 def current_dashboard() -> Dashboard:
     """The Dashboard of the app handling this request (views and request hooks use it)."""
     return current_app.extensions["dashboard"]
@@ -156,6 +162,7 @@ def create_app(config: Config, config_path: Path | None = None) -> Flask:
     )
     app.jinja_env.finalize = shown
     app.add_template_filter(label_of, "category")  # a category id as a person reads it
+    app.add_template_filter(_rule_line, "rule_line")  # an agreement's rule, apps by name
     app.add_template_filter(rules_errors.for_file, "plain_file_problems")  # no key paths
     app.extensions["dashboard"] = dashboard
     _prepare_setup_code(dashboard.settings.database)

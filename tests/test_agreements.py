@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from html import unescape
 
 import pytest
+import yaml
 from pypdf import PdfReader
 
 from dashboard.actions import rules as rule_actions
@@ -18,7 +19,7 @@ from dashboard.child_side.app import create_child_app
 from dashboard.data.accounts import Role, User
 from dashboard.data.child_form import form_from_rules
 from dashboard.reports.evidence import build as build_evidence
-from tests.dashboard_support import audit_trail, csrf_of, logged_in, make_app
+from tests.dashboard_support import RULES, audit_trail, csrf_of, logged_in, make_app
 
 SAM_TABLET = "192.168.1.20"  # tests.dashboard_support.RULES: Sam's device
 
@@ -423,3 +424,18 @@ def test_signing_says_who_is_still_to_sign_and_refuses_the_same_person_twice(app
 def agreement_signatures(app) -> list[tuple]:
     with sqlite3.connect(app.extensions["dashboard"].settings.database) as db:
         return db.execute("SELECT signer, part FROM agreement_signatures").fetchall()
+
+
+def test_apps_and_search_engines_are_named_as_people_know_them(tmp_path):
+    """Found by the outside check: "App roblox: blocked", "Safe search google: on"."""
+    rules = yaml.safe_load(yaml.safe_dump(RULES))
+    rules["children"]["sam"]["services"] = {"roblox": "blocked"}
+    app = make_app(tmp_path, rules)
+    carer = logged_in(app, "cam", "carer")
+    csrf = csrf_of(carer, "/children/sam/agreement")
+    assert carer.post("/children/sam/agreement", data=agreement_form(csrf)).status_code == 302
+    page = words(carer.get("/children/sam/agreement").get_data(as_text=True))
+    assert "Roblox (app): blocked" in page and "App roblox" not in page
+    assert "Safe search on Google: on" in page
+    printed = pdf_text(carer.get("/children/sam/agreement/1.pdf").data)
+    assert "Roblox (app): blocked" in printed and "Safe search on Google: on" in printed

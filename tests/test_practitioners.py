@@ -127,7 +127,7 @@ def test_a_practitioner_sees_the_two_children_it_was_given_and_their_records(hom
     assert "Health" not in page and "Your account" not in page and ">Devices<" not in page
 
     sam = priya.get("/practitioner/children/sam").get_data(as_text=True)
-    assert "Daily limit</strong>: 3h" in sam  # the rules in force, in plain words
+    assert "<li>Daily limit: 3h</li>" in sam  # the rules in force, in plain words
     assert "Sam&#39;s tablet" in sam and "the local authority" in sam
     assert "Location sharing off: done (ticked by Ann" in sam
     assert "Kimberley" not in sam and "secret-site" not in sam

@@ -3,10 +3,11 @@ library and page style as the monthly evidence report)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from dashboard.data import agreement_form
+from dashboard.data import agreement_form, rule_words
 from dashboard.data.agreements import Version
 from dashboard.reports.pdf import Report
 
@@ -15,7 +16,13 @@ def _when(ts: float, tz: ZoneInfo) -> str:
     return datetime.fromtimestamp(ts, tz).strftime("%d %b %Y %H:%M")
 
 
-def build(version: Version, name: str, status_words: str, tz: ZoneInfo) -> bytes:
+def build(
+    version: Version,
+    name: str,
+    status_words: str,
+    tz: ZoneInfo,
+    app_names: Mapping[str, str] | None = None,
+) -> bytes:
     """The agreement as printed: the rules in force, who took part, the risk assessment, the
     child's own words, the review date and a signature line for each person."""
     pdf = Report()
@@ -29,7 +36,7 @@ def build(version: Version, name: str, status_words: str, tz: ZoneInfo) -> bytes
 
     pdf.heading("The rules in force on the home's Wi-Fi")
     for setting, value in version.in_force:
-        pdf.line(f"{setting[:1].upper()}{setting[1:]}: {value}")
+        pdf.line(rule_words.line(setting, value, app_names or {}))
     pdf.line("These rules work on the home's Wi-Fi only, not on mobile data.")
 
     if version.observed:

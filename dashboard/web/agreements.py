@@ -181,7 +181,9 @@ def pdf(child: str, number: int):
         words = "Not signed yet"
     from dashboard.reports import agreement_pdf  # fpdf loaded on the first PDF (RSS)
 
-    document = agreement_pdf.build(found, name, words, tz)
+    catalogue = current_dashboard().catalogue()
+    names = {i: service.name for i, service in catalogue.services.items()}
+    document = agreement_pdf.build(found, name, words, tz, names)
     audit.record(dashboard.db(), g.user.name, "agreement.print", child, f"version {number}")
     return Response(
         document,
