@@ -404,6 +404,8 @@ def test_the_childs_own_page_says_what_applies_and_shows_a_declined_note(box: Bo
     carer.add_user("jo", "carer")
     carer.log_in("jo")
     request = phone.find_element(By.CSS_SELECTOR, "#access-requests li")
+    check_phone(phone, "home-access-request", "#access-requests")
+    assert "Allow until bedtime" not in request.text  # Sam has no bedtime in these rules
     request.find_element(By.CSS_SELECTOR, "input[name=note]").send_keys("Ask me after tea")
     request.find_element(By.XPATH, ".//button[.='Decline']").click()
     assert wait_for(lambda: not phone.find_elements(By.ID, "access-requests"), 5)
