@@ -6,6 +6,7 @@ import contextlib
 import secrets
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app, g
 
@@ -102,6 +103,14 @@ def _rule_line(pair: tuple[str, str]) -> str:
     return rule_words.line(pair[0], pair[1], names)
 
 
+def _unprintable_in_pdf(version: Any, name: str) -> bool:
+    """Whether the printed agreement would show some of its typed words as placeholders."""
+    from dashboard.reports.agreement_pdf import texts_of
+    from dashboard.reports.pdf import unprintable
+
+    return bool(unprintable(texts_of(version, name)))
+
+
 def current_dashboard() -> Dashboard:
     """The Dashboard of the app handling this request (views and request hooks use it)."""
     return current_app.extensions["dashboard"]
@@ -163,6 +172,7 @@ def create_app(config: Config, config_path: Path | None = None) -> Flask:
     app.jinja_env.finalize = shown
     app.add_template_filter(label_of, "category")  # a category id as a person reads it
     app.add_template_filter(_rule_line, "rule_line")  # an agreement's rule, apps by name
+    app.add_template_filter(_unprintable_in_pdf, "unprintable_in_pdf")
     app.add_template_filter(rules_errors.for_file, "plain_file_problems")  # no key paths
     app.extensions["dashboard"] = dashboard
     _prepare_setup_code(dashboard.settings.database)

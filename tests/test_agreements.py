@@ -439,3 +439,24 @@ def test_apps_and_search_engines_are_named_as_people_know_them(tmp_path):
     assert "Safe search on Google: on" in page
     printed = pdf_text(carer.get("/children/sam/agreement/1.pdf").data)
     assert "Roblox (app): blocked" in printed and "Safe search on Google: on" in printed
+
+
+def test_words_the_pdf_font_cannot_print_are_marked_never_dropped(app):
+    """Found by the outside check: the PDF silently dropped Chinese and maths letters from a
+    child's own words."""
+    carer = logged_in(app, "cam", "carer")
+    csrf = csrf_of(carer, "/children/sam/agreement")
+    form = agreement_form(csrf, agrees="call 奶奶 on Sundays", will_tell="Jo \U0001d400")
+    assert carer.post("/children/sam/agreement", data=form).status_code == 302
+    page = words(carer.get("/children/sam/agreement").get_data(as_text=True))
+    assert "Some characters here cannot be printed in the PDF" in page
+    assert "call 奶奶 on Sundays" in page  # the page keeps every character
+    printed = pdf_text(carer.get("/children/sam/agreement/1.pdf").data)
+    assert "Some characters could not be printed" in printed
+    assert "see the agreement on the dashboard" in printed
+    assert "I agree to: call \u25a1\u25a1 on Sundays" in printed
+    assert "I will tell: Jo \u25a1" in printed
+    # an agreement the font prints whole says nothing of the kind
+    carer.post("/children/sam/agreement", data=agreement_form(csrf, agrees="Zoë's rules"))
+    assert "could not be printed" not in pdf_text(carer.get("/children/sam/agreement/2.pdf").data)
+    assert "cannot be printed" not in carer.get("/children/sam/agreement").get_data(as_text=True)

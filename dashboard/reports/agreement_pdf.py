@@ -9,11 +9,17 @@ from zoneinfo import ZoneInfo
 
 from dashboard.data import agreement_form, rule_words
 from dashboard.data.agreements import Version
-from dashboard.reports.pdf import Report
+from dashboard.reports.pdf import UNPRINTABLE_NOTE, Report, unprintable
 
 
 def _when(ts: float, tz: ZoneInfo) -> str:
     return datetime.fromtimestamp(ts, tz).strftime("%d %b %Y %H:%M")
+
+
+def texts_of(version: Version, name: str) -> list[str]:
+    """Everything people typed that the printed agreement shows."""
+    typed = [str(value) for value in version.fields.values() if isinstance(value, str)]
+    return [name, *typed, *(s.signer for s in version.signatures)]
 
 
 def build(
@@ -29,6 +35,8 @@ def build(
     pdf.set_title(f"Online-safety agreement: {name}")
     pdf.add_page()
     pdf.heading(f"Online-safety agreement: {name}", 16)
+    if unprintable(texts_of(version, name)):
+        pdf.line(UNPRINTABLE_NOTE)
     pdf.line(f"Version {version.number}, made {_when(version.ts, tz)}. {status_words}.")
     review = version.review_date()
     if review is not None:
