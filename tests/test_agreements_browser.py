@@ -222,3 +222,25 @@ def test_a_carer_records_prints_signs_then_a_bedtime_change_makes_it_out_of_date
     assert "You agreed to: keep my tablet in the kitchen at night." in agreed
     assert "If something upsets you, you will tell: Cam or my social worker Priya." in agreed
     check_page(browser, "child-own-page")
+
+
+def test_words_the_pdf_cannot_print_are_said_before_printing_at_phone_width(home: Home, browser):
+    """Found by the outside check: the PDF dropped characters its font lacks, unannounced;
+    and Mark signed did not say who was still to sign."""
+    url = home.process.url
+    browser.get(url + "/login")
+    if browser.find_elements(By.ID, "password"):
+        browser.find_element(By.ID, "name").send_keys("cam")
+        browser.find_element(By.ID, "password").send_keys(PASSWORD)
+        browser.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
+        assert wait_for(lambda: browser.current_url.rstrip("/") == url, 5)
+    browser.get(url + "/children/alex/agreement")
+    type_into(browser, "child_name", "Alex")
+    type_into(browser, "carer_name", "Cam")
+    type_into(browser, "agrees", "call 奶奶 on Sundays")
+    set_date(browser, "review", date.today() + timedelta(days=90))
+    submit(browser, "record")
+    text = main_text(browser)
+    assert "Some characters here cannot be printed in the PDF" in text
+    assert "Still to sign, of those who took part: Alex (the child), Cam (carer)." in text
+    check_page(browser, "agreement-unprintable")
