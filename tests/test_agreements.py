@@ -460,3 +460,27 @@ def test_words_the_pdf_font_cannot_print_are_marked_never_dropped(app):
     carer.post("/children/sam/agreement", data=agreement_form(csrf, agrees="Zoë's rules"))
     assert "could not be printed" not in pdf_text(carer.get("/children/sam/agreement/2.pdf").data)
     assert "cannot be printed" not in carer.get("/children/sam/agreement").get_data(as_text=True)
+
+
+def test_a_limit_on_a_blocked_category_is_not_shown_as_time_left(tmp_path):
+    """Found by the outside check: with gaming blocked, its 2h limit still stood in the
+    agreement, and the card and the child's page counted "0 of 120 minutes"."""
+    rules = yaml.safe_load(yaml.safe_dump(RULES))
+    sam = rules["children"]["sam"]
+    sam["limits"] = {"overall": "3h", "gaming": "2h"}
+    sam["block_categories"] = ["gaming"]
+    app = make_app(tmp_path, rules)
+    carer = logged_in(app, "cam", "carer")
+    csrf = csrf_of(carer, "/children/sam/agreement")
+    assert carer.post("/children/sam/agreement", data=agreement_form(csrf)).status_code == 302
+    page = words(carer.get("/children/sam/agreement").get_data(as_text=True))
+    assert "Daily limit: 3h" in page and "Daily limit Gaming" not in page
+    assert "Daily limit gaming" not in page
+    home = words(carer.get("/").get_data(as_text=True))
+    assert "of 180 min" in home and "of 120 min" not in home
+    child_side = create_child_app(app.extensions["dashboard"].config).test_client()
+    me = child_side.get(
+        "/me", headers={"Host": "filterd.home.arpa"}, environ_base={"REMOTE_ADDR": SAM_TABLET}
+    )
+    text = words(me.get_data(as_text=True))
+    assert "Time online today" in text and "120" not in text and "gaming" not in text.lower()

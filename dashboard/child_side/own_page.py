@@ -16,6 +16,7 @@ from dashboard.data.activity import usage_today
 from dashboard.data.when_words import until as ends_at
 from filterd.db.read import FilterdReader
 from filterd.dns.wire import name_to_text
+from filterd.rules.changes import limited_categories
 from filterd.rules.decide import OVERALL, situation
 from filterd.rules.model import OverrideKind, Profile, Rules
 
@@ -56,7 +57,7 @@ def what_applies(rules: Rules, profile: Profile, reader: FilterdReader, now: flo
         allowed = limits.overall + extra_all + sum(extra.values())
         spent = used.get(OVERALL, 0) >= allowed
         lines.append(_limit("Time online today", used.get(OVERALL, 0), allowed, spent))
-    for category, minutes in limits.categories.items():
+    for category, minutes in limited_categories(profile).items():
         allowed = minutes + extra_all + extra.get(category, 0)
         taken = used.get(category, 0)
         label = f"Time for {time_for(category)} today"

@@ -23,6 +23,7 @@ from dashboard.data.overrides_shown import (
 )
 from filterd.catalogue.model import Catalogue
 from filterd.db.read import FilterdReader
+from filterd.rules.changes import limited_categories
 from filterd.rules.decide import OVERALL, situation
 from filterd.rules.model import Profile, Rules
 from filterd.rules.schedule import usage_day
@@ -82,7 +83,7 @@ def child_summaries(
     for profile in rules.children.values():
         used = usage_today(reader, profile, rules, now)
         now_in_force = situation(profile, used, now, rules.timezone)
-        limits = dict(profile.limits.categories)
+        limits = limited_categories(profile)  # none for a category blocked outright
         if profile.limits.overall is not None:
             limits[OVERALL] = profile.limits.overall
         online, blocked = reader.recent_counts(

@@ -279,6 +279,16 @@ class Setting(NamedTuple):
         return f"{self.setting}: {self.value}"
 
 
+def limited_categories(profile: Profile) -> dict[str, int]:
+    """The child's daily limits by category, less those on a category blocked outright (such
+    a limit says nothing in force: there is no time to count down)."""
+    return {
+        category: minutes
+        for category, minutes in profile.limits.categories.items()
+        if not (category in BY_ID and profile.block_mask & (1 << BY_ID[category].bit))
+    }
+
+
 def in_force(profile: Profile) -> list[Setting]:
     """What a child's rules say, setting by setting, in the words `describe` uses for a change
     (the child's online-safety agreement states these). Overrides (a pause, extra time) are
@@ -290,9 +300,7 @@ def in_force(profile: Profile) -> list[Setting]:
         found.append(Setting(f"allowed during {days_label(window.days)}", _window(window)))
     if profile.limits.overall is not None:
         found.append(Setting("daily limit", _minutes(profile.limits.overall)))
-    for category, minutes in sorted(profile.limits.categories.items()):
-        if category in BY_ID and profile.block_mask & (1 << BY_ID[category].bit):
-            continue  # blocked outright: a limit on it says nothing that is in force
+    for category, minutes in sorted(limited_categories(profile).items()):
         label = label_of(category) if category in BY_ID else category
         found.append(Setting(f"daily limit {label}", _minutes(minutes)))
     for app, minutes in sorted(profile.limits.services.items()):
