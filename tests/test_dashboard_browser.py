@@ -10,6 +10,7 @@ import itertools
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 import yaml
 from dnslib import DNSRecord
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -132,8 +134,20 @@ class Stack:
         )
 
     def click(self, child: str, label: str) -> None:
-        button = self.card(child).find_element(By.XPATH, f".//button[@name='action'][.='{label}']")
-        button.click()
+        for attempt in range(3):  # the card found may be replaced as the page settles
+            try:
+                button = self.card(child).find_element(
+                    By.XPATH, f".//button[@name='action'][.='{label}']"
+                )
+                button.click()
+                break
+            except (StaleElementReferenceException, WebDriverException) as gone:
+                if attempt == 2 or (
+                    "document" not in str(gone)
+                    and not isinstance(gone, StaleElementReferenceException)
+                ):
+                    raise
+                time.sleep(0.2)
         # The old page goes, then the home page comes back with the outcome.
         WebDriverWait(self.browser, 5).until(expected_conditions.staleness_of(button))
         WebDriverWait(self.browser, 5).until(

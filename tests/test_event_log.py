@@ -25,7 +25,7 @@ def rules(tmp_path: Path) -> Path:
     text = yaml.safe_dump(
         {
             "timezone": "Europe/London",
-            "children": {"sam": {"name": "Sam", "age_band": "13_15"}},
+            "children": {"sam": {"name": "Sam", "age_band": "13_15", "offline": []}},
             "devices": [{"ip": SAM, "name": "Sam's phone", "owner": "sam"}],
         }
     )
