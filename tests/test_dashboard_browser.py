@@ -67,6 +67,13 @@ def rules() -> dict:
     }
 
 
+def replaced(error: Exception) -> bool:
+    """Chromium's ways of saying the element found was replaced by the page in the meantime."""
+    return isinstance(error, StaleElementReferenceException) or (
+        "does not belong to the document" in str(error)
+    )
+
+
 class Stack:
     """filterd and the dashboard on one config file, and a browser pointed at the dashboard."""
 
@@ -126,8 +133,15 @@ class Stack:
 
     def submit(self, label: str, scope=None) -> None:
         """Click the submit button labelled `label` and wait for the page that comes back."""
-        button = (scope or self.browser).find_element(By.XPATH, f".//button[.='{label}']")
-        button.click()
+        for attempt in range(3):  # the page may still be replacing the node found
+            try:
+                button = (scope or self.browser).find_element(By.XPATH, f".//button[.='{label}']")
+                button.click()
+                break
+            except (StaleElementReferenceException, WebDriverException) as gone:
+                if attempt == 2 or not replaced(gone):
+                    raise
+                time.sleep(0.2)
         WebDriverWait(self.browser, 5).until(expected_conditions.staleness_of(button))
         WebDriverWait(self.browser, 5).until(
             expected_conditions.presence_of_element_located((By.TAG_NAME, "h1"))
@@ -142,10 +156,7 @@ class Stack:
                 button.click()
                 break
             except (StaleElementReferenceException, WebDriverException) as gone:
-                if attempt == 2 or (
-                    "document" not in str(gone)
-                    and not isinstance(gone, StaleElementReferenceException)
-                ):
+                if attempt == 2 or not replaced(gone):
                     raise
                 time.sleep(0.2)
         # The old page goes, then the home page comes back with the outcome.
