@@ -131,37 +131,43 @@ class Stack:
     def card(self, child: str):
         return self.browser.find_element(By.ID, f"child-{child}")
 
-    def submit(self, label: str, scope=None) -> None:
-        """Click the submit button labelled `label` and wait for the page that comes back."""
-        for attempt in range(3):  # the page may still be replacing the node found
+    def press(self, find) -> object:
+        """Click the element `find()` returns once the page has loaded, finding it again while
+        Chromium says the node found was replaced (seen under load right after a page loads)."""
+        WebDriverWait(self.browser, 10).until(
+            lambda b: b.execute_script("return document.readyState") == "complete"
+        )
+        deadline = time.monotonic() + 10
+        while True:
             try:
-                button = (scope or self.browser).find_element(By.XPATH, f".//button[.='{label}']")
+                button = find()
                 button.click()
-                break
+                return button
             except (StaleElementReferenceException, WebDriverException) as gone:
-                if attempt == 2 or not replaced(gone):
+                if time.monotonic() > deadline or not replaced(gone):
                     raise
                 time.sleep(0.2)
-        WebDriverWait(self.browser, 5).until(expected_conditions.staleness_of(button))
-        WebDriverWait(self.browser, 5).until(
+
+    def submit(self, label: str, scope=None) -> None:
+        """Click the submit button labelled `label` and wait for the page that comes back."""
+        button = self.press(
+            lambda: (scope or self.browser).find_element(By.XPATH, f".//button[.='{label}']")
+        )
+        WebDriverWait(self.browser, 10).until(expected_conditions.staleness_of(button))
+        WebDriverWait(self.browser, 10).until(
             expected_conditions.presence_of_element_located((By.TAG_NAME, "h1"))
         )
 
     def click(self, child: str, label: str) -> None:
-        for attempt in range(3):  # the card found may be replaced as the page settles
-            try:
-                button = self.card(child).find_element(
-                    By.XPATH, f".//button[@name='action'][.='{label}']"
-                )
-                button.click()
-                break
-            except (StaleElementReferenceException, WebDriverException) as gone:
-                if attempt == 2 or not replaced(gone):
-                    raise
-                time.sleep(0.2)
+        """Press a quick-action button on a child's card and wait for the home page again."""
+        button = self.press(
+            lambda: self.card(child).find_element(
+                By.XPATH, f".//button[@name='action'][.='{label}']"
+            )
+        )
         # The old page goes, then the home page comes back with the outcome.
-        WebDriverWait(self.browser, 5).until(expected_conditions.staleness_of(button))
-        WebDriverWait(self.browser, 5).until(
+        WebDriverWait(self.browser, 10).until(expected_conditions.staleness_of(button))
+        WebDriverWait(self.browser, 10).until(
             expected_conditions.presence_of_element_located((By.ID, f"child-{child}"))
         )
 
