@@ -238,7 +238,7 @@ def ensure_data(directory: Path, count: int) -> tuple[dict[str, Any], bool]:
 
 def _app(directory: Path):
     """A dashboard on the data set with a fresh dashboard.db, and a signed-in client."""
-    from tests.dashboard_support import logged_in, make_app
+    from tests.support.dashboard_app import logged_in, make_app
 
     for stale in directory.glob("dashboard.db*"):
         stale.unlink()

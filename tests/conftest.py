@@ -60,8 +60,8 @@ def filterd(start_filterd: Callable[..., FilterdProcess]) -> FilterdProcess:
 @pytest.fixture
 def dashboard_app(tmp_path: Path):
     """The dashboard (Flask app) on real files in tmp_path: rules.yaml, filterd.db (not made
-    until a test writes it), dashboard.db (tests/dashboard_support.make_app)."""
-    from tests.dashboard_support import make_app
+    until a test writes it), dashboard.db (tests/support/dashboard_app.make_app)."""
+    from tests.support.dashboard_app import make_app
 
     return make_app(tmp_path)
 
@@ -69,6 +69,6 @@ def dashboard_app(tmp_path: Path):
 @pytest.fixture
 def signed_in(dashboard_app) -> Callable[[str, str], Any]:
     """signed_in(name, role): a test client of `dashboard_app` signed in as a new account."""
-    from tests.dashboard_support import logged_in
+    from tests.support.dashboard_app import logged_in
 
     return lambda name, role: logged_in(dashboard_app, name, role)

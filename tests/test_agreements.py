@@ -19,9 +19,9 @@ from dashboard.child_side.app import create_child_app
 from dashboard.data.accounts import Role, User
 from dashboard.data.child_form import form_from_rules
 from dashboard.reports.evidence import build as build_evidence
-from tests.dashboard_support import RULES, audit_trail, csrf_of, logged_in, make_app
+from tests.support.dashboard_app import RULES, audit_trail, csrf_of, logged_in, make_app
 
-SAM_TABLET = "192.168.1.20"  # tests.dashboard_support.RULES: Sam's device
+SAM_TABLET = "192.168.1.20"  # tests.support.dashboard_app.RULES: Sam's device
 
 
 def pdf_text(data: bytes) -> str:

@@ -21,7 +21,7 @@ from dashboard.data.db import connect
 from filterd.cli import main
 from filterd.config import load_config
 from filterd.rules.guards import with_end_line
-from tests.dashboard_support import PASSWORD, RULES, first_run_form
+from tests.support.dashboard_app import PASSWORD, RULES, first_run_form
 
 STARTER = {"timezone": "Europe/London", "unknown_devices": "strict"}
 
@@ -190,7 +190,7 @@ def test_nightly_directory_keeps_the_newest(home: Path, tmp_path: Path) -> None:
 def test_dashboard_download_is_for_administrators_and_audited(home: Path, tmp_path: Path):
     from dashboard.backup.archive import read_checked
     from dashboard.settings import check_dashboard_section
-    from tests.dashboard_support import add_account
+    from tests.support.dashboard_app import add_account
 
     app = create_app(load_config(home, check_dashboard_section), home)
     app.testing = True

@@ -17,7 +17,7 @@ from filterd.lists.settings import BlocklistSettings, ListsUpdate
 from filterd.lists.update import build_index
 from filterd.rules.guards import with_end_line
 from filterd.rules.parse import parse_rules
-from tests.dashboard_support import audit_trail, csrf_of, logged_in, make_app, version_of
+from tests.support.dashboard_app import audit_trail, csrf_of, logged_in, make_app, version_of
 
 RULES = {
     "timezone": "Europe/London",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dashboard.alerts import routing
 from dashboard.data.db import connect
-from tests.dashboard_support import csrf_of
+from tests.support.dashboard_app import csrf_of
 
 
 def recipients(app, kind: str) -> list[str]:

@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from tests.dashboard_support import logged_in, make_app
+from tests.support.dashboard_app import logged_in, make_app
 
 
 def csrf(client) -> str:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from filterd.rules.parse import parse_rules
-from tests.dashboard_support import csrf_of, logged_in, make_app, version_of
+from tests.support.dashboard_app import csrf_of, logged_in, make_app, version_of
 from tests.support.filterd_db import query_row, write_queries, write_usage
 
 GRID = "/children/sam/apps"

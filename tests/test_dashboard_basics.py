@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from tests.dashboard_support import (
+from tests.support.dashboard_app import (
     PASSWORD,
     RULES,
     csrf_of,
@@ -112,7 +112,7 @@ def test_pages_carry_security_headers(tmp_path):
 
 
 def test_after_login_only_paths_on_this_site_are_followed(tmp_path):
-    from tests.dashboard_support import add_account
+    from tests.support.dashboard_app import add_account
 
     app = make_app(tmp_path)
     add_account(app, "Jo", "carer")
@@ -143,7 +143,7 @@ def test_first_run_and_login_forms_posted_by_another_site_are_refused(dashboard_
 
 
 def test_odd_redirect_targets_and_times_get_a_clear_answer_not_an_error(tmp_path):
-    from tests.dashboard_support import add_account, csrf_of, version_of
+    from tests.support.dashboard_app import add_account, csrf_of, version_of
 
     app = make_app(tmp_path)
     add_account(app, "Jo", "carer")

@@ -14,7 +14,7 @@ import time
 
 from filterd.db.devices import Sighting
 from filterd.dns.query import Reason
-from tests.dashboard_support import csrf_of
+from tests.support.dashboard_app import csrf_of
 from tests.support.filterd_db import query_row, write_devices, write_queries, write_status
 
 NOW = time.time()

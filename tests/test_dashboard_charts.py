@@ -13,7 +13,7 @@ import pytest
 from dashboard.data import charts
 from dashboard.web import children
 from filterd.db.read import FilterdReader
-from tests.dashboard_support import logged_in, make_app
+from tests.support.dashboard_app import logged_in, make_app
 from tests.support.filterd_db import LONG_AGO, query_row, write_queries, write_usage
 
 LONDON = ZoneInfo("Europe/London")

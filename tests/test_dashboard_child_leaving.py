@@ -17,7 +17,7 @@ import yaml
 from dashboard.data import agreements
 from filterd.db.devices import Sighting
 from filterd.rules.parse import parse_rules
-from tests.dashboard_support import RULES, audit_trail, csrf_of, logged_in, make_app, version_of
+from tests.support.dashboard_app import RULES, audit_trail, csrf_of, logged_in, make_app, version_of
 from tests.support.filterd_db import query_row, write_devices, write_queries, write_status
 from tests.test_agreements import agreement_form
 

@@ -14,7 +14,7 @@ from dashboard.data.child_form import SCREENS
 from dashboard.web.children import form_from_rules
 from filterd.db.devices import Sighting
 from filterd.rules.parse import parse_rules
-from tests.dashboard_support import RULES, audit_trail, csrf_of, logged_in, make_app, version_of
+from tests.support.dashboard_app import RULES, audit_trail, csrf_of, logged_in, make_app, version_of
 from tests.support.filterd_db import write_devices
 
 ROLES = ("administrator", "carer", "safeguarding_lead", "viewer")

@@ -13,7 +13,7 @@ import yaml
 
 from filterd.db.devices import Sighting
 from filterd.rules.parse import parse_rules
-from tests.dashboard_support import audit_trail, csrf_of, version_of
+from tests.support.dashboard_app import audit_trail, csrf_of, version_of
 from tests.support.filterd_db import write_devices
 
 PHONE = "aa:bb:cc:14:00:01"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.dashboard_support import PASSWORD, add_account, first_run_form, make_app
+from tests.support.dashboard_app import PASSWORD, add_account, first_run_form, make_app
 
 
 def test_login_from_a_null_origin_is_refused(tmp_path: Path) -> None:

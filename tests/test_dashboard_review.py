@@ -14,7 +14,7 @@ from dashboard.data import blocked_log
 from dashboard.data.db import connect
 from dashboard.data.export import safe_cell
 from filterd.db.read import FilterdReader
-from tests.dashboard_support import csrf_of, logged_in, make_app
+from tests.support.dashboard_app import csrf_of, logged_in, make_app
 from tests.support.filterd_db import LONG_AGO, query_row, write_queries, write_status
 
 NOW = time.time()

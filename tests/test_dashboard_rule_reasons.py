@@ -4,7 +4,7 @@ audit trail keeps each changed setting's before and after and the reason."""
 from __future__ import annotations
 
 from dashboard.data import audit
-from tests.dashboard_support import audit_trail, csrf_of, version_of
+from tests.support.dashboard_app import audit_trail, csrf_of, version_of
 from tests.test_dashboard_children_devices import sam_form
 
 

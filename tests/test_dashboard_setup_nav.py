@@ -11,7 +11,7 @@ from dashboard.actions.setup import child_id
 from dashboard.data import blocked_log
 from dashboard.data.db import connect
 from filterd.rules.parse import parse_rules
-from tests.dashboard_support import (
+from tests.support.dashboard_app import (
     audit_trail,
     csrf_of,
     first_run_form,

@@ -13,7 +13,7 @@ from dashboard.data import audit
 from dashboard.data.db import connect
 from filterd.db.devices import Sighting
 from filterd.rules.parse import RulesError, parse_rules
-from tests.dashboard_support import RULES, csrf_of, logged_in, make_app, version_of
+from tests.support.dashboard_app import RULES, csrf_of, logged_in, make_app, version_of
 from tests.support.filterd_db import (
     query_row,
     write_devices,

@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from dashboard.data.db import SCHEMA, SCHEMA_VERSION, connect
 from filterd.db.devices import Sighting
-from tests.dashboard_support import audit_trail, csrf_of, logged_in, make_app, version_of
+from tests.support.dashboard_app import audit_trail, csrf_of, logged_in, make_app, version_of
 from tests.support.filterd_db import write_devices
 
 TABLET = "aa:bb:cc:17:00:01"

@@ -19,7 +19,7 @@ from filterd.db.statedb import StateDb
 from filterd.dns.wire import text_to_wire
 from filterd.events.kinds import SELFTEST_FAILED, SELFTEST_RESULT
 from filterd.lists.categories import mask_of
-from tests.dashboard_support import logged_in, make_app
+from tests.support.dashboard_app import logged_in, make_app
 
 
 def generate_month(tmp_path) -> tuple[str, list[int]]:

@@ -18,7 +18,7 @@ from dashboard.data.home import home_timezone
 from dashboard.data.practitioners import last_day_text
 from dashboard.web.security import SESSION_ENDPOINTS
 from filterd.db.devices import Sighting
-from tests.dashboard_support import (
+from tests.support.dashboard_app import (
     PASSWORD,
     audit_trail,
     csrf_of,

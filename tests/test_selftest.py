@@ -8,7 +8,7 @@ import json
 from dnslib import EDNS0, DNSRecord
 
 from filterd.selftest.marker import option, read_secret, secret_path
-from tests.dashboard_support import logged_in, make_app
+from tests.support.dashboard_app import logged_in, make_app
 from tests.support.dns_client import udp_exchange
 from tests.support.events import NO_DISCOVERY, events
 from tests.support.filterd_process import run_cli

@@ -10,7 +10,7 @@ import sqlite3
 import yaml
 
 from filterd.rules.guards import with_end_line
-from tests.dashboard_support import audit_trail, csrf_of, logged_in, make_app
+from tests.support.dashboard_app import audit_trail, csrf_of, logged_in, make_app
 from tests.support.events import NO_DISCOVERY, SAM
 from tests.support.filterd_process import run_cli, wait_for
 from tests.support.lists import write_lists

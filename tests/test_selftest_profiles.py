@@ -17,7 +17,7 @@ from dashboard.data.db import connect
 from dashboard.reports.evidence import build
 from filterd.db.read import FilterdReader
 from filterd.rules.guards import with_end_line
-from tests.dashboard_support import logged_in, make_app
+from tests.support.dashboard_app import logged_in, make_app
 from tests.support.events import NO_DISCOVERY, SAM
 from tests.support.filterd_db import LONG_AGO
 from tests.support.filterd_process import wait_for

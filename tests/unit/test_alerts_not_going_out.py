@@ -15,7 +15,7 @@ from dashboard.alerts import outbox
 from dashboard.alerts.settings import SecretError, read_secret
 from dashboard.data.db import connect
 from dashboard.data.health_checks import Clock, alerts_check
-from tests.dashboard_support import logged_in, make_app
+from tests.support.dashboard_app import logged_in, make_app
 from tests.support.filterd_process import free_port
 
 LONDON = ZoneInfo("Europe/London")

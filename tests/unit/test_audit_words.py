@@ -12,7 +12,7 @@ from dashboard.actions.quick import Action
 from dashboard.data import audit
 from dashboard.data.audit_words import ACTION_WORDS
 from dashboard.data.db import connect
-from tests.dashboard_support import audit_trail, logged_in, make_app
+from tests.support.dashboard_app import audit_trail, logged_in, make_app
 
 ROOT = Path(__file__).resolve().parents[2]
 

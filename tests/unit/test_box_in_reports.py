@@ -27,7 +27,7 @@ from filterd.events.kinds import (
 from filterd.lists.settings import BlocklistSettings, ListsUpdate
 from filterd.lists.update import build_index
 from filterd.rules.model import Profile, Rules
-from tests.dashboard_support import logged_in, make_app
+from tests.support.dashboard_app import logged_in, make_app
 from tests.support.filterd_db import LONG_AGO
 
 

@@ -12,7 +12,7 @@ import pytest
 from dashboard.data.rules_file import raw_rules
 from filterd.rules.guards import with_end_line
 from filterd.rules.parse import RulesError, parse_rules
-from tests.dashboard_support import logged_in
+from tests.support.dashboard_app import logged_in
 
 MARKUP = "<img src=x onerror=alert(1)>Tyler Smith"
 

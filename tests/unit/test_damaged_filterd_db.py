@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from filterd.db.schema import migrate
-from tests.dashboard_support import logged_in, make_app
+from tests.support.dashboard_app import logged_in, make_app
 
 PAGES = ("/", "/health", "/devices/", "/blocked/", "/audit/", "/children/")
 API = ("/api/children", "/api/devices", "/api/blocked")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 
 from dashboard.data.rules_errors import for_file
-from tests.dashboard_support import logged_in, make_app
+from tests.support.dashboard_app import logged_in, make_app
 
 RULES = {
     "timezone": "Europe",

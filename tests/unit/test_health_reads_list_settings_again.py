@@ -15,7 +15,7 @@ from dashboard.settings import check_dashboard_section
 from filterd.config import load_config
 from filterd.lists.update import build_index
 from filterd.rules.guards import with_end_line
-from tests.dashboard_support import RULES, logged_in
+from tests.support.dashboard_app import RULES, logged_in
 
 SOURCE = "http://127.0.0.1:9/gambling.txt"  # never fetched here: only named in the settings
 

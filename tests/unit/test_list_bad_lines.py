@@ -18,7 +18,7 @@ from filterd.lists.index import domain_to_wire
 from filterd.lists.service import load_protected
 from filterd.lists.store import ListStore
 from filterd.lists.update import index_path, read_status
-from tests.dashboard_support import logged_in, make_app
+from tests.support.dashboard_app import logged_in, make_app
 
 LINES = [
     "illegal-six.test:80",

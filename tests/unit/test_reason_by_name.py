@@ -16,7 +16,7 @@ import pytest
 from dashboard.data.rules_file import raw_rules
 from filterd.lists.settings import BlocklistSettings, ListsUpdate
 from filterd.lists.update import build_index
-from tests.dashboard_support import audit_trail, logged_in, make_app
+from tests.support.dashboard_app import audit_trail, logged_in, make_app
 
 
 @pytest.fixture

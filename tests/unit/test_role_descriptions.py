@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 
 from dashboard.data.accounts import GRANTS, PERMISSION_WORDS, ROLE_DESCRIPTIONS, Role
-from tests.dashboard_support import logged_in, make_app
+from tests.support.dashboard_app import logged_in, make_app
 
 
 def test_people_says_what_each_role_is_granted_and_nothing_more(tmp_path) -> None:

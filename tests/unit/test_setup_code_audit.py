@@ -4,7 +4,7 @@ carer sets up the box leaves a trace the carer can read, and a flood is one row 
 
 from __future__ import annotations
 
-from tests.dashboard_support import audit_trail, first_run_form
+from tests.support.dashboard_app import audit_trail, first_run_form
 
 GUESSER = "192.168.1.66"
 
