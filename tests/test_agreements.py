@@ -52,11 +52,6 @@ def agreement_form(csrf: str, **changes: str) -> dict[str, str]:
     return form
 
 
-@pytest.fixture
-def app(tmp_path):
-    return make_app(tmp_path)
-
-
 def change_bedtime(app, start: str) -> None:
     """A carer changes Sam's school-night bedtime through the action the rules page uses."""
     dashboard = app.extensions["dashboard"]
@@ -69,8 +64,10 @@ def change_bedtime(app, start: str) -> None:
         rule_actions.save_child(dashboard, carer, "sam", form, snapshot.version)
 
 
-def test_record_print_sign_then_a_bedtime_change_starts_a_draft_and_the_old_stays(app):
-    carer = logged_in(app, "cam", "carer")
+def test_record_print_sign_then_a_bedtime_change_starts_a_draft_and_the_old_stays(
+    dashboard_app, signed_in
+):
+    carer = signed_in("cam", "carer")
     csrf = csrf_of(carer, "/children/sam/agreement")
     reply = carer.post("/children/sam/agreement", data=agreement_form(csrf))
     assert reply.status_code == 302
@@ -94,7 +91,7 @@ def test_record_print_sign_then_a_bedtime_change_starts_a_draft_and_the_old_stay
     assert "Signed on" in page and "Signed by Sam (the child), recorded by cam" in page
     assert "Agreement: Signed on" in words(carer.get("/").get_data(as_text=True))
 
-    change_bedtime(app, "19:45")
+    change_bedtime(dashboard_app, "19:45")
     home = words(carer.get("/").get_data(as_text=True))
     assert "Agreement: Out of date: the rules changed after it was signed" in home
     page = words(carer.get("/children/sam/agreement").get_data(as_text=True))
@@ -106,7 +103,7 @@ def test_record_print_sign_then_a_bedtime_change_starts_a_draft_and_the_old_stay
     old = words(carer.get("/children/sam/agreement/1").get_data(as_text=True))
     assert "Bedtime school nights: 20:30-07:00" in old and "Signed by Sam" in old
     assert "19:45" not in old
-    drafts = [e for e in audit_trail(app) if e.action == "agreement.draft"]
+    drafts = [e for e in audit_trail(dashboard_app) if e.action == "agreement.draft"]
     assert len(drafts) == 1 and "20:30 -> 19:45" in drafts[0].detail
     assert "version 2" in drafts[0].detail
 
@@ -122,8 +119,8 @@ def test_record_print_sign_then_a_bedtime_change_starts_a_draft_and_the_old_stay
     assert "Agreement: Signed on" in words(carer.get("/").get_data(as_text=True))
 
 
-def test_a_pause_or_extra_time_does_not_make_the_agreement_out_of_date(app):
-    carer = logged_in(app, "cam", "carer")
+def test_a_pause_or_extra_time_does_not_make_the_agreement_out_of_date(signed_in):
+    carer = signed_in("cam", "carer")
     csrf = csrf_of(carer, "/children/sam/agreement")
     carer.post("/children/sam/agreement", data=agreement_form(csrf))
     carer.post(
@@ -138,8 +135,8 @@ def test_a_pause_or_extra_time_does_not_make_the_agreement_out_of_date(app):
     assert "Agreement: Signed on" in words(carer.get("/").get_data(as_text=True))
 
 
-def test_bad_input_is_answered_by_each_field_and_nothing_typed_is_lost(app):
-    carer = logged_in(app, "cam", "carer")
+def test_bad_input_is_answered_by_each_field_and_nothing_typed_is_lost(signed_in):
+    carer = signed_in("cam", "carer")
     csrf = csrf_of(carer, "/children/sam/agreement")
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
     form = agreement_form(
@@ -177,11 +174,11 @@ def test_bad_input_is_answered_by_each_field_and_nothing_typed_is_lost(app):
     assert "Not signed." in html
 
 
-def test_a_viewer_reads_but_cannot_record_or_sign(app):
-    carer = logged_in(app, "cam", "carer")
+def test_a_viewer_reads_but_cannot_record_or_sign(dashboard_app, signed_in):
+    carer = signed_in("cam", "carer")
     csrf = csrf_of(carer, "/children/sam/agreement")
     carer.post("/children/sam/agreement", data=agreement_form(csrf))
-    viewer = logged_in(app, "val", "viewer")
+    viewer = signed_in("val", "viewer")
     page = viewer.get("/children/sam/agreement")
     assert page.status_code == 200 and "keep my tablet downstairs" in page.get_data(as_text=True)
     assert "Mark signed" not in page.get_data(as_text=True)
@@ -193,16 +190,16 @@ def test_a_viewer_reads_but_cannot_record_or_sign(app):
     recorded = viewer.post("/children/sam/agreement", data=agreement_form(csrf))
     assert recorded.status_code == 403
     assert viewer.get("/children/sam/agreement/1.pdf").status_code == 200
-    with sqlite3.connect(app.extensions["dashboard"].settings.database) as db:
+    with sqlite3.connect(dashboard_app.extensions["dashboard"].settings.database) as db:
         assert db.execute("SELECT count(*) FROM agreement_signatures").fetchone()[0] == 0
         assert db.execute("SELECT count(*) FROM agreement_versions").fetchone()[0] == 1
 
 
-def test_the_safeguarding_lead_may_sign(app):
-    carer = logged_in(app, "cam", "carer")
+def test_the_safeguarding_lead_may_sign(signed_in):
+    carer = signed_in("cam", "carer")
     csrf = csrf_of(carer, "/children/sam/agreement")
     carer.post("/children/sam/agreement", data=agreement_form(csrf))
-    lead = logged_in(app, "lee", "safeguarding_lead")
+    lead = signed_in("lee", "safeguarding_lead")
     csrf = csrf_of(lead, "/children/sam/agreement")
     reply = lead.post(
         "/children/sam/agreement/1/sign",
@@ -214,11 +211,11 @@ def test_the_safeguarding_lead_may_sign(app):
     )
 
 
-def test_versions_cannot_be_changed_or_deleted_in_sqlite(app):
-    carer = logged_in(app, "cam", "carer")
+def test_versions_cannot_be_changed_or_deleted_in_sqlite(dashboard_app, signed_in):
+    carer = signed_in("cam", "carer")
     csrf = csrf_of(carer, "/children/sam/agreement")
     carer.post("/children/sam/agreement", data=agreement_form(csrf))
-    with sqlite3.connect(app.extensions["dashboard"].settings.database) as db:
+    with sqlite3.connect(dashboard_app.extensions["dashboard"].settings.database) as db:
         for statement in (
             "UPDATE agreement_versions SET fields = '{}'",
             "DELETE FROM agreement_versions",
@@ -227,26 +224,26 @@ def test_versions_cannot_be_changed_or_deleted_in_sqlite(app):
                 db.execute(statement)
 
 
-def test_direct_observation_shows_on_the_card_to_every_carer_and_in_the_agreement(app):
-    lead = logged_in(app, "lee", "safeguarding_lead")
+def test_direct_observation_shows_on_the_card_to_every_carer_and_in_the_agreement(signed_in):
+    lead = signed_in("lee", "safeguarding_lead")
     csrf = csrf_of(lead, "/children/sam/agreement")
     how = "An adult sits beside Sam in the lounge whenever the tablet is on"
     lead.post(
         "/children/sam/agreement",
         data=agreement_form(csrf, observation="on", observation_how=how),
     )
-    other_carer = logged_in(app, "kim", "carer")
+    other_carer = signed_in("kim", "carer")
     home = words(other_carer.get("/").get_data(as_text=True))
     assert f"Needs direct observation: {how}" in home
     printed = pdf_text(other_carer.get("/children/sam/agreement/1.pdf").data)
     assert "needs direct observation" in printed and how in printed.replace("\n", " ")
 
 
-def test_the_childs_own_page_shows_their_words(app):
-    carer = logged_in(app, "cam", "carer")
+def test_the_childs_own_page_shows_their_words(dashboard_app, signed_in):
+    carer = signed_in("cam", "carer")
     csrf = csrf_of(carer, "/children/sam/agreement")
     carer.post("/children/sam/agreement", data=agreement_form(csrf))
-    config = app.extensions["dashboard"].config
+    config = dashboard_app.extensions["dashboard"].config
     child_side = create_child_app(config).test_client()
     page = child_side.get(
         "/me", headers={"Host": "filterd.home.arpa"}, environ_base={"REMOTE_ADDR": SAM_TABLET}
@@ -260,18 +257,18 @@ def test_the_childs_own_page_shows_their_words(app):
     assert "keep my tablet" not in other.get_data(as_text=True)  # never another device
 
 
-def test_the_monthly_evidence_report_lists_each_childs_agreement_status(app):
-    carer = logged_in(app, "cam", "carer")
+def test_the_monthly_evidence_report_lists_each_childs_agreement_status(dashboard_app, signed_in):
+    carer = signed_in("cam", "carer")
     csrf = csrf_of(carer, "/children/sam/agreement")
     soon = (date.today() + timedelta(days=3)).isoformat()
     carer.post("/children/sam/agreement", data=agreement_form(csrf, review=soon))
     carer.post(
         "/children/sam/agreement/1/sign", data={"csrf": csrf, "signer": "Sam", "part": "child"}
     )
-    dashboard = app.extensions["dashboard"]
+    dashboard = dashboard_app.extensions["dashboard"]
     snapshot = dashboard.rules.read()
     tz = snapshot.rules.timezone
-    with app.app_context():
+    with dashboard_app.app_context():
         document = build_evidence(
             date.today().strftime("%Y-%m"),
             dashboard.filterd_db(),
@@ -287,14 +284,16 @@ def test_the_monthly_evidence_report_lists_each_childs_agreement_status(app):
     assert "Online-safety agreement: No agreement recorded." in text  # Alex
 
 
-def test_a_hand_edit_of_the_rules_file_also_makes_the_signed_agreement_out_of_date(app):
-    carer = logged_in(app, "cam", "carer")
+def test_a_hand_edit_of_the_rules_file_also_makes_the_signed_agreement_out_of_date(
+    dashboard_app, signed_in
+):
+    carer = signed_in("cam", "carer")
     csrf = csrf_of(carer, "/children/sam/agreement")
     carer.post("/children/sam/agreement", data=agreement_form(csrf))
     carer.post(
         "/children/sam/agreement/1/sign", data={"csrf": csrf, "signer": "Sam", "part": "child"}
     )
-    rules_path = app.extensions["dashboard"].rules.path
+    rules_path = dashboard_app.extensions["dashboard"].rules.path
     rules_path.write_text(rules_path.read_text().replace("overall: 3h", "overall: 2h"))
     home = words(carer.get("/").get_data(as_text=True))
     assert "Agreement: Out of date" in home
@@ -303,8 +302,8 @@ def test_a_hand_edit_of_the_rules_file_also_makes_the_signed_agreement_out_of_da
     assert "Daily limit: 3h" in words(carer.get("/children/sam/agreement/1").get_data(as_text=True))
 
 
-def test_the_json_api_records_signs_and_reads_with_the_same_checks(app):
-    carer = logged_in(app, "cam", "carer")
+def test_the_json_api_records_signs_and_reads_with_the_same_checks(signed_in):
+    carer = signed_in("cam", "carer")
     token = carer.get("/api/session").get_json()["csrf"]
     headers = {"X-CSRF-Token": token}
     body = {k: v for k, v in agreement_form("").items() if k != "csrf"}
@@ -326,7 +325,7 @@ def test_the_json_api_records_signs_and_reads_with_the_same_checks(app):
         headers=headers,
     )
     assert signed.status_code == 200 and signed.get_json()["signatures"][0]["signer"] == "Sam"
-    viewer = logged_in(app, "val", "viewer")
+    viewer = signed_in("val", "viewer")
     token = viewer.get("/api/session").get_json()["csrf"]
     refused = viewer.post(
         "/api/children/sam/agreement/1/sign",
@@ -341,15 +340,15 @@ def test_the_json_api_records_signs_and_reads_with_the_same_checks(app):
     assert "/api/children/{child}/agreement" in viewer.get("/api/openapi.json").get_json()["paths"]
 
 
-def test_a_rules_change_draft_does_not_say_who_took_part_in_the_old_one(app):
+def test_a_rules_change_draft_does_not_say_who_took_part_in_the_old_one(dashboard_app, signed_in):
     """Found by the outside check: the draft a rules change made said "The child: Sam, on
     <the old date>" over rules that did not exist then."""
-    carer = logged_in(app, "cam", "carer")
+    carer = signed_in("cam", "carer")
     csrf = csrf_of(carer, "/children/sam/agreement")
     old_day = (date.today() - timedelta(days=7)).isoformat()
     form = agreement_form(csrf, child_on=old_day, carer_on=old_day)
     assert carer.post("/children/sam/agreement", data=form).status_code == 302
-    change_bedtime(app, "19:45")
+    change_bedtime(dashboard_app, "19:45")
 
     draft = words(carer.get("/children/sam/agreement").get_data(as_text=True))
     draft = draft[draft.index("Version 2 (draft, not signed)") :]
@@ -366,9 +365,9 @@ def test_a_rules_change_draft_does_not_say_who_took_part_in_the_old_one(app):
     assert f"The child: Sam, on {old_day}" in first
 
 
-def test_a_review_date_already_passed_is_refused_by_the_field(app):
+def test_a_review_date_already_passed_is_refused_by_the_field(signed_in):
     """Found by the outside check: a review date in the past was accepted."""
-    carer = logged_in(app, "cam", "carer")
+    carer = signed_in("cam", "carer")
     page = carer.get("/children/sam/agreement").get_data(as_text=True)
     today = date.today().isoformat()
     assert re.search(rf'id="f-review" name="review" type="date"[^>]* min="{today}"', page)
@@ -383,11 +382,13 @@ def test_a_review_date_already_passed_is_refused_by_the_field(app):
     assert carer.post("/children/sam/agreement", data=today_form).status_code == 302
 
 
-def test_signing_says_who_is_still_to_sign_and_refuses_the_same_person_twice(app):
+def test_signing_says_who_is_still_to_sign_and_refuses_the_same_person_twice(
+    dashboard_app, signed_in
+):
     """Found by the outside check: nothing said who had not signed, the same name and part
     could sign twice, a version that never existed answered "The rules changed" (409), and
     signing before any agreement existed said nothing useful."""
-    carer = logged_in(app, "cam", "carer")
+    carer = signed_in("cam", "carer")
     csrf = csrf_of(carer, "/children/sam/agreement")
     before = carer.post(
         "/children/sam/agreement/1/sign", data={"csrf": csrf, "signer": "Sam", "part": "child"}
@@ -411,7 +412,7 @@ def test_signing_says_who_is_still_to_sign_and_refuses_the_same_person_twice(app
     again = sign(1, " sam ", "child")
     assert again.status_code == 400
     assert "Sam has already signed version 1 as the child." in words(again.text)
-    assert len(agreement_signatures(app)) == 1
+    assert len(agreement_signatures(dashboard_app)) == 1
     missing = sign(99, "Jo Carer", "carer")
     assert missing.status_code == 404 and "has no version 99" in words(missing.text)
     assert "The rules changed" not in missing.text
@@ -441,10 +442,10 @@ def test_apps_and_search_engines_are_named_as_people_know_them(tmp_path):
     assert "Roblox (app): blocked" in printed and "Safe search on Google: on" in printed
 
 
-def test_words_the_pdf_font_cannot_print_are_marked_never_dropped(app):
+def test_words_the_pdf_font_cannot_print_are_marked_never_dropped(signed_in):
     """Found by the outside check: the PDF silently dropped Chinese and maths letters from a
     child's own words."""
-    carer = logged_in(app, "cam", "carer")
+    carer = signed_in("cam", "carer")
     csrf = csrf_of(carer, "/children/sam/agreement")
     form = agreement_form(csrf, agrees="call 奶奶 on Sundays", will_tell="Jo \U0001d400")
     assert carer.post("/children/sam/agreement", data=form).status_code == 302

@@ -6,8 +6,6 @@ import re
 
 import yaml
 
-from tests.support.dashboard_app import logged_in, make_app
-
 
 def csrf(client) -> str:
     return client.get("/api/session").get_json()["csrf"]
@@ -23,12 +21,12 @@ def test_the_openapi_description_lists_every_route(dashboard_app):
     assert routes == set(spec["paths"])
 
 
-def test_without_a_session_the_api_answers_401(tmp_path):
-    assert make_app(tmp_path).test_client().get("/api/children").status_code == 401
+def test_without_a_session_the_api_answers_401(dashboard_app):
+    assert dashboard_app.test_client().get("/api/children").status_code == 401
 
 
-def test_children_show_todays_state(tmp_path):
-    client = logged_in(make_app(tmp_path), "Val", "viewer")
+def test_children_show_todays_state(signed_in):
+    client = signed_in("Val", "viewer")
     body = client.get("/api/children").get_json()
     children = {c["id"]: c for c in body["children"]}
     assert set(children) == {"sam", "alex"}
@@ -36,8 +34,8 @@ def test_children_show_todays_state(tmp_path):
     assert children["sam"]["paused"] is False
 
 
-def test_a_carer_pauses_through_the_api_with_the_csrf_header(tmp_path):
-    client = logged_in(make_app(tmp_path), "Jo", "carer")
+def test_a_carer_pauses_through_the_api_with_the_csrf_header(tmp_path, signed_in):
+    client = signed_in("Jo", "carer")
     version = client.get("/api/children").get_json()["version"]
     refused = client.post("/api/children/sam/actions", json={"action": "pause", "version": version})
     assert refused.status_code == 403, "no CSRF header"
@@ -58,8 +56,8 @@ def test_a_carer_pauses_through_the_api_with_the_csrf_header(tmp_path):
     assert stale.status_code == 409
 
 
-def test_rules_that_filterd_would_refuse_get_422_with_the_key(tmp_path):
-    client = logged_in(make_app(tmp_path), "Jo", "administrator")
+def test_rules_that_filterd_would_refuse_get_422_with_the_key(signed_in):
+    client = signed_in("Jo", "administrator")
     current = client.get("/api/rules").get_json()
     current["rules"]["children"]["sam"]["offline"] = [{"start": "9pm", "end": "07:00"}]
     response = client.put(
@@ -73,8 +71,8 @@ def test_rules_that_filterd_would_refuse_get_422_with_the_key(tmp_path):
     ]
 
 
-def test_a_viewer_cannot_change_rules_through_the_api(tmp_path):
-    client = logged_in(make_app(tmp_path), "Val", "viewer")
+def test_a_viewer_cannot_change_rules_through_the_api(signed_in):
+    client = signed_in("Val", "viewer")
     current = client.get("/api/rules").get_json()
     response = client.put("/api/rules", json=current, headers={"X-CSRF-Token": csrf(client)})
     assert response.status_code == 403
@@ -87,7 +85,7 @@ def test_the_audit_trail_is_for_safeguarding_leads_and_administrators(signed_in)
     assert "login" in actions
 
 
-def test_the_review_queue_and_a_review_through_the_api(tmp_path):
+def test_the_review_queue_and_a_review_through_the_api(tmp_path, signed_in):
     import time
 
     from tests.test_dashboard_review import row, write_log
@@ -97,9 +95,8 @@ def test_the_review_queue_and_a_review_through_the_api(tmp_path):
         tmp_path,
         [row(now - 60, "games.example"), row(now - 30, "harm.example", categories="self_harm")],
     )
-    app = make_app(tmp_path)
-    assert logged_in(app, "Cara", "carer").get("/api/blocked").status_code == 403
-    lead = logged_in(app, "Dee", "safeguarding_lead")
+    assert signed_in("Cara", "carer").get("/api/blocked").status_code == 403
+    lead = signed_in("Dee", "safeguarding_lead")
     entries = lead.get("/api/blocked").get_json()["entries"]
     assert [e["name"] for e in entries] == ["harm.example", "games.example"], "high risk first"
     done = lead.post(
@@ -113,7 +110,7 @@ def test_the_review_queue_and_a_review_through_the_api(tmp_path):
     assert first["review"]["reviewer"] == "Dee"
 
 
-def test_a_carer_assigns_a_device_through_the_api(tmp_path):
+def test_a_carer_assigns_a_device_through_the_api(tmp_path, signed_in):
     import time
 
     from filterd.db.devices import Sighting
@@ -128,7 +125,7 @@ def test_a_carer_assigns_a_device_through_the_api(tmp_path):
             )
         ],
     )
-    client = logged_in(make_app(tmp_path), "Jo", "carer")
+    client = signed_in("Jo", "carer")
     listed = client.get("/api/devices").get_json()
     # the phone filterd saw, then Sam's tablet (listed by address, not seen yet)
     assert [d["label"] for d in listed["devices"]] == ["alexs-phone", "Sam's tablet"]
@@ -142,13 +139,13 @@ def test_a_carer_assigns_a_device_through_the_api(tmp_path):
     assert {"mac": "3c:22:fb:00:00:09", "owner": "alex"}.items() <= rules["devices"][-1].items()
 
 
-def test_the_blocked_api_refuses_a_filter_it_does_not_know_instead_of_guessing(tmp_path):
+def test_the_blocked_api_refuses_a_filter_it_does_not_know_instead_of_guessing(tmp_path, signed_in):
     import time
 
     from tests.test_dashboard_review import row, write_log
 
     write_log(tmp_path, [row(time.time() - 60, "games.example")])
-    lead = logged_in(make_app(tmp_path), "Dee", "safeguarding_lead")
+    lead = signed_in("Dee", "safeguarding_lead")
     for query, key in (
         ("range=%00", "range"),
         ("range=forever", "range"),

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from filterd.rules.parse import parse_rules
-from tests.support.dashboard_app import csrf_of, logged_in, make_app, version_of
+from tests.support.dashboard_app import csrf_of, version_of
 from tests.support.filterd_db import query_row, write_queries, write_usage
 
 GRID = "/children/sam/apps"
@@ -29,8 +29,8 @@ def sam_rules(tmp_path):
     return parse_rules(text).children["sam"], yaml.safe_load(text)["children"]["sam"]
 
 
-def test_the_grid_shows_the_most_used_twenty_first_then_every_app_by_kind(tmp_path):
-    client = logged_in(make_app(tmp_path), "Jo", "viewer")
+def test_the_grid_shows_the_most_used_twenty_first_then_every_app_by_kind(signed_in):
+    client = signed_in("Jo", "viewer")
     page = client.get(GRID).get_data(as_text=True)
     headings = [h.split(">")[-1] for h in page.split("</h2>")[:-1]]
     assert headings[:3] == ["Most used", "Social media", "Messaging"]
@@ -42,8 +42,8 @@ def test_the_grid_shows_the_most_used_twenty_first_then_every_app_by_kind(tmp_pa
     assert 'class="choices"' not in page  # a viewer gets no buttons
 
 
-def test_search_finds_an_app_by_name_or_kind(tmp_path):
-    client = logged_in(make_app(tmp_path), "Jo", "carer")
+def test_search_finds_an_app_by_name_or_kind(signed_in):
+    client = signed_in("Jo", "carer")
     page = client.get(GRID, query_string={"q": "rob"}).get_data(as_text=True)
     assert 'id="app-roblox"' in page and 'id="app-tiktok"' not in page
     assert "1 app matches" in page
@@ -51,8 +51,8 @@ def test_search_finds_an_app_by_name_or_kind(tmp_path):
     assert 'id="app-tinder"' in dating
 
 
-def test_one_tap_blocks_an_app_and_filterd_accepts_the_file(tmp_path):
-    client = logged_in(make_app(tmp_path), "Jo", "carer")
+def test_one_tap_blocks_an_app_and_filterd_accepts_the_file(tmp_path, signed_in):
+    client = signed_in("Jo", "carer")
     response = choose(client, "youtube", "blocked")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/children/sam/apps#app-youtube")
@@ -65,8 +65,8 @@ def test_one_tap_blocks_an_app_and_filterd_accepts_the_file(tmp_path):
     assert sam.services == {} and "services" not in raw
 
 
-def test_hours_and_a_limit_replace_each_other_and_are_applied(tmp_path):
-    client = logged_in(make_app(tmp_path), "Jo", "carer")
+def test_hours_and_a_limit_replace_each_other_and_are_applied(tmp_path, signed_in):
+    client = signed_in("Jo", "carer")
     assert (
         choose(client, "roblox", "hours", days="sat", start="10:00", end="12:00").status_code == 302
     )
@@ -83,8 +83,8 @@ def test_hours_and_a_limit_replace_each_other_and_are_applied(tmp_path):
     assert "Daily limit: 45 minutes" in page
 
 
-def test_a_bad_time_is_refused_in_plain_words_and_the_file_is_unchanged(tmp_path):
-    client = logged_in(make_app(tmp_path), "Jo", "carer")
+def test_a_bad_time_is_refused_in_plain_words_and_the_file_is_unchanged(tmp_path, signed_in):
+    client = signed_in("Jo", "carer")
     before = (tmp_path / "rules.yaml").read_text()
     response = choose(client, "roblox", "hours", days="sat", start="25:00", end="12:00")
     page = html.unescape(response.get_data(as_text=True))
@@ -130,7 +130,7 @@ def test_the_home_page_and_the_childs_page_show_top_apps_today(tmp_path, signed_
         assert db.execute("SELECT count(*) FROM usage").fetchone()[0] == 6
 
 
-def test_the_blocked_log_shows_the_app_beside_the_domain(tmp_path):
+def test_the_blocked_log_shows_the_app_beside_the_domain(tmp_path, signed_in):
     now = time.time()
     write_queries(
         tmp_path / "filterd.db",
@@ -139,16 +139,16 @@ def test_the_blocked_log_shows_the_app_beside_the_domain(tmp_path):
             for name, service in (("v16m.tiktokcdn.com", "tiktok"), ("bet.example", ""))
         ],
     )
-    client = logged_in(make_app(tmp_path), "Lee", "safeguarding_lead")
+    client = signed_in("Lee", "safeguarding_lead")
     page = client.get("/blocked/").get_data(as_text=True)
     assert '>v16m.tiktokcdn.com</code><br><span class="app-name">TikTok</span>' in page
     assert ">bet.example</code></td>" in page
 
 
-def test_saving_the_rules_page_keeps_the_childs_app_choices(tmp_path):
+def test_saving_the_rules_page_keeps_the_childs_app_choices(tmp_path, signed_in):
     from tests.test_dashboard_children_devices import save_sam
 
-    client = logged_in(make_app(tmp_path), "Jo", "carer")
+    client = signed_in("Jo", "carer")
     choose(client, "tiktok", "blocked")
     choose(client, "youtube", "limit", limit="30")
     choose(client, "roblox", "hours", days="weekends", start="09:00", end="11:00")
@@ -160,10 +160,10 @@ def test_saving_the_rules_page_keeps_the_childs_app_choices(tmp_path):
     assert sam.offline[0].start == 21 * 60
 
 
-def test_the_api_lists_each_childs_top_apps_today(tmp_path):
+def test_the_api_lists_each_childs_top_apps_today(tmp_path, signed_in):
     day = datetime.now(ZoneInfo("Europe/London")).strftime("%Y-%m-%d")
     write_usage(tmp_path / "filterd.db", [(day, "sam", "overall", 30), (day, "sam", "roblox", 25)])
-    client = logged_in(make_app(tmp_path), "Jo", "viewer")
+    client = signed_in("Jo", "viewer")
     children = {c["id"]: c for c in client.get("/api/children").get_json()["children"]}
     assert children["sam"]["top_apps"] == [["Roblox", 25]]
     assert children["alex"]["top_apps"] == []

@@ -19,14 +19,13 @@ from tests.support.dashboard_app import (
 )
 
 
-def test_first_run_creates_the_administrator_and_there_is_no_default_account(tmp_path):
-    app = make_app(tmp_path)
-    client = app.test_client()
+def test_first_run_creates_the_administrator_and_there_is_no_default_account(dashboard_app):
+    client = dashboard_app.test_client()
     assert client.get("/").headers["Location"].startswith("/login")
     assert client.get("/login").headers["Location"] == "/setup"
-    short = client.post("/setup", data=first_run_form(app, password="short"))
+    short = client.post("/setup", data=first_run_form(dashboard_app, password="short"))
     assert "at least 10 characters" in short.get_data(as_text=True)
-    made = client.post("/setup", data=first_run_form(app))
+    made = client.post("/setup", data=first_run_form(dashboard_app))
     assert made.status_code == 302
     assert "Sam" in client.get("/").get_data(as_text=True)
     assert client.get("/setup").status_code == 302, "setup is gone once an account exists"
@@ -105,24 +104,23 @@ def test_an_unknown_host_name_is_refused(dashboard_app):
     )
 
 
-def test_pages_carry_security_headers(tmp_path):
-    response = make_app(tmp_path).test_client().get("/login")
+def test_pages_carry_security_headers(dashboard_app):
+    response = dashboard_app.test_client().get("/login")
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_after_login_only_paths_on_this_site_are_followed(tmp_path):
+def test_after_login_only_paths_on_this_site_are_followed(dashboard_app):
     from tests.support.dashboard_app import add_account
 
-    app = make_app(tmp_path)
-    add_account(app, "Jo", "carer")
+    add_account(dashboard_app, "Jo", "carer")
     for target, expected in (
         ("/health", "/health"),
         ("//evil.example/x", "/"),
         ("/\\evil.example", "/"),
         ("https://evil.example/", "/"),
     ):
-        client = app.test_client()
+        client = dashboard_app.test_client()
         response = client.post("/login?next=" + target, data={"name": "Jo", "password": PASSWORD})
         assert response.headers["Location"] == expected, target
 
@@ -142,17 +140,16 @@ def test_first_run_and_login_forms_posted_by_another_site_are_refused(dashboard_
     assert refused.status_code == 403
 
 
-def test_odd_redirect_targets_and_times_get_a_clear_answer_not_an_error(tmp_path):
+def test_odd_redirect_targets_and_times_get_a_clear_answer_not_an_error(dashboard_app, signed_in):
     from tests.support.dashboard_app import add_account, csrf_of, version_of
 
-    app = make_app(tmp_path)
-    add_account(app, "Jo", "carer")
+    add_account(dashboard_app, "Jo", "carer")
     for target in ("/%09/evil.example", "/%0D/x"):
-        response = app.test_client().post(
+        response = dashboard_app.test_client().post(
             "/login?next=" + target, data={"name": "Jo", "password": PASSWORD}
         )
         assert response.headers["Location"] == "/", target
-    client = logged_in(app, "Cy", "carer")
+    client = signed_in("Cy", "carer")
     response = client.post(
         "/children/sam/quick",
         data={
@@ -175,14 +172,13 @@ def test_the_host_check_reads_ipv6_and_ports(dashboard_app):
     assert client.get("/login", headers={"Host": "LOCALHOST:8080"}).status_code != 400
 
 
-def test_a_save_keeps_who_may_read_the_rules_file(tmp_path):
+def test_a_save_keeps_who_may_read_the_rules_file(tmp_path, signed_in):
     import os
     import stat
 
-    app = make_app(tmp_path)
     rules_path = tmp_path / "rules.yaml"
     os.chmod(rules_path, 0o640)
-    client = logged_in(app, "Jo", "carer")
+    client = signed_in("Jo", "carer")
     client.post(
         "/children/sam/quick",
         data={"action": "pause", "csrf": csrf_of(client), "version": version_of(client)},

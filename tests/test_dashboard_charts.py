@@ -13,7 +13,6 @@ import pytest
 from dashboard.data import charts
 from dashboard.web import children
 from filterd.db.read import FilterdReader
-from tests.support.dashboard_app import logged_in, make_app
 from tests.support.filterd_db import LONG_AGO, query_row, write_queries, write_usage
 
 LONDON = ZoneInfo("Europe/London")
@@ -45,7 +44,7 @@ def table(page: str, table_id: str) -> list[tuple[str, ...]]:
 
 
 @pytest.fixture
-def page(tmp_path, monkeypatch):
+def page(tmp_path, signed_in, monkeypatch):
     monkeypatch.setattr(children, "_now", lambda: NOW)
     rows = [
         # today, 9 July, home time (BST): 3 at 07:xx, 1 at 08:59, 2 at 17:xx, 1 at 23:30
@@ -76,7 +75,7 @@ def page(tmp_path, monkeypatch):
     ]
     fill(tmp_path, rows, usage)
     # a safeguarding lead sees every request (a viewer's charts: test_a_viewer_...)
-    client = logged_in(make_app(tmp_path), "Pat", "safeguarding_lead")
+    client = signed_in("Pat", "safeguarding_lead")
     response = client.get("/children/sam")
     assert response.status_code == 200
     return response.get_data(as_text=True)
@@ -128,10 +127,10 @@ def test_the_charts_need_no_script_or_style_attribute(page):
     assert section.count('role="img"') == 4 and section.count("<title id=") == 4
 
 
-def test_a_script_name_in_a_top_site_is_escaped(tmp_path, monkeypatch):
+def test_a_script_name_in_a_top_site_is_escaped(tmp_path, signed_in, monkeypatch):
     monkeypatch.setattr(children, "_now", lambda: NOW)
     fill(tmp_path, [row(at(9, 10), "<script>x</script>"), row(at(9, 11), '"><img src=x>')])
-    client = logged_in(make_app(tmp_path), "Pat", "carer")
+    client = signed_in("Pat", "carer")
     page = client.get("/children/sam").get_data(as_text=True)
     assert "<script>x</script>" not in page and "<img src=x>" not in page
     assert "&lt;script&gt;x&lt;/script&gt;" in page
@@ -142,8 +141,8 @@ def test_a_script_name_in_a_top_site_is_escaped(tmp_path, monkeypatch):
     ]
 
 
-def test_the_page_works_without_filterd_db(tmp_path):
-    client = logged_in(make_app(tmp_path), "Pat", "viewer")
+def test_the_page_works_without_filterd_db(tmp_path, signed_in):
+    client = signed_in("Pat", "viewer")
     page = client.get("/children/sam")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
@@ -151,18 +150,18 @@ def test_the_page_works_without_filterd_db(tmp_path):
     assert not (tmp_path / "filterd.db").exists()
 
 
-def test_the_page_works_with_an_empty_log(tmp_path, monkeypatch):
+def test_the_page_works_with_an_empty_log(tmp_path, signed_in, monkeypatch):
     monkeypatch.setattr(children, "_now", lambda: NOW)
     fill(tmp_path, [])
-    client = logged_in(make_app(tmp_path), "Pat", "viewer")
+    client = signed_in("Pat", "viewer")
     text = client.get("/children/sam").get_data(as_text=True)
     assert "No queries yet today." in text and "No queries this week." in text
     assert [d[1] for d in table(text, "chart-days-table")] == ["0"] * 7
 
 
-def test_the_page_works_when_filterd_db_has_no_tables(tmp_path):
+def test_the_page_works_when_filterd_db_has_no_tables(tmp_path, signed_in):
     sqlite3.connect(tmp_path / "filterd.db").close()
-    client = logged_in(make_app(tmp_path), "Pat", "viewer")
+    client = signed_in("Pat", "viewer")
     page = client.get("/children/sam")
     assert page.status_code == 200
     assert "filterd has not written its query log" in page.get_data(as_text=True)

@@ -352,9 +352,8 @@ def test_assigning_a_device_adds_or_updates_its_entry_by_mac(tmp_path, dashboard
     assert rules_path.read_text() == before
 
 
-def test_the_block_page_answer_is_refused_unless_the_box_serves_the_block_page(tmp_path):
-    app = make_app(tmp_path)  # no dashboard.http_listen: nothing serves the block page
-    client = logged_in(app, "Jo", "carer")
+def test_the_block_page_answer_is_refused_unless_the_box_serves_the_block_page(tmp_path, signed_in):
+    client = signed_in("Jo", "carer")  # no dashboard.http_listen: nothing serves the block page
     before = (tmp_path / "rules.yaml").read_text()
     page = client.get("/children/sam/advanced").get_data(as_text=True)
     assert "this home&#39;s blocked page" not in page  # not offered
@@ -378,8 +377,8 @@ def test_the_block_page_answer_is_refused_unless_the_box_serves_the_block_page(t
     assert sam["blocked_answer"] == "block_page"
 
 
-def test_the_device_checklist_says_to_bookmark_the_childs_own_page(tmp_path):
-    client = logged_in(make_app(tmp_path), "Jo", "carer")
+def test_the_device_checklist_says_to_bookmark_the_childs_own_page(signed_in):
+    client = signed_in("Jo", "carer")
     page = client.get("/devices/").get_data(as_text=True)
     assert "bookmark to http://filterd.home.arpa/me" in page
 

@@ -8,20 +8,19 @@ their real origin. Real app on real files, Flask's test client.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tests.support.dashboard_app import PASSWORD, add_account, first_run_form, make_app
+from tests.support.dashboard_app import PASSWORD, add_account, first_run_form
 
 
-def test_login_from_a_null_origin_is_refused(tmp_path: Path) -> None:
-    app = make_app(tmp_path)
-    client = app.test_client()
+def test_login_from_a_null_origin_is_refused(dashboard_app) -> None:
+    client = dashboard_app.test_client()
     assert (
-        client.post("/setup", data=first_run_form(app), headers={"Origin": "null"}).status_code
+        client.post(
+            "/setup", data=first_run_form(dashboard_app), headers={"Origin": "null"}
+        ).status_code
         == 403
     )
-    assert client.post("/setup", data=first_run_form(app)).status_code == 302
-    add_account(app, "carol", "carer")
+    assert client.post("/setup", data=first_run_form(dashboard_app)).status_code == 302
+    add_account(dashboard_app, "carol", "carer")
     form = {"name": "carol", "password": PASSWORD}
     refused = client.post("/login", data=form, headers={"Origin": "null"})
     assert refused.status_code == 403

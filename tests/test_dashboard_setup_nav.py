@@ -68,14 +68,13 @@ def test_first_run_goes_on_to_set_up_the_time_zone_children_and_devices(tmp_path
     assert 'id="finish-setup"' not in client.get("/").get_data(as_text=True)
 
 
-def test_a_second_child_with_the_same_name_gets_its_own_id(tmp_path):
+def test_a_second_child_with_the_same_name_gets_its_own_id(tmp_path, dashboard_app, signed_in):
     assert child_id("Sam", set()) == "sam"
     assert child_id("Sam", {"sam", "sam-2"}) == "sam-3"
     assert child_id("  !!  ", set()) == "child"
     assert re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", child_id("A" * 80, set()))
 
-    app = make_app(tmp_path)  # already has sam
-    client = logged_in(app, "Jo", "administrator")
+    client = signed_in("Jo", "administrator")  # the dashboard's rules already have sam
     client.post(
         "/setup/home",
         data={
@@ -90,7 +89,7 @@ def test_a_second_child_with_the_same_name_gets_its_own_id(tmp_path):
     assert rules.children["sam"].age_band == "9_12", "the existing Sam is kept as he was"
     assert rules.children["sam-2"].age_band == "under_9"
     assert rules.children["sam-3"].age_band == "16_17"
-    assert not any(action == "setup.timezone" for action, _, _ in audit_actions(app))
+    assert not any(action == "setup.timezone" for action, _, _ in audit_actions(dashboard_app))
 
 
 @pytest.mark.parametrize(
@@ -212,43 +211,43 @@ def banner(page: str) -> str:
 
 
 @pytest.mark.parametrize("role", ["safeguarding_lead", "administrator"])
-def test_reviewers_see_how_many_high_risk_blocks_await_review(tmp_path, role):
+def test_reviewers_see_how_many_high_risk_blocks_await_review(
+    tmp_path, dashboard_app, signed_in, role
+):
     ids = write_queries(tmp_path / "filterd.db", HIGH_RISK_LOG)
-    app = make_app(tmp_path)
-    client = logged_in(app, "Lee", role)
+    client = signed_in("Lee", role)
     shown = banner(client.get("/").get_data(as_text=True))
     assert "3 high-risk blocked requests" in shown and "last 7 days" in shown
     assert 'href="/blocked/?range=7d&amp;risk=high&amp;review=waiting"' in shown
 
-    db = connect(app.extensions["dashboard"].settings.database)
+    db = connect(dashboard_app.extensions["dashboard"].settings.database)
     blocked_log.record_reviews(db, ids[:2], "no_concern", "", "Lee")
     db.close()
     assert "1 high-risk blocked request<" in banner(client.get("/").get_data(as_text=True))
 
-    db = connect(app.extensions["dashboard"].settings.database)
+    db = connect(dashboard_app.extensions["dashboard"].settings.database)
     blocked_log.record_reviews(db, [ids[2]], "discussed_with_child", "", "Lee")
     db.close()
     assert banner(client.get("/").get_data(as_text=True)) == ""
 
 
 @pytest.mark.parametrize("role", ["carer", "viewer"])
-def test_no_alert_for_roles_that_do_not_review(tmp_path, role):
+def test_no_alert_for_roles_that_do_not_review(tmp_path, signed_in, role):
     write_queries(tmp_path / "filterd.db", HIGH_RISK_LOG)
-    client = logged_in(make_app(tmp_path), "Cam", role)
+    client = signed_in("Cam", role)
     page = client.get("/").get_data(as_text=True)
     assert banner(page) == "" and "high-risk" not in page
 
 
-def test_no_alert_before_filterd_has_written_a_log(tmp_path):
-    client = logged_in(make_app(tmp_path), "Lee", "safeguarding_lead")
+def test_no_alert_before_filterd_has_written_a_log(signed_in):
+    client = signed_in("Lee", "safeguarding_lead")
     assert banner(client.get("/").get_data(as_text=True)) == ""
 
 
-def test_the_count_leaves_out_other_blocks_and_old_ones(tmp_path):
+def test_the_count_leaves_out_other_blocks_and_old_ones(tmp_path, dashboard_app):
     write_queries(tmp_path / "filterd.db", HIGH_RISK_LOG)
-    app = make_app(tmp_path)
-    dashboard = app.extensions["dashboard"]
-    with app.app_context():
+    dashboard = dashboard_app.extensions["dashboard"]
+    with dashboard_app.app_context():
         assert blocked_log.unreviewed_high_risk(dashboard.filterd_db(), dashboard.db()) == 3
         # the 8-day-old one is past the query log's 7-day retention: gone, even before pruning
         assert unreviewed(dashboard, days=30) == 3

@@ -66,10 +66,10 @@ def _full(tmp_path):
 @pytest.mark.parametrize(
     "state", [None, _empty, _partial, _full], ids=["none", "empty", "partial", "full"]
 )
-def test_every_page_renders_on_a_new_partial_or_empty_filterd_db(tmp_path, state):
+def test_every_page_renders_on_a_new_partial_or_empty_filterd_db(tmp_path, signed_in, state):
     if state is not None:
         state(tmp_path)
-    client = logged_in(make_app(tmp_path), "Ann", "administrator")
+    client = signed_in("Ann", "administrator")
     for path in PAGES:
         response = client.get(path)
         assert response.status_code == 200, (path, response.data[:300])
@@ -174,7 +174,7 @@ def test_reserved_child_ids_are_refused_with_a_clear_message(reserved):
     ]
 
 
-def test_page_and_api_write_the_same_audit_entry(tmp_path):
+def test_page_and_api_write_the_same_audit_entry(tmp_path, signed_in):
     now = time.time()
     ids = write_queries(
         tmp_path / "filterd.db",
@@ -184,8 +184,7 @@ def test_page_and_api_write_the_same_audit_entry(tmp_path):
         tmp_path / "filterd.db",
         [Sighting("aa:bb:cc:00:00:09", "192.168.1.50", "tab", None, None, None, False, now)],
     )
-    app = make_app(tmp_path)
-    lead = logged_in(app, "Lee", "administrator")
+    lead = signed_in("Lee", "administrator")
     token = csrf_of(lead)
     lead.post(
         "/blocked/review", data={"id": ids[0], "outcome": "no_concern", "note": "ok", "csrf": token}

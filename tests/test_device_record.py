@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from dashboard.data.db import SCHEMA, SCHEMA_VERSION, connect
 from filterd.db.devices import Sighting
-from tests.support.dashboard_app import audit_trail, csrf_of, logged_in, make_app, version_of
+from tests.support.dashboard_app import audit_trail, csrf_of, version_of
 from tests.support.filterd_db import write_devices
 
 TABLET = "aa:bb:cc:17:00:01"
@@ -64,10 +64,9 @@ def card(client, mac: str) -> str:
     return page[start : page.index("</li>", start)]
 
 
-def test_a_device_newly_given_to_a_child_asks_for_its_record(tmp_path):
-    app = make_app(tmp_path)
+def test_a_device_newly_given_to_a_child_asks_for_its_record(tmp_path, signed_in):
     seen(tmp_path)
-    jo = logged_in(app, "Jo", "carer")
+    jo = signed_in("Jo", "carer")
     answer = assign(jo, TABLET, "sam")
     assert answer.status_code == 302
     assert answer.headers["Location"].endswith(f"/devices/{TABLET}/record")
@@ -87,10 +86,9 @@ def test_a_device_newly_given_to_a_child_asks_for_its_record(tmp_path):
     assert again.headers["Location"].endswith("/devices/")
 
 
-def test_bad_answers_are_refused_by_their_field_and_nothing_is_kept(tmp_path):
-    app = make_app(tmp_path)
+def test_bad_answers_are_refused_by_their_field_and_nothing_is_kept(tmp_path, signed_in):
     seen(tmp_path)
-    jo = logged_in(app, "Jo", "carer")
+    jo = signed_in("Jo", "carer")
     assign(jo, TABLET, "sam")
     tomorrow = (date.today() + timedelta(days=2)).isoformat()
     refused = fill(
@@ -132,19 +130,20 @@ def test_bad_answers_are_refused_by_their_field_and_nothing_is_kept(tmp_path):
     assert "Record not filled in" in card(jo, TABLET)
 
 
-def test_each_tick_and_untick_is_in_the_audit_trail_with_its_author(tmp_path):
-    app = make_app(tmp_path)
+def test_each_tick_and_untick_is_in_the_audit_trail_with_its_author(
+    tmp_path, dashboard_app, signed_in
+):
     seen(tmp_path)
-    jo = logged_in(app, "Jo", "carer")
+    jo = signed_in("Jo", "carer")
     assign(jo, TABLET, "sam")
     assert fill(jo, TABLET, check=["location_off", "friends_only"]).status_code == 302
-    kim = logged_in(app, "Kim", "carer")
+    kim = signed_in("Kim", "carer")
     ticks = ["friends_only", "parental_controls", "private_address_off"]
     assert fill(kim, TABLET, check=ticks).status_code == 302
 
     trail = [
         (e.user, e.action, e.detail)
-        for e in audit_trail(app)
+        for e in audit_trail(dashboard_app)
         if e.action in ("device.check", "device.uncheck")
     ]
     assert trail == [
@@ -154,28 +153,27 @@ def test_each_tick_and_untick_is_in_the_audit_trail_with_its_author(tmp_path):
         ("Kim", "device.check", "ticked: parental controls on"),
         ("Kim", "device.check", "ticked: private Wi-Fi address off"),
     ]
-    targets = {e.target for e in audit_trail(app) if e.action.startswith("device.")}
+    targets = {e.target for e in audit_trail(dashboard_app) if e.action.startswith("device.")}
     assert f"lenovo-tab ({TABLET})" in targets
-    record = [e for e in audit_trail(app) if e.action == "device.record"][-1]
+    record = [e for e in audit_trail(dashboard_app) if e.action == "device.record"][-1]
     assert record.user == "Kim" and "bought by the local authority" in record.detail
 
     page = jo.get(f"/devices/{TABLET}/record").get_data(as_text=True)
     assert "Ticked by Jo today at" in page  # friends-only: Kim left it ticked, Jo ticked it
     assert "Unticked by Kim today at" in page
     assert page.count("Ticked by Kim today at") == 2
-    admin = logged_in(app, "Ann", "administrator")
+    admin = signed_in("Ann", "administrator")
     trail_page = admin.get("/audit/").get_data(as_text=True)
     assert "unticked: location sharing off" in trail_page
     assert "unticked an item of a device&#39;s checklist" in trail_page
 
 
-def test_a_viewer_reads_the_record_and_cannot_change_it(tmp_path):
-    app = make_app(tmp_path)
+def test_a_viewer_reads_the_record_and_cannot_change_it(tmp_path, dashboard_app, signed_in):
     seen(tmp_path)
-    jo = logged_in(app, "Jo", "carer")
+    jo = signed_in("Jo", "carer")
     assign(jo, TABLET, "sam")
     fill(jo, TABLET, check=["bookmarked"])
-    val = logged_in(app, "Val", "viewer")
+    val = signed_in("Val", "viewer")
     page = val.get(f"/devices/{TABLET}/record").get_data(as_text=True)
     assert "the local authority" in page and "Save the record" not in page
     assert "Done</strong> (ticked by Jo" in page
@@ -184,13 +182,12 @@ def test_a_viewer_reads_the_record_and_cannot_change_it(tmp_path):
         data={"csrf": csrf_of(val, "/devices/"), "bought_by": "me", "reset": "no"},
     )
     assert refused.status_code == 403
-    assert "me" not in [e.user for e in audit_trail(app) if e.action == "device.record"]
+    assert "me" not in [e.user for e in audit_trail(dashboard_app) if e.action == "device.record"]
 
 
-def test_an_unknown_device_has_no_record_page(tmp_path):
-    app = make_app(tmp_path)
+def test_an_unknown_device_has_no_record_page(tmp_path, signed_in):
     seen(tmp_path)
-    jo = logged_in(app, "Jo", "carer")
+    jo = signed_in("Jo", "carer")
     for mac in ("aa:bb:cc:17:99:99", "not-a-mac", "AA-BB-CC-17-00-01x"):
         assert jo.get(f"/devices/{mac}/record").status_code == 404, mac
     # The same device however its address is written.
@@ -215,10 +212,9 @@ def test_the_previous_releases_dashboard_db_gains_the_new_tables_in_place(tmp_pa
     db.close()
 
 
-def test_the_rules_file_is_untouched_by_a_record(tmp_path):
-    app = make_app(tmp_path)
+def test_the_rules_file_is_untouched_by_a_record(tmp_path, signed_in):
     seen(tmp_path)
-    jo = logged_in(app, "Jo", "carer")
+    jo = signed_in("Jo", "carer")
     assign(jo, TABLET, "sam")
     before = yaml.safe_load((tmp_path / "rules.yaml").read_text())
     fill(jo, TABLET, check=["location_off"])
@@ -230,10 +226,11 @@ def api_post(client, path: str, body: dict):
     return client.post(path, json=body, headers={"X-CSRF-Token": csrf})
 
 
-def test_the_api_reads_and_saves_the_same_record_with_the_same_audit(tmp_path):
-    app = make_app(tmp_path)
+def test_the_api_reads_and_saves_the_same_record_with_the_same_audit(
+    tmp_path, dashboard_app, signed_in
+):
     seen(tmp_path)
-    jo = logged_in(app, "Jo", "carer")
+    jo = signed_in("Jo", "carer")
     assign(jo, TABLET, "sam")
     empty = jo.get(f"/api/devices/{TABLET}/record").get_json()
     assert empty["filled_in"] is False and empty["owner"] == "sam"
@@ -263,19 +260,24 @@ def test_the_api_reads_and_saves_the_same_record_with_the_same_audit(tmp_path):
     record = saved.get_json()
     assert record["filled_in"] is True and record["checklist"]["friends_only"]["by"] == "Jo"
     assert "Record filled in; checklist 1 of 5" in card(jo, TABLET)  # the page agrees
-    checks = [(e.user, e.action, e.detail) for e in audit_trail(app) if e.action == "device.check"]
+    checks = [
+        (e.user, e.action, e.detail)
+        for e in audit_trail(dashboard_app)
+        if e.action == "device.check"
+    ]
     assert checks == [("Jo", "device.check", "ticked: friends-only")]
 
-    val = logged_in(app, "Val", "viewer")
+    val = signed_in("Val", "viewer")
     assert val.get(f"/api/devices/{TABLET}/record").get_json()["bought_by"] == "Sam's dad"
     assert api_post(val, f"/api/devices/{TABLET}/record", body).status_code == 403
     assert jo.get("/api/devices/aa:bb:cc:17:99:99/record").status_code == 404
 
 
-def test_a_device_added_by_hand_for_a_child_asks_for_its_record_too(tmp_path):
-    app = make_app(tmp_path)
+def test_a_device_added_by_hand_for_a_child_asks_for_its_record_too(
+    tmp_path, dashboard_app, signed_in
+):
     seen(tmp_path)
-    jo = logged_in(app, "Jo", "carer")
+    jo = signed_in("Jo", "carer")
 
     def add(address: str, owner: str, name: str):
         return jo.post(
@@ -304,6 +306,6 @@ def test_a_device_added_by_hand_for_a_child_asks_for_its_record_too(tmp_path):
     assert "Record filled in; checklist 1 of 5" in card(jo, "192.168.1.77")
     api = jo.get("/api/devices/192.168.1.77/record").get_json()
     assert api["filled_in"] and api["mac"] is None and api["key"] == "192.168.1.77"
-    ticks = [e for e in audit_trail(app) if e.action == "device.check"]
+    ticks = [e for e in audit_trail(dashboard_app) if e.action == "device.check"]
     assert ticks[-1].user == "Jo" and ticks[-1].target == "Alex's old laptop (192.168.1.77)"
     assert add("aa:bb:cc:17:00:0a", "none", "The TV").headers["Location"].endswith("/devices/")

@@ -1,4 +1,7 @@
-"""A dashboard app on real files (rules file, filterd.db, dashboard.db) for Flask test clients."""
+"""A dashboard app on real files (rules file, filterd.db, dashboard.db) for Flask test clients,
+and the account, form-token and audit helpers every dashboard test shares: kept here once so a
+change to sign-in or to the settings reaches every test (tests/conftest.py wraps the default app
+and a signed-in client as the `dashboard_app` and `signed_in` fixtures)."""
 
 from __future__ import annotations
 

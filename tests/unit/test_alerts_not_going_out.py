@@ -15,7 +15,6 @@ from dashboard.alerts import outbox
 from dashboard.alerts.settings import SecretError, read_secret
 from dashboard.data.db import connect
 from dashboard.data.health_checks import Clock, alerts_check
-from tests.support.dashboard_app import logged_in, make_app
 from tests.support.filterd_process import free_port
 
 LONDON = ZoneInfo("Europe/London")
@@ -74,9 +73,8 @@ def test_a_refused_webhook_secret_file_is_said_in_plain_words(tmp_path):
     assert not check.stops_filtering, "not a child's safety alert: Health, not the banner"
 
 
-def test_the_home_page_banner_and_health_say_alerts_are_not_going_out(tmp_path):
-    app = make_app(tmp_path)
-    client = logged_in(app, "Vi", "viewer")
+def test_the_home_page_banner_and_health_say_alerts_are_not_going_out(tmp_path, signed_in):
+    client = signed_in("Vi", "viewer")
     assert "Not going out" not in client.get("/health").get_data(as_text=True)
     db = connect(tmp_path / "dashboard.db")
     failed_alert(db, "email", "block.illegal", time.time() - 600, smtp_failure())

@@ -12,7 +12,7 @@ from dashboard.actions.quick import Action
 from dashboard.data import audit
 from dashboard.data.audit_words import ACTION_WORDS
 from dashboard.data.db import connect
-from tests.support.dashboard_app import audit_trail, logged_in, make_app
+from tests.support.dashboard_app import audit_trail
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,18 +73,17 @@ def test_every_action_the_code_records_has_words():
     assert not missing, f"audit actions with no words in audit_words.ACTION_WORDS: {missing}"
 
 
-def test_the_audit_page_shows_words_not_codes(tmp_path):
-    app = make_app(tmp_path)
-    db = connect(app.extensions["dashboard"].settings.database)
+def test_the_audit_page_shows_words_not_codes(dashboard_app, signed_in):
+    db = connect(dashboard_app.extensions["dashboard"].settings.database)
     audit.record(db, "Jo", "rules.save", "(all)", "Sam: adult: blocked -> allowed")
     audit.record(db, "Dee", "report.evidence", "2026-11")
     audit.record(db, "Dee", "alerts.choose", "Dee", "block.high_risk, digest.daily")
     audit.record(db, "Cam", "refused", "POST /children/alex/blocked", "not allowed")
     audit.record(db, "Jo", "child.pause", "sam", "until 18:00")
     db.close()
-    before = [tuple(e) for e in audit_trail(app)]
+    before = [tuple(e) for e in audit_trail(dashboard_app)]
 
-    page = logged_in(app, "Dee2", "safeguarding_lead").get("/audit/").get_data(as_text=True)
+    page = signed_in("Dee2", "safeguarding_lead").get("/audit/").get_data(as_text=True)
     for code in ("rules.save", "(all)", "report.evidence", ">2026-11<", "block.high_risk",
                  "digest.daily", "POST /children", "child.pause"):  # fmt: skip
         assert code not in page, code
@@ -94,4 +93,4 @@ def test_the_audit_page_shows_words_not_codes(tmp_path):
     assert "A daily summary each morning" in page
     assert "was refused" in page and "a change to a child&#39;s rules for Alex" in page
     assert "paused a child&#39;s internet" in page and '<span class="target">Sam</span>' in page
-    assert [tuple(e) for e in audit_trail(app)][: len(before)] == before, "rows unchanged"
+    assert [tuple(e) for e in audit_trail(dashboard_app)][: len(before)] == before, "rows unchanged"

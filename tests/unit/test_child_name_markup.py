@@ -12,7 +12,6 @@ import pytest
 from dashboard.data.rules_file import raw_rules
 from filterd.rules.guards import with_end_line
 from filterd.rules.parse import RulesError, parse_rules
-from tests.support.dashboard_app import logged_in
 
 MARKUP = "<img src=x onerror=alert(1)>Tyler Smith"
 
@@ -32,8 +31,8 @@ def test_the_parser_refuses_markup_in_a_child_or_device_name():
     assert parse_rules(with_end_line(ordinary)).children["tyler"].name == "Tyler O'Neil-Smith"
 
 
-def test_set_up_refuses_it_beside_the_name(dashboard_app):
-    admin = logged_in(dashboard_app, "Ad", "administrator")
+def test_set_up_refuses_it_beside_the_name(dashboard_app, signed_in):
+    admin = signed_in("Ad", "administrator")
     before = dashboard_app.extensions["dashboard"].rules.path.read_text()
     page = admin.get("/setup/home").get_data(as_text=True)
     version = page.split('name="version" value="')[1].split('"')[0]
@@ -57,8 +56,8 @@ def test_set_up_refuses_it_beside_the_name(dashboard_app):
     assert dashboard_app.extensions["dashboard"].rules.path.read_text() == before
 
 
-def test_the_api_and_the_child_page_refuse_it(dashboard_app):
-    carer = logged_in(dashboard_app, "Jo", "carer")
+def test_the_api_and_the_child_page_refuse_it(dashboard_app, signed_in):
+    carer = signed_in("Jo", "carer")
     current = carer.get("/api/rules").get_json()
     csrf = carer.get("/api/session").get_json()["csrf"]
     rules = current["rules"]

@@ -9,7 +9,6 @@ import sqlite3
 import pytest
 
 from filterd.db.schema import migrate
-from tests.support.dashboard_app import logged_in, make_app
 
 PAGES = ("/", "/health", "/devices/", "/blocked/", "/audit/", "/children/")
 API = ("/api/children", "/api/devices", "/api/blocked")
@@ -35,10 +34,9 @@ def torn_inside(path) -> None:
 
 
 @pytest.mark.parametrize("damage", [not_a_database, torn_inside])
-def test_every_page_opens_and_health_says_the_records_cannot_be_read(tmp_path, damage):
-    app = make_app(tmp_path)
+def test_every_page_opens_and_health_says_the_records_cannot_be_read(tmp_path, signed_in, damage):
     damage(tmp_path / "filterd.db")
-    admin = logged_in(app, "Ann", "administrator")
+    admin = signed_in("Ann", "administrator")
     for path in (*PAGES, *API):
         assert admin.get(path).status_code == 200, path
     health = admin.get("/health").get_data(as_text=True)
@@ -46,10 +44,9 @@ def test_every_page_opens_and_health_says_the_records_cannot_be_read(tmp_path, d
     assert "Restore last night" in health
 
 
-def test_a_readable_filterd_db_says_nothing_of_damage(tmp_path):
-    app = make_app(tmp_path)
+def test_a_readable_filterd_db_says_nothing_of_damage(tmp_path, signed_in):
     db = sqlite3.connect(tmp_path / "filterd.db")
     migrate(db)
     db.close()
-    health = logged_in(app, "Ann", "administrator").get("/health").get_data(as_text=True)
+    health = signed_in("Ann", "administrator").get("/health").get_data(as_text=True)
     assert "damaged" not in health

@@ -7,11 +7,10 @@ from __future__ import annotations
 import html
 
 from dashboard.data.accounts import GRANTS, PERMISSION_WORDS, ROLE_DESCRIPTIONS, Role
-from tests.support.dashboard_app import logged_in, make_app
 
 
-def test_people_says_what_each_role_is_granted_and_nothing_more(tmp_path) -> None:
-    client = logged_in(make_app(tmp_path), "carol", "administrator")
+def test_people_says_what_each_role_is_granted_and_nothing_more(signed_in) -> None:
+    client = signed_in("carol", "administrator")
     page = html.unescape(client.get("/people/").get_data(as_text=True))
     assert "Carer: see the children, their activity and devices, change rules and use quick" in page
     assert "Safeguarding lead: " in page and "read the audit trail, record agreements" in page
