@@ -20,6 +20,7 @@ from filterd.clock import Clock
 from filterd.dns.query import Stage
 from filterd.forward.cache import AnswerCache
 from filterd.forward.cache_stage import CacheStage
+from filterd.forward.metrics import ForwardCounters
 from filterd.forward.settings import CacheLimits
 from filterd.forward.upstream import UpstreamClient
 from filterd.forward.upstream_stage import RebindingPolicy, UpstreamStage
@@ -44,6 +45,7 @@ from filterd.serve.admission import (
     Truncate,
     WaitingCap,
 )
+from filterd.serve.metrics import ServeCounters
 from filterd.serve.ratelimit import RateLimiter
 
 
@@ -68,6 +70,8 @@ def build_chain(
     rules: RulesService,
     querylog: QueryLog,
     metrics: Metrics,
+    serve_counters: ServeCounters,
+    forward_counters: ForwardCounters,
     clock: Clock,
     box_names: tuple[list[str], list[str]] = (["filterd.home.arpa"], []),
     own_probe: OwnProbe | None = None,
@@ -76,7 +80,7 @@ def build_chain(
     (`.__call__`): calling that costs half as much as calling the object, on every query."""
     # Upstream: the only stage that leaves the box, at the bottom so each answer is cleaned
     # once per cache miss (bailiwick, rebinding, negative TTLs) and cached already safe.
-    upstream = UpstreamStage(upstream_client, limits, rebinding, metrics)
+    upstream = UpstreamStage(upstream_client, limits, rebinding, forward_counters)
     # Cache: client-agnostic, above the upstream so a hit never leaves the box.
     stage: Stage = CacheStage(cache, upstream.__call__, clock).__call__
     below_policy = stage
@@ -95,18 +99,20 @@ def build_chain(
     stage = log.__call__
     # Waiting cap: on every answer that must wait, before it is started, so one client's slow
     # names cannot hold every upstream socket; an answer ready at once never meets it.
-    waiting = WaitingCap(metrics).__call__
+    waiting = WaitingCap(serve_counters).__call__
     # Truncation: above the log, so the log and every stage see the whole answer; a UDP
     # client given a TC=1 stub asks again over TCP. It hands answers that must wait to the cap.
     wire: QueryToWire = Truncate(stage, waiting).__call__
     # Parse: bytes become a Query once; a malformed packet is answered here (FORMERR) and no
     # stage below ever sees it. It also marks the household self-test's own questions
     # (loopback and this start's secret) for the log to skip (filterd.selftest.marker).
-    inside: PacketStage = Parse(wire, metrics, clock, log.rejected, own_probe).__call__
+    inside: PacketStage = Parse(wire, serve_counters, clock, log.rejected, own_probe).__call__
     # Rate limit: before parsing, so a flood costs one bucket update per packet.
-    inside = RateLimit(inside, limiter, metrics, clock).__call__
+    inside = RateLimit(inside, limiter, serve_counters, clock).__call__
     # Outsiders share one bucket (spoofed sources cannot reset anyone's limit), then learn
     # nothing but REFUSED.
-    outside = RateLimit(RefuseOutsiders(metrics).__call__, limiter, metrics, clock, OUTSIDERS)
+    outside = RateLimit(
+        RefuseOutsiders(serve_counters).__call__, limiter, serve_counters, clock, OUTSIDERS
+    )
     # Access control first: filterd is never an open resolver.
     return Chain(AccessControl(acl, inside, outside).__call__, upstream, own, below_policy)

@@ -11,9 +11,12 @@ import signal
 import sqlite3
 import sys
 import time
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 from prometheus_client import start_http_server
+from prometheus_client.core import CounterMetricFamily, Metric
 
 from filterd import __version__
 from filterd.chain import build_chain
@@ -41,11 +44,12 @@ from filterd.events.recorder import EventRecorder
 from filterd.events.watch import ListsWatch, UpstreamWatch, removed_illegal_sources
 from filterd.forward import metrics as forward_metrics
 from filterd.forward.cache import AnswerCache
+from filterd.forward.metrics import ForwardCounters
 from filterd.forward.upstream import Endpoint, UpstreamClient
 from filterd.forward.upstream_stage import RebindingPolicy
 from filterd.lists import metrics as lists_metrics
 from filterd.lists.service import Blocklists
-from filterd.metrics import Metrics, MetricsCollector, make_registry, reload_families
+from filterd.metrics import Metrics, MetricsCollector, labelled, make_registry
 from filterd.policy.box_addresses import box_addresses
 from filterd.querylog import metrics as querylog_metrics
 from filterd.querylog.queue import QueryLog
@@ -58,6 +62,7 @@ from filterd.selftest.marker import OwnProbe
 from filterd.selftest.requests import SelftestRequests
 from filterd.serve import metrics as serve_metrics
 from filterd.serve.acl import ClientAcl
+from filterd.serve.metrics import ServeCounters
 from filterd.serve.ratelimit import RateLimiter
 from filterd.serve.sdnotify import notify
 from filterd.serve.sockets import TcpServer, UdpServer, bind_tcp, bind_udp
@@ -85,7 +90,10 @@ class Daemon:
             sync_source_from_environment(),
             config.database.with_name(config.database.stem + ".last-good-time.json"),
         )
-        self.metrics = Metrics()
+        self.metrics = Metrics()  # answers and their latency, counted by the log stage
+        self.serve_counters = ServeCounters()
+        self.forward_counters = ForwardCounters()
+        self.reloads: Counter[str] = Counter()  # config reloads: ok / failed
         self.events = EventRecorder(EventLog(config.database, "filterd"))
         self.cache = AnswerCache(config.cache)
         self.querylog = QueryLog(
@@ -98,7 +106,7 @@ class Daemon:
             [Endpoint(u.host, u.port) for u in config.upstreams],
             config.upstream_timeout,
             self.clock,
-            self.metrics.upstream_error,
+            self.forward_counters.upstream_error,
         )
         self.blocklists = Blocklists(config.blocklists, config_path)
         retention = Retention(config.query_log.retention_days)
@@ -150,13 +158,15 @@ class Daemon:
             rules=self.rules,
             querylog=self.querylog,
             metrics=self.metrics,
+            serve_counters=self.serve_counters,
+            forward_counters=self.forward_counters,
             clock=self.clock,
             box_names=_box_names(config),
             own_probe=OwnProbe(config.database),
         )
         self.handle = self.chain.handle
         self.profile_probe = profiles.ProfileProbe(
-            self.chain.below_policy, self.blocklists, self.rules, self.metrics, self.clock
+            self.chain.below_policy, self.blocklists, self.rules, self.serve_counters, self.clock
         )
         self._probed_rules: object = None
         self._probed_at = 0.0
@@ -164,7 +174,7 @@ class Daemon:
         self._started_at = time.time()
         self._asked_selftest: asyncio.Task | None = None
         self._selftest_asked = False  # someone is waiting for each child's result
-        self.tcp = TcpServer(self.handle, self.acl, config.tcp, self.metrics)
+        self.tcp = TcpServer(self.handle, self.acl, config.tcp, self.serve_counters)
         self._transports: list[asyncio.BaseTransport] = []
         self._tcp_servers: list[asyncio.AbstractServer] = []
         self._metrics_server = None
@@ -330,12 +340,14 @@ class Daemon:
         m = self.metrics
         return MetricsCollector(
             lambda: querylog_metrics.families(m, self.querylog),
-            lambda: serve_metrics.families(m),
-            lambda: forward_metrics.families(m, self.cache, self.upstream_client, self.clock),
+            lambda: serve_metrics.families(self.serve_counters),
+            lambda: forward_metrics.families(
+                self.forward_counters, self.cache, self.upstream_client, self.clock
+            ),
             lambda: lists_metrics.families(self.blocklists),
             lambda: rules_metrics.families(self.rules),
             lambda: discovery_metrics.families(self.discovery),
-            lambda: reload_families(m),
+            lambda: reload_families(self.reloads),
         )
 
     def _start_metrics(self) -> None:
@@ -365,7 +377,7 @@ class Daemon:
         try:
             new = load_config(self.config_path)
         except ConfigError as err:
-            self.metrics.reloads["failed"] += 1
+            self.reloads["failed"] += 1
             log.error(
                 "config reload refused, keeping the running config:\n  %s",
                 "\n  ".join(err.problems),
@@ -373,7 +385,7 @@ class Daemon:
             notify("READY=1")
             return False
         self.apply(new)
-        self.metrics.reloads["ok"] += 1
+        self.reloads["ok"] += 1
         notify("READY=1")
         return True
 
@@ -468,3 +480,14 @@ def _box_names(config: Config) -> tuple[list[str], list[str]]:
     )
     log.info("the box's names %s answer %s", ", ".join(settings.names), addresses or "nothing")
     return list(settings.names), addresses
+
+
+def reload_families(reloads: Counter[str]) -> Iterator[Metric]:
+    """The daemon's own metric: config reloads by outcome."""
+    yield labelled(
+        CounterMetricFamily,
+        "filterd_config_reloads",
+        "Config reloads by outcome.",
+        ["outcome"],
+        {(outcome,): n for outcome, n in reloads.copy().items()},
+    )

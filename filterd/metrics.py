@@ -1,9 +1,11 @@
 """Counters kept as plain ints on the hot path and exposed to Prometheus at scrape time.
 
 prometheus-client's own Counter.inc() takes a lock and costs about a microsecond; a dict
-increment costs a tenth of that. Each package turns its numbers into metric families in its
-own metrics.py (serve, forward, querylog, lists, rules, discovery); the collector below only
-chains them on the injected registry. No label carries a domain or a client address.
+increment costs a tenth of that. Each package keeps its own counters and turns them into
+metric families in its own metrics.py (serve, forward, querylog, lists, rules, discovery; the
+daemon's config reloads in filterd.daemon). Only the per-answer counts (Metrics) live here:
+several packages read them. The collector below chains every package's families on the
+injected registry. No label carries a domain or a client address.
 """
 
 from __future__ import annotations
@@ -11,10 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
-from prometheus_client.core import (
-    CounterMetricFamily,
-    Metric,
-)
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from filterd.dns.query import Reason
@@ -39,26 +38,21 @@ FASTEST_BOUND = LATENCY_BOUNDS[0]
 
 
 class Metrics:
-    """Everything filterd counts. Written by the event loop, read by the scrape thread."""
+    """Answers by rcode and reason, and how long they took: counted once per answer by the
+    log stage (filterd.querylog.log_stage), read by the querylog's metric families, the
+    heartbeat (filterd.events.heartbeat) and the query-log queue's loss count. Every other
+    counter lives in its package's metrics.py. Written by the event loop, read by the scrape
+    thread."""
 
     def __init__(self) -> None:
         self.answers: Counter[tuple[int, Reason]] = Counter()
         self.latency_buckets = [0] * (len(LATENCY_BOUNDS) + 1)
         self.latency_sum = 0.0
-        self.upstream_errors: Counter[tuple[str, str]] = Counter()
-        self.malformed: Counter[str] = Counter()
-        self.dropped: Counter[str] = Counter()  # rate_limited, refused_client, response
-        self.bailiwick_stripped = 0
-        self.tcp_rejected = 0
-        self.reloads: Counter[str] = Counter()  # ok / failed
 
     def loggable_total(self) -> int:
         """Answers that go to the query log: all but helplines, which are left out on purpose
         (counting them would report as lost entries that were never meant to be written)."""
         return sum(n for (_, reason), n in self.answers.copy().items() if reason != Reason.HELPLINE)
-
-    def upstream_error(self, upstream: str, kind: str) -> None:
-        self.upstream_errors[(upstream, kind)] += 1
 
 
 class MetricsCollector(Collector):
@@ -70,17 +64,6 @@ class MetricsCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         for source in self.sources:
             yield from source()
-
-
-def reload_families(metrics: Metrics) -> Iterator[Metric]:
-    """The daemon's own: config reloads by outcome."""
-    yield labelled(
-        CounterMetricFamily,
-        "filterd_config_reloads",
-        "Config reloads by outcome.",
-        ["outcome"],
-        {(outcome,): n for outcome, n in metrics.reloads.copy().items()},
-    )
 
 
 def labelled(

@@ -1,8 +1,10 @@
 """Forwarding's metrics: the cache, records stripped from upstream answers, and each
-upstream's errors and health, read at scrape time."""
+upstream's errors and health. The upstream client and stage count into ForwardCounters;
+everything is read at scrape time."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -10,11 +12,24 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from filterd.clock import Clock
 from filterd.forward.cache import AnswerCache
 from filterd.forward.upstream import UpstreamClient
-from filterd.metrics import Metrics, labelled
+from filterd.metrics import labelled
+
+
+class ForwardCounters:
+    """Forwarding's own counts, as plain ints and dicts (see filterd.metrics for why).
+    Written by the event loop, read by the scrape thread."""
+
+    def __init__(self) -> None:
+        self.upstream_errors: Counter[tuple[str, str]] = Counter()  # (upstream, kind)
+        self.bailiwick_stripped = 0
+
+    def upstream_error(self, upstream: str, kind: str) -> None:
+        """The upstream client's ErrorSink: one failed or forged exchange."""
+        self.upstream_errors[(upstream, kind)] += 1
 
 
 def families(
-    metrics: Metrics, cache: AnswerCache, client: UpstreamClient, clock: Clock
+    counters: ForwardCounters, cache: AnswerCache, client: UpstreamClient, clock: Clock
 ) -> Iterator[Metric]:
     yield CounterMetricFamily("filterd_cache_hits", "Answers served from the cache.", cache.hits)
     yield CounterMetricFamily("filterd_cache_misses", "Questions not in the cache.", cache.misses)
@@ -28,14 +43,14 @@ def families(
     yield CounterMetricFamily(
         "filterd_bailiwick_stripped_records",
         "Upstream records removed as out of bailiwick.",
-        metrics.bailiwick_stripped,
+        counters.bailiwick_stripped,
     )
     yield labelled(
         CounterMetricFamily,
         "filterd_upstream_errors",
         "Failed or forged upstream exchanges, by upstream and kind.",
         ["upstream", "kind"],
-        metrics.upstream_errors.copy(),
+        counters.upstream_errors.copy(),
     )
     now = clock.monotonic()
     health = client.health

@@ -12,9 +12,9 @@ from filterd.dns.query import Query, Reason
 from filterd.dns.records import Encoded, Message, Record, encode_sections, soa_negative_ttl
 from filterd.dns.sanitize import rebinds, strip_out_of_bailiwick, without_dnssec
 from filterd.dns.wire import NOERROR, NXDOMAIN, SERVFAIL, T_SOA
+from filterd.forward.metrics import ForwardCounters
 from filterd.forward.settings import CacheLimits
 from filterd.forward.upstream import UpstreamClient
-from filterd.metrics import Metrics
 
 MAX_SERVFAIL_TTL = 5
 
@@ -42,12 +42,12 @@ class UpstreamStage:
         client: UpstreamClient,
         limits: CacheLimits,
         rebinding: RebindingPolicy,
-        metrics: Metrics,
+        counters: ForwardCounters,
     ) -> None:
         self.client = client
         self.limits = limits
         self.rebinding = rebinding
-        self.metrics = metrics
+        self.counters = counters
 
     async def __call__(self, query: Query) -> Outcome | None:
         do = query.edns is not None and query.edns.do
@@ -62,7 +62,7 @@ class UpstreamStage:
 
     def clean(self, qname: bytes, message: Message) -> Outcome:
         message, removed = strip_out_of_bailiwick(qname, message)
-        self.metrics.bailiwick_stripped += removed
+        self.counters.bailiwick_stripped += removed
         rcode = message.flags & 0xF
         policy = self.rebinding
         if policy.protect and rebinds(message, qname, policy.allowed):

@@ -24,7 +24,6 @@ from filterd.dns.query import BLOCK_LABELS, BLOCKING_REASONS, Reason, Reply, Sta
 from filterd.lists.categories import ids_of, label_of
 from filterd.lists.service import Blocklists
 from filterd.lists.settings import BlocklistSettings
-from filterd.metrics import Metrics
 from filterd.policy.policy_stage import PolicyStage
 from filterd.policy.safesearch import rewrites
 from filterd.rules.child_state import ChildState
@@ -35,6 +34,7 @@ from filterd.rules.usage import UsageTracker
 from filterd.selftest.run import Check
 from filterd.selftest.samples import sample_names, standing_notice, uncovered
 from filterd.serve.admission import Parse
+from filterd.serve.metrics import ServeCounters
 
 PROBE_CLIENT = "127.0.0.1"  # never identified: the probe's policy stage names the child
 BEDTIME_NAME = "bedtime-check.example"  # any name: bedtime refuses every one
@@ -98,20 +98,20 @@ class ProfileProbe:
         below_policy: Stage,
         blocklists: Blocklists,
         rules_service: RulesService,
-        metrics: Metrics,
+        counters: ServeCounters,  # what its parse step counts (malformed, dropped)
         clock: Clock,
     ) -> None:
         self.below = below_policy
         self.blocklists = blocklists
         self.rules_service = rules_service
-        self.metrics = metrics
+        self.counters = counters
         self.clock = clock
 
     async def ask(self, state: ChildState, name: str, moment: float | None = None) -> Reply:
         clock = AtMoment(self.clock, moment)
         policy = PolicyStage(self.below, self.blocklists, self.rules_service, clock)
         policy.lookup = lambda client: state
-        parse = Parse(policy.__call__, self.metrics, clock)
+        parse = Parse(policy.__call__, self.counters, clock)
         wire = bytes(DNSRecord.question(name, "A").pack())
         answer = parse(wire, PROBE_CLIENT, Transport.UDP)
         return await answer if inspect.isawaitable(answer) else answer

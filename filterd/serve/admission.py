@@ -30,9 +30,9 @@ from filterd.dns.wire import (
     parse_query,
     truncated,
 )
-from filterd.metrics import Metrics
 from filterd.selftest.marker import LOOPBACK, OwnProbe
 from filterd.serve.acl import ClientAcl
+from filterd.serve.metrics import ServeCounters
 from filterd.serve.ratelimit import RateLimiter
 
 Answer = bytes | None | Awaitable[bytes | None]
@@ -87,7 +87,7 @@ class RateLimit:
         self,
         below: PacketStage,
         limiter: RateLimiter,
-        metrics: Metrics,
+        metrics: ServeCounters,
         clock: Clock,
         bucket: str | None = None,
     ) -> None:
@@ -108,7 +108,7 @@ class RateLimit:
 class RefuseOutsiders:
     """An outsider learns nothing: REFUSED to a well-formed query, silence to the rest."""
 
-    def __init__(self, metrics: Metrics) -> None:
+    def __init__(self, metrics: ServeCounters) -> None:
         self.dropped = metrics.dropped
 
     def __call__(self, data: bytes, client: str, transport: Transport) -> Answer:
@@ -130,7 +130,7 @@ class Parse:
     def __init__(
         self,
         below: QueryToWire,
-        metrics: Metrics,
+        metrics: ServeCounters,
         clock: Clock,
         on_rejected: Callable[[str, Reject, float], None] = lambda client, reject, at: None,
         own_probe: OwnProbe | None = None,
@@ -194,7 +194,7 @@ class WaitingCap:
     Only answers that must wait (a cache miss) come here: Truncate hands each one over before
     it is started, so an answer ready at once (a cache hit) pays nothing for the cap."""
 
-    def __init__(self, metrics: Metrics) -> None:
+    def __init__(self, metrics: ServeCounters) -> None:
         self.dropped = metrics.dropped
         self.waiting: dict[str, int] = {}  # per client: queries resolving
         self.queued: dict[str, deque[asyncio.Future[None]]] = {}  # and those waiting a turn

@@ -15,9 +15,9 @@ import struct
 from collections import Counter
 
 from filterd.dns.query import Transport
-from filterd.metrics import Metrics
 from filterd.serve.acl import ClientAcl
 from filterd.serve.admission import PacketStage
+from filterd.serve.metrics import ServeCounters
 from filterd.serve.settings import TcpLimits
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class TcpServer:
     """DNS over TCP (RFC 7766): pipelining, idle timeout, per-client connection cap."""
 
     def __init__(
-        self, handle: PacketStage, acl: ClientAcl, limits: TcpLimits, metrics: Metrics
+        self, handle: PacketStage, acl: ClientAcl, limits: TcpLimits, metrics: ServeCounters
     ) -> None:
         self.handle = handle
         self.acl = acl

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from dnslib import QTYPE, RR, A, DNSRecord
 
 from filterd.dns.query import Query, Reason, Reply, Transport
-from filterd.metrics import Metrics
 from filterd.serve.admission import Parse
+from filterd.serve.metrics import ServeCounters
 from tests.support.dns_client import make_query
 
 
@@ -48,7 +48,7 @@ def query_of(
 ) -> Query:
     """The Query filterd's own Parse stage makes of this question."""
     made: list[Query] = []
-    Parse(made.append, Metrics(), clock or MovableClock())(
+    Parse(made.append, ServeCounters(), clock or MovableClock())(
         packet(name, qtype, **kwargs), client, transport
     )
     return made[0]

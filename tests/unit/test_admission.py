@@ -10,7 +10,6 @@ from dnslib import DNSRecord
 
 from filterd.dns.query import Reason, Reply, Transport
 from filterd.dns.wire import FORMERR, REFUSED
-from filterd.metrics import Metrics
 from filterd.serve.acl import ClientAcl
 from filterd.serve.admission import (
     MAX_QUEUED_PER_CLIENT,
@@ -23,6 +22,7 @@ from filterd.serve.admission import (
     Truncate,
     WaitingCap,
 )
+from filterd.serve.metrics import ServeCounters
 from filterd.serve.ratelimit import RateLimiter
 from filterd.serve.settings import DEFAULT_ALLOW
 from tests.support.stages import MovableClock, NextStage, packet, query_of, reply_to, settle
@@ -60,7 +60,7 @@ def test_access_control_follows_a_reloaded_allow_list():
 
 
 def test_rate_limit_drops_past_the_burst_and_refills_with_time():
-    clock, metrics = MovableClock(), Metrics()
+    clock, metrics = MovableClock(), ServeCounters()
     below, seen = recorder()
     stage = RateLimit(below, RateLimiter(rate=10, burst=5), metrics, clock)
     answers = [stage(b"q", "192.168.1.20", Transport.UDP) for _ in range(8)]
@@ -74,7 +74,7 @@ def test_rate_limit_drops_past_the_burst_and_refills_with_time():
 
 
 def test_outsiders_share_one_bucket_whatever_address_they_claim():
-    metrics = Metrics()
+    metrics = ServeCounters()
     stage = RateLimit(
         recorder()[0], RateLimiter(rate=1, burst=3), metrics, MovableClock(), OUTSIDERS
     )
@@ -83,12 +83,12 @@ def test_outsiders_share_one_bucket_whatever_address_they_claim():
 
 
 def test_a_rate_of_zero_lets_everything_through():
-    stage = RateLimit(recorder()[0], RateLimiter(rate=0, burst=1), Metrics(), MovableClock())
+    stage = RateLimit(recorder()[0], RateLimiter(rate=0, burst=1), ServeCounters(), MovableClock())
     assert all(stage(b"q", "192.168.1.20", Transport.UDP) for _ in range(100))
 
 
 def test_an_outsider_gets_refused_for_a_question_and_nothing_for_garbage():
-    metrics = Metrics()
+    metrics = ServeCounters()
     stage = RefuseOutsiders(metrics)
     answer = DNSRecord.parse(stage(packet("example.com"), "203.0.113.9", Transport.UDP))
     assert answer.header.rcode == REFUSED and str(answer.q.qname) == "example.com."
@@ -102,7 +102,7 @@ def test_an_outsider_gets_refused_for_a_question_and_nothing_for_garbage():
 def test_parse_turns_bytes_into_one_query_with_its_cache_key_and_size_limit():
     seen: list = []
     clock = MovableClock(mono=42.0)
-    stage = Parse(lambda q: seen.append(q) or b"answer", Metrics(), clock)
+    stage = Parse(lambda q: seen.append(q) or b"answer", ServeCounters(), clock)
     assert stage(packet("WWW.Example.COM", "AAAA"), "192.168.1.20", Transport.UDP) == b"answer"
     stage(packet("example.com", edns=True, do=True, bufsize=4096), "::1", Transport.UDP)
     stage(packet("example.com"), "::1", Transport.TCP)
@@ -121,7 +121,7 @@ def test_parse_turns_bytes_into_one_query_with_its_cache_key_and_size_limit():
 
 
 def test_parse_answers_a_malformed_query_itself_and_passes_nothing_down():
-    metrics = Metrics()
+    metrics = ServeCounters()
     below = NextStage()
     stage = Parse(below, metrics, MovableClock())
     bad = bytearray(packet("example.com"))
@@ -148,7 +148,7 @@ def test_truncate_gives_a_udp_client_a_tc_stub_and_keeps_the_whole_answer_for_tc
 
 
 def test_waiting_cap_resolves_a_clients_share_queues_the_rest_and_drops_past_the_queue():
-    metrics = Metrics()
+    metrics = ServeCounters()
 
     async def scenario():
         release = asyncio.Event()
@@ -201,7 +201,7 @@ def test_a_reply_that_is_a_reply_keeps_the_hot_path_synchronous():
 
 def test_a_name_asked_before_is_read_the_same_and_still_refused_when_cut_short():
     seen: list = []
-    stage = Parse(lambda q: seen.append(q) or b"answer", Metrics(), MovableClock())
+    stage = Parse(lambda q: seen.append(q) or b"answer", ServeCounters(), MovableClock())
     whole = packet("www.example.com")
     for _ in range(2):  # the second time the name is known: the same query comes out
         assert stage(whole, "192.168.1.20", Transport.UDP) == b"answer"

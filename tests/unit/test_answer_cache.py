@@ -9,16 +9,16 @@ from dnslib import QTYPE, RR, A, DNSRecord
 from filterd.dns.records import decode_message
 from filterd.dns.wire import text_to_wire
 from filterd.forward.cache import AnswerCache, Entry
+from filterd.forward.metrics import ForwardCounters
 from filterd.forward.settings import CacheLimits
 from filterd.forward.upstream_stage import RebindingPolicy, UpstreamStage
-from filterd.metrics import Metrics
 
 
 def test_cache_memory_stays_near_max_megabytes():
     """forward/cache.py Entry.size counts the body plus a flat 240 bytes, not the key, the second
     (patched) copy of the body, nor the TTL offset and value tuples."""
     limits = CacheLimits(max_entries=10_000_000, max_bytes=2 * 2**20)
-    stage = UpstreamStage(None, limits, RebindingPolicy(True, ()), Metrics())
+    stage = UpstreamStage(None, limits, RebindingPolicy(True, ()), ForwardCounters())
     tracemalloc.start()
     try:
         cache = AnswerCache(limits)

@@ -16,6 +16,7 @@ from filterd.dns.records import decode_message
 from filterd.dns.wire import NOERROR, NXDOMAIN, REFUSED, SERVFAIL
 from filterd.forward.cache import AnswerCache
 from filterd.forward.cache_stage import CacheStage
+from filterd.forward.metrics import ForwardCounters
 from filterd.forward.settings import CacheLimits
 from filterd.forward.upstream_stage import RebindingPolicy, UpstreamStage
 from filterd.metrics import Metrics
@@ -92,9 +93,9 @@ def test_the_boxs_own_names_are_answered_locally_and_follow_a_reload():
 # -- cache ----------------------------------------------------------------------------------------
 
 
-def upstream_stage(metrics: Metrics | None = None, protect: bool = True) -> UpstreamStage:
+def upstream_stage(counters: ForwardCounters | None = None, protect: bool = True) -> UpstreamStage:
     policy = RebindingPolicy(protect, ())
-    return UpstreamStage(None, CacheLimits(), policy, metrics or Metrics())  # type: ignore[arg-type]
+    return UpstreamStage(None, CacheLimits(), policy, counters or ForwardCounters())  # type: ignore[arg-type]
 
 
 def outcome_for(query: Query, address: str = "192.0.2.1", ttl: int = 300):
@@ -156,8 +157,8 @@ class FakeClient:
         return None if self.answer is None else decode_message(bytes(self.answer.pack()))
 
 
-def ask_upstream(answer: DNSRecord | None, metrics: Metrics | None = None):
-    stage = upstream_stage(metrics)
+def ask_upstream(answer: DNSRecord | None, counters: ForwardCounters | None = None):
+    stage = upstream_stage(counters)
     stage.client = FakeClient(answer)  # type: ignore[assignment]
     return asyncio.run(stage(query_of(str(answer.q.qname) if answer else "x.example")))
 
@@ -174,9 +175,9 @@ def test_the_upstream_stage_strips_records_out_of_bailiwick_and_counts_them():
     answer = DNSRecord.question("news.example").reply()
     answer.add_answer(RR("news.example", QTYPE.A, rdata=A("192.0.2.1"), ttl=300))
     answer.add_answer(RR("bank.example", QTYPE.A, rdata=A("192.0.2.66"), ttl=300))
-    metrics = Metrics()
-    outcome = ask_upstream(answer, metrics)
-    assert outcome.encoded.counts[0] == 1 and metrics.bailiwick_stripped == 1
+    counters = ForwardCounters()
+    outcome = ask_upstream(answer, counters)
+    assert outcome.encoded.counts[0] == 1 and counters.bailiwick_stripped == 1
 
 
 def test_the_upstream_stage_caches_nxdomain_for_the_soa_minimum_and_reports_silence():
