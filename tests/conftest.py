@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.support.filterd_process import FilterdProcess
+from tests.support.loopback_home import LoopbackHome, start_loopback_home
 from tests.support.upstream_process import ScriptedUpstream
 
 
@@ -55,6 +56,13 @@ def start_filterd(
 def filterd(start_filterd: Callable[..., FilterdProcess]) -> FilterdProcess:
     """filterd with the test config, forwarding to the session's scripted upstream."""
     return start_filterd()
+
+
+@pytest.fixture
+def loopback_home(start_filterd: Callable[..., FilterdProcess], tmp_path: Path) -> LoopbackHome:
+    """filterd for Sam and Alex on their own 127.x addresses, its wall clock movable
+    (tests/support/loopback_home.py)."""
+    return start_loopback_home(start_filterd, tmp_path)
 
 
 @pytest.fixture

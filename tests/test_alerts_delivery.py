@@ -29,8 +29,8 @@ from tests.support.events import NO_DISCOVERY, SAM, ask
 from tests.support.filterd_process import free_port, wait_for
 from tests.support.lists import write_lists
 from tests.support.mail_receiver import MailReceiver
+from tests.support.wall_clock import london
 from tests.support.webhook_receiver import WebhookReceiver
-from tests.test_child_profiles import london
 
 PASSWORD = "correct horse battery"
 DIGEST_SUBJECTS = ("Daily summary:", "Weekly summary:", "Evidence report:")

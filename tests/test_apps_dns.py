@@ -17,10 +17,12 @@ from dnslib import DNSRecord
 
 from filterd.catalogue.load import CATALOGUE_FILE
 from filterd.rules.guards import with_end_line
+from tests.support.dns_client import addresses, ttls
 from tests.support.filterd_process import wait_for
-from tests.support.lists import write_lists
+from tests.support.lists import blocked, write_lists
+from tests.support.loopback_home import ALEX, SAM, LoopbackHome, base_rules
 from tests.support.query_log import logged
-from tests.test_child_profiles import ALEX, SAM, Home, addresses, base_rules, blocked, london, ttls
+from tests.support.wall_clock import london
 
 
 def ede_texts(reply: DNSRecord) -> list[str]:
@@ -37,7 +39,7 @@ def answered(reply: DNSRecord) -> bool:
 
 
 @pytest.fixture
-def apps_home(start_filterd, tmp_path: Path) -> Home:
+def apps_home(start_filterd, tmp_path: Path) -> LoopbackHome:
     shipped = write_lists(
         tmp_path / "shipped", social=["social.example"], helplines=["help.example"]
     )
@@ -55,7 +57,7 @@ def apps_home(start_filterd, tmp_path: Path) -> Home:
         },
         env={"FILTERD_CLOCK_FILE": str(clock_path)},
     )
-    home = Home(filterd, rules_path, clock_path)
+    home = LoopbackHome(filterd, rules_path, clock_path)
     home.shipped = shipped  # type: ignore[attr-defined]
     return home
 
@@ -66,7 +68,7 @@ def with_child(child: str, **settings) -> dict:
     return rules
 
 
-def apply(home: Home, rules: dict, probe_source: str, probe: str, is_blocked: bool) -> None:
+def apply(home: LoopbackHome, rules: dict, probe_source: str, probe: str, is_blocked: bool) -> None:
     """Write rules and wait until a probe name answers as they say."""
     home.write_rules(rules)
     assert wait_for(lambda: blocked(home.ask(probe_source, probe)) == is_blocked, timeout=8)

@@ -28,10 +28,9 @@ from filterd.rules.guards import with_end_line
 from tests.support.axe import axe_violations
 from tests.support.chromium import start_chromium
 from tests.support.dashboard_process import DashboardProcess
-from tests.support.dns_client import make_query, udp_exchange
+from tests.support.dns_client import addresses, make_query, udp_exchange
 from tests.support.filterd_process import FilterdProcess, free_port, wait_for
 from tests.support.lists import write_lists
-from tests.test_child_profiles import addresses
 from tests.test_dashboard_browser import (
     CHROMEDRIVER,
     CHROMIUM,

@@ -21,10 +21,9 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 
 from tests import test_block_page
-from tests.support.chromium import start_chromium
+from tests.support.chromium import CHROMEDRIVER, CHROMIUM, start_chromium
 from tests.support.filterd_process import wait_for
 from tests.test_block_page import Box
-from tests.test_dashboard_browser import CHROMEDRIVER, CHROMIUM
 
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM.exists() and CHROMEDRIVER.exists()),

@@ -11,9 +11,9 @@ from dnslib import DNSRecord
 from selenium.webdriver.common.by import By
 
 from tests import test_dashboard_browser as base
-from tests.support.dns_client import make_query, udp_exchange
+from tests.support.dns_client import addresses, make_query, udp_exchange
 from tests.support.filterd_process import wait_for
-from tests.test_child_profiles import addresses, blocked
+from tests.support.lists import blocked
 
 browser = base.browser  # the module's Chromium, shared with the other browser tests
 stack = base.stack

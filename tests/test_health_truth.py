@@ -31,10 +31,10 @@ from tests.support.chromium import start_chromium
 from tests.support.dashboard_process import DashboardProcess
 from tests.support.dns_client import ask, rcode
 from tests.support.filterd_process import free_port, wait_for
+from tests.support.loopback_home import base_rules
 from tests.support.names import unique
 from tests.support.upstream_process import ScriptedUpstream
 from tests.support.web_client import Device
-from tests.test_child_profiles import base_rules
 
 PASSWORD = "a long pass phrase for the box"
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"

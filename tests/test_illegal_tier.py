@@ -17,8 +17,9 @@ from filterd.rules.guards import with_end_line
 from tests.support.dns_client import addresses, make_query, udp_exchange
 from tests.support.filterd_process import wait_for
 from tests.support.lists import write_lists
+from tests.support.loopback_home import SAM
 from tests.support.query_log import logged
-from tests.test_child_profiles import SAM, london
+from tests.support.wall_clock import london
 
 NULL = ["0.0.0.0"]
 

@@ -21,8 +21,7 @@ from tests.support.chromium import CHROMEDRIVER, CHROMIUM, start_chromium
 from tests.support.dns_client import addresses, make_query, udp_exchange
 from tests.support.filterd_process import FilterdProcess, free_port, run_cli, wait_for
 from tests.support.list_server import ListFiles
-from tests.support.lists import write_lists
-from tests.test_child_profiles import blocked
+from tests.support.lists import blocked, write_lists
 from tests.test_dashboard_browser import SCREENSHOTS, Stack, check_phone_page, start_dashboard
 
 SAM, CARER = "127.0.0.2", "127.0.0.1"

@@ -18,9 +18,10 @@ import yaml
 from filterd.rules.guards import with_end_line
 from tests.support.dashboard_process import DashboardProcess
 from tests.support.filterd_process import free_port, wait_for
-from tests.support.lists import write_lists
+from tests.support.lists import blocked, write_lists
+from tests.support.loopback_home import SAM, LoopbackHome, base_rules
+from tests.support.wall_clock import london
 from tests.support.web_client import Device
-from tests.test_child_profiles import SAM, Home, base_rules, blocked, london
 
 PASSWORD = "a long pass phrase for the box"
 
@@ -43,7 +44,7 @@ def test_bedtime_is_judged_by_the_last_good_time_when_the_clock_jumps_to_1970(
         dashboard={"listen": listen, "database": str(tmp_path / "dashboard.db")},
         env=env,
     )
-    home = Home(filterd, rules_path, clock_path)
+    home = LoopbackHome(filterd, rules_path, clock_path)
     assert blocked(home.ask(SAM, "homework.example")), "bedtime, by a synchronised clock"
 
     # Time sync is lost, then the clock jumps back to 1970 (noon: no bedtime then).

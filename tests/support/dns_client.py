@@ -99,6 +99,11 @@ def addresses(reply: DNSRecord) -> list[str]:
     return [str(rr.rdata) for rr in reply.rr if rr.rtype in (1, 28)]
 
 
+def ttls(reply: DNSRecord) -> list[int]:
+    """The TTL of every answer record, in order."""
+    return [rr.ttl for rr in reply.rr]
+
+
 def assert_still_serving(port: int) -> None:
     """The check every hostile-input test ends with: an ordinary query is answered."""
     reply = ask(port, "still-serving.example.com")

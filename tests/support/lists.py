@@ -1,4 +1,5 @@
-"""Blocklist files and the blocked answer's Extended DNS Error codes, for tests."""
+"""Blocklist files, and how a test tells filterd's blocked answer (a null address carrying
+Extended DNS Error 17, Filtered)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ import struct
 from pathlib import Path
 
 from dnslib import DNSRecord
+
+from tests.support.dns_client import addresses
+
+FILTERED = 17  # the Extended DNS Error info-code of a blocked answer (RFC 8914: Filtered)
 
 
 def write_lists(directory: Path, **lists: list[str]) -> Path:
@@ -16,6 +21,7 @@ def write_lists(directory: Path, **lists: list[str]) -> Path:
 
 
 def ede_codes(reply: DNSRecord) -> list[int]:
+    """The info-codes of every Extended DNS Error option (EDNS option 15) in the reply."""
     codes = []
     for rr in reply.ar:
         if rr.rtype == 41:
@@ -23,3 +29,8 @@ def ede_codes(reply: DNSRecord) -> list[int]:
                 if option.code == 15:
                     codes.append(struct.unpack("!H", option.data[:2])[0])
     return codes
+
+
+def blocked(reply: DNSRecord) -> bool:
+    """filterd's blocked answer: the null address, marked Filtered (the client asked with EDNS)."""
+    return addresses(reply) == ["0.0.0.0"] and FILTERED in ede_codes(reply)
