@@ -25,7 +25,7 @@ from typing import Any
 from bench import dnsperf, forwarder, servers
 from bench.dnsperf import Load
 from bench.machine import Pinning
-from bench.options import REPO_ROOT, RunOptions
+from bench.options import REPO_ROOT, RunOptions, variants
 from bench.queries import PROBE_NAME, write_query_file
 from bench.report import fmt, format_table
 
@@ -89,22 +89,6 @@ def _idle_cpu_per_second(server: servers.Server) -> float:
     time.sleep(IDLE_SECONDS)
     after, _ = _main_and_total(server)
     return round((after - before) * 1e6 / IDLE_SECONDS, 1)
-
-
-def variants(options: RunOptions) -> list[tuple[str, str, Path | None]]:
-    """(label, server, checkout) for each server measured: dnsmasq, filterd, the baselines
-    (labelled by their directory's name)."""
-    found: list[tuple[str, str, Path | None]] = []
-    if "dnsmasq" in options.servers:
-        found.append(("dnsmasq", "dnsmasq", None))
-    if "filterd" in options.servers:
-        found.append(("filterd", "filterd", None))
-        for i, tree in enumerate(options.baselines):
-            label = tree.resolve().name
-            found.append(
-                (label if label not in ("filterd", "dnsmasq") else f"baseline{i}", "filterd", tree)
-            )
-    return found
 
 
 def run(options: RunOptions, pinning: Pinning) -> dict[str, Any]:

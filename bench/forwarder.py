@@ -3,6 +3,11 @@
 Per server: warm the cache, check a second pass is fully answered, then measure saturated
 throughput, latency at a fixed 2,000 q/s, and peak RSS. The servers run one after the
 other on the server core, so they never compete with each other.
+
+With ``--baseline DIR`` (an older checkout's filterd), every server is measured in
+BASELINE_ROUNDS rounds in rotating order and each one's median-throughput round is reported:
+the same code varies by ~10% between runs here, so one pass cannot show a before/after
+difference of a few per cent.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from bench import dnsperf, machine, servers
 from bench.dnsperf import Load
 from bench.machine import Pinning
-from bench.options import RunOptions
+from bench.options import RunOptions, variants
 from bench.queries import NAME_COUNT, PROBE_NAME, write_query_file
 from bench.report import fmt, format_table, target_lines
 
@@ -30,6 +35,8 @@ WARM = Load(passes=1, max_qps=2000)
 VERIFY = Load(passes=1, max_qps=20000)
 """Second pass: must be answered in full, from the cache."""
 WARM_ATTEMPTS = 3
+BASELINE_ROUNDS = 5
+"""Rounds per server when a baseline checkout is compared too."""
 
 INTERFERENCE_LIMITS = {
     ("saturated", "other"): 0.05,
@@ -141,14 +148,16 @@ def measure(
     workdir: Path,
     options: RunOptions,
     pinning: Pinning,
+    tree: Path | None = None,
 ) -> dict[str, Any]:
-    """All phases for one server; the server is stopped before this returns."""
+    """All phases for one server (`tree`: another checkout's filterd); the server is stopped
+    before this returns."""
     durations = options.durations
     if not upstream.running:
         raise servers.ServerError("the scripted upstream is not running")
     waited, busy_before = machine.wait_quiet(durations.max_quiet_wait_seconds)
     started = time.monotonic()
-    with servers.start(name, upstream.addr, workdir, pinning, PROBE_NAME) as server:
+    with servers.start(name, upstream.addr, workdir, pinning, PROBE_NAME, tree=tree) as server:
         startup = time.monotonic() - started
         start_rss_kib = server.peak_rss_kib()  # before any names are cached
         warm = _warm(server, upstream, query_file, pinning)
@@ -243,27 +252,49 @@ def _interference(result: dict[str, Any]) -> dict[str, float]:
     return found
 
 
+def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round with the median throughput (the lower middle one of an even count); an
+    error when no round could be measured."""
+    measured = sorted(
+        (r for r in rounds if "error" not in r), key=lambda r: r["throughput_qps"] or 0.0
+    )
+    if not measured:
+        return rounds[-1]
+    chosen = dict(measured[(len(measured) - 1) // 2])
+    chosen["throughput_qps_rounds"] = [r.get("throughput_qps") for r in rounds]
+    return chosen
+
+
 def run(options: RunOptions, pinning: Pinning) -> dict[str, Any]:
-    """Start the upstream once, measure each selected server against it, compare."""
+    """Start the upstream once, measure each selected server against it (in rotating rounds
+    when a baseline is compared), compare."""
     from tests.support.upstream_process import ScriptedUpstream  # written alongside filterd
 
     durations = options.durations
-    results: dict[str, dict[str, Any]] = {}
+    chosen = variants(options)  # dnsmasq first: a filterd crash still leaves a reference
+    rounds = BASELINE_ROUNDS if options.baselines else 1
+    measured: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in chosen}
     with tempfile.TemporaryDirectory(prefix="filterd-bench-", ignore_cleanup_errors=True) as tmp:
         tmpdir = Path(tmp)
         query_file = write_query_file(tmpdir)
         with ScriptedUpstream(host=servers.LOOPBACK) as upstream:
-            # dnsmasq first: the baseline, so a filterd crash still leaves a reference number
-            for name in sorted(options.servers, key=lambda s: s != "dnsmasq"):
-                workdir = tmpdir / name
-                workdir.mkdir()
-                print(f"[{NAME}] {name}: warming cache and measuring ...", flush=True)
-                try:
-                    results[name] = measure(name, upstream, query_file, workdir, options, pinning)
-                except (servers.ServerError, dnsperf.DnsperfError) as exc:
-                    print(f"[{NAME}] {name}: could not run: {exc}", flush=True)
-                    results[name] = {"error": str(exc)}
+            for i in range(rounds):
+                for label, name, tree in chosen[i % len(chosen) :] + chosen[: i % len(chosen)]:
+                    workdir = tmpdir / f"{label}-{i}"
+                    workdir.mkdir()
+                    print(f"[{NAME}] {label}: warming cache and measuring ...", flush=True)
+                    try:
+                        result = measure(
+                            name, upstream, query_file, workdir, options, pinning, tree
+                        )
+                    except (servers.ServerError, dnsperf.DnsperfError) as exc:
+                        print(f"[{NAME}] {label}: could not run: {exc}", flush=True)
+                        result = {"error": str(exc)}
+                    if tree is not None:
+                        result["tree"] = str(tree)
+                    measured[label].append(result)
             upstream_addr = upstream.addr
+    results = {label: median_round(found) for label, found in measured.items()}
     ratios, targets = compare(results)
     return {
         "benchmark": NAME,
@@ -279,6 +310,7 @@ def run(options: RunOptions, pinning: Pinning) -> dict[str, Any]:
             "dnsperf_query_timeout_s": dnsperf.QUERY_TIMEOUT,
             "cache_entries": servers.CACHE_ENTRIES,
         },
+        "rounds": rounds,
         "servers": results,
         "ratios": ratios,
         "targets": targets,
@@ -348,5 +380,28 @@ def summary(data: dict[str, Any]) -> str:
         if res[name].get("verify_forwarded_upstream"):
             n = res[name]["verify_forwarded_upstream"]
             lines.append(f"note: {name} forwarded {n} queries upstream on the warm second pass")
+    lines += _baseline_lines(data)
     lines += target_lines(data["targets"])
     return "\n".join(lines)
+
+
+def _baseline_lines(data: dict[str, Any]) -> list[str]:
+    """Each baseline checkout's throughput and ratio to dnsmasq beside this checkout's, with
+    every round's figure (the median round is the one reported)."""
+    res = data["servers"]
+    if not any(r.get("tree") for r in res.values()):
+        return []
+    lines = [f"{data.get('rounds', 1)} rounds in rotating order; each server's median round:"]
+    dnsmasq = res.get("dnsmasq", {}).get("throughput_qps")
+    for label, entry in res.items():
+        if "error" in entry:
+            lines.append(f"  {label}: NOT RUN: {entry['error'].splitlines()[0]}")
+            continue
+        rounds = ", ".join(fmt(q, 0) for q in entry.get("throughput_qps_rounds", []))
+        where = f" ({entry['tree']})" if entry.get("tree") else ""
+        ratio = fmt(_ratio(entry["throughput_qps"], dnsmasq), 2, "x")
+        lines.append(
+            f"  {label}{where}: {fmt(entry['throughput_qps'], 0)} q/s, {ratio} of dnsmasq "
+            f"(rounds: {rounds})"
+        )
+    return lines

@@ -32,9 +32,25 @@ class RunOptions:
     quick: bool
     servers: tuple[str, ...]
     results_dir: Path = RESULTS_DIR
-    baselines: tuple[Path, ...] = ()  # other checkouts to compare with (cpu_per_query)
+    baselines: tuple[Path, ...] = ()  # other checkouts to compare with (forwarder, cpu_per_query)
 
     @property
     def durations(self) -> Durations:
         """Phase lengths for this run."""
         return QUICK if self.quick else FULL
+
+
+def variants(options: RunOptions) -> list[tuple[str, str, Path | None]]:
+    """(label, server, checkout) for each server measured: dnsmasq, filterd, the baselines
+    (labelled by their directory's name)."""
+    found: list[tuple[str, str, Path | None]] = []
+    if "dnsmasq" in options.servers:
+        found.append(("dnsmasq", "dnsmasq", None))
+    if "filterd" in options.servers:
+        found.append(("filterd", "filterd", None))
+        for i, tree in enumerate(options.baselines):
+            label = tree.resolve().name
+            found.append(
+                (label if label not in ("filterd", "dnsmasq") else f"baseline{i}", "filterd", tree)
+            )
+    return found
