@@ -24,14 +24,14 @@ from dnslib import QTYPE, RR, A, DNSRecord
 
 from filterd.catalogue.load import CATALOGUE_FILE, parse_catalogue
 from filterd.catalogue.model import EMPTY, Catalogue
+from filterd.dns.block_answers import BlockAnswers
 from filterd.dns.query import Query, Reason, Reply, Transport
 from filterd.lists.categories import mask_of
 from filterd.lists.store import ListStore
-from filterd.policy.block_answers import BlockAnswers
 from filterd.policy.policy_stage import PolicyStage
-from filterd.policy.safesearch import rewrites
 from filterd.rules.child_state import ChildState
 from filterd.rules.parse import parse_rules
+from filterd.rules.safe_search_names import rewrites
 from filterd.rules.usage import UsageTracker
 
 NAMES = 2_000

@@ -337,7 +337,7 @@ def check_config(path: Path, rules: Path | None = None) -> int:
 def block_page_warnings(config: Any, rules: Any) -> list[str]:
     """The block_page answer chosen (by the household's lists or a child's rules) where no
     block page is served: those devices would be sent to the box, where nothing answers."""
-    from filterd.policy.block_answers import BlockStyle
+    from filterd.dns.block_answers import BlockStyle
 
     if config.dashboard.get("http_listen") is not None:
         return []

@@ -320,7 +320,7 @@ def test_the_dashboards_own_name_still_goes_to_https(box: Box):
 
 def test_block_page_style_needs_no_address_typed_by_hand():
     """The box's address toward a client is the one the client reached it on."""
-    from filterd.policy.block_answers import BoxAddress
+    from filterd.dns.block_answers import BoxAddress
 
     box = BoxAddress()
     assert box.toward("127.0.0.1") == socket.inet_aton("127.0.0.1")

@@ -39,8 +39,8 @@ from dashboard.data.home import home_timezone
 from dashboard.data.overrides_shown import active_overrides
 from dashboard.data.rules_errors import for_child
 from dashboard.web.security import requires
+from filterd.dns.block_answers import BlockStyle
 from filterd.lists.categories import ALWAYS_BLOCKED, CATEGORIES
-from filterd.policy.block_answers import BlockStyle
 from filterd.rules.model import YouTube
 from filterd.rules.presets import AGE_BAND_LABELS, AGE_BANDS
 

@@ -25,6 +25,7 @@ from filterd.db import events
 from filterd.db.quiet_log import QuietLog
 from filterd.db.schema import open_for_writing
 from filterd.dns.query import BLOCKING_REASONS
+from filterd.dns.records import qtype_name
 from filterd.dns.wire import name_to_text, rcode_name
 from filterd.events.kinds import BLOCK_HIGH_RISK, BLOCK_ILLEGAL, BYPASS_ATTEMPT, Kind
 from filterd.lists.categories import HIGH_RISK, ids_of, mask_of
@@ -44,33 +45,11 @@ INSERT_WITH_APP = (
     "INSERT INTO queries (ts, client, name, qtype, rcode, reason, latency_ms, cached,"
     " categories, child, service) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-QTYPE_NAMES = {
-    1: "A",
-    2: "NS",
-    5: "CNAME",
-    6: "SOA",
-    12: "PTR",
-    13: "HINFO",
-    15: "MX",
-    16: "TXT",
-    28: "AAAA",
-    33: "SRV",
-    35: "NAPTR",
-    43: "DS",
-    48: "DNSKEY",
-    64: "SVCB",
-    65: "HTTPS",
-    255: "ANY",
-}
 FRAME = struct.Struct("!I")
 PRUNE_INTERVAL = 3600.0
 NAME_MEMO_LIMIT = 100_000
 WRITER_NICENESS = 10
 REOPEN_INTERVAL = 10.0  # seconds between tries to open a database that cannot be opened
-
-
-def qtype_name(qtype: int) -> str:
-    return QTYPE_NAMES.get(qtype, f"TYPE{qtype}")
 
 
 def open_database(path: Path) -> sqlite3.Connection:

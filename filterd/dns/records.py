@@ -12,16 +12,49 @@ from typing import NamedTuple
 from filterd.dns.wire import (
     HEADER,
     RR_FIXED,
+    T_A,
+    T_AAAA,
+    T_ANY,
     T_CNAME,
     T_DNAME,
+    T_HINFO,
+    T_HTTPS,
     T_MX,
     T_NS,
     T_PTR,
     T_SOA,
     T_SRV,
+    T_SVCB,
     FormatError,
     read_name,
 )
+
+# Record types by the names people know them by (the query log stores these; RFC 3597's
+# TYPEnnn for any other).
+QTYPE_NAMES = {
+    T_A: "A",
+    T_NS: "NS",
+    T_CNAME: "CNAME",
+    T_SOA: "SOA",
+    T_PTR: "PTR",
+    T_HINFO: "HINFO",
+    T_MX: "MX",
+    16: "TXT",
+    T_AAAA: "AAAA",
+    T_SRV: "SRV",
+    35: "NAPTR",
+    43: "DS",
+    48: "DNSKEY",
+    T_SVCB: "SVCB",
+    T_HTTPS: "HTTPS",
+    T_ANY: "ANY",
+}
+
+
+def qtype_name(qtype: int) -> str:
+    """A record type's name for the query log and pages: "AAAA", or "TYPE99" when unknown."""
+    return QTYPE_NAMES.get(qtype, f"TYPE{qtype}")
+
 
 # Types whose RDATA holds names that may be compressed (RFC 3597 section 4): name offsets.
 _NAME_ONLY = {T_NS, T_CNAME, T_PTR, T_DNAME}

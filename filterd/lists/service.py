@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from filterd.catalogue.service import CatalogueService, catalogue_path
+from filterd.dns.block_answers import BlockAnswers
 from filterd.lists.categories import mask_of
 from filterd.lists.index import domain_to_wire
 from filterd.lists.parse import parse_list
@@ -23,7 +24,6 @@ from filterd.lists.schedule import next_update_in
 from filterd.lists.settings import BlocklistSettings
 from filterd.lists.store import ListStore
 from filterd.lists.update import build_index, index_path, read_status
-from filterd.policy.block_answers import BlockAnswers
 from filterd.text.redact import redact_text
 
 log = logging.getLogger(__name__)

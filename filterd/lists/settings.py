@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from filterd.dns.block_answers import BlockStyle
 from filterd.lists.categories import ALWAYS_BLOCKED, BY_ID
-from filterd.policy.block_answers import BlockStyle
 from filterd.text.redact import redact_url
 
 DEFAULT_FLOOR = ("illegal", "malware_phishing")

@@ -16,16 +16,16 @@ from collections.abc import Awaitable
 
 from filterd.catalogue.model import UNSEEN, Service
 from filterd.clock import Clock
-from filterd.dns.query import Query, Reason, Reply, Stage
-from filterd.dns.wire import new_tuple
-from filterd.lists.service import Blocklists
-from filterd.policy.block_answers import (
+from filterd.dns.block_answers import (
     EDE_BLOCKED,
     BlockStyle,
     BoxAddress,
     block_page_answers,
     blocked_answer,
 )
+from filterd.dns.query import Query, Reason, Reply, Stage
+from filterd.dns.wire import new_tuple
+from filterd.lists.service import Blocklists
 from filterd.policy.safesearch import REWRITTEN_TYPES, SafeSearchAnswers
 from filterd.policy.ttlcap import cap_ttls
 from filterd.rules.child_state import ChildState

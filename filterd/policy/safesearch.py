@@ -5,63 +5,22 @@ the only way DNS can enforce safe search. A, AAAA and HTTPS questions for an eng
 answered with a CNAME to the safe name plus that name's own records, looked up through the
 shared cache; the rewritten answer itself is never cached, because another child's profile may
 not want it.
+
+Which names each engine has and their safe variants (the rewrites a profile asks for) are
+the rules' business: filterd.rules.safe_search_names, read into each child's state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from functools import lru_cache
-from pathlib import Path
 
 from filterd.dns.answers import build_answer
 from filterd.dns.query import Query, Reason, Reply, Stage
 from filterd.dns.records import decode_message, encode_sections
 from filterd.dns.wire import HEADER, NOERROR, NXDOMAIN, RR_FIXED, T_A, T_AAAA, T_CNAME, T_HTTPS
-from filterd.lists.index import domain_to_wire
-from filterd.lists.parse import parse_list
-from filterd.rules.model import SafeSearch, YouTube
 
 REWRITTEN_TYPES = frozenset({T_A, T_AAAA, T_HTTPS})
 CNAME_TTL = 300
-GOOGLE_DOMAINS = Path(__file__).resolve().parents[1] / "data" / "google_search_domains.txt"
-GOOGLE_SAFE = "forcesafesearch.google.com"
-YOUTUBE_NAMES = (
-    "www.youtube.com",
-    "m.youtube.com",
-    "youtubei.googleapis.com",
-    "youtube.googleapis.com",
-    "www.youtube-nocookie.com",
-)
-YOUTUBE_SAFE = {
-    YouTube.STRICT: "restrict.youtube.com",
-    YouTube.MODERATE: "restrictmoderate.youtube.com",
-}
-BING_NAMES = ("bing.com", "www.bing.com")
-BING_SAFE = "strict.bing.com"
-DUCKDUCKGO_NAMES = ("duckduckgo.com", "www.duckduckgo.com", "start.duckduckgo.com")
-DUCKDUCKGO_SAFE = "safe.duckduckgo.com"
-
-
-@lru_cache(maxsize=1)
-def google_names() -> tuple[str, ...]:
-    """Every Google Search country domain, with and without www."""
-    domains = parse_list(GOOGLE_DOMAINS.read_text("utf-8")).blocked
-    return tuple(name for d in domains for name in (d, "www." + d))
-
-
-@lru_cache(maxsize=64)
-def rewrites(safe: SafeSearch) -> dict[bytes, bytes]:
-    """Wire name -> wire name of its safe variant, for the engines this profile enforces."""
-    pairs: list[tuple[tuple[str, ...], str]] = []
-    if safe.google:
-        pairs.append((google_names(), GOOGLE_SAFE))
-    if safe.youtube is not YouTube.OFF:
-        pairs.append((YOUTUBE_NAMES, YOUTUBE_SAFE[safe.youtube]))
-    if safe.bing:
-        pairs.append((BING_NAMES, BING_SAFE))
-    if safe.duckduckgo:
-        pairs.append((DUCKDUCKGO_NAMES, DUCKDUCKGO_SAFE))
-    return {domain_to_wire(n): domain_to_wire(target) for names, target in pairs for n in names}
 
 
 class SafeSearchAnswers:

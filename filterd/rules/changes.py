@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from filterd.dns.block_answers import BlockStyle
 from filterd.dns.wire import name_to_text
 from filterd.lists.categories import BY_ID, CATEGORIES, HIGH_RISK, ids_of, label_of, mask_of
-from filterd.policy.block_answers import BlockStyle
 from filterd.rules.model import Profile, Rules, Window
 from filterd.rules.parse import DAY_GROUPS
 from filterd.rules.presets import age_words

@@ -43,7 +43,7 @@ class ChildState:
     ) -> None:
         self.profile = profile
         self.max_ttl = max_ttl
-        # safe search: engine name -> its safe name (filterd.policy.safesearch)
+        # safe search: engine name -> its safe name (filterd.rules.safe_search_names)
         self.rewrites = rewrites
         self.counted = -1  # the epoch minute already counted as active
         self.counted_mask = 0  # categories already counted in that minute

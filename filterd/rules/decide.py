@@ -44,10 +44,10 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from filterd.catalogue.model import Service
+from filterd.dns.block_answers import EDE_BLOCKED, EDE_FILTERED
 from filterd.dns.query import Reason
 from filterd.lists.categories import BY_ID, ids_of
 from filterd.lists.store import HELPLINE, ILLEGAL
-from filterd.policy.block_answers import EDE_BLOCKED, EDE_FILTERED
 from filterd.rules.model import (
     ALLOW,
     ALWAYS,

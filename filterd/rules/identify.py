@@ -12,10 +12,10 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Iterable, Mapping
 
-from filterd.policy.safesearch import rewrites
 from filterd.rules.child_state import CHILD_MAX_TTL, PROVISIONAL_TTL, ChildState
 from filterd.rules.decide import HOUSEHOLD
 from filterd.rules.model import Device, Profile, Rules
+from filterd.rules.safe_search_names import rewrites
 from filterd.rules.usage import UsageTracker
 
 _MEMO_LIMIT = 4096

@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from filterd.policy.block_answers import BlockStyle
+from filterd.dns.block_answers import BlockStyle
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALLOW, DENY, ALWAYS = 1, 2, 4  # bits of Profile.marks

@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from filterd.catalogue.load import CatalogueError, shipped_catalogue
 from filterd.catalogue.model import EMPTY, Catalogue
 from filterd.config import ConfigError, Validator, read_mapping, show
+from filterd.dns.block_answers import BlockStyle
 from filterd.lists.categories import ALWAYS_BLOCKED, BY_ID, mask_of
 from filterd.lists.index import domain_to_wire
 from filterd.lists.parse import normalise_domain
-from filterd.policy.block_answers import BlockStyle
 from filterd.rules.guards import END_KEY, NONE_WORD, cut_short_problems
 from filterd.rules.model import (
     APP_CHOICES,

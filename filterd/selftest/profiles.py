@@ -25,10 +25,10 @@ from filterd.lists.categories import ids_of, label_of
 from filterd.lists.service import Blocklists
 from filterd.lists.settings import BlocklistSettings
 from filterd.policy.policy_stage import PolicyStage
-from filterd.policy.safesearch import rewrites
 from filterd.rules.child_state import ChildState
 from filterd.rules.decide import situation
 from filterd.rules.model import Profile, Rules
+from filterd.rules.safe_search_names import rewrites
 from filterd.rules.service import RulesService
 from filterd.rules.usage import UsageTracker
 from filterd.selftest.run import Check

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from filterd.catalogue.load import load_catalogue
+from filterd.dns.block_answers import EDE_BLOCKED
 from filterd.dns.query import Reason
 from filterd.lists.categories import mask_of
 from filterd.lists.index import domain_to_wire
-from filterd.policy.block_answers import EDE_BLOCKED
 from filterd.rules.decide import OVERALL, decide
 from filterd.rules.guards import with_end_line
 from filterd.rules.model import ALL_DAYS, Limits, Override, OverrideKind, Profile, Window

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from filterd.dns.block_answers import EDE_BLOCKED
 from filterd.dns.query import Reason
 from filterd.lists.categories import mask_of
 from filterd.lists.index import domain_to_wire
 from filterd.lists.store import HELPLINE
-from filterd.policy.block_answers import EDE_BLOCKED
 from filterd.rules.decide import decide
 from filterd.rules.model import ALL_DAYS, Override, OverrideKind, Profile, Window
 

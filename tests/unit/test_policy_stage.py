@@ -10,12 +10,12 @@ import pytest
 from dnslib import DNSRecord
 
 from filterd.db.statedb import StateDb
+from filterd.dns.block_answers import BlockStyle
 from filterd.dns.query import Reason, Reply
 from filterd.lists.categories import mask_of
 from filterd.lists.service import Blocklists
 from filterd.lists.settings import BlockedAnswer, BlocklistSettings, ListsUpdate
 from filterd.lists.update import build_index
-from filterd.policy.block_answers import BlockStyle
 from filterd.policy.policy_stage import PolicyStage
 from filterd.rules.decide import ALLOWED, HOUSEHOLD, NOTHING_IN_FORCE, judge
 from filterd.rules.service import RulesService

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from filterd.dns.block_answers import EDE_BLOCKED, EDE_FILTERED
 from filterd.dns.query import Reason
 from filterd.lists.categories import mask_of
 from filterd.lists.index import domain_to_wire
 from filterd.lists.store import HELPLINE
-from filterd.policy.block_answers import EDE_BLOCKED, EDE_FILTERED
 from filterd.rules.decide import NO_CHANGE, OVERALL, decide, situation
 from filterd.rules.model import ALL_DAYS, Limits, Override, OverrideKind, Profile, Window
 from filterd.rules.schedule import next_reset, usage_day, window_edges, window_open
