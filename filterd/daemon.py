@@ -9,8 +9,6 @@ import logging
 import resource
 import signal
 import sqlite3
-import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,19 +27,11 @@ from filterd.db.retention import Retention
 from filterd.db.statedb import StateDb
 from filterd.discovery import metrics as discovery_metrics
 from filterd.discovery.service import Discovery
-from filterd.events import limits
+from filterd.events.event_watch import EventWatch
 from filterd.events.hand_edits import HandEdits
-from filterd.events.heartbeat import HEARTBEAT_INTERVAL, HEARTBEAT_KEY, Heartbeat
-from filterd.events.kinds import (
-    LIMIT_SPENT,
-    LISTS_ILLEGAL_SOURCE_REMOVED,
-    SELFTEST_FAILED,
-    SELFTEST_RESULT,
-    SYSTEM_STARTED,
-)
-from filterd.events.quiet import QuietDevices
+from filterd.events.kinds import LISTS_ILLEGAL_SOURCE_REMOVED, SYSTEM_STARTED
 from filterd.events.recorder import EventRecorder
-from filterd.events.watch import ListsWatch, UpstreamWatch, removed_illegal_sources
+from filterd.events.watch import removed_illegal_sources
 from filterd.forward import metrics as forward_metrics
 from filterd.forward.cache import AnswerCache
 from filterd.forward.metrics import ForwardCounters
@@ -60,6 +50,7 @@ from filterd.rules.trusted_time import TrustedClock, sync_source_from_environmen
 from filterd.selftest import profiles
 from filterd.selftest.marker import OwnProbe
 from filterd.selftest.requests import SelftestRequests
+from filterd.selftest.schedule import SelftestSchedule
 from filterd.serve import metrics as serve_metrics
 from filterd.serve.acl import ClientAcl
 from filterd.serve.metrics import ServeCounters
@@ -68,11 +59,6 @@ from filterd.serve.sdnotify import notify
 from filterd.serve.sockets import TcpServer, UdpServer, bind_tcp, bind_udp
 
 log = logging.getLogger(__name__)
-
-EVENT_WATCH_INTERVAL = 2.0  # seconds between checks of upstreams and lists
-QUIET_CHECK_TICKS = 30  # quiet devices are looked for once a minute
-SELFTEST_FIRST_DELAY = 120.0  # seconds after start before the first self-test
-SELFTEST_INTERVAL = 86_400.0  # then daily
 
 
 class Daemon:
@@ -128,18 +114,6 @@ class Daemon:
         )
         self.hand_edits = HandEdits(self.events.store, self.events.emit, self.clock.time, risk)
         self.rules.adopted = self.hand_edits.adopted
-        self.upstream_watch = UpstreamWatch(self.events.emit)
-        self.heartbeat = Heartbeat(time.time())
-        self._next_heartbeat = 0.0
-        self.lists_watch = ListsWatch(self.events.emit)
-        self.quiet = QuietDevices(self.events.emit, self.clock.time())
-        since = self.clock.time() - limits.LOOK_BACK
-        try:
-            earlier = self.events.store.of_kind_since(LIMIT_SPENT.name, since)
-        except (sqlite3.Error, OSError) as err:  # DNS starts anyway; a limit may be said twice
-            log.warning("cannot read today's spent limits from the event log: %s", err)
-            earlier = []
-        self.spent_limits = limits.SpentLimits(self.events.emit, earlier)
         self.query_reader = QueryLogReader(config.database)
         apps = self.blocklists.apps
         self.rules.catalogue = lambda: apps.current if apps.current.services else None
@@ -165,22 +139,41 @@ class Daemon:
             own_probe=OwnProbe(config.database),
         )
         self.handle = self.chain.handle
-        self.profile_probe = profiles.ProfileProbe(
-            self.chain.below_policy, self.blocklists, self.rules, self.serve_counters, self.clock
+        self.selftests = SelftestSchedule(
+            profiles.ProfileProbe(
+                self.chain.below_policy,
+                self.blocklists,
+                self.rules,
+                self.serve_counters,
+                self.clock,
+            ),
+            SelftestRequests(config.database),
+            self.rules,
+            self.blocklists,
+            self.events.emit,
+            self.clock,
+            config_path,
         )
-        self._probed_rules: object = None
-        self._probed_at = 0.0
-        self.selftest_requests = SelftestRequests(config.database)
-        self._started_at = time.time()
-        self._asked_selftest: asyncio.Task | None = None
-        self._selftest_asked = False  # someone is waiting for each child's result
+        self.watch = EventWatch(
+            self.events.emit,
+            self.events.store,
+            self.clock,
+            self.upstream_client,
+            self.blocklists,
+            self.rules,
+            self.discovery,
+            self.query_reader,
+            self.state_db,
+            self.metrics,
+            self.querylog,
+            self.selftests,
+        )
         self.tcp = TcpServer(self.handle, self.acl, config.tcp, self.serve_counters)
         self._transports: list[asyncio.BaseTransport] = []
         self._tcp_servers: list[asyncio.AbstractServer] = []
         self._metrics_server = None
         self._stopping = asyncio.Event()
         self._watch_task: asyncio.Task | None = None
-        self._selftest_task: asyncio.Task | None = None
         self._clock_task: asyncio.Task | None = None
 
     async def start(self) -> None:
@@ -206,9 +199,8 @@ class Daemon:
         self.rules.start()
         self.discovery.start()
         self.events.emit(SYSTEM_STARTED, data={"version": __version__})
-        self._watch_task = asyncio.create_task(self._watch_events())
-        if self.config_path is not None:
-            self._selftest_task = asyncio.create_task(self._selftest_daily())
+        self._watch_task = asyncio.create_task(self.watch.run())
+        self.selftests.start()
         if self.config.metrics is not None:
             self._start_metrics()
         gc.freeze()  # long-lived objects out of the collector's way: no multi-ms pauses
@@ -219,121 +211,6 @@ class Daemon:
             ", ".join(str(u) for u in self.config.upstreams),
         )
         notify("READY=1")
-
-    async def _watch_events(self) -> None:
-        """Raise the events no single query shows: upstreams, lists, spent limits, quiet
-        devices."""
-        ticks = 0
-        while True:
-            await asyncio.sleep(EVENT_WATCH_INTERVAL)
-            ticks += 1
-            try:
-                now = self.clock.monotonic()
-                health = self.upstream_client.health
-                self.upstream_watch.check(
-                    {e.label: health[e].answering(now) for e in self.upstream_client.endpoints}
-                )
-                if now >= self._next_heartbeat:
-                    self._next_heartbeat = now + HEARTBEAT_INTERVAL
-                    await self._beat()
-                settings = self.config.blocklists.lists_update
-                self.lists_watch.check(self.blocklists.status, settings.refresh_hours)
-                self.spent_limits.check(self.rules.rules, self.rules.tracker, self.clock.time())
-                if await self.selftest_requests.pending(self._started_at):
-                    self._run_selftests_now()
-                await self._selftest_profiles_if_due()
-                if ticks % QUIET_CHECK_TICKS == 0:
-                    await self._check_quiet_devices()
-            except Exception:  # the watch must outlive any one failure
-                log.exception("event watch")
-
-    async def _beat(self, stopped: bool = False) -> None:
-        """Write the heartbeat row Health and the home page's banner read (in a thread)."""
-        client = self.upstream_client
-        row = self.heartbeat.row(
-            time.time(),
-            self.clock.monotonic(),
-            self.metrics.answers.copy(),
-            [(e, client.health[e]) for e in client.endpoints],
-            self.querylog.dropped + self.querylog.writer_dropped,
-            self.querylog.written,
-            stopped,
-        )
-        try:
-            await asyncio.to_thread(self.state_db.set_status, HEARTBEAT_KEY, row)
-        except (sqlite3.Error, OSError) as err:  # a full disk: Health will say not answering
-            log.debug("cannot write the heartbeat: %s", err)
-
-    async def _selftest_profiles_if_due(self) -> None:
-        """The per-profile self-test (filterd.selftest.profiles) when the rules in force
-        change and daily; its result goes to the event log, as `filterd selftest`'s does."""
-        rules = self.rules.rules
-        now = self.clock.time()
-        if rules is None or (
-            rules is self._probed_rules and now - self._probed_at < SELFTEST_INTERVAL
-        ):
-            return
-        self._probed_rules, self._probed_at = rules, now
-        started = time.time()
-        checks = await self.profile_probe.check(rules, self.rules.tracker, self.config.blocklists)
-        if not checks and self._selftest_asked:  # asked for: say why nothing was tested
-            checks = [profiles.NOTHING_TO_TEST]
-        self._selftest_asked = False
-        if checks:
-            result = profiles.summary(checks, started)
-            kind = SELFTEST_RESULT if result["ok"] else SELFTEST_FAILED
-            self.events.emit(kind, data=result, ts=self.clock.time())
-
-    def _run_selftests_now(self) -> None:
-        """Someone asked (filterd.selftest.requests): each child's self-test at this watch,
-        and the household's (`filterd selftest`) in its own process now."""
-        log.info("filter self-test asked for: running it now")
-        self._probed_rules, self._selftest_asked = None, True
-        if self.config_path is not None and (
-            self._asked_selftest is None or self._asked_selftest.done()
-        ):
-            self._asked_selftest = asyncio.create_task(self._household_selftest())
-
-    async def _selftest_daily(self) -> None:
-        """`filterd selftest` a little after start, then daily."""
-        await asyncio.sleep(SELFTEST_FIRST_DELAY)
-        while True:
-            await self._household_selftest()
-            await asyncio.sleep(SELFTEST_INTERVAL)
-
-    async def _household_selftest(self) -> None:
-        """`filterd selftest` as its own process (it asks this daemon real questions); its
-        result goes to the event log and Health."""
-        try:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "filterd", "selftest", "--config", str(self.config_path),
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-            )  # fmt: skip
-            try:
-                await process.wait()
-            except asyncio.CancelledError:  # filterd stops: the test stops with it
-                process.kill()
-                await process.wait()
-                raise
-        except OSError as err:
-            log.warning("filter self-test could not run: %s", err)
-
-    async def _check_quiet_devices(self) -> None:
-        now = self.clock.time()
-        seen = dict(self.discovery.seen_at)
-        if not seen:
-            return
-        asked = await asyncio.to_thread(self.query_reader.last_asked_since, now - 2 * 3600)
-
-        def child_of(address: str) -> tuple[str, bool] | None:
-            rules = self.rules.rules
-            child = self.rules.lookup(address)
-            if rules is None or child is None or child.profile.id not in rules.children:
-                return None
-            situation = child.now(now)
-            return child.profile.id, not (situation.paused or situation.offline)
-
-        self.quiet.check(now, seen, asked, child_of)
 
     def metrics_collector(self) -> MetricsCollector:
         """Every package's metric families, read from the live components at scrape time."""
@@ -447,13 +324,12 @@ class Daemon:
         await self.discovery.stop()
         await self.upstream_client.close()
         await self.querylog.close()
-        tasks = (self._watch_task, self._clock_task, self._selftest_task, self._asked_selftest)
-        for task in tasks:
+        for task in (self._watch_task, self._clock_task):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
-        self.selftest_requests.close()
-        await self._beat(stopped=True)  # Health says "not answering" at once, not in a minute
+        await self.selftests.stop()
+        await self.watch.beat(stopped=True)  # Health says "not answering" at once, not in a minute
         await self.hand_edits.stop()
         await self.events.stop()
         self.query_reader.close()

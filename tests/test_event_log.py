@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from filterd.daemon import EVENT_WATCH_INTERVAL
+from filterd.events.event_watch import EVENT_WATCH_INTERVAL
 from filterd.forward.upstream import MAX_BACKOFF
 from filterd.rules.guards import with_end_line
 from tests.support.events import NO_DISCOVERY, SAM, ask, events, kinds, lists
