@@ -35,7 +35,7 @@ from bench.options import RunOptions
 from bench.report import fmt, format_table, target_lines
 from filterd.db.querylog_writer import INSERT, open_database
 from filterd.db.schema import QUERY_INDEXES, SCHEMA_VERSION, TABLES
-from filterd.db.statedb import StateDb
+from filterd.db.usage_status import UsageStatusDb
 from filterd.rules.guards import with_end_line
 
 NAME = "dashboard"
@@ -204,7 +204,7 @@ def build(directory: Path, count: int) -> dict[str, Any]:
             for category in USAGE_CATEGORIES:
                 minutes = rng.randint(10, 240 if category == "overall" else 90)
                 usage.append((stamp, child, category, minutes, int(end // 60)))
-    state = StateDb(path)  # usage and status through filterd's own writer, as the daemon does
+    state = UsageStatusDb(path)  # usage and status through filterd's own writer, as the daemon does
     try:
         state.write_usage(usage)
         state.set_status("rules", {"ok": True, "problems": [], "checked": end})

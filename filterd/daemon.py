@@ -24,7 +24,7 @@ from filterd.db.devices import DeviceStore
 from filterd.db.events import EventLog
 from filterd.db.querylog_reader import QueryLogReader
 from filterd.db.retention import Retention
-from filterd.db.statedb import StateDb
+from filterd.db.usage_status import UsageStatusDb
 from filterd.discovery import metrics as discovery_metrics
 from filterd.discovery.service import Discovery
 from filterd.events.event_watch import EventWatch
@@ -96,12 +96,12 @@ class Daemon:
         )
         self.blocklists = Blocklists(config.blocklists, config_path)
         retention = Retention(config.query_log.retention_days)
-        self.state_db = StateDb(config.database, retention)
+        self.usage_status_db = UsageStatusDb(config.database, retention)
         if isinstance(self.clock, TrustedClock):
             self.clock.on_change = self._clock_changed
             self._clock_changed(self.clock.status())
         self.device_store = DeviceStore(config.database, retention)
-        self.rules = RulesService(config.rules, self.state_db, self.clock)
+        self.rules = RulesService(config.rules, self.usage_status_db, self.clock)
         self.discovery = Discovery(
             config.discovery, self.device_store, self.rules.learn, self.clock
         )
@@ -163,7 +163,7 @@ class Daemon:
             self.rules,
             self.discovery,
             self.query_reader,
-            self.state_db,
+            self.usage_status_db,
             self.metrics,
             self.querylog,
             self.selftests,
@@ -273,7 +273,7 @@ class Daemon:
         elif not status["synchronised"]:
             log.info("the system clock is not synchronised; rules use it (nothing later known)")
         try:
-            self.state_db.set_status("clock", status)
+            self.usage_status_db.set_status("clock", status)
         except (sqlite3.Error, OSError) as err:  # DNS goes on; Health just says less
             log.warning("cannot record the clock's state: %s", err)
 
@@ -301,7 +301,7 @@ class Daemon:
         self.tcp.limits = new.tcp
         if new.query_log.retention_days != old.query_log.retention_days:
             self.querylog.set_retention(new.query_log.retention_days)
-            self.state_db.retention = self.device_store.retention = Retention(
+            self.usage_status_db.retention = self.device_store.retention = Retention(
                 new.query_log.retention_days
             )
         self.blocklists.configure(new.blocklists)

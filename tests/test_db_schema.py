@@ -21,7 +21,7 @@ from filterd.db.querylog_writer import Writer, open_database
 from filterd.db.read import FilterdReader
 from filterd.db.retention import Retention
 from filterd.db.schema import EVENT_DAYS
-from filterd.db.statedb import StateDb
+from filterd.db.usage_status import UsageStatusDb
 from filterd.dns.wire import text_to_wire
 from filterd.events.kinds import SYSTEM_STARTED
 from tests.support.filterd_db import LONG_AGO, query_row, write_queries
@@ -77,7 +77,7 @@ def test_a_file_from_the_previous_release_is_upgraded_in_place_with_nothing_lost
 
 def test_every_writer_opens_the_old_file_and_finds_the_upgrade_done(tmp_path):
     path, _ = release_0(tmp_path)
-    state, devices = StateDb(path, LONG_AGO), DeviceStore(path, LONG_AGO)
+    state, devices = UsageStatusDb(path, LONG_AGO), DeviceStore(path, LONG_AGO)
     try:  # whichever opens first upgrades; the others find the current version
         devices.record([Sighting("aa:bb:cc:dd:ee:02", "192.168.1.30", "x", None, None, None,
                                  False, time.time())])  # fmt: skip
@@ -234,7 +234,7 @@ def test_old_rows_are_pruned_when_written_and_hidden_when_read_before(tmp_path):
     now = time.time()
     write_queries(path, [query_row(now - 10 * 86400, "old.example", categories="self_harm"),
                          query_row(now - 60, "new.example", categories="self_harm")])  # fmt: skip
-    state = StateDb(path, Retention(7, usage_days=10))
+    state = UsageStatusDb(path, Retention(7, usage_days=10))
     devices = DeviceStore(path, Retention(7, device_days=30))
     day = time.strftime("%Y-%m-%d", time.gmtime(now))
     old_day = time.strftime("%Y-%m-%d", time.gmtime(now - 20 * 86400))

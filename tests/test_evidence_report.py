@@ -12,10 +12,10 @@ from pypdf import PdfReader
 from dashboard.data import audit
 from dashboard.data.blocked_log import record_reviews
 from dashboard.data.db import connect
-from dashboard.data.home import HOME_TZ
+from dashboard.data.home_timezone import HOME_TZ
 from filterd.db.events import EventLog
 from filterd.db.querylog_writer import Writer, open_database
-from filterd.db.statedb import StateDb
+from filterd.db.usage_status import UsageStatusDb
 from filterd.dns.wire import text_to_wire
 from filterd.events.kinds import SELFTEST_FAILED, SELFTEST_RESULT
 from filterd.lists.categories import mask_of
@@ -45,7 +45,7 @@ def generate_month(tmp_path) -> tuple[str, list[int]]:
     db = open_database(tmp_path / "filterd.db")
     ids = [row[0] for row in db.execute("SELECT id FROM queries WHERE name LIKE 'harm%'")]
     db.close()
-    state = StateDb(tmp_path / "filterd.db")
+    state = UsageStatusDb(tmp_path / "filterd.db")
     state.write_usage([(moment.date().isoformat(), "sam", "overall", 95, int(now // 60))])
     state.close()
     log = EventLog(tmp_path / "filterd.db", "filterd")

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from dashboard.data.home import home_timezone
+from dashboard.data.home_timezone import home_timezone
 from dashboard.data.practitioners import last_day_text
 from dashboard.web.security import SESSION_ENDPOINTS
 from filterd.db.devices import Sighting

@@ -10,7 +10,7 @@ from dashboard.actions import ActionError, Failure
 from dashboard.data import agreement_form, agreements, audit
 from dashboard.data.agreement_form import Problem
 from dashboard.data.agreements import Version
-from dashboard.data.home import home_timezone
+from dashboard.data.home_timezone import home_timezone
 
 
 def _profile(dashboard: Any, child: str):

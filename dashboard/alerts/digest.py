@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from dashboard.data import access_requests, audit, records
 from dashboard.data.blocked_log import reviews_for
-from dashboard.data.home import HOME_TZ
+from dashboard.data.home_timezone import HOME_TZ
 from dashboard.data.list_health import ListHealth
 from dashboard.reports.box_health import BOX_KINDS, box_lines
 from filterd.db.events import Event

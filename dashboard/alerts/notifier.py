@@ -32,7 +32,7 @@ from dashboard.alerts.settings import SecretError
 from dashboard.data import audit, records
 from dashboard.data.db import connect
 from dashboard.data.hash_chain import Witness
-from dashboard.data.home import HOME_TZ
+from dashboard.data.home_timezone import HOME_TZ
 from dashboard.data.list_health import list_health
 from dashboard.data.rules_file import RulesFile
 from dashboard.settings import DashboardSettings

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from dashboard.data import hash_chain
 from dashboard.data.db import REVIEW_DAYS
 from dashboard.data.devices import listed_devices
-from dashboard.data.home import HOME_TZ
+from dashboard.data.home_timezone import HOME_TZ
 from filterd.db.read import BlockedSelection, FilterdReader, LogEntry
 from filterd.dns.query import BLOCK_LABELS, Reason
 from filterd.lists.categories import BY_ID, HIGH_RISK, label_of

@@ -15,7 +15,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from dashboard.data.blocked_log import OUTCOMES, DeviceLabel, Entry, Review, reason_label
-from dashboard.data.home import HOME_TZ
+from dashboard.data.home_timezone import HOME_TZ
 from filterd.lists.categories import label_of
 
 COLUMNS = (

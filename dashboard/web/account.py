@@ -10,7 +10,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from dashboard.app import current_dashboard
 from dashboard.data import accounts, audit, passwords, sessions, two_factor
 from dashboard.data.accounts import AccountError, PasswordRefused, Permission, Throttled
-from dashboard.data.home import home_timezone
+from dashboard.data.home_timezone import home_timezone
 from dashboard.web.auth import BUSY, TOO_MANY
 from dashboard.web.security import requires
 

@@ -15,7 +15,7 @@ from dashboard.actions import agreements as actions
 from dashboard.app import current_dashboard
 from dashboard.data import agreement_form, agreements, audit
 from dashboard.data.accounts import Permission
-from dashboard.data.home import home_timezone
+from dashboard.data.home_timezone import home_timezone
 from dashboard.web.security import open_to_practitioners, requires
 
 blueprint = Blueprint("agreements", __name__, template_folder="../templates")

@@ -14,7 +14,7 @@ from dashboard.app import current_dashboard
 from dashboard.data import agreement_form, agreements
 from dashboard.data.accounts import Permission
 from dashboard.data.agreements import Version
-from dashboard.data.home import home_timezone
+from dashboard.data.home_timezone import home_timezone
 from dashboard.web.api import api_requires, json_body
 
 blueprint = Blueprint("agreements_api", __name__, url_prefix="/api")  # openapi.py describes it

@@ -10,7 +10,7 @@ from dashboard.app import current_dashboard
 from dashboard.data import audit
 from dashboard.data.accounts import Permission
 from dashboard.data.audit_words import shown
-from dashboard.data.home import home_timezone
+from dashboard.data.home_timezone import home_timezone
 from dashboard.web.security import requires
 
 blueprint = Blueprint("audit_log", __name__, template_folder="../templates")

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from dashboard.app import current_dashboard
 from dashboard.data import accounts, audit, passwords, sessions, setup_code, throttle, two_factor
 from dashboard.data.accounts import AccessEnded, AccountError, PasswordRefused, Throttled
-from dashboard.data.home import home_timezone
+from dashboard.data.home_timezone import home_timezone
 from dashboard.data.practitioners import last_day_text
 from dashboard.data.throttle import DEVICE_LIFETIME, Refusal
 from dashboard.web.security import COOKIE, DEVICE_COOKIE

@@ -24,7 +24,7 @@ from dashboard.data import audit, children_left
 from dashboard.data import blocked_log as data
 from dashboard.data.accounts import Permission
 from dashboard.data.export import blocked_csv
-from dashboard.data.home import home_timezone
+from dashboard.data.home_timezone import home_timezone
 from dashboard.web.api import MAX_ID, MAX_IDS, page_argument
 from dashboard.web.security import requires
 from filterd.lists.categories import CATEGORIES

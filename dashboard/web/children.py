@@ -35,7 +35,7 @@ from dashboard.data.child_form import (
     form_for_screen,
     form_from_rules,
 )
-from dashboard.data.home import home_timezone
+from dashboard.data.home_timezone import home_timezone
 from dashboard.data.overrides_shown import active_overrides
 from dashboard.data.rules_errors import for_child
 from dashboard.web.security import requires

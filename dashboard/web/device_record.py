@@ -13,7 +13,7 @@ from dashboard.app import current_dashboard
 from dashboard.data import device_records
 from dashboard.data.accounts import Permission
 from dashboard.data.device_records import CHECKLIST, RESET_CHOICES, RecordInput
-from dashboard.data.home import home_timezone
+from dashboard.data.home_timezone import home_timezone
 from dashboard.web.security import requires
 
 blueprint = Blueprint("device_record", __name__, template_folder="../templates")

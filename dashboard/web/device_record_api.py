@@ -15,7 +15,7 @@ from dashboard.app import current_dashboard
 from dashboard.data import device_records
 from dashboard.data.accounts import Permission
 from dashboard.data.device_records import CHECKLIST, DeviceRecord, RecordInput
-from dashboard.data.home import home_timezone
+from dashboard.data.home_timezone import home_timezone
 from dashboard.web.api import api_requires, json_body
 
 blueprint = Blueprint("device_record_api", __name__, url_prefix="/api")  # openapi.py describes it

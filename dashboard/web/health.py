@@ -14,7 +14,7 @@ from dashboard.app import current_dashboard
 from dashboard.data import records
 from dashboard.data.accounts import Permission
 from dashboard.data.health_checks import Clock, health_checks, refused_problems
-from dashboard.data.home import home_timezone
+from dashboard.data.home_timezone import home_timezone
 from dashboard.data.list_health import list_health
 from dashboard.web.security import requires
 from filterd.db.read import FilterdReader

@@ -15,7 +15,7 @@ from dashboard.data.accounts import Permission
 from dashboard.data.activity import child_summaries, hides_high_risk
 from dashboard.data.applied import not_applied
 from dashboard.data.health_checks import Clock
-from dashboard.data.home import home_timezone
+from dashboard.data.home_timezone import home_timezone
 from dashboard.web.health import box_checks, child_names
 from dashboard.web.security import requires
 from filterd.lists.index import domain_to_wire

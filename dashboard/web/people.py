@@ -15,7 +15,7 @@ from dashboard.actions.devices import child_names
 from dashboard.app import current_dashboard
 from dashboard.data import accounts, audit, passwords, practitioners, sessions, two_factor
 from dashboard.data.accounts import AccountError, PasswordRefused, Permission, Role
-from dashboard.data.home import home_timezone
+from dashboard.data.home_timezone import home_timezone
 from dashboard.data.practitioners import KINDS, MAX_DAYS, NewPractitioner
 from dashboard.web.security import requires
 

@@ -20,7 +20,7 @@ from dashboard.data import device_records, practitioners
 from dashboard.data.accounts import Permission, Role
 from dashboard.data.device_records import CHECK_NAMES, RESET_CHOICES
 from dashboard.data.devices import device_address
-from dashboard.data.home import home_timezone
+from dashboard.data.home_timezone import home_timezone
 from dashboard.web.security import open_to_practitioners, requires
 from filterd.rules.changes import in_force
 

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, g, request
 from dashboard.app import current_dashboard
 from dashboard.data import audit
 from dashboard.data.accounts import Permission
-from dashboard.data.home import home_timezone
+from dashboard.data.home_timezone import home_timezone
 from dashboard.data.list_health import list_health
 from dashboard.web.security import requires
 from filterd.lists.update import read_status

@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from filterd.db.statedb import ThreadDb
+from filterd.db.thread_db import ThreadDb
 
 
 class DeviceRow(NamedTuple):

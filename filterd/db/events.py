@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from filterd.db.schema import EVENT_DAYS, EVENTS, statements
-from filterd.db.statedb import ThreadDb
+from filterd.db.thread_db import ThreadDb
 from filterd.events.kinds import KINDS, Kind
 
 STREAM_SCHEMA = 1  # the version of the to_stream() layout itself

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from filterd.db.statedb import ThreadDb
+from filterd.db.thread_db import ThreadDb
 
 
 class QueryLogReader(ThreadDb):

@@ -70,7 +70,7 @@ CREATE INDEX IF NOT EXISTS queries_high_risk_v2_ts ON queries(ts)
 CREATE INDEX IF NOT EXISTS queries_child_ts ON queries(child, ts);
 """
 
-# Usage per child and day, and filterd's status (written by filterd.db.statedb).
+# Usage per child and day, and filterd's status (written by filterd.db.usage_status).
 STATE = """
 CREATE TABLE IF NOT EXISTS usage (
     day TEXT NOT NULL,          -- the usage day (YYYY-MM-DD; days start at the reset time)

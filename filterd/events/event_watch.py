@@ -16,7 +16,7 @@ import time
 from filterd.clock import Clock
 from filterd.db.events import EventLog
 from filterd.db.querylog_reader import QueryLogReader
-from filterd.db.statedb import StateDb
+from filterd.db.usage_status import UsageStatusDb
 from filterd.discovery.service import Discovery
 from filterd.events import limits
 from filterd.events.heartbeat import HEARTBEAT_INTERVAL, HEARTBEAT_KEY, Heartbeat
@@ -50,7 +50,7 @@ class EventWatch:
         rules: RulesService,
         discovery: Discovery,
         query_reader: QueryLogReader,
-        state_db: StateDb,
+        usage_status_db: UsageStatusDb,
         metrics: Metrics,
         querylog: QueryLog,
         selftests: SelftestSchedule,
@@ -61,7 +61,7 @@ class EventWatch:
         self.rules = rules
         self.discovery = discovery
         self.query_reader = query_reader
-        self.state_db = state_db
+        self.usage_status_db = usage_status_db
         self.metrics = metrics
         self.querylog = querylog
         self.selftests = selftests
@@ -117,7 +117,7 @@ class EventWatch:
             stopped,
         )
         try:
-            await asyncio.to_thread(self.state_db.set_status, HEARTBEAT_KEY, row)
+            await asyncio.to_thread(self.usage_status_db.set_status, HEARTBEAT_KEY, row)
         except (sqlite3.Error, OSError) as err:  # a full disk: Health will say not answering
             log.debug("cannot write the heartbeat: %s", err)
 

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from filterd.db.quiet_log import QuietLog
-from filterd.db.statedb import StateDb
+from filterd.db.usage_status import UsageStatusDb
 from filterd.rules.schedule import usage_day
 from filterd.rules.usage import UsageTracker
 
@@ -29,7 +29,7 @@ USAGE_FLUSH_INTERVAL = 5.0  # seconds between writes of usage counts to SQLite
 class UsageAndStatus:
     """The usage tracker's counts and the latest rules status, on their way to filterd.db."""
 
-    def __init__(self, state: StateDb, tracker: UsageTracker) -> None:
+    def __init__(self, state: UsageStatusDb, tracker: UsageTracker) -> None:
         self.state = state
         self.tracker = tracker
         self._status: dict[str, Any] | None = None

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from filterd.catalogue.model import Catalogue
 from filterd.clock import Clock
-from filterd.db.statedb import StateDb
+from filterd.db.usage_status import UsageStatusDb
 from filterd.events.kinds import RULES_REFUSED, ignore_event
 from filterd.rules.child_state import ChildState
 from filterd.rules.guards import sudden_emptying
@@ -46,7 +46,7 @@ def fail_closed_rules() -> Rules:
 class RulesService:
     """Owns the rules in force and answers `lookup(client)` for the policy stage."""
 
-    def __init__(self, path: Path | None, state: StateDb, clock: Clock) -> None:
+    def __init__(self, path: Path | None, state: UsageStatusDb, clock: Clock) -> None:
         self.clock = clock
         self.file = RulesFileWatch(path, state.path.parent / "rules.last-good.yaml")
         self.tracker = UsageTracker(load_background())

@@ -1,5 +1,5 @@
 """filterd.db rows for tests, written through filterd's own writers (the query-log writer's
-INSERT on a file it opened, StateDb, DeviceStore), so tests see the file filterd makes."""
+INSERT on a file it opened, UsageStatusDb, DeviceStore), so tests see the file filterd makes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from filterd.db.devices import DeviceStore, Sighting
 from filterd.db.querylog_writer import INSERT_WITH_APP, open_database
 from filterd.db.retention import Retention
-from filterd.db.statedb import StateDb
+from filterd.db.usage_status import UsageStatusDb
 
 # For tests with fixed old clocks: nothing they write is past its retention.
 LONG_AGO = Retention(activity_days=3650, device_days=3650, usage_days=3650)
@@ -45,7 +45,7 @@ def write_queries(path: Path, rows: Iterable[tuple]) -> list[int]:
 
 def write_usage(path: Path, rows: Iterable[tuple]) -> None:
     """(day, child, category, minutes) rows, written as filterd's usage tracker writes them."""
-    state = StateDb(path, LONG_AGO)
+    state = UsageStatusDb(path, LONG_AGO)
     rows = [(*row[:4], 0) for row in rows]
     try:
         state.write_usage(rows)
@@ -54,7 +54,7 @@ def write_usage(path: Path, rows: Iterable[tuple]) -> None:
 
 
 def write_status(path: Path, key: str, value: dict[str, Any]) -> None:
-    state = StateDb(path, LONG_AGO)
+    state = UsageStatusDb(path, LONG_AGO)
     try:
         state.set_status(key, value)
     finally:

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from dashboard.alerts.digest import DAILY, _period, build
 from dashboard.data.db import connect
-from dashboard.data.home import HOME_TZ
+from dashboard.data.home_timezone import HOME_TZ
 from dashboard.data.list_health import list_health
 from filterd.db.events import EventLog
 from filterd.db.read import FilterdReader

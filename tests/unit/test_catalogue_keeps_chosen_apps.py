@@ -15,7 +15,7 @@ from pathlib import Path
 from filterd.catalogue.load import CATALOGUE_FILE
 from filterd.catalogue.service import CatalogueService
 from filterd.clock import SystemClock
-from filterd.db.statedb import StateDb
+from filterd.db.usage_status import UsageStatusDb
 from filterd.lists.index import domain_to_wire
 from filterd.rules.service import RulesService
 
@@ -51,7 +51,7 @@ def _wired(tmp_path: Path) -> tuple[CatalogueService, RulesService, Path]:
     apps.load()
     rules_file = tmp_path / "rules.yaml"
     rules_file.write_text(RULES, encoding="utf-8")
-    rules = RulesService(rules_file, StateDb(tmp_path / "state.db"), SystemClock())
+    rules = RulesService(rules_file, UsageStatusDb(tmp_path / "state.db"), SystemClock())
     rules.catalogue = lambda: apps.current  # as the daemon wires them
     apps.swapped = rules.catalogue_changed
     apps.unusable = rules.apps_in_force_missing

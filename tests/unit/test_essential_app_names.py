@@ -13,7 +13,7 @@ from pathlib import Path
 
 from filterd.clock import SystemClock
 from filterd.config import parse_config
-from filterd.db.statedb import StateDb
+from filterd.db.usage_status import UsageStatusDb
 from filterd.dns.query import Query, Reason, Reply, Transport
 from filterd.dns.wire import text_to_wire
 from filterd.lists.service import Blocklists
@@ -42,7 +42,7 @@ def _stage(tmp_path: Path, essential: list[str]) -> tuple[PolicyStage, Blocklist
     )
     lists = Blocklists(config.blocklists, None)
     lists.load()
-    rules = RulesService(None, StateDb(tmp_path / "state.db"), SystemClock())
+    rules = RulesService(None, UsageStatusDb(tmp_path / "state.db"), SystemClock())
     return PolicyStage(lambda query: ANSWERED, lists, rules, SystemClock()), lists
 
 

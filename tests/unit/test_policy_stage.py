@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from dnslib import DNSRecord
 
-from filterd.db.statedb import StateDb
+from filterd.db.usage_status import UsageStatusDb
 from filterd.dns.block_answers import BlockStyle
 from filterd.dns.query import Reason, Reply
 from filterd.lists.categories import mask_of
@@ -59,7 +59,7 @@ def stage_and_below(tmp_path: Path):
     rules_file = tmp_path / "rules.yaml"
     rules_file.write_text(RULES)
     clock = MovableClock()
-    rules = RulesService(rules_file, StateDb(tmp_path / "filterd.db"), clock)
+    rules = RulesService(rules_file, UsageStatusDb(tmp_path / "filterd.db"), clock)
     rules.load()
     below = NextStage()
     return PolicyStage(below, lists, rules, clock), below
@@ -158,7 +158,7 @@ def test_a_child_with_no_answer_style_of_their_own_gets_the_homes_block_page(tmp
     text = RULES.replace("devices:\n", f"{chosen}devices:\n{kits}")
     rules_file.write_text(text)
     clock = MovableClock()
-    rules = RulesService(rules_file, StateDb(tmp_path / "filterd.db"), clock)
+    rules = RulesService(rules_file, UsageStatusDb(tmp_path / "filterd.db"), clock)
     rules.load()
     stage = PolicyStage(NextStage(), lists, rules, clock)
 

@@ -12,7 +12,7 @@ import re
 from filterd.clock import SystemClock
 from filterd.db.devices import DeviceStore
 from filterd.db.quiet_log import QuietLog
-from filterd.db.statedb import StateDb
+from filterd.db.usage_status import UsageStatusDb
 from filterd.discovery.observation import Observation, Source
 from filterd.discovery.service import Discovery
 from filterd.discovery.settings import DiscoverySettings
@@ -73,7 +73,7 @@ def test_discovery_that_cannot_record_devices_says_so_once_then_summarises(tmp_p
 
 
 def test_usage_that_cannot_be_written_says_so_once_then_summarises(tmp_path, caplog):
-    usage = UsageAndStatus(StateDb(unopenable(tmp_path)), UsageTracker(frozenset()))
+    usage = UsageAndStatus(UsageStatusDb(unopenable(tmp_path)), UsageTracker(frozenset()))
     clock = FakeClock()
     usage.cannot_write = QuietLog(logging.getLogger("test"), "cannot write usage", 60, clock)
     row = ("2026-11-27", "sam", "overall", 1, 600)
@@ -86,7 +86,7 @@ def test_usage_that_cannot_be_written_says_so_once_then_summarises(tmp_path, cap
     assert len(lines) == 30, lines  # the first, then a summary a minute (not 360 lines)
     assert "not-a-directory" in lines[0]  # why, with the path
 
-    usage.state = StateDb(tmp_path / "filterd.db")
+    usage.state = UsageStatusDb(tmp_path / "filterd.db")
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         usage._write([row], {"ok": True})

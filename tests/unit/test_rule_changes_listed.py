@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from dashboard.data import audit
 from dashboard.data.db import connect
-from dashboard.data.home import HOME_TZ
+from dashboard.data.home_timezone import HOME_TZ
 from tests.support.dashboard_app import logged_in, make_app
 
 EMPTY = {"timezone": "Europe/London", "children": {}, "devices": []}

@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from filterd.db.statedb import StateDb
+from filterd.db.usage_status import UsageStatusDb
 from filterd.rules.decide import HOUSEHOLD
 from filterd.rules.identify import identify_for
 from filterd.rules.neighbours import Neighbours
@@ -86,7 +86,7 @@ def test_identify_follows_the_mac_and_gives_unknown_addresses_short_lived_househ
 
 
 def test_usage_and_status_reach_filterd_db(tmp_path: Path):
-    state = StateDb(tmp_path / "filterd.db", LONG_AGO)  # usage of 2023 kept, not pruned
+    state = UsageStatusDb(tmp_path / "filterd.db", LONG_AGO)  # usage of 2023 kept, not pruned
     tracker = UsageTracker(frozenset())
     record = UsageAndStatus(state, tracker)
     now = 1_700_000_000.0
