@@ -11,13 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from dashboard.data.when_words import ago
 from filterd.lists.categories import CATEGORIES, ids_of, label_of
 from filterd.lists.freshness import STALE_DAYS, is_stale, last_good
 from filterd.lists.patterns import load_patterns
-from filterd.lists.settings import SHIPPED_LISTS, BlocklistSettings
+from filterd.lists.public_sources import categories_with_public_sources
+from filterd.lists.settings import BlocklistSettings
 from filterd.lists.update import read_status
 from filterd.rules.model import Rules
 from filterd.text.redact import redact_text, redact_url
@@ -67,7 +66,7 @@ def list_health(settings: BlocklistSettings, rules: Rules | None, now: float) ->
     sources = [s for s in status.get("sources") or [] if isinstance(s, dict)]
     relied = who_blocks(settings, rules)
     patterned = _patterned(settings)
-    public = _public_categories()
+    public = categories_with_public_sources()
     rows: list[CategoryRow] = []
     stale: list[str] = []
     thin: dict[tuple[str, str], list[str]] = {}  # (cause, who) -> ["self-harm (2 sites)"]
@@ -185,15 +184,6 @@ def _patterned(settings: BlocklistSettings) -> set[str]:
     """Categories the shipped name patterns give (self-harm, eating disorders...)."""
     patterns = load_patterns(settings.lists_update.shipped)
     return {category for category, _ in patterns.rules} if patterns is not None else set()
-
-
-def _public_categories() -> set[str]:
-    """Categories filterd's catalogue of public lists (blocklists/sources.yaml) has one for."""
-    try:
-        catalogue = yaml.safe_load((SHIPPED_LISTS / "sources.yaml").read_text(encoding="utf-8"))
-        return {c for c, sources in catalogue["sources"].items() if sources}
-    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError):
-        return set()
 
 
 def _and(items: list[str]) -> str:
