@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.support.filterd_process import FilterdProcess
+from tests.support.list_server import ListFiles
 from tests.support.loopback_home import LoopbackHome, start_loopback_home
 from tests.support.upstream_process import ScriptedUpstream
 
@@ -63,6 +64,14 @@ def loopback_home(start_filterd: Callable[..., FilterdProcess], tmp_path: Path) 
     """filterd for Sam and Alex on their own 127.x addresses, its wall clock movable
     (tests/support/loopback_home.py)."""
     return start_loopback_home(start_filterd, tmp_path)
+
+
+@pytest.fixture
+def list_files() -> Iterator[ListFiles]:
+    """A loopback HTTP server of list files the test fills, changes or breaks."""
+    server = ListFiles()
+    yield server
+    server.close()
 
 
 @pytest.fixture

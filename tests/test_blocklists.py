@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import http.server
 import json
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -14,7 +12,7 @@ from dnslib import EDNS0, DNSRecord
 
 from tests.support.dns_client import addresses, ask, assert_still_serving, rcode, udp_exchange
 from tests.support.filterd_process import run_cli
-from tests.support.lists import ede_codes, write_lists
+from tests.support.lists import ede_codes, lists_config, update_lists, wait_blocked, write_lists
 from tests.support.query_log import outcomes
 
 
@@ -28,19 +26,6 @@ def shipped(tmp_path: Path) -> Path:
         gambling=["bet.example"],
         helplines=["childline.example"],
     )
-
-
-def lists_config(tmp_path: Path, shipped: Path, **extra) -> dict:
-    config = {
-        "lists_update": {
-            "directory": str(tmp_path / "lists"),
-            "shipped": str(shipped),
-            "refresh_hours": 0,
-        },
-        "block_categories": ["adult", "gambling"],
-    }
-    config.update(extra)
-    return config
 
 
 def test_a_listed_domain_and_its_subdomains_are_blocked_with_a_null_address(
@@ -149,10 +134,6 @@ def test_blocked_names_are_answered_with_every_upstream_down(start_filterd, tmp_
     assert rcode(ask(filterd.port, "use-application-dns.net")) == "NXDOMAIN"
 
 
-def update(config_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return run_cli("lists", "update", "--config", str(config_path), *args, cwd=config_path.parent)
-
-
 def test_a_new_index_is_swapped_in_without_a_restart_or_a_lost_query(
     start_filterd, tmp_path, shipped
 ):
@@ -171,7 +152,7 @@ def test_a_new_index_is_swapped_in_without_a_restart_or_a_lost_query(
     asker = threading.Thread(target=keep_asking)
     asker.start()
     try:
-        result = update(filterd.config_path, "--offline")
+        result = update_lists(filterd.config_path, "--offline")
         assert result.returncode == 0, result.stderr
         deadline = time.monotonic() + 5
         while addresses(ask(filterd.port, "www.new-site.example")) != ["0.0.0.0"]:
@@ -220,55 +201,21 @@ def test_edns_client_gets_opt_with_ede_even_for_aaaa(start_filterd, tmp_path, sh
     assert ede_codes(reply) == [15]
 
 
-class ListServer:
-    """A loopback HTTP server whose one list can be changed or broken by the test."""
-
-    def __init__(self) -> None:
-        self.body = b""
-        self.status = 200
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(server.status)
-                self.send_header("Content-Type", "text/plain")
-                self.end_headers()
-                self.wfile.write(server.body)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/list.txt"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def list_server():
-    server = ListServer()
-    yield server
-    server.close()
-
-
 def test_update_downloads_a_source_and_a_failed_download_keeps_the_last_good_copy(
-    start_filterd, tmp_path, shipped, list_server
+    start_filterd, tmp_path, shipped, list_files
 ):
-    list_server.body = b"0.0.0.0 casino-one.example\n0.0.0.0 casino-two.example\n"
+    list_files.files["/list.txt"] = b"0.0.0.0 casino-one.example\n0.0.0.0 casino-two.example\n"
     filterd = start_filterd(
-        **lists_config(tmp_path, shipped, lists={"gambling": [list_server.url]})
+        **lists_config(tmp_path, shipped, lists={"gambling": [list_files.url("/list.txt")]})
     )
-    result = update(filterd.config_path)
+    result = update_lists(filterd.config_path)
     assert result.returncode == 0, result.stderr
     assert "updated" in result.stdout
     wait_blocked(filterd.port, "casino-two.example")
 
-    list_server.status = 500
-    list_server.body = b"<html>oops</html>"
-    result = update(filterd.config_path)
+    list_files.statuses["/list.txt"] = 500
+    list_files.files["/list.txt"] = b"<html>oops</html>"
+    result = update_lists(filterd.config_path)
     assert result.returncode == 0
     assert "failed" in result.stdout and "last good copy stays in force" in result.stdout
     status = json.loads((tmp_path / "lists" / "status.json").read_text())
@@ -278,20 +225,13 @@ def test_update_downloads_a_source_and_a_failed_download_keeps_the_last_good_cop
     assert filterd.metric("filterd_blocklist_source_failures") == 1
 
 
-def test_the_daemon_refreshes_sources_on_its_own(start_filterd, tmp_path, shipped, list_server):
-    list_server.body = b"periodic.example\n"
-    config = lists_config(tmp_path, shipped, lists={"gambling": [list_server.url]})
+def test_the_daemon_refreshes_sources_on_its_own(start_filterd, tmp_path, shipped, list_files):
+    list_files.files["/list.txt"] = b"periodic.example\n"
+    config = lists_config(tmp_path, shipped, lists={"gambling": [list_files.url("/list.txt")]})
     config["lists_update"]["refresh_hours"] = 0.0005  # about two seconds
     filterd = start_filterd(**config)
     wait_blocked(filterd.port, "www.periodic.example", timeout=30)  # a busy machine: slow start
     assert filterd.metric("filterd_blocklist_updates_total", outcome="ok") >= 1
-
-
-def wait_blocked(port: int, name: str, timeout: float = 6.0) -> None:
-    deadline = time.monotonic() + timeout
-    while addresses(ask(port, name)) != ["0.0.0.0"]:
-        assert time.monotonic() < deadline, f"{name} was not blocked within {timeout} s"
-        time.sleep(0.2)
 
 
 def test_the_log_names_every_category_of_a_name_blocked_or_not(start_filterd, tmp_path):

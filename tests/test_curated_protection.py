@@ -8,16 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.dns_client import addresses, ask
-from tests.support.lists import write_lists
+from tests.support.lists import lists_config, update_lists, wait_blocked, write_lists
 from tests.support.query_log import outcomes
-from tests.test_blocklists import ListServer, lists_config, update, wait_blocked
-
-
-@pytest.fixture
-def list_server():
-    server = ListServer()
-    yield server
-    server.close()
 
 
 @pytest.fixture
@@ -32,16 +24,19 @@ def shipped(tmp_path: Path) -> Path:
 
 
 def test_a_downloaded_list_cannot_block_an_essential_service(
-    start_filterd, tmp_path, shipped, list_server
+    start_filterd, tmp_path, shipped, list_files
 ):
     """A real list filed a school platform under games; the home blocks games."""
-    list_server.body = b"0.0.0.0 homework.example\n0.0.0.0 games-portal.example\n"
+    list_files.files["/list.txt"] = b"0.0.0.0 homework.example\n0.0.0.0 games-portal.example\n"
     filterd = start_filterd(
         **lists_config(
-            tmp_path, shipped, lists={"gaming": [list_server.url]}, block_categories=["gaming"]
+            tmp_path,
+            shipped,
+            lists={"gaming": [list_files.url("/list.txt")]},
+            block_categories=["gaming"],
         )
     )
-    result = update(filterd.config_path)
+    result = update_lists(filterd.config_path)
     assert result.returncode == 0, result.stderr
     wait_blocked(filterd.port, "games-portal.example")
     for name in ("homework.example", "www.homework.example"):

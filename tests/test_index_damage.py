@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.dns_client import addresses, ask
 from tests.support.filterd_process import wait_for
-from tests.test_blocklists import lists_config
+from tests.support.lists import lists_config
 
 GAMBLING = [f"casino{i}.example" for i in range(40)]
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,13 +37,6 @@ def rules() -> dict:
         "children": {"sam": {"name": "Sam", "age_band": "9_12", "offline": []}},
         "devices": [{"ip": SAM, "name": "Sam's tablet", "owner": "sam"}],
     }
-
-
-@pytest.fixture
-def list_files() -> Iterator[ListFiles]:
-    server = ListFiles()
-    yield server
-    server.close()
 
 
 def subscribed_home(

@@ -1,5 +1,7 @@
 """A loopback HTTP server of list files by path, as public list sites serve them, which a test
-can change or break (a download cut short: the whole length announced, part of it sent)."""
+can change or break (a download cut short: the whole length announced, part of it sent; an
+error page under an HTTP error status). The `list_files` fixture in tests/conftest.py starts one
+per test."""
 
 from __future__ import annotations
 
@@ -9,11 +11,13 @@ import threading
 
 class ListFiles:
     """Serves `files[path]` (bytes) at http://127.0.0.1:PORT/path; `cut_short` paths send
-    70 % of their body under the full Content-Length and hang up."""
+    70 % of their body under the full Content-Length and hang up; a path in `statuses` is
+    answered with that HTTP status (its body then the site's error page)."""
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
         self.cut_short: set[str] = set()
+        self.statuses: dict[str, int] = {}
         self.hits: dict[str, int] = {}
         server = self
 
@@ -24,7 +28,7 @@ class ListFiles:
                 if body is None:
                     self.send_error(404)
                     return
-                self.send_response(200)
+                self.send_response(server.statuses.get(self.path, 200))
                 self.send_header("Content-Type", "text/plain; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

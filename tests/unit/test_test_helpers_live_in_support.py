@@ -42,12 +42,10 @@ NOT_YET_MOVED = {
     ("tests/test_practitioners.py", "tests.test_agreements"),
     ("tests/test_unassigned_devices_browser.py", "tests.test_dashboard_forms_browser"),
     ("tests/test_unassigned_devices_browser.py", "tests.test_dashboard_forms_security"),
-    # Install, blocklist, alert and backup helpers: moving next.
+    # Install, alert and backup helpers: moving next.
     ("tests/test_agreement_reviews.py", "tests.test_alerts_delivery"),
     ("tests/test_appliance_e2e.py", "tests.test_backup_restore"),
     ("tests/test_appliance_e2e.py", "tests.test_install"),
-    ("tests/test_curated_protection.py", "tests.test_blocklists"),
-    ("tests/test_index_damage.py", "tests.test_blocklists"),
     ("tests/test_install_findings.py", "tests.test_install"),
     ("tests/test_install_real_root.py", "tests.test_install"),
     ("tests/test_upgrade_from_previous_release.py", "tests.test_install_real_root"),
