@@ -11,6 +11,7 @@ import pytest
 from tests.support.filterd_process import FilterdProcess
 from tests.support.list_server import ListFiles
 from tests.support.loopback_home import LoopbackHome, start_loopback_home
+from tests.support.real_root_box import RealRootBox
 from tests.support.upstream_process import ScriptedUpstream
 
 
@@ -72,6 +73,17 @@ def list_files() -> Iterator[ListFiles]:
     server = ListFiles()
     yield server
     server.close()
+
+
+@pytest.fixture
+def real_root_box(tmp_path: Path) -> Iterator[RealRootBox]:
+    """A box install.sh installs as root, in private namespaces (tests/support/real_root_box.py);
+    tests using it are marked `needs_real_root`."""
+    made = RealRootBox(tmp_path)
+    try:
+        yield made
+    finally:
+        made.close()
 
 
 @pytest.fixture

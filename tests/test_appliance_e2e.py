@@ -40,9 +40,9 @@ from selenium.webdriver.support.ui import Select
 from tests.support import netns
 from tests.support.chromium import chromium_in_namespace
 from tests.support.filterd_process import stop_process, wait_for
+from tests.support.installer import INSTALL, a_debian_box
 from tests.support.upstream_process import ScriptedUpstream
 from tests.test_backup_restore import app_for, trail
-from tests.test_install import INSTALL, a_debian_box
 
 pytestmark = pytest.mark.skipif(netns.available() is not None, reason=str(netns.available()))
 

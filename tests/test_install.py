@@ -7,60 +7,18 @@ every setting, account, rule and log, and an uninstall."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import yaml
 
+from tests.support.installer import WEB_ANY, a_debian_box, box_address, install_into, root_view
 from tests.support.upstream_process import PROJECT_ROOT
 
-INSTALL = PROJECT_ROOT / "deploy" / "install.sh"
 UNITS = ("filterd.service", "filterd-dashboard.service")
 BACKUP_UNITS = ("filterd-backup.service", "filterd-backup.timer")  # the nightly backup
 PASSWORD = "a long pass phrase for the box"
-# The dashboard's listeners: one dual-stack socket on [::] when the box has IPv6 (as this one,
-# and a Raspberry Pi, do), else every IPv4 address.
-WEB_ANY = "[::]" if Path("/proc/net/if_inet6").read_text().strip() else "0.0.0.0"
-
-
-def install(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        ["bash", str(INSTALL), "--root", str(root), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=root.parent,  # whatever directory it is run from gets nothing
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert not (root.parent / "var").exists()
-    return done
-
-
-def root_view(root: Path) -> Path:
-    """The installed settings with their paths inside the scratch root, to run commands on."""
-    text = (root / "etc/filterd/filterd.yaml").read_text()
-    view = root / "view.yaml"
-    view.write_text(text.replace('"/var/lib/', f'"{root}/var/lib/'))
-    return view
-
-
-def box_address() -> str:
-    """The IPv4 address of the interface the default route leaves by, as install.sh finds it."""
-    route = subprocess.run(["ip", "route", "show", "default"], capture_output=True, text=True)
-    lan = route.stdout.split()[4]
-    shown = subprocess.run(
-        ["ip", "-4", "-o", "addr", "show", "dev", lan], capture_output=True, text=True
-    )
-    return shown.stdout.split()[3].split("/")[0]
-
-
-def a_debian_box(tmp_path: Path) -> Path:
-    """An empty root with systemd's own units, as on Debian, for systemd-analyze."""
-    root = tmp_path / "box"
-    shutil.copytree("/usr/lib/systemd/system", root / "usr/lib/systemd/system", symlinks=True)
-    return root
 
 
 def assert_subscribed_to_public_lists(lists: dict[str, list[str]]) -> None:
@@ -81,7 +39,7 @@ def assert_subscribed_to_public_lists(lists: dict[str, list[str]]) -> None:
 
 def test_install_verify_upgrade_and_uninstall(tmp_path: Path) -> None:
     root = a_debian_box(tmp_path)
-    first = install(root, "--link-venv", str(Path(sys.executable).parents[1]))
+    first = install_into(root, "--link-venv", str(Path(sys.executable).parents[1]))
     said = first.stdout
 
     # Nothing the scratch root cannot hold is done, and each such step says so.
@@ -188,7 +146,7 @@ def test_install_verify_upgrade_and_uninstall(tmp_path: Path) -> None:
     }
     (root / "opt/filterd/stale-file-from-the-old-release").write_text("old")
 
-    again = install(root, "--link-venv", str(Path(sys.executable).parents[1]))
+    again = install_into(root, "--link-venv", str(Path(sys.executable).parents[1]))
     assert "filterd is upgraded. Every setting, account, rule and log was kept." in again.stdout
     assert "download no public blocklists" not in again.stdout  # they are subscribed
     assert "The dashboard is already set up" in again.stdout
@@ -197,7 +155,7 @@ def test_install_verify_upgrade_and_uninstall(tmp_path: Path) -> None:
     assert not (root / "opt/filterd/stale-file-from-the-old-release").exists()
 
     # Uninstall: the services and the code go; the carer's data stays unless purged.
-    gone = install(root, "--uninstall")
+    gone = install_into(root, "--uninstall")
     assert "Its settings" in gone.stdout
     assert not (units / UNITS[0]).exists() and not (units / UNITS[1]).exists()
     assert not (units / "multi-user.target.wants" / UNITS[0]).exists()
@@ -205,7 +163,7 @@ def test_install_verify_upgrade_and_uninstall(tmp_path: Path) -> None:
     assert not (units / "timers.target.wants" / BACKUP_UNITS[1]).exists()
     assert not (root / "opt/filterd").exists()
     assert all(path.read_bytes() == before for path, before in kept.items())
-    install(root, "--uninstall", "--purge")
+    install_into(root, "--uninstall", "--purge")
     assert not (root / "etc/filterd").exists() and not (root / "var/lib/filterd").exists()
     assert not (root / "var/lib/filterd-web").exists()
 
@@ -226,7 +184,7 @@ def test_upgrading_the_previous_release_keeps_its_settings_and_says_what_to_chan
     rules = (PROJECT_ROOT / "config/rules.example.yaml").read_text()  # a home with children
     (root / "var/lib/filterd/rules.yaml").write_text(rules)
 
-    done = install(root, "--link-venv", str(Path(sys.executable).parents[1]))
+    done = install_into(root, "--link-venv", str(Path(sys.executable).parents[1]))
     assert "filterd is upgraded" in done.stdout
     assert "let the dashboard answer only on this box" in done.stdout
     # Its settings download no public lists (the example's "#+" lines stay comments there).

@@ -15,8 +15,8 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
+from tests.support.installer import INSTALL, WEB_ANY, box_address, install_into, root_view
 from tests.support.upstream_process import PROJECT_ROOT
-from tests.test_install import INSTALL, WEB_ANY, box_address, install, root_view
 
 VENV = str(Path(sys.executable).parents[1])
 
@@ -42,7 +42,7 @@ def test_purge_without_uninstall_is_refused_and_installs_nothing(tmp_path: Path)
 def test_installed_box_shows_the_block_page_and_says_both_fingerprints(tmp_path: Path) -> None:
     root = tmp_path / "box"
     root.mkdir()
-    said = install(root, "--link-venv", VENV).stdout
+    said = install_into(root, "--link-venv", VENV).stdout
     config = yaml.safe_load((root / "etc/filterd/filterd.yaml").read_text())
     assert config["blocked_answer"]["style"] == "block_page"
     assert config["dashboard"]["http_listen"] == f"{WEB_ANY}:80"  # where the page is served
@@ -73,7 +73,7 @@ def test_an_upgrade_on_a_moved_box_adds_its_address_and_keeps_the_carers_choices
 ) -> None:
     root = tmp_path / "box"
     root.mkdir()
-    install(root, "--link-venv", VENV)
+    install_into(root, "--link-venv", VENV)
     here = box_address()
     settings = root / "etc/filterd/filterd.yaml"
     # The settings as the old box left them: its own address, the carer's comment and choice.
@@ -81,7 +81,7 @@ def test_an_upgrade_on_a_moved_box_adds_its_address_and_keeps_the_carers_choices
     text = text.replace('style: "block_page"', 'style: "null_ip"')
     settings.write_text(text + "# our router is the grey one\n")
 
-    again = install(root, "--link-venv", VENV)
+    again = install_into(root, "--link-venv", VENV)
     assert "upgraded" in again.stdout
     after = settings.read_text()
     config = yaml.safe_load(after)
@@ -113,7 +113,7 @@ def test_the_dashboard_listens_on_ipv6_too_and_its_certificate_covers_the_privat
     assert ula, "this test needs a box with a private IPv6 (ULA) address: " + shown.stdout
     root = tmp_path / "box"
     root.mkdir()
-    install(root, "--link-venv", VENV)
+    install_into(root, "--link-venv", VENV)
     config = yaml.safe_load((root / "etc/filterd/filterd.yaml").read_text())
     assert config["dashboard"]["listen"] == "[::]:443"
     assert config["dashboard"]["http_listen"] == "[::]:80"

@@ -2,7 +2,7 @@
 
 The previous release (PREVIOUS: the last one whose installer set up filterd alone) is taken
 from this repository's history and installed by its own deploy/install.sh, as root, in the
-private mount and network namespaces of tests/test_install_real_root.py. Its filterd runs as
+private mount and network namespaces of tests/support/real_root_box.py. Its filterd runs as
 its user and answers a phone on the LAN, so filterd.db holds the query log and devices that
 release wrote; the carer has added a child to the rules by hand. Then today's installer runs
 over it, and today's units' commands start as their users on what it left.
@@ -13,7 +13,7 @@ opens (migrated in place when older) with the old query log kept, the child's ru
 the dashboard starts on the old settings, asks for the set-up code, and shows the device the old
 release saw.
 
-Stubs, as in tests/test_install_real_root.py, only for what cannot run here: apt-get and
+Stubs, as for tests/test_install_real_root.py, only for what cannot run here: apt-get and
 systemctl, and, for the previous installer only, `python3 -m venv` + `pip install` (no package
 index in the namespace): its environment runs the previous release's code from /opt/filterd
 with this test's Python packages.
@@ -31,15 +31,9 @@ import pytest
 from filterd.db.schema import SCHEMA_VERSION
 from tests.support.filterd_process import free_port, stop_process, wait_for
 from tests.support.netns import PortIntoNamespace
+from tests.support.real_root_box import STUBS, RealRootBox, install_as_root, needs_real_root
 from tests.support.upstream_process import PROJECT_ROOT
 from tests.support.web_client import Device
-from tests.test_install_real_root import (  # noqa: F401  (box: the fixture)
-    STUBS,
-    Box,
-    box,
-    install,
-)
-from tests.test_install_real_root import pytestmark as real_root_mark
 
 PREVIOUS = "9aaa35dd3c89385d41ab53a792f0cd9ff325ab28"
 
@@ -53,7 +47,7 @@ def _has_previous() -> bool:
 
 
 pytestmark = [
-    real_root_mark,
+    needs_real_root,
     pytest.mark.skipif(not _has_previous(), reason="needs the repository's history"),
 ]
 
@@ -71,7 +65,7 @@ CHILD = "children:\n  sam: {name: Sam, age_band: '9_12'}\n"
 STRICT_ONLY = "bet365.com"
 
 
-def previous_install(machine: Box) -> subprocess.CompletedProcess:
+def previous_install(machine: RealRootBox) -> subprocess.CompletedProcess:
     tree = machine.scratch / "previous"
     tree.mkdir()
     archive = subprocess.run(
@@ -96,11 +90,13 @@ def previous_install(machine: Box) -> subprocess.CompletedProcess:
     return done
 
 
-def test_todays_installer_upgrades_a_box_the_previous_release_installed(box: Box) -> None:  # noqa: F811
-    said = previous_install(box).stdout
+def test_todays_installer_upgrades_a_box_the_previous_release_installed(
+    real_root_box: RealRootBox,
+) -> None:
+    said = previous_install(real_root_box).stdout
     assert "filterd is running" in said  # the previous release's own closing words
-    etc, state = box.root / "etc/filterd", box.root / "var/lib/filterd"
-    assert not (box.root / "etc/systemd/system/filterd-dashboard.service").exists()
+    etc, state = real_root_box.root / "etc/filterd", real_root_box.root / "var/lib/filterd"
+    assert not (real_root_box.root / "etc/systemd/system/filterd-dashboard.service").exists()
 
     # The carer's own changes: a child in the rules; upstreams on this namespace's loopback.
     rules = state / "rules.yaml"
@@ -110,30 +106,32 @@ def test_todays_installer_upgrades_a_box_the_previous_release_installed(box: Box
         re.sub(r'(?m)^upstreams:\n(  - ".*"\n)+', 'upstreams:\n  - "127.0.0.1:9"\n',
                config.read_text())
     )  # fmt: skip
-    logs = box.scratch / "logs"
+    logs = real_root_box.scratch / "logs"
     logs.mkdir()
 
     def answer(name: str) -> str:
         asked = ("dig", "@192.168.77.2", name, "+time=1", "+tries=1")
-        found = box.on_phone(*asked, check=False).stdout
+        found = real_root_box.on_phone(*asked, check=False).stdout
         status = re.search(r"status: (\w+)", found)
         addresses = re.findall(r"^\S+\s+\d+\s+IN\s+A\s+(\S+)$", found, re.M)
         return " ".join([status[1], *addresses]) if status else ""
 
     # The previous release's filterd, as its unit ran it, answers the phone and logs it.
-    (old_command,) = box.unit_commands("filterd.service")[1:]
-    old = box.as_user("filterd", "filterd.service", old_command, logs / "previous.log")
+    (old_command,) = real_root_box.unit_commands("filterd.service")[1:]
+    old = real_root_box.as_user("filterd", "filterd.service", old_command, logs / "previous.log")
     assert wait_for(lambda: answer("old-release-was-asked.example") != "", 30), (
         logs / "previous.log"
     ).read_text()
     assert wait_for(lambda: "1 children" in (logs / "previous.log").read_text(), 10)
     assert stop_process(old, timeout=20) == 0
     kept = {path: path.read_bytes() for path in (config, rules)}
-    old_version, old_queries = query(box, "PRAGMA user_version", "SELECT count(*) FROM queries")
+    old_version, old_queries = query(
+        real_root_box, "PRAGMA user_version", "SELECT count(*) FROM queries"
+    )
     assert old_version <= SCHEMA_VERSION and old_queries >= 1  # migrated below if older
 
     # Today's installer over it.
-    done, calls = install(box)
+    done, calls = install_as_root(real_root_box)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "filterd is upgraded. Every setting, account, rule and log was kept." in done.stdout
     assert "let the dashboard answer only on this box" in done.stdout
@@ -149,11 +147,13 @@ def test_todays_installer_upgrades_a_box_the_previous_release_installed(box: Box
 
     # Today's units on what the previous release left.
     for unit in ("filterd.service", "filterd-dashboard.service"):
-        box.run(*box.unit_commands(unit)[0])  # ExecStartPre: check-config on the old settings
-    (filterd_command,) = box.unit_commands("filterd.service")[1:]
-    box.as_user("filterd", "filterd.service", filterd_command, logs / "filterd.log")
-    (dashboard_command,) = box.unit_commands("filterd-dashboard.service")[1:]
-    box.as_user(
+        real_root_box.run(
+            *real_root_box.unit_commands(unit)[0]
+        )  # ExecStartPre: check-config on the old settings
+    (filterd_command,) = real_root_box.unit_commands("filterd.service")[1:]
+    real_root_box.as_user("filterd", "filterd.service", filterd_command, logs / "filterd.log")
+    (dashboard_command,) = real_root_box.unit_commands("filterd-dashboard.service")[1:]
+    real_root_box.as_user(
         "filterd-web", "filterd-dashboard.service", dashboard_command, logs / "dashboard.log"
     )
     assert wait_for(lambda: "filterd answering on" in (logs / "filterd.log").read_text(), 30), (
@@ -163,12 +163,14 @@ def test_todays_installer_upgrades_a_box_the_previous_release_installed(box: Box
     # The phone is still nobody's: strict.
     assert wait_for(lambda: answer(STRICT_ONLY) == "NOERROR 0.0.0.0", 10), answer(STRICT_ONLY)
 
-    version, names = query(box, "PRAGMA user_version", "SELECT group_concat(name) FROM queries")
+    version, names = query(
+        real_root_box, "PRAGMA user_version", "SELECT group_concat(name) FROM queries"
+    )
     assert version == SCHEMA_VERSION
     assert "old-release-was-asked.example" in names.split(",")
 
     # The dashboard, on the old settings (127.0.0.1:8443), first asks for the set-up code.
-    relay = PortIntoNamespace(box.net, free_port(), 8443)
+    relay = PortIntoNamespace(real_root_box.net, free_port(), 8443)
     try:
         carer = Device(f"https://127.0.0.1:{relay.port}")
         assert wait_for(lambda: _page(carer, "/setup"), 30), (logs / "dashboard.log").read_text()
@@ -182,7 +184,7 @@ def test_todays_installer_upgrades_a_box_the_previous_release_installed(box: Box
         relay.close()
 
 
-def query(machine: Box, *statements: str) -> list:
+def query(machine: RealRootBox, *statements: str) -> list:
     """The first value of each statement, read from filterd.db inside the box (SQLite would
     follow /proc/PID/root out of it)."""
     code = (

@@ -42,13 +42,9 @@ NOT_YET_MOVED = {
     ("tests/test_practitioners.py", "tests.test_agreements"),
     ("tests/test_unassigned_devices_browser.py", "tests.test_dashboard_forms_browser"),
     ("tests/test_unassigned_devices_browser.py", "tests.test_dashboard_forms_security"),
-    # Install, alert and backup helpers: moving next.
+    # Alert and backup helpers: moving next.
     ("tests/test_agreement_reviews.py", "tests.test_alerts_delivery"),
     ("tests/test_appliance_e2e.py", "tests.test_backup_restore"),
-    ("tests/test_appliance_e2e.py", "tests.test_install"),
-    ("tests/test_install_findings.py", "tests.test_install"),
-    ("tests/test_install_real_root.py", "tests.test_install"),
-    ("tests/test_upgrade_from_previous_release.py", "tests.test_install_real_root"),
 }
 
 
