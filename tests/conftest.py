@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.alerts_home import AlertsHome
 from tests.support.filterd_process import FilterdProcess
 from tests.support.list_server import ListFiles
 from tests.support.loopback_home import LoopbackHome, start_loopback_home
@@ -84,6 +85,25 @@ def real_root_box(tmp_path: Path) -> Iterator[RealRootBox]:
         yield made
     finally:
         made.close()
+
+
+@pytest.fixture
+def make_alerts_home(
+    tmp_path: Path, start_filterd: Callable[..., FilterdProcess]
+) -> Iterator[Callable[..., AlertsHome]]:
+    """make_alerts_home(when, smtp_running=True, **sam): filterd, the dashboard, an SMTP server
+    and a webhook receiver on a clock set to `when` (tests/support/alerts_home.py); every home
+    made is stopped after the test."""
+    made: list[AlertsHome] = []
+
+    def make(when: str, smtp_running: bool = True, **sam: object) -> AlertsHome:
+        home = AlertsHome(tmp_path, start_filterd, when, smtp_running, **sam)
+        made.append(home)
+        return home
+
+    yield make
+    for home in made:
+        home.stop()
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from dashboard.data.db import connect
 from filterd.rules.changes import in_force
 from filterd.rules.parse import parse_rules_bytes
 from tests.support.filterd_process import wait_for
-from tests.test_alerts_delivery import london, make_home, text_of  # noqa: F401 (fixture)
+from tests.support.mail_receiver import plain_text_of
+from tests.support.wall_clock import london
 
 DUE = "Sam's online-safety agreement is due for review on 27 Nov 2026"
 OVERDUE = "Sam's online-safety agreement was due for review on 27 Nov 2026"
@@ -38,13 +39,13 @@ def subjects(home, address: str) -> list[str]:
     return [m["Subject"] for m in home.mail_to(address)]
 
 
-def test_review_due_then_overdue_is_mailed_once_each_to_carers_and_the_dsl(make_home):  # noqa: F811
-    home = make_home("2026-11-23 16:00")
+def test_review_due_then_overdue_is_mailed_once_each_to_carers_and_the_dsl(make_alerts_home):
+    home = make_alerts_home("2026-11-23 16:00")
     record_signed_agreement(home, "2026-11-27")
     for address in ("carer@home.example", "dsl@home.example", "bo@home.example"):
         assert wait_for(lambda a=address: subjects(home, a) == [DUE], timeout=10), address
     mail = home.mail_to("dsl@home.example")[0]
-    assert "https://filterd.home.arpa/children/sam/agreement" in text_of(mail)
+    assert "https://filterd.home.arpa/children/sam/agreement" in plain_text_of(mail)
 
     time.sleep(4)  # several notifier passes: no second reminder for the same state
     home.dashboard.stop()
@@ -64,10 +65,10 @@ def test_review_due_then_overdue_is_mailed_once_each_to_carers_and_the_dsl(make_
     assert kinds.count("agreement.review_overdue") == 1
 
 
-def test_a_reminder_nobody_could_receive_waits_until_someone_can(make_home):  # noqa: F811
+def test_a_reminder_nobody_could_receive_waits_until_someone_can(make_alerts_home):
     """Found by the outside check: with no email address on any account the reminder was
     marked sent, so it never went once addresses were added."""
-    home = make_home("2026-11-23 16:00")
+    home = make_alerts_home("2026-11-23 16:00")
     db = connect(home.dashboard_db)
     try:
         users = dict(db.execute("SELECT name, id FROM users").fetchall())

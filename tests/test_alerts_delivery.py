@@ -13,179 +13,33 @@ import json
 import re
 import sqlite3
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
-import pytest
 import yaml
 from pypdf import PdfReader
 
-from dashboard.alerts.routing import choose, set_email
+from dashboard.alerts.routing import choose
 from dashboard.data import accounts
 from dashboard.data.db import connect
 from filterd.rules.guards import with_end_line
-from tests.support.dashboard_process import DashboardProcess
-from tests.support.events import NO_DISCOVERY, SAM, ask
-from tests.support.filterd_process import free_port, wait_for
-from tests.support.lists import write_lists
-from tests.support.mail_receiver import MailReceiver
-from tests.support.wall_clock import london
-from tests.support.webhook_receiver import WebhookReceiver
+from tests.support.alerts_home import AlertsHome
+from tests.support.events import SAM, ask
+from tests.support.filterd_process import wait_for
+from tests.support.mail_receiver import plain_text_of
 
-PASSWORD = "correct horse battery"
-DIGEST_SUBJECTS = ("Daily summary:", "Weekly summary:", "Evidence report:")
+# test_dashboard_forms_security still imports the home by this name from here; the line goes
+# when that test imports AlertsHome from tests/support/alerts_home.py.
+Home = AlertsHome
 
 
-class Home:
-    """filterd, the dashboard, an SMTP server and a webhook receiver, on one moved clock."""
-
-    def __init__(
-        self,
-        tmp_path: Path,
-        start_filterd,
-        when: str,
-        smtp_running: bool = True,
-        **sam: object,
-    ):
-        self.tmp_path = tmp_path
-        self.clock = tmp_path / "clock"
-        self.set_time(when)
-        self.env = {"FILTERD_CLOCK_FILE": str(self.clock)}
-        secret = tmp_path / "webhook-secret"
-        secret.write_text("a signing key nobody else knows\n")
-        secret.chmod(0o600)
-        self.smtp = MailReceiver(free_port(), tmp_path / "mail")
-        if smtp_running:
-            self.smtp.start()
-        self.hook = WebhookReceiver(free_port(), secret, tmp_path / "hooks.jsonl").start()
-        rules = tmp_path / "rules.yaml"
-        rules.write_text(
-            with_end_line(
-                yaml.safe_dump(
-                    {
-                        "timezone": "Europe/London",
-                        "children": {"sam": {"name": "Sam Taylor", "age_band": "13_15", **sam}},
-                        "devices": [{"ip": SAM, "name": "Sam's phone", "owner": "sam"}],
-                    }
-                )
-            )
-        )
-        shipped = write_lists(
-            tmp_path / "shipped",
-            self_harm=[f"harm{i}.example" for i in range(12)],
-            adult=["adult.example"],
-            social=["social.example"],
-            gaming=["game.example"],
-        )
-        self.dashboard_db = tmp_path / "dashboard.db"
-        self.listen = f"127.0.0.1:{free_port()}"
-        self.http_port = free_port()  # the block page, where a child asks for access
-        self.filterd = start_filterd(
-            rules=str(rules),
-            lists_update={
-                "directory": str(tmp_path / "lists"),
-                "shipped": str(shipped),
-                "refresh_hours": 0,
-            },
-            discovery=NO_DISCOVERY,
-            env=self.env,
-            dashboard={
-                "listen": self.listen,
-                "http_listen": f"127.0.0.1:{self.http_port}",
-                "database": str(self.dashboard_db),
-                "allowed_hosts": ["127.0.0.1"],
-                "alerts": {
-                    "link_base": "https://filterd.home.arpa",
-                    "quiet_hours": {"start": "22:00", "end": "07:00"},
-                    "email": {
-                        "host": "127.0.0.1",
-                        "port": self.smtp.port,
-                        "security": "none",
-                        "sender": "filterd@home.example",
-                    },
-                    "webhooks": [{"url": self.hook.url, "secret_file": str(secret)}],
-                },
-            },
-        )
-        self.accounts()
-        self.dashboard = self.start_dashboard()
-
-    def accounts(self) -> None:
-        db = connect(self.dashboard_db)
-        for name, role, address in (
-            ("Dee", "safeguarding_lead", "dsl@home.example"),
-            ("Ash", "administrator", ""),
-            ("Cam", "carer", "carer@home.example"),
-            ("Bo", "carer", "bo@home.example"),  # a carer who chooses nothing
-        ):
-            user = accounts.add_user(db, name, accounts.Role(role), PASSWORD)
-            set_email(db, user.id, address)
-        db.close()
-
-    def start_dashboard(self) -> DashboardProcess:
-        process = DashboardProcess(self.filterd.config_path, self.listen, self.tmp_path)
-        return process.start(env=self.env)
-
-    def set_time(self, when: str) -> None:
-        self.clock.write_text(str(london(when) - time.time()))
-        time.sleep(0.7)  # filterd re-reads the clock file twice a second
-
-    def mail_to(self, address: str) -> list:
-        """Alerts to this address (digests apart: see digests_to)."""
-        return [
-            m
-            for m in self.smtp.messages()
-            if m["To"] == address and not m["Subject"].startswith(DIGEST_SUBJECTS)
-        ]
-
-    def digests_to(self, address: str) -> list:
-        return [
-            m
-            for m in self.smtp.messages()
-            if m["To"] == address and m["Subject"].startswith(DIGEST_SUBJECTS)
-        ]
-
-    def alerts(self) -> list[tuple]:
-        with sqlite3.connect(self.dashboard_db) as db:
-            return db.execute(
-                "SELECT recipient, count, held, state, attempts FROM alerts"
-                " WHERE group_key NOT LIKE 'daily:%' AND group_key NOT LIKE 'weekly:%'"
-                " AND group_key NOT LIKE 'monthly:%'"
-                " ORDER BY id"
-            ).fetchall()
-
-    def stop(self) -> None:
-        self.dashboard.stop()
-        self.smtp.stop()
-        self.hook.stop()
-
-
-@pytest.fixture
-def make_home(tmp_path, start_filterd):
-    made: list[Home] = []
-
-    def make(when: str, smtp_running: bool = True, **sam: object) -> Home:
-        home = Home(tmp_path, start_filterd, when, smtp_running, **sam)
-        made.append(home)
-        return home
-
-    yield make
-    for home in made:
-        home.stop()
-
-
-def text_of(message) -> str:
-    return message.get_body(("plain",)).get_content()
-
-
-def test_self_harm_at_23_00_in_quiet_hours_reaches_the_dsl_at_once_then_groups(make_home):
-    home = make_home("2026-11-23 23:00")
+def test_self_harm_at_23_00_in_quiet_hours_reaches_the_dsl_at_once_then_groups(make_alerts_home):
+    home = make_alerts_home("2026-11-23 23:00")
     assert ask(home.filterd.port, "harm0.example") is not None
     assert wait_for(lambda: len(home.mail_to("dsl@home.example")) == 1, timeout=20)
 
     (mail,) = home.mail_to("dsl@home.example")
     assert mail["Subject"] == "Sam: self-harm site blocked"
-    body = text_of(mail)
+    body = plain_text_of(mail)
     assert "23:00" in body and "Sam's phone" in body
     link = re.search(r"https://filterd\.home\.arpa/blocked/\?\S+", body)[0]
     assert "child=sam" in link and "category=self_harm" in link and "#q" in link
@@ -216,7 +70,7 @@ def test_self_harm_at_23_00_in_quiet_hours_reaches_the_dsl_at_once_then_groups(m
     assert wait_for(lambda: len(home.mail_to("dsl@home.example")) == 3, timeout=20)
     morning = home.mail_to("dsl@home.example")[2]
     assert morning["Subject"] == "Overnight: 1 alert held in quiet hours"
-    assert "Sam: adult site blocked" in text_of(morning)
+    assert "Sam: adult site blocked" in plain_text_of(morning)
     assert all(d["valid"] for d in home.hook.deliveries())
 
     # 07:30: the daily digest of Monday, HTML with a plain-text part, to the DSL only.
@@ -226,7 +80,7 @@ def test_self_harm_at_23_00_in_quiet_hours_reaches_the_dsl_at_once_then_groups(m
         lambda: any(m["Subject"] == daily for m in home.digests_to("dsl@home.example")), 8
     )
     digest = next(m for m in home.digests_to("dsl@home.example") if m["Subject"] == daily)
-    plain = text_of(digest)
+    plain = plain_text_of(digest)
     assert "Sam: online" in plain and "high-risk blocks: 12, reviewed: 0" in plain
     assert "blocked self-harm: 11" in plain and "blocked adult: 1" in plain
     assert "Audit trail: intact (" in plain
@@ -247,8 +101,10 @@ def test_self_harm_at_23_00_in_quiet_hours_reaches_the_dsl_at_once_then_groups(m
     assert "Filtering and monitoring evidence: November 2026" in " ".join(text.split())
 
 
-def test_smtp_down_then_back_with_a_dashboard_restart_between_delivers_exactly_once(make_home):
-    home = make_home("2026-11-23 16:00", smtp_running=False)
+def test_smtp_down_then_back_with_a_dashboard_restart_between_delivers_exactly_once(
+    make_alerts_home,
+):
+    home = make_alerts_home("2026-11-23 16:00", smtp_running=False)
     assert ask(home.filterd.port, "harm0.example") is not None
     assert wait_for(lambda: any(a[4] >= 1 for a in home.alerts()), timeout=20), "a failed try"
     assert home.alerts()[0][3] == "pending"
@@ -264,7 +120,7 @@ def test_smtp_down_then_back_with_a_dashboard_restart_between_delivers_exactly_o
     assert [(a[3], a[4] >= 1) for a in sent] == [("sent", True)]
 
 
-def ask_for_access(home: Home, site: str, message: str) -> int:
+def ask_for_access(home: AlertsHome, site: str, message: str) -> int:
     """Sam's device posts the block page's ask-for-access form, as its browser does."""
     connection = http.client.HTTPConnection(
         "127.0.0.1", home.http_port, timeout=10, source_address=(SAM, 0)
@@ -277,8 +133,10 @@ def ask_for_access(home: Home, site: str, message: str) -> int:
     return status
 
 
-def test_carers_get_access_requests_and_spent_limits_only_when_they_chose_them(make_home):
-    home = make_home("2026-11-23 16:00", block_categories=["social"], limits={"gaming": "1m"})
+def test_carers_get_access_requests_and_spent_limits_only_when_they_chose_them(make_alerts_home):
+    home = make_alerts_home(
+        "2026-11-23 16:00", block_categories=["social"], limits={"gaming": "1m"}
+    )
     db = connect(home.dashboard_db)
     cam = next(u for u in accounts.listing(db) if u.name == "Cam")
     choose(db, cam.id, accounts.Role.CARER, ["access.requested", "limit.spent"])
@@ -292,7 +150,7 @@ def test_carers_get_access_requests_and_spent_limits_only_when_they_chose_them(m
     assert wait_for(lambda: len(home.mail_to("carer@home.example")) == 1, timeout=20)
     (mail,) = home.mail_to("carer@home.example")
     assert mail["Subject"] == "Sam asked for access to a blocked site"
-    body = text_of(mail)
+    body = plain_text_of(mail)
     assert "16:00" in body and "Sam's phone" in body
     assert "https://filterd.home.arpa/#access-requests" in body
     assert "harm0.example" not in body and "self-harm" not in body, "never the child's history"
@@ -303,7 +161,7 @@ def test_carers_get_access_requests_and_spent_limits_only_when_they_chose_them(m
     assert wait_for(lambda: len(home.mail_to("carer@home.example")) == 2, timeout=20)
     spent = home.mail_to("carer@home.example")[1]
     assert spent["Subject"] == "Sam's daily gaming time is used up"
-    assert "https://filterd.home.arpa/children/sam" in text_of(spent)
+    assert "https://filterd.home.arpa/children/sam" in plain_text_of(spent)
     home.filterd.stop()
     home.filterd.start(env=home.env)
     for _ in range(3):
@@ -323,11 +181,13 @@ def test_carers_get_access_requests_and_spent_limits_only_when_they_chose_them(m
     )
 
 
-def test_a_hand_edit_unblocking_self_harm_at_night_goes_at_once_naming_child_and_what(make_home):
+def test_a_hand_edit_unblocking_self_harm_at_night_goes_at_once_naming_child_and_what(
+    make_alerts_home,
+):
     """At 23:00, in quiet hours, someone edits the rules file by hand and unblocks self-harm
     for Sam: that goes to the DSL at once (like a self-harm alert), saying whose protection
     and what was loosened, not only 'the rules file was changed' the next morning."""
-    home = make_home("2026-11-23 23:00")
+    home = make_alerts_home("2026-11-23 23:00")
     rules = home.tmp_path / "rules.yaml"
     data = yaml.safe_load(rules.read_text())
     data.pop("end_of_rules", None)  # the guard line: with_end_line writes it again

@@ -1,4 +1,5 @@
-"""A real SMTP server process on loopback (aiosmtpd) that keeps each message as a .eml file.
+"""A real SMTP server process on loopback (aiosmtpd) that keeps each message as a .eml file,
+and the plain text of a message it received.
 
 Run as `python -m tests.support.mail_receiver PORT DIRECTORY`; tests use MailReceiver.
 """
@@ -83,6 +84,11 @@ class MailReceiver:
         for path in sorted(self.directory.glob("*.eml")):
             found.append(email.message_from_bytes(path.read_bytes(), policy=email.policy.default))
         return found
+
+
+def plain_text_of(message: EmailMessage) -> str:
+    """The plain-text part of a received message, as a mail client shows it."""
+    return message.get_body(("plain",)).get_content()
 
 
 if __name__ == "__main__":

@@ -43,7 +43,6 @@ NOT_YET_MOVED = {
     ("tests/test_unassigned_devices_browser.py", "tests.test_dashboard_forms_browser"),
     ("tests/test_unassigned_devices_browser.py", "tests.test_dashboard_forms_security"),
     # Alert and backup helpers: moving next.
-    ("tests/test_agreement_reviews.py", "tests.test_alerts_delivery"),
     ("tests/test_appliance_e2e.py", "tests.test_backup_restore"),
 }
 
