@@ -39,10 +39,10 @@ from selenium.webdriver.support.ui import Select
 
 from tests.support import netns
 from tests.support.chromium import chromium_in_namespace
+from tests.support.dashboard_app import app_on_settings_file, audit_trail_in
 from tests.support.filterd_process import stop_process, wait_for
 from tests.support.installer import INSTALL, a_debian_box
 from tests.support.upstream_process import ScriptedUpstream
-from tests.test_backup_restore import app_for, trail
 
 pytestmark = pytest.mark.skipif(netns.available() is not None, reason=str(netns.available()))
 
@@ -307,11 +307,11 @@ def test_the_installed_box_from_a_phone_then_backup_and_restore(running, tmp_pat
     )
     assert restored.returncode == 0, restored.stdout + restored.stderr
     assert [c["name"] for c in rules_of(second)["children"].values()] == ["Sam"]
-    before = trail(root / "var/lib/filterd-web/dashboard.db")
-    after = trail(second / "var/lib/filterd-web/dashboard.db")
+    before = audit_trail_in(root / "var/lib/filterd-web/dashboard.db")
+    after = audit_trail_in(second / "var/lib/filterd-web/dashboard.db")
     assert ("Jo", "user.add", "Jo") in before
     assert after[: len(before)] == before and after[-1][1] == "restored from backup"
-    client = app_for(second_config).test_client()
+    client = app_on_settings_file(second_config).test_client()
     signed_in = client.post("/login", data={"name": ADMIN, "password": PASSWORD})
     assert signed_in.status_code == 302, signed_in.get_data(as_text=True)
     assert "Sam" in client.get("/children/").get_data(as_text=True)

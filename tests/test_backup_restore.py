@@ -16,12 +16,17 @@ import pytest
 import yaml
 
 from dashboard.app import create_app
-from dashboard.data import audit
 from dashboard.data.db import connect
 from filterd.cli import main
 from filterd.config import load_config
 from filterd.rules.guards import with_end_line
-from tests.support.dashboard_app import PASSWORD, RULES, first_run_form
+from tests.support.dashboard_app import (
+    PASSWORD,
+    RULES,
+    app_on_settings_file,
+    audit_trail_in,
+    first_run_form,
+)
 
 STARTER = {"timezone": "Europe/London", "unknown_devices": "strict"}
 
@@ -45,32 +50,16 @@ def scratch_install(root: Path, rules: dict) -> Path:
     return config
 
 
-def app_for(config: Path):
-    from dashboard.settings import check_dashboard_section
-
-    app = create_app(load_config(config, check_dashboard_section))
-    app.testing = True
-    return app
-
-
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     """A home with two children, an administrator made at first run, and audit rows."""
     config = scratch_install(tmp_path / "box1", RULES)
-    app = app_for(config)
+    app = app_on_settings_file(config)
     client = app.test_client()
     assert client.post("/setup", data=first_run_form(app)).status_code == 302
     client.post("/logout", data={})
     assert client.post("/login", data={"name": "Jo", "password": PASSWORD}).status_code == 302
     return config
-
-
-def trail(dashboard_db: Path) -> list[tuple[str, str, str]]:
-    db = connect(dashboard_db)
-    try:
-        return [(e.user, e.action, e.target) for e in audit.recent(db)[::-1]]
-    finally:
-        db.close()
 
 
 def test_backup_then_restore_into_a_second_install(home: Path, tmp_path: Path, capsys) -> None:
@@ -82,7 +71,7 @@ def test_backup_then_restore_into_a_second_install(home: Path, tmp_path: Path, c
     assert names[0] == "manifest.json"
     assert {"filterd.yaml", "rules.yaml", "dashboard.db"} <= set(manifest["members"])
     assert manifest["format"] == 1 and manifest["schemas"]["dashboard"] >= 1
-    before = trail(tmp_path / "box1" / "web" / "dashboard.db")
+    before = audit_trail_in(tmp_path / "box1" / "web" / "dashboard.db")
     assert before, "the first run and the login wrote audit rows"
 
     second = scratch_install(tmp_path / "box2", STARTER)
@@ -99,10 +88,10 @@ def test_backup_then_restore_into_a_second_install(home: Path, tmp_path: Path, c
     assert set(restored["children"]) == {"sam", "alex"}
     # the restored settings keep the second install's own file locations
     assert load_config(second).rules == tmp_path / "box2" / "rules.yaml"
-    after = trail(tmp_path / "box2" / "web" / "dashboard.db")
+    after = audit_trail_in(tmp_path / "box2" / "web" / "dashboard.db")
     assert after[: len(before)] == before
     assert after[-1][1] == "restored from backup"
-    client = app_for(second).test_client()
+    client = app_on_settings_file(second).test_client()
     assert client.post("/login", data={"name": "Jo", "password": PASSWORD}).status_code == 302
     assert "Sam" in client.get("/children/").get_data(as_text=True)
 
@@ -215,7 +204,7 @@ def test_dashboard_download_is_for_administrators_and_audited(home: Path, tmp_pa
     unpacked.mkdir()
     manifest = read_checked(saved, unpacked)
     assert "filterd.db" not in manifest["members"]  # the query log stays on the box
-    users = trail(tmp_path / "box1" / "web" / "dashboard.db")
+    users = audit_trail_in(tmp_path / "box1" / "web" / "dashboard.db")
     assert users[-1][:2] == ("Jo", "backup.download")
     assert not any(action == "backup.download" for user, action, _ in users if user == "Carla")
 
@@ -263,7 +252,7 @@ def test_an_archive_from_the_release_before_schema_versions_is_migrated(
     finally:
         db.close()
     # (the fixture's audit entry is years old: the audit trail's retention prunes it)
-    assert trail(restored)[-1][:2] == ("filterd restore", "restored from backup")
+    assert audit_trail_in(restored)[-1][:2] == ("filterd restore", "restored from backup")
 
 
 def test_a_database_newer_than_its_manifest_says_is_refused(home: Path, tmp_path: Path, capsys):
@@ -358,10 +347,12 @@ def test_a_restore_onto_a_new_box_keeps_its_addresses_comments_and_ends_the_setu
     here["dashboard"]["allowed_hosts"] = ["localhost", "filterd.home.arpa", "192.168.1.9"]
     second.write_text(yaml.safe_dump(here))
     second_db = tmp_path / "box2" / "web" / "dashboard.db"
-    app_for(second)  # the dashboard's first start on the new box makes its set-up code
+    app_on_settings_file(second)  # the dashboard's first start on the new box makes its set-up code
     assert (second_db.parent / "setup-code").exists()
     refused = "This address is not one the dashboard answers to"
-    before = app_for(second).test_client().get("/login", headers={"Host": "192.168.1.9"})
+    before = (
+        app_on_settings_file(second).test_client().get("/login", headers={"Host": "192.168.1.9"})
+    )
     assert before.status_code != 400 and refused not in before.get_data(as_text=True)
 
     assert main(["restore", str(archive), "--config", str(second), "--force"]) == 0
@@ -377,6 +368,8 @@ def test_a_restore_onto_a_new_box_keeps_its_addresses_comments_and_ends_the_setu
         "filterd.home.arpa",
         "192.168.1.9",
     ]
-    after = app_for(second).test_client().get("/login", headers={"Host": "192.168.1.9"})
+    after = (
+        app_on_settings_file(second).test_client().get("/login", headers={"Host": "192.168.1.9"})
+    )
     assert after.status_code == 200 and refused not in after.get_data(as_text=True)
     assert not (second_db.parent / "setup-code").exists()

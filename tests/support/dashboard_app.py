@@ -13,7 +13,8 @@ import yaml
 from dashboard.app import create_app
 from dashboard.data import accounts, audit, setup_code
 from dashboard.data.db import connect
-from filterd.config import parse_config
+from dashboard.settings import check_dashboard_section
+from filterd.config import load_config, parse_config
 from filterd.rules.guards import with_end_line
 
 PASSWORD = "correct horse battery"
@@ -53,6 +54,14 @@ def make_app(
     return app
 
 
+def app_on_settings_file(config_path: Path):
+    """The dashboard on an installed home's settings file, loaded as `filterd dashboard
+    --config FILE` loads it (tests of install, backup and restore)."""
+    app = create_app(load_config(config_path, check_dashboard_section))
+    app.testing = True
+    return app
+
+
 def setup_code_of(app) -> str:
     """The one-time set-up code the app made on start (what `filterd setup-code` prints)."""
     return setup_code.read(app.extensions["dashboard"].settings.database)
@@ -73,6 +82,16 @@ def audit_trail(app) -> list[audit.AuditEntry]:
     db = connect(app.extensions["dashboard"].settings.database)
     try:
         return audit.recent(db)[::-1]
+    finally:
+        db.close()
+
+
+def audit_trail_in(dashboard_db: Path) -> list[tuple[str, str, str]]:
+    """(user, action, target) of each audit entry in a dashboard.db file, oldest first: the
+    trail a backup carries and a restore keeps, read with no app running."""
+    db = connect(dashboard_db)
+    try:
+        return [(e.user, e.action, e.target) for e in audit.recent(db)[::-1]]
     finally:
         db.close()
 

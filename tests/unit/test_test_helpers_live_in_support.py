@@ -42,8 +42,6 @@ NOT_YET_MOVED = {
     ("tests/test_practitioners.py", "tests.test_agreements"),
     ("tests/test_unassigned_devices_browser.py", "tests.test_dashboard_forms_browser"),
     ("tests/test_unassigned_devices_browser.py", "tests.test_dashboard_forms_security"),
-    # Alert and backup helpers: moving next.
-    ("tests/test_appliance_e2e.py", "tests.test_backup_restore"),
 }
 
 
