@@ -6,6 +6,8 @@ import re
 
 import yaml
 
+from tests.support.filterd_db import query_row, write_query_log
+
 
 def csrf(client) -> str:
     return client.get("/api/session").get_json()["csrf"]
@@ -88,12 +90,13 @@ def test_the_audit_trail_is_for_safeguarding_leads_and_administrators(signed_in)
 def test_the_review_queue_and_a_review_through_the_api(tmp_path, signed_in):
     import time
 
-    from tests.test_dashboard_review import row, write_log
-
     now = time.time()
-    ids = write_log(
+    ids = write_query_log(
         tmp_path,
-        [row(now - 60, "games.example"), row(now - 30, "harm.example", categories="self_harm")],
+        [
+            query_row(now - 60, "games.example"),
+            query_row(now - 30, "harm.example", categories="self_harm"),
+        ],
     )
     assert signed_in("Cara", "carer").get("/api/blocked").status_code == 403
     lead = signed_in("Dee", "safeguarding_lead")
@@ -142,9 +145,7 @@ def test_a_carer_assigns_a_device_through_the_api(tmp_path, signed_in):
 def test_the_blocked_api_refuses_a_filter_it_does_not_know_instead_of_guessing(tmp_path, signed_in):
     import time
 
-    from tests.test_dashboard_review import row, write_log
-
-    write_log(tmp_path, [row(time.time() - 60, "games.example")])
+    write_query_log(tmp_path, [query_row(time.time() - 60, "games.example")])
     lead = signed_in("Dee", "safeguarding_lead")
     for query, key in (
         ("range=%00", "range"),

@@ -15,19 +15,13 @@ from dashboard.data.db import connect
 from dashboard.data.export import safe_cell
 from filterd.db.read import FilterdReader
 from tests.support.dashboard_app import csrf_of, logged_in, make_app
-from tests.support.filterd_db import LONG_AGO, query_row, write_queries, write_status
+from tests.support.filterd_db import LONG_AGO, query_row, write_query_log
 
 NOW = time.time()
 EVIL_NAME = "=cmd|' /C calc'!A0.example"
 
 
 row = query_row
-
-
-def write_log(tmp_path, rows):
-    """filterd.db as filterd's writers make it, with these rows; returns their ids in order."""
-    write_status(tmp_path / "filterd.db", "rules", {"ok": True, "problems": []})
-    return write_queries(tmp_path / "filterd.db", rows)
 
 
 def ids_on(page: str) -> list[int]:
@@ -40,7 +34,7 @@ def ids_on(page: str) -> list[int]:
 )
 @pytest.mark.parametrize("path", ["/blocked/", "/audit/", "/blocked/export.csv"])
 def test_only_review_and_audit_roles_open_the_pages(tmp_path, role, status, path, signed_in):
-    write_log(tmp_path, [row(NOW - 60, "games.example")])
+    write_query_log(tmp_path, [row(NOW - 60, "games.example")])
     client = signed_in("Pat", role)
     assert client.get(path).status_code == status
 
@@ -57,7 +51,7 @@ def test_the_pages_work_before_filterd_has_written_a_log(signed_in):
 
 
 def test_carers_cannot_post_a_review(dashboard_app, tmp_path, signed_in):
-    (query_id,) = write_log(tmp_path, [row(NOW - 60, "games.example")])
+    (query_id,) = write_query_log(tmp_path, [row(NOW - 60, "games.example")])
     client = signed_in("Cam", "carer")
     response = client.post(
         "/blocked/review",
@@ -70,7 +64,7 @@ def test_carers_cannot_post_a_review(dashboard_app, tmp_path, signed_in):
 
 
 def test_high_risk_comes_first_then_newest_and_only_blocked_answers(tmp_path, signed_in):
-    ids = write_log(
+    ids = write_query_log(
         tmp_path,
         [
             row(NOW - 30, "newest-game.example", categories="gaming"),
@@ -91,7 +85,7 @@ def test_high_risk_comes_first_then_newest_and_only_blocked_answers(tmp_path, si
 
 def test_filters_by_child_device_category_and_time(tmp_path):
     app = make_app(tmp_path, retention_days=60)
-    ids = write_log(
+    ids = write_query_log(
         tmp_path,
         [
             row(NOW - 60, "a.example", child="sam", categories="gaming"),
@@ -117,7 +111,7 @@ def test_filters_by_child_device_category_and_time(tmp_path):
 
 
 def test_pages_of_a_hundred(tmp_path, signed_in):
-    write_log(tmp_path, [row(NOW - i, f"n{i}.example") for i in range(1, 151)])
+    write_query_log(tmp_path, [row(NOW - i, f"n{i}.example") for i in range(1, 151)])
     client = signed_in("Lee", "safeguarding_lead")
     first = client.get("/blocked/").get_data(as_text=True)
     second = client.get("/blocked/?page=2").get_data(as_text=True)
@@ -126,7 +120,7 @@ def test_pages_of_a_hundred(tmp_path, signed_in):
 
 
 def test_a_review_is_stored_shown_and_audited(tmp_path, signed_in):
-    ids = write_log(
+    ids = write_query_log(
         tmp_path,
         [
             row(NOW - 60, "self-harm.example", categories="self_harm"),
@@ -168,7 +162,7 @@ def test_a_review_is_stored_shown_and_audited(tmp_path, signed_in):
 
 
 def test_a_review_needs_a_real_outcome_and_a_blocked_request(dashboard_app, tmp_path, signed_in):
-    ids = write_log(
+    ids = write_query_log(
         tmp_path, [row(NOW - 60, "x.example"), row(NOW - 60, "ok.example", reason="forwarded")]
     )
     client = signed_in("Lee", "safeguarding_lead")
@@ -190,7 +184,7 @@ def test_a_review_needs_a_real_outcome_and_a_blocked_request(dashboard_app, tmp_
 
 
 def test_the_csv_export_is_formula_safe_and_audited(tmp_path, signed_in):
-    ids = write_log(
+    ids = write_query_log(
         tmp_path,
         [
             row(NOW - 60, EVIL_NAME, categories="adult"),
@@ -242,7 +236,7 @@ def test_cells_that_a_spreadsheet_would_run_are_quoted(value, cell):
 
 
 def test_a_device_supplied_name_is_escaped_in_the_page(tmp_path, signed_in):
-    write_log(tmp_path, [row(NOW - 60, "<script>alert(1)</script>.example")])
+    write_query_log(tmp_path, [row(NOW - 60, "<script>alert(1)</script>.example")])
     client = signed_in("Ann", "administrator")
     page = client.get("/blocked/").get_data(as_text=True)
     assert "<script>" not in page
@@ -257,7 +251,7 @@ def test_the_nav_has_the_new_links(signed_in):
 
 def test_the_log_is_read_through_an_index_never_a_scan_of_every_query(tmp_path):
     """The statements the production read API runs for a page, planned."""
-    write_log(tmp_path, [row(NOW - 60, "games.example")])
+    write_query_log(tmp_path, [row(NOW - 60, "games.example")])
     reader = FilterdReader(tmp_path / "filterd.db", LONG_AGO)
     ran: list[str] = []
     reader.db.set_trace_callback(ran.append)
@@ -284,7 +278,7 @@ def test_categories_read_the_same_on_the_review_page_as_in_alerts_and_the_audit_
 ):
     # One label per category (filterd.lists.categories.label_of): the review page wrote
     # "self harm" and "ai chat" where alerts said "self-harm" and the editor "AI chat".
-    write_log(tmp_path, [row(NOW - 60, "companion.example", categories="self_harm,ai_chat")])
+    write_query_log(tmp_path, [row(NOW - 60, "companion.example", categories="self_harm,ai_chat")])
     client = signed_in("Lee", "safeguarding_lead")
     page = client.get("/blocked/").get_data(as_text=True)
     assert "self-harm, AI chat" in page

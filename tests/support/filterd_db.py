@@ -43,6 +43,13 @@ def write_queries(path: Path, rows: Iterable[tuple]) -> list[int]:
     return ids
 
 
+def write_query_log(directory: Path, rows: Iterable[tuple]) -> list[int]:
+    """directory/filterd.db as the dashboard finds it on a working box: the rules status good
+    and these query-log rows (`query_row`); their ids, in order."""
+    write_status(directory / "filterd.db", "rules", {"ok": True, "problems": []})
+    return write_queries(directory / "filterd.db", rows)
+
+
 def write_usage(path: Path, rows: Iterable[tuple]) -> None:
     """(day, child, category, minutes) rows, written as filterd's usage tracker writes them."""
     state = UsageStatusDb(path, LONG_AGO)

@@ -20,7 +20,6 @@ NOT_YET_MOVED = {
     ("tests/test_block_page.py", "tests.test_dashboard_browser"),
     ("tests/test_child_page_https.py", "tests.test_block_page"),
     ("tests/test_dashboard_account_lifecycle.py", "tests.test_dashboard_accounts_security"),
-    ("tests/test_dashboard_api.py", "tests.test_dashboard_review"),
     ("tests/test_dashboard_apps.py", "tests.test_dashboard_children_devices"),
     ("tests/test_dashboard_apps_browser.py", "tests.test_dashboard_browser"),
     ("tests/test_dashboard_browser.py", "tests.test_child_profiles"),
