@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.support.alerts_home import AlertsHome
+from tests.support.block_page_box import BlockPageBox, running_block_page_box
 from tests.support.filterd_process import FilterdProcess
 from tests.support.list_server import ListFiles
 from tests.support.loopback_home import LoopbackHome, start_loopback_home
@@ -104,6 +105,16 @@ def make_alerts_home(
     yield make
     for home in made:
         home.stop()
+
+
+@pytest.fixture
+def block_page_box(
+    start_filterd: Callable[..., FilterdProcess], tmp_path: Path
+) -> Iterator[BlockPageBox]:
+    """filterd and the dashboard with its plain-HTTP listener, serving the block page and
+    /me to Sam's device at 127.0.0.1 (tests/support/block_page_box.py)."""
+    with running_block_page_box(start_filterd, tmp_path) as box:
+        yield box
 
 
 @pytest.fixture

@@ -15,32 +15,24 @@ import time
 import urllib.parse
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
-from dnslib import DNSRecord
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
-from filterd.rules.guards import with_end_line
 from tests.support.axe import axe_violations
+from tests.support.block_page_box import ALEX, SAM, BlockPageBox
 from tests.support.chromium import start_chromium
-from tests.support.dashboard_process import DashboardProcess
-from tests.support.dns_client import addresses, make_query, udp_exchange
-from tests.support.filterd_process import FilterdProcess, free_port, wait_for
-from tests.support.lists import write_lists
+from tests.support.dns_client import addresses
+from tests.support.filterd_process import wait_for
 from tests.test_dashboard_browser import (
     CHROMEDRIVER,
     CHROMIUM,
     SCREENSHOTS,
     Stack,
-    start_dashboard,
 )
 
-SAM = "127.0.0.1"  # Chromium's source address: Sam's tablet
-ALEX = "127.0.0.3"
 VISITOR = "127.0.0.9"  # listed nowhere
 TZ = ZoneInfo("Europe/London")
 
@@ -48,106 +40,6 @@ pytestmark = pytest.mark.skipif(
     not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
     reason="needs Debian's chromium and chromium-driver (make system-deps)",
 )
-
-
-def rules(**sam: object) -> dict:
-    return {
-        "timezone": "Europe/London",
-        "unknown_devices": "household",
-        "children": {
-            "sam": {
-                "name": "Sam",
-                "age_band": "9_12",
-                "offline": [],
-                "blocked_answer": "block_page",
-                **sam,
-            },
-            "alex": {"name": "Alex", "age_band": "13_15", "offline": []},
-        },
-        "devices": [
-            {"ip": SAM, "name": "Sam's tablet", "owner": "sam"},
-            {"ip": ALEX, "name": "Alex's phone", "owner": "alex"},
-        ],
-    }
-
-
-class Box:
-    """filterd and the dashboard (with its plain-HTTP listener) on one config file."""
-
-    def __init__(self, filterd: FilterdProcess, dashboard: DashboardProcess, http_port: int):
-        self.filterd = filterd
-        self.dashboard = dashboard
-        self.http_port = http_port
-        self.rules_path = Path(filterd.config["rules"])
-        self.clock = self.rules_path.parent / "clock"
-
-    def write_rules(self, **sam: object) -> None:
-        self.rules_path.write_text(with_end_line(yaml.safe_dump(rules(**sam))))
-
-    def ask(self, name: str, source: str = SAM) -> DNSRecord:
-        raw = udp_exchange(
-            self.filterd.port, make_query(name, "A", edns=True).pack(), source=source
-        )
-        assert raw is not None, f"no answer from filterd to {source}"
-        return DNSRecord.parse(raw)
-
-    def blocked_and_logged(
-        self, name: str, reason: str, source: str = SAM, answer: str = SAM
-    ) -> None:
-        """filterd answers the name with the block page's address (the box, toward Sam; the
-        household's own lists answer in the household's style), and has logged why."""
-        reply = self.ask(name, source)
-        assert addresses(reply) == [answer], f"{name}: {addresses(reply)}"
-
-        def logged() -> bool:
-            with sqlite3.connect(self.filterd.db_path) as db:
-                try:
-                    row = db.execute(
-                        "SELECT reason FROM queries WHERE name = ? AND client = ?"
-                        " ORDER BY id DESC LIMIT 1",
-                        (name, source),
-                    ).fetchone()
-                except sqlite3.OperationalError:
-                    return False
-            return row is not None and row[0] == reason
-
-        assert wait_for(logged, 10), f"{name} not logged as {reason}"
-
-    def post(self, name: str, source: str, message: str, origin: str | None = None) -> int:
-        """A request for access from `source` for `name`; the status answered."""
-        connection = http.client.HTTPConnection(
-            "127.0.0.1", self.http_port, timeout=5, source_address=(source, 0)
-        )
-        body = urllib.parse.urlencode({"message": message})
-        headers = {"Host": name, "Content-Type": "application/x-www-form-urlencoded"}
-        if origin is not None:
-            headers["Origin"] = origin
-        try:
-            connection.request("POST", "/", body=body, headers=headers)
-            return connection.getresponse().status
-        finally:
-            connection.close()
-
-    def requests_stored(self) -> list[tuple]:
-        with sqlite3.connect(self.filterd.config["dashboard"]["database"]) as db:
-            return db.execute(
-                "SELECT child, device, site, message, state, answer FROM access_requests"
-                " ORDER BY id"
-            ).fetchall()
-
-    def visit(self, name: str, source: str, path: str = "/watch?v=1") -> str:
-        """The page plain HTTP gives `source` for a blocked `name` (Host header)."""
-        connection = http.client.HTTPConnection(
-            "127.0.0.1", self.http_port, timeout=5, source_address=(source, 0)
-        )
-        try:
-            connection.request("GET", path, headers={"Host": name})
-            response = connection.getresponse()
-            assert response.status == 200
-            assert response.getheader("Cache-Control") == "no-store"
-            return response.read().decode()
-        finally:
-            connection.close()
 
 
 @pytest.fixture(scope="module")
@@ -161,43 +53,6 @@ def phone() -> Iterator[webdriver.Chrome]:
     )
     yield driver
     driver.quit()
-
-
-@pytest.fixture
-def box(start_filterd, tmp_path: Path) -> Iterator[Box]:
-    rules_path = tmp_path / "rules.yaml"
-    rules_path.write_text(with_end_line(yaml.safe_dump(rules())))
-    shipped = write_lists(
-        tmp_path / "shipped",
-        self_harm=["harm.example"],
-        eating_disorders=["thin.example"],
-        gaming=["games.example"],
-        social=["social.example"],
-        illegal=["forbidden.example"],
-    )
-    clock = tmp_path / "clock"
-    clock.write_text("0")
-    listen, http_port = f"127.0.0.1:{free_port()}", free_port()
-    filterd = start_filterd(
-        env={"FILTERD_CLOCK_FILE": str(clock)},
-        rules=str(rules_path),
-        dashboard={
-            "listen": listen,
-            "http_listen": f"127.0.0.1:{http_port}",
-            "database": str(tmp_path / "dashboard.db"),
-            "allowed_hosts": ["127.0.0.1", "localhost", "filterd.home.arpa"],
-        },
-        lists_update={
-            "directory": str(tmp_path / "lists"),
-            "shipped": str(shipped),
-            "refresh_hours": 0,
-        },
-    )
-    dashboard = start_dashboard(filterd, listen, tmp_path)
-    try:
-        yield Box(filterd, dashboard, http_port)
-    finally:
-        dashboard.stop()
 
 
 def helpline_names(browser) -> list[str]:
@@ -221,9 +76,11 @@ def check_phone(browser, name: str, scope: str = "body") -> None:
     assert browser.save_screenshot(str(SCREENSHOTS / f"{name}-phone-390.png"))
 
 
-def test_a_childs_blocked_site_explains_why_and_offers_the_right_helplines(box: Box, phone):
-    box.blocked_and_logged("harm.example", "blocked")
-    phone.get(f"http://harm.example:{box.http_port}/some/page")
+def test_a_childs_blocked_site_explains_why_and_offers_the_right_helplines(
+    block_page_box: BlockPageBox, phone
+):
+    block_page_box.blocked_and_logged("harm.example", "blocked")
+    phone.get(f"http://harm.example:{block_page_box.http_port}/some/page")
     assert phone.find_element(By.TAG_NAME, "h1").text == "This site is blocked on this Wi-Fi"
     reason = phone.find_element(By.ID, "reason").text
     assert "hurting yourself" in reason
@@ -233,20 +90,22 @@ def test_a_childs_blocked_site_explains_why_and_offers_the_right_helplines(box: 
     assert "Sam" not in page.replace("Samaritans", "") and "Alex" not in page  # no names
     check_phone(phone, "block-page-self-harm")
 
-    box.blocked_and_logged("thin.example", "blocked")
-    phone.get(f"http://thin.example:{box.http_port}/")
+    block_page_box.blocked_and_logged("thin.example", "blocked")
+    phone.get(f"http://thin.example:{block_page_box.http_port}/")
     assert "eating" in phone.find_element(By.ID, "reason").text
     assert helpline_names(phone) == ["Childline", "Beat Youthline"]
 
 
-def test_bedtime_a_spent_limit_and_a_pause_are_each_said_in_plain_words(box: Box, phone):
+def test_bedtime_a_spent_limit_and_a_pause_are_each_said_in_plain_words(
+    block_page_box: BlockPageBox, phone
+):
     now = datetime.now(TZ)
     start, end = now - timedelta(hours=1), now + timedelta(hours=1)
     bedtime = {"days": "every_day", "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
-    box.write_rules(offline=[bedtime])
+    block_page_box.write_rules(offline=[bedtime])
     time.sleep(2.5)  # filterd applies a rules file within 2 s
-    box.blocked_and_logged("social.example", "offline")
-    phone.get(f"http://social.example:{box.http_port}/")
+    block_page_box.blocked_and_logged("social.example", "offline")
+    phone.get(f"http://social.example:{block_page_box.http_port}/")
     reason = phone.find_element(By.ID, "reason").text
     assert reason == (
         f"It is bedtime, so the internet is off on this device until {end:%H:%M}. Sleep well!"
@@ -254,63 +113,63 @@ def test_bedtime_a_spent_limit_and_a_pause_are_each_said_in_plain_words(box: Box
     assert helpline_names(phone) == ["Childline"]  # bedtime: Childline, always there
     check_phone(phone, "block-page-bedtime")
 
-    box.write_rules(limits={"gaming": 0})
+    block_page_box.write_rules(limits={"gaming": 0})
     time.sleep(2.5)
-    box.blocked_and_logged("games.example", "limit")
-    phone.get(f"http://games.example:{box.http_port}/")
+    block_page_box.blocked_and_logged("games.example", "limit")
+    phone.get(f"http://games.example:{block_page_box.http_port}/")
     assert phone.find_element(By.ID, "reason").text == (
         "You have used up today's time for games. It comes back tomorrow."
     )
 
     until = datetime.now(TZ) + timedelta(minutes=45)
     pause = {"kind": "pause", "until": until.isoformat(timespec="seconds")}
-    box.write_rules(overrides=[pause])
+    block_page_box.write_rules(overrides=[pause])
     time.sleep(2.5)
-    box.blocked_and_logged("games.example", "paused")
-    phone.get(f"http://games.example:{box.http_port}/")
+    block_page_box.blocked_and_logged("games.example", "paused")
+    phone.get(f"http://games.example:{block_page_box.http_port}/")
     assert phone.find_element(By.ID, "reason").text == (
         "A grown-up who looks after you has paused the internet on this device until "
         f"{until:%H:%M}."
     )
 
 
-def test_a_visitor_device_sees_only_the_general_page(box: Box):
-    box.blocked_and_logged("harm.example", "blocked")  # Sam's block is in the log...
-    page = box.visit("harm.example", VISITOR)  # ...a visitor asking for the same name
+def test_a_visitor_device_sees_only_the_general_page(block_page_box: BlockPageBox):
+    block_page_box.blocked_and_logged("harm.example", "blocked")  # Sam's block is in the log...
+    page = block_page_box.visit("harm.example", VISITOR)  # ...a visitor asking for the same name
     assert "This site is blocked on this Wi-Fi" in page
     assert "chosen to block this site on their Wi-Fi" in page
     assert "hurting yourself" not in page and "Samaritans" not in page
     assert "Childline" in page and "Sam" not in page
     # Alex's device: Alex's own rules do not block social sites, so the page there says
     # nothing of why Sam's block was made.
-    box.blocked_and_logged("social.example", "blocked")
-    sams = box.visit("social.example", SAM)
-    alex = box.visit("social.example", ALEX)
+    block_page_box.blocked_and_logged("social.example", "blocked")
+    sams = block_page_box.visit("social.example", SAM)
+    alex = block_page_box.visit("social.example", ALEX)
     assert "This site is blocked because" in sams
     assert "This site is blocked because" not in alex
 
 
-def test_the_page_is_right_on_the_first_request_after_the_dns_answer(box: Box):
+def test_the_page_is_right_on_the_first_request_after_the_dns_answer(block_page_box: BlockPageBox):
     """The browser asks for the page the moment DNS answers, before filterd's log row for the
     block is written: the page still says why, shows the right helplines and the ask form."""
     for n in range(8):
         name = f"fresh{n}.harm.example"  # never asked before: no log row can be there yet
-        assert addresses(box.ask(name)) == [SAM]
-        page = box.visit(name, SAM, "/")
+        assert addresses(block_page_box.ask(name)) == [SAM]
+        page = block_page_box.visit(name, SAM, "/")
         assert "hurting yourself" in page, name
         assert "Samaritans" in page and "Papyrus" in page and "Childline" in page, name
         assert '<form method="post">' in page, name
 
 
-def test_markup_in_the_host_header_is_never_shown_as_markup(box: Box):
-    page = box.visit("<script>alert(1)</script>.example", VISITOR)
+def test_markup_in_the_host_header_is_never_shown_as_markup(block_page_box: BlockPageBox):
+    page = block_page_box.visit("<script>alert(1)</script>.example", VISITOR)
     assert "<script>" not in page and "alert(1)" not in page
 
 
-def test_the_dashboards_own_name_still_goes_to_https(box: Box):
+def test_the_dashboards_own_name_still_goes_to_https(block_page_box: BlockPageBox):
     # The fully qualified name (a trailing dot), in any case, is the same name.
     for host in ("filterd.home.arpa", "filterd.home.arpa.", "FilterD.Home.ARPA."):
-        connection = http.client.HTTPConnection("127.0.0.1", box.http_port, timeout=5)
+        connection = http.client.HTTPConnection("127.0.0.1", block_page_box.http_port, timeout=5)
         connection.request("GET", "/", headers={"Host": host})
         response = connection.getresponse()
         assert response.status == 308, host
@@ -322,27 +181,29 @@ def test_block_page_style_needs_no_address_typed_by_hand():
     """The box's address toward a client is the one the client reached it on."""
     from filterd.dns.block_answers import BoxAddress
 
-    box = BoxAddress()
-    assert box.toward("127.0.0.1") == socket.inet_aton("127.0.0.1")
-    assert box.toward("not an address") is None
+    block_page_box = BoxAddress()
+    assert block_page_box.toward("127.0.0.1") == socket.inet_aton("127.0.0.1")
+    assert block_page_box.toward("not an address") is None
 
 
-def test_a_child_asks_a_carer_allows_30_minutes_and_it_ends_by_itself(box: Box, phone):
-    box.blocked_and_logged("social.example", "blocked")
-    phone.get(f"http://social.example:{box.http_port}/")
+def test_a_child_asks_a_carer_allows_30_minutes_and_it_ends_by_itself(
+    block_page_box: BlockPageBox, phone
+):
+    block_page_box.blocked_and_logged("social.example", "blocked")
+    phone.get(f"http://social.example:{block_page_box.http_port}/")
     phone.find_element(By.ID, "message").send_keys("<b>homework</b> project")
     check_phone(phone, "block-page-ask")
     phone.find_element(By.XPATH, "//button[.='Ask for access']").click()
     assert wait_for(lambda: phone.find_elements(By.ID, "asked"), 5)
-    assert box.requests_stored() == [
+    assert block_page_box.requests_stored() == [
         ("sam", "Sam's tablet", "social.example", "<b>homework</b> project", "waiting", "")
     ]
-    event_log = sqlite3.connect(box.filterd.db_path)
+    event_log = sqlite3.connect(block_page_box.filterd.db_path)
     kinds = [row[0] for row in event_log.execute("SELECT kind FROM events")]
     event_log.close()
     assert "access.requested" in kinds
 
-    carer = Stack(box.filterd, box.dashboard, phone)
+    carer = Stack(block_page_box.filterd, block_page_box.dashboard, phone)
     carer.add_user("jo", "carer")
     carer.log_in("jo")
     request = phone.find_element(By.CSS_SELECTOR, "#access-requests li")
@@ -354,37 +215,47 @@ def test_a_child_asks_a_carer_allows_30_minutes_and_it_ends_by_itself(box: Box, 
     assert "Allowed for 30 minutes" in phone.find_element(By.CSS_SELECTOR, ".flash.ok").text
 
     def resolves() -> bool:
-        return addresses(box.ask("social.example")) not in ([SAM], [])
+        return addresses(block_page_box.ask("social.example")) not in ([SAM], [])
 
     assert wait_for(resolves, 2), "the approval did not reach DNS within 2 s"
-    assert box.requests_stored()[0][4] == "approved"
-    with sqlite3.connect(box.filterd.config["dashboard"]["database"]) as db:
+    assert block_page_box.requests_stored()[0][4] == "approved"
+    with sqlite3.connect(block_page_box.filterd.config["dashboard"]["database"]) as db:
         actions = [row[0] for row in db.execute("SELECT action FROM audit")]
     assert "access.approve" in actions
 
-    box.clock.write_text(str(31 * 60))  # 31 minutes later, for filterd
-    assert wait_for(lambda: addresses(box.ask("social.example")) == [SAM], 3)
+    block_page_box.clock.write_text(str(31 * 60))  # 31 minutes later, for filterd
+    assert wait_for(lambda: addresses(block_page_box.ask("social.example")) == [SAM], 3)
 
 
-def test_requests_are_capped_per_device_and_never_for_illegal_content_or_visitors(box: Box):
-    box.blocked_and_logged("social.example", "blocked")
-    assert box.post("social.example", SAM, "x" * 201) == 400  # too long: nothing stored
-    assert box.post("social.example", SAM, "please", origin="http://evil.example") == 403
-    assert [box.post("social.example", SAM, f"try {n}") for n in range(4)] == [303] * 3 + [429]
-    assert len(box.requests_stored()) == 3
+def test_requests_are_capped_per_device_and_never_for_illegal_content_or_visitors(
+    block_page_box: BlockPageBox,
+):
+    block_page_box.blocked_and_logged("social.example", "blocked")
+    assert block_page_box.post("social.example", SAM, "x" * 201) == 400  # too long: nothing stored
+    assert block_page_box.post("social.example", SAM, "please", origin="http://evil.example") == 403
+    assert [block_page_box.post("social.example", SAM, f"try {n}") for n in range(4)] == [
+        303
+    ] * 3 + [429]
+    assert len(block_page_box.requests_stored()) == 3
 
-    box.blocked_and_logged("forbidden.example", "blocked", answer="0.0.0.0")  # illegal tier
-    assert "Ask for access" not in box.visit("forbidden.example", SAM)
-    assert box.post("forbidden.example", SAM, "please") == 403
-    assert box.post("harm.example", VISITOR, "please") == 403  # a visitor: no carer to ask
-    assert len(box.requests_stored()) == 3
+    block_page_box.blocked_and_logged(
+        "forbidden.example", "blocked", answer="0.0.0.0"
+    )  # illegal tier
+    assert "Ask for access" not in block_page_box.visit("forbidden.example", SAM)
+    assert block_page_box.post("forbidden.example", SAM, "please") == 403
+    assert (
+        block_page_box.post("harm.example", VISITOR, "please") == 403
+    )  # a visitor: no carer to ask
+    assert len(block_page_box.requests_stored()) == 3
 
 
-def test_the_childs_own_page_says_what_applies_and_shows_a_declined_note(box: Box, phone):
-    box.write_rules(limits={"overall": 60, "gaming": 30})
+def test_the_childs_own_page_says_what_applies_and_shows_a_declined_note(
+    block_page_box: BlockPageBox, phone
+):
+    block_page_box.write_rules(limits={"overall": 60, "gaming": 30})
     time.sleep(2.5)
-    box.blocked_and_logged("social.example", "blocked")
-    me = f"http://filterd.home.arpa:{box.http_port}/me"
+    block_page_box.blocked_and_logged("social.example", "blocked")
+    me = f"http://filterd.home.arpa:{block_page_box.http_port}/me"
     phone.get(me)
     lines = phone.find_element(By.ID, "now").text
     assert "Time online today: 0 of 60 minutes" in lines
@@ -399,7 +270,7 @@ def test_the_childs_own_page_says_what_applies_and_shows_a_declined_note(box: Bo
     assert "Waiting for an answer" in phone.find_element(By.ID, "requests").text
     check_phone(phone, "child-own-page")
 
-    carer = Stack(box.filterd, box.dashboard, phone)
+    carer = Stack(block_page_box.filterd, block_page_box.dashboard, phone)
     carer.add_user("jo", "carer")
     carer.log_in("jo")
     request = phone.find_element(By.CSS_SELECTOR, "#access-requests li")
@@ -412,39 +283,39 @@ def test_the_childs_own_page_says_what_applies_and_shows_a_declined_note(box: Bo
     phone.get(me)
     answer = phone.find_element(By.ID, "requests").text
     assert "social.example" in answer and "No. The grown-up said: Ask me after tea" in answer
-    assert addresses(box.ask("social.example")) == [SAM]  # still blocked
+    assert addresses(block_page_box.ask("social.example")) == [SAM]  # still blocked
 
     # A site filterd did not block for this device cannot be asked for from here.
     phone.find_element(By.ID, "site").send_keys("never-blocked.example")
     phone.find_element(By.XPATH, "//button[.='Ask for access']").click()
     assert wait_for(lambda: phone.find_elements(By.ID, "ask-error"), 5)
-    assert len(box.requests_stored()) == 1
+    assert len(block_page_box.requests_stored()) == 1
 
 
-def test_a_visitor_sees_the_general_own_page(box: Box):
-    box.write_rules(limits={"overall": 60})
-    page = box.visit("filterd.home.arpa", VISITOR, "/me")
+def test_a_visitor_sees_the_general_own_page(block_page_box: BlockPageBox):
+    block_page_box.write_rules(limits={"overall": 60})
+    page = block_page_box.visit("filterd.home.arpa", VISITOR, "/me")
     assert "not set up as anyone" in page and "Childline" in page
     assert "Time online" not in page and "What you asked for" not in page
 
 
-def test_a_blocked_app_is_named_on_the_block_page(box: Box):
-    box.write_rules(services={"tiktok": "blocked"})
+def test_a_blocked_app_is_named_on_the_block_page(block_page_box: BlockPageBox):
+    block_page_box.write_rules(services={"tiktok": "blocked"})
     time.sleep(2.5)
-    box.blocked_and_logged("tiktok.com", "blocked")
-    page = box.visit("tiktok.com", SAM)
+    block_page_box.blocked_and_logged("tiktok.com", "blocked")
+    page = block_page_box.visit("tiktok.com", SAM)
     assert "TikTok is blocked for you on this Wi-Fi." in page
 
 
-def test_at_bedtime_asking_from_the_own_page_is_answered_kindly(box: Box):
+def test_at_bedtime_asking_from_the_own_page_is_answered_kindly(block_page_box: BlockPageBox):
     now = datetime.now(TZ)
     start, end = now - timedelta(hours=1), now + timedelta(hours=1)
     bedtime = {"days": "every_day", "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
-    box.write_rules(offline=[bedtime])
+    block_page_box.write_rules(offline=[bedtime])
     time.sleep(2.5)  # filterd applies a rules file within 2 s
-    box.blocked_and_logged("social.example", "offline")
+    block_page_box.blocked_and_logged("social.example", "offline")
     connection = http.client.HTTPConnection(
-        "127.0.0.1", box.http_port, timeout=5, source_address=(SAM, 0)
+        "127.0.0.1", block_page_box.http_port, timeout=5, source_address=(SAM, 0)
     )
     body = urllib.parse.urlencode({"site": "social.example", "message": "please"})
     headers = {"Host": "filterd.home.arpa", "Content-Type": "application/x-www-form-urlencoded"}
@@ -457,4 +328,4 @@ def test_at_bedtime_asking_from_the_own_page_is_answered_kindly(box: Box):
     assert response.status == 403
     assert "It is bedtime now" in page and "ask a grown-up who looks after you tomorrow" in page
     assert "cannot be asked for from here" not in page
-    assert box.requests_stored() == []
+    assert block_page_box.requests_stored() == []

@@ -20,21 +20,19 @@ from cryptography.hazmat.primitives import serialization
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
-from tests import test_block_page
+from tests.support.block_page_box import BlockPageBox
 from tests.support.chromium import CHROMEDRIVER, CHROMIUM, start_chromium
 from tests.support.filterd_process import wait_for
-from tests.test_block_page import Box
 
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
     reason="needs Debian's chromium and chromium-driver (make system-deps)",
 )
 NAME = "filterd.home.arpa"
-box = test_block_page.box  # the fixture: filterd and the dashboard with its plain-HTTP listener
 
 
-def https_port(box: Box) -> int:
-    return urlsplit(box.dashboard.url).port or 443
+def https_port(block_page_box: BlockPageBox) -> int:
+    return urlsplit(block_page_box.dashboard.url).port or 443
 
 
 def spki_hash(port: int) -> str:
@@ -49,12 +47,12 @@ def spki_hash(port: int) -> str:
 
 
 @pytest.fixture
-def tablet(box: Box) -> Iterator[webdriver.Chrome]:
+def tablet(block_page_box: BlockPageBox) -> Iterator[webdriver.Chrome]:
     """Sam's tablet: filterd.home.arpa is the box, port 443 its HTTPS and 80 its plain HTTP."""
-    port = https_port(box)
+    port = https_port(block_page_box)
     driver = start_chromium(
         f"--host-resolver-rules=MAP {NAME}:443 127.0.0.1:{port},"
-        f" MAP {NAME}:80 127.0.0.1:{box.http_port}",
+        f" MAP {NAME}:80 127.0.0.1:{block_page_box.http_port}",
         f"--ignore-certificate-errors-spki-list={spki_hash(port)}",
         phone=True,
     )
@@ -62,7 +60,7 @@ def tablet(box: Box) -> Iterator[webdriver.Chrome]:
     driver.quit()
 
 
-def test_after_hsts_the_childs_own_page_opens_over_https(box: Box, tablet):
+def test_after_hsts_the_childs_own_page_opens_over_https(block_page_box: BlockPageBox, tablet):
     tablet.get(f"https://{NAME}/login")
     assert "· filterd" in tablet.title, tablet.title  # the dashboard, which sent HSTS
     tablet.get(f"http://{NAME}/me")
@@ -73,23 +71,23 @@ def test_after_hsts_the_childs_own_page_opens_over_https(box: Box, tablet):
     assert "Childline" in main
 
     # Asking for a site blocked today works from there too (the form posts to https /me).
-    box.blocked_and_logged("social.example", "blocked")
+    block_page_box.blocked_and_logged("social.example", "blocked")
     tablet.find_element(By.ID, "site").send_keys("social.example")
     tablet.find_element(By.XPATH, "//button[.='Ask for access']").click()
     assert wait_for(lambda: "asked=1" in tablet.current_url, 5), tablet.current_url
     assert tablet.current_url.startswith(f"https://{NAME}/me")
     assert "Your request was sent" in tablet.find_element(By.ID, "asked").text
-    assert [r[2] for r in box.requests_stored()] == ["social.example"]
+    assert [r[2] for r in block_page_box.requests_stored()] == ["social.example"]
 
 
-def test_the_https_listener_serves_me_without_login_and_nothing_else(box: Box):
+def test_the_https_listener_serves_me_without_login_and_nothing_else(block_page_box: BlockPageBox):
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
 
     def get(path: str, host: str = NAME) -> tuple[int, str]:
         connection = http.client.HTTPSConnection(
-            "127.0.0.1", https_port(box), timeout=5, context=context
+            "127.0.0.1", https_port(block_page_box), timeout=5, context=context
         )
         try:
             connection.request("GET", path, headers={"Host": host})
