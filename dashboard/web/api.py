@@ -11,9 +11,9 @@ import functools
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Blueprint, abort, g, jsonify, request
+from flask import Blueprint, abort, g, jsonify, make_response, request
 
 from dashboard.actions import ActionError, Failure, child_leaving, quick
 from dashboard.actions import devices as device_actions
@@ -36,6 +36,7 @@ from dashboard.web.audit_log import page_number
 from dashboard.web.openapi import SPEC
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
+T = TypeVar("T")
 
 
 def api_requires(permission: Permission) -> Callable:
@@ -140,23 +141,24 @@ def _failed(err: ActionError):
     return jsonify(error=str(err)), err.failure.status
 
 
+def act(action: Callable[..., T], *args: Any) -> T:
+    """Run an action (dashboard.actions, shared with the pages) as the signed-in user; a
+    refusal ends the request with its JSON answer (_failed), so each endpoint only reads its
+    body and says what was done."""
+    try:
+        return action(current_dashboard(), g.user, *args)
+    except ActionError as err:
+        abort(make_response(*_failed(err)))
+
+
 @blueprint.post("/children/<child>/actions")
 @api_requires(Permission.EDIT_RULES)
 def child_action(child: str):
     body = json_body()
     action, until = str(body.get("action", "")), str(body.get("until", ""))
-    try:
-        done = quick.quick_action(
-            current_dashboard(),
-            g.user,
-            child,
-            action,
-            until,
-            str(body.get("version", "")),
-            datetime.now(UTC),
-        )
-    except ActionError as err:
-        return _failed(err)
+    done = act(
+        quick.quick_action, child, action, until, str(body.get("version", "")), datetime.now(UTC)
+    )
     return jsonify(ok=True, message=done.message, version=current_dashboard().rules.read().version)
 
 
@@ -166,18 +168,14 @@ def remove_child(child: str):
     """A child leaving the home: {confirm (their name), devices ("unassign" or "remove"),
     reason, version}. Their records are kept until each one's retention ends."""
     body = json_body()
-    try:
-        done = child_leaving.remove_child(
-            current_dashboard(),
-            g.user,
-            child,
-            str(body.get("confirm", "")),
-            str(body.get("devices", "")),
-            str(body.get("reason", ""))[:1000],
-            str(body.get("version", "")),
-        )
-    except ActionError as err:
-        return _field_failed(err)
+    done = act(
+        child_leaving.remove_child,
+        child,
+        str(body.get("confirm", "")),
+        str(body.get("devices", "")),
+        str(body.get("reason", ""))[:1000],
+        str(body.get("version", "")),
+    )
     return jsonify(ok=True, devices=done.devices, version=done.version)
 
 
@@ -187,17 +185,13 @@ def everyone_action():
     """Pause every child (`until`: 15, 30 or 60 minutes, or empty for until resumed) or
     resume every child."""
     body = json_body()
-    try:
-        message = quick.everyone(
-            current_dashboard(),
-            g.user,
-            str(body.get("action", "")),
-            str(body.get("until", "")),
-            str(body.get("version", "")),
-            datetime.now(UTC),
-        )
-    except ActionError as err:
-        return _failed(err)
+    message = act(
+        quick.everyone,
+        str(body.get("action", "")),
+        str(body.get("until", "")),
+        str(body.get("version", "")),
+        datetime.now(UTC),
+    )
     return jsonify(ok=True, message=message, version=current_dashboard().rules.read().version)
 
 
@@ -215,16 +209,9 @@ def save_rules():
     raw = body.get("rules")
     if not isinstance(raw, dict):
         return jsonify(error="expected {version, rules}"), 400
-    try:
-        version = rules_actions.save_rules(
-            current_dashboard(),
-            g.user,
-            raw,
-            str(body.get("version", "")),
-            str(body.get("reason", "")),
-        )
-    except ActionError as err:
-        return _failed(err)
+    version = act(
+        rules_actions.save_rules, raw, str(body.get("version", "")), str(body.get("reason", ""))
+    )
     return jsonify(ok=True, version=version)
 
 
@@ -250,30 +237,19 @@ def devices():
     return jsonify(version=snapshot.version, devices=[_device_json(d) for d in found])
 
 
-def _field_failed(err: ActionError):
-    """A refusal about one field: the field named beside the plain-words message."""
-    if err.field and err.failure is Failure.INVALID:
-        return jsonify(error=str(err), field=err.field), err.failure.status
-    return _failed(err)
-
-
 @blueprint.post("/devices")
 @api_requires(Permission.EDIT_RULES)
 def add_device():
     """List a device by hand: {address (MAC or IP), name, owner (a child id or "none"),
     version}."""
     body = json_body()
-    try:
-        device = device_actions.add_device(
-            current_dashboard(),
-            g.user,
-            str(body.get("address", "")),
-            str(body.get("name", "")),
-            str(body.get("owner", "")),
-            str(body.get("version", "")),
-        )
-    except ActionError as err:
-        return _field_failed(err)
+    device = act(
+        device_actions.add_device,
+        str(body.get("address", "")),
+        str(body.get("name", "")),
+        str(body.get("owner", "")),
+        str(body.get("version", "")),
+    )
     return (
         jsonify(ok=True, key=device.key, version=current_dashboard().rules.read().version),
         201,
@@ -286,16 +262,9 @@ def device_owner(key: str):
     """Assign a device to a child, to the household with owner "none", or mark it a
     visitor's with owner "visitor"."""
     body = json_body()
-    try:
-        done = device_actions.assign_device(
-            current_dashboard(),
-            g.user,
-            key,
-            str(body.get("owner", "")),
-            str(body.get("version", "")),
-        )
-    except ActionError as err:
-        return _field_failed(err)
+    done = act(
+        device_actions.assign_device, key, str(body.get("owner", "")), str(body.get("version", ""))
+    )
     return jsonify(ok=True, version=done.version)
 
 
@@ -303,16 +272,9 @@ def device_owner(key: str):
 @api_requires(Permission.EDIT_RULES)
 def device_name(key: str):
     body = json_body()
-    try:
-        version = device_actions.rename_device(
-            current_dashboard(),
-            g.user,
-            key,
-            str(body.get("name", "")),
-            str(body.get("version", "")),
-        )
-    except ActionError as err:
-        return _field_failed(err)
+    version = act(
+        device_actions.rename_device, key, str(body.get("name", "")), str(body.get("version", ""))
+    )
     return jsonify(ok=True, version=version)
 
 
@@ -320,12 +282,7 @@ def device_name(key: str):
 @api_requires(Permission.EDIT_RULES)
 def remove_device(key: str):
     body = json_body()
-    try:
-        version = device_actions.remove_device(
-            current_dashboard(), g.user, key, str(body.get("version", ""))
-        )
-    except ActionError as err:
-        return _failed(err)
+    version = act(device_actions.remove_device, key, str(body.get("version", "")))
     return jsonify(ok=True, version=version)
 
 
@@ -379,8 +336,5 @@ def review():
     outcome, note = body.get("outcome", ""), body.get("note", "")
     if not isinstance(outcome, str) or not isinstance(note, str):
         abort(400, "expected outcome and note as text")
-    try:
-        known = review_entries(current_dashboard(), g.user, ids, outcome, note)
-    except ActionError as err:
-        return _failed(err)
+    known = act(review_entries, ids, outcome, note)
     return jsonify(ok=True, reviewed=known)
