@@ -25,6 +25,7 @@ PEOPLE = (  # who took part: (key, their part)
     ("iro", "Independent reviewing officer"),
 )
 NAME_LIMIT = 100
+RISK_LIMIT = 400  # characters for each answer of the risk assessment but the first
 RISK = (  # the risk assessment the guidance asks for, each a short free text
     Field(
         "risk_level",
@@ -33,22 +34,23 @@ RISK = (  # the risk assessment the guidance asks for, each a short free text
         "Contextual safeguarding, exploitation, bullying, risk from family members,"
         " connected persons and peers.",
     ),
-    Field("why_device", "Why the parent or carer wants to buy the device", 400),
-    Field("other_children", "Other children living at the address", 400),
-    Field("current_use", "The child's current online use", 400),
-    Field(
-        "knowledge",
-        "Their online-safety knowledge and ability to keep safe or report",
-        400,
-    ),
-    Field("carer_relationship", "Their relationship with their carer", 400),
-    Field("age_appropriate", "Age-appropriate use", 400),
-    Field("carer_monitoring", "The carer's ability to monitor and knowledge of online safety", 400),
-    Field("parents_carers", "The relationship between parents and carers", 400),
-    Field(
-        "responsibility",
-        "Who is responsible for buying the device, the account on it and any loss or damage",
-        400,
+    *(
+        Field(key, label, RISK_LIMIT)
+        for key, label in (
+            ("why_device", "Why the parent or carer wants to buy the device"),
+            ("other_children", "Other children living at the address"),
+            ("current_use", "The child's current online use"),
+            ("knowledge", "Their online-safety knowledge and ability to keep safe or report"),
+            ("carer_relationship", "Their relationship with their carer"),
+            ("age_appropriate", "Age-appropriate use"),
+            ("carer_monitoring", "The carer's ability to monitor and knowledge of online safety"),
+            ("parents_carers", "The relationship between parents and carers"),
+            (
+                "responsibility",
+                "Who is responsible for buying the device, the account on it and any loss or"
+                " damage",
+            ),
+        )
     ),
 )
 CHILD_WORDS = (
