@@ -228,3 +228,39 @@ def test_the_api_adds_renames_and_removes_with_the_same_audit_and_plain_4xx(
     actions = [(e.user, e.action, e.target) for e in audit_trail(dashboard_app)]
     for action in ("device.add", "device.rename", "device.remove"):
         assert ("Cam", action, "192.168.1.23") in actions
+
+
+def test_a_device_known_only_by_its_address_is_the_one_assigned_renamed_and_removed(tmp_path):
+    """A games console listed by its address, and Sam's phone (listed by MAC) last seen at that
+    same address after the router moved it: each card's form changes its own device, never the
+    phone whose address happens to match."""
+    from tests.support.dashboard_app import logged_in, make_app
+
+    rules = {
+        "timezone": "Europe/London",
+        "children": {"sam": {"name": "Sam", "age_band": "9_12"}},
+        "devices": [
+            {"mac": PHONE, "name": "Sam's phone", "owner": "sam"},
+            {"ip": "192.168.1.30", "name": "Games console", "owner": "none"},
+        ],
+    }
+    carer = logged_in(make_app(tmp_path, rules), "Cam", "carer")
+    seen(tmp_path, PHONE, "192.168.1.30", "sams-phone")
+    page = carer.get("/devices/").get_data(as_text=True)
+    assert "Sam&#39;s phone" in card(page, PHONE) and "Games console" in card(page, "192.168.1.30")
+
+    done = post(carer, "/devices/assign", device="192.168.1.30", owner="sam")
+    assert done.status_code == 302
+    listed = {d.get("mac") or d["ip"]: d for d in rules_of(tmp_path)["devices"]}
+    assert listed["192.168.1.30"]["owner"] == "sam"  # the console is Sam's now
+    assert listed[PHONE]["owner"] == "sam" and listed[PHONE]["name"] == "Sam's phone"
+    assert audit_trail(carer.application)[-1].target == "192.168.1.30"
+
+    post(carer, "/devices/rename", device="192.168.1.30", name="Living-room console")
+    listed = {d.get("mac") or d["ip"]: d for d in rules_of(tmp_path)["devices"]}
+    assert listed["192.168.1.30"]["name"] == "Living-room console"
+    assert listed[PHONE]["name"] == "Sam's phone"
+
+    post(carer, "/devices/remove", device="192.168.1.30")
+    assert [d.get("mac") for d in rules_of(tmp_path)["devices"]] == [PHONE]
+    assert rules_of(tmp_path)["devices"][0]["owner"] == "sam"  # the phone stays filtered

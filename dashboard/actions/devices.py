@@ -56,10 +56,17 @@ def all_devices(dashboard: Any, raw: dict[str, Any]) -> list[SeenDevice]:
 
 
 def find_device(dashboard: Any, raw: dict[str, Any], key: str) -> SeenDevice:
-    """The device a page or the API names by MAC or address; NOT_FOUND otherwise."""
+    """The device a page or the API names: the one whose key (its MAC, else its address) it
+    is, else one last seen at that address; NOT_FOUND otherwise. The key comes first: a
+    device known only by its address must not be mistaken for another device that was
+    since given the same address (its form would change that device's entry instead)."""
     wanted = key.strip().lower().replace("-", ":")
-    for device in all_devices(dashboard, raw):
-        if wanted and wanted in (device.mac, device.address):
+    devices = all_devices(dashboard, raw) if wanted else []
+    for device in devices:
+        if device.key == wanted:
+            return device
+    for device in devices:
+        if wanted in (device.mac, device.address):
             return device
     raise ActionError(Failure.NOT_FOUND, "That device is not in the list any more.")
 
