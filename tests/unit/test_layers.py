@@ -28,14 +28,17 @@ def imports_of(module: str) -> set[str]:
     return found
 
 
-def reachable(start: str) -> set[str]:
-    """filterd and dashboard modules imported, directly or not, by `start`."""
+def reachable(start: str, *not_followed: str) -> set[str]:
+    """filterd and dashboard modules imported, directly or not, by `start` (the imports of
+    `not_followed` modules left out)."""
     seen, todo = set(), [start]
     while todo:
         module = todo.pop()
         if module in seen:
             continue
         seen.add(module)
+        if module in not_followed:
+            continue
         todo.extend(m for m in imports_of(module) if m.split(".")[0] in ("filterd", "dashboard"))
     return seen
 
@@ -53,6 +56,20 @@ def test_no_filterd_module_imports_the_dashboard_except_the_command_front_door()
 def test_the_daemon_and_its_config_never_reach_the_dashboard():
     for start in ("filterd.daemon", "filterd.config"):
         assert not {m for m in reachable(start) if m.startswith("dashboard")}, start
+
+
+def test_lists_and_rules_never_reach_the_policy_stage_that_reads_them():
+    """Policy reads the lists and the rules, so neither imports policy, directly or not: what
+    they share with it sits below both (filterd.dns.block_answers: how a blocked name is
+    answered; filterd.rules.safe_search_names: the engines' safe variants). filterd.config,
+    which gathers every package's settings (policy's box names among them), is not followed."""
+    for package in ("lists", "rules"):
+        for path in sorted((ROOT / "filterd" / package).glob("*.py")):
+            module = f"filterd.{package}.{path.stem}"
+            policy = {
+                m for m in reachable(module, "filterd.config") if m.startswith("filterd.policy")
+            }
+            assert not policy, f"{module} reaches {sorted(policy)}"
 
 
 def test_reading_the_config_does_not_load_the_server_or_the_chain():
