@@ -30,6 +30,7 @@ from filterd.lists.categories import mask_of
 from filterd.lists.store import ListStore
 from filterd.policy.policy_stage import PolicyStage
 from filterd.rules.child_state import ChildState
+from filterd.rules.identify import everyone_as
 from filterd.rules.parse import parse_rules
 from filterd.rules.safe_search_names import rewrites
 from filterd.rules.usage import UsageTracker
@@ -80,7 +81,7 @@ def _stage(rules_text: str, catalogue: Catalogue, answers: dict[bytes, Reply], c
         floor=mask_of(["illegal"]),
         answers=BlockAnswers("null_ip", 10, None, None),
     )
-    rules_service = SimpleNamespace(lookup=lambda client: state)
+    rules_service = SimpleNamespace(identify=everyone_as(state))
     clock = SimpleNamespace(time=time.time)
     below = lambda query: answers[query.qname]  # noqa: E731  (a cache hit)
     return PolicyStage(below, lists, rules_service, clock)  # type: ignore[arg-type]

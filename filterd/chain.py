@@ -108,11 +108,15 @@ def build_chain(
     # (loopback and this start's secret) for the log to skip (filterd.selftest.marker).
     inside: PacketStage = Parse(wire, serve_counters, clock, log.rejected, own_probe).__call__
     # Rate limit: before parsing, so a flood costs one bucket update per packet.
-    inside = RateLimit(inside, limiter, serve_counters, clock).__call__
+    limit = RateLimit(inside, limiter, serve_counters, clock)
     # Outsiders share one bucket (spoofed sources cannot reset anyone's limit), then learn
     # nothing but REFUSED.
     outside = RateLimit(
         RefuseOutsiders(serve_counters).__call__, limiter, serve_counters, clock, OUTSIDERS
     )
     # Access control first: filterd is never an open resolver.
-    return Chain(AccessControl(acl, inside, outside).__call__, upstream, own, below_policy)
+    admit = AccessControl(acl, limit.__call__, outside.__call__)
+    # With the limit off (queries_per_second: 0), insiders' packets go from access control
+    # to Parse, until a reload turns it on.
+    limit.left_out_while_off(admit)
+    return Chain(admit.__call__, upstream, own, below_policy)

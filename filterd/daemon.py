@@ -143,7 +143,6 @@ class Daemon:
             profiles.ProfileProbe(
                 self.chain.below_policy,
                 self.blocklists,
-                self.rules,
                 self.serve_counters,
                 self.clock,
             ),

@@ -84,20 +84,23 @@ class AnswerCache:
 
     def __init__(self, limits: CacheLimits) -> None:
         self.limits = limits
-        self._entries: OrderedDict[bytes, Entry] = OrderedDict()
+        # Read without a call by CacheStage on every query: emptied in place, never replaced.
+        self.entries: OrderedDict[bytes, Entry] = OrderedDict()
         self.bytes = 0
         self.hits = 0
         self.misses = 0
         self.evictions = 0
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self.entries)
 
     def get(self, key: bytes, now: int) -> Entry | None:
-        """A fresh entry, or None (counted as a miss). Expired entries stay for stale use."""
-        entry = self._entries.get(key)
+        """A fresh entry, or None (counted as a miss). Expired entries stay for stale use.
+
+        CacheStage does the same without the call (filterd.forward.cache_stage)."""
+        entry = self.entries.get(key)
         if entry is not None and now < entry.expires:
-            self._entries.move_to_end(key)
+            self.entries.move_to_end(key)
             self.hits += 1
             return entry
         self.misses += 1
@@ -105,17 +108,17 @@ class AnswerCache:
 
     def get_stale(self, key: bytes, now: int) -> Entry | None:
         """An expired entry still within the stale window, or None."""
-        entry = self._entries.get(key)
+        entry = self.entries.get(key)
         if entry is not None and now < entry.stale_until:
             return entry
         return None
 
     def put(self, key: bytes, entry: Entry) -> None:
-        old = self._entries.pop(key, None)
+        old = self.entries.pop(key, None)
         if old is not None:
             self.bytes -= old.size
         entry.size += len(key)
-        self._entries[key] = entry
+        self.entries[key] = entry
         self.bytes += entry.size
         self._shrink()
 
@@ -126,13 +129,13 @@ class AnswerCache:
 
     def _shrink(self) -> None:
         limits = self.limits
-        while self._entries and (
-            len(self._entries) > limits.max_entries or self.bytes > limits.max_bytes
+        while self.entries and (
+            len(self.entries) > limits.max_entries or self.bytes > limits.max_bytes
         ):
-            _, evicted = self._entries.popitem(last=False)
+            _, evicted = self.entries.popitem(last=False)
             self.bytes -= evicted.size
             self.evictions += 1
 
     def clear(self) -> None:
-        self._entries.clear()
+        self.entries.clear()
         self.bytes = 0

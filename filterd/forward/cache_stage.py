@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 MAX_INFLIGHT = 2000  # distinct upstream lookups at once, each holding a socket
 
+_CACHED = Reason.CACHED  # read once: an Enum member read from its class costs a call each time
+
 Fetch = Callable[[Query], Awaitable[Outcome | None]]
 
 
@@ -31,17 +33,24 @@ class CacheStage:
 
     def __init__(self, cache: AnswerCache, fetch: Fetch, clock: Clock) -> None:
         self.cache = cache
+        self.entries = cache.entries  # emptied in place by a reload, never replaced
         self.fetch = fetch
         self.clock = clock
         self._inflight: dict[bytes, asyncio.Future[Outcome | None]] = {}
 
     def __call__(self, query: Query) -> Reply | Awaitable[Reply]:
         now = int(query.received)
-        entry = self.cache.get(query.key, now)
-        if entry is not None:
+        # AnswerCache.get written out: a fresh entry is a hit (moved to the LRU's end and
+        # counted), anything else a miss; a call here would cost as much as the lookup.
+        key = query.key
+        entry = self.entries.get(key)
+        if entry is not None and now < entry.expires:
+            self.entries.move_to_end(key)
+            self.cache.hits += 1
             body = entry.patched if entry.patched_at == now else entry.body_at(now)
             wire = build_answer(query, entry.rcode, entry.upstream_flags, entry.counts, body)
-            return new_tuple(Reply, (wire, entry.rcode, Reason.CACHED, True, 0, "", ""))
+            return new_tuple(Reply, (wire, entry.rcode, _CACHED, True, 0, "", ""))
+        self.cache.misses += 1
         if not query.flags & RD:  # a non-recursive question: our cache, never the internet
             wire = build_answer(query, REFUSED, 0, NO_RECORDS, b"")
             return Reply(wire, REFUSED, Reason.NOT_RECURSIVE, False)

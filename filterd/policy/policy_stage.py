@@ -13,6 +13,7 @@ child's rules. Every reply carries the categories its name is in and the app it 
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from typing import Protocol
 
 from filterd.catalogue.model import UNSEEN, Service
 from filterd.clock import Clock
@@ -30,21 +31,29 @@ from filterd.policy.safesearch import REWRITTEN_TYPES, SafeSearchAnswers
 from filterd.policy.ttlcap import cap_ttls
 from filterd.rules.child_state import ChildState
 from filterd.rules.decide import HOUSEHOLD, NOTHING_IN_FORCE, Verdict, judge
+from filterd.rules.identify import Identify
 from filterd.rules.model import Profile
-from filterd.rules.service import RulesService
+
+
+class Identifies(Protocol):
+    """Where the stage finds the Identify in force on each query: the RulesService (which
+    swaps it when the rules file changes; None without one), or the per-profile self-test's
+    own (filterd.selftest.profiles: every address is the child's device)."""
+
+    identify: Identify | None
 
 
 class PolicyStage:
     """Household floor for every device; the child's profile for a child's device."""
 
-    def __init__(self, below: Stage, lists: Blocklists, rules: RulesService, clock: Clock) -> None:
+    def __init__(self, below: Stage, lists: Blocklists, rules: Identifies, clock: Clock) -> None:
         self.below = below
         self.lists = lists  # its floor and answers change on a config reload
         self.store = lists.store
         self.categories = lists.store.categories
         self.apps = lists.apps  # its catalogue is swapped when the file changes
         self.essential = lists.store.is_essential
-        self.lookup = rules.lookup
+        self.rules = rules
         self.time = clock.time
         self.safe_search = SafeSearchAnswers(below)
         self.box = BoxAddress()  # the block page's address when none is configured
@@ -62,9 +71,15 @@ class PolicyStage:
             service = catalogue.service_of(qname)
         if service is not None and service.mask and not self.essential(qname):
             mask |= service.mask  # an essential name keeps no category, an app's neither
-        child = self.lookup(query.client)
-        if child is not None:
-            return self._child(query, mask, child, service)
+        # Identify: a device seen before (nearly every query) from its memo, with no call;
+        # a new one is looked up (and remembered). None: no rules file, household rules.
+        identify = self.rules.identify
+        if identify is not None:
+            child = identify.memo.get(query.client, UNSEEN)
+            if child is UNSEEN:
+                child = identify.lookup(query.client)
+            if child is not None:
+                return self._child(query, mask, child, service)
         app = "" if service is None else service.id
         if not mask:  # in no category: no row of the table can block a household device
             if service is None:

@@ -12,6 +12,8 @@ from filterd.metrics import FASTEST_BOUND, LATENCY_BOUNDS, Metrics
 from filterd.querylog.queue import QueryLog
 from filterd.selftest.marker import OwnProbe
 
+_HELPLINE = Reason.HELPLINE  # read once: an Enum member read from its class costs a call each time
+
 
 class LogStage:
     """Records the reply of the stages below it, synchronously on the hot path when it can.
@@ -59,7 +61,7 @@ class LogStage:
         else:
             metrics.latency_buckets[bisect_left(LATENCY_BOUNDS, latency)] += 1
         metrics.latency_sum += latency
-        if reply.reason is Reason.HELPLINE:
+        if reply.reason is _HELPLINE:
             return  # a child contacting a support service is nobody's business: not logged
         if self.probing and self.own_probe is not None and self.own_probe.take(query):
             return  # the box's own self-test: not a device's lookup

@@ -93,6 +93,12 @@ class Listed:
         return None
 
 
+def everyone_as(state: ChildState) -> Identify:
+    """An Identify for which every address is this child's device: no device listed, and
+    unknown devices are the child's (the per-profile self-test judges its questions so)."""
+    return Identify((), {}, state, state, {}, lambda address: None)
+
+
 def device_entry(
     devices: Iterable[Device], address: str, neighbours: Mapping[str, str]
 ) -> Device | None:

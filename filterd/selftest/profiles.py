@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 import time
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from dnslib import DNSRecord
@@ -27,9 +28,9 @@ from filterd.lists.settings import BlocklistSettings
 from filterd.policy.policy_stage import PolicyStage
 from filterd.rules.child_state import ChildState
 from filterd.rules.decide import situation
+from filterd.rules.identify import everyone_as
 from filterd.rules.model import Profile, Rules
 from filterd.rules.safe_search_names import rewrites
-from filterd.rules.service import RulesService
 from filterd.rules.usage import UsageTracker
 from filterd.selftest.run import Check
 from filterd.selftest.samples import sample_names, standing_notice, uncovered
@@ -97,20 +98,18 @@ class ProfileProbe:
         self,
         below_policy: Stage,
         blocklists: Blocklists,
-        rules_service: RulesService,
         counters: ServeCounters,  # what its parse step counts (malformed, dropped)
         clock: Clock,
     ) -> None:
         self.below = below_policy
         self.blocklists = blocklists
-        self.rules_service = rules_service
         self.counters = counters
         self.clock = clock
 
     async def ask(self, state: ChildState, name: str, moment: float | None = None) -> Reply:
         clock = AtMoment(self.clock, moment)
-        policy = PolicyStage(self.below, self.blocklists, self.rules_service, clock)
-        policy.lookup = lambda client: state
+        as_child = SimpleNamespace(identify=everyone_as(state))  # every address: the child's
+        policy = PolicyStage(self.below, self.blocklists, as_child, clock)
         parse = Parse(policy.__call__, self.counters, clock)
         wire = bytes(DNSRecord.question(name, "A").pack())
         answer = parse(wire, PROBE_CLIENT, Transport.UDP)

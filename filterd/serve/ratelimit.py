@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class RateLimiter:
     """Each client address refills `rate` tokens a second up to `burst`; a query costs one."""
@@ -12,12 +14,14 @@ class RateLimiter:
         self.rate = rate
         self.burst = burst
         self._buckets: dict[str, list[float]] = {}
+        self.changed: Callable[[], None] = lambda: None  # told after each configure
 
     def configure(self, rate: float, burst: float) -> None:
         """New limits from a reloaded config; every client starts again with a full bucket."""
         self.rate = rate
         self.burst = burst
         self._buckets = {}
+        self.changed()
 
     def allow(self, client: str, now: float) -> bool:
         bucket = self._buckets.get(client)

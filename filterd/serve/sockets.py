@@ -22,6 +22,11 @@ from filterd.serve.settings import TcpLimits
 
 log = logging.getLogger(__name__)
 
+# Read once: an Enum member read from its class costs a descriptor call (~65 ns, Python 3.11)
+# on every packet; a module global is a dict lookup.
+_UDP = Transport.UDP
+_TCP = Transport.TCP
+
 UDP_RECEIVE_BUFFER = 4 * 1024 * 1024  # absorbs bursts while the loop is busy
 MAX_TCP_PIPELINE = 32  # outstanding answers per TCP connection
 MAX_TCP_CONNECTIONS = 512
@@ -40,7 +45,7 @@ class UdpServer(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple) -> None:
         try:
-            result = self.handle(data, addr[0], Transport.UDP)
+            result = self.handle(data, addr[0], _UDP)
         except Exception:  # one bad packet must never stop the server
             log.exception("unexpected error handling a UDP packet")
             return
@@ -127,7 +132,7 @@ class TcpServer:
                     await writer.drain()  # a client that does not read stops being read
                 length = struct.unpack("!H", await reader.readexactly(2))[0]
                 message = await reader.readexactly(length)
-            result = self.handle(message, host, Transport.TCP)
+            result = self.handle(message, host, _TCP)
             if result is None:
                 continue
             if type(result) is bytes:

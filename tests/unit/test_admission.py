@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 
-from dnslib import DNSRecord
+from dnslib import EDNS0, DNSRecord
 
 from filterd.dns.query import Reason, Reply, Transport
 from filterd.dns.wire import FORMERR, REFUSED
+from filterd.selftest.marker import OwnProbe, option
 from filterd.serve.acl import ClientAcl
 from filterd.serve.admission import (
     MAX_QUEUED_PER_CLIENT,
@@ -214,3 +215,46 @@ def test_a_name_asked_before_is_read_the_same_and_still_refused_when_cut_short()
         assert stage(odd, "192.168.1.20", Transport.UDP) == b"answer"
     assert seen[-1].qname == seen[-2].qname == b"\x03a\x00b\x03com\x00"
     assert seen[-1].question == odd[12:]
+
+
+def test_a_rate_limit_turned_on_or_off_by_a_reload_applies_at_once():
+    """With the limit off, access control hands insiders straight to the stage below (no
+    call for a limit that is not there); a reload that sets one must start dropping at once,
+    and one that turns it off again must stop."""
+    limiter, metrics, clock = RateLimiter(rate=0, burst=1), ServeCounters(), MovableClock()
+    below, seen = recorder()
+    limit = RateLimit(below, limiter, metrics, clock)
+    stage = AccessControl(HOME, limit.__call__, recorder(b"out")[0])
+    limit.left_out_while_off(stage)
+    assert all(stage(b"q", "192.168.1.20", Transport.UDP) for _ in range(20))
+    limiter.configure(10, 5)  # SIGHUP with rate_limit: {queries_per_second: 10, burst: 5}
+    answers = [stage(b"q", "192.168.1.20", Transport.UDP) for _ in range(8)]
+    assert answers == [b"answer"] * 5 + [None] * 3
+    assert metrics.dropped["rate_limited"] == 3
+    limiter.configure(0, 5)
+    assert all(stage(b"q", "192.168.1.20", Transport.UDP) for _ in range(20))
+    assert len(seen) == 45
+
+
+def test_only_the_self_tests_own_questions_are_marked_for_the_log_to_skip(tmp_path):
+    """Marked: from loopback, with EDNS carrying this start's secret. Not: the same secret
+    from a device, a loopback question without it, or its bytes outside EDNS."""
+    probe = OwnProbe(tmp_path / "filterd.db")
+    stage = Parse(lambda q: b"answer", ServeCounters(), MovableClock(), own_probe=probe)
+    marked = DNSRecord.question("illegal-sample.example", "A")
+    marked.add_ar(EDNS0(udp_len=1232, opts=[option(probe.secret)]))
+    plain = DNSRecord.question("illegal-sample.example", "A")
+    plain.add_ar(EDNS0(udp_len=1232))
+    as_label = DNSRecord.question(f"{probe.secret.hex()}.example", "A")  # not the raw bytes
+    raw = bytearray(packet("x" * 16 + ".example"))
+    raw[13:29] = probe.secret  # the secret's bytes as a label, no EDNS
+    for wire, client in [
+        (bytes(marked.pack()), "127.0.0.1"),
+        (bytes(marked.pack()), "192.168.1.20"),
+        (bytes(plain.pack()), "127.0.0.1"),
+        (bytes(as_label.pack()), "127.0.0.1"),
+        (bytes(raw), "127.0.0.1"),
+    ]:
+        assert stage(wire, client, Transport.UDP) == b"answer"
+    assert [q.client for q in probe.pending] == ["127.0.0.1"]
+    assert [q.qname for q in probe.pending] == [b"\x0eillegal-sample\x07example\x00"]

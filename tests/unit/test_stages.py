@@ -127,6 +127,37 @@ def test_the_cache_asks_once_for_identical_questions_and_then_answers_from_bytes
     assert DNSRecord.parse(hit.wire).rr[0].ttl == 200  # counted down from 300
 
 
+def test_a_hit_is_counted_and_kept_longest_and_a_cleared_cache_asks_again():
+    """The cache stage reads the cache without a call: it must keep AnswerCache.get's
+    contract (hits and misses counted, a hit moved to the LRU's end, expiry, a reload's
+    clear())."""
+    clock = MovableClock()
+    asked: list[bytes] = []
+
+    async def fetch(query: Query):
+        asked.append(query.qname)
+        return outcome_for(query, ttl=60)
+
+    cache = AnswerCache(CacheLimits(max_entries=2))
+    stage = CacheStage(cache, fetch, clock)
+
+    def ask(name: str) -> Reply:
+        return settle(stage(query_of(name, clock=clock)))
+
+    for name in ("a.example", "b.example"):
+        ask(name)
+    assert ask("a.example").reason is Reason.CACHED  # a is now the most recently used
+    ask("c.example")  # the cache holds two: b, the least recently used, goes
+    assert ask("a.example").reason is Reason.CACHED
+    assert ask("b.example").reason is Reason.FORWARDED
+    assert (cache.hits, cache.misses) == (2, 4)
+    clock.advance(61)  # expired: asked again, not answered from the cache
+    assert ask("b.example").reason is Reason.FORWARDED
+    cache.clear()  # as a reload that changes the cache's rules does
+    assert ask("b.example").reason is Reason.FORWARDED
+    assert len(asked) == 6 and (cache.hits, cache.misses) == (2, 6)
+
+
 def test_the_cache_serves_stale_when_upstreams_fail_and_servfail_when_it_has_nothing():
     clock = MovableClock()
     failing = False
