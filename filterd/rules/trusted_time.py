@@ -40,11 +40,16 @@ def kernel_synchronised() -> bool:
     if TIMESYNCD_FLAG.exists():
         return True
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
         timex = ctypes.create_string_buffer(512)  # struct timex with modes 0: read only
-        return libc.ntp_adjtime(timex) not in (-1, TIME_ERROR)
+        return _ntp_adjtime()(timex) not in (-1, TIME_ERROR)
     except (OSError, AttributeError):
         return False
+
+
+@functools.cache
+def _ntp_adjtime() -> Callable[[ctypes.Array[ctypes.c_char]], int]:
+    """libc's ntp_adjtime, looked up once (it is asked twice a second, busy or idle)."""
+    return ctypes.CDLL(None, use_errno=True).ntp_adjtime
 
 
 def sync_source_from_environment() -> Callable[[], bool]:
