@@ -1,4 +1,5 @@
-"""Fixtures: a real scripted upstream process and real filterd processes (per test, per module)."""
+"""Fixtures: a real scripted upstream process and real filterd processes (per test, per module),
+the dashboard (in-process app, signed-in clients, a first-run box) and headless Chromium."""
 
 from __future__ import annotations
 
@@ -132,3 +133,47 @@ def signed_in(dashboard_app) -> Callable[[str, str], Any]:
     from tests.support.dashboard_app import logged_in
 
     return lambda name, role: logged_in(dashboard_app, name, role)
+
+
+@pytest.fixture
+def box(tmp_path: Path) -> Iterator[Any]:
+    """A new box at first run: the dashboard process on its own files in tmp_path, with no
+    account yet, only its one-time set-up code (tests/support/dashboard_home.Box)."""
+    from tests.support.dashboard_home import Box
+
+    made = Box(tmp_path).start()
+    try:
+        yield made
+    finally:
+        made.process.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (tests/support/chromium.py), one for a module's tests: starting it
+    takes seconds. Tests that share it start signed out (the `stack` fixture sees to it)."""
+    from tests.support.chromium import start_chromium
+
+    driver = start_chromium()
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def phone_browser() -> Iterator[Any]:
+    """Headless Chromium with a phone's 390 px screen, one for a module's tests."""
+    from tests.support.chromium import start_chromium
+
+    driver = start_chromium(phone=True)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def stack(start_filterd: Callable[..., FilterdProcess], browser, tmp_path: Path) -> Iterator[Any]:
+    """filterd and the dashboard on one config file in tmp_path, and the module's `browser`,
+    signed out, pointed at the dashboard (tests/support/browser_stack.Stack)."""
+    from tests.support.browser_stack import open_stack
+
+    with open_stack(start_filterd, browser, tmp_path) as made:
+        yield made

@@ -20,6 +20,7 @@ from dashboard.data.accounts import Role, User
 from dashboard.data.child_form import form_from_rules
 from dashboard.reports.evidence import build as build_evidence
 from tests.support.dashboard_app import RULES, audit_trail, csrf_of, logged_in, make_app
+from tests.support.dashboard_forms import agreement_form
 
 SAM_TABLET = "192.168.1.20"  # tests.support.dashboard_app.RULES: Sam's device
 
@@ -31,25 +32,6 @@ def pdf_text(data: bytes) -> str:
 def words(html: str) -> str:
     """A page's text as a person reads it (tags dropped, spaces folded)."""
     return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
-
-
-def agreement_form(csrf: str, **changes: str) -> dict[str, str]:
-    review = (date.today() + timedelta(days=90)).isoformat()
-    form = {
-        "csrf": csrf,
-        "child_name": "Sam",
-        "child_on": date.today().isoformat(),
-        "carer_name": "Jo Carer",
-        "carer_on": date.today().isoformat(),
-        "social_worker_name": "Priya Shah",
-        "risk_level": "Low; a peer at school has been unkind online.",
-        "responsibility": "The carer bought the tablet and holds the account.",
-        "agrees": "keep my tablet downstairs at night",
-        "will_tell": "Jo or my social worker Priya",
-        "review": review,
-    }
-    form.update(changes)
-    return form
 
 
 def change_bedtime(app, start: str) -> None:

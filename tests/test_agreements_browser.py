@@ -19,15 +19,12 @@ from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.support.axe import axe_violations
-from tests.support.chromium import CHROMEDRIVER, CHROMIUM, PHONE, start_chromium
+from tests.support.chromium import PHONE, needs_chromium, start_chromium
+from tests.support.dashboard_home import PASSWORD, Home, baseline_rules
 from tests.support.filterd_process import free_port, wait_for
-from tests.test_dashboard_forms_browser import SCREENSHOTS
-from tests.test_dashboard_forms_security import PASSWORD, Home, baseline_rules
+from tests.support.phone_page import SCREENSHOTS
 
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-    reason="needs Debian's chromium and chromium-driver (make system-deps)",
-)
+pytestmark = needs_chromium
 
 SMALL_TARGETS = """
 return [...document.querySelectorAll(

@@ -23,15 +23,11 @@ from selenium.webdriver.common.by import By
 
 from tests.support.axe import axe_violations
 from tests.support.block_page_box import ALEX, SAM, BlockPageBox
-from tests.support.chromium import start_chromium
+from tests.support.browser_stack import Stack
+from tests.support.chromium import CHROMEDRIVER, CHROMIUM, start_chromium
 from tests.support.dns_client import addresses
 from tests.support.filterd_process import wait_for
-from tests.test_dashboard_browser import (
-    CHROMEDRIVER,
-    CHROMIUM,
-    SCREENSHOTS,
-    Stack,
-)
+from tests.support.phone_page import SCREENSHOTS
 
 VISITOR = "127.0.0.9"  # listed nowhere
 TZ = ZoneInfo("Europe/London")

@@ -11,10 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pyotp
 
+from tests.support.dashboard_home import PASSWORD, Box
+from tests.support.pages import field_error
 from tests.support.web_client import Device
-from tests.test_dashboard_accounts_security import PASSWORD, Box, box, field_error
-
-__all__ = ["box"]  # the fixture, shared
 
 NEW_PASSWORD = "blue kettle on the windowsill"
 

@@ -6,112 +6,22 @@ Each "device" is a client on its own 127.x source address, as phones on the home
 
 from __future__ import annotations
 
-import html
 import re
 import sqlite3
 import stat
-import subprocess
-import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-import yaml
 from argon2 import PasswordHasher
 
-from tests.support.dashboard_process import DashboardProcess
-from tests.support.filterd_process import free_port
-from tests.support.upstream_process import PROJECT_ROOT
-from tests.support.web_client import Device
+from tests.support.dashboard_home import PASSWORD, Box
+from tests.support.pages import field_error
 
-PASSWORD = "correct horse battery"
 WRONG = "not the right password"
-
-
-class Box:
-    """A dashboard process on its own config and files, and the commands run on the box."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.tmp_path = tmp_path
-        self.config_path = tmp_path / "filterd.yaml"
-        self.database = tmp_path / "dashboard.db"
-        (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"timezone": "Europe/London"}))
-        self.listen = f"127.0.0.1:{free_port()}"
-        self.write_config()
-        self.process = DashboardProcess(self.config_path, self.listen, tmp_path)
-
-    def write_config(self) -> None:
-        config = {
-            "listen": ["127.0.0.1:1053"],
-            "upstreams": ["127.0.0.1:1"],
-            "database": str(self.tmp_path / "filterd.db"),
-            "rules": str(self.tmp_path / "rules.yaml"),
-            "dashboard": {
-                "listen": self.listen,
-                "database": str(self.database),
-                "allowed_hosts": ["127.0.0.1", "localhost"],
-            },
-        }
-        self.config_path.write_text(yaml.safe_dump(config))
-
-    def device(self, source: str) -> Device:
-        return Device(self.process.url, source=source)
-
-    def command(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "filterd", *args, "--config", str(self.config_path)],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            cwd=PROJECT_ROOT,
-            timeout=60,
-        )
-
-    def add_user(self, name: str, role: str, password: str = PASSWORD) -> None:
-        done = self.command("users", "add", name, "--role", role, stdin=password + "\n")
-        assert done.returncode == 0, done.stderr
-
-    def users(self) -> list[str]:
-        with sqlite3.connect(self.database) as db:
-            return [row[0] for row in db.execute("SELECT name FROM users ORDER BY id")]
-
-    def peak_memory_mb(self) -> float:
-        """The dashboard process's peak resident memory so far (VmHWM), in MB."""
-        assert self.process.proc is not None
-        status = Path(f"/proc/{self.process.proc.pid}/status").read_text()
-        match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
-        assert match, status
-        return int(match[1]) / 1024
-
-
-@pytest.fixture
-def box(tmp_path: Path) -> Iterator[Box]:
-    made = Box(tmp_path)
-    for _ in range(3):  # a port picked free can be taken before the dashboard binds it
-        try:
-            made.process.start()
-            break
-        except RuntimeError as err:
-            if "Address already in use" not in str(err):
-                raise
-            made.listen = f"127.0.0.1:{free_port()}"
-            made.write_config()
-            made.process = DashboardProcess(made.config_path, made.listen, tmp_path)
-    try:
-        yield made
-    finally:
-        made.process.stop()
 
 
 def first_run(code: str, name: str = "carer", password: str = PASSWORD) -> dict[str, str]:
     return {"code": code, "name": name, "password": password, "confirm": password}
-
-
-def field_error(page: str, field: str) -> str:
-    """The plain-words message shown next to a form field."""
-    match = re.search(rf'<p class="field-error" id="{field}-error"[^>]*>([^<]*)</p>', page)
-    return html.unescape(match[1]) if match else ""
 
 
 def test_the_first_administrator_needs_the_one_time_set_up_code(box: Box):

@@ -13,6 +13,7 @@ import yaml
 
 from filterd.rules.parse import parse_rules
 from tests.support.dashboard_app import csrf_of, version_of
+from tests.support.dashboard_forms import save_sam
 from tests.support.filterd_db import query_row, write_queries, write_usage
 
 GRID = "/children/sam/apps"
@@ -146,8 +147,6 @@ def test_the_blocked_log_shows_the_app_beside_the_domain(tmp_path, signed_in):
 
 
 def test_saving_the_rules_page_keeps_the_childs_app_choices(tmp_path, signed_in):
-    from tests.test_dashboard_children_devices import save_sam
-
     client = signed_in("Jo", "carer")
     choose(client, "tiktok", "blocked")
     choose(client, "youtube", "limit", limit="30")

@@ -10,15 +10,14 @@ from axe_selenium_python import Axe
 from dnslib import DNSRecord
 from selenium.webdriver.common.by import By
 
-from tests import test_dashboard_browser as base
+from tests.support.browser_stack import ALEX, Stack
+from tests.support.chromium import PHONE, needs_chromium
 from tests.support.dns_client import addresses, make_query, udp_exchange
 from tests.support.filterd_process import wait_for
 from tests.support.lists import blocked
+from tests.support.phone_page import SCREENSHOTS
 
-browser = base.browser  # the module's Chromium, shared with the other browser tests
-stack = base.stack
-pytestmark = base.pytestmark
-PHONE = base.WIDTHS["phone"]
+pytestmark = needs_chromium  # the fixtures (tests/conftest.py): Chromium, filterd, dashboard
 TAP_TARGETS = "main a, main button, main input, main select, main summary"
 # Every control smaller than 44 px, or any part of the page wider than the screen.
 MEASURE = """
@@ -30,13 +29,13 @@ return {small, wide: document.documentElement.scrollWidth};
 """
 
 
-def ask(stack: base.Stack, source: str, name: str) -> DNSRecord:
+def ask(stack: Stack, source: str, name: str) -> DNSRecord:
     raw = udp_exchange(stack.filterd.port, make_query(name, "A", edns=True).pack(), source=source)
     assert raw is not None, f"no answer to {name}"
     return DNSRecord.parse(raw)
 
 
-def phone(stack: base.Stack) -> None:
+def phone(stack: Stack) -> None:
     width, height = PHONE
     stack.browser.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
@@ -44,7 +43,7 @@ def phone(stack: base.Stack) -> None:
     )
 
 
-def check_page(stack: base.Stack, name: str) -> Path:
+def check_page(stack: Stack, name: str) -> Path:
     """Fits 390 px, 44 px targets, no axe-core violations; a screenshot to look at."""
     found = stack.browser.execute_script(MEASURE, TAP_TARGETS)
     assert found["wide"] <= PHONE[0], f"{name} is {found['wide']} px wide"
@@ -55,18 +54,18 @@ def check_page(stack: base.Stack, name: str) -> Path:
     assert result["passes"], "axe-core ran its checks"
     violations = result["violations"]
     assert violations == [], [(v["id"], v["nodes"][0]["html"]) for v in violations]
-    base.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    target = base.SCREENSHOTS / f"{name}-phone-{PHONE[0]}.png"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target = SCREENSHOTS / f"{name}-phone-{PHONE[0]}.png"
     stack.browser.execute_script("window.scrollTo(0, 0)")  # axe-core scrolls as it checks
     assert stack.browser.save_screenshot(str(target))
     return target
 
 
-def test_a_tap_on_block_reaches_dns_and_the_apps_pages_suit_a_phone(stack: base.Stack):
+def test_a_tap_on_block_reaches_dns_and_the_apps_pages_suit_a_phone(stack: Stack):
     stack.add_user("admin", "administrator")
     phone(stack)
     stack.log_in("admin")
-    assert not blocked(ask(stack, base.ALEX, "api16-normal-c-useast1a.tiktokv.com"))
+    assert not blocked(ask(stack, ALEX, "api16-normal-c-useast1a.tiktokv.com"))
 
     stack.open("/children/alex/apps")
     check_page(stack, "apps-grid")
@@ -76,10 +75,10 @@ def test_a_tap_on_block_reaches_dns_and_the_apps_pages_suit_a_phone(stack: base.
     assert stack.browser.current_url.endswith("/children/alex/apps#app-tiktok")
     assert "TikTok: Blocked." in stack.browser.page_source
     assert wait_for(
-        lambda: blocked(ask(stack, base.ALEX, "api16-normal-c-useast1a.tiktokv.com")), timeout=2
+        lambda: blocked(ask(stack, ALEX, "api16-normal-c-useast1a.tiktokv.com")), timeout=2
     ), "filterd applied the block within 2 s"
-    assert blocked(ask(stack, base.ALEX, "v16m.tiktokcdn.com"))
-    instagram = ask(stack, base.ALEX, "i.instagram.com")
+    assert blocked(ask(stack, ALEX, "v16m.tiktokcdn.com"))
+    instagram = ask(stack, ALEX, "i.instagram.com")
     assert addresses(instagram) and not blocked(instagram)
 
     stack.open("/children/alex/apps?q=rob")

@@ -6,226 +6,28 @@ a carer's click in the browser must reach DNS answers for the child's device wit
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pyotp
-import pytest
-import yaml
 from dnslib import DNSRecord
-from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
-from filterd.rules.guards import with_end_line
 from filterd.rules.parse import parse_rules
-from tests.support.axe import axe_violations
-from tests.support.chromium import CHROMEDRIVER, CHROMIUM, start_chromium
-from tests.support.dashboard_process import DashboardProcess
-from tests.support.dns_client import make_query, udp_exchange
-from tests.support.filterd_process import FilterdProcess, free_port, wait_for
-from tests.support.lists import ede_codes, write_lists
-from tests.support.upstream_process import PROJECT_ROOT
-from tests.test_child_profiles import FILTERED, addresses, blocked
+from tests.support.browser_stack import ALEX, HARM, SAM, Stack
+from tests.support.chromium import needs_chromium
+from tests.support.dashboard_home import PASSWORD
+from tests.support.dns_client import addresses, make_query, udp_exchange
+from tests.support.filterd_process import wait_for
+from tests.support.lists import FILTERED, blocked, ede_codes
+from tests.support.phone_page import SCREENSHOTS, check_phone_page
 
-SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
-SAM, ALEX = "127.0.0.2", "127.0.0.3"
-PASSWORD = "correct horse battery"
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
-HARM = "harm.example"
 
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-    reason="needs Debian's chromium and chromium-driver (make system-deps)",
-)
-
-_names = itertools.count()
-
-
-def rules() -> dict:
-    return {
-        "timezone": "Europe/London",
-        "unknown_devices": "household",
-        "children": {
-            # No bedtime, so the time of day the tests run at never blocks either child.
-            "sam": {"name": "Sam", "age_band": "9_12", "offline": []},
-            "alex": {"name": "Alex", "age_band": "13_15", "offline": []},
-        },
-        "devices": [
-            {"ip": SAM, "name": "Sam's tablet", "owner": "sam"},
-            {"ip": ALEX, "name": "Alex's phone", "owner": "alex"},
-        ],
-    }
-
-
-def replaced(error: Exception) -> bool:
-    """Chromium's ways of saying the element found was replaced by the page in the meantime."""
-    return isinstance(error, StaleElementReferenceException) or (
-        "does not belong to the document" in str(error)
-    )
-
-
-class Stack:
-    """filterd and the dashboard on one config file, and a browser pointed at the dashboard."""
-
-    def __init__(self, filterd: FilterdProcess, dashboard: DashboardProcess, browser) -> None:
-        self.filterd = filterd
-        self.dashboard = dashboard
-        self.browser = browser
-        self.rules_path = Path(filterd.config["rules"])
-
-    def open(self, path: str) -> None:
-        self.browser.get(self.dashboard.url + path)
-
-    def ask(self, source: str) -> DNSRecord:
-        """A name never asked before (no cache in the way), from a device's address."""
-        query = make_query(f"site{next(_names)}.example", "A", edns=True)
-        raw = udp_exchange(self.filterd.port, query.pack(), source=source)
-        assert raw is not None, f"no answer from filterd to {source}"
-        return DNSRecord.parse(raw)
-
-    def resolves(self, source: str) -> bool:
-        reply = self.ask(source)
-        return not blocked(reply) and bool(addresses(reply)) and "0.0.0.0" not in addresses(reply)
-
-    def add_user(self, name: str, role: str) -> None:
-        """`filterd users add NAME --role ROLE`, the password on standard input."""
-        config = str(self.filterd.config_path)
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "filterd",
-                "users",
-                "add",
-                name,
-                "--role",
-                role,
-                "--config",
-                config,
-            ],
-            input=PASSWORD + "\n",
-            capture_output=True,
-            text=True,
-            cwd=PROJECT_ROOT,
-            timeout=30,
-        )
-        assert done.returncode == 0, done.stderr
-
-    def log_in(self, name: str) -> None:
-        self.open("/login")
-        self.browser.find_element(By.ID, "name").send_keys(name)
-        self.browser.find_element(By.ID, "password").send_keys(PASSWORD)
-        self.browser.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
-        assert wait_for(lambda: self.browser.current_url.rstrip("/") == self.dashboard.url, 5)
-
-    def card(self, child: str):
-        return self.browser.find_element(By.ID, f"child-{child}")
-
-    def press(self, find) -> object:
-        """Click the element `find()` returns once the page has loaded, finding it again while
-        Chromium says the node found was replaced (seen under load right after a page loads)."""
-        WebDriverWait(self.browser, 10).until(
-            lambda b: b.execute_script("return document.readyState") == "complete"
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                button = find()
-                button.click()
-                return button
-            except (StaleElementReferenceException, WebDriverException) as gone:
-                if time.monotonic() > deadline or not replaced(gone):
-                    raise
-                time.sleep(0.2)
-
-    def submit(self, label: str, scope=None) -> None:
-        """Click the submit button labelled `label` and wait for the page that comes back."""
-        button = self.press(
-            lambda: (scope or self.browser).find_element(By.XPATH, f".//button[.='{label}']")
-        )
-        WebDriverWait(self.browser, 10).until(expected_conditions.staleness_of(button))
-        WebDriverWait(self.browser, 10).until(
-            expected_conditions.presence_of_element_located((By.TAG_NAME, "h1"))
-        )
-
-    def click(self, child: str, label: str) -> None:
-        """Press a quick-action button on a child's card and wait for the home page again."""
-        button = self.press(
-            lambda: self.card(child).find_element(
-                By.XPATH, f".//button[@name='action'][.='{label}']"
-            )
-        )
-        # The old page goes, then the home page comes back with the outcome.
-        WebDriverWait(self.browser, 10).until(expected_conditions.staleness_of(button))
-        WebDriverWait(self.browser, 10).until(
-            expected_conditions.presence_of_element_located((By.ID, f"child-{child}"))
-        )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[webdriver.Chrome]:
-    driver = start_chromium()
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture
-def stack(start_filterd, browser, tmp_path: Path) -> Iterator[Stack]:
-    rules_path = tmp_path / "rules.yaml"
-    rules_path.write_text(with_end_line(yaml.safe_dump(rules())))
-    shipped = write_lists(
-        tmp_path / "shipped",
-        social=["social.example"],
-        adult=["adult.example"],
-        self_harm=[HARM],  # high risk; Sam's 9_12 preset blocks it
-    )
-    listen = f"127.0.0.1:{free_port()}"
-    filterd = start_filterd(
-        rules=str(rules_path),
-        dashboard={
-            "listen": listen,
-            "http_listen": f"127.0.0.1:{free_port()}",
-            "database": str(tmp_path / "dashboard.db"),
-            "allowed_hosts": ["127.0.0.1", "localhost"],
-        },
-        lists_update={
-            "directory": str(tmp_path / "lists"),
-            "shipped": str(shipped),
-            "refresh_hours": 0,
-        },
-    )
-    browser.delete_all_cookies()  # cookies are per host, not per port: start signed out
-    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    dashboard = start_dashboard(filterd, listen, tmp_path)
-    try:
-        yield Stack(filterd, dashboard, browser)
-    finally:
-        dashboard.stop()
-
-
-def start_dashboard(filterd: FilterdProcess, listen: str, workdir: Path) -> DashboardProcess:
-    """The dashboard on filterd's config. A port picked free can be taken by someone's
-    outgoing connection before the dashboard binds it: then it moves to another port."""
-    for _ in range(3):
-        try:
-            return DashboardProcess(filterd.config_path, listen, workdir).start()
-        except RuntimeError as err:
-            if "Address already in use" not in str(err):
-                raise
-        listen = f"127.0.0.1:{free_port()}"
-        filterd.config["dashboard"]["listen"] = listen
-        filterd.write_config()  # only the dashboard reads this key; filterd keeps running
-    return DashboardProcess(filterd.config_path, listen, workdir).start()
+pytestmark = needs_chromium
 
 
 def test_first_run_then_pause_and_resume_reach_dns_within_two_seconds(stack: Stack):
@@ -409,53 +211,29 @@ def test_a_safeguarding_lead_reviews_a_high_risk_block_in_the_browser(stack: Sta
     ), trail
 
 
-def check_phone_page(stack: Stack, name: str) -> Path:
-    """At 390 px: nothing wider than the screen, axe-core clean, a screenshot to look at."""
-    width = stack.browser.execute_script("return document.documentElement.scrollWidth")
-    wide = stack.browser.execute_script(
-        "return [...document.querySelectorAll('body *')]"
-        ".filter(e => e.getBoundingClientRect().right > 390)"
-        ".map(e => e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 30))"
-    )
-    assert width <= 390, f"{name} is {width} px wide at 390: {wide[:5]}"
-    small = stack.browser.execute_script(
-        "return [...document.querySelectorAll("
-        "'a, button, select, summary, input:not([type=hidden])')]"
-        ".filter(e => e.offsetParent !== null && e.getBoundingClientRect().bottom > 0"
-        " && e.getBoundingClientRect().right > 0 && e.getBoundingClientRect().height < 44)"
-        ".map(e => e.tagName + ' ' + (e.textContent || e.name).trim().slice(0, 30))"
-    )
-    assert small == [], f"{name}: tap targets under 44 px tall: {small}"
-    assert axe_violations(stack.browser) == [], name
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    target = SCREENSHOTS / f"{name}-phone-390.png"
-    assert stack.browser.save_screenshot(str(target))
-    return target
-
-
 def test_account_pages_at_phone_width_are_accessible_and_two_factor_works(stack: Stack):
     stack.browser.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
         {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
     )
     stack.open("/setup")
-    check_phone_page(stack, "setup")
+    check_phone_page(stack.browser, "setup")
     stack.add_user("admin", "administrator")
     stack.add_user("carer", "carer")
     stack.log_in("admin")
     stack.open("/people/")
     assert "carer" in stack.browser.find_element(By.CSS_SELECTOR, "ul.people").text
-    check_phone_page(stack, "people")
+    check_phone_page(stack.browser, "people")
 
     stack.open("/account/two-factor")
     assert stack.browser.find_element(By.CSS_SELECTOR, ".qr svg").size["width"] > 100
-    check_phone_page(stack, "two-factor")
+    check_phone_page(stack.browser, "two-factor")
     secret = stack.browser.find_element(By.CSS_SELECTOR, "code.secret").text.replace(" ", "")
     stack.browser.find_element(By.ID, "code").send_keys(pyotp.TOTP(secret).now())
     stack.browser.find_element(By.ID, "password").send_keys(PASSWORD)
     stack.submit("Turn it on")
     assert "Two-factor login is on" in stack.browser.page_source
-    check_phone_page(stack, "account")
+    check_phone_page(stack.browser, "account")
 
     stack.submit("Log out admin")
     stack.open("/login")
@@ -463,7 +241,7 @@ def test_account_pages_at_phone_width_are_accessible_and_two_factor_works(stack:
     stack.browser.find_element(By.ID, "password").send_keys(PASSWORD)
     stack.submit("Log in")
     assert stack.browser.current_url.startswith(stack.dashboard.url + "/login/code")
-    check_phone_page(stack, "login-code")
+    check_phone_page(stack.browser, "login-code")
     stack.browser.find_element(By.ID, "code").send_keys(
         pyotp.TOTP(secret).at(datetime.now().timestamp() + 30)
     )
@@ -487,4 +265,4 @@ def test_health_backup_button_at_phone_width_for_an_administrator_only(stack: St
     button = stack.browser.find_element(By.CSS_SELECTOR, "#backup button")
     assert button.text == "Download a backup" and button.size["height"] >= 44
     stack.browser.execute_script("arguments[0].scrollIntoView()", button)
-    check_phone_page(stack, "health-backup")
+    check_phone_page(stack.browser, "health-backup")

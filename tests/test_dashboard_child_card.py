@@ -21,16 +21,12 @@ import yaml
 from selenium.webdriver.common.by import By
 
 from tests.support.axe import axe_violations
+from tests.support.chromium import needs_chromium
+from tests.support.dashboard_home import PASSWORD, Home
 from tests.support.filterd_db import write_usage
 from tests.support.filterd_process import wait_for
+from tests.support.phone_page import SCREENSHOTS
 from tests.support.web_client import Device
-from tests.test_dashboard_browser import (  # noqa: F401 (browser: Chromium, shared fixture)
-    CHROMEDRIVER,
-    CHROMIUM,
-    SCREENSHOTS,
-    browser,
-)
-from tests.test_dashboard_forms_security import PASSWORD, Home
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -241,11 +237,8 @@ def test_plus_thirty_asks_limit_or_bedtime_and_bedtime_moves_thirty_minutes(fres
     assert entry["target"] == "mia"
 
 
-@pytest.mark.skipif(
-    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-    reason="needs Debian's chromium and chromium-driver (make system-deps)",
-)
-def test_the_home_page_at_phone_width_with_overrides_and_a_spent_limit(fresh: Home, browser):  # noqa: F811
+@needs_chromium
+def test_the_home_page_at_phone_width_with_overrides_and_a_spent_limit(fresh: Home, browser):
     """Chromium at 390 px: the card with a pause, lifted bedtime and a spent limit fits the
     screen, every control is a 44 px tap target, axe-core finds nothing; screenshot saved."""
     carer = fresh.signed_in("cam")

@@ -18,8 +18,8 @@ from dashboard.data import agreements
 from filterd.db.devices import Sighting
 from filterd.rules.parse import parse_rules
 from tests.support.dashboard_app import RULES, audit_trail, csrf_of, logged_in, make_app, version_of
+from tests.support.dashboard_forms import agreement_form
 from tests.support.filterd_db import query_row, write_devices, write_queries, write_status
-from tests.test_agreements import agreement_form
 
 SAMS_PHONE = "aa:bb:cc:14:20:01"
 NOW = time.time()

@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from dashboard.data.child_form import SCREENS
-from dashboard.web.children import form_from_rules
 from filterd.db.devices import Sighting
 from filterd.rules.parse import parse_rules
 from tests.support.dashboard_app import RULES, audit_trail, csrf_of, logged_in, make_app, version_of
+from tests.support.dashboard_forms import sam_form, save_sam
 from tests.support.filterd_db import write_devices
 
 ROLES = ("administrator", "carer", "safeguarding_lead", "viewer")
@@ -22,43 +22,6 @@ EDITORS = {"administrator", "carer"}
 SCRIPT = "<script>alert(1)</script>"
 IPHONE = "aa:bb:cc:00:00:01"
 PRIVATE = "3a:bb:cc:00:00:02"
-
-
-def posted(form: dict) -> dict:
-    """The editor's fields as a browser posts them (unchecked boxes are left out)."""
-    data = {}
-    for key, value in form.items():
-        if isinstance(value, bool):
-            if value:
-                data[key] = "on"
-        elif isinstance(value, set):
-            data[key] = sorted(value)
-        else:
-            data[key] = value
-    return data
-
-
-def sam_form(tmp_path, **changes) -> dict:
-    raw = yaml.safe_load((tmp_path / "rules.yaml").read_text())
-    return posted({**form_from_rules(raw["children"]["sam"]), **changes})
-
-
-def screen_of(changes) -> str:
-    """The screen of the editor that shows the first changed field (bedtime and limits when
-    nothing changes)."""
-    for key in changes:
-        for screen, shown in SCREENS.items():
-            if key in shown.fields:
-                return screen
-    return "limits"
-
-
-def save_sam(client, tmp_path, version: str | None = None, screen: str = "", **changes):
-    data = sam_form(tmp_path, **changes)
-    page = f"/children/sam/{screen or screen_of(changes)}"
-    data["csrf"] = csrf_of(client, page)
-    data["version"] = version or version_of(client, page)
-    return client.post(page, data=data)
 
 
 def audit_actions(app) -> list[tuple[str, str, str]]:

@@ -27,97 +27,23 @@ from dashboard.data import audit
 from dashboard.data.db import connect
 from filterd.db.devices import DeviceStore, Sighting
 from filterd.rules.guards import with_end_line
+from tests.support.dashboard_home import (
+    PASSWORD,
+    SECRET_KEY,
+    SECRET_PASSWORD,
+    Home,
+    baseline_rules,
+    config_for,
+    write_blocked,
+)
 from tests.support.dashboard_process import DashboardProcess
-from tests.support.filterd_db import query_row, write_queries
 from tests.support.filterd_process import FilterdProcess, free_port, wait_for
 from tests.support.upstream_process import PROJECT_ROOT
 from tests.support.web_client import Device, Reply
 
-PASSWORD = "correct horse battery"
-SECRET_PASSWORD, SECRET_KEY = "hunter2secretpw", "KEY0123456789SECRETabcdef"
-LIST_SOURCE = f"https://alice:{SECRET_PASSWORD}@lists.example/adult.txt?api_key={SECRET_KEY}"
 BIDI = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: "gpj.exe" shows as "exe.jpg"
 PHONE_MAC = "aa:bb:cc:00:00:01"
 NOW = time.time()
-
-
-def baseline_rules() -> dict:
-    return {
-        "timezone": "Europe/London",
-        "unknown_devices": "strict",
-        "children": {
-            "sam": {"name": "Sam", "age_band": "9_12", "offline": []},
-            "alex": {"name": "Alex", "age_band": "13_15", "offline": []},
-        },
-        "devices": [{"ip": "192.168.1.20", "name": "Sam's tablet", "owner": "sam"}],
-    }
-
-
-def config_for(tmp: Path, listen: str, **overrides) -> dict:
-    config = {
-        "listen": [f"127.0.0.1:{free_port()}"],
-        "upstreams": ["127.0.0.1:1"],
-        "database": str(tmp / "filterd.db"),
-        "rules": str(tmp / "rules.yaml"),
-        "lists": {"adult": [LIST_SOURCE]},
-        "lists_update": {"directory": str(tmp / "lists")},
-        "dashboard": {
-            "listen": listen,
-            "database": str(tmp / "dashboard.db"),
-            "allowed_hosts": ["127.0.0.1", "localhost"],
-        },
-    }
-    config.update(overrides)
-    return config
-
-
-class Home:
-    """The dashboard process on its own files, its accounts, and the commands run on the box."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.rules_path = tmp / "rules.yaml"
-        self.config_path = tmp / "filterd.yaml"
-        self.database = tmp / "dashboard.db"
-        self.listen = f"127.0.0.1:{free_port()}"
-        self.config = config_for(tmp, self.listen)
-        self.config_path.write_text(yaml.safe_dump(self.config))
-        self.reset_rules()
-        self.process = DashboardProcess(self.config_path, self.listen, tmp)
-        self._sources = iter(range(10, 250))
-
-    def reset_rules(self, rules: dict | None = None) -> None:
-        self.rules_path.write_text(with_end_line(yaml.safe_dump(rules or baseline_rules())))
-
-    def command(self, *args: str, stdin: str = ""):
-        return subprocess.run(
-            [sys.executable, "-m", "filterd", *args, "--config", str(self.config_path)],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            cwd=PROJECT_ROOT,
-            timeout=120,
-        )
-
-    def add_user(self, name: str, role: str) -> None:
-        done = self.command("users", "add", name, "--role", role, stdin=PASSWORD + "\n")
-        assert done.returncode == 0, done.stderr
-
-    def device(self) -> Device:
-        """A new device on its own loopback address."""
-        return Device(self.process.url, source=f"127.0.0.{next(self._sources)}")
-
-    def signed_in(self, name: str) -> Device:
-        device = self.device()
-        reply = device.log_in(name, PASSWORD)
-        assert reply.status == 302, reply.text
-        return device
-
-    def audit_rows(self, action: str | None = None) -> list[sqlite3.Row]:
-        with sqlite3.connect(self.database) as db:
-            db.row_factory = sqlite3.Row
-            rows = db.execute("SELECT * FROM audit ORDER BY id").fetchall()
-        return [r for r in rows if action is None or r["action"] == action]
 
 
 @pytest.fixture(scope="module")
@@ -382,12 +308,6 @@ def test_failed_logins_lockouts_logouts_and_refusals_are_audited_with_the_addres
     assert viewer.post("/logout", {"csrf": viewer.csrf()}).status == 302
     out = fresh.audit_rows("logout")[-1]
     assert (out["user"], out["source"]) == ("val", viewer.source)
-
-
-def write_blocked(home: Home, names: list[str], categories: str = "self_harm") -> list[int]:
-    """Blocked requests in filterd.db, written with filterd's own query-log writer."""
-    rows = [query_row(time.time() - 60, name, categories=categories) for name in names]
-    return write_queries(home.tmp / "filterd.db", rows)
 
 
 def test_every_review_and_its_note_is_kept_from_the_page_and_the_api(fresh: Home):

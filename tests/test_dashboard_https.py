@@ -22,9 +22,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.support.dashboard_process import DashboardProcess
+from tests.support.dashboard_home import PASSWORD, Box
 from tests.support.filterd_process import free_port
-from tests.test_dashboard_accounts_security import PASSWORD, Box
 
 NAMES = ["localhost", "127.0.0.1", "filterd.home.arpa", "carers-box.lan"]
 
@@ -43,6 +42,10 @@ class HttpsBox(Box):
         )
         self.config_path.write_text(yaml.safe_dump(config))
 
+    def pick_ports(self) -> None:
+        super().pick_ports()
+        self.http_port = free_port()
+
     @property
     def port(self) -> int:
         return int(self.listen.rpartition(":")[2])
@@ -52,23 +55,9 @@ class HttpsBox(Box):
         return self.database.parent / "tls" / "ca.crt"
 
 
-def start(made: HttpsBox) -> HttpsBox:
-    for _ in range(3):
-        try:
-            made.process.start()
-            return made
-        except RuntimeError as err:
-            if "Address already in use" not in str(err):
-                raise
-            made.listen, made.http_port = f"127.0.0.1:{free_port()}", free_port()
-            made.write_config()
-            made.process = DashboardProcess(made.config_path, made.listen, made.tmp_path)
-    raise RuntimeError("no free ports")
-
-
 @pytest.fixture
 def box(tmp_path: Path) -> Iterator[HttpsBox]:
-    made = start(HttpsBox(tmp_path))
+    made = HttpsBox(tmp_path).start()
     try:
         yield made
     finally:
@@ -179,7 +168,7 @@ def test_an_operators_own_certificate_is_served_instead(tmp_path: Path):
             serialization.NoEncryption(),
         )
     )
-    made = start(HttpsBox(tmp_path, certificate=str(certificate), key=str(key_file)))
+    made = HttpsBox(tmp_path, certificate=str(certificate), key=str(key_file)).start()
     try:
         served = handshake(made.port, "carers-box.lan", certificate)
         assert served == own.public_bytes(serialization.Encoding.DER)

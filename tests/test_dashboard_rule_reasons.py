@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dashboard.data import audit
 from tests.support.dashboard_app import audit_trail, csrf_of, version_of
-from tests.test_dashboard_children_devices import sam_form
+from tests.support.dashboard_forms import sam_form
 
 
 def trail(app) -> list[audit.AuditEntry]:

@@ -5,22 +5,15 @@ bad value is said in plain words next to its field and the rules file is left as
 
 from __future__ import annotations
 
-import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 from filterd.rules.parse import parse_rules
-from tests import test_dashboard_browser as shared
-from tests.support.chromium import CHROMEDRIVER, CHROMIUM, PHONE
-from tests.test_dashboard_browser import Stack, check_phone_page
+from tests.support.browser_stack import Stack
+from tests.support.chromium import PHONE, needs_chromium
+from tests.support.phone_page import check_phone_page
 
-browser = shared.browser  # the fixtures: Chromium, and filterd with the dashboard
-stack = shared.stack
-
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-    reason="needs Debian's chromium and chromium-driver (make system-deps)",
-)
+pytestmark = needs_chromium  # the fixtures (tests/conftest.py): Chromium, filterd, dashboard
 
 
 def as_phone(stack: Stack) -> None:
@@ -46,7 +39,7 @@ def pick_time(stack: Stack, field: str, clock: str) -> None:
 def look(stack: Stack, name: str) -> None:
     """check_phone_page (width, 44 px targets, axe, a screenshot of where axe left the page),
     then a screenshot of the page's top, where the screen starts."""
-    target = check_phone_page(stack, name)
+    target = check_phone_page(stack.browser, name)
     stack.browser.execute_script("window.scrollTo(0, 0)")
     assert stack.browser.save_screenshot(str(target.with_name(f"{name}-top-phone-390.png")))
 
@@ -111,7 +104,7 @@ def test_a_bad_value_is_said_next_to_its_field_and_nothing_is_saved(stack: Stack
         assert internal not in page
     assert stack.rules_path.read_text() == before
     field.location_once_scrolled_into_view  # noqa: B018 (scrolls the error into the screenshot)
-    check_phone_page(stack, "rules-limits-refused")
+    check_phone_page(stack.browser, "rules-limits-refused")
 
 
 def test_a_viewer_sees_each_screen_without_controls_that_work(stack: Stack):

@@ -17,15 +17,13 @@ from selenium.webdriver.support.ui import Select
 from filterd.db.devices import Sighting
 from filterd.dns.query import Reason
 from tests.support.axe import axe_violations
-from tests.support.chromium import PHONE
+from tests.support.chromium import PHONE, needs_chromium
+from tests.support.dashboard_home import Home, log_in
 from tests.support.filterd_db import query_row, write_devices, write_queries, write_status
 from tests.support.filterd_process import wait_for
-from tests.test_dashboard_forms_browser import (
-    SCREENSHOTS,
-    browser,  # noqa: F401  (the module's Chromium fixture)
-    log_in,
-)
-from tests.test_dashboard_forms_security import Home
+from tests.support.phone_page import SCREENSHOTS
+
+pytestmark = needs_chromium
 
 NEW_PHONE = "aa:bb:cc:14:30:01"
 NOW = time.time()
@@ -56,13 +54,13 @@ def home(tmp_path_factory) -> Iterator[Home]:
 
 
 @pytest.fixture(scope="module")
-def admin(home: Home, browser):  # noqa: F811
+def admin(home: Home, phone_browser):
     """The module's Chromium, signed in once as the administrator."""
-    log_in(browser, home)
-    return browser
+    log_in(phone_browser, home)
+    return phone_browser
 
 
-def check_page(browser, name: str) -> None:  # noqa: F811
+def check_page(browser, name: str) -> None:
     """Fits 390 px, axe-core clean, every tap target at least 44 px high; a screenshot."""
     width = browser.execute_script("return document.documentElement.scrollWidth")
     wide = browser.execute_script(
@@ -87,7 +85,7 @@ def check_page(browser, name: str) -> None:  # noqa: F811
     assert browser.save_screenshot(str(target))
 
 
-def screenshot_of(browser, name: str, selector: str) -> None:  # noqa: F811
+def screenshot_of(browser, name: str, selector: str) -> None:
     element = browser.find_element(By.CSS_SELECTOR, selector)
     browser.execute_script("arguments[0].scrollIntoView()", element)
     assert browser.save_screenshot(str(SCREENSHOTS / f"issue14-{name}-390.png"))

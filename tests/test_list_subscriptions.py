@@ -10,18 +10,18 @@ import json
 import time
 from pathlib import Path
 
-import pytest
 import yaml
 from dnslib import DNSRecord
 from selenium.webdriver.common.by import By
 
 from filterd.rules.guards import with_end_line
-from tests.support.chromium import CHROMEDRIVER, CHROMIUM, start_chromium
+from tests.support.browser_stack import Stack, start_dashboard
+from tests.support.chromium import needs_chromium, start_chromium
 from tests.support.dns_client import addresses, make_query, udp_exchange
 from tests.support.filterd_process import FilterdProcess, free_port, run_cli, wait_for
 from tests.support.list_server import ListFiles
 from tests.support.lists import blocked, write_lists
-from tests.test_dashboard_browser import SCREENSHOTS, Stack, check_phone_page, start_dashboard
+from tests.support.phone_page import SCREENSHOTS, check_phone_page
 
 SAM, CARER = "127.0.0.2", "127.0.0.1"
 FILLER = [f"bet{i}.example" for i in range(40)]
@@ -131,10 +131,7 @@ def test_downloaded_lists_block_for_the_child_while_helplines_and_essentials_res
 DAY = 86_400
 
 
-@pytest.mark.skipif(
-    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-    reason="needs Debian's chromium and chromium-driver (make system-deps)",
-)
+@needs_chromium
 def test_health_shows_each_category_in_words_and_warns_when_thin_or_out_of_date(
     start_filterd, tmp_path: Path, list_files: ListFiles
 ):
@@ -194,9 +191,9 @@ def test_health_shows_each_category_in_words_and_warns_when_thin_or_out_of_date(
         ), warnings
         text = section.text
         assert str(int(status["updated"])) not in text and "{" not in text  # words, not JSON
-        check_phone_page(stack, "health-lists")
+        check_phone_page(stack.browser, "health-lists")
         browser.execute_script("arguments[0].scrollIntoView()", section)
-        check_phone_page(stack, "health-lists-section")
+        check_phone_page(stack.browser, "health-lists-section")
         height = browser.execute_script("return document.documentElement.scrollHeight")
         browser.execute_cdp_cmd(
             "Emulation.setDeviceMetricsOverride",

@@ -17,14 +17,13 @@ from selenium.webdriver.common.by import By
 
 from filterd.db.devices import Sighting
 from tests.support.axe import axe_violations
+from tests.support.chromium import PHONE, needs_chromium
+from tests.support.dashboard_home import PASSWORD, Home
 from tests.support.filterd_db import write_devices
 from tests.support.filterd_process import wait_for
-from tests.test_dashboard_forms_browser import (
-    PHONE,
-    SCREENSHOTS,
-    browser,  # noqa: F401  (the module's Chromium fixture)
-)
-from tests.test_dashboard_forms_security import PASSWORD, Home
+from tests.support.phone_page import SCREENSHOTS
+
+pytestmark = needs_chromium
 
 TABLET = "aa:bb:cc:17:02:01"
 # What a finger taps: each must be at least 44 px high (WCAG 2.5.5 / the project's standard).
@@ -55,7 +54,7 @@ def home(tmp_path_factory) -> Iterator[Home]:
     home.process.stop()
 
 
-def log_in(browser, home: Home, name: str, password: str = PASSWORD) -> None:  # noqa: F811
+def log_in(browser, home: Home, name: str, password: str = PASSWORD) -> None:
     browser.delete_all_cookies()
     browser.get(home.process.url + "/login")
     browser.find_element(By.ID, "name").send_keys(name)
@@ -64,7 +63,7 @@ def log_in(browser, home: Home, name: str, password: str = PASSWORD) -> None:  #
     assert wait_for(lambda: not browser.current_url.endswith("/login"), 10)
 
 
-def check_page(browser, name: str) -> None:  # noqa: F811
+def check_page(browser, name: str) -> None:
     """Nothing wider than the phone, axe-core clean, every target 44 px high; a screenshot."""
     width = browser.execute_script("return document.documentElement.scrollWidth")
     wide = browser.execute_script(
@@ -96,7 +95,7 @@ def check_page(browser, name: str) -> None:  # noqa: F811
     )
 
 
-def main_text(browser) -> str:  # noqa: F811
+def main_text(browser) -> str:
     """The page's main text; '' while a new page replaces it (a wait asks again)."""
     try:
         return browser.find_element(By.TAG_NAME, "main").text
@@ -104,43 +103,45 @@ def main_text(browser) -> str:  # noqa: F811
         return ""
 
 
-def test_a_carer_fills_in_a_device_record_on_a_phone(home: Home, browser) -> None:  # noqa: F811
-    log_in(browser, home, "cam")
-    browser.get(home.process.url + "/devices/")
-    link = browser.find_element(By.ID, "record-" + TABLET.replace(":", ""))
+def test_a_carer_fills_in_a_device_record_on_a_phone(home: Home, phone_browser) -> None:
+    log_in(phone_browser, home, "cam")
+    phone_browser.get(home.process.url + "/devices/")
+    link = phone_browser.find_element(By.ID, "record-" + TABLET.replace(":", ""))
     assert link.text == "Record not filled in"
     link.click()
-    assert wait_for(lambda: "/record" in browser.current_url, 10)
-    check_page(browser, "device-record-empty")
+    assert wait_for(lambda: "/record" in phone_browser.current_url, 10)
+    check_page(phone_browser, "device-record-empty")
 
-    browser.find_element(By.ID, "account_holder").send_keys("Cam (carer)")
-    browser.execute_script(  # a date input is typed differently in each locale: set its value
+    phone_browser.find_element(By.ID, "account_holder").send_keys("Cam (carer)")
+    phone_browser.execute_script(  # a date input is typed differently in each locale: set its value
         "document.getElementById('handed_over').value = arguments[0]",
         (date.today() - timedelta(days=1)).isoformat(),
     )
-    browser.find_element(By.CSS_SELECTOR, "label[for=reset-yes]").click()
-    browser.find_element(By.CSS_SELECTOR, "label[for=check-location_off]").click()
-    browser.find_element(By.ID, "save-record").click()
+    phone_browser.find_element(By.CSS_SELECTOR, "label[for=reset-yes]").click()
+    phone_browser.find_element(By.CSS_SELECTOR, "label[for=check-location_off]").click()
+    phone_browser.find_element(By.ID, "save-record").click()
     # Who bought it was left empty: said by that field, and nothing typed is lost.
-    assert wait_for(lambda: browser.find_elements(By.ID, "bought_by-error"), 10)
-    error = browser.find_element(By.ID, "bought_by-error")
+    assert wait_for(lambda: phone_browser.find_elements(By.ID, "bought_by-error"), 10)
+    error = phone_browser.find_element(By.ID, "bought_by-error")
     assert error.text.startswith("Say who bought it")
-    field = browser.find_element(By.ID, "bought_by")
+    field = phone_browser.find_element(By.ID, "bought_by")
     assert "bought_by-error" in field.get_attribute("aria-describedby")
-    assert browser.find_element(By.ID, "account_holder").get_attribute("value") == "Cam (carer)"
-    assert browser.find_element(By.ID, "check-location_off").is_selected()
-    check_page(browser, "device-record-error")
+    assert (
+        phone_browser.find_element(By.ID, "account_holder").get_attribute("value") == "Cam (carer)"
+    )
+    assert phone_browser.find_element(By.ID, "check-location_off").is_selected()
+    check_page(phone_browser, "device-record-error")
 
     field.send_keys("the local authority")
-    browser.find_element(By.CSS_SELECTOR, "label[for=check-bookmarked]").click()
-    browser.find_element(By.ID, "save-record").click()
-    assert wait_for(lambda: "Saved the record" in main_text(browser), 10)
-    text = main_text(browser)
+    phone_browser.find_element(By.CSS_SELECTOR, "label[for=check-bookmarked]").click()
+    phone_browser.find_element(By.ID, "save-record").click()
+    assert wait_for(lambda: "Saved the record" in main_text(phone_browser), 10)
+    text = main_text(phone_browser)
     assert "Record filled in by cam today at" in text and "2 of 5 done" in text
-    assert browser.find_element(By.ID, "check-location_off-by").text.startswith(
+    assert phone_browser.find_element(By.ID, "check-location_off-by").text.startswith(
         "Ticked by cam today at"
     )
-    check_page(browser, "device-record-saved")
+    check_page(phone_browser, "device-record-saved")
     ticks = [(r["user"], r["detail"]) for r in home.audit_rows("device.check")]
     assert ticks == [
         ("cam", "ticked: location sharing off"),
@@ -148,64 +149,69 @@ def test_a_carer_fills_in_a_device_record_on_a_phone(home: Home, browser) -> Non
     ]
 
 
-def test_a_social_worker_reads_only_the_two_children_given(home: Home, browser) -> None:  # noqa: F811
-    log_in(browser, home, "admin")
-    browser.get(home.process.url + "/people/")
-    browser.find_element(By.ID, "p-name").send_keys("Priya")
-    browser.find_element(By.CSS_SELECTOR, "#p-kind option[value=social_worker]").click()
-    for label in browser.find_elements(
+def test_a_social_worker_reads_only_the_two_children_given(home: Home, phone_browser) -> None:
+    log_in(phone_browser, home, "admin")
+    phone_browser.get(home.process.url + "/people/")
+    phone_browser.find_element(By.ID, "p-name").send_keys("Priya")
+    phone_browser.find_element(By.CSS_SELECTOR, "#p-kind option[value=social_worker]").click()
+    for label in phone_browser.find_elements(
         By.CSS_SELECTOR, "#practitioner-heading ~ form .choice label"
     ):
         if label.text in ("Sam", "Alex"):
             label.click()
-    browser.execute_script(
+    phone_browser.execute_script(
         "document.getElementById('p-last-day').value = arguments[0]",
         (date.today() + timedelta(days=120)).isoformat(),  # too far: at most 90 days
     )
-    browser.find_element(By.ID, "p-password").send_keys(PASSWORD)
-    browser.find_element(By.ID, "p-confirm").send_keys(PASSWORD)
-    browser.find_element(By.ID, "add-practitioner").click()
-    assert wait_for(lambda: browser.find_elements(By.ID, "p-last-day-error"), 10)
-    assert "At most 90 days from today" in browser.find_element(By.ID, "p-last-day-error").text
-    assert browser.title == "People · filterd"
-    check_page(browser, "people-practitioner-error")
-    browser.execute_script(
+    phone_browser.find_element(By.ID, "p-password").send_keys(PASSWORD)
+    phone_browser.find_element(By.ID, "p-confirm").send_keys(PASSWORD)
+    phone_browser.find_element(By.ID, "add-practitioner").click()
+    assert wait_for(lambda: phone_browser.find_elements(By.ID, "p-last-day-error"), 10)
+    assert (
+        "At most 90 days from today" in phone_browser.find_element(By.ID, "p-last-day-error").text
+    )
+    assert phone_browser.title == "People · filterd"
+    check_page(phone_browser, "people-practitioner-error")
+    phone_browser.execute_script(
         "document.getElementById('p-last-day').value = arguments[0]",
         (date.today() + timedelta(days=28)).isoformat(),
     )
-    browser.find_element(By.ID, "p-password").send_keys(PASSWORD)
-    browser.find_element(By.ID, "p-confirm").send_keys(PASSWORD)
-    browser.find_element(By.ID, "add-practitioner").click()
-    assert wait_for(lambda: "Added Priya" in main_text(browser), 10)
-    assert "Social worker: reads only Alex, Sam. Works until the end of" in main_text(browser)
+    phone_browser.find_element(By.ID, "p-password").send_keys(PASSWORD)
+    phone_browser.find_element(By.ID, "p-confirm").send_keys(PASSWORD)
+    phone_browser.find_element(By.ID, "add-practitioner").click()
+    assert wait_for(lambda: "Added Priya" in main_text(phone_browser), 10)
+    assert "Social worker: reads only Alex, Sam. Works until the end of" in main_text(phone_browser)
 
-    log_in(browser, home, "Priya")
-    assert browser.current_url.endswith("/practitioner/")
-    text = main_text(browser)
+    log_in(phone_browser, home, "Priya")
+    assert phone_browser.current_url.endswith("/practitioner/")
+    text = main_text(phone_browser)
     assert "Sam" in text and "Alex" in text and "Kimberley" not in text
-    nav = browser.find_element(By.CSS_SELECTOR, "header nav").text
+    nav = phone_browser.find_element(By.CSS_SELECTOR, "header nav").text
     assert "Health" not in nav and "Devices" not in nav and "Children you can see" in nav
-    check_page(browser, "practitioner-children")
-    browser.find_element(By.LINK_TEXT, "Sam").click()
-    assert wait_for(lambda: browser.current_url.endswith("/practitioner/children/sam"), 10)
-    text = main_text(browser)
+    check_page(phone_browser, "practitioner-children")
+    phone_browser.find_element(By.LINK_TEXT, "Sam").click()
+    assert wait_for(lambda: phone_browser.current_url.endswith("/practitioner/children/sam"), 10)
+    text = main_text(phone_browser)
     assert "Daily limit: 3h" in text and "the local authority" in text
     assert "Location sharing off: done (ticked by cam" in text
     handed = date.today() - timedelta(days=1)
     assert f"Handed to the carer\n{handed.day} {handed:%B %Y}" in text
-    check_page(browser, "practitioner-sam")
-    browser.find_element(By.PARTIAL_LINK_TEXT, "online-safety agreement").click()
-    assert wait_for(lambda: browser.current_url.endswith("/children/sam/agreement"), 10)
-    assert "No agreement is recorded yet." in main_text(browser)
-    assert not browser.find_elements(By.CSS_SELECTOR, "main form")  # reads only
-    check_page(browser, "practitioner-sam-agreement")
-    browser.get(home.process.url + "/practitioner/children/kim")
-    assert "Your account cannot see this child." in main_text(browser)
-    check_page(browser, "practitioner-refused")
+    check_page(phone_browser, "practitioner-sam")
+    phone_browser.find_element(By.PARTIAL_LINK_TEXT, "online-safety agreement").click()
+    assert wait_for(lambda: phone_browser.current_url.endswith("/children/sam/agreement"), 10)
+    assert "No agreement is recorded yet." in main_text(phone_browser)
+    assert not phone_browser.find_elements(By.CSS_SELECTOR, "main form")  # reads only
+    check_page(phone_browser, "practitioner-sam-agreement")
+    phone_browser.get(home.process.url + "/practitioner/children/kim")
+    assert "Your account cannot see this child." in main_text(phone_browser)
+    check_page(phone_browser, "practitioner-refused")
     # found by the outside check: this page's one link was 19 px tall
-    back = browser.find_element(By.LINK_TEXT, "Back to the children")
+    back = phone_browser.find_element(By.LINK_TEXT, "Back to the children")
     assert back.size["height"] >= 44, back.size
-    browser.get(home.process.url + "/blocked/")
-    assert "Kimberley" not in browser.page_source and "403" in browser.title + main_text(browser)
+    phone_browser.get(home.process.url + "/blocked/")
+    assert (
+        "Kimberley" not in phone_browser.page_source
+        and "403" in phone_browser.title + main_text(phone_browser)
+    )
     views = [(r["user"], r["target"]) for r in home.audit_rows("practitioner.view")]
     assert ("Priya", "sam") in views and ("Priya", "kim") not in views

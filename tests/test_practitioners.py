@@ -25,8 +25,8 @@ from tests.support.dashboard_app import (
     logged_in,
     make_app,
 )
+from tests.support.dashboard_forms import agreement_form
 from tests.support.filterd_db import query_row, write_devices, write_queries
-from tests.test_agreements import agreement_form
 
 TABLET = "aa:bb:cc:17:01:01"
 KIMS_PHONE = "aa:bb:cc:17:01:02"

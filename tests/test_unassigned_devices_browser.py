@@ -16,16 +16,14 @@ from selenium.webdriver.common.by import By
 from filterd.db.devices import Sighting
 from filterd.rules.parse import load_rules
 from tests.support.axe import axe_violations
+from tests.support.chromium import PHONE, needs_chromium
+from tests.support.dashboard_home import Home, log_in
 from tests.support.filterd_db import write_devices
 from tests.support.filterd_process import wait_for
+from tests.support.phone_page import SCREENSHOTS
 from tests.support.upstream_process import PROJECT_ROOT
-from tests.test_dashboard_forms_browser import (
-    PHONE,
-    SCREENSHOTS,
-    browser,  # noqa: F401  (the module's Chromium fixture)
-    log_in,
-)
-from tests.test_dashboard_forms_security import Home
+
+pytestmark = needs_chromium
 
 NEW_PHONE = "aa:bb:cc:00:13:01"
 SAMS_TABLET = "aa:bb:cc:00:13:02"
@@ -57,7 +55,7 @@ def unknown_choice(home: Home) -> str:
     return yaml.safe_load(home.rules_path.read_text())["unknown_devices"]
 
 
-def check_page(browser, name: str, focus: str) -> None:  # noqa: F811
+def check_page(browser, name: str, focus: str) -> None:
     width = browser.execute_script("return document.documentElement.scrollWidth")
     wide = browser.execute_script(  # which elements overflow, for the failure message
         "return [...document.querySelectorAll('main *')]"
@@ -79,51 +77,51 @@ def check_page(browser, name: str, focus: str) -> None:  # noqa: F811
     assert browser.save_screenshot(str(SCREENSHOTS / f"issue13-{name}-part-390.png"))
 
 
-def test_set_up_asks_and_devices_shows_and_changes_the_choice(home: Home, browser) -> None:  # noqa: F811
+def test_set_up_asks_and_devices_shows_and_changes_the_choice(home: Home, phone_browser) -> None:
     # The starter rules an installed box begins with say strict.
     starter = PROJECT_ROOT / "config" / "rules.starter.yaml"
     assert yaml.safe_load(starter.read_text())["unknown_devices"] == "strict"
 
-    log_in(browser, home)
-    browser.get(home.process.url + "/setup/home")
-    text = browser.find_element(By.TAG_NAME, "main").text
+    log_in(phone_browser, home)
+    phone_browser.get(home.process.url + "/setup/home")
+    text = phone_browser.find_element(By.TAG_NAME, "main").text
     assert "Devices nobody has assigned" in text
-    strict = browser.find_element(By.ID, "unknown-strict")
+    strict = phone_browser.find_element(By.ID, "unknown-strict")
     assert strict.is_selected()  # the safe choice is the one already ticked
-    check_page(browser, "setup-unassigned", "#unknown-strict")
-    browser.find_element(By.CSS_SELECTOR, "label[for=unknown-household]").click()
-    browser.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
+    check_page(phone_browser, "setup-unassigned", "#unknown-strict")
+    phone_browser.find_element(By.CSS_SELECTOR, "label[for=unknown-household]").click()
+    phone_browser.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
     assert wait_for(lambda: unknown_choice(home) == "household", 10)
 
-    browser.get(home.process.url + "/devices/")
-    rows = browser.find_elements(By.CSS_SELECTOR, "ul.devices > li")
+    phone_browser.get(home.process.url + "/devices/")
+    rows = phone_browser.find_elements(By.CSS_SELECTOR, "ul.devices > li")
     assert rows[0].get_attribute("id") == "device-" + NEW_PHONE.replace(":", ""), [
         r.text for r in rows
     ]
     assert "not assigned" in rows[0].text and "household rules only" in rows[0].text
     assert rows[1].get_attribute("id") == "device-" + SAMS_TABLET.replace(":", "")
-    shown = browser.find_element(By.ID, "unassigned-now").text
+    shown = phone_browser.find_element(By.ID, "unassigned-now").text
     assert shown.startswith("Household rules only") and "1 device is not assigned yet" in shown
-    assert browser.find_element(By.ID, "unknown-household").is_selected()
+    assert phone_browser.find_element(By.ID, "unknown-household").is_selected()
 
-    browser.find_element(By.CSS_SELECTOR, "label[for=unknown-strict]").click()
-    browser.find_element(By.ID, "save-unassigned").click()
+    phone_browser.find_element(By.CSS_SELECTOR, "label[for=unknown-strict]").click()
+    phone_browser.find_element(By.ID, "save-unassigned").click()
     assert wait_for(lambda: unknown_choice(home) == "strict", 10)
-    assert "filtered like a young child" in browser.find_element(By.TAG_NAME, "main").text
+    assert "filtered like a young child" in phone_browser.find_element(By.TAG_NAME, "main").text
     assert load_rules(home.rules_path).unknown is not None  # filterd applies the strict profile
-    check_page(browser, "devices-unassigned", "ul.devices")
+    check_page(phone_browser, "devices-unassigned", "ul.devices")
     actions = [row["action"] for row in home.audit_rows()]
     assert actions.count("devices.unknown") == 2
 
     # Assigning the phone is deciding: it leaves the top of the list.
     phone = "#owner-" + NEW_PHONE.replace(":", "")
-    browser.find_element(By.CSS_SELECTOR, f"{phone} option[value=sam]").click()
-    browser.find_element(By.CSS_SELECTOR, "ul.devices > li form button").click()
-    assert wait_for(lambda: "now follows the rules of Sam" in browser.page_source, 10)
-    browser.get(home.process.url + "/devices/")  # from the device's record (issue 17)
-    first = browser.find_elements(By.CSS_SELECTOR, "ul.devices > li")[0]
+    phone_browser.find_element(By.CSS_SELECTOR, f"{phone} option[value=sam]").click()
+    phone_browser.find_element(By.CSS_SELECTOR, "ul.devices > li form button").click()
+    assert wait_for(lambda: "now follows the rules of Sam" in phone_browser.page_source, 10)
+    phone_browser.get(home.process.url + "/devices/")  # from the device's record (issue 17)
+    first = phone_browser.find_elements(By.CSS_SELECTOR, "ul.devices > li")[0]
     assert first.get_attribute("id") == "device-" + SAMS_TABLET.replace(":", "")
-    assert "1 device" not in browser.find_element(By.ID, "unassigned-now").text
+    assert "1 device" not in phone_browser.find_element(By.ID, "unassigned-now").text
 
 
 def test_a_carer_sees_the_choice_but_cannot_change_it(home: Home) -> None:

@@ -17,6 +17,7 @@ import yaml
 from dnslib import DNSRecord
 
 from filterd.rules.guards import with_end_line
+from tests.support.browser_stack import start_dashboard
 from tests.support.dashboard_process import DashboardProcess
 from tests.support.dns_client import addresses, make_query, udp_exchange
 from tests.support.filterd_process import FilterdProcess, free_port, wait_for
@@ -134,11 +135,6 @@ def running_block_page_box(
 ) -> Iterator[BlockPageBox]:
     """filterd with lists for every reason the page explains, its clock file at real time, and
     the dashboard on the same config; the dashboard is stopped on leaving."""
-    # start_dashboard still lives in the dashboard's browser tests (imported here, not at the top,
-    # so that loading tests/conftest.py does not load that test module); it is imported from
-    # tests/support once it has moved there.
-    from tests.test_dashboard_browser import start_dashboard
-
     rules_path = tmp_path / "rules.yaml"
     rules_path.write_text(with_end_line(yaml.safe_dump(block_page_rules())))
     shipped = write_lists(

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
@@ -15,6 +16,13 @@ from selenium.webdriver.chrome.service import Service
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 PHONE = (390, 844)
+
+# On a module (`pytestmark = needs_chromium`): its tests are skipped, with the way to install
+# them, where Debian's browser is missing; `make system-deps` installs both.
+needs_chromium = pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+    reason="needs Debian's chromium and chromium-driver (make system-deps)",
+)
 
 
 def start_chromium(

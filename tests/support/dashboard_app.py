@@ -16,8 +16,8 @@ from dashboard.data.db import connect
 from dashboard.settings import check_dashboard_section
 from filterd.config import load_config, parse_config
 from filterd.rules.guards import with_end_line
+from tests.support.dashboard_home import PASSWORD  # every test account's password
 
-PASSWORD = "correct horse battery"
 RULES = {
     "timezone": "Europe/London",
     "unknown_devices": "household",
