@@ -27,10 +27,6 @@ from tests.support.events import SAM, ask
 from tests.support.filterd_process import wait_for
 from tests.support.mail_receiver import plain_text_of
 
-# test_dashboard_forms_security still imports the home by this name from here; the line goes
-# when that test imports AlertsHome from tests/support/alerts_home.py.
-Home = AlertsHome
-
 
 def test_self_harm_at_23_00_in_quiet_hours_reaches_the_dsl_at_once_then_groups(make_alerts_home):
     home = make_alerts_home("2026-11-23 23:00")

@@ -776,8 +776,8 @@ def test_a_webhook_token_in_its_address_stays_out_of_the_log(tmp_path: Path, sta
     """A webhook address often carries its token in the path; when a delivery fails the
     dashboard's log and the outbox's reason say why without it (the outbox keeps the address
     itself, in dashboard.db, to deliver to it)."""
+    from tests.support.alerts_home import AlertsHome
     from tests.support.events import ask
-    from tests.test_alerts_delivery import Home as AlertsHome
 
     token = "abcdEFGH1234ijklMNOP5678"
     home = AlertsHome(tmp_path, start_filterd, "2026-11-23 15:00")

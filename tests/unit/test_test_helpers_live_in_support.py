@@ -11,41 +11,6 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[1]
 ROOT = TESTS.parent
 
-# Imports not yet moved to tests/support/, as (importing file, test module imported). Each is
-# a dashboard or browser helper being moved by its own change; remove a pair once its import is
-# gone (the check below fails while a pair here no longer occurs, so this list only shrinks).
-NOT_YET_MOVED = {
-    # start_dashboard, imported inside running_block_page_box until it is in tests/support.
-    ("tests/support/block_page_box.py", "tests.test_dashboard_browser"),
-    ("tests/test_agreements_browser.py", "tests.test_dashboard_forms_browser"),
-    ("tests/test_agreements_browser.py", "tests.test_dashboard_forms_security"),
-    ("tests/test_block_page.py", "tests.test_dashboard_browser"),
-    ("tests/test_dashboard_account_lifecycle.py", "tests.test_dashboard_accounts_security"),
-    ("tests/test_dashboard_apps.py", "tests.test_dashboard_children_devices"),
-    ("tests/test_dashboard_apps_browser.py", "tests.test_dashboard_browser"),
-    ("tests/test_dashboard_browser.py", "tests.test_child_profiles"),
-    ("tests/test_dashboard_child_card.py", "tests.test_dashboard_browser"),
-    ("tests/test_dashboard_child_card.py", "tests.test_dashboard_forms_security"),
-    ("tests/test_dashboard_child_leaving.py", "tests.test_agreements"),
-    ("tests/test_dashboard_forms_browser.py", "tests.test_dashboard_forms_security"),
-    # Home (= tests.support.alerts_home.AlertsHome, kept under that name in test_alerts_delivery
-    # for this import alone: delete that alias with this pair).
-    ("tests/test_dashboard_forms_security.py", "tests.test_alerts_delivery"),
-    ("tests/test_dashboard_https.py", "tests.test_dashboard_accounts_security"),
-    ("tests/test_dashboard_record_browser.py", "tests.test_dashboard_forms_browser"),
-    ("tests/test_dashboard_record_browser.py", "tests.test_dashboard_forms_security"),
-    ("tests/test_dashboard_rule_reasons.py", "tests.test_dashboard_children_devices"),
-    ("tests/test_dashboard_rules_screens_browser.py", "tests.test_dashboard_browser"),
-    ("tests/test_devices_leaving_blocked_browser.py", "tests.test_dashboard_forms_browser"),
-    ("tests/test_devices_leaving_blocked_browser.py", "tests.test_dashboard_forms_security"),
-    ("tests/test_list_subscriptions.py", "tests.test_dashboard_browser"),
-    ("tests/test_practitioner_browser.py", "tests.test_dashboard_forms_browser"),
-    ("tests/test_practitioner_browser.py", "tests.test_dashboard_forms_security"),
-    ("tests/test_practitioners.py", "tests.test_agreements"),
-    ("tests/test_unassigned_devices_browser.py", "tests.test_dashboard_forms_browser"),
-    ("tests/test_unassigned_devices_browser.py", "tests.test_dashboard_forms_security"),
-}
-
 
 def imported_test_modules(tree: ast.AST, package: str = "tests") -> list[tuple[int, str]]:
     """(line, module) of every import of a test module (tests.test_*) in a parsed file of
@@ -96,15 +61,9 @@ def test_no_file_under_tests_imports_from_a_test_module():
     offending = [
         f"{file}:{line} imports {module}: move the helper to tests/support/"
         for (file, module), lines in sorted(found.items())
-        if (file, module) not in NOT_YET_MOVED
         for line in lines
     ]
     assert offending == []
-
-
-def test_every_pair_left_to_move_still_occurs():
-    """A pair whose import has gone comes off NOT_YET_MOVED, so the list only shrinks."""
-    assert sorted(NOT_YET_MOVED - set(imports_of_test_modules())) == []
 
 
 def test_the_check_finds_every_way_of_importing_a_test_module():
