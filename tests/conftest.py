@@ -8,9 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium import webdriver
 
 from tests.support.alerts_home import AlertsHome
 from tests.support.block_page_box import BlockPageBox, running_block_page_box
+from tests.support.browser_stack import Stack, open_stack
+from tests.support.chromium import start_chromium
+from tests.support.dashboard_home import Box
 from tests.support.filterd_process import FilterdProcess
 from tests.support.list_server import ListFiles
 from tests.support.loopback_home import LoopbackHome, start_loopback_home
@@ -136,11 +140,9 @@ def signed_in(dashboard_app) -> Callable[[str, str], Any]:
 
 
 @pytest.fixture
-def box(tmp_path: Path) -> Iterator[Any]:
+def box(tmp_path: Path) -> Iterator[Box]:
     """A new box at first run: the dashboard process on its own files in tmp_path, with no
     account yet, only its one-time set-up code (tests/support/dashboard_home.Box)."""
-    from tests.support.dashboard_home import Box
-
     made = Box(tmp_path).start()
     try:
         yield made
@@ -149,31 +151,28 @@ def box(tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser() -> Iterator[webdriver.Chrome]:
     """Headless Chromium (tests/support/chromium.py), one for a module's tests: starting it
-    takes seconds. Tests that share it start signed out (the `stack` fixture sees to it)."""
-    from tests.support.chromium import start_chromium
-
+    takes seconds. Through `stack` each test starts signed out; a test using it alone clears
+    its cookies itself."""
     driver = start_chromium()
     yield driver
     driver.quit()
 
 
 @pytest.fixture(scope="module")
-def phone_browser() -> Iterator[Any]:
+def phone_browser() -> Iterator[webdriver.Chrome]:
     """Headless Chromium with a phone's 390 px screen, one for a module's tests."""
-    from tests.support.chromium import start_chromium
-
     driver = start_chromium(phone=True)
     yield driver
     driver.quit()
 
 
 @pytest.fixture
-def stack(start_filterd: Callable[..., FilterdProcess], browser, tmp_path: Path) -> Iterator[Any]:
+def stack(
+    start_filterd: Callable[..., FilterdProcess], browser: webdriver.Chrome, tmp_path: Path
+) -> Iterator[Stack]:
     """filterd and the dashboard on one config file in tmp_path, and the module's `browser`,
     signed out, pointed at the dashboard (tests/support/browser_stack.Stack)."""
-    from tests.support.browser_stack import open_stack
-
     with open_stack(start_filterd, browser, tmp_path) as made:
         yield made

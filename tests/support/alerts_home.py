@@ -17,6 +17,7 @@ from dashboard.alerts.routing import set_email
 from dashboard.data import accounts
 from dashboard.data.db import connect
 from filterd.rules.guards import with_end_line
+from tests.support.dashboard_home import PASSWORD
 from tests.support.dashboard_process import DashboardProcess
 from tests.support.events import NO_DISCOVERY, SAM
 from tests.support.filterd_process import free_port
@@ -25,7 +26,6 @@ from tests.support.mail_receiver import MailReceiver
 from tests.support.wall_clock import london
 from tests.support.webhook_receiver import WebhookReceiver
 
-PASSWORD = "correct horse battery"
 DIGEST_SUBJECTS = ("Daily summary:", "Weekly summary:", "Evidence report:")
 
 

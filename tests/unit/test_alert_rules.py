@@ -14,9 +14,9 @@ from dashboard.data import accounts
 from dashboard.data.db import connect
 from filterd.db.events import Event
 from filterd.rules.model import Device, Profile, Rules
+from tests.support.dashboard_home import PASSWORD
 
 LON = ZoneInfo("Europe/London")
-PASSWORD = "correct horse battery"
 
 
 def at(text: str) -> float:
