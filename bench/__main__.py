@@ -24,6 +24,7 @@ from bench import (
     name_patterns,
     pi_budget,
     profiles,
+    python_path,
     soak,
 )
 from bench.options import REPO_ROOT, SERVERS, RunOptions
@@ -35,6 +36,7 @@ BUSY_WARNING = 0.10
 BENCHMARKS: dict[str, types.ModuleType] = {
     forwarder.NAME: forwarder,
     cpu_per_query.NAME: cpu_per_query,
+    python_path.NAME: python_path,
     blocklists.NAME: blocklists,
     profiles.NAME: profiles,
     dashboard.NAME: dashboard,
@@ -64,8 +66,8 @@ def parse_args(argv: list[str]) -> tuple[list[str], RunOptions]:
         action="append",
         default=[],
         metavar="DIR",
-        help="another checkout (e.g. an older commit) whose filterd cpu_per_query measures "
-        "too; may be given more than once",
+        help="another checkout (e.g. an older commit) whose filterd forwarder, cpu_per_query "
+        "and python_path measure too; may be given more than once",
     )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.benchmarks) - set(BENCHMARKS))
