@@ -23,7 +23,7 @@ from filterd.rules.service import RulesService
 from filterd.selftest import profiles
 from filterd.selftest.requests import SelftestRequests
 
-log = logging.getLogger("filterd.daemon")
+log = logging.getLogger(__name__)
 
 SELFTEST_FIRST_DELAY = 120.0  # seconds after start before the first household self-test
 SELFTEST_INTERVAL = 86_400.0  # then daily
