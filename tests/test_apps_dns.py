@@ -8,21 +8,17 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
-import yaml
 from dnslib import DNSRecord
 
 from filterd.catalogue.load import CATALOGUE_FILE
-from filterd.rules.guards import with_end_line
 from tests.support.dns_client import addresses, ttls
 from tests.support.filterd_process import wait_for
 from tests.support.lists import blocked, write_lists
-from tests.support.loopback_home import ALEX, SAM, LoopbackHome, base_rules
+from tests.support.loopback_home import ALEX, SAM, LoopbackHome, base_rules, start_on_loopback
 from tests.support.query_log import logged
-from tests.support.wall_clock import london
 
 
 def ede_texts(reply: DNSRecord) -> list[str]:
@@ -44,20 +40,7 @@ def apps_home(start_filterd, tmp_path: Path) -> LoopbackHome:
         tmp_path / "shipped", social=["social.example"], helplines=["help.example"]
     )
     shutil.copy(CATALOGUE_FILE, shipped / "services.yaml")  # the catalogue beside the lists
-    rules_path = tmp_path / "rules.yaml"
-    rules_path.write_text(with_end_line(yaml.safe_dump(base_rules())))
-    clock_path = tmp_path / "clock"
-    clock_path.write_text(str(london("2026-11-23 16:00") - time.time()))  # a Monday afternoon
-    filterd = start_filterd(
-        rules=str(rules_path),
-        lists_update={
-            "directory": str(tmp_path / "lists"),
-            "shipped": str(shipped),
-            "refresh_hours": 0,
-        },
-        env={"FILTERD_CLOCK_FILE": str(clock_path)},
-    )
-    home = LoopbackHome(filterd, rules_path, clock_path)
+    home = start_on_loopback(start_filterd, tmp_path, base_rules(), shipped)
     home.shipped = shipped  # type: ignore[attr-defined]
     return home
 

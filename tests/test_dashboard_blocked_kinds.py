@@ -15,7 +15,7 @@ import time
 from filterd.db.devices import Sighting
 from filterd.dns.query import Reason
 from tests.support.dashboard_app import csrf_of
-from tests.support.filterd_db import query_row, write_devices, write_queries, write_status
+from tests.support.filterd_db import query_row, write_devices, write_query_log
 
 NOW = time.time()
 SAMS_PHONE = "aa:bb:cc:14:10:01"
@@ -36,9 +36,8 @@ def home_log(tmp_path) -> list[int]:
         )
     )
     (tmp_path / "rules.yaml").write_text(rules)
-    write_status(tmp_path / "filterd.db", "rules", {"ok": True, "problems": []})
-    return write_queries(
-        tmp_path / "filterd.db",
+    return write_query_log(
+        tmp_path,
         [
             query_row(NOW - 50, "harm.example", categories="self_harm", client="192.168.1.30"),
             query_row(NOW - 40, "late.example", reason=str(Reason.OFFLINE)),

@@ -19,7 +19,7 @@ from filterd.db.devices import Sighting
 from filterd.rules.parse import parse_rules
 from tests.support.dashboard_app import RULES, audit_trail, csrf_of, logged_in, make_app, version_of
 from tests.support.dashboard_forms import agreement_form
-from tests.support.filterd_db import query_row, write_devices, write_queries, write_status
+from tests.support.filterd_db import query_row, write_devices, write_query_log
 
 SAMS_PHONE = "aa:bb:cc:14:20:01"
 NOW = time.time()
@@ -35,9 +35,8 @@ def home(tmp_path):
         tmp_path / "filterd.db",
         [Sighting(SAMS_PHONE, "192.168.1.31", "galaxy", None, None, None, False, NOW - 60)],
     )
-    write_status(tmp_path / "filterd.db", "rules", {"ok": True, "problems": []})
-    write_queries(
-        tmp_path / "filterd.db",
+    write_query_log(
+        tmp_path,
         [
             query_row(NOW - 50, "harm.example", categories="self_harm", client="192.168.1.31"),
             query_row(NOW - 40, "games.example", child="alex", client="192.168.1.32"),

@@ -18,7 +18,7 @@ from tests.support.filterd_db import (
     query_row,
     write_devices,
     write_queries,
-    write_status,
+    write_rules_applied,
     write_usage,
 )
 
@@ -41,7 +41,7 @@ PAGES = [
 def _partial(tmp_path):
     """filterd wrote usage and status, no query log yet (the /health 500 of issue 10)."""
     write_usage(tmp_path / "filterd.db", [(time.strftime("%Y-%m-%d"), "sam", "overall", 5)])
-    write_status(tmp_path / "filterd.db", "rules", {"ok": True, "problems": []})
+    write_rules_applied(tmp_path / "filterd.db")
     db = sqlite3.connect(tmp_path / "filterd.db")
     db.execute("DROP TABLE queries")
     db.commit()

@@ -19,7 +19,7 @@ from filterd.dns.query import Reason
 from tests.support.axe import axe_violations
 from tests.support.chromium import PHONE, needs_chromium
 from tests.support.dashboard_home import Home, log_in
-from tests.support.filterd_db import query_row, write_devices, write_queries, write_status
+from tests.support.filterd_db import query_row, write_devices, write_query_log
 from tests.support.filterd_process import wait_for
 from tests.support.phone_page import SCREENSHOTS
 
@@ -38,9 +38,8 @@ def home(tmp_path_factory) -> Iterator[Home]:
         database,
         [Sighting(NEW_PHONE, "192.168.1.50", "galaxy-a14", None, None, None, False, NOW - 900)],
     )
-    write_status(database, "rules", {"ok": True, "problems": []})
-    write_queries(
-        database,
+    write_query_log(
+        home.tmp,
         [
             query_row(NOW - 300, "harm.example", categories="self_harm"),
             query_row(NOW - 200, "late-game.example", reason=str(Reason.OFFLINE)),

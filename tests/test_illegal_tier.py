@@ -6,20 +6,17 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import yaml
 from dnslib import DNSRecord
 
 from dashboard.data.blocked_log import Filters, page_of
 from dashboard.data.db import connect
 from filterd.db.read import FilterdReader
 from filterd.db.retention import Retention
-from filterd.rules.guards import with_end_line
 from tests.support.dns_client import addresses, make_query, udp_exchange
 from tests.support.filterd_process import wait_for
 from tests.support.lists import write_lists
-from tests.support.loopback_home import SAM
+from tests.support.loopback_home import SAM, start_on_loopback
 from tests.support.query_log import logged
-from tests.support.wall_clock import london
 
 NULL = ["0.0.0.0"]
 
@@ -41,20 +38,8 @@ def start(start_filterd, tmp_path: Path, rules: dict, **config):
         helplines=["childline.example", "helpline-lookalike.example"],
         bypass=["vpn.example"],
     )
-    rules_path = tmp_path / "rules.yaml"
-    rules_path.write_text(with_end_line(yaml.safe_dump(rules)))
-    clock = tmp_path / "clock"
-    clock.write_text(str(london("2026-11-23 23:00") - time.time()))  # bedtime, a Monday night
-    return start_filterd(
-        rules=str(rules_path),
-        lists_update={
-            "directory": str(tmp_path / "lists"),
-            "shipped": str(shipped),
-            "refresh_hours": 0,
-        },
-        env={"FILTERD_CLOCK_FILE": str(clock)},
-        **config,
-    )
+    bedtime = "2026-11-23 23:00"  # a Monday night
+    return start_on_loopback(start_filterd, tmp_path, rules, shipped, bedtime, **config).filterd
 
 
 def loosest_rules() -> dict:

@@ -43,10 +43,15 @@ def write_queries(path: Path, rows: Iterable[tuple]) -> list[int]:
     return ids
 
 
+def write_rules_applied(path: Path) -> None:
+    """The rules status filterd writes once it has applied the rules file with no problem."""
+    write_status(path, "rules", {"ok": True, "problems": []})
+
+
 def write_query_log(directory: Path, rows: Iterable[tuple]) -> list[int]:
     """directory/filterd.db as the dashboard finds it on a working box: the rules status good
     and these query-log rows (`query_row`); their ids, in order."""
-    write_status(directory / "filterd.db", "rules", {"ok": True, "problems": []})
+    write_rules_applied(directory / "filterd.db")
     return write_queries(directory / "filterd.db", rows)
 
 

@@ -73,6 +73,33 @@ class LoopbackHome:
         return DNSRecord.parse(raw)
 
 
+def start_on_loopback(
+    start_filterd: Callable[..., FilterdProcess],
+    tmp_path: Path,
+    rules: dict,
+    shipped: Path,
+    when: str = "2026-11-23 16:00",  # a Monday afternoon
+    **config: object,
+) -> LoopbackHome:
+    """filterd on `rules` with the shipped lists in `shipped` (never refreshed), its wall clock
+    at `when` in London; `config`: more filterd settings."""
+    rules_path = tmp_path / "rules.yaml"
+    rules_path.write_text(with_end_line(yaml.safe_dump(rules)))
+    clock_path = tmp_path / "clock"
+    clock_path.write_text(str(london(when) - time.time()))
+    filterd = start_filterd(
+        rules=str(rules_path),
+        lists_update={
+            "directory": str(tmp_path / "lists"),
+            "shipped": str(shipped),
+            "refresh_hours": 0,
+        },
+        env={"FILTERD_CLOCK_FILE": str(clock_path)},
+        **config,
+    )
+    return LoopbackHome(filterd, rules_path, clock_path)
+
+
 def start_loopback_home(
     start_filterd: Callable[..., FilterdProcess], tmp_path: Path
 ) -> LoopbackHome:
@@ -85,17 +112,4 @@ def start_loopback_home(
         adult=["adult.example"],
         helplines=["childline.example"],
     )
-    rules_path = tmp_path / "rules.yaml"
-    rules_path.write_text(with_end_line(yaml.safe_dump(base_rules())))
-    clock_path = tmp_path / "clock"
-    clock_path.write_text(str(london("2026-11-23 16:00") - time.time()))  # a Monday afternoon
-    filterd = start_filterd(
-        rules=str(rules_path),
-        lists_update={
-            "directory": str(tmp_path / "lists"),
-            "shipped": str(shipped),
-            "refresh_hours": 0,
-        },
-        env={"FILTERD_CLOCK_FILE": str(clock_path)},
-    )
-    return LoopbackHome(filterd, rules_path, clock_path)
+    return start_on_loopback(start_filterd, tmp_path, base_rules(), shipped)
