@@ -32,6 +32,7 @@ from tests.support.dashboard_home import (
     SECRET_KEY,
     SECRET_PASSWORD,
     Home,
+    add_user,
     baseline_rules,
     config_for,
     write_blocked,
@@ -211,26 +212,7 @@ def test_the_home_page_says_when_filterd_is_not_applying_the_saved_rules(tmp_pat
     filterd.start()
     dashboard = DashboardProcess(filterd.config_path, listen, tmp_path)
     try:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "filterd",
-                "users",
-                "add",
-                "cam",
-                "--role",
-                "carer",
-                "--config",
-                str(filterd.config_path),
-            ],
-            input=PASSWORD + "\n",
-            capture_output=True,
-            text=True,
-            cwd=PROJECT_ROOT,
-            timeout=60,
-        )
-        assert done.returncode == 0, done.stderr
+        add_user(filterd.config_path, "cam", "carer")
         dashboard.start()
         carer = Device(dashboard.url, source="127.0.0.9")
         assert carer.log_in("cam", PASSWORD).status == 302
@@ -636,26 +618,7 @@ def test_without_a_rules_key_the_dashboard_refuses_to_edit(tmp_path: Path):
     del config["rules"]
     config_path = tmp_path / "filterd.yaml"
     config_path.write_text(yaml.safe_dump(config))
-    adder = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "filterd",
-            "users",
-            "add",
-            "admin",
-            "--role",
-            "administrator",
-            "--config",
-            str(config_path),
-        ],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=60,
-    )
-    assert adder.returncode == 0, adder.stderr
+    add_user(config_path, "admin", "administrator")
     with DashboardProcess(config_path, listen, tmp_path) as dashboard:
         admin = Device(dashboard.url, source="127.0.0.8")
         assert admin.log_in("admin", PASSWORD).status == 302

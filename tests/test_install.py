@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from tests.support.dashboard_home import add_user
 from tests.support.installer import WEB_ANY, a_debian_box, box_address, install_into, root_view
 from tests.support.upstream_process import PROJECT_ROOT
 
@@ -116,16 +117,7 @@ def test_install_verify_upgrade_and_uninstall(tmp_path: Path) -> None:
             "children: {}", "children:\n  sam: {name: Sam, age_band: '9_12'}"
         )
     )
-    add = ["users", "add", "admin", "--role", "administrator", "--config", str(view)]
-    added = subprocess.run(
-        [sys.executable, "-m", "filterd", *add],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        timeout=60,
-    )
-    assert added.returncode == 0, added.stderr
+    add_user(view, "admin", "administrator", PASSWORD)
     # The nightly unit's command, on the installed settings: an archive where the unit keeps them.
     nightly_command = re.search(r"^ExecStart=\S+/filterd (.*)$", nightly, re.M).group(1).split()
     assert nightly_command[:3] == ["backup", "--config", "/etc/filterd/filterd.yaml"]

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import html
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import yaml
 
 from filterd.rules.guards import with_end_line
+from tests.support.dashboard_home import add_user
 from tests.support.dashboard_process import DashboardProcess
 from tests.support.filterd_process import free_port, wait_for
 from tests.support.lists import blocked, write_lists
@@ -61,15 +60,7 @@ def test_bedtime_is_judged_by_the_last_good_time_when_the_clock_jumps_to_1970(
 
     # Health says why, in words.
     config = filterd.config_path
-    add = ["users", "add", "admin", "--role", "administrator", "--config", str(config)]
-    done = subprocess.run(
-        [sys.executable, "-m", "filterd", *add],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    add_user(config, "admin", "administrator", PASSWORD)
     dashboard = DashboardProcess(config, listen, tmp_path).start()
     try:
         client = Device(dashboard.url)

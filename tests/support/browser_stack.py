@@ -5,8 +5,6 @@ reach DNS answers for a child's device, so the stack both presses buttons and as
 from __future__ import annotations
 
 import itertools
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,12 +18,11 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from filterd.rules.guards import with_end_line
-from tests.support.dashboard_home import PASSWORD
+from tests.support.dashboard_home import PASSWORD, add_user
 from tests.support.dashboard_process import DashboardProcess
 from tests.support.dns_client import addresses, make_query, udp_exchange
 from tests.support.filterd_process import FilterdProcess, free_port, wait_for
 from tests.support.lists import blocked, write_lists
-from tests.support.upstream_process import PROJECT_ROOT
 
 SAM, ALEX = "127.0.0.2", "127.0.0.3"  # the children's devices: filterd sees these sources
 HARM = "harm.example"  # on the shipped self-harm list: high risk, blocked by Sam's 9_12 preset
@@ -82,27 +79,7 @@ class Stack:
 
     def add_user(self, name: str, role: str) -> None:
         """`filterd users add NAME --role ROLE`, the password on standard input."""
-        config = str(self.filterd.config_path)
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "filterd",
-                "users",
-                "add",
-                name,
-                "--role",
-                role,
-                "--config",
-                config,
-            ],
-            input=PASSWORD + "\n",
-            capture_output=True,
-            text=True,
-            cwd=PROJECT_ROOT,
-            timeout=30,
-        )
-        assert done.returncode == 0, done.stderr
+        add_user(self.filterd.config_path, name, role)
 
     def log_in(self, name: str) -> None:
         self.open("/login")

@@ -42,6 +42,14 @@ def run_filterd_command(config_path: Path, *args: str, stdin: str = "", timeout:
     )
 
 
+def add_user(config_path: Path, name: str, role: str, password: str = PASSWORD) -> None:
+    """`filterd users add NAME --role ROLE`, the password typed on standard input."""
+    done = run_filterd_command(
+        config_path, "users", "add", name, "--role", role, stdin=password + "\n", timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+
+
 class Box:
     """A dashboard process on its own config and files, and the commands run on the box."""
 
@@ -93,8 +101,7 @@ class Box:
         return run_filterd_command(self.config_path, *args, stdin=stdin, timeout=60)
 
     def add_user(self, name: str, role: str, password: str = PASSWORD) -> None:
-        done = self.command("users", "add", name, "--role", role, stdin=password + "\n")
-        assert done.returncode == 0, done.stderr
+        add_user(self.config_path, name, role, password)
 
     def users(self) -> list[str]:
         with sqlite3.connect(self.database) as db:
@@ -161,8 +168,7 @@ class Home:
         return run_filterd_command(self.config_path, *args, stdin=stdin)
 
     def add_user(self, name: str, role: str) -> None:
-        done = self.command("users", "add", name, "--role", role, stdin=PASSWORD + "\n")
-        assert done.returncode == 0, done.stderr
+        add_user(self.config_path, name, role)
 
     def device(self) -> Device:
         """A new device on its own loopback address."""
