@@ -40,7 +40,7 @@ from selenium.webdriver.support.ui import Select
 from tests.support import netns
 from tests.support.chromium import chromium_in_namespace
 from tests.support.dashboard_app import app_on_settings_file, audit_trail_in
-from tests.support.filterd_process import stop_process, wait_for
+from tests.support.filterd_process import start_logged, stop_process, wait_for
 from tests.support.installer import INSTALL, a_debian_box
 from tests.support.upstream_process import ScriptedUpstream
 
@@ -133,14 +133,7 @@ class Box:
         self.resolv.write_text(f"nameserver {BOX}\noptions timeout:2 attempts:1\n")
 
     def start(self, command: list[str], cwd: Path, log: Path) -> subprocess.Popen:
-        with log.open("ab") as out:
-            proc = subprocess.Popen(
-                ["ip", "netns", "exec", self.box.name, *command],
-                cwd=cwd,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        proc = start_logged(["ip", "netns", "exec", self.box.name, *command], log, cwd=cwd)
         self.processes.append(proc)
         return proc
 

@@ -100,15 +100,12 @@ class FilterdProcess:
         self.write_config()
         run_env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), **(env or {}))
         config, logged_before = str(self.config_path), len(self.log())
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [*self._inside(), sys.executable, "-m", "filterd", "run", "--config", config],
-                cwd=self.workdir,
-                env=run_env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group, as under systemd
-            )
+        self.proc = start_logged(
+            [*self._inside(), sys.executable, "-m", "filterd", "run", "--config", config],
+            self.log_path,
+            cwd=self.workdir,
+            env=run_env,
+        )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -164,6 +161,15 @@ class FilterdProcess:
             if all(f'{k}="{v}"' in label_text for k, v in labels.items()):
                 total += float(value)
         return total
+
+
+def start_logged(command: list[str], log: Path, **popen: Any) -> subprocess.Popen:
+    """`command` in a process group of its own, as under systemd, its output appended to
+    `log`; `popen`: more subprocess.Popen arguments (cwd, env)."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **popen
+        )
 
 
 def stop_process(proc: subprocess.Popen | None, timeout: float = 10) -> int:

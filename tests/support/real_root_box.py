@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import netns
-from tests.support.filterd_process import stop_process, wait_for
+from tests.support.filterd_process import start_logged, stop_process, wait_for
 from tests.support.installer import INSTALL
 
 # Tests that need it are skipped where namespaces (root) or setpriv are missing.
@@ -138,19 +138,13 @@ class RealRootBox:
         uid = self.run("id", "-u", user).stdout.strip()
         gid = self.run("id", "-g", user).stdout.strip()
         home = self.run("getent", "passwd", user).stdout.split(":")[5]
-        with log.open("ab") as out:
-            setpriv = [
-                "setpriv", f"--reuid={uid}", f"--regid={gid}", "--init-groups",
-                f"--inh-caps={caps_arg}", f"--ambient-caps={caps_arg}", "--",
-                "env", f"HOME={home}", f"USER={user}", f"LOGNAME={user}",  # as systemd sets
-                "sh", "-c", f'umask {umask} && cd {directory} && exec "$@"', "sh", *command,
-            ]  # fmt: skip
-            proc = subprocess.Popen(
-                self.inside(*setpriv),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        setpriv = [
+            "setpriv", f"--reuid={uid}", f"--regid={gid}", "--init-groups",
+            f"--inh-caps={caps_arg}", f"--ambient-caps={caps_arg}", "--",
+            "env", f"HOME={home}", f"USER={user}", f"LOGNAME={user}",  # as systemd sets
+            "sh", "-c", f'umask {umask} && cd {directory} && exec "$@"', "sh", *command,
+        ]  # fmt: skip
+        proc = start_logged(self.inside(*setpriv), log)
         self.processes.append(proc)
         return proc
 
