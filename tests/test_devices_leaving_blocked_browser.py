@@ -17,11 +17,11 @@ from selenium.webdriver.support.ui import Select
 from filterd.db.devices import Sighting
 from filterd.dns.query import Reason
 from tests.support.axe import axe_violations
-from tests.support.chromium import PHONE, needs_chromium
+from tests.support.chromium import needs_chromium
 from tests.support.dashboard_home import Home, log_in
 from tests.support.filterd_db import query_row, write_devices, write_query_log
 from tests.support.filterd_process import wait_for
-from tests.support.phone_page import SCREENSHOTS
+from tests.support.phone_page import SCREENSHOTS, assert_fits_phone
 
 pytestmark = needs_chromium
 
@@ -61,13 +61,7 @@ def admin(home: Home, phone_browser):
 
 def check_page(browser, name: str) -> None:
     """Fits 390 px, axe-core clean, every tap target at least 44 px high; a screenshot."""
-    width = browser.execute_script("return document.documentElement.scrollWidth")
-    wide = browser.execute_script(
-        "return [...document.querySelectorAll('main *')]"
-        ".filter(e => e.getBoundingClientRect().right > 390)"
-        ".map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 8)"
-    )
-    assert width <= PHONE[0], f"{name} is {width} px wide: {wide}"
+    assert_fits_phone(browser, name)
     assert axe_violations(browser) == [], name
     small = browser.execute_script(
         "return [...document.querySelectorAll('main a, main button, main select, main summary,"

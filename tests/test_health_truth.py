@@ -12,8 +12,6 @@ from __future__ import annotations
 import html
 import re
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -28,11 +26,13 @@ from filterd.db.retention import Retention
 from filterd.rules.guards import with_end_line
 from tests.support.axe import axe_violations
 from tests.support.chromium import start_chromium
+from tests.support.dashboard_home import add_user
 from tests.support.dashboard_process import DashboardProcess
 from tests.support.dns_client import ask, rcode
 from tests.support.filterd_process import free_port, wait_for
 from tests.support.loopback_home import base_rules
 from tests.support.names import unique
+from tests.support.phone_page import assert_fits_phone
 from tests.support.upstream_process import ScriptedUpstream
 from tests.support.web_client import Device
 
@@ -67,15 +67,7 @@ class Box:
             },
             env={"FILTERD_CLOCK_SYNC_FILE": str(sync)},
         )
-        add = ["users", "add", "admin", "--role", "administrator"]
-        done = subprocess.run(
-            [sys.executable, "-m", "filterd", *add, "--config", str(self.filterd.config_path)],
-            input=PASSWORD + "\n",
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert done.returncode == 0, done.stderr
+        add_user(self.filterd.config_path, "admin", "administrator", PASSWORD)
         self.dashboard = DashboardProcess(self.filterd.config_path, self.listen, tmp_path).start()
         self.client = Device(self.dashboard.url)
         assert self.client.log_in("admin", PASSWORD).status == 302
@@ -239,8 +231,7 @@ def phone_pages(box: Box) -> None:
         assert wait_for(lambda: browser.current_url.rstrip("/") == box.dashboard.url, 5)
         for name, path in (("home-health-banner", "/"), ("health-checks", "/health")):
             browser.get(box.dashboard.url + path)
-            width = browser.execute_script("return document.documentElement.scrollWidth")
-            assert width <= 390, f"{path} is {width} px wide"
+            assert_fits_phone(browser, path)
             small = browser.execute_script(
                 "return [...document.querySelectorAll("
                 "'a, button, select, summary, input:not([type=hidden])')]"

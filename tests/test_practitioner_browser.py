@@ -21,7 +21,7 @@ from tests.support.chromium import PHONE, needs_chromium
 from tests.support.dashboard_home import PASSWORD, Home
 from tests.support.filterd_db import write_devices
 from tests.support.filterd_process import wait_for
-from tests.support.phone_page import SCREENSHOTS
+from tests.support.phone_page import SCREENSHOTS, assert_fits_phone
 
 pytestmark = needs_chromium
 
@@ -65,13 +65,7 @@ def log_in(browser, home: Home, name: str, password: str = PASSWORD) -> None:
 
 def check_page(browser, name: str) -> None:
     """Nothing wider than the phone, axe-core clean, every target 44 px high; a screenshot."""
-    width = browser.execute_script("return document.documentElement.scrollWidth")
-    wide = browser.execute_script(
-        "return [...document.querySelectorAll('body *')]"
-        ".filter(e => e.getBoundingClientRect().right > 390)"
-        ".map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 8)"
-    )
-    assert width <= PHONE[0], f"{name} is {width} px wide: {wide}"
+    assert_fits_phone(browser, name)
     assert axe_violations(browser) == [], name
     small = [
         (e.tag_name, e.text[:40], e.size["height"])

@@ -12,15 +12,21 @@ from tests.support.upstream_process import PROJECT_ROOT
 SCREENSHOTS = PROJECT_ROOT / "test-output" / "screenshots"
 
 
-def check_phone_page(browser, name: str) -> Path:
-    """At 390 px: nothing wider than the screen, axe-core clean, a screenshot to look at."""
+def assert_fits_phone(browser, name: str) -> None:
+    """Nothing on the page wider than the 390 px screen; if something is, the first few
+    elements that reach past it are named."""
     width = browser.execute_script("return document.documentElement.scrollWidth")
     wide = browser.execute_script(
         "return [...document.querySelectorAll('body *')]"
         ".filter(e => e.getBoundingClientRect().right > 390)"
-        ".map(e => e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 30))"
+        ".map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + e.textContent.slice(0, 30))"
     )
     assert width <= 390, f"{name} is {width} px wide at 390: {wide[:5]}"
+
+
+def check_phone_page(browser, name: str) -> Path:
+    """At 390 px: nothing wider than the screen, axe-core clean, a screenshot to look at."""
+    assert_fits_phone(browser, name)
     small = browser.execute_script(
         "return [...document.querySelectorAll("
         "'a, button, select, summary, input:not([type=hidden])')]"
