@@ -13,28 +13,13 @@ import yaml
 from dnslib import QTYPE, DNSRecord
 
 from filterd.rules.guards import with_end_line
+from tests.support.block_page_box import block_page_rules
 from tests.support.dns_client import make_query, udp_exchange
 from tests.support.filterd_process import free_port
 from tests.support.lists import write_lists
 
 PHONE_V6 = "::1"  # Sam's IPv6-only phone
 CONFIGURED_V4 = "192.0.2.10"
-
-
-def rules() -> dict:
-    return {
-        "timezone": "Europe/London",
-        "unknown_devices": "household",
-        "children": {
-            "sam": {
-                "name": "Sam",
-                "age_band": "9_12",
-                "offline": [],
-                "blocked_answer": "block_page",
-            }
-        },
-        "devices": [{"ip": PHONE_V6, "name": "Sam's phone", "owner": "sam"}],
-    }
 
 
 def ask(port: int, qtype: str) -> DNSRecord:
@@ -53,7 +38,7 @@ def test_an_ipv6_device_gets_the_boxs_ipv6_address_for_a_blocked_name(
     start_filterd, tmp_path: Path, ipv4
 ):
     rules_path = tmp_path / "rules.yaml"
-    rules_path.write_text(with_end_line(yaml.safe_dump(rules())))
+    rules_path.write_text(with_end_line(yaml.safe_dump(block_page_rules(sam_device=PHONE_V6))))
     shipped = write_lists(tmp_path / "shipped", social=["social.example"])
     port = free_port()
     blocked_answer = {"style": "null_ip", **({"ipv4": ipv4} if ipv4 else {})}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+from copy import deepcopy
 from datetime import date, timedelta
 
 import pytest
@@ -25,17 +26,16 @@ from tests.support.dashboard_app import (
     logged_in,
     make_app,
 )
+from tests.support.dashboard_app import RULES as HOME_RULES
 from tests.support.dashboard_forms import agreement_form
 from tests.support.filterd_db import query_row, write_devices, write_queries
 
 TABLET = "aa:bb:cc:17:01:01"
 KIMS_PHONE = "aa:bb:cc:17:01:02"
-RULES = {
-    "timezone": "Europe/London",
-    "unknown_devices": "household",
+RULES = {  # the dashboard tests' home (Sam and Alex) with Kimberley, and devices by MAC
+    **deepcopy(HOME_RULES),
     "children": {
-        "sam": {"name": "Sam", "age_band": "9_12", "limits": {"overall": "3h"}},
-        "alex": {"name": "Alex", "age_band": "13_15"},
+        **deepcopy(HOME_RULES["children"]),
         "kim": {"name": "Kimberley", "age_band": "16_17"},
     },
     "devices": [

@@ -27,9 +27,9 @@ SAM = "127.0.0.1"  # Chromium's source address: Sam's tablet
 ALEX = "127.0.0.3"
 
 
-def block_page_rules(**sam: object) -> dict:
-    """Sam with the block page as his blocked answer and no bedtime, and Alex; `sam` adds to
-    or replaces Sam's settings."""
+def block_page_rules(sam_device: str = SAM, **sam: object) -> dict:
+    """Sam with the block page as his blocked answer and no bedtime, his device at
+    `sam_device`, and Alex; `sam` adds to or replaces Sam's settings."""
     return {
         "timezone": "Europe/London",
         "unknown_devices": "household",
@@ -44,7 +44,7 @@ def block_page_rules(**sam: object) -> dict:
             "alex": {"name": "Alex", "age_band": "13_15", "offline": []},
         },
         "devices": [
-            {"ip": SAM, "name": "Sam's tablet", "owner": "sam"},
+            {"ip": sam_device, "name": "Sam's tablet", "owner": "sam"},
             {"ip": ALEX, "name": "Alex's phone", "owner": "alex"},
         ],
     }
