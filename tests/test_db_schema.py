@@ -104,9 +104,9 @@ def test_dashboard_db_from_the_previous_release_is_upgraded_in_place(tmp_path):
     db.close()
 
 
-def dashboard_shape(path: Path) -> dict[str, object]:
-    """What a dashboard.db holds, apart from its rows: each table's columns (in any order, as
-    ALTER TABLE adds them at the end), foreign keys, and every index and trigger."""
+def shape_of(path: Path) -> dict[str, object]:
+    """What a filterd.db or dashboard.db holds, apart from its rows: each table's columns (in
+    any order, as ALTER TABLE adds them at the end), foreign keys, every index and trigger."""
     db = sqlite3.connect(path)
     try:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
@@ -135,7 +135,7 @@ def test_every_earlier_dashboard_db_is_upgraded_to_the_shape_of_a_new_file(tmp_p
     connect(old).close()
     connect(tmp_path / "new.db").close()
     assert user_version(old) == DASHBOARD_VERSION
-    assert dashboard_shape(old) == dashboard_shape(tmp_path / "new.db")
+    assert shape_of(old) == shape_of(tmp_path / "new.db")
     if release != "release-0":  # its rows, as those releases wrote them, kept and still chained
         from dashboard.data import hash_chain
 
@@ -147,6 +147,123 @@ def test_every_earlier_dashboard_db_is_upgraded_to_the_shape_of_a_new_file(tmp_p
             verdict = hash_chain.verify(db, table)
             assert verdict.intact and verdict.checked == 1, table
         db.close()
+
+
+FILTERD_FIXTURES = ["release-0", f"release-{schema.SCHEMA_VERSION}"]
+DASHBOARD_FIXTURES = [f"release-{n}" for n in range(DASHBOARD_VERSION + 1)]
+
+
+def test_a_file_of_each_database_at_todays_version_is_committed():
+    """Each release commits a file it wrote (tests/fixtures/README.md says how), so the next
+    release's migration is tried on what homes really hold."""
+    assert user_version(FIXTURES / f"release-{schema.SCHEMA_VERSION}-filterd.db") == (
+        schema.SCHEMA_VERSION
+    )
+    assert user_version(FIXTURES / f"release-{DASHBOARD_VERSION}-dashboard.db") == (
+        DASHBOARD_VERSION
+    )
+
+
+@pytest.mark.parametrize("from_version_0", [False, True], ids=["as-written", "every-step"])
+@pytest.mark.parametrize("release", FILTERD_FIXTURES)
+def test_every_earlier_filterd_db_is_upgraded_to_the_shape_of_a_new_file(
+    tmp_path, release, from_version_0
+):
+    """Opening a file any release wrote brings it to exactly what a new file is. every-step
+    runs every migration on it (its version set back to 0): a step meets tables today's text
+    made, with the columns a later step adds already there, and must cope."""
+    old = tmp_path / "old.db"
+    shutil.copy(FIXTURES / f"{release}-filterd.db", old)
+    if from_version_0:
+        with sqlite3.connect(old) as db:
+            db.execute("PRAGMA user_version = 0")
+    open_database(old).close()
+    open_database(tmp_path / "new.db").close()
+    assert user_version(old) == schema.SCHEMA_VERSION
+    assert shape_of(old) == shape_of(tmp_path / "new.db")
+    reader = FilterdReader(old, LONG_AGO)
+    first = next(reader.blocked_all(blocked.Filters(start=0, end=2e9).selection()))
+    assert (first.name, first.high_risk) == ("selfharm.example", True)  # its rows kept
+
+
+@pytest.mark.parametrize("release", DASHBOARD_FIXTURES)
+def test_every_dashboard_migration_copes_with_a_file_of_any_later_version(tmp_path, release):
+    """Every step run on every committed dashboard.db (its version set back to 0): the steps
+    tolerate tables and columns a later version made, and the file ends as a new one is."""
+    old = tmp_path / "old.db"
+    shutil.copy(FIXTURES / f"{release}-dashboard.db", old)
+    with sqlite3.connect(old) as db:
+        db.execute("PRAGMA user_version = 0")
+    connect(old).close()
+    connect(tmp_path / "new.db").close()
+    assert user_version(old) == DASHBOARD_VERSION
+    assert shape_of(old) == shape_of(tmp_path / "new.db")
+
+
+def _adds_a_column(table: str):
+    def step(db: sqlite3.Connection) -> None:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN added_later TEXT NOT NULL DEFAULT ''")
+
+    return step
+
+
+def test_a_new_filterd_migration_runs_on_a_file_todays_release_wrote(tmp_path, monkeypatch):
+    """Adding a step is all it takes: the version follows the list, so a home's file written
+    today gains the column on its next open (a hand-kept version left as it was skipped it)."""
+    path = tmp_path / "filterd.db"
+    shutil.copy(FIXTURES / f"release-{schema.SCHEMA_VERSION}-filterd.db", path)
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, _adds_a_column("queries")])
+    open_database(path).close()
+    with sqlite3.connect(path) as db:
+        assert "added_later" in {row[1] for row in db.execute("PRAGMA table_info(queries)")}
+    assert user_version(path) == schema.SCHEMA_VERSION + 1
+
+
+def test_a_new_dashboard_migration_runs_on_a_file_todays_release_wrote(tmp_path, monkeypatch):
+    from dashboard.data import db as dashboard_db
+
+    path = tmp_path / "dashboard.db"
+    shutil.copy(FIXTURES / f"release-{DASHBOARD_VERSION}-dashboard.db", path)
+    steps = [*dashboard_db.MIGRATIONS, _adds_a_column("users")]
+    monkeypatch.setattr(dashboard_db, "MIGRATIONS", steps)
+    connect(path).close()
+    with sqlite3.connect(path) as db:
+        assert "added_later" in {row[1] for row in db.execute("PRAGMA table_info(users)")}
+    assert user_version(path) == DASHBOARD_VERSION + 1
+
+
+def test_a_partial_index_built_for_other_reasons_is_rebuilt_and_the_readers_use_it(tmp_path):
+    """A file whose blocked-list index was built when fewer reasons blocked (or other
+    categories were high-risk) gets the index rebuilt on the next open, so the review queue and
+    the export read the index, not the whole log."""
+    path = tmp_path / "filterd.db"
+    write_queries(path, [query_row(time.time() - 60, "harm.example", categories="self_harm"),
+                         query_row(time.time() - 30, "ads.example")])  # fmt: skip
+    with sqlite3.connect(path) as db:  # as an earlier release with one blocking reason built it
+        db.execute("DROP INDEX queries_blocked_ts")
+        db.execute("CREATE INDEX queries_blocked_ts ON queries(ts) WHERE reason IN ('blocked')")
+        db.execute("DROP INDEX queries_high_risk_v2_ts")
+        db.execute(
+            "CREATE INDEX queries_high_risk_v2_ts ON queries(ts) WHERE reason IN ('blocked')"
+            " AND (',' || categories || ',') LIKE '%,self_harm,%'"
+        )
+    open_database(path).close()
+    reader = FilterdReader(path, LONG_AGO)
+    indexes = dict(
+        reader.db.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'queries'")
+    )
+    assert schema.BLOCKED_CONDITION in indexes["queries_blocked_ts"]
+    assert schema.HIGH_RISK_CONDITION in indexes["queries_high_risk_v2_ts"]
+    ran: list[str] = []
+    reader.db.set_trace_callback(ran.append)
+    selection = blocked.Filters(start=0, end=time.time() + 1).selection()
+    assert [e.name for e in reader.blocked_all(selection)] == ["harm.example", "ads.example"]
+    reader.blocked_page(selection, 0, 10)
+    on_the_log = [sql for sql in ran if "FROM queries" in sql]
+    assert on_the_log
+    for sql in on_the_log:
+        plan = " ".join(str(r[-1]) for r in reader.db.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "queries_blocked_ts" in plan or "queries_high_risk_v2_ts" in plan, (sql, plan)
 
 
 def test_a_version_3_dashboard_db_keeps_every_row_and_its_history_stays_append_only(tmp_path):

@@ -259,7 +259,6 @@ SCHEMA = (
     + append_only("audit", AUDIT_DAYS)
     + append_only("reviews", REVIEW_DAYS)
 )
-SCHEMA_VERSION = 4
 
 
 def _from_0(db: sqlite3.Connection) -> None:
@@ -337,8 +336,15 @@ def _from_3(db: sqlite3.Connection) -> None:
     db.execute("DROP TABLE IF EXISTS login_failures")
 
 
-# MIGRATIONS[n] upgrades version n to n + 1; a test opens files earlier releases wrote.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_from_0, _from_1, _from_2, _from_3]
+"""MIGRATIONS[n] upgrades version n to n + 1, and the schema version is their number: adding a
+step is what raises it, so a file today's release wrote runs the new step on its next open.
+Commit a file each release wrote (tests/fixtures; tests/test_db_schema.py opens each). A step
+must tolerate what is there already: `_from_1`, `_from_2` and `_from_3` make tables from
+today's text, so a file they upgraded may hold a column or table a later step adds; check
+PRAGMA table_info / IF NOT EXISTS before adding."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def migrate(db: sqlite3.Connection) -> int:
@@ -346,8 +352,9 @@ def migrate(db: sqlite3.Connection) -> int:
     db.commit()
     db.execute("BEGIN IMMEDIATE")
     try:
+        current = len(MIGRATIONS)
         found = db.execute("PRAGMA user_version").fetchone()[0]
-        if found < SCHEMA_VERSION:
+        if found < current:
             fresh = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'").fetchone()
             if fresh is None:
                 for statement in statements(SCHEMA):
@@ -355,7 +362,7 @@ def migrate(db: sqlite3.Connection) -> int:
             else:
                 for step in MIGRATIONS[found:]:
                     step(db)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute(f"PRAGMA user_version = {current}")
         db.commit()
     except BaseException:
         db.rollback()
@@ -388,7 +395,7 @@ def connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=10)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA foreign_keys=ON")
-    if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+    if db.execute("PRAGMA user_version").fetchone()[0] < len(MIGRATIONS):
         migrate(db)  # a newer file (a release rolled back) is used as it is
     return db
 

@@ -25,8 +25,6 @@ from filterd.lists.categories import HIGH_RISK
 
 log = logging.getLogger("filterd.db")
 
-SCHEMA_VERSION = 1
-
 # The query log. `id` is AUTOINCREMENT and starts at the creation time in microseconds, so an
 # id is never given to two entries: not after pruning (SQLite would otherwise reuse the ids of
 # deleted last rows) and not after the file is deleted and made again. Reviews in dashboard.db
@@ -60,8 +58,9 @@ BLOCKED_CONDITION = "reason IN ({})".format(", ".join(f"'{r}'" for r in BLOCKING
 HIGH_RISK_CONDITION = "({})".format(
     " OR ".join(f"(',' || categories || ',') LIKE '%,{c},%'" for c in HIGH_RISK)
 )
-# The high-risk index's WHERE follows filterd.lists.categories.HIGH_RISK: whenever that list
-# changes, every writer's open finds the index stale, drops it and builds the current one.
+# The partial indexes' WHERE follows BLOCKING_REASONS and filterd.lists.categories.HIGH_RISK:
+# whenever either changes, every writer's open finds the index's text differs (sqlite_master),
+# drops it and builds the current one (_current_indexes).
 QUERY_INDEXES = f"""
 CREATE INDEX IF NOT EXISTS queries_ts ON queries(ts);
 CREATE INDEX IF NOT EXISTS queries_blocked_ts ON queries(ts) WHERE {BLOCKED_CONDITION};
@@ -203,20 +202,39 @@ def _from_0(db: sqlite3.Connection) -> None:
     _seed_ids(db)
 
 
-# MIGRATIONS[n] upgrades version n to n + 1. Add one for every change of a table, with a test
-# that opens a file the previous release wrote (tests/fixtures).
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_from_0]
+"""MIGRATIONS[n] upgrades version n to n + 1, and the schema version is their number: adding a
+step is what raises it, so a file today's release wrote runs the new step on its next open.
+Add one for every change of a table, and commit a file the release before wrote
+(tests/fixtures, tests/test_db_schema.py opens each). A step must tolerate what is there
+already: `_from_0` makes its tables from today's text (TABLES), so a file it upgraded may hold
+a column or table a later step adds; check PRAGMA table_info / IF NOT EXISTS before adding."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _index_text(sql: str) -> str:
+    """An index's CREATE statement as sqlite_master keeps it (no IF NOT EXISTS, one space
+    between words), to compare the index a file has with the one this release makes."""
+    return " ".join(sql.replace("IF NOT EXISTS ", "").split()).rstrip(";")
 
 
 def _current_indexes(db: sqlite3.Connection) -> None:
-    """Drop a high-risk index built for another category list (SQLite would not use it for
-    the readers' WHERE) and make every index that is missing."""
-    rows = db.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
-        " AND name LIKE 'queries_high_risk%'"
-    ).fetchall()
-    for name, sql in rows:
-        if HIGH_RISK_CONDITION not in (sql or ""):
+    """Rebuild every query-log index whose text differs from this release's (a partial index's
+    WHERE follows the Reason and Category tables: one built for another set of reasons or
+    categories is never used for the readers' WHERE, and each read of the log would become a
+    scan), drop the high-risk index's older names, and make every index that is missing."""
+    wanted = {}
+    for statement in statements(QUERY_INDEXES):
+        name = statement.split(" ON ")[0].split()[-1]
+        wanted[name] = _index_text(statement)
+    for name, sql in db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'queries'"
+        " AND sql IS NOT NULL"
+    ).fetchall():
+        stale_name = name.startswith("queries_high_risk") and name not in wanted
+        if stale_name or (name in wanted and _index_text(sql) != wanted[name]):
+            log.info("filterd.db: index %s rebuilt for this release's conditions", name)
             db.execute(f'DROP INDEX "{name}"')
     for statement in statements(QUERY_INDEXES):
         db.execute(statement)
@@ -257,22 +275,23 @@ def migrate(db: sqlite3.Connection) -> int:
     db.commit()
     db.execute("BEGIN IMMEDIATE")  # another writer waits here until the upgrade is done
     try:
+        current = len(MIGRATIONS)
         found = version_of(db)
-        if found > SCHEMA_VERSION:
+        if found > current:
             log.warning(
                 "filterd.db is version %d, newer than this filterd (%d): used as it is",
                 found,
-                SCHEMA_VERSION,
+                current,
             )
-        elif found < SCHEMA_VERSION:
+        elif found < current:
             exists = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'").fetchone()
             if exists is None:
                 _create(db)
             else:
                 for step in MIGRATIONS[found:]:
                     step(db)
-                log.info("filterd.db upgraded from version %d to %d", found, SCHEMA_VERSION)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                log.info("filterd.db upgraded from version %d to %d", found, current)
+            db.execute(f"PRAGMA user_version = {current}")
         if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'queries'").fetchone():
             _current_indexes(db)
         db.commit()
