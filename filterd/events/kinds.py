@@ -3,6 +3,10 @@
 A kind's name never changes and its `data` keys only grow within a version; a change that
 removes or renames a key is a new version, so a reader of a stream from many homes (of
 different filterd releases) can tell what each event carries. README "Event log" documents them.
+
+Adding a kind: a row in KINDS (and a constant below), a row in README's "Event log" table, and
+in dashboard/alerts/routing.py either the role set that is told of it or NOT_ALERTED with why;
+tests/unit/test_event_kinds_routed.py fails until both are done.
 """
 
 from __future__ import annotations
