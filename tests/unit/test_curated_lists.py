@@ -12,7 +12,7 @@ from filterd.lists.categories import mask_of
 from filterd.lists.index import domain_to_wire
 from filterd.lists.parse import parse_list
 from filterd.lists.settings import SHIPPED_LISTS
-from tests.unit.shipped import shipped_store
+from tests.support.shipped_lists import shipped_store
 
 CURATED = (
     "self_harm",

@@ -14,7 +14,7 @@ from filterd.lists.store import HELPLINE, ListStore
 from filterd.lists.update import build_index, index_path
 from filterd.rules.decide import judge, situation
 from filterd.rules.parse import parse_rules
-from tests.unit.shipped import shipped_store
+from tests.support.shipped_lists import shipped_store
 
 ESSENTIAL = set(parse_list((SHIPPED_LISTS / "essential.txt").read_text()).blocked)
 HELPLINES = set(parse_list((SHIPPED_LISTS / "helplines.txt").read_text()).blocked)

@@ -8,7 +8,7 @@ from filterd.lists.index import domain_to_wire
 from filterd.lists.parse import parse_list
 from filterd.lists.settings import SHIPPED_LISTS
 from filterd.lists.store import HELPLINE
-from tests.unit.shipped import shipped_store
+from tests.support.shipped_lists import shipped_store
 
 HELPLINES = parse_list((SHIPPED_LISTS / "helplines.txt").read_text()).blocked
 

@@ -18,14 +18,7 @@ from filterd.discovery.service import Discovery
 from filterd.discovery.settings import DiscoverySettings
 from filterd.rules.record import UsageAndStatus
 from filterd.rules.usage import UsageTracker
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.stages import MovableClock
 
 
 def unopenable(tmp_path):
@@ -43,9 +36,9 @@ def test_discovery_that_cannot_record_devices_says_so_once_then_summarises(tmp_p
     discovery = Discovery(
         DiscoverySettings(), DeviceStore(unopenable(tmp_path)), lambda a, m: None, SystemClock()
     )
-    clock = FakeClock()
+    clock = MovableClock()
     discovery.cannot_record = QuietLog(
-        logging.getLogger("test"), "discovery: cannot record devices", 60, clock
+        logging.getLogger("test"), "discovery: cannot record devices", 60, clock.monotonic
     )
     seen = Observation("02:00:00:00:00:0a", "192.0.2.10", Source.NEIGHBOURS)
 
@@ -53,7 +46,7 @@ def test_discovery_that_cannot_record_devices_says_so_once_then_summarises(tmp_p
         for _ in range(count):
             discovery.observe([seen])
             await discovery.flush()
-            clock.now += 6.0  # a poll and a flush every 6 s, as in the daemon
+            clock.advance(6.0)  # a poll and a flush every 6 s, as in the daemon
 
     with caplog.at_level(logging.WARNING):
         asyncio.run(flushes(100))  # 10 minutes
@@ -74,14 +67,16 @@ def test_discovery_that_cannot_record_devices_says_so_once_then_summarises(tmp_p
 
 def test_usage_that_cannot_be_written_says_so_once_then_summarises(tmp_path, caplog):
     usage = UsageAndStatus(UsageStatusDb(unopenable(tmp_path)), UsageTracker(frozenset()))
-    clock = FakeClock()
-    usage.cannot_write = QuietLog(logging.getLogger("test"), "cannot write usage", 60, clock)
+    clock = MovableClock()
+    usage.cannot_write = QuietLog(
+        logging.getLogger("test"), "cannot write usage", 60, clock.monotonic
+    )
     row = ("2026-11-27", "sam", "overall", 1, 600)
     with caplog.at_level(logging.WARNING):
         for _minute in range(30):  # half an hour of a child online, a flush every 5 s
             for _ in range(12):
                 usage._write([row], {"ok": True})
-                clock.now += 5.0
+                clock.advance(5.0)
     lines = lines_with(caplog, "cannot write usage")
     assert len(lines) == 30, lines  # the first, then a summary a minute (not 360 lines)
     assert "not-a-directory" in lines[0]  # why, with the path

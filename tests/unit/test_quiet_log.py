@@ -10,14 +10,7 @@ import sqlite3
 from filterd.db.querylog_writer import Writer, open_database
 from filterd.db.quiet_log import QuietLog
 from filterd.dns.wire import text_to_wire
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.stages import MovableClock
 
 
 def entry(name: str) -> tuple:
@@ -28,13 +21,15 @@ def test_a_read_only_query_log_is_said_once_then_summarised(tmp_path, caplog):
     path = tmp_path / "filterd.db"
     open_database(path).close()
     writer = Writer(path, retention_days=7)
-    clock = FakeClock()
-    writer.cannot_write = QuietLog(logging.getLogger("test"), "query log write failed", 60, clock)
+    clock = MovableClock()
+    writer.cannot_write = QuietLog(
+        logging.getLogger("test"), "query log write failed", 60, clock.monotonic
+    )
     writer.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)  # as on a read-only disk
     with caplog.at_level(logging.WARNING):
         for batch in range(750):  # 75 s of 100 ms batches
             writer.write([entry(f"n{batch}.example")])
-            clock.now += 0.1
+            clock.advance(0.1)
     lines = [r.getMessage() for r in caplog.records if "write failed" in r.getMessage()]
     assert writer.dropped == 750
     assert len(lines) == 2, lines  # the first failure, one summary after 60 s

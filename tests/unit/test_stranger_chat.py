@@ -17,7 +17,7 @@ from filterd.lists.settings import SHIPPED_LISTS
 from filterd.rules.decide import decide
 from filterd.rules.parse import parse_rules
 from filterd.rules.presets import PRESETS, STRICT_PRESET
-from tests.unit.shipped import shipped_store
+from tests.support.shipped_lists import shipped_store
 
 STRANGER_CHAT = mask_of(["stranger_chat"])
 MESSAGING = mask_of(["messaging"])
