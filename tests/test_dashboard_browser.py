@@ -6,7 +6,6 @@ a carer's click in the browser must reach DNS answers for the child's device wit
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,6 +23,7 @@ from tests.support.dns_client import addresses, make_query, udp_exchange
 from tests.support.filterd_process import wait_for
 from tests.support.lists import FILTERED, blocked, ede_codes
 from tests.support.phone_page import SCREENSHOTS, check_phone_page
+from tests.support.query_log import logged
 
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
 
@@ -159,17 +159,15 @@ def test_a_safeguarding_lead_reviews_a_high_risk_block_in_the_browser(stack: Sta
     )
     assert blocked(reply), "Sam's preset blocks self_harm"
 
-    def logged_id() -> int | None:
-        if not stack.filterd.db_path.exists():
-            return None
-        with sqlite3.connect(stack.filterd.db_path) as db:
-            found = db.execute(
-                "SELECT id FROM queries WHERE name = ? AND client = ?", (HARM, SAM)
-            ).fetchone()
-        return found[0] if found else None
-
-    assert wait_for(lambda: logged_id() is not None, timeout=5), "filterd logged the block"
-    query_id = logged_id()
+    found = logged(
+        stack.filterd.db_path,
+        columns="id",
+        where="name = ? AND client = ?",
+        params=(HARM, SAM),
+        timeout=5,
+    )
+    assert found, "filterd logged the block"
+    query_id = found[0][0]
 
     stack.add_user("lee", "safeguarding_lead")
     stack.log_in("lee")

@@ -1,12 +1,15 @@
-"""Rule changes in plain words, setting by setting, with high-risk loosening marked."""
+"""filterd.rules.changes: rule changes in plain words, setting by setting, with high-risk
+loosening marked (describe); and the rules in force an agreement states (in_force)."""
 
 from __future__ import annotations
 
 import yaml
 
 from dashboard.data import audit
-from filterd.rules.changes import describe
+from filterd.lists.categories import mask_of
+from filterd.rules.changes import describe, in_force
 from filterd.rules.guards import with_end_line
+from filterd.rules.model import Limits, Profile, Window
 from filterd.rules.parse import parse_rules_bytes
 from filterd.rules.presets import AGE_BAND_LABELS
 
@@ -84,3 +87,30 @@ def test_an_age_band_change_is_said_with_the_labels_the_dashboard_shows():
     # a child added before this release was recorded with the band's id: said the same way
     old = audit.change_words(audit.CHILD_ADD, "sam", "9_12", {"sam": "Sam"})
     assert old == "Sam: child: none -> added (age 9 to 12)"
+
+
+# The rules in force an agreement states (in_force). Found by the outside check: an
+# allowed-during line named no app, and a daily limit on a category still stood after the
+# category was blocked outright.
+
+SATURDAY_MORNING = Window(frozenset({5}), 600, 720, 0, frozenset({"bbc_iplayer"}))
+
+
+def stated(profile: Profile) -> dict[str, str]:
+    return {s.setting: s.value for s in in_force(profile)}
+
+
+def test_an_allowed_during_line_names_the_app_it_lets_through():
+    sam = Profile("sam", "Sam", "13_15", block_mask=0, allowed_during=(SATURDAY_MORNING,))
+    lines = stated(sam)
+    (during,) = [value for setting, value in lines.items() if setting.startswith("allowed")]
+    assert during == "10:00-12:00 (app bbc_iplayer)"
+
+
+def test_a_limit_on_a_blocked_category_is_left_out():
+    limits = Limits(categories={"gaming": 120, "social": 60})
+    sam = Profile("sam", "Sam", "13_15", block_mask=mask_of(["gaming"]), limits=limits)
+    lines = stated(sam)
+    limited = [s for s in lines if s.startswith("daily limit")]
+    assert limited == ["daily limit social"]  # gaming's is not in force: it is blocked
+    assert lines["blocked"] == "gaming"

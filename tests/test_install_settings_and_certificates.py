@@ -1,7 +1,8 @@
-"""What an outside check of the installed appliance found (issue 13), each driven through
-deploy/install.sh --root as tests/test_install.py does: --purge alone refused, blocked names
-answered with the block page, both certificate fingerprints said in words, and an upgrade on a
-box whose address changed adding that address to the dashboard's allowed hosts."""
+"""deploy/install.sh --root: the settings and certificates it writes, driven as
+tests/test_install.py does. --purge alone is refused; blocked names are answered with the block
+page; both certificate fingerprints are said in words; an upgrade on a box whose address changed
+adds that address to the dashboard's allowed hosts; the dashboard listens on IPv6 with its
+private address in the certificate. (Found by the outside check of issue 13.)"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""An agreement's rules in force in words (dashboard.data.rule_words): found by the outside
+"""dashboard.data.rule_words: an agreement's rules in force as words. Found by the outside
 check, the page and PDF said "App bbc_iplayer: allowed" and "Safe search google: on"."""
 
 from __future__ import annotations
