@@ -4,18 +4,21 @@ timeout and (for a phone) 390 px viewport everywhere, plus what a test adds of i
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 PHONE = (390, 844)
+NODE_RETRY_SECONDS = 5.0
 
 # On a module (`pytestmark = needs_chromium`): its tests are skipped, with the way to install
 # them, where Debian's browser is missing; `make system-deps` installs both.
@@ -23,6 +26,26 @@ needs_chromium = pytest.mark.skipif(
     not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
     reason="needs Debian's chromium and chromium-driver (make system-deps)",
 )
+
+
+class SteadyChrome(webdriver.Chrome):
+    """Chromium whose driver asks again when chromedriver answers "Node with given id does not
+    belong to the document" for an element it has just found: its own cached view of a page
+    that is still settling (seen under load, right after a page load or a form's answer); the
+    same command a moment later works. Only that answer is retried: a really stale element
+    still fails as it should, and a click that got that answer never reached the page."""
+
+    def execute(self, driver_command: str, params: dict | None = None) -> dict:
+        deadline = time.monotonic() + NODE_RETRY_SECONDS
+        while True:
+            try:
+                return super().execute(driver_command, params)
+            except WebDriverException as error:
+                if "does not belong to the document" not in str(error):
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
 
 def start_chromium(
@@ -41,7 +64,7 @@ def start_chromium(
     ):
         options.add_argument(argument)
     service = service or Service(str(CHROMEDRIVER))
-    driver = webdriver.Chrome(options=options, service=service)
+    driver = SteadyChrome(options=options, service=service)
     driver.set_page_load_timeout(15)
     if phone:
         driver.execute_cdp_cmd(
