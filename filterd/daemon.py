@@ -27,11 +27,11 @@ from filterd.db.retention import Retention
 from filterd.db.usage_status import UsageStatusDb
 from filterd.discovery import metrics as discovery_metrics
 from filterd.discovery.service import Discovery
+from filterd.events.conditions import removed_illegal_sources
 from filterd.events.event_watch import EventWatch
 from filterd.events.hand_edits import HandEdits
 from filterd.events.kinds import LISTS_ILLEGAL_SOURCE_REMOVED, SYSTEM_STARTED
 from filterd.events.recorder import EventRecorder
-from filterd.events.watch import removed_illegal_sources
 from filterd.forward import metrics as forward_metrics
 from filterd.forward.cache import AnswerCache
 from filterd.forward.metrics import ForwardCounters

@@ -42,7 +42,7 @@ def test_daily_digest_counts_only_its_day_and_lists_requests_with_their_answers(
         log.append(ACCESS_REQUESTED, "sam", SAM, {"site": site, "reason": "blocked"}, ts)
         access_requests.add(dashboard, ts, SAM, "sam", "Sam's phone", site, "blocked", "")
     first = access_requests.made_between(dashboard, at("2026-11-23 00:00"), at("2026-11-24 00:00"))
-    access_requests.decide(
+    access_requests.answer_request(
         dashboard, first[0].id, "approved", "30 minutes", "Jo", at("2026-11-23 11:05")
     )
     log.close()

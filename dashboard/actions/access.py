@@ -110,7 +110,7 @@ def approve(
     with saving():
         dashboard.rules.save(raw, version, user, why)
     db = dashboard.db()
-    access_requests.decide(
+    access_requests.answer_request(
         db, request_id, access_requests.APPROVED, answer, user.name, now.timestamp()
     )
     detail = f"{wanted.site} {answer}"
@@ -127,7 +127,7 @@ def decline(dashboard: Any, user: Any, request_id: int, note: str, now: datetime
     if note and (problem := text_problem(note, access_requests.MAX_MESSAGE)) is not None:
         raise ActionError(Failure.INVALID, f"The note could not be saved: {problem}.")
     db = dashboard.db()
-    access_requests.decide(
+    access_requests.answer_request(
         db, request_id, access_requests.DECLINED, note, user.name, now.timestamp()
     )
     audit.record(db, user.name, "access.decline", wanted.child, f"{wanted.site}: {note}")

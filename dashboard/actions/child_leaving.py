@@ -12,11 +12,10 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from dashboard.actions import ActionError, Failure, changes_text, saving
-from dashboard.actions.devices import child_names
 from dashboard.data import audit, children_left, practitioners
 from dashboard.data import device_decisions as decisions
 from dashboard.data.devices import listed_entries, owned_by, unlist
-from dashboard.data.rules_file import edited
+from dashboard.data.rules_file import child_names, edited
 from filterd.text.people import text_problem
 
 UNASSIGN = "unassign"
@@ -85,9 +84,9 @@ def remove_child(
         key = mac or str(entry.get("ip") or "").strip()
         if devices == REMOVE:
             if mac:  # hidden until seen again; one listed by address only is simply gone
-                decisions.decide(db, mac, decisions.REMOVED, user.name)
+                decisions.record(db, mac, decisions.REMOVED, user.name)
         elif key:  # listed, not assigned, seen or not, its device record still readable
-            decisions.decide(db, key, decisions.KEPT, user.name, str(entry.get("name") or ""))
+            decisions.record(db, key, decisions.KEPT, user.name, str(entry.get("name") or ""))
     children_left.record(db, child, name, user.name, reason)
     had_them = practitioners.forget_child(db, child)
     audit.record(

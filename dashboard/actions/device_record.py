@@ -11,10 +11,11 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from dashboard.actions import ActionError, Failure
-from dashboard.actions.devices import child_names, find_device
+from dashboard.actions.devices import find_device
 from dashboard.data import audit, device_records
 from dashboard.data.device_records import CHECK_NAMES, RecordInput
 from dashboard.data.devices import HOUSEHOLD_OWNER
+from dashboard.data.rules_file import child_names
 
 
 class KnownDevice(NamedTuple):

@@ -19,14 +19,14 @@ from dashboard.data.devices import (
     NOT_AN_ADDRESS,
     NOT_SEEN,
     SeenDevice,
+    all_devices,
     assign,
     device_address,
     listed_entries,
     listed_entry,
-    seen_devices,
     unlist,
 )
-from dashboard.data.rules_file import edited
+from dashboard.data.rules_file import child_names, edited
 from filterd.rules.parse import MAX_NAME
 from filterd.text.people import text_problem
 
@@ -37,22 +37,6 @@ class Assigned(NamedTuple):
     device: SeenDevice
     owner_name: str  # the child's name, "the household" or "a visitor"
     version: str  # the rules' version after the save
-
-
-def child_names(raw: dict[str, Any]) -> dict[str, str]:
-    """{child id: name} from the raw rules, in file order."""
-    children = raw.get("children")
-    if not isinstance(children, dict):
-        return {}
-    return {
-        str(cid): str(body.get("name") or cid) if isinstance(body, dict) else str(cid)
-        for cid, body in children.items()
-    }
-
-
-def all_devices(dashboard: Any, raw: dict[str, Any]) -> list[SeenDevice]:
-    """Every device the Devices page lists (seen by filterd, or listed by hand)."""
-    return seen_devices(dashboard.filterd_db(), raw, decisions.all_decisions(dashboard.db()))
 
 
 def find_device(dashboard: Any, raw: dict[str, Any], key: str) -> SeenDevice:
@@ -135,7 +119,7 @@ def assign_device(dashboard: Any, user: Any, key: str, owner: str, version: str)
             with saving():
                 saved = dashboard.rules.save(raw, version, user)
             detail += f" {changes_text(saved)}"
-        decisions.decide(dashboard.db(), device.mac, decisions.VISITOR, user.name, device.label)
+        decisions.record(dashboard.db(), device.mac, decisions.VISITOR, user.name, device.label)
     else:
         given = device.given_name or device.hostname or device.vendor
         assign(raw, device, owner, given)
@@ -162,7 +146,7 @@ def rename_device(dashboard: Any, user: Any, key: str, name: str, version: str) 
             dashboard.rules.save(raw, version, user)
     else:
         decided = device.decision or ""
-        decisions.decide(dashboard.db(), device.key, decided, user.name, name)
+        decisions.record(dashboard.db(), device.key, decided, user.name, name)
     audit.record(dashboard.db(), user.name, "device.rename", device.key, f"{before} -> {name}")
     return dashboard.rules.read().version
 
@@ -181,7 +165,7 @@ def remove_device(dashboard: Any, user: Any, key: str, version: str) -> str:
             saved = dashboard.rules.save(raw, version, user)
         detail += f"; {changes_text(saved)}"
     if device.mac:
-        decisions.decide(dashboard.db(), device.mac, decisions.REMOVED, user.name)
+        decisions.record(dashboard.db(), device.mac, decisions.REMOVED, user.name)
     else:
         decisions.forget(dashboard.db(), device.key)  # kept when its child left: gone now
     audit.record(dashboard.db(), user.name, audit.DEVICE_REMOVE, device.key, detail)

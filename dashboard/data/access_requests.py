@@ -112,7 +112,7 @@ def get(db: sqlite3.Connection, request_id: int) -> AccessRequest | None:
     return None if found is None else AccessRequest(*found)
 
 
-def decide(
+def answer_request(
     db: sqlite3.Connection, request_id: int, state: str, answer: str, by: str, now: float
 ) -> bool:
     """Answer a waiting request once; False when it was already answered (or is gone). The

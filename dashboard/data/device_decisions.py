@@ -34,7 +34,7 @@ def all_decisions(db: sqlite3.Connection) -> dict[str, Decision]:
     return {row[0]: Decision(*row) for row in rows}
 
 
-def decide(
+def record(
     db: sqlite3.Connection, device: str, decision: str, who: str, name: str | None = None
 ) -> None:
     """Record a decision (keeping a name given earlier unless `name` replaces it)."""

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from dashboard.data.device_decisions import KEPT, REMOVED, VISITOR, Decision
+from dashboard.data.device_decisions import KEPT, REMOVED, VISITOR, Decision, all_decisions
 from filterd.db.read import FilterdReader
 from filterd.rules.model import Device
 from filterd.rules.parse import MAX_NAME
 from filterd.text.people import plain_name, text_problem
+
+if TYPE_CHECKING:
+    from dashboard.app import Dashboard
 
 HOUSEHOLD_OWNER = "none"
 NOT_SEEN = 0.0  # first_seen and last_seen of a device listed by hand that filterd has not seen
@@ -221,3 +224,8 @@ def device_address(text: str) -> tuple[str, str] | None:
         return "ip", str(ipaddress.ip_address(text))
     except ValueError:
         return None
+
+
+def all_devices(dashboard: Dashboard, raw: dict[str, Any]) -> list[SeenDevice]:
+    """Every device the Devices page lists (seen by filterd, or listed by hand)."""
+    return seen_devices(dashboard.filterd_db(), raw, all_decisions(dashboard.db()))

@@ -105,7 +105,9 @@ class NoRulesFile(RulesError):
         super().__init__([NOT_CONFIGURED])
 
 
-def version_of(data: bytes) -> str:
+def content_hash(data: bytes) -> str:
+    """The rules file's version as forms carry it: a hash of its bytes, so a save made on an
+    older page is refused instead of overwriting a change made since."""
     return hashlib.sha256(data).hexdigest()
 
 
@@ -128,12 +130,12 @@ class RulesFile:
 
     def read(self) -> Snapshot:
         if self.path is None:
-            return Snapshot({}, None, version_of(b""), [NOT_CONFIGURED])
+            return Snapshot({}, None, content_hash(b""), [NOT_CONFIGURED])
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
             data = EMPTY.encode()
-        version = version_of(data)
+        version = content_hash(data)
         last = self._last
         if last is not None and last.version == version:
             return last
@@ -212,7 +214,7 @@ class RulesFile:
         if reason and reason.strip() and loosened:
             lines.append(f"reason: {reason.strip()}")
         if self.announce is not None:
-            self.announce(version_of(data), editor.name, lines)
+            self.announce(content_hash(data), editor.name, lines)
         # mkstemp: a new file with a random name, O_EXCL and mode 0600, never a planted link.
         fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
         try:
@@ -228,6 +230,17 @@ class RulesFile:
                 os.unlink(temporary)
             raise
         return changes[:MAX_CHANGES], lines
+
+
+def child_names(raw: dict[str, Any]) -> dict[str, str]:
+    """{child id: name} from the raw rules, in file order (a child without a name by its id)."""
+    children = raw.get("children")
+    if not isinstance(children, dict):
+        return {}
+    return {
+        str(cid): str(body.get("name") or cid) if isinstance(body, dict) else str(cid)
+        for cid, body in children.items()
+    }
 
 
 def raw_rules(text: str) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from dashboard.data.blocked_log import (
     reason_label,
     review_histories,
 )
+from dashboard.data.devices import all_devices
 from dashboard.web.audit_log import page_number
 from dashboard.web.openapi import SPEC
 
@@ -233,7 +234,7 @@ def _device_json(device) -> dict[str, Any]:
 @api_requires(Permission.VIEW)
 def devices():
     snapshot = current_dashboard().rules.read()
-    found = device_actions.all_devices(current_dashboard(), snapshot.raw)
+    found = all_devices(current_dashboard(), snapshot.raw)
     return jsonify(version=snapshot.version, devices=[_device_json(d) for d in found])
 
 

@@ -17,14 +17,15 @@ from flask import (
 )
 
 from dashboard.actions import ActionError
-from dashboard.actions.devices import all_devices, child_names
 from dashboard.actions.reviews import review_entries
 from dashboard.app import current_dashboard
 from dashboard.data import audit, children_left
 from dashboard.data import blocked_log as data
 from dashboard.data.accounts import Permission
+from dashboard.data.devices import all_devices
 from dashboard.data.export import blocked_csv
 from dashboard.data.home_timezone import home_timezone
+from dashboard.data.rules_file import child_names
 from dashboard.web.api import MAX_ID, MAX_IDS, page_argument
 from dashboard.web.security import requires
 from filterd.lists.categories import CATEGORIES

@@ -7,10 +7,10 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 
 from dashboard.actions import ActionError, Failure
 from dashboard.actions.child_leaving import DEVICE_CHOICES, UNASSIGN, devices_of, remove_child
-from dashboard.actions.devices import child_names
 from dashboard.app import current_dashboard
 from dashboard.data.accounts import Permission
 from dashboard.data.db import ACCESS_REQUEST_DAYS, AUDIT_DAYS, REVIEW_DAYS
+from dashboard.data.rules_file import child_names
 from dashboard.data.unknown_devices import described
 from dashboard.web.security import requires
 

@@ -14,8 +14,6 @@ from dashboard.actions import ActionError, Failure
 from dashboard.actions.devices import (
     VISITOR_OWNER,
     add_device,
-    all_devices,
-    child_names,
     remove_device,
     rename_device,
 )
@@ -24,7 +22,8 @@ from dashboard.actions.unknown_devices import choose
 from dashboard.app import current_dashboard
 from dashboard.data import device_records
 from dashboard.data.accounts import Permission
-from dashboard.data.devices import HOUSEHOLD_OWNER
+from dashboard.data.devices import HOUSEHOLD_OWNER, all_devices
+from dashboard.data.rules_file import child_names
 from dashboard.data.unknown_devices import CHOICES, current, described
 from dashboard.data.when_words import ago
 from dashboard.web.security import requires

@@ -30,7 +30,7 @@ def index():
     snapshot = dashboard.rules.read()
     tz = home_timezone(snapshot)
     reader = dashboard.filterd_db()
-    names = child_names(snapshot)
+    names = child_names_for_problems(snapshot)
     return render_template(
         "health/index.html",
         checks=box_checks(dashboard, reader, names, Clock(tz, time.time())),
@@ -45,7 +45,7 @@ def index():
     )
 
 
-def child_names(snapshot) -> dict[str, str]:
+def child_names_for_problems(snapshot) -> dict[str, str]:
     """{child id: name} from the rules file, so filterd's problems name the child (from the
     file as written when it is refused: that is when the names are needed)."""
     if snapshot.rules is not None:

@@ -16,7 +16,7 @@ from dashboard.data.activity import child_summaries, hides_high_risk
 from dashboard.data.applied import not_applied
 from dashboard.data.health_checks import Clock
 from dashboard.data.home_timezone import home_timezone
-from dashboard.web.health import box_checks, child_names
+from dashboard.web.health import box_checks, child_names_for_problems
 from dashboard.web.security import requires
 from filterd.lists.index import domain_to_wire
 
@@ -91,7 +91,10 @@ def stopping_checks(snapshot, tz) -> list:
     in force have their own banner above it (`not_applied`), so they are not said twice."""
     dashboard = current_dashboard()
     checks = box_checks(
-        dashboard, dashboard.filterd_db(), child_names(snapshot), Clock(tz, time.time())
+        dashboard,
+        dashboard.filterd_db(),
+        child_names_for_problems(snapshot),
+        Clock(tz, time.time()),
     )
     return [c for c in checks if c.stops_filtering and not c.ok and c.key != "rules"]
 

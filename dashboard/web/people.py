@@ -11,12 +11,12 @@ from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from dashboard.actions.devices import child_names
 from dashboard.app import current_dashboard
 from dashboard.data import accounts, audit, passwords, practitioners, sessions, two_factor
 from dashboard.data.accounts import AccountError, PasswordRefused, Permission, Role
 from dashboard.data.home_timezone import home_timezone
 from dashboard.data.practitioners import KINDS, MAX_DAYS, NewPractitioner
+from dashboard.data.rules_file import child_names
 from dashboard.web.security import requires
 
 blueprint = Blueprint("people", __name__, template_folder="../templates")

@@ -14,13 +14,13 @@ from typing import Any
 
 from flask import Blueprint, abort, g, render_template
 
-from dashboard.actions.devices import child_names
 from dashboard.app import current_dashboard
 from dashboard.data import device_records, practitioners
 from dashboard.data.accounts import Permission, Role
 from dashboard.data.device_records import CHECK_NAMES, RESET_CHOICES
 from dashboard.data.devices import device_address
 from dashboard.data.home_timezone import home_timezone
+from dashboard.data.rules_file import child_names
 from dashboard.web.security import open_to_practitioners, requires
 from filterd.rules.changes import in_force
 

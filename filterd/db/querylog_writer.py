@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from filterd.db import events
-from filterd.db.quiet_log import QuietLog
 from filterd.db.schema import open_for_writing
 from filterd.dns.query import BLOCKING_REASONS
 from filterd.dns.records import qtype_name
 from filterd.dns.wire import name_to_text, rcode_name
 from filterd.events.kinds import BLOCK_HIGH_RISK, BLOCK_ILLEGAL, BYPASS_ATTEMPT, Kind
 from filterd.lists.categories import HIGH_RISK, ids_of, mask_of
+from filterd.log_throttle import QuietLog
 
 log = logging.getLogger("filterd.querylog")
 

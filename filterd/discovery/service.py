@@ -15,12 +15,12 @@ from collections.abc import Callable
 
 from filterd.clock import Clock
 from filterd.db.devices import DeviceStore, Sighting
-from filterd.db.quiet_log import QuietLog
 from filterd.discovery.neighbours import read_neighbours
 from filterd.discovery.observation import Observation, Source
 from filterd.discovery.oui import Vendors, is_private
 from filterd.discovery.settings import DiscoverySettings
 from filterd.events.kinds import DEVICE_NEW, ignore_event
+from filterd.log_throttle import QuietLog
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 shows (every upstream failing, lists gone stale, a daily limit spent, a child's device gone
 quiet), the heartbeat Health reads, and the self-tests when due.
 
-Each check is its own small state machine (filterd.events.watch, limits, quiet, heartbeat;
+Each check is its own small state machine (filterd.events.conditions, limits, quiet, heartbeat;
 filterd.selftest.schedule); this loop only calls them in turn, and outlives any one failure.
 """
 
@@ -19,10 +19,10 @@ from filterd.db.querylog_reader import QueryLogReader
 from filterd.db.usage_status import UsageStatusDb
 from filterd.discovery.service import Discovery
 from filterd.events import limits
+from filterd.events.conditions import Emit, ListsWatch, UpstreamWatch
 from filterd.events.heartbeat import HEARTBEAT_INTERVAL, HEARTBEAT_KEY, Heartbeat
 from filterd.events.kinds import LIMIT_SPENT
 from filterd.events.quiet import QuietDevices
-from filterd.events.watch import Emit, ListsWatch, UpstreamWatch
 from filterd.forward.upstream import UpstreamClient
 from filterd.lists.service import Blocklists
 from filterd.metrics import Metrics

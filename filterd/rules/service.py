@@ -2,7 +2,7 @@
 
 One job each, in this package: watch.py notices the file changed and reads it (and keeps the
 last good copy), identify.py answers address -> child, neighbours.py holds address -> MAC,
-record.py writes usage and the rules status to filterd.db. This service decides which rules
+usage_writer.py writes usage and the rules status to filterd.db. This service decides which rules
 are in force: a valid edit is answering queries within 2 s; an invalid one is refused with
 every problem (recorded for the dashboard, logged, counted, raised as an event) and the rules
 in force stay. With no good rules at all every device gets the strict profile (fail closed,
@@ -28,8 +28,8 @@ from filterd.rules.model import Rules
 from filterd.rules.neighbours import Neighbours
 from filterd.rules.parse import DEFAULT_TIMEZONE, preset_profile
 from filterd.rules.presets import STRICT_PRESET
-from filterd.rules.record import UsageAndStatus
 from filterd.rules.usage import UsageTracker, load_background
+from filterd.rules.usage_writer import UsageAndStatus
 from filterd.rules.watch import Reading, RulesFileWatch
 
 log = logging.getLogger(__name__)

@@ -109,6 +109,7 @@ TOP_LEVEL_MODULES = {
     "clock.py",
     "config.py",
     "daemon.py",
+    "log_throttle.py",
     "metrics.py",
 }
 

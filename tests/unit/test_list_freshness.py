@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from dashboard.data.list_health import list_health
-from filterd.events.watch import stale_problems
+from filterd.events.conditions import stale_problems
 from filterd.lists.settings import BlocklistSettings, ListsUpdate
 
 NOW = 1_800_000_000.0

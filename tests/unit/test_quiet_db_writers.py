@@ -11,13 +11,13 @@ import re
 
 from filterd.clock import SystemClock
 from filterd.db.devices import DeviceStore
-from filterd.db.quiet_log import QuietLog
 from filterd.db.usage_status import UsageStatusDb
 from filterd.discovery.observation import Observation, Source
 from filterd.discovery.service import Discovery
 from filterd.discovery.settings import DiscoverySettings
-from filterd.rules.record import UsageAndStatus
+from filterd.log_throttle import QuietLog
 from filterd.rules.usage import UsageTracker
+from filterd.rules.usage_writer import UsageAndStatus
 from tests.support.stages import MovableClock
 
 

@@ -8,8 +8,8 @@ import re
 import sqlite3
 
 from filterd.db.querylog_writer import Writer, open_database
-from filterd.db.quiet_log import QuietLog
 from filterd.dns.wire import text_to_wire
+from filterd.log_throttle import QuietLog
 from tests.support.stages import MovableClock
 
 

@@ -16,8 +16,8 @@ from filterd.rules.decide import HOUSEHOLD
 from filterd.rules.identify import identify_for
 from filterd.rules.neighbours import Neighbours
 from filterd.rules.parse import parse_rules
-from filterd.rules.record import UsageAndStatus
 from filterd.rules.usage import UsageTracker
+from filterd.rules.usage_writer import UsageAndStatus
 from filterd.rules.watch import RulesFileWatch
 from tests.support.filterd_db import LONG_AGO
 

@@ -4,8 +4,8 @@ comes out of its short backoff by itself, and that must not read as recovered (a
 
 from __future__ import annotations
 
+from filterd.events.conditions import UpstreamWatch
 from filterd.events.kinds import UPSTREAM_ALL_FAILING, UPSTREAM_RECOVERED
-from filterd.events.watch import UpstreamWatch
 from filterd.forward.upstream import MAX_BACKOFF, Health
 
 

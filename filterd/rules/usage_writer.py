@@ -16,8 +16,8 @@ import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from filterd.db.quiet_log import QuietLog
 from filterd.db.usage_status import UsageStatusDb
+from filterd.log_throttle import QuietLog
 from filterd.rules.schedule import usage_day
 from filterd.rules.usage import UsageTracker
 
