@@ -15,8 +15,9 @@ from filterd.lists.categories import ALWAYS_BLOCKED, CATEGORIES
 from filterd.rules.model import YouTube
 from filterd.rules.parse import clock_text, duration_minutes
 from filterd.rules.presets import PRESETS, Preset
+from filterd.rules.safe_search_names import ENGINE_KEYS
 
-ENGINES = ("google", "bing", "duckduckgo")
+ENGINES = ENGINE_KEYS  # the form's safe search tick boxes, one per on-or-off engine
 LISTS = ("allow", "deny", "always_allow")
 BEDTIMES = (("school", "school_nights"), ("weekend", "weekend_nights"))
 HOME_STYLE = ""  # the form's value for "the home's choice": no blocked_answer of the child's own

@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-ENGINES = {"google": "Google", "bing": "Bing", "duckduckgo": "DuckDuckGo", "youtube": "YouTube"}
+from filterd.rules.safe_search_names import SETTINGS
+
+ENGINES = {engine.key: engine.label for engine in SETTINGS}
 _APP = re.compile(r"\bapp ([a-z0-9_]+)")
 
 

@@ -43,6 +43,7 @@ from filterd.dns.block_answers import BlockStyle
 from filterd.lists.categories import ALWAYS_BLOCKED, CATEGORIES
 from filterd.rules.model import YouTube
 from filterd.rules.presets import AGE_BAND_LABELS, AGE_BANDS
+from filterd.rules.safe_search_names import ENGINES as SEARCH_ENGINES
 
 blueprint = Blueprint("children", __name__, template_folder="../templates")
 
@@ -117,6 +118,7 @@ def _common(child: str, snapshot, form) -> dict[str, Any]:
         "screens": SCREENS,
         "categories": CATEGORIES,
         "choosable": CHOOSABLE,
+        "engines": SEARCH_ENGINES,
     }
 
 

@@ -19,6 +19,7 @@ from filterd.lists.categories import BY_ID, CATEGORIES, HIGH_RISK, ids_of, label
 from filterd.rules.model import Profile, Rules, Window
 from filterd.rules.parse import DAY_GROUPS
 from filterd.rules.presets import age_words
+from filterd.rules.safe_search_names import SETTING_KEYS
 
 HIGH_RISK_MASK = mask_of(HIGH_RISK)
 
@@ -139,7 +140,7 @@ def _profile(old: Profile, new: Profile, tz: ZoneInfo, risk: Risk | None = None)
         changes.append(
             Change(who, "only the allow list", _on(old.walled_garden), _on(new.walled_garden))
         )
-    for engine in ("google", "bing", "duckduckgo", "youtube"):
+    for engine in SETTING_KEYS:
         was, now = getattr(old.safe_search, engine), getattr(new.safe_search, engine)
         if was != now:
             changes.append(Change(who, f"safe search {engine}", _shown(was), _shown(now)))
@@ -317,6 +318,6 @@ def in_force(profile: Profile) -> list[Setting]:
     ):
         if names:
             found.append(Setting(label, _names(names)))
-    for engine in ("google", "bing", "duckduckgo", "youtube"):
+    for engine in SETTING_KEYS:
         found.append(Setting(f"safe search {engine}", _shown(getattr(profile.safe_search, engine))))
     return found

@@ -43,6 +43,9 @@ class YouTube(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SafeSearch:
+    """One field per engine of filterd.rules.safe_search_names.SETTINGS, in its order (a unit
+    test holds them equal)."""
+
     google: bool = True
     bing: bool = True
     duckduckgo: bool = True

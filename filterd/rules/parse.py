@@ -45,6 +45,7 @@ from filterd.rules.model import (
     YouTube,
 )
 from filterd.rules.presets import AGE_BANDS, PRESETS, STRICT_PRESET, Preset
+from filterd.rules.safe_search_names import ENGINE_KEYS, SETTING_KEYS
 from filterd.rules.yaml_loader import load_plain
 from filterd.text.people import name_problem, text_problem
 
@@ -486,9 +487,9 @@ class _RulesReader(Validator):
             return preset.safe_search
         if raw is False:
             return NO_SAFE_SEARCH
-        raw = self.mapping(raw, path, {"google", "bing", "duckduckgo", "youtube"})
+        raw = self.mapping(raw, path, set(SETTING_KEYS))
         engines = {}
-        for engine in ("google", "bing", "duckduckgo"):
+        for engine in ENGINE_KEYS:
             value = raw.get(engine, getattr(preset.safe_search, engine))
             if not isinstance(value, bool):
                 self.fail(f"{path}.{engine}", f"expected true or false, got {show(value)}")
@@ -503,7 +504,7 @@ class _RulesReader(Validator):
             modes = ", ".join(m.value for m in YouTube)
             self.fail(f"{path}.youtube", f"expected one of {modes}, got {show(youtube)}")
             mode = YouTube.STRICT
-        return SafeSearch(engines["google"], engines["bing"], engines["duckduckgo"], mode)
+        return SafeSearch(**engines, youtube=mode)
 
     def instant(self, raw: Any, path: str, tz: ZoneInfo) -> float | None:
         """Epoch seconds from "YYYY-MM-DD HH:MM" (home time) or an ISO time with an offset."""
