@@ -13,7 +13,7 @@ import yaml
 
 from filterd.db.devices import Sighting
 from filterd.rules.parse import parse_rules
-from tests.support.dashboard_app import audit_trail, csrf_of, version_of
+from tests.support.dashboard_app import api_request, audit_trail, csrf_of, version_of
 from tests.support.filterd_db import write_devices
 
 PHONE = "aa:bb:cc:14:00:01"
@@ -38,12 +38,6 @@ def post(client, path: str, **form):
     form.setdefault("csrf", csrf_of(client, "/devices/"))
     form.setdefault("version", version_of(client, "/devices/"))
     return client.post(path, data=form)
-
-
-def api(client, method: str, path: str, body: dict):
-    token = client.get("/api/session").get_json()["csrf"]
-    body.setdefault("version", client.get("/api/rules").get_json()["version"])
-    return client.open(path, method=method, json=body, headers={"X-CSRF-Token": token})
 
 
 def card(page: str, key: str) -> str:
@@ -179,7 +173,9 @@ def test_the_api_adds_renames_and_removes_with_the_same_audit_and_plain_4xx(
 ):
     viewer = signed_in("Val", "viewer")
     before = (tmp_path / "rules.yaml").read_text()
-    refused = api(viewer, "POST", "/api/devices", {"address": PHONE, "name": "x", "owner": "sam"})
+    refused = api_request(
+        viewer, "POST", "/api/devices", {"address": PHONE, "name": "x", "owner": "sam"}
+    )
     assert refused.status_code == 403
     assert (tmp_path / "rules.yaml").read_text() == before
 
@@ -198,11 +194,11 @@ def test_the_api_adds_renames_and_removes_with_the_same_audit_and_plain_4xx(
         ({"address": PHONE, "name": "<i>x</i>", "owner": "sam"}, "name", "leave out < and >"),
         ({"address": PHONE, "name": "Phone", "owner": "nobody"}, "owner", "Choose who uses"),
     ):
-        reply = api(carer, "POST", "/api/devices", body)
+        reply = api_request(carer, "POST", "/api/devices", body)
         assert reply.status_code == 400, body
         assert reply.get_json()["field"] == field and message in reply.get_json()["error"]
         assert (tmp_path / "rules.yaml").read_text() == before
-    added = api(
+    added = api_request(
         carer,
         "POST",
         "/api/devices",
@@ -210,7 +206,7 @@ def test_the_api_adds_renames_and_removes_with_the_same_audit_and_plain_4xx(
     )
     assert added.status_code == 201 and added.get_json()["key"] == "192.168.1.23"
     assert (
-        api(
+        api_request(
             carer, "POST", "/api/devices/192.168.1.23/name", {"name": "Living room console"}
         ).status_code
         == 200
@@ -220,10 +216,13 @@ def test_the_api_adds_renames_and_removes_with_the_same_audit_and_plain_4xx(
         "name": "Living room console",
         "owner": "none",
     }
-    assert api(carer, "POST", "/api/devices/192.168.1.99/name", {"name": "x"}).status_code == 404
-    stale = api(carer, "DELETE", "/api/devices/192.168.1.23", {"version": "0" * 64})
+    assert (
+        api_request(carer, "POST", "/api/devices/192.168.1.99/name", {"name": "x"}).status_code
+        == 404
+    )
+    stale = api_request(carer, "DELETE", "/api/devices/192.168.1.23", {"version": "0" * 64})
     assert stale.status_code == 409 and "192.168.1.23" in (tmp_path / "rules.yaml").read_text()
-    assert api(carer, "DELETE", "/api/devices/192.168.1.23", {}).status_code == 200
+    assert api_request(carer, "DELETE", "/api/devices/192.168.1.23", {}).status_code == 200
     assert "192.168.1.23" not in (tmp_path / "rules.yaml").read_text()
     actions = [(e.user, e.action, e.target) for e in audit_trail(dashboard_app)]
     for action in ("device.add", "device.rename", "device.remove"):

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from dashboard.alerts.digest import DAILY, _period, build
@@ -14,13 +14,10 @@ from filterd.db.read import FilterdReader
 from filterd.events.kinds import ACCESS_REQUESTED
 from filterd.rules.model import Profile, Rules
 from tests.support.filterd_db import LONG_AGO, query_row, write_queries
+from tests.support.wall_clock import london
 
 LON = ZoneInfo("Europe/London")
 SAM = "192.168.1.20"
-
-
-def at(text: str) -> float:
-    return datetime.fromisoformat(text).replace(tzinfo=LON).timestamp()
 
 
 def test_daily_digest_counts_only_its_day_and_lists_requests_with_their_answers(tmp_path):
@@ -28,8 +25,9 @@ def test_daily_digest_counts_only_its_day_and_lists_requests_with_their_answers(
     social = [f"2026-11-23 10:0{i}" for i in range(2)] + [f"2026-11-24 09:0{i}" for i in range(3)]
     write_queries(
         filterd_db,
-        [query_row(at("2026-11-22 23:30"), "game.example", categories="gaming")]  # the day before
-        + [query_row(at(when), "social.example", categories="social") for when in social],
+        # one the day before, then the five in the period
+        [query_row(london("2026-11-22 23:30"), "game.example", categories="gaming")]
+        + [query_row(london(when), "social.example", categories="social") for when in social],
     )
     log = EventLog(filterd_db, "dashboard")
     dashboard = connect(dashboard_path)
@@ -38,12 +36,14 @@ def test_daily_digest_counts_only_its_day_and_lists_requests_with_their_answers(
         ("2026-11-23 12:00", "chat.example"),
         ("2026-11-24 08:00", "video.example"),  # the next day: tomorrow's digest
     ):
-        ts = at(when)
+        ts = london(when)
         log.append(ACCESS_REQUESTED, "sam", SAM, {"site": site, "reason": "blocked"}, ts)
         access_requests.add(dashboard, ts, SAM, "sam", "Sam's phone", site, "blocked", "")
-    first = access_requests.made_between(dashboard, at("2026-11-23 00:00"), at("2026-11-24 00:00"))
+    first = access_requests.made_between(
+        dashboard, london("2026-11-23 00:00"), london("2026-11-24 00:00")
+    )
     access_requests.answer_request(
-        dashboard, first[0].id, "approved", "30 minutes", "Jo", at("2026-11-23 11:05")
+        dashboard, first[0].id, "approved", "30 minutes", "Jo", london("2026-11-23 11:05")
     )
     log.close()
 

@@ -117,3 +117,11 @@ def version_of(client, path: str = "/") -> str:
     match = re.search(r'name="version" value="([^"]+)"', page)
     assert match, "no rules version on the page"
     return match[1]
+
+
+def api_request(client, method: str, path: str, body: dict):
+    """A JSON API call as the dashboard's own pages make it: with the session's CSRF token, and
+    the rules version the change is based on (the current one unless `body` names one)."""
+    token = client.get("/api/session").get_json()["csrf"]
+    body.setdefault("version", client.get("/api/rules").get_json()["version"])
+    return client.open(path, method=method, json=body, headers={"X-CSRF-Token": token})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,12 +14,9 @@ from dashboard.data.db import connect
 from filterd.db.events import Event
 from filterd.rules.model import Device, Profile, Rules
 from tests.support.dashboard_home import PASSWORD
+from tests.support.wall_clock import london
 
 LON = ZoneInfo("Europe/London")
-
-
-def at(text: str) -> float:
-    return datetime.fromisoformat(text).replace(tzinfo=LON).timestamp()
 
 
 @pytest.fixture
@@ -74,8 +70,8 @@ def test_a_malformed_address_is_refused_in_plain_words(db):
     ],
 )
 def test_quiet_hours_end_in_home_time(when, until):
-    expected = None if until is None else at(until)
-    assert outbox.quiet_until(at(when), LON, 22 * 60, 7 * 60) == expected
+    expected = None if until is None else london(until)
+    assert outbox.quiet_until(london(when), LON, 22 * 60, 7 * 60) == expected
 
 
 def test_illegal_tier_and_self_harm_are_urgent_other_high_risk_may_wait():
@@ -94,7 +90,7 @@ def test_an_illegal_tier_alert_says_what_to_do_and_no_more_than_it_needs():
     )
     event = Event(
         7,
-        at("2026-11-23 23:05"),
+        london("2026-11-23 23:05"),
         "filterd",
         "block.illegal",
         1,
@@ -124,22 +120,22 @@ def test_a_secret_file_others_can_read_is_refused(tmp_path):
 def test_digests_fall_due_after_their_time_daily_and_on_mondays_weekly():
     from dashboard.alerts.digest import due_periods
 
-    assert due_periods(at("2026-11-24 07:29"), LON, 7 * 60 + 30) == []
-    (daily,) = due_periods(at("2026-11-24 07:30"), LON, 7 * 60 + 30)  # a Tuesday
+    assert due_periods(london("2026-11-24 07:29"), LON, 7 * 60 + 30) == []
+    (daily,) = due_periods(london("2026-11-24 07:30"), LON, 7 * 60 + 30)  # a Tuesday
     assert (daily.key, daily.label, daily.days) == (
         "daily:2026-11-23",
         "Mon 23 Nov",
         ["2026-11-23"],
     )
     assert daily.end - daily.start == 86_400
-    keys = [p.key for p in due_periods(at("2026-11-23 09:00"), LON, 7 * 60 + 30)]  # a Monday
+    keys = [p.key for p in due_periods(london("2026-11-23 09:00"), LON, 7 * 60 + 30)]  # a Monday
     assert keys == ["daily:2026-11-22", "weekly:2026-11-16"]
 
 
 def test_the_monthly_evidence_report_falls_due_on_the_first():
     from dashboard.alerts.digest import due_periods
 
-    periods = due_periods(at("2026-12-01 08:00"), LON, 7 * 60 + 30)  # a Tuesday
+    periods = due_periods(london("2026-12-01 08:00"), LON, 7 * 60 + 30)  # a Tuesday
     monthly = [p for p in periods if p.kind == "digest.monthly"]
     assert [(p.key, p.label, len(p.days)) for p in monthly] == [
         ("monthly:2026-11-01", "November 2026", 30)

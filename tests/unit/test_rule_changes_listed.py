@@ -15,15 +15,9 @@ from werkzeug.datastructures import MultiDict
 from dashboard.data import audit
 from dashboard.data.db import connect
 from dashboard.data.home_timezone import HOME_TZ
-from tests.support.dashboard_app import logged_in, make_app
+from tests.support.dashboard_app import api_request, logged_in, make_app
 
 EMPTY = {"timezone": "Europe/London", "children": {}, "devices": []}
-
-
-def _api(client, method: str, path: str, body: dict):
-    token = client.get("/api/session").get_json()["csrf"]
-    body.setdefault("version", client.get("/api/rules").get_json()["version"])
-    return client.open(path, method=method, json=body, headers={"X-CSRF-Token": token})
 
 
 def test_children_and_devices_added_are_rule_changes_and_an_empty_save_is_not(tmp_path):
@@ -48,12 +42,12 @@ def test_children_and_devices_added_are_rule_changes_and_an_empty_save_is_not(tm
         ("192.168.1.32", "Tyler's phone", ids["Tyler Smith"]),
         ("192.168.1.33", "Tyler's laptop", ids["Tyler Smith"]),
     ):
-        added = _api(
+        added = api_request(
             admin, "POST", "/api/devices", {"address": address, "name": name, "owner": owner}
         )
         assert added.status_code in (200, 201), added.get_json()
     unchanged = admin.get("/api/rules").get_json()
-    saved = _api(admin, "PUT", "/api/rules", {"rules": unchanged["rules"]})
+    saved = api_request(admin, "PUT", "/api/rules", {"rules": unchanged["rules"]})
     assert saved.status_code == 200, saved.get_json()
 
     db = connect(app.extensions["dashboard"].settings.database)

@@ -13,6 +13,7 @@ from filterd.rules.decide import situation
 from filterd.rules.guards import with_end_line
 from filterd.rules.parse import parse_rules_bytes
 from filterd.selftest.profiles import awake_moment, bedtime_moment
+from tests.support.wall_clock import london
 
 LONDON = ZoneInfo("Europe/London")
 RULES = {
@@ -28,17 +29,13 @@ RULES = {
 }
 
 
-def at(text: str) -> float:
-    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=LONDON).timestamp()
-
-
 def test_at_bedtime_the_checks_are_asked_at_the_next_waking_moment_and_by_day_now():
     rules = parse_rules_bytes(with_end_line(yaml.safe_dump(RULES)).encode())
     sam = rules.children["sam"]
-    night = at("2026-11-27 23:10")
+    night = london("2026-11-27 23:10")
     moment = awake_moment(sam, rules, night)
     assert moment is not None and not situation(sam, {}, moment, LONDON).offline
     assert datetime.fromtimestamp(moment, LONDON).strftime("%H:%M") == "07:10"
-    assert awake_moment(sam, rules, at("2026-11-27 12:00")) is None, "by day: now"
-    bedtime = bedtime_moment(sam, rules, at("2026-11-27 12:00"))
+    assert awake_moment(sam, rules, london("2026-11-27 12:00")) is None, "by day: now"
+    bedtime = bedtime_moment(sam, rules, london("2026-11-27 12:00"))
     assert bedtime is not None and situation(sam, {}, bedtime, LONDON).offline

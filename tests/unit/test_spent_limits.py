@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from dashboard.alerts.content import describe
@@ -10,12 +9,9 @@ from filterd.db.events import Event
 from filterd.events.limits import SpentLimits
 from filterd.rules.model import Limits, Profile, Rules
 from filterd.rules.usage import UsageTracker
+from tests.support.wall_clock import london
 
 LON = ZoneInfo("Europe/London")
-
-
-def at(text: str) -> float:
-    return datetime.fromisoformat(text).replace(tzinfo=LON).timestamp()
 
 
 def test_each_spent_limit_is_raised_once_a_day_and_not_again_after_a_restart():
@@ -29,13 +25,13 @@ def test_each_spent_limit_is_raised_once_a_day_and_not_again_after_a_restart():
 
     watch = SpentLimits(emit)
     tracker.restore("sam", "2026-11-23", "gaming", 29, 0)
-    watch.check(rules, tracker, at("2026-11-23 16:00"))
+    watch.check(rules, tracker, london("2026-11-23 16:00"))
     assert raised == [], "29 of 30 minutes: nothing spent"
     tracker.restore("sam", "2026-11-23", "gaming", 30, 0)
     tracker.restore("sam", "2026-11-23", "youtube", 20, 0)
-    watch.check(rules, tracker, at("2026-11-23 16:01"))
-    watch.check(rules, tracker, at("2026-11-23 16:02"))
-    now = at("2026-11-23 16:01")
+    watch.check(rules, tracker, london("2026-11-23 16:01"))
+    watch.check(rules, tracker, london("2026-11-23 16:02"))
+    now = london("2026-11-23 16:01")
     assert raised == [
         ("limit.spent", "sam", "gaming", ["gaming"], False, now),
         ("limit.spent", "sam", "youtube", [], True, now),
@@ -57,11 +53,11 @@ def test_each_spent_limit_is_raised_once_a_day_and_not_again_after_a_restart():
     ]
     restarted = SpentLimits(emit, earlier)
     tracker.restore("sam", "2026-11-23", "overall", 60, 0)
-    restarted.check(rules, tracker, at("2026-11-23 17:00"))
+    restarted.check(rules, tracker, london("2026-11-23 17:00"))
     assert [r[2] for r in raised[2:]] == ["overall"], "only the newly spent overall limit"
 
     tracker.restore("sam", "2026-11-24", "gaming", 30, 0)
-    restarted.check(rules, tracker, at("2026-11-24 16:00"))
+    restarted.check(rules, tracker, london("2026-11-24 16:00"))
     assert [r[2] for r in raised[3:]] == ["gaming"], "a new day, a new alert"
 
 
@@ -70,7 +66,7 @@ def test_a_spent_limit_alert_names_what_ran_out_in_plain_words():
 
     def title(data: dict) -> str:
         event = Event(
-            1, at("2026-11-23 16:00"), "filterd", "limit.spent", 1, "info", "sam", "", data
+            1, london("2026-11-23 16:00"), "filterd", "limit.spent", 1, "info", "sam", "", data
         )
         return describe(event, rules, LON, "https://box", {"youtube": "YouTube"})["title"]
 
