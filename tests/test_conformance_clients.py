@@ -28,6 +28,7 @@ from tests.support.dns_client import (
     udp_exchange,
 )
 from tests.support.filterd_process import FilterdProcess
+from tests.support.names import unique
 from tests.support.query_log import logged
 from tests.support.upstream_process import ScriptedUpstream
 
@@ -72,10 +73,6 @@ QUESTION = text_name("formerr-probe.example.com") + struct.pack("!HH", T_A, 1)
 Q_END = 12 + len(QUESTION)  # offset of the first record after QUESTION
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{next(_ids)}-{time.monotonic_ns() % 10**6}.example.com"
-
-
 # --- talking to filterd ---------------------------------------------------------------------
 
 
@@ -101,7 +98,7 @@ def assert_no_reply(port: int, data: bytes, tcp: bool) -> None:
     filterd handles a socket's messages in order, so an answer to `data` would come first; the
     short wait afterwards catches an answer that went the long way (via the upstream).
     """
-    sentinel = DNSRecord.question(unique("sentinel"))
+    sentinel = DNSRecord.question(unique("sentinel-"))
     if tcp:
         with socket.create_connection(("127.0.0.1", port), timeout=3) as sock:
             sock.sendall(struct.pack("!H", len(data)) + data)
@@ -276,7 +273,7 @@ def test_pointer_chain_gets_fast_formerr(
 
 def response_packet() -> bytes:
     """A complete, well-formed response (QR=1) such as a reflection attack would bounce."""
-    query = DNSRecord.question(unique("reflect"))
+    query = DNSRecord.question(unique("reflect-"))
     return query.replyZone(f"{query.q.qname} 60 A 192.0.2.1").pack()
 
 
@@ -300,7 +297,7 @@ def test_short_packets_and_responses_get_no_answer(
 
 def test_response_is_not_forwarded(server: FilterdProcess, upstream: ScriptedUpstream) -> None:
     """Item 7: a response sent to filterd never reaches the upstream either."""
-    qname = unique("qr-set")
+    qname = unique("qr-set-")
     packet = DNSRecord.question(qname)
     packet.header.qr = 1
     assert_no_reply(server.port, packet.pack(), tcp=False)
@@ -326,7 +323,7 @@ def test_any_gets_minimal_answer(
     server: FilterdProcess, upstream: ScriptedUpstream, tcp: bool
 ) -> None:
     """Item 9: ANY gets one HINFO "RFC8482" record and the upstream is never asked."""
-    qname = unique("any")
+    qname = unique("any-")
     reply = ask(server.port, qname, "ANY", tcp=tcp)
     assert rcode(reply) == "NOERROR"
     assert [(rr.rtype, rr.rdata.data) for rr in reply.rr] == [(QTYPE.HINFO, b"\x07RFC8482\x00")]
@@ -357,7 +354,7 @@ def restricted(
 
 def assert_serves_insider(port: int) -> None:
     """The allowed loopback address still gets ordinary answers."""
-    raw = udp_exchange(port, DNSRecord.question(unique("insider")).pack(), source=INSIDER)
+    raw = udp_exchange(port, DNSRecord.question(unique("insider-")).pack(), source=INSIDER)
     assert raw is not None, "the allowed client got no answer"
     assert rcode(DNSRecord.parse(raw)) == "NOERROR"
     assert addresses(DNSRecord.parse(raw))
@@ -369,7 +366,7 @@ def test_client_outside_allowed_networks_is_refused(
     restricted: FilterdProcess, upstream: ScriptedUpstream, tcp: bool, qtype: str
 ) -> None:
     """Item 10: a client outside allow_clients gets REFUSED (or nothing), never recursion."""
-    qname = unique("outsider")
+    qname = unique("outsider-")
     reply = ask(restricted.port, qname, qtype, tcp=tcp)  # from 127.0.0.1: not allowed
     assert reply is None or (rcode(reply) == "REFUSED" and not reply.rr)
     time.sleep(0.2)
@@ -410,7 +407,7 @@ def test_big_answer_is_truncated_to_fit(
     server: FilterdProcess, bufsize: int | None, limit: int
 ) -> None:
     """Item 11: a UDP answer never exceeds what the client can take; TC=1 says retry on TCP."""
-    query = make_query(unique("big"), edns=bufsize is not None, bufsize=bufsize or 0)
+    query = make_query(unique("big-"), edns=bufsize is not None, bufsize=bufsize or 0)
     for _ in ("from the upstream", "from the cache"):
         raw = udp_exchange(server.port, query.pack())
         assert raw is not None
@@ -424,7 +421,7 @@ def test_big_answer_is_truncated_to_fit(
 
 def test_small_answer_is_not_truncated(server: FilterdProcess) -> None:
     """Item 11: an answer that fits the client's EDNS size comes whole, without TC."""
-    reply = ask(server.port, unique("small"), edns=True, bufsize=1232)
+    reply = ask(server.port, unique("small-"), edns=True, bufsize=1232)
     assert rcode(reply) == "NOERROR"
     assert reply.header.tc == 0
     assert addresses(reply)
@@ -432,7 +429,7 @@ def test_small_answer_is_not_truncated(server: FilterdProcess) -> None:
 
 def test_tcp_retry_gets_whole_answer(server: FilterdProcess) -> None:
     """Item 11: after TC=1, the same question over TCP returns all 100 records."""
-    qname = unique("big")
+    qname = unique("big-")
     assert ask(server.port, qname).header.tc == 1
     reply = ask(server.port, qname, tcp=True)
     assert rcode(reply) == "NOERROR"
@@ -460,7 +457,7 @@ def test_edns_version_1_gets_badvers(server: FilterdProcess, tcp: bool) -> None:
 
 def test_length_prefix_split_across_segments(server: FilterdProcess) -> None:
     """Item 13: a length prefix arriving in two TCP segments is reassembled and answered."""
-    query = DNSRecord.question(unique("split"))
+    query = DNSRecord.question(unique("split-"))
     wire = struct.pack("!H", len(query.pack())) + query.pack()
     with socket.create_connection(("127.0.0.1", server.port), timeout=3) as sock:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -509,7 +506,7 @@ def test_trickling_client_is_disconnected(short_idle: FilterdProcess) -> None:
             if closed_by_peer(sock):  # waits up to a second: the trickle rate
                 closed_after = time.monotonic() - started
                 break
-            assert ask(short_idle.port, unique("udp-meanwhile")) is not None
+            assert ask(short_idle.port, unique("udp-meanwhile-")) is not None
     assert closed_after is not None, "the trickling connection was never closed"
     assert 1.0 <= closed_after <= IDLE_TIMEOUT + CLOSE_SLACK
     assert_still_serving(short_idle.port)
@@ -520,7 +517,7 @@ def test_idle_connection_is_closed(short_idle: FilterdProcess, after_query: bool
     """Item 13: a connection that sends nothing (more) is closed after ~idle_timeout."""
     with socket.create_connection(("127.0.0.1", short_idle.port), timeout=3) as sock:
         if after_query:
-            wire = DNSRecord.question(unique("idle")).pack()
+            wire = DNSRecord.question(unique("idle-")).pack()
             sock.sendall(struct.pack("!H", len(wire)) + wire)
             assert read_tcp_message(sock) is not None
         started = time.monotonic()
@@ -547,20 +544,20 @@ def test_connection_cap_per_client(start_filterd: Callable[..., FilterdProcess])
     held = [socket.create_connection(address, timeout=3) for _ in range(3)]
     try:
         for sock in held:
-            assert tcp_ask(sock, unique("held")) is not None
+            assert tcp_ask(sock, unique("held-")) is not None
         started = time.monotonic()
         with socket.create_connection(address, timeout=3) as fourth:
-            assert tcp_ask(fourth, unique("fourth")) is None, "the 4th connection was served"
+            assert tcp_ask(fourth, unique("fourth-")) is None, "the 4th connection was served"
         assert time.monotonic() - started < SECOND, "the 4th connection was not closed at once"
         assert process.metric("filterd_tcp_rejected_connections_total") >= 1
-        assert ask(process.port, unique("udp-meanwhile")) is not None
+        assert ask(process.port, unique("udp-meanwhile-")) is not None
         for sock in held:  # the held connections still work
-            assert tcp_ask(sock, unique("held-again")) is not None
+            assert tcp_ask(sock, unique("held-again-")) is not None
         held.pop().close()
         deadline = time.monotonic() + 3
         while True:  # the freed slot is given to a new connection once filterd sees the close
             with socket.create_connection(address, timeout=3) as replacement:
-                if tcp_ask(replacement, unique("replacement")) is not None:
+                if tcp_ask(replacement, unique("replacement-")) is not None:
                     break
             assert time.monotonic() < deadline, "a freed connection slot was never reused"
             time.sleep(0.1)
@@ -575,8 +572,8 @@ def test_connection_cap_per_client(start_filterd: Callable[..., FilterdProcess])
 
 def test_pipelined_queries_answered_by_id(server: FilterdProcess) -> None:
     """Item 14: two queries in one TCP write get two answers, each matched to its question."""
-    slow = DNSRecord.question(unique("slow300"))
-    fast = DNSRecord.question(unique("fast"))
+    slow = DNSRecord.question(unique("slow300-"))
+    fast = DNSRecord.question(unique("fast-"))
     fast.header.id = (slow.header.id + 1) & 0xFFFF
     wires = [q.pack() for q in (slow, fast)]
     with socket.create_connection(("127.0.0.1", server.port), timeout=3) as sock:
@@ -678,7 +675,7 @@ def test_refused_clients_cannot_use_up_the_tcp_connection_slots(start_filterd):
                 sock.connect(("127.0.0.1", filterd.port))
                 outsiders.append(sock)
         time.sleep(0.5)  # let filterd accept them all
-        query = make_query(unique("tcpslot"))
+        query = make_query(unique("tcpslot-"))
         raw = tcp_exchange(filterd.port, query.pack(), timeout=2)
         assert raw is not None, (
             "an allowed client got no TCP answer: connections from clients that are not "
@@ -693,7 +690,7 @@ def test_refused_clients_cannot_use_up_the_tcp_connection_slots(start_filterd):
 def test_tcp_client_that_never_reads_cannot_grow_filterd_memory(start_filterd):
     """serve/sockets.py _write_message: writer.write() with no drain and no bound on the buffer."""
     filterd = start_filterd()
-    name = unique("big")
+    name = unique("big-")
     primed = ask(filterd.port, name, tcp=True)
     assert len(primed.rr) == 100  # ~1.7 kB answer, now cached
     query = make_query(name).pack()

@@ -18,6 +18,7 @@ import yaml
 
 from filterd.rules.guards import with_end_line
 from tests.support.filterd_process import free_port, wait_for
+from tests.support.netns import sh
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("ip") is None or shutil.which("dig") is None,
@@ -27,10 +28,6 @@ pytestmark = pytest.mark.skipif(
 BOX = "10.213.0.1"
 PHONE = "10.213.0.2"
 PHONE_MAC = "02:00:00:00:21:01"
-
-
-def sh(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, capture_output=True, text=True, check=True, timeout=10)
 
 
 @pytest.fixture
