@@ -28,7 +28,7 @@ from filterd.forward.settings import (
 )
 from filterd.lists.settings import KEYS as BLOCKLIST_KEYS
 from filterd.lists.settings import BlocklistSettings, parse_blocklist_settings
-from filterd.policy.box_names_settings import BoxNameSettings, parse_box_names
+from filterd.policy.settings import BoxNameSettings, parse_box_names
 from filterd.querylog.settings import QueryLogSettings, parse_query_log
 from filterd.serve.acl import Network
 from filterd.serve.settings import (

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from dashboard.actions import ActionError, Failure, access, quick
 from dashboard.actions import agreements as agreement_actions
 from dashboard.app import current_dashboard
-from dashboard.data import access_requests, agreements
+from dashboard.data import access_requests, agreements, blocked_log
 from dashboard.data.accounts import Permission
 from dashboard.data.activity import child_summaries, hides_high_risk
 from dashboard.data.applied import not_applied
@@ -27,7 +28,23 @@ PAUSE_CHOICES = (
     ("", "until I resume"),
 )
 
+ALERT_DAYS = 7  # the home page asks about high-risk blocks of this many days not yet reviewed
+
 blueprint = Blueprint("home", __name__, template_folder="../templates")
+
+
+@blueprint.app_context_processor
+def _attention() -> dict[str, Any]:
+    """Things the home page asks about, worked out only when a page asks for them."""
+
+    def unreviewed_high_risk() -> int:
+        user = g.get("user")
+        if user is None or not user.may(Permission.REVIEW):
+            return 0
+        dashboard = current_dashboard()
+        return blocked_log.unreviewed_high_risk(dashboard.filterd_db(), dashboard.db(), ALERT_DAYS)
+
+    return {"unreviewed_high_risk": unreviewed_high_risk, "alert_days": ALERT_DAYS}
 
 
 @blueprint.route("/")

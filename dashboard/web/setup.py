@@ -27,7 +27,7 @@ from flask import (
 from dashboard.actions import ActionError, Failure
 from dashboard.actions.setup import NewChild, set_up_home
 from dashboard.app import current_dashboard
-from dashboard.data import blocked_log, unknown_devices
+from dashboard.data import unknown_devices
 from dashboard.data.accounts import Permission, Role
 from dashboard.web.security import requires
 from filterd.rules.parse import DEFAULT_TIMEZONE
@@ -73,7 +73,6 @@ TIMEZONES = (
     "UTC",
 )
 ROWS = 4  # blank "add a child" rows on the page; more can be added by saving and coming back
-ALERT_DAYS = 7
 
 
 def _existing(raw: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -166,17 +165,3 @@ def save():
     who = ", ".join(child.name for _, child in added)
     flash(f"Saved. Added {who}." if who else "Saved the time zone.", "ok")
     return redirect(url_for("setup.home"))
-
-
-@blueprint.app_context_processor
-def _attention() -> dict[str, Any]:
-    """Things the home page asks about, worked out only when a page asks for them."""
-
-    def unreviewed_high_risk() -> int:
-        user = g.get("user")
-        if user is None or not user.may(Permission.REVIEW):
-            return 0
-        dashboard = current_dashboard()
-        return blocked_log.unreviewed_high_risk(dashboard.filterd_db(), dashboard.db(), ALERT_DAYS)
-
-    return {"unreviewed_high_risk": unreviewed_high_risk, "alert_days": ALERT_DAYS}

@@ -1,4 +1,5 @@
-"""The `box_names` section of filterd.yaml: which names mean this box, and its addresses."""
+"""The policy package's section of filterd.yaml, `box_names`: which names mean this box, and
+its addresses."""
 
 from __future__ import annotations
 
