@@ -1,7 +1,8 @@
 """Test helpers live once, in tests/support/ (issue 10, section 5): no file under tests/ imports
 from a test module (tests/test_*.py). A helper borrowed from another test module ties two
 unrelated test files together, hides what a test needs, and is how copies of helpers grew.
-Checked on the source with ast, so an import inside a function counts too."""
+Checked on the source with ast, so an import inside a function counts too. Below, the same
+for a helper written twice instead of imported."""
 
 from __future__ import annotations
 
