@@ -9,14 +9,14 @@ reason). No is a note the child sees. Each answer is audited and made once.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dashboard.actions import ActionError, Failure, saving
 from dashboard.data import access_requests, audit
 from dashboard.data.access_requests import AccessRequest
 from dashboard.data.rules_file import add_override, edited, home_time
+from filterd.rules.bedtime import next_bedtime
 from filterd.rules.model import Profile
 from filterd.text.people import text_problem
 
@@ -34,21 +34,6 @@ def _waiting(dashboard: Any, request_id: int) -> AccessRequest:
         raise ActionError(Failure.NOT_FOUND, "That request is not there any more.")
     if found.state != access_requests.WAITING:
         raise ActionError(Failure.INVALID, "Someone has already answered that request.")
-    return found
-
-
-def next_bedtime(profile: Profile, now: datetime, tz: ZoneInfo) -> datetime | None:
-    """When the child's next offline window starts, or None when they have no bedtime."""
-    found = None
-    local = now.astimezone(tz)
-    for offset in range(8):
-        day = local.date() + timedelta(days=offset)
-        for window in profile.offline:
-            if day.weekday() not in window.days:
-                continue
-            start = datetime.combine(day, time(window.start // 60, window.start % 60), tz)
-            if start > local and (found is None or start < found):
-                found = start
     return found
 
 
@@ -91,11 +76,12 @@ def approve(
         why = reason.strip()  # '' refused by the save when the site is high-risk
     else:
         if how == "bedtime":
-            until = next_bedtime(profile, now, tz)
-            if until is None:
+            start = next_bedtime(profile, now.timestamp(), tz)
+            if start is None:
                 raise ActionError(
                     Failure.INVALID, f"{profile.name} has no bedtime set: choose a length instead."
                 )
+            until = datetime.fromtimestamp(start, tz)
         else:
             until = now.astimezone(tz) + (
                 timedelta(minutes=30) if how == "30m" else timedelta(hours=1)

@@ -8,14 +8,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from dashboard.actions.access import next_bedtime
-from dashboard.child_side.why import _offline_until, _pause_until
 from dashboard.child_side.words import time_for
 from dashboard.data.access_requests import AccessRequest
 from dashboard.data.activity import usage_today
 from dashboard.data.when_words import until as ends_at
 from filterd.db.read import FilterdReader
 from filterd.dns.wire import name_to_text
+from filterd.rules.allowances import allowances
+from filterd.rules.bedtime import bedtime_ends, next_bedtime, pause_ends
 from filterd.rules.changes import limited_categories
 from filterd.rules.decide import OVERALL, situation
 from filterd.rules.model import OverrideKind, Profile, Rules
@@ -32,36 +32,28 @@ def what_applies(rules: Rules, profile: Profile, reader: FilterdReader, now: flo
     in_force = situation(profile, used, now, rules.timezone)
     lines = []
     if in_force.paused:
-        until = _pause_until(profile, now)
+        until = pause_ends(profile, now)
         end = f" until {ends_at(until, rules.timezone, now)}" if until is not None else " for now"
         lines.append(Line(f"A grown-up has paused the internet on this device{end}."))
-    bedtime_ends = _offline_until(profile, now, rules)  # a bedtime open now, lifted or not
+    bedtime_end = bedtime_ends(profile, now, rules.timezone)  # open now, lifted or not
     if in_force.offline:
-        end = "" if bedtime_ends is None else f" until {ends_at(bedtime_ends, rules.timezone, now)}"
+        end = "" if bedtime_end is None else f" until {ends_at(bedtime_end, rules.timezone, now)}"
         lines.append(Line(f"It is bedtime now{end}."))
-    elif bedtime_ends is not None:  # bedtime now, but a grown-up lifted it
-        lines.append(Line(_lifted(profile, bedtime_ends, rules, now)))
+    elif bedtime_end is not None:  # bedtime now, but a grown-up lifted it
+        lines.append(Line(_lifted(profile, bedtime_end, rules, now)))
     else:
-        start = next_bedtime(profile, datetime.fromtimestamp(now, rules.timezone), rules.timezone)
+        start = next_bedtime(profile, now, rules.timezone)
         if start is not None:
-            lines.append(Line(f"Bedtime from {ends_at(start.timestamp(), rules.timezone, now)}."))
-    extra_all, extra = 0, {}
-    for override in profile.overrides:
-        if override.active(now) and override.kind is OverrideKind.EXTRA_TIME:
-            if override.category is None:
-                extra_all += override.minutes
-            else:
-                extra[override.category] = extra.get(override.category, 0) + override.minutes
-    limits = profile.limits
-    if limits.overall is not None:
-        allowed = limits.overall + extra_all + sum(extra.values())
-        spent = used.get(OVERALL, 0) >= allowed
-        lines.append(_limit("Time online today", used.get(OVERALL, 0), allowed, spent))
-    for category, minutes in limited_categories(profile).items():
-        allowed = minutes + extra_all + extra.get(category, 0)
+            lines.append(Line(f"Bedtime from {ends_at(start, rules.timezone, now)}."))
+    allowed = allowances(profile, now)  # extra time included, as filterd counts it
+    if allowed.overall is not None:
+        spent = used.get(OVERALL, 0) >= allowed.overall
+        lines.append(_limit("Time online today", used.get(OVERALL, 0), allowed.overall, spent))
+    for category in limited_categories(profile):
+        minutes = allowed.categories[category]
         taken = used.get(category, 0)
         label = f"Time for {time_for(category)} today"
-        lines.append(_limit(label, taken, allowed, taken >= allowed))
+        lines.append(_limit(label, taken, minutes, taken >= minutes))
     for override in profile.overrides:
         if override.kind is OverrideKind.ALLOW_SITE and override.active(now) and override.site:
             site = name_to_text(override.site)

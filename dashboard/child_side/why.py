@@ -17,10 +17,10 @@ from filterd.db.read import FilterdReader
 from filterd.lists.categories import BY_ID, ids_of
 from filterd.lists.index import domain_to_wire
 from filterd.lists.store import HELPLINE, ListStore
+from filterd.rules.bedtime import bedtime_ends, pause_ends
 from filterd.rules.decide import Situation, judge, situation
 from filterd.rules.identify import device_entry, identify_for
-from filterd.rules.model import OverrideKind, Profile, Rules
-from filterd.rules.schedule import local_minute, window_edges, window_open
+from filterd.rules.model import Profile, Rules
 from filterd.rules.usage import UsageTracker
 
 RECENT = 600.0  # seconds: a block this recent is the one the page is shown for
@@ -57,23 +57,6 @@ def _identified(rules: Rules, client: str, neighbours: dict[str, str]) -> Profil
         return None
     profile = state.profile
     return profile if rules.children.get(profile.id) is profile else None
-
-
-def _offline_until(profile: Profile, now: float, rules: Rules) -> float | None:
-    """When the offline window open now ends (the latest end of those open)."""
-    weekday, minute = local_minute(now, rules.timezone)
-    ends = []
-    for window in profile.offline:
-        if window_open(window, weekday, minute):
-            later = [edge for edge in window_edges(window, now, rules.timezone) if edge > now]
-            if later:
-                ends.append(min(later))
-    return max(ends) if ends else None
-
-
-def _pause_until(profile: Profile, now: float) -> float | None:
-    ends = [o.until for o in profile.overrides if o.kind is OverrideKind.PAUSE and o.active(now)]
-    return None if None in ends or not ends else max(e for e in ends if e is not None)
 
 
 def explain(
@@ -179,7 +162,7 @@ def _sentence(
     rules: Rules,
 ) -> str:
     if reason == "paused":
-        until = _pause_until(profile, now)
+        until = pause_ends(profile, now)
         if until is None:
             return "A grown-up who looks after you has paused the internet on this device for now."
         return (
@@ -187,7 +170,7 @@ def _sentence(
             f"{hour_minute(until, rules.timezone)}."
         )
     if reason == "offline":
-        until = _offline_until(profile, now, rules)
+        until = bedtime_ends(profile, now, rules.timezone)
         end = f" until {hour_minute(until, rules.timezone)}" if until is not None else ""
         return f"It is bedtime, so the internet is off on this device{end}. Sleep well!"
     if reason == "limit":

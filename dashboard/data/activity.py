@@ -18,11 +18,11 @@ from dashboard.data.accounts import Permission
 from dashboard.data.overrides_shown import (
     ShownOverride,
     active_overrides,
-    allowances,
     allowed_always,
 )
 from filterd.catalogue.model import Catalogue
 from filterd.db.read import FilterdReader
+from filterd.rules.allowances import allowances
 from filterd.rules.changes import limited_categories
 from filterd.rules.decide import OVERALL, situation
 from filterd.rules.model import Profile, Rules
@@ -100,7 +100,7 @@ def child_summaries(
                 limits,
                 blocked,
                 tuple(top_apps(used, catalogue)) if catalogue is not None else (),
-                allowances(profile, now),
+                _allowed(profile, now),
                 (
                     *active_overrides(_raw_overrides(raw, profile.id), rules.timezone, now),
                     *allowed_always(_raw_child(raw, profile.id).get("allow")),
@@ -109,6 +109,16 @@ def child_summaries(
             )
         )
     return summaries
+
+
+def _allowed(profile: Profile, now: float) -> dict[str, int]:
+    """Minutes allowed today by usage key (each limited category and OVERALL), with the extra
+    time in force, as filterd counts them."""
+    allowed = allowances(profile, now)
+    by_key = dict(allowed.categories)
+    if allowed.overall is not None:
+        by_key[OVERALL] = allowed.overall
+    return by_key
 
 
 def _raw_child(raw: Any, child: str) -> dict:

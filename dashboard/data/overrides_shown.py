@@ -1,5 +1,5 @@
 """What a child's overrides mean in plain words, for the child card: each active one with when
-it ends, and each limit's allowance including extra time.
+it ends (each limit's allowance including extra time is filterd.rules.allowances').
 
 The raw overrides (the rules file's list) are read here, not the parsed ones, because Undo
 names an override by its place in that list and a pause's note says since when; `until` is
@@ -14,10 +14,8 @@ from zoneinfo import ZoneInfo
 
 from dashboard.data.when_words import until as ends_at
 from filterd.lists.categories import BY_ID, label_of
-from filterd.rules.model import Profile
 from filterd.rules.parse import instant_of, override_expired
 
-OVERALL = "overall"
 _SINCE = re.compile(r"since (\d{4}-\d\d-\d\d \d\d:\d\d)")
 
 
@@ -95,24 +93,3 @@ def _one_pause(pauses: list[tuple[int, dict]], tz: ZoneInfo, now: float) -> Show
         text += f", until {ends_at(max(e for e in ends if e is not None), tz, now)}"
     first, *rest = (index for index, _ in pauses)
     return ShownOverride(first, "pause", text, tuple(rest))
-
-
-def allowances(profile: Profile, now: float) -> dict[str, int]:
-    """Minutes allowed today per limited category and OVERALL, with the extra time in force,
-    counted as filterd's decide.situation counts it."""
-    everything = 0
-    extra: dict[str, int] = {}
-    for override in profile.overrides:
-        if override.kind.value != "extra_time" or not override.active(now):
-            continue
-        if override.category is None:
-            everything += override.minutes
-        else:
-            extra[override.category] = extra.get(override.category, 0) + override.minutes
-    allowed = {
-        category: minutes + everything + extra.get(category, 0)
-        for category, minutes in profile.limits.categories.items()
-    }
-    if profile.limits.overall is not None:
-        allowed[OVERALL] = profile.limits.overall + everything + sum(extra.values())
-    return allowed

@@ -48,6 +48,7 @@ from filterd.dns.block_answers import EDE_BLOCKED, EDE_FILTERED
 from filterd.dns.query import Reason
 from filterd.lists.categories import BY_ID, ids_of
 from filterd.lists.store import HELPLINE, ILLEGAL
+from filterd.rules.allowances import allowances
 from filterd.rules.model import (
     ALLOW,
     ALWAYS,
@@ -221,8 +222,6 @@ def situation(profile: Profile, usage: Mapping[str, int], now: float, tz: ZoneIn
     """Pause, offline, open categories and spent limits at `now`, and when that next changes."""
     edges = [now + NO_CHANGE]
     paused = lifted = False
-    extra_everything = 0
-    extra: dict[str, int] = {}
     allowed_sites: set[bytes] = set()
     for override in profile.overrides:
         if not override.active(now):
@@ -233,13 +232,8 @@ def situation(profile: Profile, usage: Mapping[str, int], now: float, tz: ZoneIn
             paused = True
         elif override.kind is OverrideKind.LIFT_BEDTIME:
             lifted = True
-        elif override.kind is OverrideKind.ALLOW_SITE:
-            if override.site is not None:
-                allowed_sites.add(override.site)
-        elif override.category is None:
-            extra_everything += override.minutes
-        else:
-            extra[override.category] = extra.get(override.category, 0) + override.minutes
+        elif override.kind is OverrideKind.ALLOW_SITE and override.site is not None:
+            allowed_sites.add(override.site)
 
     weekday, minute = local_minute(now, tz)
     offline = not lifted and any(window_open(w, weekday, minute) for w in profile.offline)
@@ -258,17 +252,14 @@ def situation(profile: Profile, usage: Mapping[str, int], now: float, tz: ZoneIn
     spent_services = set()
     if limits:
         edges.append(next_reset(now, limits.reset, tz))
-        if limits.overall is not None:
-            # Extra time for one category is time online too: it extends the overall limit.
-            extra_overall = extra_everything + sum(extra.values())
-            overall_spent = usage.get(OVERALL, 0) >= limits.overall + extra_overall
-        for category, minutes in limits.categories.items():
-            allowance = minutes + extra_everything + extra.get(category, 0)
-            if usage.get(category, 0) >= allowance:
+        allowed = allowances(profile, now)  # extra time included
+        if allowed.overall is not None:
+            overall_spent = usage.get(OVERALL, 0) >= allowed.overall
+        for category, minutes in allowed.categories.items():
+            if usage.get(category, 0) >= minutes:
                 spent_mask |= 1 << BY_ID[category].bit
-        for service_id, minutes in limits.services.items():
-            # Extra time for everything extends an app's limit too (an app is not a category).
-            if usage.get(service_id, 0) >= minutes + extra_everything:
+        for service_id, minutes in allowed.services.items():
+            if usage.get(service_id, 0) >= minutes:
                 spent_services.add(service_id)
     until = offset_change_before(now, min(edges), tz)
     return Situation(
