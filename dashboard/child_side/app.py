@@ -28,6 +28,7 @@ from filterd.config import Config
 from filterd.db.events import EventLog
 from filterd.db.read import FilterdReader
 from filterd.db.retention import Retention
+from filterd.dns.query import Reason
 from filterd.events.kinds import ACCESS_REQUESTED
 from filterd.lists.categories import mask_of
 from filterd.lists.service import load_protected
@@ -37,10 +38,10 @@ from filterd.text.people import shown, text_problem
 
 NOT_ASKABLE = "This site cannot be asked for from here. You can talk to a grown-up you trust."
 # Bedtime and a pause are lifted from the carer's own screen, not asked for site by site.
-NOT_NOW = {
-    "offline": "It is bedtime now, so sites cannot be asked for. Sleep well! You can ask a"
+NOT_NOW: dict[Reason, str] = {
+    Reason.OFFLINE: "It is bedtime now, so sites cannot be asked for. Sleep well! You can ask a"
     " grown-up who looks after you tomorrow.",
-    "paused": "A grown-up has paused the internet on this device for now, so sites cannot be"
+    Reason.PAUSED: "A grown-up has paused the internet on this device for now, so sites cannot be"
     " asked for. You can talk to them about it.",
 }
 FOREIGN = "That request did not come from this page, so it was not sent."

@@ -6,6 +6,7 @@ a device that belongs to no child gets the general answer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from dashboard.child_side.helplines import Helpline, helplines_for, needs_help_section
@@ -14,6 +15,7 @@ from dashboard.data.activity import usage_today
 from dashboard.data.when_words import hour_minute
 from filterd.catalogue.model import Catalogue
 from filterd.db.read import FilterdReader
+from filterd.dns.query import ASKABLE_REASONS, Reason
 from filterd.lists.categories import BY_ID, ids_of
 from filterd.lists.index import domain_to_wire
 from filterd.lists.store import HELPLINE, ListStore
@@ -24,9 +26,6 @@ from filterd.rules.model import Profile, Rules
 from filterd.rules.usage import UsageTracker
 
 RECENT = 600.0  # seconds: a block this recent is the one the page is shown for
-# Blocks a carer's "yes" to one site can lift (an allow_site override ranks above them);
-# a pause or bedtime is lifted from the child's card instead, and is not asked for here.
-ASKABLE = frozenset({"blocked", "denied", "walled_garden", "limit"})
 
 
 class Why(NamedTuple):
@@ -89,8 +88,8 @@ def explain(
         reason, categories, service = _decided(host, profile, in_force, catalogue, lists, floor)
     app = catalogue.services[service].name if service in catalogue.services else ""
     words = _sentence(reason, categories, app, profile, in_force, now, rules)
-    shown = categories if reason == "blocked" else ()
-    askable = reason in ASKABLE and "illegal" not in categories
+    shown = categories if reason == Reason.BLOCKED else ()
+    askable = reason in ASKABLE_REASONS and "illegal" not in categories
     return Why(
         "This site is blocked on this Wi-Fi",
         words,
@@ -146,10 +145,76 @@ def _decided(
 
 def _reason_now(in_force: Situation) -> str:
     if in_force.paused:
-        return "paused"
+        return Reason.PAUSED
     if in_force.offline:
-        return "offline"
+        return Reason.OFFLINE
     return ""
+
+
+class Said(NamedTuple):
+    """What a child's sentence about a block is worked out from."""
+
+    categories: tuple[str, ...]
+    app: str  # the app's name ('' for none)
+    profile: Profile
+    in_force: Situation
+    now: float
+    rules: Rules
+
+
+ANY_BLOCK = "The people who look after you have chosen to block this site on this Wi-Fi."
+
+
+def _paused(said: Said) -> str:
+    until = pause_ends(said.profile, said.now)
+    if until is None:
+        return "A grown-up who looks after you has paused the internet on this device for now."
+    return (
+        "A grown-up who looks after you has paused the internet on this device until "
+        f"{hour_minute(until, said.rules.timezone)}."
+    )
+
+
+def _offline(said: Said) -> str:
+    until = bedtime_ends(said.profile, said.now, said.rules.timezone)
+    end = f" until {hour_minute(until, said.rules.timezone)}" if until is not None else ""
+    return f"It is bedtime, so the internet is off on this device{end}. Sleep well!"
+
+
+def _limit(said: Said) -> str:
+    spent = [c for c in said.categories if said.in_force.spent_mask >> _bit(c) & 1]
+    if said.app:
+        return f"You have used up today's time for {said.app}. It comes back tomorrow."
+    if spent:
+        return f"You have used up today's time for {time_for(spent[0])}. It comes back tomorrow."
+    return "You have used up today's time online. It comes back tomorrow."
+
+
+def _denied(_said: Said) -> str:
+    return "A grown-up who looks after you has chosen to block this site for you."
+
+
+def _walled_garden(_said: Said) -> str:
+    return "On this device you can only visit the sites a grown-up has chosen for you."
+
+
+def _blocked(said: Said) -> str:
+    if said.app:
+        return f"{said.app} is blocked for you on this Wi-Fi."
+    reasons = [because(c) for c in said.categories if because(c)]
+    return f"This site is blocked because {reasons[0]}." if reasons else ANY_BLOCK
+
+
+# The child's sentence for each reason a block page can be shown for (every one of filterd's
+# BLOCKING_REASONS: tests/unit/test_reason_tables.py fails for one missing here).
+SENTENCES: dict[Reason, Callable[[Said], str]] = {
+    Reason.PAUSED: _paused,
+    Reason.OFFLINE: _offline,
+    Reason.LIMIT: _limit,
+    Reason.DENIED: _denied,
+    Reason.WALLED_GARDEN: _walled_garden,
+    Reason.BLOCKED: _blocked,
+}
 
 
 def _sentence(
@@ -161,37 +226,11 @@ def _sentence(
     now: float,
     rules: Rules,
 ) -> str:
-    if reason == "paused":
-        until = pause_ends(profile, now)
-        if until is None:
-            return "A grown-up who looks after you has paused the internet on this device for now."
-        return (
-            "A grown-up who looks after you has paused the internet on this device until "
-            f"{hour_minute(until, rules.timezone)}."
-        )
-    if reason == "offline":
-        until = bedtime_ends(profile, now, rules.timezone)
-        end = f" until {hour_minute(until, rules.timezone)}" if until is not None else ""
-        return f"It is bedtime, so the internet is off on this device{end}. Sleep well!"
-    if reason == "limit":
-        spent = [c for c in categories if in_force.spent_mask >> _bit(c) & 1]
-        if app:
-            return f"You have used up today's time for {app}. It comes back tomorrow."
-        if spent:
-            what = time_for(spent[0])
-            return f"You have used up today's time for {what}. It comes back tomorrow."
-        return "You have used up today's time online. It comes back tomorrow."
-    if reason == "denied":
-        return "A grown-up who looks after you has chosen to block this site for you."
-    if reason == "walled_garden":
-        return "On this device you can only visit the sites a grown-up has chosen for you."
-    if reason == "blocked":
-        if app:
-            return f"{app} is blocked for you on this Wi-Fi."
-        reasons = [because(c) for c in categories if because(c)]
-        if reasons:
-            return f"This site is blocked because {reasons[0]}."
-    return "The people who look after you have chosen to block this site on this Wi-Fi."
+    """The child's sentence; a reason with none (none known yet) gets the general one."""
+    said = SENTENCES.get(reason)  # type: ignore[call-overload]  # a str finds its StrEnum key
+    if said is None:
+        return ANY_BLOCK
+    return said(Said(categories, app, profile, in_force, now, rules))
 
 
 def _bit(category: str) -> int:

@@ -20,7 +20,7 @@ from dashboard.data.db import REVIEW_DAYS
 from dashboard.data.devices import listed_devices
 from dashboard.data.home_timezone import HOME_TZ
 from filterd.db.read import BlockedSelection, FilterdReader, LogEntry
-from filterd.dns.query import BLOCK_LABELS, Reason
+from filterd.dns.query import BLOCK_LABELS, ROUTINE_REASONS, Reason
 from filterd.lists.categories import BY_ID, HIGH_RISK, label_of
 from filterd.rules.identify import device_entry
 from filterd.rules.parse import MAX_NAME
@@ -41,9 +41,6 @@ REASONS = {str(reason): label for reason, label in BLOCK_LABELS.items()}
 
 HIGH_RISK_ONLY = "high"  # ?risk=high
 NOT_REVIEWED = "waiting"  # ?review=waiting
-# Blocks that follow the child's own day (bedtime, a spent limit or app time, a pause): shown as
-# quiet routine rows, apart from requests in high-risk categories, which are marked and named.
-ROUTINE_REASONS = frozenset({str(Reason.LIMIT), str(Reason.OFFLINE), str(Reason.PAUSED)})
 APP_TIME = "App time used up"
 
 RANGES = {"24h": ("Last 24 hours", 1), "7d": ("Last 7 days", 7), "30d": ("Last 30 days", 30)}

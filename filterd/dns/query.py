@@ -22,6 +22,14 @@ class Reason(enum.StrEnum):
     """Why an answer is what it is; shown in the query log and the metrics.
 
     A StrEnum because it is hashed for every answer (metrics): a plain Enum hashes in Python.
+
+    Adding a reason (tests/unit/test_reason_tables.py fails until the tables below and the
+    child's are filled in): the member here; if it refuses the name, its place in
+    BLOCKING_REASONS (filterd.db rebuilds its blocked-entries index on open), a BLOCK_LABELS
+    label, and whether it is in ASKABLE_REASONS and ROUTINE_REASONS; where filterd.rules.decide
+    gives it; the child's sentence (dashboard/child_side/why.py SENTENCES) and, if a child
+    cannot ask about it, a "not now" message (dashboard/child_side/app.py NOT_NOW); README's
+    list of reasons.
     """
 
     FORWARDED = "forwarded"  # fresh from an upstream
@@ -62,6 +70,14 @@ BLOCK_LABELS: dict[Reason, str] = {
     Reason.OFFLINE: "Bedtime",
     Reason.PAUSED: "Paused",
 }
+# Blocks a carer's "yes" to one site can lift (an allow_site override ranks above them), so the
+# block page lets the child ask; a pause or bedtime is lifted from the child's card instead.
+ASKABLE_REASONS: frozenset[Reason] = frozenset(
+    {Reason.BLOCKED, Reason.DENIED, Reason.WALLED_GARDEN, Reason.LIMIT}
+)
+# Blocks that follow the child's own day (bedtime, a spent limit or app time, a pause): quiet
+# routine rows in the review list, apart from requests in high-risk categories.
+ROUTINE_REASONS: frozenset[Reason] = frozenset({Reason.LIMIT, Reason.OFFLINE, Reason.PAUSED})
 
 
 class Query(NamedTuple):
