@@ -10,7 +10,7 @@ reason). No is a note the child sees. Each answer is audited and made once.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from dashboard.actions import ActionError, Failure, saving
 from dashboard.data import access_requests, audit
@@ -20,6 +20,10 @@ from filterd.rules.bedtime import next_bedtime
 from filterd.rules.model import Profile
 from filterd.text.people import text_problem
 
+if TYPE_CHECKING:
+    from dashboard.app import Dashboard
+    from dashboard.data.accounts import User
+
 APPROVALS = {
     "30m": "for 30 minutes",
     "1h": "for 1 hour",
@@ -28,7 +32,7 @@ APPROVALS = {
 }
 
 
-def _waiting(dashboard: Any, request_id: int) -> AccessRequest:
+def _waiting(dashboard: Dashboard, request_id: int) -> AccessRequest:
     found = access_requests.get(dashboard.db(), request_id)
     if found is None:
         raise ActionError(Failure.NOT_FOUND, "That request is not there any more.")
@@ -45,8 +49,8 @@ def choices(profile: Profile | None) -> dict[str, str]:
 
 
 def approve(
-    dashboard: Any,
-    user: Any,
+    dashboard: Dashboard,
+    user: User,
     request_id: int,
     how: str,
     version: str,
@@ -106,7 +110,7 @@ def approve(
     return answer
 
 
-def decline(dashboard: Any, user: Any, request_id: int, note: str, now: datetime) -> None:
+def decline(dashboard: Dashboard, user: User, request_id: int, note: str, now: datetime) -> None:
     """Say no, with a note the child sees on their page."""
     wanted = _waiting(dashboard, request_id)
     note = note.strip()

@@ -4,7 +4,7 @@ each one audited, so the trail links every version to the rule changes behind it
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dashboard.actions import ActionError, Failure
 from dashboard.data import agreement_form, agreements, audit
@@ -12,8 +12,14 @@ from dashboard.data.agreement_form import Problem
 from dashboard.data.agreements import Version
 from dashboard.data.home_timezone import home_timezone
 
+if TYPE_CHECKING:
+    import sqlite3
 
-def _profile(dashboard: Any, child: str):
+    from dashboard.app import Dashboard
+    from dashboard.data.accounts import User
+
+
+def _profile(dashboard: Dashboard, child: str):
     snapshot = dashboard.rules.read()
     rules = snapshot.rules
     if rules is None:
@@ -28,12 +34,12 @@ def _profile(dashboard: Any, child: str):
     return snapshot, profile
 
 
-def follow_rules(dashboard: Any, now: float) -> list[Version]:
+def follow_rules(dashboard: Dashboard, now: float) -> list[Version]:
     """Start a draft for every agreement the rules no longer match (see `drafts_for`)."""
     return drafts_for(dashboard.db(), dashboard.rules.read().rules, now)
 
 
-def drafts_for(db: Any, rules: Any, now: float) -> list[Version]:
+def drafts_for(db: sqlite3.Connection, rules: Any, now: float) -> list[Version]:
     """Start a draft for every agreement `rules` no longer match; audit each one with the rule
     changes behind it. Run before a page shows or changes an agreement, so after the change's
     own audit entry; the agreement's state (out of date or not) never waits for it: it is
@@ -44,7 +50,7 @@ def drafts_for(db: Any, rules: Any, now: float) -> list[Version]:
     return made
 
 
-def _audit_version(db: Any, made: Version, action: str, name: str) -> None:
+def _audit_version(db: sqlite3.Connection, made: Version, action: str, name: str) -> None:
     changes = agreements.rule_changes(db, made.child, name, made.audit_after, made.audit_upto)
     behind = "; ".join(detail for _, _, detail in changes) or "no rule changes"
     audit.record(
@@ -56,7 +62,9 @@ def _audit_version(db: Any, made: Version, action: str, name: str) -> None:
     )
 
 
-def record(dashboard: Any, user: Any, child: str, typed: dict[str, Any], now: float) -> Version:
+def record(
+    dashboard: Dashboard, user: User, child: str, typed: dict[str, Any], now: float
+) -> Version:
     """Keep what people recorded as a new version, with the rules in force now."""
     snapshot, profile = _profile(dashboard, child)
     today = datetime.fromtimestamp(now, home_timezone(snapshot)).date()
@@ -72,7 +80,7 @@ def record(dashboard: Any, user: Any, child: str, typed: dict[str, Any], now: fl
 
 
 def sign(
-    dashboard: Any, user: Any, child: str, number: int, signer: str, part: str, now: float
+    dashboard: Dashboard, user: User, child: str, number: int, signer: str, part: str, now: float
 ) -> Version:
     """Mark the newest version signed by the person named (typed), recorded by `user`."""
     _profile(dashboard, child)

@@ -3,17 +3,21 @@ a daily limit (the Apps screen)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dashboard.actions import ActionError, Failure, changes_text, saving
 from dashboard.data import app_choices, audit
 from dashboard.data.rules_file import edited
 from filterd.catalogue.model import Catalogue
 
+if TYPE_CHECKING:
+    from dashboard.app import Dashboard
+    from dashboard.data.accounts import User
+
 
 def choose_app(
-    dashboard: Any,
-    user: Any,
+    dashboard: Dashboard,
+    user: User,
     catalogue: Catalogue,
     child: str,
     service_id: str,

@@ -9,7 +9,7 @@ and its export still say who they were.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dashboard.actions import ActionError, Failure, changes_text, saving
 from dashboard.data import audit, children_left, practitioners
@@ -17,6 +17,10 @@ from dashboard.data import device_decisions as decisions
 from dashboard.data.devices import listed_entries, owned_by, unlist
 from dashboard.data.rules_file import child_names, edited
 from filterd.text.people import text_problem
+
+if TYPE_CHECKING:
+    from dashboard.app import Dashboard
+    from dashboard.data.accounts import User
 
 UNASSIGN = "unassign"
 REMOVE = "remove"
@@ -57,8 +61,8 @@ def _checked(name: str, confirm: str, devices: str, reason: str) -> str:
 
 
 def remove_child(
-    dashboard: Any,
-    user: Any,
+    dashboard: Dashboard,
+    user: User,
     child: str,
     confirm: str,
     devices: str,

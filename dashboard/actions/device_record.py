@@ -8,7 +8,7 @@ was off, and when.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from dashboard.actions import ActionError, Failure
 from dashboard.actions.devices import find_device
@@ -16,6 +16,10 @@ from dashboard.data import audit, device_records
 from dashboard.data.device_records import CHECK_NAMES, RecordInput
 from dashboard.data.devices import HOUSEHOLD_OWNER
 from dashboard.data.rules_file import child_names
+
+if TYPE_CHECKING:
+    from dashboard.app import Dashboard
+    from dashboard.data.accounts import User
 
 
 class KnownDevice(NamedTuple):
@@ -26,7 +30,7 @@ class KnownDevice(NamedTuple):
     mac: str = ""  # "" for a device known only by its address
 
 
-def known_device(dashboard: Any, key: str) -> KnownDevice:
+def known_device(dashboard: Dashboard, key: str) -> KnownDevice:
     """A device on the Devices page (seen by filterd, listed in the rules by MAC or address,
     or kept when its child left), named by its MAC or address; ActionError otherwise."""
     raw = dashboard.rules.read().raw
@@ -45,7 +49,7 @@ def known_device(dashboard: Any, key: str) -> KnownDevice:
 
 
 def save_record(
-    dashboard: Any, user: Any, mac: str, typed: RecordInput, today: date
+    dashboard: Dashboard, user: User, mac: str, typed: RecordInput, today: date
 ) -> tuple[KnownDevice, dict[str, str]]:
     """Check and store the record; returns the device and the problems by field (nothing is
     stored when there is any)."""

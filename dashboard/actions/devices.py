@@ -9,7 +9,7 @@ the same from the Devices page and the API.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dashboard.actions import ActionError, Failure, changes_text, saving
 from dashboard.data import audit
@@ -30,6 +30,10 @@ from dashboard.data.rules_file import child_names, edited
 from filterd.rules.parse import MAX_NAME
 from filterd.text.people import text_problem
 
+if TYPE_CHECKING:
+    from dashboard.app import Dashboard
+    from dashboard.data.accounts import User
+
 VISITOR_OWNER = decisions.VISITOR  # the owner menu's choice for a visitor's device
 
 
@@ -39,7 +43,7 @@ class Assigned(NamedTuple):
     version: str  # the rules' version after the save
 
 
-def find_device(dashboard: Any, raw: dict[str, Any], key: str) -> SeenDevice:
+def find_device(dashboard: Dashboard, raw: dict[str, Any], key: str) -> SeenDevice:
     """The device a page or the API names: the one whose key (its MAC, else its address) it
     is, else one last seen at that address; NOT_FOUND otherwise. The key comes first: a
     device known only by its address must not be mistaken for another device that was
@@ -97,7 +101,7 @@ def _owner_check(names: dict[str, str], owner: str, visitor: bool = True) -> str
     )
 
 
-def assign_device(dashboard: Any, user: Any, key: str, owner: str, version: str) -> Assigned:
+def assign_device(dashboard: Dashboard, user: User, key: str, owner: str, version: str) -> Assigned:
     """Give a device an owner: a child id, "none" (the household) or "visitor" (not listed in
     the rules, so filtered as the home's choice for unknown devices says; no longer new)."""
     snapshot = dashboard.rules.read()
@@ -131,7 +135,7 @@ def assign_device(dashboard: Any, user: Any, key: str, owner: str, version: str)
     return Assigned(device, whose, dashboard.rules.read().version)
 
 
-def rename_device(dashboard: Any, user: Any, key: str, name: str, version: str) -> str:
+def rename_device(dashboard: Dashboard, user: User, key: str, name: str, version: str) -> str:
     """Name a device (in its rules entry; kept in dashboard.db while the rules do not list
     it); returns the rules' version."""
     snapshot = dashboard.rules.read()
@@ -151,7 +155,7 @@ def rename_device(dashboard: Any, user: Any, key: str, name: str, version: str) 
     return dashboard.rules.read().version
 
 
-def remove_device(dashboard: Any, user: Any, key: str, version: str) -> str:
+def remove_device(dashboard: Dashboard, user: User, key: str, version: str) -> str:
     """Take a device off the list: out of the rules, and hidden until filterd sees it again
     (then it is new, filtered as unknown devices are); returns the rules' version."""
     snapshot = dashboard.rules.read()
@@ -173,7 +177,7 @@ def remove_device(dashboard: Any, user: Any, key: str, version: str) -> str:
 
 
 def add_device(
-    dashboard: Any, user: Any, address: str, name: str, owner: str, version: str
+    dashboard: Dashboard, user: User, address: str, name: str, owner: str, version: str
 ) -> SeenDevice:
     """List a device by hand, by MAC or by address, for a child or the household."""
     found = device_address(address)

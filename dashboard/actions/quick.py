@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import re
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dashboard.actions import ActionError, Failure, saving
 from dashboard.data import audit
@@ -19,6 +19,10 @@ from dashboard.data.overrides_shown import ALLOWED_ALWAYS, active_overrides
 from dashboard.data.rules_file import add_override, edited, home_time, remove_overrides
 from filterd.rules.model import OverrideKind, Profile, Rules
 from filterd.rules.schedule import local_minute, window_edges, window_open
+
+if TYPE_CHECKING:
+    from dashboard.app import Dashboard
+    from dashboard.data.accounts import User
 
 EXTRA_MINUTES = 30
 PAUSE_MINUTES = ("15", "30", "60")  # a pause's choices besides "until I resume" ("")
@@ -39,7 +43,13 @@ class Action(enum.StrEnum):
 
 
 def quick_action(
-    dashboard: Any, user: Any, child: str, action: str, until: str, version: str, now: datetime
+    dashboard: Dashboard,
+    user: User,
+    child: str,
+    action: str,
+    until: str,
+    version: str,
+    now: datetime,
 ) -> Rules:
     """Do the action, save and audit it; raises ActionError."""
     rules_file = dashboard.rules
@@ -187,7 +197,7 @@ def _bedtime_later(profile: Profile, now: float, tz: Any) -> float | None:
 
 
 def everyone(
-    dashboard: Any, user: Any, action: str, until: str, version: str, now: datetime
+    dashboard: Dashboard, user: User, action: str, until: str, version: str, now: datetime
 ) -> str:
     """Pause every child (for `until` minutes, or until resumed), or resume every child: one
     save, one audit entry. Returns what happened in plain words."""

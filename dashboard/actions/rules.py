@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dashboard.actions import ActionError, Failure, changes_text, saving
 from dashboard.data import audit
@@ -10,6 +10,12 @@ from dashboard.data.child_form import apply_form
 from dashboard.data.child_ids import child_id, taken_ids
 from dashboard.data.rules_file import edited
 from filterd.rules.presets import age_words
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from dashboard.app import Dashboard
+    from dashboard.data.accounts import User
 
 
 def _children(raw: dict[str, Any]) -> dict[str, Any]:
@@ -19,7 +25,12 @@ def _children(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def save_child(
-    dashboard: Any, user: Any, child: str, form: dict[str, Any], version: str, reason: str = ""
+    dashboard: Dashboard,
+    user: User,
+    child: str,
+    form: dict[str, Any],
+    version: str,
+    reason: str = "",
 ) -> None:
     """Write the editor's fields over a child's rules and save them (`reason`: why, when the
     change lets the child reach a high-risk category; kept in the audit trail)."""
@@ -34,7 +45,7 @@ def save_child(
     audit.record(dashboard.db(), user.name, audit.RULES_SAVE, child, changes_text(saved))
 
 
-def add_child(dashboard: Any, user: Any, name: str, age_band: str, version: str) -> str:
+def add_child(dashboard: Dashboard, user: User, name: str, age_band: str, version: str) -> str:
     """Add a child with an age preset and return their id, made from the name (people never
     type or see it); filterd's parser checks the name and band."""
     snapshot = dashboard.rules.read()
@@ -52,13 +63,13 @@ def add_child(dashboard: Any, user: Any, name: str, age_band: str, version: str)
     return child
 
 
-def audit_child_added(db: Any, user: Any, child: str, age_band: str) -> None:
+def audit_child_added(db: sqlite3.Connection, user: User, child: str, age_band: str) -> None:
     """The one audit entry for a new child, from the Children page, the API or set-up."""
     audit.record(db, user.name, audit.CHILD_ADD, child, age_words(age_band))
 
 
 def save_rules(
-    dashboard: Any, user: Any, raw: dict[str, Any], version: str, reason: str = ""
+    dashboard: Dashboard, user: User, raw: dict[str, Any], version: str, reason: str = ""
 ) -> str:
     """Replace the whole rules file (the API's PUT); returns the new version."""
     with saving():

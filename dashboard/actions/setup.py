@@ -8,7 +8,7 @@ whichever page a person used.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from dashboard.actions import ActionError, Failure, saving
 from dashboard.actions.rules import audit_child_added
@@ -19,6 +19,10 @@ from dashboard.data.rules_file import edited
 from filterd.rules.parse import named_time_zones
 from filterd.rules.presets import AGE_BANDS
 from filterd.text.people import name_problem
+
+if TYPE_CHECKING:
+    from dashboard.app import Dashboard
+    from dashboard.data.accounts import User
 
 MAX_NAME = 64
 
@@ -53,8 +57,8 @@ def problems_of(timezone: str, children: list[NewChild], unknown: str) -> list[s
 
 
 def set_up_home(
-    dashboard: Any,
-    user: Any,
+    dashboard: Dashboard,
+    user: User,
     timezone: str,
     children: list[NewChild],
     unknown: str,

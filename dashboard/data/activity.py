@@ -12,7 +12,7 @@ the blocked-request log is. Everyone else's views leave them out of every count 
 from __future__ import annotations
 
 import time
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dashboard.data.accounts import Permission
 from dashboard.data.overrides_shown import (
@@ -28,10 +28,13 @@ from filterd.rules.decide import OVERALL, situation
 from filterd.rules.model import Profile, Rules
 from filterd.rules.schedule import usage_day
 
+if TYPE_CHECKING:
+    from dashboard.data.accounts import User
+
 ONLINE_WINDOW = 300  # seconds: a child with a query this recent is "online now"
 
 
-def hides_high_risk(user: Any) -> bool:
+def hides_high_risk(user: User) -> bool:
     """Whether this signed-in user's views of activity leave out high-risk blocked requests."""
     return user is None or not user.may(Permission.REVIEW)
 
