@@ -11,7 +11,7 @@ import html
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from dashboard.alerts.outbox import Queued
+from dashboard.data.alert_outbox import Queued
 
 
 class Message(NamedTuple):

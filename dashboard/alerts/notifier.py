@@ -21,15 +21,14 @@ from dashboard.alerts import (
     agreement_reviews,
     digest,
     email_sender,
-    outbox,
     routing,
     webhook_sender,
 )
 from dashboard.alerts.content import describe, group_key
 from dashboard.alerts.message import compose
-from dashboard.alerts.outbox import Queued, Route
 from dashboard.alerts.settings import SecretError
-from dashboard.data import audit, records
+from dashboard.data import alert_outbox, audit, records
+from dashboard.data.alert_outbox import Queued, Route
 from dashboard.data.db import connect
 from dashboard.data.hash_chain import Witness
 from dashboard.data.home_timezone import HOME_TZ
@@ -142,14 +141,14 @@ class Notifier:
             self.config.database, Retention(self.config.query_log.retention_days)
         )
         try:  # before filterd has made its event log, there is nothing to read
-            after = outbox.cursor(db)
+            after = alert_outbox.cursor(db)
             if after is None:  # the first pass ever: from where the log was at start
                 after = (
                     self._log_at_start
                     if self._log_at_start is not None
                     else (source.newest_event_id())
                 )
-                outbox.set_cursor(db, after)
+                alert_outbox.set_cursor(db, after)
                 db.commit()
             events = source.events_after(after, BATCH)
         finally:
@@ -168,12 +167,12 @@ class Notifier:
                 categories = event.data.get("categories") or []
                 hold = None
                 if not routing.urgent(event.kind, categories):
-                    hold = outbox.quiet_until(event.ts, tz, a.quiet_start, a.quiet_end)
+                    hold = alert_outbox.quiet_until(event.ts, tz, a.quiet_start, a.quiet_end)
                 for route in routes:
-                    outbox.queue(
+                    alert_outbox.queue(
                         db, route, group_key(event), event.id, event.ts, content, window, hold
                     )
-            outbox.set_cursor(db, event.id)
+            alert_outbox.set_cursor(db, event.id)
             if event.kind == RULES_EDITED_BY_HAND.name:  # into the audit trail, same commit
                 changes = "; ".join(event.data.get("changes", [])) or "no change"
                 audit.record(db, HAND_EDITOR, audit.RULES_HAND_EDIT, "rules file", changes)
@@ -188,8 +187,7 @@ class Notifier:
         tz = rules.timezone if rules is not None else HOME_TZ
         queued = 0
         for period in digest.due_periods(now, tz, self.alerts.digest_at):
-            done = db.execute("SELECT 1 FROM digests_sent WHERE period = ?", (period.key,))
-            if done.fetchone() is not None:
+            if alert_outbox.digest_queued(db, period.key):
                 continue
             source = FilterdReader(
                 self.config.database, Retention(self.config.query_log.retention_days), now
@@ -204,9 +202,9 @@ class Notifier:
                 source.close()
             content = {"digest": message, "title": message["subject"]}
             for to in routing.email_recipients(db, period.kind):
-                outbox.queue(db, Route("email", to), period.key, 0, now, content, 0.0, None)
+                alert_outbox.queue(db, Route("email", to), period.key, 0, now, content, 0.0, None)
                 queued += 1
-            db.execute("INSERT INTO digests_sent (period, queued) VALUES (?, ?)", (period.key, now))
+            alert_outbox.record_digest(db, period.key, now)
             db.commit()
         return queued
 
@@ -248,7 +246,7 @@ class Notifier:
         """Send what is due; how many messages were accepted."""
         batches: list[list[Queued]] = []
         held: dict[tuple[str, str], list[Queued]] = defaultdict(list)
-        for alert in outbox.due(db, now):
+        for alert in alert_outbox.due(db, now):
             if alert.held:
                 held[(alert.channel, alert.recipient)].append(alert)  # one morning summary
             else:
@@ -257,7 +255,7 @@ class Notifier:
         sent = 0
         for batch in batches:
             ids = [a.id for a in batch]
-            outbox.mark_sending(db, ids)
+            alert_outbox.mark_sending(db, ids)
             try:
                 self._send(batch)
             except (OSError, smtplib.SMTPException, SecretError) as err:
@@ -267,9 +265,9 @@ class Notifier:
                     redact_text(batch[0].recipient),
                     reason,
                 )
-                outbox.mark_failed(db, ids, self.clock.time(), reason)
+                alert_outbox.mark_failed(db, ids, self.clock.time(), reason)
                 continue
-            outbox.mark_sent(db, ids, self.clock.time())
+            alert_outbox.mark_sent(db, ids, self.clock.time())
             sent += 1
         return sent
 

@@ -13,6 +13,7 @@ import re
 import sqlite3
 from collections.abc import Iterable
 
+from dashboard.data import accounts, alert_choices
 from dashboard.data.accounts import Role
 from filterd.events import kinds as k
 
@@ -81,11 +82,8 @@ def urgent(kind: str, categories: Iterable[str]) -> bool:
 
 def email_recipients(db: sqlite3.Connection, kind: str) -> list[str]:
     """Email addresses of the enabled accounts that receive this kind of event."""
-    rows = db.execute(
-        "SELECT id, role, email FROM users WHERE disabled = 0 AND email != '' ORDER BY id"
-    ).fetchall()
     found = []
-    for user_id, role_text, email in rows:
+    for user_id, role_text, email in accounts.alert_addresses(db):
         try:
             role = Role(role_text)
         except ValueError:
@@ -97,9 +95,7 @@ def email_recipients(db: sqlite3.Connection, kind: str) -> list[str]:
 
 def choices(db: sqlite3.Connection, user_id: int, role: Role) -> frozenset[str]:
     """The kinds this account receives: its own choice within its role, or the defaults."""
-    chosen = {
-        row[0] for row in db.execute("SELECT kind FROM alert_choices WHERE user_id = ?", (user_id,))
-    }
+    chosen = alert_choices.chosen(db, user_id)
     if CHOSEN not in chosen:
         return BY_DEFAULT[role]
     return frozenset(chosen) & MAY_RECEIVE[role]
@@ -127,11 +123,7 @@ def choose(db: sqlite3.Connection, user_id: int, role: Role, wanted: Iterable[st
 
 
 def _write_choice(db: sqlite3.Connection, user_id: int, wanted: set[str]) -> None:
-    db.execute("DELETE FROM alert_choices WHERE user_id = ?", (user_id,))
-    db.executemany(
-        "INSERT INTO alert_choices (user_id, kind) VALUES (?, ?)",
-        [(user_id, kind) for kind in sorted(wanted | {CHOSEN})],
-    )
+    alert_choices.replace(db, user_id, wanted | {CHOSEN})
 
 
 EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+").fullmatch
@@ -148,7 +140,7 @@ def _checked_email(email: str) -> str:
 
 def set_email(db: sqlite3.Connection, user_id: int, email: str) -> None:
     """Where this account's alerts go ('' for nowhere); a malformed address is refused."""
-    db.execute("UPDATE users SET email = ? WHERE id = ?", (_checked_email(email), user_id))
+    accounts.set_alert_email(db, user_id, _checked_email(email))
     db.commit()
 
 
@@ -160,11 +152,10 @@ def save_choices(
     wanted = set(wanted)
     address = _checked_email(email)
     _refused_kinds(role, wanted)
-    db.execute("UPDATE users SET email = ? WHERE id = ?", (address, user_id))
+    accounts.set_alert_email(db, user_id, address)
     _write_choice(db, user_id, wanted)
     db.commit()
 
 
 def email_of(db: sqlite3.Connection, user_id: int) -> str:
-    row = db.execute("SELECT email FROM users WHERE id = ?", (user_id,)).fetchone()
-    return row[0] if row else ""
+    return accounts.alert_email(db, user_id)

@@ -21,7 +21,7 @@ from dashboard.backup.archive import (
     Sources,
     write_backup,
 )
-from dashboard.data import audit, setup_code
+from dashboard.data import accounts, audit, sessions, setup_code
 from dashboard.data import db as dashboard_db
 from filterd.config import ConfigError
 from filterd.db import schema as filterd_schema
@@ -271,12 +271,9 @@ def apply(unpacked: Path, sources: Sources, archive_name: str) -> Path:
     filterd_schema.snapshot(unpacked / DASHBOARD_DB, sources.dashboard_db)
     db = dashboard_db.connect(sources.dashboard_db)  # an older schema is migrated here
     try:
-        db.execute("DELETE FROM sessions")  # nobody stays signed in from the old box
-        db.commit()
+        sessions.end_all(db)  # nobody stays signed in from the old box
         audit.record(db, "filterd restore", "restored from backup", archive_name)
-        has_administrator = db.execute(
-            "SELECT 1 FROM users WHERE role = 'administrator' LIMIT 1"
-        ).fetchone()
+        has_administrator = accounts.has_administrator(db)
     finally:
         db.close()
     if has_administrator:  # the first administrator exists: the code would open nothing

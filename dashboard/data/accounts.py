@@ -333,3 +333,31 @@ def delete(db: sqlite3.Connection, target: int) -> None:
         ("DELETE FROM known_devices WHERE user_id = ?", (target,)),
         ("DELETE FROM users WHERE id = ?", (target,)),
     )
+
+
+def has_administrator(db: sqlite3.Connection) -> bool:
+    """Whether any administrator account exists (disabled or not): once one does, the set-up
+    code has nothing left to open."""
+    return (
+        db.execute(
+            "SELECT 1 FROM users WHERE role = ? LIMIT 1", (Role.ADMINISTRATOR.value,)
+        ).fetchone()
+        is not None
+    )
+
+
+def alert_addresses(db: sqlite3.Connection) -> list[tuple[int, str, str]]:
+    """(id, role, email) of every enabled account with an alert address, oldest first."""
+    return db.execute(
+        "SELECT id, role, email FROM users WHERE disabled = 0 AND email != '' ORDER BY id"
+    ).fetchall()
+
+
+def set_alert_email(db: sqlite3.Connection, user_id: int, email: str) -> None:
+    """Where this account's alerts go ('' for nowhere); checked by the caller, not committed."""
+    db.execute("UPDATE users SET email = ? WHERE id = ?", (email, user_id))
+
+
+def alert_email(db: sqlite3.Connection, user_id: int) -> str:
+    row = db.execute("SELECT email FROM users WHERE id = ?", (user_id,)).fetchone()
+    return row[0] if row else ""

@@ -355,3 +355,12 @@ def review_audit(ids: list[int], outcome: str, note: str) -> tuple[str, str]:
     if len(ids) > 50:
         target += f" and {len(ids) - 50} more"
     return target, f"{outcome}: {note.strip()}"
+
+
+def review_outcomes(db: sqlite3.Connection, start: float, end: float) -> dict[str, int]:
+    """{outcome: how many reviews} recorded in [start, end)."""
+    rows = db.execute(
+        "SELECT outcome, count(*) FROM reviews WHERE ts >= ? AND ts < ? GROUP BY outcome",
+        (start, end),
+    )
+    return dict(rows.fetchall())

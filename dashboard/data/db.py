@@ -92,7 +92,7 @@ CREATE TABLE IF NOT EXISTS chain_anchors (  -- dashboard.data.hash_chain: the ha
     name TEXT PRIMARY KEY,                  -- row of a pruned table chains to
     prev TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS alert_cursor (  -- dashboard.alerts.outbox: the last event read
+CREATE TABLE IF NOT EXISTS alert_cursor (  -- dashboard.data.alert_outbox: the last event read
     one INTEGER PRIMARY KEY CHECK (one = 1),
     last_event INTEGER NOT NULL
 );
@@ -101,7 +101,7 @@ CREATE TABLE IF NOT EXISTS alert_choices (  -- what each account chose to receiv
     kind TEXT NOT NULL,             -- an event kind its role may receive
     PRIMARY KEY (user_id, kind)
 );
-CREATE TABLE IF NOT EXISTS alerts (  -- dashboard.alerts.outbox: one message and its delivery
+CREATE TABLE IF NOT EXISTS alerts (  -- dashboard.data.alert_outbox: one message and its delivery
     id INTEGER PRIMARY KEY,
     uid TEXT NOT NULL UNIQUE,       -- Message-ID / delivery id, the same on every try
     channel TEXT NOT NULL,          -- email, webhook

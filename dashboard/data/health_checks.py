@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from dashboard.alerts.outbox import Stuck
 from dashboard.data import rules_errors
+from dashboard.data.alert_outbox import Stuck
 from dashboard.data.when_words import ago, stamp
 from filterd.db.read import FilterdReader
 
@@ -342,7 +342,7 @@ def health_checks(
     clock: Clock,
     alerts: Stuck | None = None,
 ) -> list[Check]:
-    """Every check, in the order Health shows them (`alerts`: outbox.stuck of dashboard.db)."""
+    """Every check, in the order Health shows them (`alerts`: alert_outbox.stuck)."""
     beat = reader.heartbeat()
     damaged = records_check(reader)
     return [

@@ -146,3 +146,9 @@ def end_others(db: sqlite3.Connection, user_id: int, keep_id: str) -> int:
     )
     db.commit()
     return cursor.rowcount
+
+
+def end_all(db: sqlite3.Connection) -> None:
+    """Everybody signed out (a restored box keeps no session of the old one)."""
+    db.execute("DELETE FROM sessions")
+    db.commit()

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dashboard.data import agreements, audit, records
-from dashboard.data.blocked_log import OUTCOMES, review_histories
+from dashboard.data.blocked_log import OUTCOMES, review_histories, review_outcomes
 from dashboard.data.devices import seen_devices
 from dashboard.data.list_health import ListHealth
 from dashboard.reports.box_health import box_lines
@@ -95,11 +95,7 @@ def build(
         pdf.line(f"Online-safety agreement: {agreed.words}" + (f"; {review}." if review else "."))
 
     pdf.heading("Reviews and outcomes")
-    rows = dashboard_db.execute(
-        "SELECT outcome, count(*) FROM reviews WHERE ts >= ? AND ts < ? GROUP BY outcome",
-        (start, end),
-    ).fetchall()
-    outcomes = Counter(dict(rows))
+    outcomes = Counter(review_outcomes(dashboard_db, start, end))
     if outcomes:
         for outcome, count in outcomes.items():
             pdf.line(f"{OUTCOMES.get(outcome, outcome)}: {count}")

@@ -9,9 +9,8 @@ from datetime import datetime
 
 from flask import Blueprint, render_template
 
-from dashboard.alerts import outbox
 from dashboard.app import current_dashboard
-from dashboard.data import records
+from dashboard.data import alert_outbox, records
 from dashboard.data.accounts import Permission
 from dashboard.data.health_checks import Clock, health_checks, refused_problems
 from dashboard.data.home_timezone import home_timezone
@@ -63,7 +62,7 @@ def child_names_for_problems(snapshot) -> dict[str, str]:
 def box_checks(dashboard, reader: FilterdReader, names: dict[str, str], clock: Clock) -> list:
     """Health's checks of the box (dashboard.data.health_checks), for Health and the banner."""
     settings = dashboard.settings
-    alerts = outbox.stuck(dashboard.db())
+    alerts = alert_outbox.stuck(dashboard.db())
     return health_checks(
         reader, dashboard.config.database, settings.disk_warning_mb, names, clock, alerts
     )

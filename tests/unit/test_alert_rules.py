@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard.alerts import outbox, routing
+from dashboard.alerts import routing
 from dashboard.alerts.content import ILLEGAL_GUIDANCE, describe
 from dashboard.alerts.settings import SecretError, read_secret
-from dashboard.data import accounts
+from dashboard.data import accounts, alert_outbox
 from dashboard.data.db import connect
 from filterd.db.events import Event
 from filterd.rules.model import Device, Profile, Rules
@@ -71,7 +71,7 @@ def test_a_malformed_address_is_refused_in_plain_words(db):
 )
 def test_quiet_hours_end_in_home_time(when, until):
     expected = None if until is None else london(until)
-    assert outbox.quiet_until(london(when), LON, 22 * 60, 7 * 60) == expected
+    assert alert_outbox.quiet_until(london(when), LON, 22 * 60, 7 * 60) == expected
 
 
 def test_illegal_tier_and_self_harm_are_urgent_other_high_risk_may_wait():

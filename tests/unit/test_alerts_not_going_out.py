@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dashboard.alerts import outbox
 from dashboard.alerts.settings import SecretError, read_secret
+from dashboard.data import alert_outbox
 from dashboard.data.db import connect
 from dashboard.data.health_checks import Clock, alerts_check
 from tests.support.filterd_process import free_port
@@ -39,18 +39,18 @@ def secret_failure(tmp_path) -> str:
 
 
 def failed_alert(db, channel: str, kind: str, due: float, error: str) -> None:
-    route = outbox.Route(channel, "dsl@home.example" if channel == "email" else "https://h/x")
-    outbox.queue(db, route, f"{kind}|sam|self_harm", 1, due, {"title": "t"}, 1800.0, None)
+    route = alert_outbox.Route(channel, "dsl@home.example" if channel == "email" else "https://h/x")
+    alert_outbox.queue(db, route, f"{kind}|sam|self_harm", 1, due, {"title": "t"}, 1800.0, None)
     (alert_id,) = db.execute("SELECT max(id) FROM alerts").fetchone()
-    outbox.mark_failed(db, [alert_id], due + 1, error)
+    alert_outbox.mark_failed(db, [alert_id], due + 1, error)
 
 
 def test_health_says_the_email_server_cannot_be_reached_and_since_when(tmp_path):
     db = connect(tmp_path / "dashboard.db")
     now = time.time()
-    assert alerts_check(outbox.stuck(db), Clock(LONDON, now)).ok
+    assert alerts_check(alert_outbox.stuck(db), Clock(LONDON, now)).ok
     failed_alert(db, "email", "block.high_risk", now - 120, smtp_failure())
-    check = alerts_check(outbox.stuck(db), Clock(LONDON, now))
+    check = alerts_check(alert_outbox.stuck(db), Clock(LONDON, now))
     assert check.state == "problem"
     assert "Not going out: 1 alert could not be sent" in check.said
     assert "2 minutes ago" in check.said
@@ -58,7 +58,7 @@ def test_health_says_the_email_server_cannot_be_reached_and_since_when(tmp_path)
     assert "Errno" not in check.said and "refused" not in check.said.lower()
     assert not check.stops_filtering, "two minutes: Health only, not yet the home page"
 
-    later = alerts_check(outbox.stuck(db), Clock(LONDON, now + 10 * 60))
+    later = alerts_check(alert_outbox.stuck(db), Clock(LONDON, now + 10 * 60))
     assert later.stops_filtering and "high-risk or illegal-content alert" in later.said
 
 
@@ -66,7 +66,7 @@ def test_a_refused_webhook_secret_file_is_said_in_plain_words(tmp_path):
     db = connect(tmp_path / "dashboard.db")
     now = time.time()
     failed_alert(db, "webhook", "upstream.all_failing", now - 3600, secret_failure(tmp_path))
-    check = alerts_check(outbox.stuck(db), Clock(LONDON, now))
+    check = alerts_check(alert_outbox.stuck(db), Clock(LONDON, now))
     assert check.state == "problem" and "1 hour ago" in check.said
     assert "secret file is refused because other users on the box can read it" in check.said
     assert "chmod" not in check.said and str(tmp_path) not in check.said
@@ -91,7 +91,7 @@ def test_email_and_webhook_failing_at_once_are_both_said(tmp_path):
     now = time.time()
     failed_alert(db, "email", "block.high_risk", now - 300, smtp_failure())
     failed_alert(db, "webhook", "block.high_risk", now - 200, secret_failure(tmp_path))
-    check = alerts_check(outbox.stuck(db), Clock(LONDON, now))
+    check = alerts_check(alert_outbox.stuck(db), Clock(LONDON, now))
     assert "2 alerts could not be sent" in check.said and "5 minutes ago" in check.said
     assert "The email server could not be reached." in check.said
     assert "secret file is refused" in check.said

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from dashboard.alerts import outbox
+from dashboard.data import alert_outbox
 from dashboard.data.db import connect
 from filterd.db.querylog_writer import Writer
 from filterd.dns.wire import text_to_wire
@@ -33,10 +33,10 @@ def test_a_high_risk_block_after_the_clock_stepped_back_is_still_an_event(tmp_pa
 
 def test_a_self_harm_alert_after_the_clock_stepped_back_goes_at_once(tmp_path):
     db = connect(tmp_path / "dashboard.db")
-    route = outbox.Route("email", "dsl@home.example")
+    route = alert_outbox.Route("email", "dsl@home.example")
     key = "block.high_risk|sam|self_harm"
-    outbox.queue(db, route, key, 1, NOON + 3 * 3600, {"title": "t"}, 1800.0, None)
-    outbox.mark_sent(db, [1], NOON + 3 * 3600)
-    outbox.queue(db, route, key, 2, NOON, {"title": "t"}, 1800.0, None)  # clock set back
-    due = [a.id for a in outbox.due(db, NOON + 1)]
+    alert_outbox.queue(db, route, key, 1, NOON + 3 * 3600, {"title": "t"}, 1800.0, None)
+    alert_outbox.mark_sent(db, [1], NOON + 3 * 3600)
+    alert_outbox.queue(db, route, key, 2, NOON, {"title": "t"}, 1800.0, None)  # clock set back
+    due = [a.id for a in alert_outbox.due(db, NOON + 1)]
     assert due == [2], "sent now, not as a follow-up when a window hours ahead closes"

@@ -65,3 +65,42 @@ def test_agreement_tables_are_read_and_written_only_through_dashboard_data_agree
         and re.search(r"\bagreement_(versions|signatures|reminders)\b", path.read_text("utf-8"))
     )
     assert found == []
+
+
+def dashboard_tables() -> set[str]:
+    """Every table dashboard/data/db.py creates."""
+    text = (ROOT / "dashboard/data/db.py").read_text("utf-8")
+    return set(re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", text, re.IGNORECASE))
+
+
+def sql_naming(tables: set[str]) -> re.Pattern[str]:
+    """A statement that reads or writes one of `tables`."""
+    return re.compile(r"\b(?:FROM|INTO|UPDATE|JOIN)\s+(" + "|".join(sorted(tables)) + r")\b")
+
+
+def dashboard_sql_outside_data(tables: set[str]) -> list[str]:
+    """SQL naming a dashboard.db table in a dashboard module outside dashboard/data/."""
+    statement = sql_naming(tables)
+    return sorted(
+        f"{path.relative_to(ROOT)} line {text.count(chr(10), 0, m.start()) + 1}: {m.group(0)}"
+        for path in (ROOT / "dashboard").rglob("*.py")
+        if (ROOT / "dashboard/data") not in path.parents
+        for text in [path.read_text("utf-8")]
+        for m in statement.finditer(text)
+    )
+
+
+def test_dashboard_db_is_read_and_written_only_in_dashboard_data():
+    """Pages, actions, alerts, reports and backups go through dashboard/data's functions: one
+    place to look for what touches a table when it changes."""
+    tables = dashboard_tables()
+    assert {"users", "reviews", "sessions", "alert_choices", "audit"} <= tables
+    assert dashboard_sql_outside_data(tables) == []
+
+
+def test_the_dashboard_sql_check_finds_a_statement_where_it_does_not_belong():
+    """What the guard above looks for: a statement naming a table, not a word in prose."""
+    statement = sql_naming({"users", "reviews"})
+    assert statement.search('db.execute("UPDATE users SET email = ? WHERE id = ?")')
+    assert statement.search("SELECT outcome, count(*) FROM reviews WHERE ts >= ?")
+    assert not statement.search("the page asks the users for a reason")

@@ -9,8 +9,8 @@ import pytest
 
 from dashboard.alerts import webhook_sender
 from dashboard.alerts.message import compose
-from dashboard.alerts.outbox import Queued
 from dashboard.alerts.settings import Webhook
+from dashboard.data.alert_outbox import Queued
 from tests.support.filterd_process import free_port
 from tests.support.webhook_receiver import WebhookReceiver
 

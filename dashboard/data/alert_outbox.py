@@ -209,3 +209,15 @@ def stuck(db: sqlite3.Connection) -> Stuck | None:
         URGENT_GROUPS,
     ).fetchone()
     return Stuck(int(waiting), float(since), tuple(failures), urgent)
+
+
+def digest_queued(db: sqlite3.Connection, period: str) -> bool:
+    """Whether the digest of this period (its key) was queued already."""
+    return (
+        db.execute("SELECT 1 FROM digests_sent WHERE period = ?", (period,)).fetchone() is not None
+    )
+
+
+def record_digest(db: sqlite3.Connection, period: str, now: float) -> None:
+    """This period's digest is queued (committed with its message by the caller)."""
+    db.execute("INSERT INTO digests_sent (period, queued) VALUES (?, ?)", (period, now))
