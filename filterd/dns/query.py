@@ -29,7 +29,7 @@ class Reason(enum.StrEnum):
     label, and whether it is in ASKABLE_REASONS and ROUTINE_REASONS; where filterd.rules.decide
     gives it; the child's sentence (dashboard/child_side/why.py SENTENCES) and, if a child
     cannot ask about it, a "not now" message (dashboard/child_side/app.py NOT_NOW); README's
-    list of reasons.
+    "Precedence" table if decide gives it a row of its own.
     """
 
     FORWARDED = "forwarded"  # fresh from an upstream
