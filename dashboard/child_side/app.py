@@ -134,7 +134,9 @@ def create_child_app(config: Config) -> Flask:
         reader = FilterdReader(config.database, Retention(config.query_log.retention_days))
         try:
             profile = None if rules is None else child_of(rules, client, reader)
-            lines = [] if profile is None else what_applies(rules, profile, reader, moment)
+            lines = (
+                [] if profile is None else what_applies(rules, profile, reader, moment, catalogue())
+            )
         finally:
             reader.close()
         asked, agreed = [], []

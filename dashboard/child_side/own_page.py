@@ -12,6 +12,7 @@ from dashboard.child_side.words import time_for
 from dashboard.data.access_requests import AccessRequest
 from dashboard.data.activity import usage_today
 from dashboard.data.when_words import until as ends_at
+from filterd.catalogue.model import Catalogue
 from filterd.db.read import FilterdReader
 from filterd.dns.wire import name_to_text
 from filterd.rules.allowances import allowances
@@ -26,8 +27,11 @@ class Line(NamedTuple):
     spent: bool = False  # a limit used up: shown as such, not only by colour
 
 
-def what_applies(rules: Rules, profile: Profile, reader: FilterdReader, now: float) -> list[Line]:
-    """Plain sentences: paused until, bedtime, each limit used of allowed, sites let through."""
+def what_applies(
+    rules: Rules, profile: Profile, reader: FilterdReader, now: float, catalogue: Catalogue
+) -> list[Line]:
+    """Plain sentences: paused until, bedtime, each limit used of allowed (apps' by the
+    catalogue's name), sites let through."""
     used = usage_today(reader, profile, rules, now)
     in_force = situation(profile, used, now, rules.timezone)
     lines = []
@@ -54,6 +58,11 @@ def what_applies(rules: Rules, profile: Profile, reader: FilterdReader, now: flo
         taken = used.get(category, 0)
         label = f"Time for {time_for(category)} today"
         lines.append(_limit(label, taken, minutes, taken >= minutes))
+    for app, minutes in allowed.services.items():
+        if app in catalogue.services:  # the parser only lets a catalogue app have a limit
+            taken = used.get(app, 0)
+            label = f"Time for {catalogue.services[app].name} today"
+            lines.append(_limit(label, taken, minutes, taken >= minutes))
     for override in profile.overrides:
         if override.kind is OverrideKind.ALLOW_SITE and override.active(now) and override.site:
             site = name_to_text(override.site)

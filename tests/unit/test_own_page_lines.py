@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from dashboard.child_side.own_page import what_applies
+from filterd.catalogue.load import load_catalogue
 from filterd.db.read import FilterdReader
 from filterd.db.retention import Retention
 from filterd.rules.guards import with_end_line
@@ -28,7 +29,8 @@ def lines(tmp_path: Path, **mia: object) -> list[str]:
     reader = FilterdReader(tmp_path / "filterd.db", Retention(7))
     try:
         moment = SATURDAY_2200.timestamp()
-        return [line.text for line in what_applies(rules, rules.children["mia"], reader, moment)]
+        said = what_applies(rules, rules.children["mia"], reader, moment, load_catalogue())
+        return [line.text for line in said]
     finally:
         reader.close()
 
@@ -54,3 +56,20 @@ def test_bedtime_now_and_a_pause_say_until_when(tmp_path):
         "A grown-up has paused the internet on this device until 23:15.",
         "It is bedtime now until Sunday 08:00.",
     ]
+
+
+def test_an_apps_own_limit_is_listed_with_its_extra_time(tmp_path):
+    """An app's daily limit is a limit on this device too: the page lists it by the app's
+    name, with extra time for everything added as filterd adds it (extra time for a category
+    is not the app's)."""
+    more = [
+        {"kind": "extra_time", "minutes": 15, "until": "2026-11-29T00:00:00+00:00"},
+        {
+            "kind": "extra_time",
+            "minutes": 10,
+            "category": "streaming",
+            "until": "2026-11-29T00:00:00+00:00",
+        },
+    ]
+    said = lines(tmp_path, offline=[], limits={"youtube": 45}, overrides=more)
+    assert "Time for YouTube today: 0 of 60 minutes" in said

@@ -9,7 +9,7 @@ from filterd.rules.allowances import Allowances, allowances
 from filterd.rules.model import Limits, Override, OverrideKind, Profile
 
 NOW = 1_800_000_000.0
-LIMITS = Limits(overall=120, categories={"games": 60, "social": 30}, services={"youtube": 45})
+LIMITS = Limits(overall=120, categories={"gaming": 60, "social": 30}, services={"youtube": 45})
 
 
 def extra(minutes: int, category: str | None = None, until: float = NOW + 600) -> Override:
@@ -19,25 +19,25 @@ def extra(minutes: int, category: str | None = None, until: float = NOW + 600) -
 @pytest.mark.parametrize(
     ("overrides", "expected"),
     [
-        pytest.param((), Allowances(120, {"games": 60, "social": 30}, {"youtube": 45}), id="none"),
+        pytest.param((), Allowances(120, {"gaming": 60, "social": 30}, {"youtube": 45}), id="none"),
         pytest.param(
             (extra(20),),
-            Allowances(140, {"games": 80, "social": 50}, {"youtube": 65}),
+            Allowances(140, {"gaming": 80, "social": 50}, {"youtube": 65}),
             id="for everything: every limit, the app's too",
         ),
         pytest.param(
-            (extra(15, "games"),),
-            Allowances(135, {"games": 75, "social": 30}, {"youtube": 45}),
+            (extra(15, "gaming"),),
+            Allowances(135, {"gaming": 75, "social": 30}, {"youtube": 45}),
             id="for a category: it and overall, no app",
         ),
         pytest.param(
-            (extra(10), extra(15, "games"), extra(5, "games")),
-            Allowances(150, {"games": 90, "social": 40}, {"youtube": 55}),
+            (extra(10), extra(15, "gaming"), extra(5, "gaming")),
+            Allowances(150, {"gaming": 90, "social": 40}, {"youtube": 55}),
             id="several add up",
         ),
         pytest.param(
             (extra(20, until=NOW - 1), extra(10, "social", until=NOW)),
-            Allowances(120, {"games": 60, "social": 30}, {"youtube": 45}),
+            Allowances(120, {"gaming": 60, "social": 30}, {"youtube": 45}),
             id="ended extra time counts no more",
         ),
     ],
