@@ -319,7 +319,19 @@ def _send_todo(channel: str) -> str:
 
 def records_check(reader: FilterdReader) -> Check | None:
     """filterd.db itself cannot be read (damaged by a power cut or a full disk): every page
-    still opens, empty, and Health says why and what to do (None when it reads)."""
+    still opens, empty, and Health says why and what to do (None when it reads). Likewise a
+    file an older filterd wrote, until filterd upgrades it when it next starts."""
+    if reader.not_upgraded is not None and not reader.damaged:
+        return Check(
+            "records",
+            "filterd's records",
+            "problem",
+            "filterd has not upgraded the file where it keeps its records (filterd.db) to this"
+            " version yet. Pages show no activity, blocked sites or checks until it has.",
+            "Start filterd (or restart it): it upgrades the file when it starts, keeping"
+            " every record.",
+            False,
+        )
     if not reader.damaged:
         return None
     return Check(

@@ -1,8 +1,10 @@
 """The read API of filterd.db: everything the dashboard shows from it, typed, in one place.
 
 The dashboard holds no SQL for filterd.db; it opens a `FilterdReader` per request. The file is
-opened read-only and may be missing (filterd never ran), partial (usage and status written, no
-query log yet) or of an older version: every read answers empty for a table that is not there.
+opened read-only and may be missing (filterd never ran) or partial (usage and status written, no
+query log yet): every read answers empty for a table that is not there. A file of an older
+schema version (filterd not yet started on it since an update) reads as empty, with
+`not_upgraded` saying so, until filterd upgrades it; a damaged one likewise, with `damaged`.
 Rows older than their retention (filterd.db.retention) are never returned, even before filterd
 has pruned them. Reads of the query log filter on `ts` first and write BLOCKED_CONDITION and
 HIGH_RISK_CONDITION literally, so SQLite uses filterd's partial indexes.
@@ -23,7 +25,13 @@ from filterd.db import events
 from filterd.db.devices import DeviceRow
 from filterd.db.events import Event
 from filterd.db.retention import Retention
-from filterd.db.schema import BLOCKED_CONDITION, EVENT_DAYS, HIGH_RISK_CONDITION
+from filterd.db.schema import (
+    BLOCKED_CONDITION,
+    EVENT_DAYS,
+    HIGH_RISK_CONDITION,
+    SCHEMA_VERSION,
+    version_of,
+)
 from filterd.dns.query import BLOCKING_REASONS
 from filterd.lists.categories import HIGH_RISK
 
@@ -67,6 +75,7 @@ class FilterdReader:
         self._tables: frozenset[str] = frozenset()
         self.db: sqlite3.Connection | None = None
         self.damaged = ""  # why filterd.db could not be read ('' when it could, or is absent)
+        self.not_upgraded: int | None = None  # an older version's file, read as empty
         if path.exists():
             try:
                 self._open(path)
@@ -75,13 +84,16 @@ class FilterdReader:
 
     def _open(self, path: Path) -> None:
         self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-        self._tables = frozenset(
-            row[0] for row in self.db.execute("SELECT name FROM sqlite_master")
-        )
-        if "queries" in self._tables:
-            columns = {row[1] for row in self.db.execute("PRAGMA table_info(queries)")}
-            if "service" not in columns:  # a log filterd has not upgraded yet
-                self._entry_columns = self._ENTRY.replace(", service", ", '' AS service")
+        tables = frozenset(row[0] for row in self.db.execute("SELECT name FROM sqlite_master"))
+        version = version_of(self.db)
+        if tables and version < SCHEMA_VERSION:
+            # An older release's tables (a column this reader asks for may be missing): read
+            # as empty until filterd's next open upgrades the file (schema.migrate), and say so.
+            self.not_upgraded = version
+            self.db.close()
+            self.db = None
+            return
+        self._tables = tables
 
     def _damage(self, err: Exception) -> None:
         """Read as empty from now on, and keep why, for Health to say."""
@@ -148,7 +160,6 @@ class FilterdReader:
         return " AND ".join(clauses), params
 
     _ENTRY = "id, ts, client, name, reason, categories, child, service"
-    _entry_columns = _ENTRY
 
     @staticmethod
     def _entry(row: tuple) -> LogEntry:
@@ -168,7 +179,7 @@ class FilterdReader:
         # reads its rows in index order and stops at the page, never sorting a month of blocks.
         rows = self._rows(
             "queries",
-            f"SELECT {self._entry_columns} FROM queries WHERE {where} AND {HIGH_RISK_CONDITION}"
+            f"SELECT {self._ENTRY} FROM queries WHERE {where} AND {HIGH_RISK_CONDITION}"
             " ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?",
             (*params, wanted, offset),
         )
@@ -183,7 +194,7 @@ class FilterdReader:
                 rest_offset = max(0, offset - risky)
             rows += self._rows(
                 "queries",
-                f"SELECT {self._entry_columns} FROM queries"
+                f"SELECT {self._ENTRY} FROM queries"
                 f" WHERE {where} AND NOT {HIGH_RISK_CONDITION}"
                 " ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?",
                 (*params, wanted - len(rows), rest_offset),
@@ -199,13 +210,20 @@ class FilterdReader:
         if not selection.high_risk_only:
             parts.append(f"NOT {HIGH_RISK_CONDITION}")
         for part in parts:
-            cursor = self.db.execute(
-                f"SELECT {self._entry_columns} FROM queries WHERE {where} AND {part}"
-                " ORDER BY ts DESC, id DESC",
-                params,
-            )
-            for row in cursor:
-                yield self._entry(row)
+            if self.db is None:
+                return
+            try:  # a damaged file reads as empty from where the damage is, as in _rows
+                for row in self.db.execute(
+                    f"SELECT {self._ENTRY} FROM queries WHERE {where} AND {part}"
+                    " ORDER BY ts DESC, id DESC",
+                    params,
+                ):
+                    yield self._entry(row)
+            except sqlite3.DatabaseError as err:
+                if type(err) is not sqlite3.DatabaseError:  # locked, a bad query: not damage
+                    raise
+                self._damage(err)
+                return
 
     def blocked_entries(self, ids: list[int]) -> list[LogEntry]:
         """Those of `ids` that are blocked requests still kept, oldest first."""
@@ -218,7 +236,7 @@ class FilterdReader:
                 self._entry,
                 self._rows(
                     "queries",
-                    f"SELECT {self._entry_columns} FROM queries"
+                    f"SELECT {self._ENTRY} FROM queries"
                     f" WHERE id IN ({','.join('?' * len(chunk))})"
                     f" AND reason IN ({marks}) AND ts >= ?",
                     (*chunk, *map(str, BLOCKING_REASONS), cutoff),
@@ -309,7 +327,7 @@ class FilterdReader:
         record of why, which the block page shown for that name explains."""
         rows = self._rows(
             "queries",
-            f"SELECT {self._entry_columns} FROM queries"
+            f"SELECT {self._ENTRY} FROM queries"
             f" WHERE ts > ? AND {BLOCKED_CONDITION} AND client = ? AND name = ?"
             " ORDER BY ts DESC LIMIT 1",
             (self._kept_since(since, self._now_or(None)), client, name.lower().rstrip(".")),

@@ -10,7 +10,7 @@ import pytest
 
 from filterd.db.schema import migrate
 
-PAGES = ("/", "/health", "/devices/", "/blocked/", "/audit/", "/children/")
+PAGES = ("/", "/health", "/devices/", "/blocked/", "/blocked/export.csv", "/audit/", "/children/")
 API = ("/api/children", "/api/devices", "/api/blocked")
 
 
@@ -50,3 +50,21 @@ def test_a_readable_filterd_db_says_nothing_of_damage(tmp_path, signed_in):
     db.close()
     health = signed_in("Ann", "administrator").get("/health").get_data(as_text=True)
     assert "damaged" not in health
+
+
+def test_the_export_reads_a_damaged_log_as_empty_and_says_why(tmp_path):
+    """blocked_all (the CSV export) treats damage found while reading as every other read
+    does: no rows, and `damaged` set for Health, never an error half way through a download."""
+    from dashboard.data.blocked_log import Filters
+    from filterd.db.read import FilterdReader
+    from tests.support.filterd_db import LONG_AGO, query_row, write_queries
+
+    path = tmp_path / "filterd.db"
+    write_queries(path, [query_row(1e9 + i, f"n{i}.example") for i in range(2000)])
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2 :] = b"\xff" * (len(data) - len(data) // 2)  # the log's later pages
+    path.write_bytes(bytes(data))
+    reader = FilterdReader(path, LONG_AGO, now=1e9 + 3000)
+    rows = list(reader.blocked_all(Filters(start=0, end=2e9).selection()))
+    assert len(rows) < 2000
+    assert reader.damaged
