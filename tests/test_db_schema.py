@@ -310,6 +310,25 @@ def test_opening_a_current_file_changes_no_table(tmp_path):
     db.close()
 
 
+def test_opening_a_current_filterd_db_with_each_writer_changes_no_table(tmp_path):
+    """filterd.db's schema has one owner, schema.migrate: the query-log writer and the event
+    log used to re-run the event tables' CREATE statements on every open, outside any version."""
+    path = tmp_path / "filterd.db"
+    open_database(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TRIGGER events_append_only_update")  # missing at the current version
+        db.execute("DROP INDEX events_ts")
+    open_database(path).close()
+    log = EventLog(path, "filterd")
+    log.append(SYSTEM_STARTED)
+    assert log.home()  # the home's id is still made once, by the schema's owner
+    log.close()
+    UsageStatusDb(path, LONG_AGO).close()
+    with sqlite3.connect(path) as db:
+        names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+    assert not {"events_append_only_update", "events_ts"} & names
+
+
 def test_a_new_high_risk_block_is_unreviewed_after_the_log_is_pruned(tmp_path):
     """Reviews are keyed on the entry's id; SQLite used to hand a pruned id to the next entry."""
     path = tmp_path / "filterd.db"

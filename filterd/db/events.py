@@ -4,9 +4,9 @@ dashboard append to, read by alerts, digests, reports and a later organisation-w
 Ids come from AUTOINCREMENT, so they only grow and are never reused, whichever process
 appends; triggers refuse UPDATE, and DELETE until an event is past its retention
 (filterd.db.schema.EVENT_DAYS, where the table is defined). The home's id (a random UUID
-made the first time the log is opened) is stored beside it, so (home, id) names one event
-among many homes and a stream of `Event.to_stream()` lines can be merged from many homes
-unchanged.
+made the first time a writer opens the file: filterd.db.schema.migrate) is stored beside it,
+so (home, id) names one event among many homes and a stream of `Event.to_stream()` lines can
+be merged from many homes unchanged.
 """
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from filterd.db.schema import EVENT_DAYS, EVENTS, statements
+from filterd.db.schema import EVENT_DAYS
 from filterd.db.thread_db import ThreadDb
 from filterd.events.kinds import KINDS, Kind
 
@@ -60,17 +59,6 @@ class Event(NamedTuple):
             "device": self.device,
             "data": self.data,
         }
-
-
-def ensure_schema(db: sqlite3.Connection) -> None:
-    """Create the event tables (filterd.db.schema.EVENTS) and this home's id if missing
-    (idempotent)."""
-    for statement in statements(EVENTS):
-        db.execute(statement)
-    db.execute(
-        "INSERT OR IGNORE INTO home (one, id, created) VALUES (1, ?, ?)",
-        (str(uuid.uuid4()), time.time()),
-    )
 
 
 def row_of(
@@ -116,14 +104,6 @@ class EventLog(ThreadDb):
     def __init__(self, path: Path, source: str) -> None:
         super().__init__(path)
         self.source = source
-
-    def _connect(self) -> sqlite3.Connection:
-        fresh = self._db is None
-        db = super()._connect()
-        if fresh:
-            ensure_schema(db)
-            db.commit()
-        return db
 
     def append(
         self,

@@ -56,8 +56,6 @@ def open_database(path: Path) -> sqlite3.Connection:
     """filterd.db at the current schema version (created or upgraded in place), in WAL mode so
     the dashboard can read while we write."""
     db = open_for_writing(path, timeout=5)
-    events.ensure_schema(db)
-    db.commit()
     refresh_statistics(db)
     return db
 

@@ -4,7 +4,8 @@ filterd.db is written by filterd (the query-log writer process, the usage/status
 device thread, the event recorder) and the dashboard appends events (its saves announced, the
 records witnessed, self-test requests); the dashboard reads it only through filterd.db.read. Each
 writer opens the file with `open_for_writing`, which upgrades an older file in place under one
-write lock, so whichever starts first does the upgrade and the others find it done.
+write lock, so whichever starts first does the upgrade and the others find it done. Nothing
+else changes the schema: a writer's open runs no CREATE of its own.
 
 The version is SQLite's `PRAGMA user_version`. Version 0 is the release before versions: its
 tables are the same as version 1's except that the query log's ids could be reused.
@@ -17,6 +18,7 @@ import logging
 import os
 import sqlite3
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -294,6 +296,11 @@ def migrate(db: sqlite3.Connection) -> int:
             db.execute(f"PRAGMA user_version = {current}")
         if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'queries'").fetchone():
             _current_indexes(db)
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'home'").fetchone():
+            db.execute(  # a row, not the schema: this home's id, made once (filterd.db.events)
+                "INSERT OR IGNORE INTO home (one, id, created) VALUES (1, ?, ?)",
+                (str(uuid.uuid4()), time.time()),
+            )
         db.commit()
     except BaseException:
         db.rollback()
