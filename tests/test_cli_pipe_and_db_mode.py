@@ -13,7 +13,7 @@ from pathlib import Path
 
 from dashboard.data.db import connect
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_check_config_into_head_ends_quietly(tmp_path: Path):
