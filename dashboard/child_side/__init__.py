@@ -1,2 +1,2 @@
-"""What a child's device sees over plain HTTP: the block page (issue 14), served by the
+"""What a child's device sees over plain HTTP: the block page, served by the
 plain-HTTP listener for every host name that is not the dashboard's."""

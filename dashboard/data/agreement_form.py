@@ -1,4 +1,4 @@
-"""The online-safety agreement's form (issue 17): what people record beside the rules in force,
+"""The online-safety agreement's form: what people record beside the rules in force,
 each field's label and limit, and the checks a save or a signature passes before anything is
 kept, with a plain-words problem per field. Storage is dashboard.data.agreements."""
 

@@ -1,4 +1,4 @@
-"""Each child's online-safety agreement (issue 17): what the rules in force say, plus what only
+"""Each child's online-safety agreement: what the rules in force say, plus what only
 people can record (who took part, the risk assessment, the child's own words, the review date,
 direct observation), kept as versions that are never changed or deleted.
 

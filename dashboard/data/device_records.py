@@ -1,4 +1,4 @@
-"""Each device's record (issue 17): who bought it, who holds its account or contract, when it
+"""Each device's record: who bought it, who holds its account or contract, when it
 was handed to the carer, whether it was reset before the child had it, and its set-up checklist
 with who ticked each item and when.
 

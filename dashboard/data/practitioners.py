@@ -1,4 +1,4 @@
-"""Practitioners' accounts (issue 17): a social worker, independent reviewing officer or
+"""Practitioners' accounts: a social worker, independent reviewing officer or
 independent visitor gets a read-only account for the children they are given, until an end
 date. It sees those children's rules, device records and agreements, and nothing else.
 

@@ -1,4 +1,4 @@
-"""A child's Apps screen: every app in the catalogue with a one-tap choice each (issue 16).
+"""A child's Apps screen: every app in the catalogue with a one-tap choice each.
 
 The grid shows the twenty apps carers look for first, then every app grouped by kind, with
 Allow, Block and "as its category" buttons; each app's own page sets hours or a daily limit.

@@ -1,5 +1,5 @@
 """A child leaving the home: what happens to their records, said before anything is done, an
-export first, what happens to their devices, and a typed confirmation (issue 14)."""
+export first, what happens to their devices, and a typed confirmation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Children: the list (with "add a child") and each child's rules editor (see issue 6).
+"""Children: the list (with "add a child") and each child's rules editor.
 
 A child's page links to three short screens (bedtime and limits, what is blocked, advanced;
 dashboard.data.child_form.SCREENS), each saved on its own through dashboard.actions.rules (the

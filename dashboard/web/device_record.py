@@ -1,4 +1,4 @@
-"""A device's record and set-up checklist (issue 17): read by everyone who may see devices,
+"""A device's record and set-up checklist: read by everyone who may see devices,
 filled in by carers. Assigning a device to a child lands here until the record is filled in."""
 
 from __future__ import annotations

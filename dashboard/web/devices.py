@@ -1,4 +1,4 @@
-"""Devices: everything filterd has seen on the network, who owns it, and assigning it (issue 6).
+"""Devices: everything filterd has seen on the network, who owns it, and assigning it.
 
 Host names and vendors come from the devices themselves: they are shown only through Jinja's
 autoescaping and written to the rules file only as YAML strings.

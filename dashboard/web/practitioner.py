@@ -1,4 +1,4 @@
-"""What a practitioner sees (issue 17): the children it was given, each child's rules in plain
+"""What a practitioner sees: the children it was given, each child's rules in plain
 words, their devices' records and their agreement. Read-only; nothing about activity, the query
 or blocked log, other children, Health, settings or accounts.
 
