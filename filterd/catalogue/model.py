@@ -75,9 +75,5 @@ class Catalogue:
             length = qname[pos]
         return None
 
-    def blocking_set(self, service_id: str) -> frozenset[str]:
-        """The names a block of this service blocks (its domains; shared names never)."""
-        return frozenset(self.services[service_id].domains)
-
 
 EMPTY = Catalogue({}, {}, (), {})

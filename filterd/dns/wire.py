@@ -65,6 +65,8 @@ PLAIN_UDP_SIZE = 512
 
 
 # Builds a NamedTuple from a tuple without the Python-level __new__ frame; used on the hot path.
+# new_tuple(Cls, (a, b, ...)) must be given every field in order: the NamedTuple's defaults
+# are not filled in (they live in the skipped __new__), so a short tuple makes a short record.
 new_tuple = tuple.__new__
 _unpack_header = HEADER.unpack_from
 _unpack_rr = RR_FIXED.unpack_from

@@ -95,7 +95,13 @@ class Verdict(NamedTuple):
 
 
 HOUSEHOLD = Profile("", "household", "", 0, safe_search=NO_SAFE_SEARCH, counts_usage=False)
-"""The profile of a device that belongs to no child: the household's floor alone applies."""
+"""The profile of a device that belongs to no child: the household's floor alone applies.
+
+Only rows 0 to 2 can match it, and each needs a category bit on the name (an illegal-content
+list entry carries the illegal tier's bit; row 2 is the household's categories), so a name in
+no category is never blocked for HOUSEHOLD. filterd.policy.policy_stage relies on that: a
+household device's query for such a name skips this table. A row that could block HOUSEHOLD
+without a category would have to change that early return too."""
 NOTHING_IN_FORCE = Situation(False, False, 0, 0, False, float("inf"))
 """HOUSEHOLD's situation, always: no pause, no window, no limit."""
 
