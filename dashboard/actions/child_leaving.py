@@ -9,12 +9,12 @@ and its export still say who they were.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from dashboard.actions import ActionError, Failure, changes_text, saving
 from dashboard.data import audit, children_left, practitioners
 from dashboard.data import device_decisions as decisions
-from dashboard.data.devices import listed_entries, owned_by, unlist
+from dashboard.data.devices import owned_by, unlist
 from dashboard.data.rules_file import child_names, edited
 from filterd.text.people import text_problem
 
@@ -103,12 +103,3 @@ def remove_child(
         + (f"; no longer shown to practitioner {', '.join(had_them)}" if had_them else ""),
     )
     return Removed(name, len(theirs), dashboard.rules.read().version)
-
-
-def devices_of(raw: dict[str, Any], child: str) -> list[str]:
-    """The names of a child's devices in the rules, for the confirmation page."""
-    return [
-        str(entry.get("name") or entry.get("mac") or entry.get("ip"))
-        for entry in listed_entries(raw)
-        if entry.get("owner") == child
-    ]

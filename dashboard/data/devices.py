@@ -229,3 +229,12 @@ def device_address(text: str) -> tuple[str, str] | None:
 def all_devices(dashboard: Dashboard, raw: dict[str, Any]) -> list[SeenDevice]:
     """Every device the Devices page lists (seen by filterd, or listed by hand)."""
     return seen_devices(dashboard.filterd_db(), raw, all_decisions(dashboard.db()))
+
+
+def device_names_of(raw: dict[str, Any], child: str) -> list[str]:
+    """The names of a child's devices in the rules (a child leaving's confirmation page)."""
+    return [
+        str(entry.get("name") or entry.get("mac") or entry.get("ip"))
+        for entry in listed_entries(raw)
+        if entry.get("owner") == child
+    ]

@@ -6,10 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from dashboard.actions import ActionError, Failure
-from dashboard.actions.child_leaving import DEVICE_CHOICES, UNASSIGN, devices_of, remove_child
+from dashboard.actions.child_leaving import DEVICE_CHOICES, UNASSIGN, remove_child
 from dashboard.app import current_dashboard
 from dashboard.data.accounts import Permission
 from dashboard.data.db import ACCESS_REQUEST_DAYS, AUDIT_DAYS, REVIEW_DAYS
+from dashboard.data.devices import device_names_of
 from dashboard.data.rules_file import child_names
 from dashboard.data.unknown_devices import described
 from dashboard.web.security import requires
@@ -30,7 +31,7 @@ def _render(child: str, errors: dict[str, str] | None = None, form=None, status:
             "children/leaving.html",
             child=child,
             name=names[child],
-            devices=devices_of(snapshot.raw, child),
+            devices=device_names_of(snapshot.raw, child),
             choices=DEVICE_CHOICES,
             unknown_described=described(snapshot.raw).split(" (")[0].lower(),
             version=snapshot.version,
