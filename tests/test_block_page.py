@@ -248,7 +248,7 @@ def test_requests_are_capped_per_device_and_never_for_illegal_content_or_visitor
 def test_the_childs_own_page_says_what_applies_and_shows_a_declined_note(
     block_page_box: BlockPageBox, phone
 ):
-    block_page_box.write_rules(limits={"overall": 60, "gaming": 30})
+    block_page_box.write_rules(limits={"overall": 60, "gaming": 30, "youtube": 45})
     time.sleep(2.5)
     block_page_box.blocked_and_logged("social.example", "blocked")
     me = f"http://filterd.home.arpa:{block_page_box.http_port}/me"
@@ -256,6 +256,7 @@ def test_the_childs_own_page_says_what_applies_and_shows_a_declined_note(
     lines = phone.find_element(By.ID, "now").text
     assert "Time online today: 0 of 60 minutes" in lines
     assert "Time for games today: 0 of 30 minutes" in lines
+    assert "Time for YouTube today: 0 of 45 minutes" in lines  # an app's own limit too
     assert "https://" in lines  # why an https site shows no block page
     names = [e.text for e in phone.find_elements(By.CSS_SELECTOR, "#helplines li strong")]
     assert names[0] == "Childline" and "FRANK" in names
