@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from dashboard.app import Dashboard
     from dashboard.data.accounts import User
+    from filterd.rules.model import Rules
 
 
 def _profile(dashboard: Dashboard, child: str):
@@ -39,11 +40,13 @@ def follow_rules(dashboard: Dashboard, now: float) -> list[Version]:
     return drafts_for(dashboard.db(), dashboard.rules.read().rules, now)
 
 
-def drafts_for(db: sqlite3.Connection, rules: Any, now: float) -> list[Version]:
+def drafts_for(db: sqlite3.Connection, rules: Rules | None, now: float) -> list[Version]:
     """Start a draft for every agreement `rules` no longer match; audit each one with the rule
     changes behind it. Run before a page shows or changes an agreement, so after the change's
     own audit entry; the agreement's state (out of date or not) never waits for it: it is
     worked out from the rules in force each time (dashboard.data.agreements.status)."""
+    if rules is None:  # refused rules change no agreement
+        return []
     made = agreements.follow_rules(db, rules, now)
     for draft in made:
         _audit_version(db, draft, "agreement.draft", rules.children[draft.child].name)
