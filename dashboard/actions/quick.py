@@ -12,13 +12,14 @@ import enum
 import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 from dashboard.actions import ActionError, Failure, saving
 from dashboard.data import audit
 from dashboard.data.overrides_shown import ALLOWED_ALWAYS, active_overrides
 from dashboard.data.rules_file import add_override, edited, home_time, remove_overrides
-from filterd.rules.model import OverrideKind, Profile, Rules
-from filterd.rules.schedule import local_minute, window_edges, window_open
+from filterd.rules.bedtime import bedtime_ends, lift_ends, next_bedtime
+from filterd.rules.model import Profile, Rules
 
 if TYPE_CHECKING:
     from dashboard.app import Dashboard
@@ -146,7 +147,7 @@ def _pause_end(until: str, now: datetime) -> datetime | None:
     return moment
 
 
-def _undo(raw: dict[str, Any], child: str, name: str, which: str, tz: Any, now: float) -> str:
+def _undo(raw: dict[str, Any], child: str, name: str, which: str, tz: ZoneInfo, now: float) -> str:
     """Remove the active override at place `which` (or, for ALLOWED_ALWAYS + a site, that site
     from the allow list); its plain words become `which`'s audit."""
     body = raw["children"][child]
@@ -173,26 +174,20 @@ def _undo(raw: dict[str, Any], child: str, name: str, which: str, tz: Any, now: 
     return f"Undone for {name}: {found.text}."
 
 
-def _bedtime_later(profile: Profile, now: float, tz: Any) -> float | None:
+def _bedtime_later(profile: Profile, now: float, tz: ZoneInfo) -> float | None:
     """When bedtime should start if it starts EXTRA_MINUTES later: 30 minutes after now when it
-    is bedtime already, else after the next bedtime start within a day; after any lift already
-    in force, so +30 twice gives an hour."""
-    weekday, minute = local_minute(now, tz)
-    if any(window_open(w, weekday, minute) for w in profile.offline):
+    is bedtime already, else after the next bedtime start within a day; after any timed lift
+    already in force, so +30 twice gives an hour. The instants are the rules code's."""
+    if bedtime_ends(profile, now, tz) is not None:
         base = now
     else:
-        starts = [
-            edge
-            for w in profile.offline
-            for edge in list(window_edges(w, now, tz))[0::2]
-            if now < edge <= now + 86400
-        ]
-        if not starts:
+        starts = next_bedtime(profile, now, tz)
+        if starts is None or starts > now + 86400:
             return None
-        base = min(starts)
-    for override in profile.overrides:
-        if override.kind is OverrideKind.LIFT_BEDTIME and override.active(now):
-            base = max(base, override.until or base)
+        base = starts
+    lifted_until = lift_ends(profile, now)
+    if lifted_until is not None:
+        base = max(base, lifted_until)
     return base + EXTRA_MINUTES * 60
 
 

@@ -16,7 +16,7 @@ from filterd.catalogue.model import Catalogue
 from filterd.db.read import FilterdReader
 from filterd.dns.wire import name_to_text
 from filterd.rules.allowances import allowances
-from filterd.rules.bedtime import bedtime_ends, next_bedtime, pause_ends
+from filterd.rules.bedtime import bedtime_ends, lift_ends, next_bedtime, pause_ends
 from filterd.rules.changes import limited_categories
 from filterd.rules.decide import OVERALL, situation
 from filterd.rules.model import OverrideKind, Profile, Rules
@@ -76,14 +76,11 @@ def what_applies(
 
 def _lifted(profile: Profile, bedtime_ends: float, rules: Rules, now: float) -> str:
     """Bedtime lifted: until when, and the bedtime that follows if the lift ends first."""
-    lifts = [
-        o.until for o in profile.overrides if o.kind is OverrideKind.LIFT_BEDTIME and o.active(now)
-    ]
-    lift_ends = None if None in lifts or not lifts else max(u for u in lifts if u is not None)
+    lifted_until = lift_ends(profile, now)
     ends = f"{datetime.fromtimestamp(bedtime_ends, rules.timezone):%H:%M}"  # within a night
-    if lift_ends is None or lift_ends >= bedtime_ends:
+    if lifted_until is None or lifted_until >= bedtime_ends:
         return f"Bedtime is off tonight, until {ends}."
-    lifted = f"{datetime.fromtimestamp(lift_ends, rules.timezone):%H:%M}"
+    lifted = f"{datetime.fromtimestamp(lifted_until, rules.timezone):%H:%M}"
     return f"Bedtime is off until {lifted}, then it is bedtime until {ends}."
 
 

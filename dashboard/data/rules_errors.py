@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from filterd.lists.categories import BY_ID
+from filterd.rules.safe_search_names import ENGINE_KEYS
 
 GENERAL = (
     "These rules could not be saved and nothing was changed. Check the values below and try"
@@ -171,7 +172,7 @@ MEANINGS: tuple[Meaning, ...] = (
     # what is blocked
     _row(r"\.block_categories(\[\d+\])?", "block", "Blocked categories: choose from the list."),
     _row(
-        r"\.safe_search\.(?P<engine>google|bing|duckduckgo)",
+        r"\.safe_search\.(?P<engine>" + "|".join(ENGINE_KEYS) + ")",
         _engine,
         "Safe search: tick the box or leave it empty.",
     ),

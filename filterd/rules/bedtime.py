@@ -45,3 +45,12 @@ def pause_ends(profile: Profile, now: float) -> float | None:
     until a carer resumes (or none is in force)."""
     ends = [o.until for o in profile.overrides if o.kind is OverrideKind.PAUSE and o.active(now)]
     return None if None in ends or not ends else max(e for e in ends if e is not None)
+
+
+def lift_ends(profile: Profile, now: float) -> float | None:
+    """When the bedtime lifts in force end (the latest of them), or None when one lasts until a
+    carer puts bedtime back (or none is in force)."""
+    ends = [
+        o.until for o in profile.overrides if o.kind is OverrideKind.LIFT_BEDTIME and o.active(now)
+    ]
+    return None if None in ends or not ends else max(e for e in ends if e is not None)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from filterd.rules.bedtime import bedtime_ends, next_bedtime, pause_ends
+from filterd.rules.bedtime import bedtime_ends, lift_ends, next_bedtime, pause_ends
 from filterd.rules.model import Override, OverrideKind, Profile, Window
 from tests.support.wall_clock import LONDON
 from tests.support.wall_clock import london as at
@@ -99,3 +99,19 @@ def test_a_pause_ends_at_the_latest_end_or_when_resumed():
     assert pause_ends(paused(pause(now + 600), pause(now + 1800)), now) == now + 1800
     assert pause_ends(paused(pause(now + 600), pause(None)), now) is None  # until resumed
     assert pause_ends(paused(pause(now - 1), pause(now + 600)), now) == now + 600  # one ended
+
+
+def test_a_bedtime_lift_ends_at_the_latest_end_or_when_bedtime_is_put_back():
+    now = at("2026-11-28 21:10")
+
+    def lift(until: float | None) -> Override:
+        return Override(OverrideKind.LIFT_BEDTIME, until)
+
+    def lifted(*overrides: Override) -> Profile:
+        return Profile("mia", "Mia", "9_12", 0, overrides=overrides)
+
+    assert lift_ends(lifted(), now) is None
+    assert lift_ends(lifted(lift(now + 1800), lift(now + 3600)), now) == now + 3600  # +30 twice
+    assert lift_ends(lifted(lift(now + 1800), lift(None)), now) is None  # until put back
+    assert lift_ends(lifted(lift(now - 1), lift(now + 600)), now) == now + 600  # one ended
+    assert lift_ends(lifted(Override(OverrideKind.PAUSE, now + 600)), now) is None  # not a lift
