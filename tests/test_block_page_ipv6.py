@@ -14,7 +14,7 @@ from dnslib import QTYPE, DNSRecord
 
 from filterd.rules.guards import with_end_line
 from tests.support.block_page_box import block_page_rules
-from tests.support.dns_client import make_query, udp_exchange
+from tests.support.dns_client import ask
 from tests.support.filterd_process import free_port
 from tests.support.lists import write_lists
 
@@ -22,11 +22,11 @@ PHONE_V6 = "::1"  # Sam's IPv6-only phone
 CONFIGURED_V4 = "192.0.2.10"
 
 
-def ask(port: int, qtype: str) -> DNSRecord:
-    query = make_query("social.example", qtype, edns=True)
-    raw = udp_exchange(port, query.pack(), host="::1", source=PHONE_V6)
-    assert raw is not None, "no answer over IPv6"
-    return DNSRecord.parse(raw)
+def ask_from_the_phone(port: int, qtype: str) -> DNSRecord:
+    """The blocked name asked over IPv6, from Sam's phone."""
+    reply = ask(port, "social.example", qtype, host="::1", source=PHONE_V6, edns=True)
+    assert reply is not None, "no answer over IPv6"
+    return reply
 
 
 def answers(reply: DNSRecord, qtype: str) -> list[str]:
@@ -52,8 +52,8 @@ def test_an_ipv6_device_gets_the_boxs_ipv6_address_for_a_blocked_name(
             "refresh_hours": 0,
         },
     )
-    six = ask(filterd.port, "AAAA")
+    six = ask_from_the_phone(filterd.port, "AAAA")
     assert answers(six, "AAAA") == ["::1"], six
-    four = ask(filterd.port, "A")
+    four = ask_from_the_phone(filterd.port, "A")
     assert answers(four, "A") == ([ipv4] if ipv4 else []), four
     assert "0.0.0.0" not in answers(four, "A")

@@ -20,6 +20,7 @@ from filterd.rules.parse import parse_rules
 from tests.support.dashboard_app import RULES, audit_trail, csrf_of, logged_in, make_app, version_of
 from tests.support.dashboard_forms import agreement_form
 from tests.support.filterd_db import query_row, write_devices, write_query_log
+from tests.support.pages import field_error
 
 SAMS_PHONE = "aa:bb:cc:14:20:01"
 NOW = time.time()
@@ -43,13 +44,6 @@ def home(tmp_path):
         ],
     )
     return app
-
-
-def field_error(page: str, field: str) -> str:
-    match = re.search(rf'<p class="field-error" id="{field}-error"[^>]*>([^<]*)</p>', page)
-    assert match, f"no message next to {field}"
-    assert f'aria-describedby="{field}-error"' in page
-    return html.unescape(match[1])
 
 
 def leave(client, **form):
@@ -95,7 +89,9 @@ def test_bad_confirmations_are_answered_next_to_the_field_and_nothing_changes(tm
     ):
         reply = leave(carer, **form)
         assert reply.status_code == 400, form
-        assert words in field_error(reply.get_data(as_text=True), field), form
+        page = reply.get_data(as_text=True)
+        assert words in field_error(page, field), form
+        assert f'aria-describedby="{field}-error"' in page, form
         assert (tmp_path / "rules.yaml").read_text() == before
     stale = leave(carer, devices="unassign", reason="Moved", confirm="Sam", version="0" * 64)
     assert stale.status_code == 409 and (tmp_path / "rules.yaml").read_text() == before

@@ -6,25 +6,17 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from dnslib import DNSRecord
-
 from dashboard.data.blocked_log import Filters, page_of
 from dashboard.data.db import connect
 from filterd.db.read import FilterdReader
 from filterd.db.retention import Retention
-from tests.support.dns_client import addresses, make_query, udp_exchange
+from tests.support.dns_client import addresses, ask
 from tests.support.filterd_process import wait_for
 from tests.support.lists import write_lists
 from tests.support.loopback_home import SAM, start_on_loopback
 from tests.support.query_log import logged
 
 NULL = ["0.0.0.0"]
-
-
-def ask(port: int, name: str, source: str) -> DNSRecord:
-    raw = udp_exchange(port, make_query(name, "A").pack(), source=source)
-    assert raw is not None, f"no answer to {name} from {source}"
-    return DNSRecord.parse(raw)
 
 
 def start(start_filterd, tmp_path: Path, rules: dict, **config):
@@ -79,9 +71,11 @@ def test_illegal_outranks_helplines_allow_always_allow_overrides_and_the_config(
     for source in (SAM, "127.0.0.1"):  # the child's phone and a household device
         for name in ("abuse.example", "www.hidden.example", "helpline-lookalike.example"):
             reply = ask(filterd.port, name, source=source)
+            assert reply is not None, f"no answer to {name} from {source}"
             assert addresses(reply) == NULL, (source, name)
     # A helpline that is on no illegal list still answers, and is still not logged.
-    assert addresses(ask(filterd.port, "childline.example", source=SAM)) != NULL
+    helpline = ask(filterd.port, "childline.example", source=SAM)
+    assert helpline is not None and addresses(helpline) != NULL
 
     for name in ("abuse.example", "helpline-lookalike.example"):
         rows = logged(filterd.db_path, name, "reason, categories", count=2)
@@ -96,7 +90,8 @@ def test_a_childs_bypass_attempt_is_listed_high_risk_for_review(start_filterd, t
     rules["children"]["sam"]["overrides"] = []
     rules["children"]["sam"]["age_band"] = "13_15"
     filterd = start(start_filterd, tmp_path, rules)
-    assert addresses(ask(filterd.port, "vpn.example", source=SAM)) == NULL
+    bypass = ask(filterd.port, "vpn.example", source=SAM)
+    assert bypass is not None and addresses(bypass) == NULL
     assert logged(filterd.db_path, "vpn.example")
 
     def listed() -> bool:

@@ -69,12 +69,23 @@ def make_query(
 
 
 def ask(
-    port: int, name: str, qtype: str = "A", tcp: bool = False, timeout: float = 3.0, **kwargs
+    port: int,
+    name: str,
+    qtype: str = "A",
+    tcp: bool = False,
+    timeout: float = 3.0,
+    host: str = "127.0.0.1",
+    source: str | None = None,
+    **kwargs,
 ) -> DNSRecord | None:
-    """Ask filterd a question; the parsed reply, or None when nothing came back."""
+    """Ask filterd (at `host`) a question, over UDP from `source` (a device's address) when
+    given; the parsed reply, or None when nothing came back."""
     query = make_query(name, qtype, **kwargs)
-    exchange = tcp_exchange if tcp else udp_exchange
-    raw = exchange(port, query.pack(), timeout=timeout)
+    if tcp:
+        assert source is None, "a source address is for UDP questions"
+        raw = tcp_exchange(port, query.pack(), timeout=timeout, host=host)
+    else:
+        raw = udp_exchange(port, query.pack(), timeout=timeout, host=host, source=source)
     if raw is None:
         return None
     reply = DNSRecord.parse(raw)

@@ -131,10 +131,7 @@ SAME_NAME_OTHER_JOB = {
 BEING_FIXED = {
     ("tests/test_appliance_e2e.py", "Box"),
     ("tests/test_health_truth.py", "Box"),
-    ("tests/test_block_page_ipv6.py", "ask"),
-    ("tests/test_illegal_tier.py", "ask"),
     ("tests/test_practitioner_browser.py", "log_in"),
-    ("tests/test_dashboard_child_leaving.py", "field_error"),
 }
 
 
