@@ -18,7 +18,7 @@ from selenium.webdriver.common.by import By
 from filterd.db.devices import Sighting
 from tests.support.axe import axe_violations
 from tests.support.chromium import PHONE, needs_chromium
-from tests.support.dashboard_home import PASSWORD, Home
+from tests.support.dashboard_home import PASSWORD, Home, log_in
 from tests.support.filterd_db import write_devices
 from tests.support.filterd_process import wait_for
 from tests.support.phone_page import SCREENSHOTS, assert_fits_phone
@@ -52,15 +52,6 @@ def home(tmp_path_factory) -> Iterator[Home]:
     home.process.start()
     yield home
     home.process.stop()
-
-
-def log_in(browser, home: Home, name: str, password: str = PASSWORD) -> None:
-    browser.delete_all_cookies()
-    browser.get(home.process.url + "/login")
-    browser.find_element(By.ID, "name").send_keys(name)
-    browser.find_element(By.ID, "password").send_keys(password)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    assert wait_for(lambda: not browser.current_url.endswith("/login"), 10)
 
 
 def check_page(browser, name: str) -> None:
@@ -98,7 +89,7 @@ def main_text(browser) -> str:
 
 
 def test_a_carer_fills_in_a_device_record_on_a_phone(home: Home, phone_browser) -> None:
-    log_in(phone_browser, home, "cam")
+    log_in(phone_browser, home, "cam", switch_user=True, timeout=10)
     phone_browser.get(home.process.url + "/devices/")
     link = phone_browser.find_element(By.ID, "record-" + TABLET.replace(":", ""))
     assert link.text == "Record not filled in"
@@ -144,7 +135,7 @@ def test_a_carer_fills_in_a_device_record_on_a_phone(home: Home, phone_browser) 
 
 
 def test_a_social_worker_reads_only_the_two_children_given(home: Home, phone_browser) -> None:
-    log_in(phone_browser, home, "admin")
+    log_in(phone_browser, home, "admin", switch_user=True, timeout=10)
     phone_browser.get(home.process.url + "/people/")
     phone_browser.find_element(By.ID, "p-name").send_keys("Priya")
     phone_browser.find_element(By.CSS_SELECTOR, "#p-kind option[value=social_worker]").click()
@@ -176,7 +167,7 @@ def test_a_social_worker_reads_only_the_two_children_given(home: Home, phone_bro
     assert wait_for(lambda: "Added Priya" in main_text(phone_browser), 10)
     assert "Social worker: reads only Alex, Sam. Works until the end of" in main_text(phone_browser)
 
-    log_in(phone_browser, home, "Priya")
+    log_in(phone_browser, home, "Priya", switch_user=True, timeout=10)
     assert phone_browser.current_url.endswith("/practitioner/")
     text = main_text(phone_browser)
     assert "Sam" in text and "Alex" in text and "Kimberley" not in text

@@ -193,10 +193,15 @@ def write_blocked(home: Home, names: list[str], categories: str = "self_harm") -
     return write_queries(home.tmp / "filterd.db", rows)
 
 
-def log_in(browser, home: Home, name: str = "admin") -> None:
-    """Sign in from Chromium on the login page, as a person does."""
+def log_in(
+    browser, home: Home, name: str = "admin", *, switch_user: bool = False, timeout: float = 5
+) -> None:
+    """Sign in from Chromium on the login page, as a person does. `switch_user`: forget the
+    browser's cookies first, so one browser can sign in as one person after another."""
+    if switch_user:
+        browser.delete_all_cookies()
     browser.get(home.process.url + "/login")
     browser.find_element(By.ID, "name").send_keys(name)
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    assert wait_for(lambda: not browser.current_url.endswith("/login"), 5)
+    assert wait_for(lambda: not browser.current_url.endswith("/login"), timeout)

@@ -131,7 +131,6 @@ SAME_NAME_OTHER_JOB = {
 BEING_FIXED = {
     ("tests/test_appliance_e2e.py", "Box"),
     ("tests/test_health_truth.py", "Box"),
-    ("tests/test_practitioner_browser.py", "log_in"),
 }
 
 
