@@ -103,7 +103,7 @@ def working_directory(root: Path, unit: str) -> Path:
     return root / re.search(r"^WorkingDirectory=/(.*)$", text, re.M).group(1)
 
 
-class Box:
+class BoxAndPhone:
     """The box and phone namespaces joined by a veth pair; everything removed on close."""
 
     def __init__(self, interface: str) -> None:
@@ -158,13 +158,13 @@ def installed(tmp_path: Path) -> tuple[Path, str]:
 
 
 @pytest.fixture
-def running(installed, tmp_path: Path) -> Iterator[tuple[Box, Path, str]]:
+def running(installed, tmp_path: Path) -> Iterator[tuple[BoxAndPhone, Path, str]]:
     """The installed services running in the box namespace; the phone beside it."""
     root, code = installed
     interface = yaml.safe_load((root / "etc/filterd/filterd.yaml").read_text())["discovery"][
         "interface"
     ]
-    box = Box(interface or "eth0")
+    box = BoxAndPhone(interface or "eth0")
     with ExitStack() as cleanup:
         cleanup.callback(box.close)
         box.open()

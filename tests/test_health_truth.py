@@ -47,7 +47,7 @@ def home_rules() -> dict:
     return {**base_rules(), "unknown_devices": "household"}
 
 
-class Box:
+class HealthBox:
     """filterd, its own upstream and the dashboard, with an administrator logged in."""
 
     def __init__(self, start_filterd, tmp_path: Path, disk_warning_mb: int = 1) -> None:
@@ -96,12 +96,12 @@ class Box:
 
 @pytest.fixture
 def box(start_filterd, tmp_path):
-    made = Box(start_filterd, tmp_path)
+    made = HealthBox(start_filterd, tmp_path)
     yield made
     made.close()
 
 
-def test_an_upstream_failing_is_named_on_health_with_a_banner_until_it_recovers(box: Box):
+def test_an_upstream_failing_is_named_on_health_with_a_banner_until_it_recovers(box: HealthBox):
     box.until(lambda: box.said("/health", "dns").startswith("Answering"), "DNS answering")
     assert rcode(ask(box.filterd.port, unique("fine-"))) == "NOERROR"
     box.until(lambda: box.said("/health", "upstreams").startswith("Working"), "upstream ok")
@@ -138,7 +138,7 @@ def test_an_upstream_failing_is_named_on_health_with_a_banner_until_it_recovers(
     box.until(lambda: box.banner() == "", "banner gone after the upstream came back")
 
 
-def test_rules_refused_by_filterd_are_said_in_plain_words_naming_the_child(box: Box):
+def test_rules_refused_by_filterd_are_said_in_plain_words_naming_the_child(box: HealthBox):
     box.until(lambda: box.said("/health", "rules").startswith("In force"), "rules in force")
     broken = home_rules()
     broken["children"]["sam"]["offline"] = [{"days": ["mon"], "start": "25:00", "end": "07:00"}]
@@ -151,7 +151,7 @@ def test_rules_refused_by_filterd_are_said_in_plain_words_naming_the_child(box: 
     assert "children.sam" not in shown and "What to do:" in shown
 
 
-def test_lost_log_entries_are_counted_and_a_stopped_filterd_is_not_answering(box: Box):
+def test_lost_log_entries_are_counted_and_a_stopped_filterd_is_not_answering(box: HealthBox):
     box.until(lambda: box.said("/health", "log").startswith("Every lookup recorded"), "log ok")
     # Another program holds filterd.db locked for longer than the writer waits (5 s): the
     # entries of those seconds cannot be written, and filterd counts them.
@@ -180,7 +180,7 @@ def test_lost_log_entries_are_counted_and_a_stopped_filterd_is_not_answering(box
 
 
 def test_a_filterd_that_died_without_a_word_is_not_answering_once_its_heartbeat_is_old(
-    box: Box,
+    box: HealthBox,
 ):
     box.until(lambda: box.said("/health", "dns").startswith("Answering"), "DNS answering")
     box.filterd.proc.kill()  # no last heartbeat written
@@ -200,7 +200,7 @@ def test_a_filterd_that_died_without_a_word_is_not_answering_once_its_heartbeat_
 
 def test_a_nearly_full_disk_is_a_banner_and_both_pages_fit_a_phone(start_filterd, tmp_path):
     # Any real disk has less than 10 TB free: with that as the warning, it is nearly full.
-    box = Box(start_filterd, tmp_path, disk_warning_mb=10_000_000)
+    box = HealthBox(start_filterd, tmp_path, disk_warning_mb=10_000_000)
     try:
         box.until(lambda: box.said("/health", "dns").startswith("Answering"), "DNS answering")
         said = box.said("/health", "disk")
@@ -221,7 +221,7 @@ def test_a_nearly_full_disk_is_a_banner_and_both_pages_fit_a_phone(start_filterd
         box.close()
 
 
-def phone_pages(box: Box) -> None:
+def phone_pages(box: HealthBox) -> None:
     browser = start_chromium(phone=True)
     try:
         browser.get(box.dashboard.url + "/login")

@@ -126,13 +126,6 @@ SAME_NAME_OTHER_JOB = {
     ("tests/support/webhook_receiver.py", "main"): "as above",
 }
 
-# Copies another helper (dups10) is folding into tests/support/ as this is written: each goes
-# once that file imports the support helper.
-BEING_FIXED = {
-    ("tests/test_appliance_e2e.py", "Box"),
-    ("tests/test_health_truth.py", "Box"),
-}
-
 
 def _is_fixture(node: ast.AST) -> bool:
     return any("fixture" in ast.unparse(d) for d in getattr(node, "decorator_list", []))
@@ -220,9 +213,7 @@ def same_definitions(sources: dict[str, str]) -> list[list[str]]:
 
 
 def test_a_support_helper_is_imported_not_defined_again():
-    found = support_names_defined_again(
-        sources_under_tests(), set(SAME_NAME_OTHER_JOB) | BEING_FIXED
-    )
+    found = support_names_defined_again(sources_under_tests(), set(SAME_NAME_OTHER_JOB))
     offending = [
         f"{name} is defined in {', '.join(files)}: import the tests/support one, or say in "
         "SAME_NAME_OTHER_JOB why the other does a different job"
@@ -243,8 +234,6 @@ def test_the_allow_lists_name_only_definitions_that_exist():
         for node in helpers_in(ast.parse(source, file))
     }
     assert set(SAME_NAME_OTHER_JOB) - defined == set()
-    # dups10's copies leave as they are fixed; only the still-present ones stay listed
-    assert BEING_FIXED - defined == set()
 
 
 def test_the_checks_find_a_support_helper_written_again_and_a_renamed_copy():
