@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from dashboard.alerts.settings import AlertSettings, parse_alert_settings
-from filterd.config import Config, ConfigError, Validator
+from filterd.config import Config
+from filterd.validate import ConfigError, Validator
 
 KEYS = {
     "listen",

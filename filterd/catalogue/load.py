@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from filterd.catalogue.model import KNOWLEDGE, Catalogue, Service
-from filterd.config import ConfigError, Validator, read_mapping, show
 from filterd.lists.categories import BY_ID
 from filterd.lists.index import domain_to_wire
 from filterd.lists.parse import normalise_domain
 from filterd.rules.yaml_loader import load_plain
 from filterd.text.people import text_problem
+from filterd.validate import ConfigError, Validator, read_mapping, show
 
 CATALOGUE_FILE = Path(__file__).resolve().parents[2] / "blocklists" / "services.yaml"
 FORMAT = 1

@@ -18,7 +18,7 @@ class DiscoverySettings:
 
 
 def parse_discovery_settings(v: Any, raw: Any) -> DiscoverySettings:
-    """v is config.Validator: it collects problems; bad values fall back to defaults."""
+    """v is filterd.validate.Validator: it collects problems; bad values fall back to defaults."""
     raw = v.mapping(raw, "discovery", KEYS)
     default = DiscoverySettings()
     interface = raw.get("interface")

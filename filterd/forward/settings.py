@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from filterd.dns.wire import text_to_wire
 
 if TYPE_CHECKING:
-    from filterd.config import HostPort
+    from filterd.validate import HostPort
 
 UPSTREAM_TIMEOUT = 0.8
 """Seconds an upstream has to answer before the next one is asked."""
@@ -50,15 +50,15 @@ class Rebinding:
 
 def parse_upstreams(v: Any, raw: dict[str, Any]) -> tuple[tuple[HostPort, ...], float]:
     """The upstreams (host:port each; `upstreams` itself is required, checked with `listen`)
-    and how long each has to answer. v is config.Validator: it collects problems; bad values
-    fall back to defaults."""
+    and how long each has to answer. v is filterd.validate.Validator: it collects problems;
+    bad values fall back to defaults."""
     upstreams = v.host_ports(raw.get("upstreams", []), "upstreams")
     timeout = v.number(raw, "upstream_timeout", "", UPSTREAM_TIMEOUT, 0.05, 5.0)
     return upstreams, timeout
 
 
 def parse_cache(v: Any, raw: Any) -> CacheLimits:
-    """v is config.Validator: it collects problems; bad values fall back to defaults."""
+    """v is filterd.validate.Validator: it collects problems; bad values fall back to defaults."""
     d = CacheLimits()
     raw = v.mapping(raw, "cache", CACHE_KEYS)
     n = v.number

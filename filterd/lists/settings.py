@@ -64,7 +64,7 @@ def has_credentials(url: str) -> bool:
 
 
 def parse_blocklist_settings(v: Any, raw: dict[str, Any]) -> BlocklistSettings:
-    """v is config.Validator: it collects problems; bad values fall back to defaults."""
+    """v is filterd.validate.Validator: it collects problems; bad values fall back to defaults."""
     from filterd.lists.parse import normalise_domain
 
     lists: dict[str, tuple[str, ...]] = {}

@@ -21,7 +21,7 @@ class BoxNameSettings:
 
 
 def parse_box_names(v: Any, raw: Any) -> BoxNameSettings:
-    """v is config.Validator: it collects problems; bad values fall back to defaults."""
+    """v is filterd.validate.Validator: it collects problems; bad values fall back to defaults."""
     raw = v.mapping(raw, "box_names", KEYS)
     names: list[str] = []
     given = raw.get("names", list(DEFAULT_NAMES))

@@ -13,7 +13,7 @@ class QueryLogSettings:
 
 
 def parse_query_log(v: Any, raw: Any) -> QueryLogSettings:
-    """v is config.Validator: it collects problems; bad values fall back to defaults."""
+    """v is filterd.validate.Validator: it collects problems; bad values fall back to defaults."""
     d = QueryLogSettings()
     raw = v.mapping(raw, "query_log", {"retention_days", "queue_size"})
     return QueryLogSettings(

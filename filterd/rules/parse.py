@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from filterd.catalogue.load import CatalogueError, shipped_catalogue
 from filterd.catalogue.model import EMPTY, Catalogue
-from filterd.config import ConfigError, Validator, read_mapping, show
 from filterd.dns.block_answers import BlockStyle
 from filterd.lists.categories import ALWAYS_BLOCKED, BY_ID, mask_of
 from filterd.lists.index import domain_to_wire
@@ -48,6 +47,7 @@ from filterd.rules.presets import AGE_BANDS, PRESETS, STRICT_PRESET, Preset
 from filterd.rules.safe_search_names import ENGINE_KEYS, SETTING_KEYS
 from filterd.rules.yaml_loader import load_plain
 from filterd.text.people import name_problem, text_problem
+from filterd.validate import ConfigError, Validator, read_mapping, show
 
 DEFAULT_TIMEZONE = "Europe/London"
 MAX_RULES_BYTES = 4 * 1024 * 1024  # far above any home's rules; refuses a runaway file

@@ -33,7 +33,7 @@ class TcpLimits:
 
 
 def parse_allow_clients(v: Any, raw: Any) -> tuple[Network, ...]:
-    """v is config.Validator: it collects problems; bad values fall back to defaults."""
+    """v is filterd.validate.Validator: it collects problems; bad values fall back to defaults."""
     if not isinstance(raw, list):
         v.fail("allow_clients", f"expected a list of networks, got {v.show(raw)}")
         return ()

@@ -110,6 +110,7 @@ TOP_LEVEL_MODULES = {
     "config.py",
     "daemon.py",
     "log_throttle.py",
+    "validate.py",
     "metrics.py",
 }
 
@@ -147,3 +148,17 @@ def test_every_dashboard_package_is_drawn_in_the_readme():
     drawing = readme.split("## Development", 1)[1].split("```", 2)[1]
     packages = {p.parent.name for p in (ROOT / "dashboard").glob("*/__init__.py")}
     assert {package for package in packages if f"{package}/" not in drawing} == set()
+
+
+def test_no_settings_parser_reaches_the_config_that_gathers_them():
+    """filterd.config imports every package's settings parser; a parser that imported it back
+    (for Validator or ConfigError, as rules.parse and catalogue.load did) made a loop, so the
+    shared checking lives in filterd.validate."""
+    parsers = ["filterd.rules.parse", "filterd.catalogue.load"]
+    parsers += [
+        ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for path in sorted((ROOT / "filterd").glob("*/settings.py"))
+    ]
+    assert len(parsers) > 7, parsers
+    reaching = [p for p in parsers if "filterd.config" in reachable(p) - {p}]
+    assert reaching == []

@@ -2,7 +2,7 @@
 (and, for the editor's fields, the field it belongs to) in dashboard.data.rules_errors.
 
 The test finds every `self.fail(...)` the parser can reach for a child by reading parse.py (and
-the shared mapping check in config.py), runs the examples below through the real parser while
+the shared mapping check in validate.py), runs the examples below through the real parser while
 recording which of those calls fired, and fails when one was never reached: a new refusal
 needs an example here and, when no row fits it, a row in MEANINGS.
 """
@@ -20,7 +20,7 @@ import pytest
 
 from dashboard.data import rules_errors
 from dashboard.data.rules_errors import GENERAL, OTHER_PART, for_child
-from filterd import config
+from filterd import validate
 from filterd.rules import parse
 from filterd.rules.parse import RulesError, parse_rules
 
@@ -219,8 +219,8 @@ def _sites() -> set[tuple[str, int, int]]:
                 ):
                     continue  # the file's own keys, not a child's
                 sites.add((parse.__file__, node.lineno, node.end_lineno))
-    mapping = inspect.getsource(config.Validator.mapping)
-    start = inspect.getsourcelines(config.Validator.mapping)[1]
+    mapping = inspect.getsource(validate.Validator.mapping)
+    start = inspect.getsourcelines(validate.Validator.mapping)[1]
     for node in ast.walk(
         ast.parse(inspect.cleandoc("\n" + mapping) if mapping[0] == " " else mapping)
     ):
@@ -229,7 +229,7 @@ def _sites() -> set[tuple[str, int, int]]:
             and isinstance(node.func, ast.Attribute)
             and node.func.attr == "fail"
         ):
-            sites.add((config.__file__, start + node.lineno - 1, start + node.end_lineno - 1))
+            sites.add((validate.__file__, start + node.lineno - 1, start + node.end_lineno - 1))
     return sites
 
 
