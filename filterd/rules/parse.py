@@ -217,15 +217,11 @@ class _RulesReader(Validator):
         return Rules(tz, children, devices, unknown, emptied)
 
     def mapping(self, raw: Any, path: str, known: set[str] | None) -> dict[Any, Any]:
-        """Like Validator.mapping; known=None accepts any key (children are keyed by id)."""
+        """Like Validator.mapping; known=None accepts any key (children are keyed by id), which
+        is Validator.section's shape check."""
         if known is not None:
             return super().mapping(raw, path, known)
-        if raw is None:
-            return {}
-        if not isinstance(raw, dict):
-            self.fail(path, f"expected a mapping, got {show(raw)}")
-            return {}
-        return raw
+        return self.section(raw, path)
 
     def timezone(self, raw: Any) -> ZoneInfo:
         try:

@@ -2,9 +2,9 @@
 (and, for the editor's fields, the field it belongs to) in dashboard.data.rules_errors.
 
 The test finds every `self.fail(...)` the parser can reach for a child by reading parse.py (and
-the shared mapping check in validate.py), runs the examples below through the real parser while
-recording which of those calls fired, and fails when one was never reached: a new refusal
-needs an example here and, when no row fits it, a row in MEANINGS.
+the shared mapping and section checks in validate.py), runs the examples below through the
+real parser while recording which of those calls fired, and fails when one was never reached:
+a new refusal needs an example here and, when no row fits it, a row in MEANINGS.
 """
 
 from __future__ import annotations
@@ -219,17 +219,20 @@ def _sites() -> set[tuple[str, int, int]]:
                 ):
                     continue  # the file's own keys, not a child's
                 sites.add((parse.__file__, node.lineno, node.end_lineno))
-    mapping = inspect.getsource(validate.Validator.mapping)
-    start = inspect.getsourcelines(validate.Validator.mapping)[1]
-    for node in ast.walk(
-        ast.parse(inspect.cleandoc("\n" + mapping) if mapping[0] == " " else mapping)
-    ):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "fail"
+    for shared in (validate.Validator.mapping, validate.Validator.section):
+        source = inspect.getsource(shared)
+        start = inspect.getsourcelines(shared)[1]
+        for node in ast.walk(
+            ast.parse(inspect.cleandoc("\n" + source) if source[0] == " " else source)
         ):
-            sites.add((validate.__file__, start + node.lineno - 1, start + node.end_lineno - 1))
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "fail"
+            ):
+                sites.add(
+                    (validate.__file__, start + node.lineno - 1, start + node.end_lineno - 1)
+                )
     return sites
 
 
