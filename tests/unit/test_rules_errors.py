@@ -230,9 +230,7 @@ def _sites() -> set[tuple[str, int, int]]:
                 and isinstance(node.func, ast.Attribute)
                 and node.func.attr == "fail"
             ):
-                sites.add(
-                    (validate.__file__, start + node.lineno - 1, start + node.end_lineno - 1)
-                )
+                sites.add((validate.__file__, start + node.lineno - 1, start + node.end_lineno - 1))
     return sites
 
 
