@@ -72,6 +72,18 @@ def check_phone(browser, name: str, scope: str = "body") -> None:
     assert browser.save_screenshot(str(SCREENSHOTS / f"{name}-phone-390.png"))
 
 
+def in_bedtime_now(box: BlockPageBox) -> datetime:
+    """Sam's bedtime from an hour ago to an hour ahead, applied: his names answer 'offline'.
+    Returns when it ends."""
+    now = datetime.now(TZ)
+    start, end = now - timedelta(hours=1), now + timedelta(hours=1)
+    bedtime = {"days": "every_day", "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
+    box.write_rules(offline=[bedtime])
+    time.sleep(2.5)  # filterd applies a rules file within 2 s
+    box.blocked_and_logged("social.example", "offline")
+    return end
+
+
 def test_a_childs_blocked_site_explains_why_and_offers_the_right_helplines(
     block_page_box: BlockPageBox, phone
 ):
@@ -95,12 +107,7 @@ def test_a_childs_blocked_site_explains_why_and_offers_the_right_helplines(
 def test_bedtime_a_spent_limit_and_a_pause_are_each_said_in_plain_words(
     block_page_box: BlockPageBox, phone
 ):
-    now = datetime.now(TZ)
-    start, end = now - timedelta(hours=1), now + timedelta(hours=1)
-    bedtime = {"days": "every_day", "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
-    block_page_box.write_rules(offline=[bedtime])
-    time.sleep(2.5)  # filterd applies a rules file within 2 s
-    block_page_box.blocked_and_logged("social.example", "offline")
+    end = in_bedtime_now(block_page_box)
     phone.get(f"http://social.example:{block_page_box.http_port}/")
     reason = phone.find_element(By.ID, "reason").text
     assert reason == (
@@ -305,12 +312,7 @@ def test_a_blocked_app_is_named_on_the_block_page(block_page_box: BlockPageBox):
 
 
 def test_at_bedtime_asking_from_the_own_page_is_answered_kindly(block_page_box: BlockPageBox):
-    now = datetime.now(TZ)
-    start, end = now - timedelta(hours=1), now + timedelta(hours=1)
-    bedtime = {"days": "every_day", "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
-    block_page_box.write_rules(offline=[bedtime])
-    time.sleep(2.5)  # filterd applies a rules file within 2 s
-    block_page_box.blocked_and_logged("social.example", "offline")
+    in_bedtime_now(block_page_box)
     connection = http.client.HTTPConnection(
         "127.0.0.1", block_page_box.http_port, timeout=5, source_address=(SAM, 0)
     )

@@ -4,6 +4,7 @@ questions, the canaries answered, a category no list covers reported; Health sho
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from dnslib import EDNS0, DNSRecord
 
@@ -16,6 +17,20 @@ from tests.support.lists import write_lists
 from tests.support.query_log import logged
 
 
+def on_shipped_lists(start_filterd, tmp_path: Path, shipped: Path, blocked: list[str]):
+    """filterd whose lists come only from `shipped` (no refresh, no discovery), blocking the
+    `blocked` categories for the household."""
+    return start_filterd(
+        lists_update={
+            "directory": str(tmp_path / "lists"),
+            "shipped": str(shipped),
+            "refresh_hours": 0,
+        },
+        block_categories=blocked,
+        discovery=NO_DISCOVERY,
+    )
+
+
 def test_the_self_test_finds_a_category_no_list_covers_and_health_shows_it(start_filterd, tmp_path):
     shipped = write_lists(
         tmp_path / "shipped",
@@ -23,15 +38,7 @@ def test_the_self_test_finds_a_category_no_list_covers_and_health_shows_it(start
         illegal=["http://abuse.example/page.html"],
         # gambling is blocked for the household, but no list has any name in it
     )
-    filterd = start_filterd(
-        lists_update={
-            "directory": str(tmp_path / "lists"),
-            "shipped": str(shipped),
-            "refresh_hours": 0,
-        },
-        block_categories=["adult", "gambling"],
-        discovery=NO_DISCOVERY,
-    )
+    filterd = on_shipped_lists(start_filterd, tmp_path, shipped, ["adult", "gambling"])
     done = run_cli("selftest", "--config", str(filterd.config_path))
     assert done.returncode == 1, done.stdout + done.stderr
     lines = done.stdout.splitlines()
@@ -58,15 +65,7 @@ def test_a_new_box_with_no_licensed_illegal_list_passes_with_a_standing_notice(
     """As installed: nothing covers the illegal tier until the home adds its licensed list.
     That is said in plain words on Health, not a failed self-test (selftest.failed) each time."""
     shipped = write_lists(tmp_path / "shipped", adult=["adult.example"])
-    filterd = start_filterd(
-        lists_update={
-            "directory": str(tmp_path / "lists"),
-            "shipped": str(shipped),
-            "refresh_hours": 0,
-        },
-        block_categories=["adult"],
-        discovery=NO_DISCOVERY,
-    )
+    filterd = on_shipped_lists(start_filterd, tmp_path, shipped, ["adult"])
     done = run_cli("selftest", "--config", str(filterd.config_path))
     notice = "No illegal-content list yet: add the IWF list your licence gives you"
     assert f"note illegal content: covered by a list: {notice}" in done.stdout.splitlines()
@@ -92,15 +91,7 @@ def test_the_self_tests_own_questions_are_not_logged_but_a_device_using_its_mark
         adult=["adult.example"],
         illegal=["http://abuse.example/page.html"],
     )
-    filterd = start_filterd(
-        lists_update={
-            "directory": str(tmp_path / "lists"),
-            "shipped": str(shipped),
-            "refresh_hours": 0,
-        },
-        block_categories=["adult"],
-        discovery=NO_DISCOVERY,
-    )
+    filterd = on_shipped_lists(start_filterd, tmp_path, shipped, ["adult"])
     done = run_cli("selftest", "--config", str(filterd.config_path))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ok   illegal content: blocked: 1 names blocked" in done.stdout.splitlines()
